@@ -1,0 +1,41 @@
+package org.polaris.workbench.cli;
+
+import org.polaris.workbench.engine.model.ModelLoadException;
+import picocli.CommandLine;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+
+/** Entry point for headless use: parses the command line and returns the process exit code. */
+public final class Main {
+
+    /** Exit code for an unreadable or invalid model. */
+    public static final int EXIT_BAD_MODEL = 3;
+
+    private Main() {
+    }
+
+    public static int execute(String[] args) {
+        return execute(args, System.out, System.err);
+    }
+
+    public static int execute(String[] args, PrintStream out, PrintStream err) {
+        PrintWriter errWriter = new PrintWriter(err, true);
+        CommandLine cmd = new CommandLine(new WorkbenchCommand())
+                .setOut(new PrintWriter(out, true))
+                .setErr(errWriter)
+                .setExecutionExceptionHandler((ex, line, parsed) -> {
+                    if (ex instanceof ModelLoadException mle) {
+                        errWriter.println("error: " + mle.getMessage());
+                        return EXIT_BAD_MODEL;
+                    }
+                    if (ex instanceof CliException ce) {
+                        errWriter.println("error: " + ce.getMessage());
+                        return ce.exitCode();
+                    }
+                    errWriter.println("internal error: " + ex);
+                    return 1;
+                });
+        return cmd.execute(args);
+    }
+}

@@ -1,0 +1,28 @@
+package org.polaris.workbench.engine.model;
+
+import java.util.List;
+import java.util.Optional;
+
+/** One operator application in a graph. Empty strings in {@code inputs} mark omitted optional inputs. */
+public record Node(String name, String opType, String domain, List<String> inputs, List<String> outputs,
+                   List<Attribute> attributes, String docString) {
+
+    public Node {
+        inputs = List.copyOf(inputs);
+        outputs = List.copyOf(outputs);
+        attributes = List.copyOf(attributes);
+    }
+
+    public Optional<Attribute> attribute(String attrName) {
+        return attributes.stream().filter(a -> a.name().equals(attrName)).findFirst();
+    }
+
+    /** Op type qualified by its domain when that is not the default ONNX domain, e.g. {@code com.microsoft:QGemm}. */
+    public String qualifiedOpType() {
+        return isDefaultDomain(domain) ? opType : domain + ":" + opType;
+    }
+
+    static boolean isDefaultDomain(String domain) {
+        return domain == null || domain.isEmpty() || domain.equals("ai.onnx");
+    }
+}

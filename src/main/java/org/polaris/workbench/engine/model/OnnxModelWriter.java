@@ -1,0 +1,187 @@
+package org.polaris.workbench.engine.model;
+
+import ai.onnx.proto.OnnxMl;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+/**
+ * Writes the IR back to an {@code .onnx} file. Output goes to a temporary file in the target folder and is moved
+ * into place only when complete, so a failure never leaves a half-written model, and an existing file is replaced
+ * only when the caller says so.
+ */
+public final class OnnxModelWriter {
+
+    /** Builds the {@code ModelProto} for a model. */
+    public static OnnxMl.ModelProto toProto(OnnxModel m) {
+        OnnxMl.ModelProto.Builder b = OnnxMl.ModelProto.newBuilder();
+        mergeExtras(m.encodedExtras(), b);
+        b.setIrVersion(m.irVersion());
+        m.opsets().forEach((domain, version) ->
+                b.addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain(domain).setVersion(version)));
+        setIfPresent(m.producerName(), b::setProducerName);
+        setIfPresent(m.producerVersion(), b::setProducerVersion);
+        setIfPresent(m.domain(), b::setDomain);
+        setIfPresent(m.docString(), b::setDocString);
+        if (m.modelVersion() != 0) {
+            b.setModelVersion(m.modelVersion());
+        }
+        m.metadata().forEach((k, v) -> b.addMetadataProps(entry(k, v)));
+        b.setGraph(graph(m.graph()));
+        return b.build();
+    }
+
+    /**
+     * Writes {@code model} to {@code target} atomically. Refuses to replace an existing file unless
+     * {@code overwrite} is set.
+     */
+    public void write(OnnxModel model, Path target, boolean overwrite) throws IOException {
+        if (!overwrite && Files.exists(target)) {
+            throw new FileAlreadyExistsException(target.toString(), null, "exists; not overwriting without --force");
+        }
+        OnnxMl.ModelProto proto = toProto(model);
+        if (proto.getSerializedSize() < 0) {
+            throw new IOException(target + ": model is larger than 2 GiB and cannot be written inline");
+        }
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+        try {
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                proto.writeTo(out);
+            }
+            moveIntoPlace(tmp, target, overwrite);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static void moveIntoPlace(Path tmp, Path target, boolean overwrite) throws IOException {
+        try {
+            if (overwrite) {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } else {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } catch (AtomicMoveNotSupportedException e) {
+            if (overwrite) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            } else {
+                Files.move(tmp, target);
+            }
+        }
+    }
+
+    static OnnxMl.GraphProto graph(Graph g) {
+        OnnxMl.GraphProto.Builder b = OnnxMl.GraphProto.newBuilder();
+        mergeExtras(g.encodedExtras(), b);
+        setIfPresent(g.name(), b::setName);
+        setIfPresent(g.docString(), b::setDocString);
+        g.nodes().forEach(n -> b.addNode(node(n)));
+        g.initializers().forEach(t -> b.addInitializer(TensorConverter.toProto(t)));
+        g.inputs().forEach(v -> b.addInput(value(v)));
+        g.outputs().forEach(v -> b.addOutput(value(v)));
+        g.valueInfos().forEach(v -> b.addValueInfo(value(v)));
+        return b.build();
+    }
+
+    private static OnnxMl.NodeProto node(Node n) {
+        OnnxMl.NodeProto.Builder b = OnnxMl.NodeProto.newBuilder()
+                .addAllInput(n.inputs())
+                .addAllOutput(n.outputs())
+                .setOpType(n.opType());
+        setIfPresent(n.name(), b::setName);
+        setIfPresent(n.domain(), b::setDomain);
+        setIfPresent(n.docString(), b::setDocString);
+        n.attributes().forEach(a -> b.addAttribute(attribute(a)));
+        return b.build();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static OnnxMl.AttributeProto attribute(Attribute a) {
+        if (a.type() == Attribute.Type.OPAQUE) {
+            try {
+                return OnnxMl.AttributeProto.parseFrom((byte[]) a.value());
+            } catch (InvalidProtocolBufferException e) {
+                throw new IllegalStateException("stored attribute " + a.name() + " no longer parses", e);
+            }
+        }
+        OnnxMl.AttributeProto.Builder b = OnnxMl.AttributeProto.newBuilder().setName(a.name());
+        setIfPresent(a.refAttrName(), b::setRefAttrName);
+        setIfPresent(a.docString(), b::setDocString);
+        Object v = a.value();
+        switch (a.type()) {
+            case FLOAT -> b.setType(OnnxMl.AttributeProto.AttributeType.FLOAT).setF((Float) v);
+            case INT -> b.setType(OnnxMl.AttributeProto.AttributeType.INT).setI((Long) v);
+            case STRING -> b.setType(OnnxMl.AttributeProto.AttributeType.STRING).setS(ByteString.copyFrom((byte[]) v));
+            case TENSOR -> b.setType(OnnxMl.AttributeProto.AttributeType.TENSOR).setT(TensorConverter.toProto((Tensor) v));
+            case GRAPH -> b.setType(OnnxMl.AttributeProto.AttributeType.GRAPH).setG(graph((Graph) v));
+            case FLOATS -> {
+                b.setType(OnnxMl.AttributeProto.AttributeType.FLOATS);
+                for (float f : (float[]) v) b.addFloats(f);
+            }
+            case INTS -> {
+                b.setType(OnnxMl.AttributeProto.AttributeType.INTS);
+                for (long i : (long[]) v) b.addInts(i);
+            }
+            case STRINGS -> {
+                b.setType(OnnxMl.AttributeProto.AttributeType.STRINGS);
+                ((List<byte[]>) v).forEach(s -> b.addStrings(ByteString.copyFrom(s)));
+            }
+            case TENSORS -> {
+                b.setType(OnnxMl.AttributeProto.AttributeType.TENSORS);
+                ((List<Tensor>) v).forEach(t -> b.addTensors(TensorConverter.toProto(t)));
+            }
+            case GRAPHS -> {
+                b.setType(OnnxMl.AttributeProto.AttributeType.GRAPHS);
+                ((List<Graph>) v).forEach(g -> b.addGraphs(graph(g)));
+            }
+            case OPAQUE -> throw new AssertionError("handled above");
+        }
+        return b.build();
+    }
+
+    private static OnnxMl.ValueInfoProto value(ValueInfo v) {
+        OnnxMl.ValueInfoProto.Builder b = OnnxMl.ValueInfoProto.newBuilder().setName(v.name());
+        if (v.type().kind() != ValueType.Kind.UNDEFINED) {
+            b.setType(TypeConverter.toProto(v.type()));
+        }
+        setIfPresent(v.docString(), b::setDocString);
+        return b.build();
+    }
+
+    private static OnnxMl.StringStringEntryProto entry(String k, String v) {
+        return OnnxMl.StringStringEntryProto.newBuilder().setKey(k).setValue(v).build();
+    }
+
+    private static void mergeExtras(byte[] extras, com.google.protobuf.Message.Builder b) {
+        if (extras.length == 0) {
+            return;
+        }
+        try {
+            b.mergeFrom(extras);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("stored extra fields no longer parse", e);
+        }
+    }
+
+    private static void setIfPresent(String s, java.util.function.Consumer<String> setter) {
+        if (s != null && !s.isEmpty()) {
+            setter.accept(s);
+        }
+    }
+
+    /** Bytes of the serialized model, for writing to streams or ONNX Runtime. */
+    public static byte[] toBytes(OnnxModel m) {
+        return toProto(m).toByteArray();
+    }
+
+}

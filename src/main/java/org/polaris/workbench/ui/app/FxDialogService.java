@@ -1,0 +1,43 @@
+package org.polaris.workbench.ui.app;
+
+import javafx.scene.control.Alert;
+import javafx.stage.FileChooser;
+import javafx.stage.Window;
+import org.polaris.workbench.ui.common.DialogService;
+
+import java.io.File;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/** Dialogs on the real window. */
+final class FxDialogService implements DialogService {
+
+    private final Supplier<Window> owner;
+
+    FxDialogService(Supplier<Window> owner) {
+        this.owner = owner;
+    }
+
+    @Override
+    public List<Path> chooseModelFiles(Optional<Path> initialDirectory) {
+        FileChooser chooser = new FileChooser();
+        chooser.setTitle("Open ONNX model");
+        chooser.getExtensionFilters().addAll(
+                new FileChooser.ExtensionFilter("ONNX models (*.onnx)", "*.onnx"),
+                new FileChooser.ExtensionFilter("All files", "*"));
+        initialDirectory.map(Path::toFile).filter(File::isDirectory).ifPresent(chooser::setInitialDirectory);
+        List<File> files = chooser.showOpenMultipleDialog(owner.get());
+        return files == null ? List.of() : files.stream().map(File::toPath).toList();
+    }
+
+    @Override
+    public void showError(String title, String message) {
+        Alert alert = new Alert(Alert.AlertType.ERROR, message);
+        alert.initOwner(owner.get());
+        alert.setTitle(title);
+        alert.setHeaderText(title);
+        alert.showAndWait();
+    }
+}

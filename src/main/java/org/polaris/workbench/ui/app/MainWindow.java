@@ -1,0 +1,124 @@
+package org.polaris.workbench.ui.app;
+
+import javafx.collections.ListChangeListener;
+import javafx.geometry.Insets;
+import javafx.scene.Node;
+import javafx.scene.control.Alert;
+import javafx.scene.control.Menu;
+import javafx.scene.control.MenuBar;
+import javafx.scene.control.MenuItem;
+import javafx.scene.control.SeparatorMenuItem;
+import javafx.scene.control.ToggleButton;
+import javafx.scene.control.ToggleGroup;
+import javafx.scene.input.KeyCode;
+import javafx.scene.input.KeyCodeCombination;
+import javafx.scene.input.KeyCombination;
+import javafx.scene.layout.BorderPane;
+import javafx.scene.layout.VBox;
+import org.polaris.workbench.ui.common.TaskRunner;
+import org.polaris.workbench.ui.models.ModelsView;
+import org.polaris.workbench.ui.models.ModelsViewModel;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The main window's layout: menu, navigation bar with one button per working pane, pane area, status bar. */
+final class MainWindow extends BorderPane {
+
+    private final Map<String, Node> panes = new LinkedHashMap<>();
+    private final ToggleGroup navGroup = new ToggleGroup();
+    private final VBox nav = new VBox(4);
+
+    MainWindow(ModelsViewModel models, TaskRunner tasks, Runnable quit) {
+        setTop(menu(models, tasks, quit));
+        nav.setPadding(new Insets(8, 6, 8, 6));
+        nav.getStyleClass().add("nav-bar");
+        setLeft(nav);
+        addPane("models", "Models", new ModelsView(models));
+        setBottom(new StatusBar(tasks));
+        navGroup.selectedToggleProperty().addListener((o, a, b) -> {
+            if (b == null) {
+                a.setSelected(true);
+            } else {
+                setCenter(panes.get((String) b.getUserData()));
+            }
+        });
+        navGroup.getToggles().get(0).setSelected(true);
+    }
+
+    private void addPane(String id, String title, Node view) {
+        panes.put(id, view);
+        ToggleButton b = new ToggleButton(title);
+        b.setId("nav-" + id);
+        b.setUserData(id);
+        b.setToggleGroup(navGroup);
+        b.setMaxWidth(Double.MAX_VALUE);
+        b.getStyleClass().add("nav-button");
+        nav.getChildren().add(b);
+    }
+
+    private MenuBar menu(ModelsViewModel models, TaskRunner tasks, Runnable quit) {
+        MenuItem open = new MenuItem("Open model…");
+        open.setId("menuOpen");
+        open.setAccelerator(new KeyCodeCombination(KeyCode.O, KeyCombination.SHORTCUT_DOWN));
+        open.setOnAction(e -> models.openWithChooser());
+
+        Menu recent = new Menu("Open recent");
+        recent.setId("menuRecent");
+        Runnable fillRecent = () -> {
+            recent.getItems().clear();
+            for (Path p : models.recentFiles()) {
+                MenuItem item = new MenuItem(p.toString());
+                item.setMnemonicParsing(false);
+                item.setOnAction(e -> models.open(p));
+                recent.getItems().add(item);
+            }
+            if (!recent.getItems().isEmpty()) {
+                MenuItem clear = new MenuItem("Clear recent files");
+                clear.setOnAction(e -> models.clearRecent());
+                recent.getItems().addAll(new SeparatorMenuItem(), clear);
+            }
+            recent.setDisable(recent.getItems().isEmpty());
+        };
+        models.recentFiles().addListener((ListChangeListener<Path>) c -> fillRecent.run());
+        fillRecent.run();
+
+        Menu samples = new Menu("Open sample");
+        samples.setId("menuSamples");
+        for (Path p : models.sampleModels()) {
+            MenuItem item = new MenuItem(p.getFileName().toString());
+            item.setMnemonicParsing(false);
+            item.setOnAction(e -> models.open(p));
+            samples.getItems().add(item);
+        }
+        samples.setDisable(samples.getItems().isEmpty());
+
+        MenuItem close = new MenuItem("Close model");
+        close.setAccelerator(new KeyCodeCombination(KeyCode.W, KeyCombination.SHORTCUT_DOWN));
+        close.disableProperty().bind(models.canCloseProperty().not());
+        close.setOnAction(e -> models.closeSelected());
+        MenuItem cancel = new MenuItem("Cancel background work");
+        cancel.setAccelerator(new KeyCodeCombination(KeyCode.ESCAPE));
+        cancel.disableProperty().bind(tasks.runningProperty().not());
+        cancel.setOnAction(e -> tasks.cancelAll());
+        MenuItem exit = new MenuItem("Quit");
+        exit.setAccelerator(new KeyCodeCombination(KeyCode.Q, KeyCombination.SHORTCUT_DOWN));
+        exit.setOnAction(e -> quit.run());
+        Menu file = new Menu("_File", null, open, recent, samples, new SeparatorMenuItem(), close, cancel,
+                new SeparatorMenuItem(), exit);
+
+        MenuItem about = new MenuItem("About Polaris Workbench");
+        about.setOnAction(e -> {
+            Alert a = new Alert(Alert.AlertType.INFORMATION,
+                    "Inspect, compress and run neural networks on local hardware.\n"
+                            + "Java " + System.getProperty("java.version") + ", JavaFX " + System.getProperty("javafx.version"));
+            a.setTitle("About Polaris Workbench");
+            a.setHeaderText("Polaris Workbench");
+            a.initOwner(getScene().getWindow());
+            a.showAndWait();
+        });
+        Menu help = new Menu("_Help", null, about);
+        return new MenuBar(file, help);
+    }
+}

@@ -1,0 +1,73 @@
+package org.polaris.workbench.ui.app;
+
+import javafx.application.Application;
+import javafx.application.Platform;
+import javafx.scene.Scene;
+import javafx.stage.Stage;
+import org.polaris.workbench.engine.inspect.ModelInspector;
+import org.polaris.workbench.ui.common.FxTaskRunner;
+import org.polaris.workbench.ui.common.SampleCatalog;
+import org.polaris.workbench.ui.common.Settings;
+import org.polaris.workbench.ui.common.SettingsStore;
+import org.polaris.workbench.ui.models.ModelsViewModel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Objects;
+
+/** The JavaFX application and composition root: builds engine services, ViewModels and the main window. */
+public final class WorkbenchApp extends Application {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WorkbenchApp.class);
+
+    private FxTaskRunner tasks;
+    private SettingsStore settings;
+    private Stage stage;
+
+    static void launchApp(String[] args) {
+        Application.launch(WorkbenchApp.class, args);
+    }
+
+    @Override
+    public void start(Stage primaryStage) {
+        this.stage = primaryStage;
+        settings = SettingsStore.forCurrentUser();
+        tasks = new FxTaskRunner();
+        ModelsViewModel models = new ModelsViewModel(new ModelInspector(), tasks,
+                new FxDialogService(() -> stage), settings, SampleCatalog.fromEnvironment());
+        MainWindow window = new MainWindow(models, tasks, this::quit);
+        Settings s = settings.get();
+        Scene scene = new Scene(window, clamp(s.windowWidth, 800, 4000), clamp(s.windowHeight, 560, 3000));
+        scene.getStylesheets().add(Objects.requireNonNull(
+                WorkbenchApp.class.getResource("/org/polaris/workbench/ui/workbench.css")).toExternalForm());
+        primaryStage.setTitle("Polaris Workbench");
+        primaryStage.setScene(scene);
+        primaryStage.setOnCloseRequest(e -> saveWindow());
+        primaryStage.show();
+        LOG.info("window shown");
+    }
+
+    private static double clamp(double v, double lo, double hi) {
+        return Double.isFinite(v) ? Math.max(lo, Math.min(hi, v)) : lo;
+    }
+
+    private void saveWindow() {
+        if (stage != null && stage.getScene() != null) {
+            settings.get().windowWidth = stage.getScene().getWidth();
+            settings.get().windowHeight = stage.getScene().getHeight();
+            settings.save();
+        }
+    }
+
+    private void quit() {
+        saveWindow();
+        Platform.exit();
+    }
+
+    @Override
+    public void stop() {
+        if (tasks != null) {
+            tasks.close();
+        }
+    }
+}

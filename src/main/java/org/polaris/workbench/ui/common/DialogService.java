@@ -1,0 +1,14 @@
+package org.polaris.workbench.ui.common;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/** Dialogs and file choosers, behind an interface so ViewModels stay testable without a window. */
+public interface DialogService {
+
+    /** Lets the user pick one or more model files; empty when cancelled. */
+    List<Path> chooseModelFiles(Optional<Path> initialDirectory);
+
+    void showError(String title, String message);
+}

@@ -1,0 +1,25 @@
+package org.polaris.workbench.ui.common;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** What the workbench remembers between runs. A plain bean for Jackson; unknown fields are ignored on load. */
+public final class Settings {
+
+    public static final int MAX_RECENT = 10;
+
+    public List<String> recentFiles = new ArrayList<>();
+    public String lastDirectory;
+    public double windowWidth = 1280;
+    public double windowHeight = 800;
+    public String lastPane = "models";
+
+    /** Puts {@code path} first in the recent list, without duplicates, keeping at most {@link #MAX_RECENT}. */
+    public void touchRecent(String path) {
+        recentFiles.remove(path);
+        recentFiles.add(0, path);
+        while (recentFiles.size() > MAX_RECENT) {
+            recentFiles.remove(recentFiles.size() - 1);
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package org.polaris.workbench.ui.models;
+
+import javafx.beans.property.ReadOnlyObjectWrapper;
+import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.collections.ListChangeListener;
+import javafx.geometry.Insets;
+import javafx.scene.control.Label;
+import javafx.scene.control.ScrollPane;
+import javafx.scene.control.Tab;
+import javafx.scene.control.TabPane;
+import javafx.scene.control.TableColumn;
+import javafx.scene.control.TableRow;
+import javafx.scene.control.TableView;
+import javafx.scene.layout.GridPane;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.VBox;
+
+import java.util.Locale;
+
+/** Details of the selected model: overview (summary card, signature, operators) and weights. */
+final class ModelDetailView extends TabPane {
+
+    ModelDetailView(ModelsViewModel vm) {
+        setTabClosingPolicy(TabClosingPolicy.UNAVAILABLE);
+        Tab overview = new Tab("Overview", overview(vm));
+        overview.setId("overviewTab");
+        Tab weights = new Tab("Weights", new WeightsView(vm));
+        weights.setId("weightsTab");
+        getTabs().addAll(overview, weights);
+    }
+
+    private static ScrollPane overview(ModelsViewModel vm) {
+        GridPane card = new GridPane();
+        card.setId("summaryCard");
+        card.getStyleClass().add("summary-card");
+        card.setHgap(12);
+        card.setVgap(4);
+        vm.summaryCard().addListener((ListChangeListener<String[]>) c -> fillCard(card, vm));
+
+        TableView<IoRow> io = new TableView<>(vm.ioRows());
+        io.setId("ioTable");
+        io.getColumns().add(column("Kind", r -> r.kind()));
+        io.getColumns().add(column("Name", r -> r.name()));
+        io.getColumns().add(column("Declared in file", r -> r.declared()));
+        io.getColumns().add(column("ONNX Runtime", r -> r.runtime()));
+        io.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
+        io.setRowFactory(t -> new TableRow<>() {
+            @Override
+            protected void updateItem(IoRow r, boolean empty) {
+                super.updateItem(r, empty);
+                pseudoClassStateChanged(javafx.css.PseudoClass.getPseudoClass("differs"), !empty && r != null && r.differs());
+            }
+        });
+        io.setPrefHeight(160);
+
+        TableView<OpRow> ops = new TableView<>(vm.opRows());
+        ops.setId("opsTable");
+        ops.getColumns().add(column("Operator", OpRow::opType));
+        TableColumn<OpRow, Number> count = new TableColumn<>("Count");
+        count.setCellValueFactory(c -> new ReadOnlyObjectWrapper<>(c.getValue().count()));
+        ops.getColumns().add(count);
+        ops.getColumns().add(column("Share", r -> String.format(Locale.ROOT, "%.1f %%", 100 * r.share())));
+        ops.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
+        ops.setPrefHeight(240);
+
+        VBox box = new VBox(8, card, new Label("Inputs and outputs"), io, new Label("Operators"), ops);
+        VBox.setVgrow(ops, Priority.ALWAYS);
+        box.setPadding(new Insets(10));
+        ScrollPane scroll = new ScrollPane(box);
+        scroll.setFitToWidth(true);
+        return scroll;
+    }
+
+    private static void fillCard(GridPane card, ModelsViewModel vm) {
+        card.getChildren().clear();
+        int row = 0;
+        for (String[] kv : vm.summaryCard()) {
+            Label k = new Label(kv[0]);
+            k.getStyleClass().add("card-label");
+            Label v = new Label(kv[1]);
+            v.setWrapText(true);
+            card.addRow(row++, k, v);
+        }
+    }
+
+    static <R> TableColumn<R, String> column(String title, java.util.function.Function<R, String> value) {
+        TableColumn<R, String> c = new TableColumn<>(title);
+        c.setCellValueFactory(cell -> new ReadOnlyStringWrapper(value.apply(cell.getValue())));
+        return c;
+    }
+}

@@ -1,0 +1,204 @@
+package org.polaris.workbench.ui.models;
+
+import javafx.beans.binding.Bindings;
+import javafx.beans.binding.BooleanBinding;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.ReadOnlyBooleanProperty;
+import javafx.beans.property.ReadOnlyStringProperty;
+import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.beans.property.SimpleObjectProperty;
+import javafx.beans.property.SimpleStringProperty;
+import javafx.beans.property.StringProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+import javafx.collections.transformation.FilteredList;
+import org.polaris.workbench.engine.inspect.ModelInspector;
+import org.polaris.workbench.engine.model.ModelLoadException;
+import org.polaris.workbench.engine.model.WeightStats;
+import org.polaris.workbench.ui.common.DialogService;
+import org.polaris.workbench.ui.common.SampleCatalog;
+import org.polaris.workbench.ui.common.SettingsStore;
+import org.polaris.workbench.ui.common.TaskRunner;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/** State and actions of the Models pane: open models, the selected one, its tables and the weight filter. */
+public final class ModelsViewModel {
+
+    private final ModelInspector inspector;
+    private final TaskRunner tasks;
+    private final DialogService dialogs;
+    private final SettingsStore settings;
+    private final SampleCatalog samples;
+
+    private final ObservableList<ModelDocument> documents = FXCollections.observableArrayList();
+    private final ObjectProperty<ModelDocument> selected = new SimpleObjectProperty<>();
+    private final ObservableList<Path> recentFiles = FXCollections.observableArrayList();
+    private final ObservableList<IoRow> ioRows = FXCollections.observableArrayList();
+    private final ObservableList<OpRow> opRows = FXCollections.observableArrayList();
+    private final ObservableList<String[]> summaryCard = FXCollections.observableArrayList();
+    private final ObservableList<WeightStats> allWeights = FXCollections.observableArrayList();
+    private final FilteredList<WeightStats> weights = new FilteredList<>(allWeights);
+    private final StringProperty weightFilter = new SimpleStringProperty("");
+    private final ObjectProperty<WeightStats> selectedWeight = new SimpleObjectProperty<>();
+    private final ReadOnlyStringWrapper error = new ReadOnlyStringWrapper("");
+    private final BooleanBinding canClose = selected.isNotNull();
+
+    public ModelsViewModel(ModelInspector inspector, TaskRunner tasks, DialogService dialogs, SettingsStore settings,
+                           SampleCatalog samples) {
+        this.inspector = inspector;
+        this.tasks = tasks;
+        this.dialogs = dialogs;
+        this.settings = settings;
+        this.samples = samples;
+        settings.get().recentFiles.forEach(p -> recentFiles.add(Path.of(p)));
+        selected.addListener((obs, old, doc) -> showDocument(doc));
+        weights.predicateProperty().bind(Bindings.createObjectBinding(() -> {
+            String f = weightFilter.get() == null ? "" : weightFilter.get().trim().toLowerCase(Locale.ROOT);
+            return f.isEmpty() ? w -> true : w -> matches(w, f);
+        }, weightFilter));
+    }
+
+    private static boolean matches(WeightStats w, String filter) {
+        return w.name().toLowerCase(Locale.ROOT).contains(filter)
+                || w.dtype().displayName().contains(filter);
+    }
+
+    private void showDocument(ModelDocument doc) {
+        selectedWeight.set(null);
+        if (doc == null) {
+            ioRows.clear();
+            opRows.clear();
+            summaryCard.clear();
+            allWeights.clear();
+            return;
+        }
+        ioRows.setAll(doc.ioRows());
+        opRows.setAll(doc.opRows());
+        summaryCard.setAll(doc.summaryCard());
+        allWeights.setAll(doc.summary().weights());
+    }
+
+    /** Opens the file chooser and loads what the user picks. */
+    public void openWithChooser() {
+        Optional<Path> start = Optional.ofNullable(settings.get().lastDirectory).map(Path::of).filter(Files::isDirectory);
+        if (start.isEmpty() && Files.isDirectory(samples.directory())) {
+            start = Optional.of(samples.directory());
+        }
+        open(dialogs.chooseModelFiles(start));
+    }
+
+    public void open(List<Path> files) {
+        files.forEach(this::open);
+    }
+
+    /** Loads {@code file} in the background; if it is already open, selects it instead. */
+    public void open(Path file) {
+        Path abs = file.toAbsolutePath().normalize();
+        Optional<ModelDocument> existing = documents.stream().filter(d -> d.path().equals(abs)).findFirst();
+        if (existing.isPresent()) {
+            selected.set(existing.get());
+            return;
+        }
+        error.set("");
+        tasks.submit("Opening " + abs.getFileName(),
+                (progress, cancel) -> inspector.inspect(abs, progress, cancel),
+                inspection -> {
+                    ModelDocument doc = new ModelDocument(abs, inspection);
+                    documents.add(doc);
+                    selected.set(doc);
+                    remember(abs);
+                },
+                ex -> {
+                    error.set(ex instanceof ModelLoadException ? ex.getMessage()
+                            : "Cannot open " + abs + ": " + ex.getMessage());
+                });
+    }
+
+    private void remember(Path file) {
+        settings.get().touchRecent(file.toString());
+        if (file.getParent() != null) {
+            settings.get().lastDirectory = file.getParent().toString();
+        }
+        settings.save();
+        recentFiles.setAll(settings.get().recentFiles.stream().map(Path::of).toList());
+    }
+
+    public void closeSelected() {
+        ModelDocument doc = selected.get();
+        if (doc == null) {
+            return;
+        }
+        int i = documents.indexOf(doc);
+        documents.remove(doc);
+        selected.set(documents.isEmpty() ? null : documents.get(Math.min(i, documents.size() - 1)));
+    }
+
+    public void clearRecent() {
+        settings.get().recentFiles.clear();
+        settings.save();
+        recentFiles.clear();
+    }
+
+    public void dismissError() {
+        error.set("");
+    }
+
+    public List<Path> sampleModels() {
+        return samples.models();
+    }
+
+    public ObservableList<ModelDocument> documents() {
+        return FXCollections.unmodifiableObservableList(documents);
+    }
+
+    public ObjectProperty<ModelDocument> selectedProperty() {
+        return selected;
+    }
+
+    public ObservableList<Path> recentFiles() {
+        return FXCollections.unmodifiableObservableList(recentFiles);
+    }
+
+    public ObservableList<IoRow> ioRows() {
+        return ioRows;
+    }
+
+    public ObservableList<OpRow> opRows() {
+        return opRows;
+    }
+
+    public ObservableList<String[]> summaryCard() {
+        return summaryCard;
+    }
+
+    /** Weights of the selected model that pass the filter; the view sorts them. */
+    public ObservableList<WeightStats> weights() {
+        return weights;
+    }
+
+    public StringProperty weightFilterProperty() {
+        return weightFilter;
+    }
+
+    public ObjectProperty<WeightStats> selectedWeightProperty() {
+        return selectedWeight;
+    }
+
+    public ReadOnlyStringProperty errorProperty() {
+        return error.getReadOnlyProperty();
+    }
+
+    /** True while any background work runs (loading included). */
+    public ReadOnlyBooleanProperty busyProperty() {
+        return tasks.runningProperty();
+    }
+
+    public BooleanBinding canCloseProperty() {
+        return canClose;
+    }
+}
