@@ -47,6 +47,21 @@ public final class OnnxModelReader {
                 .model(proto, bytes.length);
     }
 
+    /**
+     * Reads a serialized {@code TensorProto} such as the {@code input_0.pb} test vectors that ship beside models
+     * in the ONNX model zoo and conformance suite.
+     */
+    public Tensor readTensor(Path file) throws ModelLoadException {
+        byte[] bytes = readBounded(file);
+        OnnxMl.TensorProto proto;
+        try {
+            proto = OnnxMl.TensorProto.parseFrom(bytes);
+        } catch (InvalidProtocolBufferException e) {
+            throw new ModelLoadException(file, Problem.CORRUPT, "not a serialized ONNX tensor: " + shortMessage(e));
+        }
+        return new TensorConverter(file, limits).convert(proto, new ExternalDataResolver(file, limits.maxExternalBytes()));
+    }
+
     private byte[] readBounded(Path file) throws ModelLoadException {
         try {
             if (Files.isDirectory(file)) {
