@@ -3,6 +3,7 @@ package org.polaris.workbench.ui.app;
 import javafx.application.Application;
 import javafx.application.Platform;
 import javafx.scene.Scene;
+import javafx.scene.image.Image;
 import javafx.stage.Stage;
 import org.polaris.workbench.engine.inspect.ModelInspector;
 import org.polaris.workbench.ui.common.FxTaskRunner;
@@ -41,6 +42,8 @@ public final class WorkbenchApp extends Application {
         scene.getStylesheets().add(Objects.requireNonNull(
                 WorkbenchApp.class.getResource("/org/polaris/workbench/ui/workbench.css")).toExternalForm());
         primaryStage.setTitle("Polaris Workbench");
+        primaryStage.getIcons().add(new Image(Objects.requireNonNull(
+                WorkbenchApp.class.getResource("/org/polaris/workbench/ui/icon-64.png")).toExternalForm()));
         primaryStage.setScene(scene);
         primaryStage.setOnCloseRequest(e -> saveWindow());
         primaryStage.show();
