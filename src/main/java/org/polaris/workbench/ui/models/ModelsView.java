@@ -109,6 +109,7 @@ public final class ModelsView extends BorderPane {
             box.getChildren().add(heading("Bundled samples"));
             for (Path p : vm.sampleModels()) {
                 Button b = new Button(p.getFileName().toString());
+                b.setMnemonicParsing(false);
                 b.getStyleClass().add("sample-button");
                 b.setOnAction(e -> vm.open(p));
                 box.getChildren().add(b);

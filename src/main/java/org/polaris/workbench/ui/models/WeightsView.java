@@ -48,9 +48,13 @@ final class WeightsView extends SplitPane {
         TableView<WeightStats> table = new TableView<>(sorted);
         table.setId("weightsTable");
         sorted.comparatorProperty().bind(table.comparatorProperty());
-        table.getColumns().add(ModelDetailView.column("Name", WeightStats::name));
+        TableColumn<WeightStats, String> name = ModelDetailView.column("Name", WeightStats::name);
+        name.setPrefWidth(280);
+        TableColumn<WeightStats, String> shape = ModelDetailView.column("Shape", w -> Arrays.toString(w.shape()));
+        shape.setPrefWidth(130);
+        table.getColumns().add(name);
         table.getColumns().add(ModelDetailView.column("DType", w -> w.dtype().displayName()));
-        table.getColumns().add(ModelDetailView.column("Shape", w -> Arrays.toString(w.shape())));
+        table.getColumns().add(shape);
         table.getColumns().add(numeric("Count", w -> w.count(), false));
         table.getColumns().add(numeric("Min", WeightStats::min, true));
         table.getColumns().add(numeric("Max", WeightStats::max, true));
@@ -71,8 +75,8 @@ final class WeightsView extends SplitPane {
         VBox.setVgrow(table, Priority.ALWAYS);
         top.setPadding(new Insets(8));
 
-        DefaultNumericAxis x = new DefaultNumericAxis("value");
-        DefaultNumericAxis y = new DefaultNumericAxis("count");
+        DefaultNumericAxis x = new DefaultNumericAxis("value", null);
+        DefaultNumericAxis y = new DefaultNumericAxis("count", null);
         y.setForceZeroInRange(true);
         chart = new XYChart(x, y);
         chart.setId("weightHistogram");
@@ -116,6 +120,7 @@ final class WeightsView extends SplitPane {
             }
         });
         c.getStyleClass().add("numeric");
+        c.setPrefWidth(90);
         return c;
     }
 }
