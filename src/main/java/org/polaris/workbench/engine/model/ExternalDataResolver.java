@@ -44,8 +44,8 @@ final class ExternalDataResolver {
             throw fail(tensor, "external length " + length + " does not match the " + expectedBytes + " bytes its shape needs");
         }
         if (totalBytes + length > maxTotalBytes) {
-            throw new ModelLoadException(model, Problem.LIMIT_EXCEEDED,
-                    "external data exceeds " + maxTotalBytes + " bytes in total");
+            throw new ModelLoadException(model, Problem.LIMIT_EXCEEDED, "external data exceeds " + maxTotalBytes
+                    + " bytes in total (the limit follows the memory available; a larger -Xmx raises it)");
         }
         Path side = confined(tensor, location);
         try (FileChannel ch = FileChannel.open(side, StandardOpenOption.READ)) {

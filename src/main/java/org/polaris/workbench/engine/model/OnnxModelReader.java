@@ -24,10 +24,13 @@ public final class OnnxModelReader {
 
     /** Upper bounds for what a file may declare. */
     public record Limits(long maxFileBytes, long maxTensorBytes, long maxExternalBytes, int maxRank,
-                         int maxGraphDepth, int maxNodes) {
-        /** Protobuf cannot address messages of 2 GiB or more, so that is the largest model file. */
-        public static final Limits DEFAULT =
-                new Limits(Integer.MAX_VALUE, Integer.MAX_VALUE - 8, 16L << 30, 64, 32, 2_000_000);
+                         int maxGraphDepth, int maxNodes, long memoryBudget) {
+        /**
+         * Protobuf cannot address messages of 2 GiB or more, so that is the largest model file; what is read must
+         * also fit in three quarters of this JVM's heap.
+         */
+        public static final Limits DEFAULT = new Limits(Integer.MAX_VALUE, Integer.MAX_VALUE - 8, 16L << 30, 64, 32,
+                2_000_000, Runtime.getRuntime().maxMemory() / 4 * 3);
     }
 
     private final Limits limits;
@@ -43,7 +46,9 @@ public final class OnnxModelReader {
     public OnnxModel read(Path file) throws ModelLoadException {
         byte[] bytes = readBounded(file);
         OnnxMl.ModelProto proto = parse(file, bytes);
-        return new Converter(file, limits, new ExternalDataResolver(file, limits.maxExternalBytes()))
+        // The file buffer and the tensors copied out of it live side by side while converting.
+        long externalBudget = Math.min(limits.maxExternalBytes(), limits.memoryBudget() - 2L * bytes.length);
+        return new Converter(file, limits, new ExternalDataResolver(file, Math.max(0, externalBudget)))
                 .model(proto, bytes.length);
     }
 
@@ -75,6 +80,11 @@ public final class OnnxModelReader {
                 throw new ModelLoadException(file, Problem.TOO_LARGE,
                         "file is " + size + " bytes; the limit is " + limits.maxFileBytes()
                                 + " (use external data for larger weights)");
+            }
+            if (2 * size > limits.memoryBudget()) {
+                throw new ModelLoadException(file, Problem.TOO_LARGE, "reading this " + size + "-byte file needs about "
+                        + 2 * size + " bytes of memory, more than the " + limits.memoryBudget()
+                        + " available; start the workbench with a larger -Xmx");
             }
             return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {

@@ -10,29 +10,34 @@ final class TensorDecoder {
     }
 
     static double[] toDoubles(DataType type, byte[] raw, int count) {
-        ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
         double[] out = new double[count];
+        decode(type, raw, 0, count, out);
+        return out;
+    }
+
+    /** Decodes elements {@code [from, from + count)} into {@code out[0..count)}, so callers can stream in chunks. */
+    static void decode(DataType type, byte[] raw, int from, int count, double[] out) {
+        ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
         switch (type) {
-            case FLOAT -> { for (int i = 0; i < count; i++) out[i] = b.getFloat(4 * i); }
-            case DOUBLE -> { for (int i = 0; i < count; i++) out[i] = b.getDouble(8 * i); }
-            case FLOAT16 -> { for (int i = 0; i < count; i++) out[i] = halfToFloat(b.getShort(2 * i)); }
-            case BFLOAT16 -> { for (int i = 0; i < count; i++) out[i] = Float.intBitsToFloat((b.getShort(2 * i) & 0xffff) << 16); }
-            case INT8 -> { for (int i = 0; i < count; i++) out[i] = raw[i]; }
-            case UINT8, BOOL -> { for (int i = 0; i < count; i++) out[i] = raw[i] & 0xff; }
-            case INT16 -> { for (int i = 0; i < count; i++) out[i] = b.getShort(2 * i); }
-            case UINT16 -> { for (int i = 0; i < count; i++) out[i] = b.getShort(2 * i) & 0xffff; }
-            case INT32 -> { for (int i = 0; i < count; i++) out[i] = b.getInt(4 * i); }
-            case UINT32 -> { for (int i = 0; i < count; i++) out[i] = b.getInt(4 * i) & 0xffffffffL; }
-            case INT64 -> { for (int i = 0; i < count; i++) out[i] = b.getLong(8 * i); }
-            case UINT64 -> { for (int i = 0; i < count; i++) out[i] = unsigned(b.getLong(8 * i)); }
-            case INT4 -> { for (int i = 0; i < count; i++) out[i] = (nibble(raw, i) << 28) >> 28; }
-            case UINT4 -> { for (int i = 0; i < count; i++) out[i] = nibble(raw, i); }
-            case FLOAT8E4M3FN, FLOAT8E4M3FNUZ -> { for (int i = 0; i < count; i++) out[i] = e4m3(raw[i], type == DataType.FLOAT8E4M3FNUZ); }
-            case FLOAT8E5M2, FLOAT8E5M2FNUZ -> { for (int i = 0; i < count; i++) out[i] = e5m2(raw[i], type == DataType.FLOAT8E5M2FNUZ); }
-            case FLOAT4E2M1 -> { for (int i = 0; i < count; i++) out[i] = e2m1(nibble(raw, i)); }
+            case FLOAT -> { for (int k = 0, i = from; k < count; k++, i++) out[k] = b.getFloat(4 * i); }
+            case DOUBLE -> { for (int k = 0, i = from; k < count; k++, i++) out[k] = b.getDouble(8 * i); }
+            case FLOAT16 -> { for (int k = 0, i = from; k < count; k++, i++) out[k] = halfToFloat(b.getShort(2 * i)); }
+            case BFLOAT16 -> { for (int k = 0, i = from; k < count; k++, i++) out[k] = Float.intBitsToFloat((b.getShort(2 * i) & 0xffff) << 16); }
+            case INT8 -> { for (int k = 0, i = from; k < count; k++, i++) out[k] = raw[i]; }
+            case UINT8, BOOL -> { for (int k = 0, i = from; k < count; k++, i++) out[k] = raw[i] & 0xff; }
+            case INT16 -> { for (int k = 0, i = from; k < count; k++, i++) out[k] = b.getShort(2 * i); }
+            case UINT16 -> { for (int k = 0, i = from; k < count; k++, i++) out[k] = b.getShort(2 * i) & 0xffff; }
+            case INT32 -> { for (int k = 0, i = from; k < count; k++, i++) out[k] = b.getInt(4 * i); }
+            case UINT32 -> { for (int k = 0, i = from; k < count; k++, i++) out[k] = b.getInt(4 * i) & 0xffffffffL; }
+            case INT64 -> { for (int k = 0, i = from; k < count; k++, i++) out[k] = b.getLong(8 * i); }
+            case UINT64 -> { for (int k = 0, i = from; k < count; k++, i++) out[k] = unsigned(b.getLong(8 * i)); }
+            case INT4 -> { for (int k = 0, i = from; k < count; k++, i++) out[k] = (nibble(raw, i) << 28) >> 28; }
+            case UINT4 -> { for (int k = 0, i = from; k < count; k++, i++) out[k] = nibble(raw, i); }
+            case FLOAT8E4M3FN, FLOAT8E4M3FNUZ -> { for (int k = 0, i = from; k < count; k++, i++) out[k] = e4m3(raw[i], type == DataType.FLOAT8E4M3FNUZ); }
+            case FLOAT8E5M2, FLOAT8E5M2FNUZ -> { for (int k = 0, i = from; k < count; k++, i++) out[k] = e5m2(raw[i], type == DataType.FLOAT8E5M2FNUZ); }
+            case FLOAT4E2M1 -> { for (int k = 0, i = from; k < count; k++, i++) out[k] = e2m1(nibble(raw, i)); }
             default -> throw new IllegalArgumentException("no numeric view of " + type);
         }
-        return out;
     }
 
     private static int nibble(byte[] raw, int i) {

@@ -12,7 +12,6 @@ public final class Settings {
     public String lastDirectory;
     public double windowWidth = 1280;
     public double windowHeight = 800;
-    public String lastPane = "models";
 
     /** Puts {@code path} first in the recent list, without duplicates, keeping at most {@link #MAX_RECENT}. */
     public void touchRecent(String path) {

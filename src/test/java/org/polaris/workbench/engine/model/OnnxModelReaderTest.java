@@ -190,6 +190,16 @@ class OnnxModelReaderTest {
     }
 
     @Test
+    void modelsLargerThanTheMemoryBudgetAreRefusedBeforeReading() {
+        var d = OnnxModelReader.Limits.DEFAULT;
+        var tiny = new OnnxModelReader.Limits(d.maxFileBytes(), d.maxTensorBytes(), d.maxExternalBytes(), d.maxRank(),
+                d.maxGraphDepth(), d.maxNodes(), 10_000);
+        assertThatThrownBy(() -> new OnnxModelReader(tiny).read(TestData.MNIST8))
+                .isInstanceOf(ModelLoadException.class).hasMessageContaining("-Xmx")
+                .satisfies(e -> assertThat(((ModelLoadException) e).problem()).isEqualTo(Problem.TOO_LARGE));
+    }
+
+    @Test
     void protoWithoutGraphIsNotOnnx() throws IOException {
         Path f = Files.write(tmp.resolve("nograph.onnx"), OnnxMl.ModelProto.newBuilder().setIrVersion(7).build().toByteArray());
         assertProblem(f, Problem.NOT_ONNX, "no graph");
