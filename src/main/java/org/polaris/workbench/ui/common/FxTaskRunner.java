@@ -1,11 +1,5 @@
 package org.polaris.workbench.ui.common;
 
-import javafx.beans.property.ReadOnlyBooleanProperty;
-import javafx.beans.property.ReadOnlyBooleanWrapper;
-import javafx.beans.property.ReadOnlyDoubleProperty;
-import javafx.beans.property.ReadOnlyDoubleWrapper;
-import javafx.beans.property.ReadOnlyStringProperty;
-import javafx.beans.property.ReadOnlyStringWrapper;
 import javafx.concurrent.Task;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.CancelledException;
@@ -23,15 +17,12 @@ import java.util.function.Consumer;
  * Runs jobs as {@link Task}s on named daemon threads. Task already coalesces progress and message updates into one
  * FX pulse, so engine code may report as often as it likes.
  */
-public final class FxTaskRunner implements TaskRunner, AutoCloseable {
+public final class FxTaskRunner extends TaskRunnerState implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FxTaskRunner.class);
 
     private final ExecutorService executor;
     private final Set<CancellationToken> active = ConcurrentHashMap.newKeySet();
-    private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(false);
-    private final ReadOnlyDoubleWrapper progress = new ReadOnlyDoubleWrapper(0);
-    private final ReadOnlyStringWrapper message = new ReadOnlyStringWrapper("");
     private int runningCount;
 
     public FxTaskRunner() {
@@ -92,21 +83,6 @@ public final class FxTaskRunner implements TaskRunner, AutoCloseable {
     @Override
     public void cancelAll() {
         active.forEach(CancellationToken::cancel);
-    }
-
-    @Override
-    public ReadOnlyBooleanProperty runningProperty() {
-        return running.getReadOnlyProperty();
-    }
-
-    @Override
-    public ReadOnlyDoubleProperty progressProperty() {
-        return progress.getReadOnlyProperty();
-    }
-
-    @Override
-    public ReadOnlyStringProperty messageProperty() {
-        return message.getReadOnlyProperty();
     }
 
     @Override
