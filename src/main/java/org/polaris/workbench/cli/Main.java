@@ -11,6 +11,8 @@ public final class Main {
 
     /** Exit code for an unreadable or invalid model. */
     public static final int EXIT_BAD_MODEL = 3;
+    /** Exit code for a quantization that failed or failed its own verification; nothing was written. */
+    public static final int EXIT_QUANTIZATION_FAILED = 4;
 
     private Main() {
     }
@@ -28,6 +30,10 @@ public final class Main {
                     if (ex instanceof ModelLoadException mle) {
                         errWriter.println("error: " + mle.getMessage());
                         return EXIT_BAD_MODEL;
+                    }
+                    if (ex instanceof org.polaris.workbench.engine.quant.QuantizationException qe) {
+                        errWriter.println("error: " + qe.getMessage());
+                        return EXIT_QUANTIZATION_FAILED;
                     }
                     if (ex instanceof CliException ce) {
                         errWriter.println("error: " + ce.getMessage());

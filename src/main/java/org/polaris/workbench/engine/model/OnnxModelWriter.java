@@ -6,12 +6,11 @@ import com.google.protobuf.InvalidProtocolBufferException;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
+import org.polaris.workbench.engine.util.AtomicFiles;
 
 /**
  * Writes the IR back to an {@code .onnx} file. Output goes to a temporary file in the target folder and is moved
@@ -58,25 +57,9 @@ public final class OnnxModelWriter {
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 proto.writeTo(out);
             }
-            moveIntoPlace(tmp, target, overwrite);
+            AtomicFiles.moveIntoPlace(tmp, target, overwrite);
         } finally {
             Files.deleteIfExists(tmp);
-        }
-    }
-
-    private static void moveIntoPlace(Path tmp, Path target, boolean overwrite) throws IOException {
-        try {
-            if (overwrite) {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } else {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            }
-        } catch (AtomicMoveNotSupportedException e) {
-            if (overwrite) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            } else {
-                Files.move(tmp, target);
-            }
         }
     }
 

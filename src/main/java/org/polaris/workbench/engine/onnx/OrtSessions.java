@@ -51,25 +51,10 @@ public final class OrtSessions {
      * Runs one inference of the serialized model on {@code inputs} and returns every graph output as a tensor.
      * Optimizations are off so that results reflect the graph as written.
      */
-    public static Map<String, Tensor> run(byte[] model, Map<String, Tensor> inputs) throws OrtException {
-        OrtEnvironment env = env();
-        Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
-        try (OrtSession.SessionOptions opts = options(OrtSession.SessionOptions.OptLevel.NO_OPT);
-             OrtSession session = env.createSession(model, opts)) {
-            for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
-                feeds.put(e.getKey(), toOrt(env, e.getValue()));
-            }
-            Map<String, Tensor> out = new LinkedHashMap<>();
-            try (OrtSession.Result result = session.run(feeds)) {
-                for (Map.Entry<String, OnnxValue> e : result) {
-                    if (e.getValue() instanceof OnnxTensor t) {
-                        out.put(e.getKey(), fromOrt(e.getKey(), t));
-                    }
-                }
-            }
-            return out;
-        } finally {
-            feeds.values().forEach(OnnxTensor::close);
+    public static Map<String, Tensor> run(byte[] model, Map<String, Tensor> inputs) throws OrtModelSession.RuntimeFailure {
+        try (OrtModelSession s = OrtModelSession.open(model,
+                OrtModelSession.Config.singleThread(OrtModelSession.Optimization.NONE))) {
+            return s.run(inputs);
         }
     }
 
@@ -82,12 +67,8 @@ public final class OrtSessions {
     }
 
     private static ModelLoadException rejected(Path model, Exception e) {
-        String msg = String.valueOf(e.getMessage()).replaceAll("\\s+", " ").trim();
-        if (msg.length() > 400) {
-            msg = msg.substring(0, 400) + "…";
-        }
         return new ModelLoadException(model, ModelLoadException.Problem.RUNTIME_REJECTED,
-                "ONNX Runtime rejects the model: " + msg, e);
+                "ONNX Runtime rejects the model: " + OrtModelSession.oneLine(e), e);
     }
 
     private static List<RuntimeValue> values(Map<String, NodeInfo> infos) {
@@ -127,7 +108,7 @@ public final class OrtSessions {
         }
     }
 
-    private static OnnxTensor toOrt(OrtEnvironment env, Tensor t) throws OrtException {
+    static OnnxTensor toOrt(OrtEnvironment env, Tensor t) throws OrtException {
         long[] shape = t.dims();
         if (t.dataType() == DataType.STRING) {
             String[] s = t.strings().stream().map(b -> new String(b, java.nio.charset.StandardCharsets.UTF_8))
@@ -155,7 +136,7 @@ public final class OrtSessions {
         };
     }
 
-    private static Tensor fromOrt(String name, OnnxTensor t) throws OrtException {
+    static Tensor fromOrt(String name, OnnxTensor t) throws OrtException {
         TensorInfo info = t.getInfo();
         DataType type = dataType(info);
         if (type == DataType.STRING) {

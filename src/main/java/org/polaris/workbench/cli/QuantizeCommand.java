@@ -1,0 +1,258 @@
+package org.polaris.workbench.cli;
+
+import org.polaris.workbench.engine.data.DataException;
+import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.data.ImageFolderDataset;
+import org.polaris.workbench.engine.data.IdxDataset;
+import org.polaris.workbench.engine.data.Preprocessing;
+import org.polaris.workbench.engine.data.RandomDataset;
+import org.polaris.workbench.engine.job.CancellationToken;
+import org.polaris.workbench.engine.model.Dim;
+import org.polaris.workbench.engine.model.OnnxModel;
+import org.polaris.workbench.engine.model.OnnxModelReader;
+import org.polaris.workbench.engine.model.ValueType;
+import org.polaris.workbench.engine.quant.Calibration;
+import org.polaris.workbench.engine.quant.IntType;
+import org.polaris.workbench.engine.quant.QuantEvaluator;
+import org.polaris.workbench.engine.quant.QuantOptions;
+import org.polaris.workbench.engine.quant.QuantReport;
+import org.polaris.workbench.engine.quant.QuantRequest;
+import org.polaris.workbench.engine.quant.QuantizeService;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+/** {@code polaris-workbench quantize}: the Quantize pane's headless twin. */
+@Command(name = "quantize", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Quantize an ONNX model to INT8 (static QDQ or weight-only) or INT4 (weight-only, blocked), "
+                + "verify it in a fresh ONNX Runtime session, and compare it with the original.",
+                "Writes OUT only when everything succeeded, plus a JSON report beside it."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:quantized, verified and written", "2:usage error (options, data files, OUT exists)",
+                "3:unreadable or invalid model", "4:quantization failed or failed its own verification (nothing written)"})
+public final class QuantizeCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "MODEL", description = "float32 ONNX model")
+    Path model;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "quantized model to write")
+    Path output;
+
+    @Option(names = "--force", description = "replace OUT if it exists")
+    boolean force;
+
+    @Option(names = "--mode", defaultValue = "static", paramLabel = "static|weight-only",
+            description = "static: QDQ with calibrated activations (default); weight-only: weights only")
+    String mode;
+
+    @Option(names = "--bits", defaultValue = "8", paramLabel = "8|4", description = "weight bits; 4 implies weight-only")
+    int bits;
+
+    @ArgGroup(exclusive = true)
+    Granularity granularity = new Granularity();
+
+    static final class Granularity {
+        @Option(names = "--per-channel", description = "one weight scale per output channel (default)")
+        boolean perChannel;
+        @Option(names = "--per-tensor", description = "one weight scale per tensor")
+        boolean perTensor;
+    }
+
+    @ArgGroup(exclusive = true)
+    Symmetry symmetry = new Symmetry();
+
+    static final class Symmetry {
+        @Option(names = "--symmetric", description = "activations int8 with zero point 0 (weights are always symmetric in static mode)")
+        boolean symmetric;
+        @Option(names = "--asymmetric", description = "asymmetric activations (default); weight-only: asymmetric weights")
+        boolean asymmetric;
+    }
+
+    @Option(names = "--activation-type", defaultValue = "uint8", paramLabel = "uint8|int8",
+            description = "activation code type (default uint8)")
+    String activationType;
+
+    @Option(names = "--block-size", defaultValue = "32", paramLabel = "N", description = "4-bit block size: 32, 64 or 128")
+    int blockSize;
+
+    @Option(names = "--int4-format", defaultValue = "nbits", paramLabel = "nbits|dq",
+            description = "4-bit layout: ONNX Runtime MatMulNBits (default) or opset-21 DequantizeLinear")
+    String int4Format;
+
+    @Option(names = "--calibration", defaultValue = "percentile", paramLabel = "METHOD",
+            description = "minmax, percentile[:P] (default, P=99.99), entropy or mse")
+    String calibration;
+
+    @Option(names = "--calib-data", paramLabel = "PATH",
+            description = "IDX images file (.gz or plain) or a folder of images; random inputs if omitted (flagged)")
+    Path calibData;
+
+    @Option(names = "--calib-samples", defaultValue = "200", paramLabel = "N", description = "calibration samples")
+    int calibSamples;
+
+    @Option(names = "--eval-data", paramLabel = "PATH", description = "evaluation data (labels give accuracy); default: the calibration data")
+    Path evalData;
+
+    @Option(names = "--eval-samples", defaultValue = "2000", paramLabel = "N", description = "evaluation samples")
+    int evalSamples;
+
+    @Option(names = "--latency-runs", defaultValue = "100", paramLabel = "N", description = "timed batch-1 runs per model")
+    int latencyRuns;
+
+    @Option(names = "--threads", defaultValue = "1", paramLabel = "N", description = "ONNX Runtime threads for latency")
+    int threads;
+
+    @Option(names = "--latency-batch", defaultValue = "1", paramLabel = "N", description = "samples per timed run (default 1)")
+    int latencyBatch;
+
+    @Option(names = "--exclude", split = ",", paramLabel = "NODE", description = "node names (or OpType#index) to keep in float")
+    List<String> exclude = List.of();
+
+    @Option(names = "--report", paramLabel = "REPORT.json", description = "report path (default: OUT.report.json)")
+    Path report;
+
+    @Option(names = "--min-cosine", defaultValue = "0.9", paramLabel = "C",
+            description = "fail (exit 4) when the outputs' mean cosine to the original is below this")
+    double minCosine;
+
+    @Option(names = "--scale", defaultValue = "1/255", paramLabel = "S", description = "pixel multiplier, e.g. 1/255 or 1")
+    String scale;
+
+    @Option(names = "--mean", split = ",", paramLabel = "M", description = "per-channel mean after scaling (default 0)")
+    double[] mean = {0};
+
+    @Option(names = "--std", split = ",", paramLabel = "S", description = "per-channel std after scaling (default 1)")
+    double[] std = {1};
+
+    @Option(names = "--resize", defaultValue = "0", paramLabel = "N", description = "images: shorter side before cropping (default crop*8/7)")
+    int resize;
+
+    @Option(names = "--crop", defaultValue = "0", paramLabel = "N", description = "images: center crop (default: the model's input size)")
+    int crop;
+
+    @Option(names = "--layout", defaultValue = "NCHW", paramLabel = "NCHW|NHWC", description = "image tensor layout")
+    String layout;
+
+    @Override
+    public Integer call() throws Exception {
+        if (Files.exists(output) && !force) {
+            throw new CliException(output + " exists; pass --force to replace it", 2);
+        }
+        QuantOptions options = options();
+        OnnxModel m = new OnnxModelReader().read(model);
+        Dataset calib = dataset(calibData, m, calibSamples);
+        // Without --eval-data the calibration source is reused, read again up to --eval-samples.
+        Dataset eval = dataset(evalData != null ? evalData : calibData, m, evalSamples);
+        QuantRequest req = new QuantRequest(model, output, force, options, calib, calibSamples, eval,
+                new QuantEvaluator.Settings(evalSamples, latencyRuns, Math.max(5, latencyRuns / 5), threads, latencyBatch), report,
+                minCosine);
+        PrintWriter err = spec.commandLine().getErr();
+        QuantReport r;
+        try {
+            r = new QuantizeService().run(req, new ConsoleProgress(err), CancellationToken.none());
+        } catch (FileAlreadyExistsException e) {
+            throw new CliException(output + " exists; pass --force to replace it", 2);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(QuantizeSummary.text(r));
+        out.flush();
+        return 0;
+    }
+
+    private QuantOptions options() throws CliException {
+        try {
+            QuantOptions.Mode m = switch (mode) {
+                case "static" -> QuantOptions.Mode.STATIC;
+                case "weight-only", "weightonly" -> QuantOptions.Mode.WEIGHT_ONLY;
+                default -> throw new IllegalArgumentException("--mode must be static or weight-only, not " + mode);
+            };
+            if (bits == 4) {
+                m = QuantOptions.Mode.WEIGHT_ONLY;
+            }
+            IntType act = switch (activationType) {
+                case "uint8" -> IntType.UINT8;
+                case "int8" -> IntType.INT8;
+                default -> throw new IllegalArgumentException("--activation-type must be uint8 or int8");
+            };
+            if (symmetry.symmetric && !activationType.equals("uint8")) {
+                act = IntType.INT8;
+            } else if (symmetry.symmetric) {
+                act = IntType.INT8;
+            }
+            QuantOptions.Int4Format f = switch (int4Format) {
+                case "nbits", "matmulnbits" -> QuantOptions.Int4Format.MATMUL_NBITS;
+                case "dq", "dequantizelinear" -> QuantOptions.Int4Format.DEQUANTIZE_LINEAR;
+                default -> throw new IllegalArgumentException("--int4-format must be nbits or dq");
+            };
+            Set<String> ex = new LinkedHashSet<>(exclude);
+            return new QuantOptions(m, bits, !granularity.perTensor, symmetry.symmetric, act, !symmetry.asymmetric,
+                    blockSize, f, Calibration.parse(calibration), ex);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), 2);
+        }
+    }
+
+    private Dataset dataset(Path path, OnnxModel m, int samples) throws CliException {
+        ValueType input = m.graph().feedInputs().isEmpty() ? null : m.graph().feedInputs().get(0).type();
+        try {
+            if (path == null) {
+                return new RandomDataset(sampleShape(input), Math.max(1, samples), 42);
+            }
+            Preprocessing pre = preprocessing(input);
+            if (Files.isDirectory(path)) {
+                return ImageFolderDataset.open(path, pre, Math.max(1, samples / 5));
+            }
+            return IdxDataset.open(path, pre, samples);
+        } catch (DataException | IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), 2);
+        }
+    }
+
+    private Preprocessing preprocessing(ValueType input) {
+        int side = crop;
+        if (side == 0 && input != null && input.shape() != null && input.shape().size() == 4) {
+            Dim h = input.shape().get(layout.equals("NCHW") ? 2 : 1);
+            side = h.isFixed() ? (int) h.value() : 0;
+        }
+        int r = resize > 0 ? resize : side * 8 / 7;
+        return new Preprocessing(parseScale(scale), mean, std, r, side, layout);
+    }
+
+    static double parseScale(String s) {
+        String[] parts = s.split("/");
+        try {
+            return parts.length == 2 ? Double.parseDouble(parts[0]) / Double.parseDouble(parts[1]) : Double.parseDouble(s);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--scale must be a number or a fraction like 1/255, not " + s);
+        }
+    }
+
+    private static long[] sampleShape(ValueType input) {
+        if (input == null || input.shape() == null || input.shape().isEmpty()
+                || input.shape().stream().skip(1).anyMatch(d -> !d.isFixed())) {
+            throw new IllegalArgumentException("random calibration needs a model input with fixed non-batch dims; "
+                    + "pass --calib-data");
+        }
+        return input.shape().stream().skip(1).mapToLong(Dim::value).toArray();
+    }
+
+    static String describe(double[] v) {
+        return Arrays.toString(v);
+    }
+}

@@ -1,0 +1,135 @@
+package org.polaris.workbench.engine.data;
+
+import org.polaris.workbench.engine.model.Tensor;
+
+import javax.imageio.ImageIO;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * A folder of PNG/JPEG images (unlabelled), loaded one batch at a time: resize the shorter side, center-crop,
+ * normalize, NCHW or NHWC RGB. With {@code variants > 1} each image also yields shifted crops, so a handful of
+ * photos can feed a calibration run of realistic, distinct inputs.
+ */
+public final class ImageFolderDataset implements Dataset {
+
+    private static final long MAX_IMAGE_BYTES = 64L << 20;
+
+    private final List<Path> files;
+    private final Preprocessing pre;
+    private final int variants;
+
+    private ImageFolderDataset(List<Path> files, Preprocessing pre, int variants) {
+        this.files = files;
+        this.pre = pre;
+        this.variants = variants;
+    }
+
+    public static ImageFolderDataset open(Path dir, Preprocessing pre, int variants) throws DataException {
+        if (pre.crop() <= 0) {
+            throw new DataException(dir + ": image inputs need a crop size (the model's input height and width)");
+        }
+        List<Path> images;
+        try (Stream<Path> s = Files.list(dir)) {
+            images = s.filter(p -> {
+                String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+                return n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg");
+            }).sorted().toList();
+        } catch (IOException e) {
+            throw new DataException(dir + ": cannot list images: " + e.getMessage());
+        }
+        if (images.isEmpty()) {
+            throw new DataException(dir + ": no .png or .jpg images");
+        }
+        return new ImageFolderDataset(images, pre, Math.max(1, variants));
+    }
+
+    @Override
+    public int size() {
+        return files.size() * variants;
+    }
+
+    @Override
+    public Tensor batch(int start, int count) {
+        int side = pre.crop();
+        int plane = side * side;
+        float[] out = new float[count * 3 * plane];
+        for (int b = 0; b < count; b++) {
+            int idx = start + b;
+            BufferedImage img = crop(load(files.get(idx / variants)), idx % variants);
+            for (int y = 0; y < side; y++) {
+                for (int x = 0; x < side; x++) {
+                    int rgb = img.getRGB(x, y);
+                    int[] ch = {(rgb >> 16) & 0xff, (rgb >> 8) & 0xff, rgb & 0xff};
+                    for (int c = 0; c < 3; c++) {
+                        int pos = pre.layout().equals("NCHW")
+                                ? b * 3 * plane + c * plane + y * side + x
+                                : b * 3 * plane + (y * side + x) * 3 + c;
+                        out[pos] = pre.apply(ch[c], c);
+                    }
+                }
+            }
+        }
+        long[] dims = pre.layout().equals("NCHW") ? new long[] {count, 3, side, side} : new long[] {count, side, side, 3};
+        return Tensor.ofFloats("batch", dims, out);
+    }
+
+    private BufferedImage load(Path file) {
+        try {
+            if (Files.size(file) > MAX_IMAGE_BYTES) {
+                throw new IllegalStateException(file + ": image file over " + MAX_IMAGE_BYTES + " bytes");
+            }
+            BufferedImage img = ImageIO.read(file.toFile());
+            if (img == null) {
+                throw new IllegalStateException(file + ": not a readable image");
+            }
+            return img;
+        } catch (IOException e) {
+            throw new IllegalStateException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Resizes the shorter side to {@code resize} (bilinear) and takes a crop; variant 0 is the center crop. */
+    private BufferedImage crop(BufferedImage src, int variant) {
+        int side = pre.crop();
+        int target = Math.max(pre.resize(), side);
+        double f = (double) target / Math.min(src.getWidth(), src.getHeight());
+        int w = Math.max(side, (int) Math.round(src.getWidth() * f));
+        int h = Math.max(side, (int) Math.round(src.getHeight() * f));
+        BufferedImage scaled = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = scaled.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+        g.drawImage(src, 0, 0, w, h, null);
+        g.dispose();
+        int x0 = (w - side) / 2;
+        int y0 = (h - side) / 2;
+        if (variant > 0) {
+            // Deterministic spread of offsets over the margin left by the resize.
+            double a = variant * 2.399963;
+            x0 = clamp(x0 + (int) Math.round(Math.cos(a) * (w - side) / 2.0 * ((variant % 3) + 1) / 3.0), w - side);
+            y0 = clamp(y0 + (int) Math.round(Math.sin(a) * (h - side) / 2.0 * ((variant % 3) + 1) / 3.0), h - side);
+        }
+        return scaled.getSubimage(x0, y0, side, side);
+    }
+
+    private static int clamp(int v, int max) {
+        return Math.max(0, Math.min(max, v));
+    }
+
+    @Override
+    public int label(int i) {
+        return -1;
+    }
+
+    @Override
+    public String description() {
+        return files.size() + " images" + (variants > 1 ? " x " + variants + " crops" : "");
+    }
+}

@@ -1,0 +1,89 @@
+package org.polaris.workbench.engine.quant;
+
+import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.job.CancellationToken;
+import org.polaris.workbench.engine.job.ProgressSink;
+import org.polaris.workbench.engine.model.DataType;
+import org.polaris.workbench.engine.model.Graph;
+import org.polaris.workbench.engine.model.OnnxModel;
+import org.polaris.workbench.engine.model.OnnxModelWriter;
+import org.polaris.workbench.engine.model.Tensor;
+import org.polaris.workbench.engine.model.ValueInfo;
+import org.polaris.workbench.engine.model.ValueType;
+import org.polaris.workbench.engine.onnx.OrtModelSession;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Collects activation statistics by running ONNX Runtime on calibration samples with the tensors of interest
+ * exposed as extra graph outputs. Streams batch by batch: memory does not grow with the sample count. Runs the
+ * data twice when the method needs histograms (range first, then histograms over that range).
+ */
+public final class Calibrator {
+
+    public Map<String, ActivationStats> collect(OnnxModel model, List<String> tensors, Dataset data, int samples,
+                                                Calibration method, ProgressSink progress, CancellationToken cancel)
+            throws OrtModelSession.RuntimeFailure {
+        Graph g = model.graph();
+        String input = g.feedInputs().get(0).name();
+        Set<String> present = new HashSet<>();
+        g.outputs().forEach(v -> present.add(v.name()));
+        List<ValueInfo> outputs = new ArrayList<>(g.outputs());
+        for (String t : tensors) {
+            if (!present.contains(t) && !t.equals(input)) {
+                outputs.add(new ValueInfo(t, ValueType.tensor(DataType.FLOAT, null), ""));
+                present.add(t);
+            }
+        }
+        Graph augmented = new Graph(g.name(), g.nodes(), g.inputs(), outputs, g.valueInfos(), g.initializers(),
+                g.docString(), g.encodedExtras());
+        byte[] bytes = OnnxModelWriter.toBytes(model.withGraph(augmented));
+        Map<String, ActivationStats> stats = new LinkedHashMap<>();
+        tensors.forEach(t -> stats.put(t, new ActivationStats()));
+        int n = Math.min(samples, data.size());
+        int batch = batchSize(g);
+        int passes = method.needsHistogram() ? 2 : 1;
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        try (OrtModelSession session = OrtModelSession.open(bytes,
+                new OrtModelSession.Config(threads, OrtModelSession.Optimization.NONE, null))) {
+            for (int pass = 0; pass < passes; pass++) {
+                for (int start = 0; start < n; start += batch) {
+                    cancel.throwIfCancelled();
+                    int count = Math.min(batch, n - start);
+                    Tensor x = data.batch(start, count).withName(input);
+                    Map<String, Tensor> out = session.run(Map.of(input, x));
+                    out.put(input, x);
+                    for (Map.Entry<String, ActivationStats> e : stats.entrySet()) {
+                        Tensor t = out.get(e.getKey());
+                        if (t == null || t.dataType() != DataType.FLOAT) {
+                            continue;
+                        }
+                        if (pass == 0) {
+                            e.getValue().observeRange(t.toFloats());
+                        } else {
+                            e.getValue().observeHistogram(t.toFloats());
+                        }
+                    }
+                    double done = (pass * n + start + count) / (double) (passes * n);
+                    progress.progress(done, "calibration " + (pass == 0 ? "ranges" : "histograms") + ": "
+                            + (start + count) + "/" + n + " samples");
+                }
+            }
+        }
+        return stats;
+    }
+
+    /** The batch dimension when the model fixes it (e.g. 1), else 16 samples a run. */
+    public static int batchSize(Graph g) {
+        ValueType t = g.feedInputs().get(0).type();
+        if (t.shape() != null && !t.shape().isEmpty() && t.shape().get(0).isFixed()) {
+            return (int) Math.max(1, t.shape().get(0).value());
+        }
+        return 16;
+    }
+}

@@ -1,0 +1,302 @@
+package org.polaris.workbench.engine.quant;
+
+import org.polaris.workbench.engine.model.Attribute;
+import org.polaris.workbench.engine.model.Graph;
+import org.polaris.workbench.engine.model.Node;
+import org.polaris.workbench.engine.model.OnnxModel;
+import org.polaris.workbench.engine.model.Tensor;
+import org.polaris.workbench.engine.quant.RangeEstimator.Range;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Writes INT8 QDQ graphs that ONNX Runtime fuses into integer kernels: weights as int8 initializers behind
+ * {@code DequantizeLinear} (per channel on the right axis), int32 biases with scale {@code s_x * s_w}, and one
+ * {@code QuantizeLinear}/{@code DequantizeLinear} pair on each activation that feeds or leaves a quantizable op.
+ * Where an op is followed by its only consumer Relu or Clip, the pair goes after the activation, never between:
+ * ONNX Runtime then drops the activation into the quantized range and fuses the op. Pass-through ops (MaxPool,
+ * Reshape, Flatten, ...) share their input's parameters so their Q/DQ pairs cancel out.
+ */
+public final class QdqQuantizer {
+
+    static final Set<String> WEIGHTED = Set.of("Conv", "Gemm", "MatMul");
+    private static final Set<String> ACTIVATION_OPS = Set.of("Conv", "Gemm", "MatMul", "Add", "GlobalAveragePool",
+            "AveragePool");
+    private static final Set<String> PASS_THROUGH = Set.of("MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze",
+            "Unsqueeze");
+
+    /** Activation tensors to calibrate, and which pass-through outputs reuse their input's parameters. */
+    public record Plan(List<String> tensors, Map<String, String> sharedWith) {
+    }
+
+    /** The quantized model and what happened to each layer. */
+    public record Result(OnnxModel model, List<LayerReport> layers) {
+    }
+
+    public Plan plan(OnnxModel model, QuantOptions o) {
+        GraphIndex gi = new GraphIndex(model.graph());
+        Set<String> points = new LinkedHashSet<>();
+        if (o.mode() == QuantOptions.Mode.STATIC) {
+            for (int i = 0; i < gi.graph.nodes().size(); i++) {
+                Node n = gi.node(i);
+                if (!quantizable(gi, i, o)) {
+                    continue;
+                }
+                for (int idx : activationInputs(gi, n)) {
+                    points.add(n.inputs().get(idx));
+                }
+                String out = outputPoint(gi, i);
+                if (out != null) {
+                    points.add(out);
+                }
+            }
+        }
+        // Pass-through ops inherit their input's parameters, and chains of them (MaxPool -> Flatten -> Gemm) stay
+        // quantized end to end, so ONNX Runtime can drop every Q/DQ pair in between.
+        Map<String, String> shared = new LinkedHashMap<>();
+        for (Node n : gi.graph.nodes()) {
+            if (!PASS_THROUGH.contains(n.opType()) || !GraphIndex.isDefaultDomain(n) || n.inputs().isEmpty()
+                    || !points.contains(n.inputs().get(0))) {
+                continue;
+            }
+            String out = n.outputs().get(0);
+            boolean feedsQuantized = gi.consumersOf(out).stream().map(gi::node)
+                    .anyMatch(c -> PASS_THROUGH.contains(c.opType()) || ACTIVATION_OPS.contains(c.opType()));
+            if (points.contains(out) || feedsQuantized) {
+                points.add(out);
+                shared.put(out, shared.getOrDefault(n.inputs().get(0), n.inputs().get(0)));
+            }
+        }
+        return new Plan(List.copyOf(points), shared);
+    }
+
+    private static boolean quantizable(GraphIndex gi, int i, QuantOptions o) {
+        Node n = gi.node(i);
+        if (!GraphIndex.isDefaultDomain(n) || !ACTIVATION_OPS.contains(n.opType())
+                || o.exclude().contains(gi.label(i)) || o.exclude().contains(n.name())) {
+            return false;
+        }
+        return switch (n.opType()) {
+            case "Conv" -> n.inputs().size() >= 2 && gi.isInit(n.inputs().get(1));
+            case "Gemm" -> n.inputs().size() >= 2 && gi.isInit(n.inputs().get(1))
+                    && n.attribute("transA").map(Attribute::asLong).orElse(0L) == 0;
+            case "Add" -> n.inputs().size() == 2 && !gi.isInit(n.inputs().get(0)) && !gi.isInit(n.inputs().get(1));
+            default -> true;
+        };
+    }
+
+    private static List<Integer> activationInputs(GraphIndex gi, Node n) {
+        List<Integer> idx = new ArrayList<>();
+        int limit = switch (n.opType()) {
+            case "MatMul", "Add" -> 2;
+            default -> 1;
+        };
+        for (int k = 0; k < Math.min(limit, n.inputs().size()); k++) {
+            String t = n.inputs().get(k);
+            if (!t.isEmpty() && !gi.isInit(t)) {
+                idx.add(k);
+            }
+        }
+        return idx;
+    }
+
+    /** Where the output of node {@code i} is quantized: after its sole Relu/Clip consumer if it has one. */
+    private static String outputPoint(GraphIndex gi, int i) {
+        String out = gi.node(i).outputs().get(0);
+        List<Integer> cons = gi.consumersOf(out);
+        if (cons.isEmpty()) {
+            return null;
+        }
+        if (cons.size() == 1 && !gi.graphOutputs.contains(out)) {
+            Node c = gi.node(cons.get(0));
+            boolean act = GraphIndex.isDefaultDomain(c) && (c.opType().equals("Relu") || c.opType().equals("Clip"));
+            if (act && c.inputs().get(0).equals(out) && c.inputs().stream().skip(1).allMatch(x -> x.isEmpty() || gi.isInit(x))) {
+                String after = c.outputs().get(0);
+                return gi.consumersOf(after).isEmpty() ? null : after;
+            }
+        }
+        return out;
+    }
+
+    /** Applies the plan: static QDQ when {@code ranges} are given, weight-only INT8 otherwise. */
+    public Result quantize(OnnxModel model, QuantOptions o, Plan plan, Map<String, Range> ranges) {
+        GraphIndex gi = new GraphIndex(model.graph());
+        Map<String, QuantMath.Params> act = activationParams(plan, ranges, o);
+        List<Node> nodes = new ArrayList<>();
+        List<Tensor> newInits = new ArrayList<>();
+        Map<String, String> dq = new HashMap<>();
+        for (String t : act.keySet()) {
+            dq.put(t, gi.fresh(t + "_dq"));
+        }
+        Set<String> inputsDone = new HashSet<>();
+        for (var in : model.graph().feedInputs()) {
+            if (act.containsKey(in.name())) {
+                emitQdq(gi, in.name(), act.get(in.name()), o, dq, nodes, newInits);
+                inputsDone.add(in.name());
+            }
+        }
+        List<LayerReport> layers = new ArrayList<>();
+        for (int i = 0; i < gi.graph.nodes().size(); i++) {
+            Node n = gi.node(i);
+            List<String> ins = new ArrayList<>(n.inputs());
+            for (int k = 0; k < ins.size(); k++) {
+                String d = dq.get(ins.get(k));
+                if (d != null) {
+                    ins.set(k, d);
+                }
+            }
+            if (WEIGHTED.contains(n.opType()) && GraphIndex.isDefaultDomain(n) && ins.size() >= 2 && gi.isInit(ins.get(1))) {
+                layers.add(quantizeWeight(gi, i, ins, o, act, nodes, newInits));
+            }
+            nodes.add(new Node(n.name(), n.opType(), n.domain(), ins, n.outputs(), n.attributes(), n.docString()));
+            for (String out : n.outputs()) {
+                if (act.containsKey(out) && !inputsDone.contains(out)) {
+                    emitQdq(gi, out, act.get(out), o, dq, nodes, newInits);
+                }
+            }
+        }
+        return new Result(rebuild(model, nodes, newInits), layers);
+    }
+
+    private static Map<String, QuantMath.Params> activationParams(Plan plan, Map<String, Range> ranges, QuantOptions o) {
+        Map<String, QuantMath.Params> out = new LinkedHashMap<>();
+        if (ranges == null) {
+            return out;
+        }
+        for (String t : plan.tensors()) {
+            Range r = ranges.get(plan.sharedWith().getOrDefault(t, t));
+            if (r == null) {
+                continue;
+            }
+            out.put(t, o.symmetricActivations()
+                    ? QuantMath.symmetric(Math.max(Math.abs(r.min()), Math.abs(r.max())), o.activationType())
+                    : QuantMath.asymmetric(r.min(), r.max(), o.activationType()));
+        }
+        return out;
+    }
+
+    private static void emitQdq(GraphIndex gi, String t, QuantMath.Params p, QuantOptions o, Map<String, String> dq,
+                                List<Node> nodes, List<Tensor> inits) {
+        String scale = gi.fresh(t + "_scale");
+        String zp = gi.fresh(t + "_zp");
+        String q = gi.fresh(t + "_q");
+        inits.add(Tensor.ofFloats(scale, new long[0], new float[] {p.scale()}));
+        inits.add(new Tensor(zp, o.activationType().dataType(), new long[0], new byte[] {(byte) p.zeroPoint()},
+                List.of(), null, ""));
+        // Q/DQ nodes stay unnamed: names are optional and would add kilobytes to small models.
+        nodes.add(new Node("", "QuantizeLinear", "", List.of(t, scale, zp), List.of(q), List.of(), ""));
+        nodes.add(new Node("", "DequantizeLinear", "", List.of(q, scale, zp), List.of(dq.get(t)), List.of(), ""));
+    }
+
+    private LayerReport quantizeWeight(GraphIndex gi, int i, List<String> ins, QuantOptions o,
+                                       Map<String, QuantMath.Params> act, List<Node> nodes, List<Tensor> inits) {
+        Node n = gi.node(i);
+        String label = gi.label(i);
+        Tensor w = gi.inits.get(ins.get(1));
+        String excludedNote = o.exclude().contains(label) || o.exclude().contains(n.name()) ? "excluded by user" : null;
+        if (excludedNote != null || w.dataType() != org.polaris.workbench.engine.model.DataType.FLOAT) {
+            return new LayerReport(label, n.opType(), w.name(), 32, false, Double.NaN, Double.NaN, Double.NaN,
+                    Double.NaN, Double.NaN, excludedNote != null ? excludedNote : "weight is " + w.dataType() + ", kept");
+        }
+        int axis = o.perChannel() ? channelAxis(n, w) : -1;
+        float[] values = w.toFloats();
+        QuantizedTensor qw = WeightQuantizer.perChannel(values, w.dims(), axis, IntType.INT8,
+                o.mode() == QuantOptions.Mode.STATIC || o.symmetricWeights());
+        String base = gi.fresh(w.name() + "_q");
+        ins.set(1, emitWeightDq(gi, qw, base, axis >= 0, nodes, inits));
+        String input = n.inputs().get(0);
+        QuantMath.Params x = act.get(input);
+        boolean biasDone = false;
+        if (x != null && ins.size() >= 3 && gi.isInit(ins.get(2)) && !n.opType().equals("MatMul")) {
+            Tensor b = gi.inits.get(ins.get(2));
+            boolean unitBeta = n.attribute("beta").map(Attribute::asFloat).orElse(1f) == 1f;
+            if (b.dataType() == org.polaris.workbench.engine.model.DataType.FLOAT && b.rank() == 1 && unitBeta
+                    && (qw.scales().length == 1 || b.elementCount() == qw.scales().length)) {
+                QuantizedTensor qb = WeightQuantizer.bias(b.toFloats(), x.scale(), qw.scales());
+                ins.set(2, emitWeightDq(gi, qb, gi.fresh(b.name() + "_q"), true, nodes, inits));
+                biasDone = true;
+            }
+        }
+        double[] range = rangeOf(x, o);
+        return new LayerReport(label, n.opType(), w.name(), 8, axis >= 0, QuantMath.sqnrDb(values, qw.dequantized()),
+                QuantMath.cosine(values, qw.dequantized()), QuantMath.maxAbsError(values, qw.dequantized()),
+                range[0], range[1], o.mode() == QuantOptions.Mode.STATIC
+                ? (x == null ? "weights only: input not quantized" : biasDone ? "" : "bias kept in float")
+                : "weight-only");
+    }
+
+    private static double[] rangeOf(QuantMath.Params p, QuantOptions o) {
+        if (p == null) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        IntType t = o.activationType();
+        return new double[] {QuantMath.dequantize(t.min(), p.scale(), p.zeroPoint()),
+                QuantMath.dequantize(t.max(), p.scale(), p.zeroPoint())};
+    }
+
+    /** Output-channel axis of a weight: 0 for Conv and for Gemm with transB, the last axis for MatMul and Gemm. */
+    static int channelAxis(Node n, Tensor w) {
+        return switch (n.opType()) {
+            case "Conv" -> 0;
+            case "Gemm" -> n.attribute("transB").map(Attribute::asLong).orElse(0L) == 1 ? 0 : 1;
+            default -> w.rank() - 1;
+        };
+    }
+
+    static String emitWeightDq(GraphIndex gi, QuantizedTensor q, String base, boolean withAxis, List<Node> nodes,
+                               List<Tensor> inits) {
+        String scale = gi.fresh(base + "_scale");
+        String out = gi.fresh(base + "_dq");
+        inits.add(q.codesTensor(base));
+        inits.add(q.scaleTensor(scale));
+        List<String> ins = new ArrayList<>(List.of(base, scale));
+        // An int32 bias's all-zero zero point is the default, so it is left out (4 bytes a channel). Weights keep
+        // theirs: ONNX Runtime's QGemm fusion does not match a weight DequantizeLinear without one.
+        if (q.type() != IntType.INT32 || java.util.Arrays.stream(q.zeroPoints()).anyMatch(z -> z != 0)) {
+            String zp = gi.fresh(base + "_zp");
+            inits.add(q.zeroPointTensor(zp));
+            ins.add(zp);
+        }
+        List<Attribute> attrs = withAxis && q.scaleDims().length > 0 ? List.of(Attribute.ofInt("axis", q.axis())) : List.of();
+        nodes.add(new Node("", "DequantizeLinear", "", ins, List.of(out), attrs, ""));
+        return out;
+    }
+
+    /** Replaces the node list, adds new initializers and drops the ones nothing references any more. */
+    static OnnxModel rebuild(OnnxModel model, List<Node> nodes, List<Tensor> added) {
+        Set<String> used = new HashSet<>();
+        for (Node n : nodes) {
+            used.addAll(n.inputs());
+            for (Attribute a : n.attributes()) {
+                a.subgraphs().forEach(sg -> collectInputs(sg, used));
+            }
+        }
+        model.graph().outputs().forEach(v -> used.add(v.name()));
+        List<Tensor> inits = new ArrayList<>();
+        for (Tensor t : model.graph().initializers()) {
+            if (used.contains(t.name())) {
+                inits.add(t);
+            }
+        }
+        inits.addAll(added);
+        Graph g = model.graph();
+        return model.withGraph(new Graph(g.name(), nodes, g.inputs(), g.outputs(), List.of(), inits, g.docString(),
+                g.encodedExtras()));
+    }
+
+    private static void collectInputs(Graph g, Set<String> used) {
+        for (Node n : g.nodes()) {
+            used.addAll(n.inputs());
+            for (Attribute a : n.attributes()) {
+                a.subgraphs().forEach(sg -> collectInputs(sg, used));
+            }
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package org.polaris.workbench.engine.quant;
+
+import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.job.CancellationToken;
+import org.polaris.workbench.engine.job.ProgressSink;
+import org.polaris.workbench.engine.model.Node;
+import org.polaris.workbench.engine.model.OnnxModel;
+import org.polaris.workbench.engine.model.OnnxModelReader;
+import org.polaris.workbench.engine.model.Tensor;
+import org.polaris.workbench.engine.onnx.OrtModelSession;
+import org.polaris.workbench.engine.onnx.OrtModelSession.Optimization;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Compares an original and a quantized model in one run: accuracy or agreement on the same inputs, batch-1
+ * latency with the same session settings (interleaved runs, median and p90), and what ONNX Runtime's optimizer
+ * made of the graph (fused integer kernels, leftover Q/DQ nodes).
+ */
+public final class QuantEvaluator {
+
+    /**
+     * @param samples evaluation samples
+     * @param latencyRuns timed runs per model after {@code warmup} untimed ones
+     * @param latencyBatch samples per timed run (1 = interactive latency; larger shows throughput-bound behaviour)
+     */
+    public record Settings(int samples, int latencyRuns, int warmup, int threads, int latencyBatch) {
+        public static Settings defaults() {
+            return new Settings(2000, 100, 20, 1, 1);
+        }
+    }
+
+    public record Result(Evaluation.Side original, Evaluation.Side quantized, Evaluation.Agreement agreement) {
+    }
+
+    /** @param batch samples per evaluation run (1 for models with a fixed batch of 1) */
+    public Result compare(byte[] original, byte[] quantized, Dataset data, int batch, Settings s, ProgressSink progress,
+                          CancellationToken cancel) throws OrtModelSession.RuntimeFailure, IOException {
+        int n = Math.min(s.samples(), data.size());
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        int correct0 = 0;
+        int correct1 = 0;
+        int agree = 0;
+        double cosSum = 0;
+        double cosMin = 1;
+        double maxAbs = 0;
+        String input;
+        try (OrtModelSession a = OrtModelSession.open(original, new OrtModelSession.Config(threads, Optimization.ALL, null));
+             OrtModelSession b = OrtModelSession.open(quantized, new OrtModelSession.Config(threads, Optimization.ALL, null))) {
+            input = a.inputNames().get(0);
+            for (int start = 0; start < n; start += batch) {
+                cancel.throwIfCancelled();
+                int count = Math.min(batch, n - start);
+                Tensor x = data.batch(start, count).withName(input);
+                Tensor ya = first(a.run(Map.of(input, x)));
+                Tensor yb = first(b.run(Map.of(input, x)));
+                float[] fa = ya.toFloats();
+                float[] fb = yb.toFloats();
+                int per = fa.length / count;
+                for (int i = 0; i < count; i++) {
+                    float[] ra = Arrays.copyOfRange(fa, i * per, (i + 1) * per);
+                    float[] rb = Arrays.copyOfRange(fb, i * per, (i + 1) * per);
+                    int ta = argmax(ra);
+                    int tb = argmax(rb);
+                    int label = data.label(start + i);
+                    if (ta == label) correct0++;
+                    if (tb == label) correct1++;
+                    if (ta == tb) agree++;
+                    double cos = QuantMath.cosine(ra, rb);
+                    cosSum += cos;
+                    cosMin = Math.min(cosMin, cos);
+                    maxAbs = Math.max(maxAbs, QuantMath.maxAbsError(ra, rb));
+                }
+                progress.progress(0.6 * (start + count) / n, "evaluating: " + (start + count) + "/" + n + " samples");
+            }
+        }
+        boolean labels = data.hasLabels() && !data.isSynthetic();
+        int lb = batch == 1 ? 1 : Math.max(1, Math.min(s.latencyBatch(), data.size()));
+        Evaluation.Latency[] lat = latency(original, quantized, data.batch(0, lb).withName(input), s, progress, cancel);
+        Evaluation.Agreement agreement = new Evaluation.Agreement((double) agree / n, cosSum / n, cosMin, maxAbs, n);
+        Evaluation.Side o = side(original, labels ? (double) correct0 / n : null, lat[0]);
+        Evaluation.Side q = side(quantized, labels ? (double) correct1 / n : null, lat[1]);
+        progress.progress(1, "evaluation done");
+        return new Result(o, q, agreement);
+    }
+
+    private static Tensor first(Map<String, Tensor> out) {
+        return out.values().iterator().next();
+    }
+
+    static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) best = i;
+        }
+        return best;
+    }
+
+    /** Alternates one timed run of each model so both see the same machine noise. */
+    private Evaluation.Latency[] latency(byte[] original, byte[] quantized, Tensor x, Settings s,
+                                         ProgressSink progress, CancellationToken cancel)
+            throws OrtModelSession.RuntimeFailure {
+        OrtModelSession.Config cfg = new OrtModelSession.Config(s.threads(), Optimization.ALL, null);
+        double[] ta = new double[s.latencyRuns()];
+        double[] tb = new double[s.latencyRuns()];
+        try (OrtModelSession a = OrtModelSession.open(original, cfg);
+             OrtModelSession b = OrtModelSession.open(quantized, cfg)) {
+            Map<String, Tensor> feed = Map.of(x.name(), x);
+            for (int i = 0; i < s.warmup(); i++) {
+                a.timeRun(feed);
+                b.timeRun(feed);
+            }
+            for (int i = 0; i < s.latencyRuns(); i++) {
+                if (i % 10 == 0) {
+                    cancel.throwIfCancelled();
+                    progress.progress(0.6 + 0.3 * i / s.latencyRuns(), "timing: run " + i + "/" + s.latencyRuns());
+                }
+                ta[i] = a.timeRun(feed) / 1e6;
+                tb[i] = b.timeRun(feed) / 1e6;
+            }
+        }
+        int b = (int) x.dims()[0];
+        return new Evaluation.Latency[] {stats(ta, s.threads(), b), stats(tb, s.threads(), b)};
+    }
+
+    private static Evaluation.Latency stats(double[] ms, int threads, int batch) {
+        double[] sorted = ms.clone();
+        Arrays.sort(sorted);
+        return new Evaluation.Latency(sorted[sorted.length / 2], sorted[(int) Math.min(sorted.length - 1,
+                Math.ceil(sorted.length * 0.9) - 1)], ms.length, threads, batch);
+    }
+
+    /** Size on disk plus what ONNX Runtime's EXTENDED optimizer turns the graph into. */
+    private Evaluation.Side side(byte[] model, Double accuracy, Evaluation.Latency latency)
+            throws OrtModelSession.RuntimeFailure, IOException {
+        Path dump = Files.createTempFile("polaris-optimized", ".onnx");
+        try {
+            try (OrtModelSession ignored = OrtModelSession.open(model,
+                    new OrtModelSession.Config(1, Optimization.EXTENDED, dump))) {
+                // creating the session writes the optimized graph
+            }
+            OnnxModel opt = new OnnxModelReader().read(dump);
+            Map<String, Integer> all = new TreeMap<>();
+            Map<String, Integer> quantOps = new TreeMap<>();
+            int leftover = 0;
+            for (Node n : opt.graph().nodes()) {
+                all.merge(n.opType(), 1, Integer::sum);
+                if (isIntegerKernel(n.opType())) {
+                    quantOps.merge(n.opType(), 1, Integer::sum);
+                }
+                if (n.opType().equals("QuantizeLinear") || n.opType().equals("DequantizeLinear")) {
+                    leftover++;
+                }
+            }
+            return new Evaluation.Side(model.length, accuracy, latency, quantOps, leftover, all);
+        } catch (org.polaris.workbench.engine.model.ModelLoadException e) {
+            throw new IOException("cannot read ONNX Runtime's optimized graph: " + e.getMessage(), e);
+        } finally {
+            Files.deleteIfExists(dump);
+        }
+    }
+
+    static boolean isIntegerKernel(String op) {
+        return op.startsWith("QLinear") || op.equals("QGemm") || op.equals("MatMulNBits") || op.equals("MatMulInteger")
+                || op.equals("ConvInteger") || op.equals("DynamicQuantizeMatMul") || op.equals("QAttention")
+                || op.equals("MatMulIntegerToFloat");
+    }
+}

@@ -1,0 +1,22 @@
+package org.polaris.workbench.engine.quant;
+
+import org.polaris.workbench.engine.data.Dataset;
+
+import java.nio.file.Path;
+
+/**
+ * One quantization job.
+ *
+ * @param calibration data for activation ranges (static mode); may be synthetic, which the report flags
+ * @param evaluation data to compare original and quantized on (labels give accuracy); defaults to calibration
+ * @param report where the JSON report goes; {@code null} puts it beside the output as {@code OUT.report.json}
+ * @param minCosine verification: mean output cosine to the original below this fails the job
+ */
+public record QuantRequest(Path model, Path output, boolean overwrite, QuantOptions options, Dataset calibration,
+                           int calibrationSamples, Dataset evaluation, QuantEvaluator.Settings evalSettings,
+                           Path report, double minCosine) {
+
+    public Path reportPath() {
+        return report != null ? report : output.resolveSibling(output.getFileName() + ".report.json");
+    }
+}

@@ -1,0 +1,196 @@
+package org.polaris.workbench.engine.quant;
+
+import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.job.CancellationToken;
+import org.polaris.workbench.engine.job.ProgressSink;
+import org.polaris.workbench.engine.model.DataType;
+import org.polaris.workbench.engine.model.ModelLoadException;
+import org.polaris.workbench.engine.model.OnnxModel;
+import org.polaris.workbench.engine.model.OnnxModelReader;
+import org.polaris.workbench.engine.model.OnnxModelWriter;
+import org.polaris.workbench.engine.model.Tensor;
+import org.polaris.workbench.engine.model.ValueInfo;
+import org.polaris.workbench.engine.onnx.OrtModelSession;
+import org.polaris.workbench.engine.quant.RangeEstimator.Range;
+import org.polaris.workbench.engine.util.AtomicFiles;
+
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Quantizes a model end to end: read, calibrate, rewrite, verify the result in a fresh ONNX Runtime session,
+ * evaluate original against quantized, then move the new file into place and write the report. Nothing appears
+ * at the output path unless every step succeeded; a cancelled or failed job leaves no files behind.
+ */
+public final class QuantizeService {
+
+    private final OnnxModelReader reader = new OnnxModelReader();
+
+    public QuantReport run(QuantRequest req, ProgressSink progress, CancellationToken cancel)
+            throws ModelLoadException, QuantizationException, IOException {
+        if (!req.overwrite() && Files.exists(req.output())) {
+            throw new FileAlreadyExistsException(req.output().toString(), null, "exists; pass --force to replace it");
+        }
+        if (req.output().toAbsolutePath().normalize().equals(req.model().toAbsolutePath().normalize())) {
+            throw new QuantizationException(req.output() + ": the output would replace the input model; choose another file");
+        }
+        long t0 = System.nanoTime();
+        progress.progress(0.01, "reading " + req.model().getFileName());
+        OnnxModel original = reader.read(req.model());
+        checkSupported(original, req.options());
+        OnnxModel prepped = GraphPrep.normalize(original);
+        QuantOptions o = req.options();
+        QdqQuantizer.Result result;
+        Map<String, QuantReport.Activation> activations = new LinkedHashMap<>();
+        try {
+            if (o.bits() == 4) {
+                progress.progress(0.05, "quantizing weights to 4 bits");
+                result = new Int4Quantizer().quantize(prepped, o);
+            } else {
+                QdqQuantizer q = new QdqQuantizer();
+                QdqQuantizer.Plan plan = q.plan(prepped, o);
+                Map<String, Range> ranges = null;
+                if (o.mode() == QuantOptions.Mode.STATIC) {
+                    Map<String, ActivationStats> stats = new Calibrator().collect(prepped, plan.tensors(),
+                            req.calibration(), req.calibrationSamples(), o.calibration(),
+                            (f, m) -> progress.progress(0.05 + 0.4 * f, m), cancel);
+                    ranges = new LinkedHashMap<>();
+                    for (Map.Entry<String, ActivationStats> e : stats.entrySet()) {
+                        Range r = RangeEstimator.estimate(e.getValue(), o.calibration(), o.activationType());
+                        ranges.put(e.getKey(), r);
+                    }
+                    for (String t : plan.tensors()) {
+                        Range r = ranges.get(plan.sharedWith().getOrDefault(t, t));
+                        ActivationStats st = stats.get(t);
+                        if (r != null) {
+                            QuantMath.Params p = o.symmetricActivations()
+                                    ? QuantMath.symmetric(Math.max(Math.abs(r.min()), Math.abs(r.max())), o.activationType())
+                                    : QuantMath.asymmetric(r.min(), r.max(), o.activationType());
+                            activations.put(t, new QuantReport.Activation(t, st.min(), st.max(), r.min(), r.max(),
+                                    p.scale(), p.zeroPoint()));
+                        }
+                    }
+                }
+                cancel.throwIfCancelled();
+                progress.progress(0.46, "rewriting the graph");
+                result = q.quantize(prepped, o, plan, ranges);
+            }
+        } catch (OrtModelSession.RuntimeFailure e) {
+            throw new QuantizationException("calibration failed: " + e.getMessage(), e);
+        }
+        byte[] originalBytes = OnnxModelWriter.toBytes(original);
+        byte[] quantizedBytes = OnnxModelWriter.toBytes(result.model());
+        Path dir = req.output().toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + req.output().getFileName(), ".tmp");
+        try {
+            Files.write(tmp, quantizedBytes);
+            cancel.throwIfCancelled();
+            progress.progress(0.5, "verifying the result in a fresh ONNX Runtime session");
+            Dataset eval = req.evaluation() != null ? req.evaluation() : req.calibration();
+            int batch = Calibrator.batchSize(prepped.graph());
+            verify(tmp, originalBytes, eval, batch, req.minCosine());
+            QuantEvaluator.Result ev;
+            try {
+                ev = new QuantEvaluator().compare(originalBytes, Files.readAllBytes(tmp), eval, batch,
+                        req.evalSettings(), (f, m) -> progress.progress(0.55 + 0.4 * f, m), cancel);
+            } catch (OrtModelSession.RuntimeFailure e) {
+                throw new QuantizationException("evaluation failed: " + e.getMessage(), e);
+            }
+            if (ev.agreement().meanCosine() < req.minCosine()) {
+                throw new QuantizationException(String.format(java.util.Locale.ROOT,
+                        "the quantized model's outputs drift from the original's (mean cosine %.4f < %.4f over %d "
+                                + "samples); exclude the most sensitive layers or use per-channel/percentile settings",
+                        ev.agreement().meanCosine(), req.minCosine(), ev.agreement().samples()));
+            }
+            QuantReport report = QuantReport.of(req, eval, ev, result.layers(), List.copyOf(activations.values()),
+                    (System.nanoTime() - t0) / 1e9);
+            cancel.throwIfCancelled();
+            progress.progress(0.97, "writing " + req.output().getFileName());
+            AtomicFiles.moveIntoPlace(tmp, req.output(), req.overwrite());
+            QuantReport.write(report, req.reportPath());
+            progress.progress(1, "done");
+            return report;
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static void checkSupported(OnnxModel m, QuantOptions o) throws QuantizationException {
+        List<ValueInfo> feeds = m.graph().feedInputs();
+        if (feeds.size() != 1) {
+            throw new QuantizationException("the model has " + feeds.size()
+                    + " inputs; quantization here supports models with one input");
+        }
+        if (feeds.get(0).type().elementType() != DataType.FLOAT) {
+            throw new QuantizationException("the model's input is " + feeds.get(0).type() + "; a float32 input is needed");
+        }
+        long opset = m.defaultOpset();
+        if (o.mode() == QuantOptions.Mode.STATIC || o.bits() == 8) {
+            if (opset < 10) {
+                throw new QuantizationException("the model uses opset " + opset
+                        + "; QuantizeLinear/DequantizeLinear need opset 10 or newer (13 for per-channel): re-export it");
+            }
+            if (opset < 13 && o.perChannel()) {
+                throw new QuantizationException("per-channel quantization needs opset 13 and the model uses opset "
+                        + opset + ": use --per-tensor or re-export at opset 13");
+            }
+        }
+        boolean anyWeight = m.graph().nodes().stream().anyMatch(n -> QdqQuantizer.WEIGHTED.contains(n.opType()));
+        if (!anyWeight) {
+            throw new QuantizationException("the model has no Conv, Gemm or MatMul layer to quantize");
+        }
+    }
+
+    /** Loads the written file as a user would and checks its outputs against the original's on real inputs. */
+    private void verify(Path file, byte[] original, Dataset data, int batch, double minCosine)
+            throws QuantizationException, ModelLoadException {
+        OnnxModel reread = reader.read(file);
+        String input = reread.graph().feedInputs().get(0).name();
+        int n = Math.min(Math.max(1, batch), data.size());
+        Tensor x = data.batch(0, n).withName(input);
+        try (OrtModelSession q = OrtModelSession.open(readBytes(file), OrtModelSession.Config.singleThread(OrtModelSession.Optimization.ALL));
+             OrtModelSession o = OrtModelSession.open(original, OrtModelSession.Config.singleThread(OrtModelSession.Optimization.ALL))) {
+            Map<String, Tensor> qo = q.run(Map.of(input, x));
+            Map<String, Tensor> oo = o.run(Map.of(input, x));
+            for (Map.Entry<String, Tensor> e : oo.entrySet()) {
+                Tensor qt = qo.get(e.getKey());
+                if (qt == null || !java.util.Arrays.equals(qt.dims(), e.getValue().dims())) {
+                    throw new QuantizationException("verification failed: output " + e.getKey()
+                            + " is missing or has another shape in the quantized model");
+                }
+                if (e.getValue().dataType() == DataType.FLOAT) {
+                    float[] v = qt.toFloats();
+                    for (float f : v) {
+                        if (!Float.isFinite(f)) {
+                            throw new QuantizationException("verification failed: output " + e.getKey()
+                                    + " contains NaN or infinity");
+                        }
+                    }
+                    double cos = QuantMath.cosine(e.getValue().toFloats(), v);
+                    if (cos < minCosine) {
+                        throw new QuantizationException(String.format(java.util.Locale.ROOT,
+                                "verification failed: output %s has cosine %.4f to the original (minimum %.4f)",
+                                e.getKey(), cos, minCosine));
+                    }
+                }
+            }
+        } catch (OrtModelSession.RuntimeFailure e) {
+            throw new QuantizationException("verification failed: the written model does not run in ONNX Runtime: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] readBytes(Path p) throws QuantizationException {
+        try {
+            return Files.readAllBytes(p);
+        } catch (IOException e) {
+            throw new QuantizationException("cannot re-read " + p + ": " + e.getMessage(), e);
+        }
+    }
+}
