@@ -56,12 +56,97 @@ public final class GraphPrep {
             }
             kept.add(renamed(n, rename));
         }
+        kept = foldBatchNorms(kept, inits, graphOutputs);
         List<ValueInfo> inputs = g.inputs().stream().filter(v -> !inits.containsKey(v.name())).toList();
         Graph out = new Graph(g.name(), kept, inputs, g.outputs(), g.valueInfos(), List.copyOf(inits.values()),
                 g.docString(), g.encodedExtras());
         return new OnnxModel(Math.max(model.irVersion(), 7), model.opsets(), model.producerName(),
                 model.producerVersion(), model.domain(), model.modelVersion(), model.docString(), model.metadata(),
                 out, model.encodedExtras(), model.source(), model.fileBytes());
+    }
+
+    /**
+     * Folds an inference BatchNormalization into the Conv before it when the Conv feeds nothing else: per output
+     * channel, {@code W' = W * g / sqrt(v + eps)} and {@code b' = (b - m) * g / sqrt(v + eps) + beta}. Without
+     * this a Q/DQ pair would sit between Conv and BN and keep ONNX Runtime from fusing either.
+     */
+    static List<Node> foldBatchNorms(List<Node> nodes, Map<String, Tensor> inits, Set<String> graphOutputs) {
+        Map<String, Integer> uses = new HashMap<>();
+        for (Node n : nodes) {
+            n.inputs().forEach(i -> uses.merge(i, 1, Integer::sum));
+        }
+        Map<String, Integer> producer = new HashMap<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            for (String o : nodes.get(i).outputs()) {
+                producer.put(o, i);
+            }
+        }
+        List<Node> out = new ArrayList<>(nodes);
+        Set<Integer> removed = new HashSet<>();
+        for (int i = 0; i < out.size(); i++) {
+            Node bn = out.get(i);
+            if (!bn.opType().equals("BatchNormalization") || bn.inputs().size() != 5 || bn.outputs().size() != 1) {
+                continue;
+            }
+            String x = bn.inputs().get(0);
+            Integer ci = producer.get(x);
+            if (ci == null || removed.contains(ci) || uses.getOrDefault(x, 0) != 1 || graphOutputs.contains(x)) {
+                continue;
+            }
+            Node conv = out.get(ci);
+            if (!conv.opType().equals("Conv") || conv.inputs().size() < 2 || !inits.containsKey(conv.inputs().get(1))
+                    || (conv.inputs().size() > 2 && !inits.containsKey(conv.inputs().get(2)))
+                    || bn.inputs().subList(1, 5).stream().anyMatch(t -> !inits.containsKey(t))) {
+                continue;
+            }
+            Tensor w = inits.get(conv.inputs().get(1));
+            if (w.dataType() != DataType.FLOAT || bn.inputs().subList(1, 5).stream()
+                    .anyMatch(t -> inits.get(t).dataType() != DataType.FLOAT)) {
+                continue;
+            }
+            float eps = bn.attribute("epsilon").map(Attribute::asFloat).orElse(1e-5f);
+            float[] gamma = inits.get(bn.inputs().get(1)).toFloats();
+            float[] beta = inits.get(bn.inputs().get(2)).toFloats();
+            float[] mean = inits.get(bn.inputs().get(3)).toFloats();
+            float[] var = inits.get(bn.inputs().get(4)).toFloats();
+            float[] wv = w.toFloats();
+            int channels = (int) w.dims()[0];
+            if (gamma.length != channels) {
+                continue;
+            }
+            int per = wv.length / channels;
+            float[] bias = conv.inputs().size() > 2 && !conv.inputs().get(2).isEmpty()
+                    ? inits.get(conv.inputs().get(2)).toFloats() : new float[channels];
+            float[] nb = new float[channels];
+            for (int c = 0; c < channels; c++) {
+                double f = gamma[c] / Math.sqrt(var[c] + eps);
+                for (int k = 0; k < per; k++) {
+                    wv[c * per + k] = (float) (wv[c * per + k] * f);
+                }
+                nb[c] = (float) ((bias[c] - mean[c]) * f + beta[c]);
+            }
+            String wName = conv.inputs().get(1) + "_bnfolded";
+            String bName = bn.outputs().get(0) + "_bias";
+            inits.put(wName, Tensor.ofFloats(wName, w.dims(), wv));
+            inits.put(bName, Tensor.ofFloats(bName, new long[] {channels}, nb));
+            out.set(ci, new Node(conv.name(), conv.opType(), conv.domain(),
+                    List.of(conv.inputs().get(0), wName, bName), bn.outputs(), conv.attributes(), conv.docString()));
+            removed.add(i);
+        }
+        List<Node> result = new ArrayList<>();
+        for (int i = 0; i < out.size(); i++) {
+            if (!removed.contains(i)) {
+                result.add(out.get(i));
+            }
+        }
+        pruneUnused(result, inits, graphOutputs);
+        return result;
+    }
+
+    private static void pruneUnused(List<Node> nodes, Map<String, Tensor> inits, Set<String> graphOutputs) {
+        Set<String> used = new HashSet<>(graphOutputs);
+        nodes.forEach(n -> used.addAll(n.inputs()));
+        inits.keySet().removeIf(k -> !used.contains(k));
     }
 
     private static Node renamed(Node n, Map<String, String> rename) {

@@ -53,7 +53,7 @@ public final class QdqQuantizer {
                     points.add(n.inputs().get(idx));
                 }
                 String out = outputPoint(gi, i);
-                if (out != null) {
+                if (out != null && feedsQuantized(gi, out, o, 0)) {
                     points.add(out);
                 }
             }
@@ -105,6 +105,24 @@ public final class QdqQuantizer {
             }
         }
         return idx;
+    }
+
+    /**
+     * Whether a tensor reaches a quantized op, directly or through pass-through ops. Outputs that only feed float
+     * ops (logits into Softmax) stay float: quantizing them costs accuracy and buys no fused kernel.
+     */
+    private static boolean feedsQuantized(GraphIndex gi, String tensor, QuantOptions o, int depth) {
+        for (int c : gi.consumersOf(tensor)) {
+            Node n = gi.node(c);
+            if (quantizable(gi, c, o)) {
+                return true;
+            }
+            if (depth < 8 && PASS_THROUGH.contains(n.opType()) && GraphIndex.isDefaultDomain(n)
+                    && feedsQuantized(gi, n.outputs().get(0), o, depth + 1)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Where the output of node {@code i} is quantized: after its sole Relu/Clip consumer if it has one. */

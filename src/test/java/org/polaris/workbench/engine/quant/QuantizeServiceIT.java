@@ -1,0 +1,166 @@
+package org.polaris.workbench.engine.quant;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.data.IdxDataset;
+import org.polaris.workbench.engine.data.Preprocessing;
+import org.polaris.workbench.engine.job.CancellationToken;
+import org.polaris.workbench.engine.job.CancelledException;
+import org.polaris.workbench.engine.job.ProgressSink;
+import org.polaris.workbench.engine.model.Node;
+import org.polaris.workbench.engine.model.OnnxModel;
+import org.polaris.workbench.engine.model.OnnxModelReader;
+import org.polaris.workbench.engine.model.Tensor;
+import org.polaris.workbench.engine.onnx.OrtModelSession;
+import org.polaris.workbench.testutil.TestData;
+
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Quantizes the real samples, reloads the results in fresh ONNX Runtime sessions and checks what they compute. */
+class QuantizeServiceIT {
+
+    private static final Path IMAGES = TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz");
+
+    @TempDir
+    Path tmp;
+
+    private static Dataset data(int n) throws Exception {
+        return IdxDataset.open(IMAGES, Preprocessing.unitScale(), n);
+    }
+
+    private QuantRequest request(Path model, Path out, QuantOptions o) throws Exception {
+        return new QuantRequest(model, out, false, o, data(200), 100, data(500),
+                new QuantEvaluator.Settings(500, 5, 2, 1, 1), null, 0.9);
+    }
+
+    @Test
+    void staticInt8CnnFusesEveryLayerAndKeepsAccuracy() throws Exception {
+        Path out = tmp.resolve("cnn-int8.onnx");
+        QuantReport r = new QuantizeService().run(request(TestData.FASHION_CNN, out, QuantOptions.staticInt8()),
+                ProgressSink.NONE, CancellationToken.none());
+        assertThat(out).exists();
+        assertThat(r.request().reportPath()).exists();
+        assertThat(r.evaluation().quantized().quantizedOps()).containsEntry("QLinearConv", 2).containsEntry("QGemm", 2);
+        assertThat(r.evaluation().quantized().leftoverQdq()).isLessThanOrEqualTo(1);
+        assertThat(r.sizeRatio()).isGreaterThan(3.7);
+        assertThat(r.evaluation().original().accuracy() - r.evaluation().quantized().accuracy()).isLessThan(0.01);
+        assertThat(r.layers()).hasSize(4).allMatch(l -> l.bits() == 8 && l.sqnrDb() > 30);
+        // The file itself, in a fresh session, on inputs the evaluation did not see.
+        OnnxModel written = new OnnxModelReader().read(out);
+        assertThat(written.graph().nodes()).extracting(Node::opType).contains("QuantizeLinear", "DequantizeLinear");
+        Tensor x = IdxDataset.open(IMAGES, Preprocessing.unitScale(), 0).batch(1500, 100).withName("image");
+        float[] q;
+        float[] f;
+        try (OrtModelSession s = OrtModelSession.open(Files.readAllBytes(out),
+                OrtModelSession.Config.singleThread(OrtModelSession.Optimization.ALL));
+             OrtModelSession o = OrtModelSession.open(Files.readAllBytes(TestData.FASHION_CNN),
+                     OrtModelSession.Config.singleThread(OrtModelSession.Optimization.ALL))) {
+            q = s.run(Map.of("image", x)).get("logits").toFloats();
+            f = o.run(Map.of("image", x)).get("logits").toFloats();
+        }
+        int agree = 0;
+        for (int i = 0; i < 100; i++) {
+            if (argmax(q, i) == argmax(f, i)) agree++;
+        }
+        assertThat(agree).isGreaterThanOrEqualTo(97);
+        assertThat(QuantMath.cosine(q, f)).isGreaterThan(0.999);
+    }
+
+    @Test
+    void int4WeightOnlyMlpInBothFormats() throws Exception {
+        for (QuantOptions.Int4Format fmt : QuantOptions.Int4Format.values()) {
+            Path out = tmp.resolve("mlp-int4-" + fmt + ".onnx");
+            QuantReport r = new QuantizeService().run(request(TestData.FASHION_MLP, out,
+                    QuantOptions.int4WeightOnly(32, fmt)), ProgressSink.NONE, CancellationToken.none());
+            assertThat(r.sizeRatio()).as(fmt.name()).isGreaterThan(6.0);
+            assertThat(r.evaluation().agreement().top1()).as(fmt.name()).isGreaterThanOrEqualTo(0.95);
+            assertThat(r.layers()).allMatch(l -> l.bits() == 4);
+            OnnxModel m = new OnnxModelReader().read(out);
+            if (fmt == QuantOptions.Int4Format.MATMUL_NBITS) {
+                assertThat(m.graph().nodes()).extracting(Node::opType).contains("MatMulNBits");
+                assertThat(m.opsets()).containsKey("com.microsoft");
+            } else {
+                assertThat(m.defaultOpset()).isEqualTo(21);
+                assertThat(m.graph().initializers()).extracting(Tensor::dataType)
+                        .contains(org.polaris.workbench.engine.model.DataType.INT4);
+            }
+        }
+    }
+
+    @Test
+    void weightOnlyInt8KeepsActivationsFloat() throws Exception {
+        Path out = tmp.resolve("cnn-w8.onnx");
+        QuantOptions o = new QuantOptions(QuantOptions.Mode.WEIGHT_ONLY, 8, true, false, IntType.UINT8, true, 32,
+                QuantOptions.Int4Format.MATMUL_NBITS, Calibration.parse("minmax"), Set.of());
+        QuantReport r = new QuantizeService().run(request(TestData.FASHION_CNN, out, o), ProgressSink.NONE,
+                CancellationToken.none());
+        OnnxModel m = new OnnxModelReader().read(out);
+        assertThat(m.graph().nodes()).extracting(Node::opType).doesNotContain("QuantizeLinear");
+        assertThat(r.evaluation().agreement().meanCosine()).isGreaterThan(0.999);
+        assertThat(r.activations()).isEmpty();
+    }
+
+    @Test
+    void excludedLayersStayFloat() throws Exception {
+        Path out = tmp.resolve("cnn-ex.onnx");
+        QuantReport r = new QuantizeService().run(request(TestData.FASHION_CNN, out,
+                QuantOptions.staticInt8().withExclude(Set.of("/fc1/Gemm"))), ProgressSink.NONE, CancellationToken.none());
+        assertThat(r.layers()).filteredOn(l -> l.name().equals("/fc1/Gemm")).singleElement()
+                .satisfies(l -> assertThat(l.bits()).isEqualTo(32));
+        OnnxModel m = new OnnxModelReader().read(out);
+        assertThat(m.graph().initializers()).extracting(Tensor::name).contains("fc1.weight");
+    }
+
+    @Test
+    void neverOverwritesAndLeavesNothingBehindOnCancel() throws Exception {
+        Path out = Files.writeString(tmp.resolve("taken.onnx"), "user data");
+        assertThatThrownBy(() -> new QuantizeService().run(request(TestData.FASHION_CNN, out, QuantOptions.staticInt8()),
+                ProgressSink.NONE, CancellationToken.none())).isInstanceOf(FileAlreadyExistsException.class);
+        assertThat(Files.readString(out)).isEqualTo("user data");
+
+        Path fresh = tmp.resolve("cancelled.onnx");
+        CancellationToken token = new CancellationToken();
+        assertThatThrownBy(() -> new QuantizeService().run(request(TestData.FASHION_CNN, fresh, QuantOptions.staticInt8()),
+                (f, m) -> {
+                    if (f > 0.5) token.cancel();
+                }, token)).isInstanceOf(CancelledException.class);
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertThat(s.map(p -> p.getFileName().toString())).containsExactly("taken.onnx");
+        }
+    }
+
+    @Test
+    void oldOpsetsAndWeightlessModelsAreRefusedWithAReason() throws Exception {
+        assertThatThrownBy(() -> new QuantizeService().run(request(TestData.MNIST8, tmp.resolve("m.onnx"),
+                QuantOptions.staticInt8()), ProgressSink.NONE, CancellationToken.none()))
+                .isInstanceOf(QuantizationException.class).hasMessageContaining("opset 8");
+        assertThat(tmp.resolve("m.onnx")).doesNotExist();
+    }
+
+    @Test
+    void outputMayNotReplaceTheInput() throws Exception {
+        Path copy = Files.copy(TestData.FASHION_CNN, tmp.resolve("model.onnx"));
+        QuantRequest r = new QuantRequest(copy, copy, true, QuantOptions.staticInt8(), data(50), 50, data(50),
+                new QuantEvaluator.Settings(50, 2, 1, 1, 1), null, 0.9);
+        assertThatThrownBy(() -> new QuantizeService().run(r, ProgressSink.NONE, CancellationToken.none()))
+                .isInstanceOf(QuantizationException.class).hasMessageContaining("replace the input");
+        assertThat(Files.readAllBytes(copy)).isEqualTo(Files.readAllBytes(TestData.FASHION_CNN));
+    }
+
+    private static int argmax(float[] v, int row) {
+        int best = 0;
+        for (int c = 1; c < 10; c++) {
+            if (v[row * 10 + c] > v[row * 10 + best]) best = c;
+        }
+        return best;
+    }
+}
