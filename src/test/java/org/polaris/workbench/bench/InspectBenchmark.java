@@ -10,7 +10,6 @@ import org.polaris.workbench.engine.onnx.OrtSessions;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDate;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -48,17 +47,14 @@ public final class InspectBenchmark {
                     m.getFileName(), Files.size(m), read, stats, ort, full, read / ort));
             System.out.println("measured " + m.getFileName());
         }
-        String doc = "# Benchmarks\n\n"
-                + "## Opening a model (Models pane, `inspect`)\n\n"
+        String doc = "## Opening a model (Models pane, `inspect`)\n\n"
                 + "Median wall time of " + RUNS + " runs after " + WARMUP + " warm-up runs, one thread, in one JVM;"
                 + " ONNX Runtime (session creation without graph optimization, as `inspect` does it) measured in the"
                 + " same run. \"Full inspect\" is read + ORT load + weight statistics. Absolute times on a shared"
                 + " 2-core machine are noisy; the ratio column is what to compare.\n\n"
-                + "Machine: " + cpu() + ", " + Runtime.getRuntime().availableProcessors() + " cores; Java "
-                + System.getProperty("java.version") + "; " + LocalDate.now() + ".\n"
-                + "Command: `./mvnw -q test-compile exec:exec@bench` (writes this file).\n\n" + table;
-        Files.createDirectories(Path.of("docs"));
-        Files.writeString(Path.of("docs/benchmarks.md"), doc);
+                + "Machine: " + BenchDoc.machine() + ".\n"
+                + "Command: `./mvnw -q test-compile exec:exec@bench` (rewrites this section).\n\n" + table;
+        BenchDoc.replaceSection("inspect", doc);
         System.out.println(doc);
     }
 
@@ -81,14 +77,5 @@ public final class InspectBenchmark {
         }
         Arrays.sort(ms);
         return ms[RUNS / 2];
-    }
-
-    private static String cpu() {
-        try {
-            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-                    .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown CPU");
-        } catch (Exception e) {
-            return "unknown CPU";
-        }
     }
 }
