@@ -1,13 +1,10 @@
 package org.polaris.workbench.cli;
 
 import org.polaris.workbench.engine.data.DataException;
+import org.polaris.workbench.engine.data.DataSources;
 import org.polaris.workbench.engine.data.Dataset;
-import org.polaris.workbench.engine.data.ImageFolderDataset;
-import org.polaris.workbench.engine.data.IdxDataset;
 import org.polaris.workbench.engine.data.Preprocessing;
-import org.polaris.workbench.engine.data.RandomDataset;
 import org.polaris.workbench.engine.job.CancellationToken;
-import org.polaris.workbench.engine.model.Dim;
 import org.polaris.workbench.engine.model.OnnxModel;
 import org.polaris.workbench.engine.model.OnnxModelReader;
 import org.polaris.workbench.engine.model.ValueType;
@@ -29,7 +26,6 @@ import java.io.PrintWriter;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -211,48 +207,10 @@ public final class QuantizeCommand implements Callable<Integer> {
     private Dataset dataset(Path path, OnnxModel m, int samples) throws CliException {
         ValueType input = m.graph().feedInputs().isEmpty() ? null : m.graph().feedInputs().get(0).type();
         try {
-            if (path == null) {
-                return new RandomDataset(sampleShape(input), Math.max(1, samples), 42);
-            }
-            Preprocessing pre = preprocessing(input);
-            if (Files.isDirectory(path)) {
-                return ImageFolderDataset.open(path, pre, Math.max(1, samples / 5));
-            }
-            return IdxDataset.open(path, pre, samples);
+            Preprocessing pre = new Preprocessing(DataSources.parseScale(scale), mean, std, resize, crop, layout);
+            return DataSources.open(path, pre, samples, input);
         } catch (DataException | IllegalArgumentException e) {
             throw new CliException(e.getMessage(), 2);
         }
-    }
-
-    private Preprocessing preprocessing(ValueType input) {
-        int side = crop;
-        if (side == 0 && input != null && input.shape() != null && input.shape().size() == 4) {
-            Dim h = input.shape().get(layout.equals("NCHW") ? 2 : 1);
-            side = h.isFixed() ? (int) h.value() : 0;
-        }
-        int r = resize > 0 ? resize : side * 8 / 7;
-        return new Preprocessing(parseScale(scale), mean, std, r, side, layout);
-    }
-
-    static double parseScale(String s) {
-        String[] parts = s.split("/");
-        try {
-            return parts.length == 2 ? Double.parseDouble(parts[0]) / Double.parseDouble(parts[1]) : Double.parseDouble(s);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--scale must be a number or a fraction like 1/255, not " + s);
-        }
-    }
-
-    private static long[] sampleShape(ValueType input) {
-        if (input == null || input.shape() == null || input.shape().isEmpty()
-                || input.shape().stream().skip(1).anyMatch(d -> !d.isFixed())) {
-            throw new IllegalArgumentException("random calibration needs a model input with fixed non-batch dims; "
-                    + "pass --calib-data");
-        }
-        return input.shape().stream().skip(1).mapToLong(Dim::value).toArray();
-    }
-
-    static String describe(double[] v) {
-        return Arrays.toString(v);
     }
 }

@@ -22,7 +22,7 @@ import java.util.Set;
 /**
  * Collects activation statistics by running ONNX Runtime on calibration samples with the tensors of interest
  * exposed as extra graph outputs. Streams batch by batch: memory does not grow with the sample count. Runs the
- * data twice when the method needs histograms (range first, then histograms over that range).
+ * data twice: ranges first, then fixed-size histograms over those ranges.
  */
 public final class Calibrator {
 
@@ -47,7 +47,8 @@ public final class Calibrator {
         tensors.forEach(t -> stats.put(t, new ActivationStats()));
         int n = Math.min(samples, data.size());
         int batch = batchSize(g);
-        int passes = method.needsHistogram() ? 2 : 1;
+        // Histograms are collected for every method: they feed the report and the pane's range plots.
+        int passes = 2;
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         try (OrtModelSession session = OrtModelSession.open(bytes,
                 new OrtModelSession.Config(threads, OrtModelSession.Optimization.NONE, null))) {

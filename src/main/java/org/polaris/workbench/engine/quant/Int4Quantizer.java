@@ -45,7 +45,7 @@ public final class Int4Quantizer {
             String skip = reasonToSkip(n, w, o, label);
             if (skip != null) {
                 nodes.add(n);
-                layers.add(new LayerReport(label, n.opType(), w.name(), 32, false, Double.NaN, Double.NaN, Double.NaN,
+                layers.add(new LayerReport(label, n.opType(), w.name(), n.inputs().get(0), 32, false, Double.NaN, Double.NaN, Double.NaN,
                         Double.NaN, Double.NaN, skip));
                 continue;
             }
@@ -65,7 +65,7 @@ public final class Int4Quantizer {
                 ins.set(1, out);
                 nodes.add(new Node(n.name(), n.opType(), n.domain(), ins, n.outputs(), n.attributes(), n.docString()));
             }
-            layers.add(new LayerReport(label, n.opType(), w.name(), 4, true, QuantMath.sqnrDb(values, q.dequantized()),
+            layers.add(new LayerReport(label, n.opType(), w.name(), n.inputs().get(0), 4, true, QuantMath.sqnrDb(values, q.dequantized()),
                     QuantMath.cosine(values, q.dequantized()), QuantMath.maxAbsError(values, q.dequantized()),
                     Double.NaN, Double.NaN, (nbits ? "MatMulNBits" : "DequantizeLinear") + ", block " + o.blockSize()));
         }

@@ -220,7 +220,7 @@ public final class QdqQuantizer {
         Tensor w = gi.inits.get(ins.get(1));
         String excludedNote = o.exclude().contains(label) || o.exclude().contains(n.name()) ? "excluded by user" : null;
         if (excludedNote != null || w.dataType() != org.polaris.workbench.engine.model.DataType.FLOAT) {
-            return new LayerReport(label, n.opType(), w.name(), 32, false, Double.NaN, Double.NaN, Double.NaN,
+            return new LayerReport(label, n.opType(), w.name(), n.inputs().get(0), 32, false, Double.NaN, Double.NaN, Double.NaN,
                     Double.NaN, Double.NaN, excludedNote != null ? excludedNote : "weight is " + w.dataType() + ", kept");
         }
         int axis = o.perChannel() ? channelAxis(n, w) : -1;
@@ -243,7 +243,7 @@ public final class QdqQuantizer {
             }
         }
         double[] range = rangeOf(x, o);
-        return new LayerReport(label, n.opType(), w.name(), 8, axis >= 0, QuantMath.sqnrDb(values, qw.dequantized()),
+        return new LayerReport(label, n.opType(), w.name(), n.inputs().get(0), 8, axis >= 0, QuantMath.sqnrDb(values, qw.dequantized()),
                 QuantMath.cosine(values, qw.dequantized()), QuantMath.maxAbsError(values, qw.dequantized()),
                 range[0], range[1], o.mode() == QuantOptions.Mode.STATIC
                 ? (x == null ? "weights only: input not quantized" : biasDone ? "" : "bias kept in float")

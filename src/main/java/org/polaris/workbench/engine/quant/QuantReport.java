@@ -22,9 +22,13 @@ public record QuantReport(QuantRequest request, String calibrationData, boolean 
                           String evaluationData, QuantEvaluator.Result evaluation, List<LayerReport> layers,
                           List<Activation> activations, List<String> warnings, double seconds) {
 
-    /** Calibrated range and chosen parameters of one quantized activation tensor. */
+    /**
+     * Calibrated range and chosen parameters of one quantized activation tensor.
+     *
+     * @param histogram counts over [observedMin, observedMax] in equal bins, for display (not in the JSON)
+     */
     public record Activation(String tensor, double observedMin, double observedMax, double rangeMin, double rangeMax,
-                             float scale, int zeroPoint) {
+                             float scale, int zeroPoint, long[] histogram) {
     }
 
     static QuantReport of(QuantRequest req, Dataset eval, QuantEvaluator.Result ev, List<LayerReport> layers,
@@ -120,6 +124,7 @@ public record QuantReport(QuantRequest request, String calibrationData, boolean 
             x.put("name", l.name());
             x.put("opType", l.opType());
             x.put("weight", l.weight());
+            x.put("input", l.input());
             x.put("bits", l.bits());
             x.put("perChannel", l.perChannel());
             x.put("sqnrDb", finite(l.sqnrDb()));
@@ -130,7 +135,17 @@ public record QuantReport(QuantRequest request, String calibrationData, boolean 
             ls.add(x);
         }
         m.put("layers", ls);
-        m.put("activations", activations);
+        List<Map<String, Object>> acts = new ArrayList<>();
+        for (Activation act : activations) {
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put("tensor", act.tensor());
+            x.put("observed", List.of(act.observedMin(), act.observedMax()));
+            x.put("range", List.of(act.rangeMin(), act.rangeMax()));
+            x.put("scale", act.scale());
+            x.put("zeroPoint", act.zeroPoint());
+            acts.add(x);
+        }
+        m.put("activations", acts);
         m.put("warnings", warnings);
         m.put("seconds", seconds);
         return m;

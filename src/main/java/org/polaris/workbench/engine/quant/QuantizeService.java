@@ -72,7 +72,7 @@ public final class QuantizeService {
                                     ? QuantMath.symmetric(Math.max(Math.abs(r.min()), Math.abs(r.max())), o.activationType())
                                     : QuantMath.asymmetric(r.min(), r.max(), o.activationType());
                             activations.put(t, new QuantReport.Activation(t, st.min(), st.max(), r.min(), r.max(),
-                                    p.scale(), p.zeroPoint()));
+                                    p.scale(), p.zeroPoint(), downsample(st.signedHistogram(), 128)));
                         }
                     }
                 }
@@ -119,6 +119,17 @@ public final class QuantizeService {
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    private static long[] downsample(long[] hist, int bins) {
+        if (hist.length == 0) {
+            return hist;
+        }
+        long[] out = new long[bins];
+        for (int i = 0; i < hist.length; i++) {
+            out[(int) ((long) i * bins / hist.length)] += hist[i];
+        }
+        return out;
     }
 
     private static void checkSupported(OnnxModel m, QuantOptions o) throws QuantizationException {

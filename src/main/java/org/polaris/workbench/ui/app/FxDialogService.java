@@ -33,6 +33,35 @@ final class FxDialogService implements DialogService {
     }
 
     @Override
+    public Optional<Path> chooseSaveFile(String title, Path suggested) {
+        FileChooser chooser = new FileChooser();
+        chooser.setTitle(title);
+        chooser.getExtensionFilters().add(new FileChooser.ExtensionFilter("ONNX models (*.onnx)", "*.onnx"));
+        if (suggested.getParent() != null && suggested.getParent().toFile().isDirectory()) {
+            chooser.setInitialDirectory(suggested.getParent().toFile());
+        }
+        chooser.setInitialFileName(suggested.getFileName().toString());
+        return Optional.ofNullable(chooser.showSaveDialog(owner.get())).map(File::toPath);
+    }
+
+    @Override
+    public Optional<Path> chooseData(boolean folder, Optional<Path> initialDirectory) {
+        if (folder) {
+            javafx.stage.DirectoryChooser chooser = new javafx.stage.DirectoryChooser();
+            chooser.setTitle("Folder of images");
+            initialDirectory.map(Path::toFile).filter(File::isDirectory).ifPresent(chooser::setInitialDirectory);
+            return Optional.ofNullable(chooser.showDialog(owner.get())).map(File::toPath);
+        }
+        FileChooser chooser = new FileChooser();
+        chooser.setTitle("IDX images file");
+        chooser.getExtensionFilters().addAll(
+                new FileChooser.ExtensionFilter("IDX images (*idx3*)", "*idx3*"),
+                new FileChooser.ExtensionFilter("All files", "*"));
+        initialDirectory.map(Path::toFile).filter(File::isDirectory).ifPresent(chooser::setInitialDirectory);
+        return Optional.ofNullable(chooser.showOpenDialog(owner.get())).map(File::toPath);
+    }
+
+    @Override
     public void showError(String title, String message) {
         Alert alert = new Alert(Alert.AlertType.ERROR, message);
         alert.initOwner(owner.get());

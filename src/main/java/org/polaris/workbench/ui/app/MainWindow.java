@@ -18,6 +18,8 @@ import javafx.scene.layout.VBox;
 import org.polaris.workbench.ui.common.TaskRunner;
 import org.polaris.workbench.ui.models.ModelsView;
 import org.polaris.workbench.ui.models.ModelsViewModel;
+import org.polaris.workbench.ui.quantize.QuantizeView;
+import org.polaris.workbench.ui.quantize.QuantizeViewModel;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -30,12 +32,13 @@ final class MainWindow extends BorderPane {
     private final ToggleGroup navGroup = new ToggleGroup();
     private final VBox nav = new VBox(4);
 
-    MainWindow(ModelsViewModel models, TaskRunner tasks, Runnable quit) {
+    MainWindow(ModelsViewModel models, QuantizeViewModel quantize, TaskRunner tasks, Runnable quit) {
         setTop(menu(models, tasks, quit));
         nav.setPadding(new Insets(8, 6, 8, 6));
         nav.getStyleClass().add("nav-bar");
         setLeft(nav);
         addPane("models", "Models", new ModelsView(models));
+        addPane("quantize", "Quantize", new QuantizeView(quantize));
         setBottom(new StatusBar(tasks));
         navGroup.selectedToggleProperty().addListener((o, a, b) -> {
             if (b == null) {

@@ -10,7 +10,10 @@ import org.polaris.workbench.ui.common.FxTaskRunner;
 import org.polaris.workbench.ui.common.SampleCatalog;
 import org.polaris.workbench.ui.common.Settings;
 import org.polaris.workbench.ui.common.SettingsStore;
+import org.polaris.workbench.engine.quant.QuantizeService;
+import org.polaris.workbench.ui.common.Workspace;
 import org.polaris.workbench.ui.models.ModelsViewModel;
+import org.polaris.workbench.ui.quantize.QuantizeViewModel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,9 +37,12 @@ public final class WorkbenchApp extends Application {
         this.stage = primaryStage;
         settings = SettingsStore.forCurrentUser();
         tasks = new FxTaskRunner();
-        ModelsViewModel models = new ModelsViewModel(new ModelInspector(), tasks,
-                new FxDialogService(() -> stage), settings, SampleCatalog.fromEnvironment());
-        MainWindow window = new MainWindow(models, tasks, this::quit);
+        FxDialogService dialogs = new FxDialogService(() -> stage);
+        Workspace workspace = new Workspace();
+        ModelsViewModel models = new ModelsViewModel(new ModelInspector(), tasks, dialogs, settings,
+                SampleCatalog.fromEnvironment(), workspace);
+        QuantizeViewModel quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs, settings, workspace);
+        MainWindow window = new MainWindow(models, quantize, tasks, this::quit);
         Settings s = settings.get();
         Scene scene = new Scene(window, clamp(s.windowWidth, 800, 4000), clamp(s.windowHeight, 560, 3000));
         scene.getStylesheets().add(Objects.requireNonNull(

@@ -11,4 +11,10 @@ public interface DialogService {
     List<Path> chooseModelFiles(Optional<Path> initialDirectory);
 
     void showError(String title, String message);
+
+    /** Lets the user pick where to save; empty when cancelled. */
+    Optional<Path> chooseSaveFile(String title, Path suggested);
+
+    /** Lets the user pick a data file (IDX) or, with {@code folder}, a folder of images; empty when cancelled. */
+    Optional<Path> chooseData(boolean folder, Optional<Path> initialDirectory);
 }

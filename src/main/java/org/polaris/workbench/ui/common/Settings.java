@@ -12,6 +12,9 @@ public final class Settings {
     public String lastDirectory;
     public double windowWidth = 1280;
     public double windowHeight = 800;
+    public String quantCalibrationData;
+    public String quantEvaluationData;
+    public String quantCalibration = "percentile";
 
     /** Puts {@code path} first in the recent list, without duplicates, keeping at most {@link #MAX_RECENT}. */
     public void touchRecent(String path) {

@@ -19,6 +19,7 @@ import org.polaris.workbench.ui.common.DialogService;
 import org.polaris.workbench.ui.common.SampleCatalog;
 import org.polaris.workbench.ui.common.SettingsStore;
 import org.polaris.workbench.ui.common.TaskRunner;
+import org.polaris.workbench.ui.common.Workspace;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,6 +51,11 @@ public final class ModelsViewModel {
 
     public ModelsViewModel(ModelInspector inspector, TaskRunner tasks, DialogService dialogs, SettingsStore settings,
                            SampleCatalog samples) {
+        this(inspector, tasks, dialogs, settings, samples, new Workspace());
+    }
+
+    public ModelsViewModel(ModelInspector inspector, TaskRunner tasks, DialogService dialogs, SettingsStore settings,
+                           SampleCatalog samples, Workspace workspace) {
         this.inspector = inspector;
         this.tasks = tasks;
         this.dialogs = dialogs;
@@ -57,6 +63,9 @@ public final class ModelsViewModel {
         this.samples = samples;
         settings.get().recentFiles.forEach(p -> recentFiles.add(Path.of(p)));
         selected.addListener((obs, old, doc) -> showDocument(doc));
+        workspace.setOpener(this::open);
+        documents.addListener((javafx.collections.ListChangeListener<ModelDocument>) c ->
+                workspace.openModels().setAll(documents.stream().map(ModelDocument::path).toList()));
         weights.predicateProperty().bind(Bindings.createObjectBinding(() -> {
             String f = weightFilter.get() == null ? "" : weightFilter.get().trim().toLowerCase(Locale.ROOT);
             return f.isEmpty() ? w -> true : w -> matches(w, f);

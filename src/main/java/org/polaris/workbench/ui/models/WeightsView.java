@@ -1,10 +1,5 @@
 package org.polaris.workbench.ui.models;
 
-import io.fair_acc.chartfx.XYChart;
-import io.fair_acc.chartfx.axes.spi.DefaultNumericAxis;
-import io.fair_acc.chartfx.renderer.LineStyle;
-import io.fair_acc.chartfx.renderer.spi.ErrorDataSetRenderer;
-import io.fair_acc.dataset.spi.DoubleDataSet;
 import javafx.beans.property.ReadOnlyObjectWrapper;
 import javafx.collections.transformation.SortedList;
 import javafx.geometry.Insets;
@@ -21,6 +16,7 @@ import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
 import org.polaris.workbench.engine.model.WeightStats;
 import org.polaris.workbench.engine.util.Sizes;
+import org.polaris.workbench.ui.common.HistogramChart;
 
 import java.util.Arrays;
 import java.util.function.ToDoubleFunction;
@@ -28,8 +24,7 @@ import java.util.function.ToDoubleFunction;
 /** The per-weight table (sortable, filterable) above a histogram of the selected weight's values. */
 final class WeightsView extends SplitPane {
 
-    private final DoubleDataSet histogram = new DoubleDataSet("values");
-    private final XYChart chart;
+    private final HistogramChart chart;
 
     WeightsView(ModelsViewModel vm) {
         setOrientation(Orientation.VERTICAL);
@@ -75,38 +70,21 @@ final class WeightsView extends SplitPane {
         VBox.setVgrow(table, Priority.ALWAYS);
         top.setPadding(new Insets(8));
 
-        DefaultNumericAxis x = new DefaultNumericAxis("value", null);
-        DefaultNumericAxis y = new DefaultNumericAxis("count", null);
-        y.setForceZeroInRange(true);
-        chart = new XYChart(x, y);
+        chart = new HistogramChart("value", "Select a weight to see its value histogram");
         chart.setId("weightHistogram");
-        chart.setLegendVisible(false);
-        chart.setTitle("Select a weight to see its value histogram");
-        ErrorDataSetRenderer renderer = new ErrorDataSetRenderer();
-        renderer.setPolyLineStyle(LineStyle.HISTOGRAM_FILLED);
-        renderer.setDrawMarker(false);
-        chart.getRenderers().setAll(renderer);
-        renderer.getDatasets().add(histogram);
         getItems().addAll(top, chart);
         setDividerPositions(0.6);
     }
 
     private void showHistogram(WeightStats w) {
-        long[] counts = w == null ? new long[0] : w.histogram();
-        if (counts.length == 0) {
-            histogram.set(new double[0], new double[0]);
-            chart.setTitle(w == null ? "Select a weight to see its value histogram" : w.name() + ": no numeric values");
-            return;
+        if (w == null) {
+            chart.show("Select a weight to see its value histogram", 0, 0, new long[0]);
+        } else if (w.histogram().length == 0) {
+            chart.show(w.name() + ": no numeric values", 0, 0, new long[0]);
+        } else {
+            chart.show(w.name() + "  (" + Sizes.count(w.count()) + " values, " + w.histogram().length + " bins)",
+                    w.min(), w.max(), w.histogram());
         }
-        double width = (w.max() - w.min()) / counts.length;
-        double[] xs = new double[counts.length];
-        double[] ys = new double[counts.length];
-        for (int i = 0; i < counts.length; i++) {
-            xs[i] = w.min() + (i + 0.5) * (width > 0 ? width : 1);
-            ys[i] = counts[i];
-        }
-        histogram.set(xs, ys);
-        chart.setTitle(w.name() + "  (" + Sizes.count(w.count()) + " values, " + counts.length + " bins)");
     }
 
     private static TableColumn<WeightStats, Number> numeric(String title, ToDoubleFunction<WeightStats> f, boolean real) {

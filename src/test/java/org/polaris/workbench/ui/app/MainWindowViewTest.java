@@ -11,12 +11,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.polaris.workbench.engine.inspect.ModelInspector;
+import org.polaris.workbench.testutil.ScriptedDialogs;
 import org.polaris.workbench.testutil.TestData;
-import org.polaris.workbench.ui.common.DialogService;
 import org.polaris.workbench.ui.common.FxTaskRunner;
 import org.polaris.workbench.ui.common.SampleCatalog;
 import org.polaris.workbench.ui.common.SettingsStore;
+import org.polaris.workbench.engine.quant.QuantizeService;
+import org.polaris.workbench.ui.common.Workspace;
 import org.polaris.workbench.ui.models.ModelsViewModel;
+import org.polaris.workbench.ui.quantize.QuantizeViewModel;
 import org.testfx.api.FxRobot;
 import org.testfx.framework.junit5.ApplicationExtension;
 import org.testfx.framework.junit5.Start;
@@ -24,9 +27,7 @@ import org.testfx.util.WaitForAsyncUtils;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,27 +39,21 @@ class MainWindowViewTest {
     @TempDir
     static Path tmp;
 
-    private final List<Path> chooserAnswer = new ArrayList<>();
+    private final ScriptedDialogs dialogs = new ScriptedDialogs();
+    private final List<Path> chooserAnswer = dialogs.modelFiles;
     private FxTaskRunner tasks;
+    private final Workspace workspace = new Workspace();
     private ModelsViewModel vm;
 
     @Start
     void start(Stage stage) throws Exception {
         tasks = new FxTaskRunner();
-        DialogService dialogs = new DialogService() {
-            @Override
-            public List<Path> chooseModelFiles(Optional<Path> initialDirectory) {
-                return List.copyOf(chooserAnswer);
-            }
-
-            @Override
-            public void showError(String title, String message) {
-            }
-        };
         Path settingsDir = Files.createTempDirectory(tmp, "settings");
         vm = new ModelsViewModel(new ModelInspector(), tasks, dialogs,
-                new SettingsStore(settingsDir.resolve("settings.json")), new SampleCatalog(TestData.SAMPLES));
-        stage.setScene(new Scene(new MainWindow(vm, tasks, stage::close), 1200, 800));
+                new SettingsStore(settingsDir.resolve("settings.json")), new SampleCatalog(TestData.SAMPLES), workspace);
+        QuantizeViewModel quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs,
+                new SettingsStore(settingsDir.resolve("settings.json")), workspace);
+        stage.setScene(new Scene(new MainWindow(vm, quantize, tasks, stage::close), 1200, 800));
         stage.show();
     }
 

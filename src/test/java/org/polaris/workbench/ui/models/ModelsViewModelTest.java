@@ -4,15 +4,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.polaris.workbench.engine.inspect.ModelInspector;
-import org.polaris.workbench.ui.common.DialogService;
 import org.polaris.workbench.ui.common.InlineTaskRunner;
 import org.polaris.workbench.ui.common.SampleCatalog;
 import org.polaris.workbench.ui.common.SettingsStore;
+import org.polaris.workbench.testutil.ScriptedDialogs;
 import org.polaris.workbench.testutil.TestData;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -24,8 +23,9 @@ class ModelsViewModelTest {
     @TempDir
     Path tmp;
 
-    private final List<Path> chooserAnswer = new ArrayList<>();
-    private final List<Optional<Path>> chooserStarts = new ArrayList<>();
+    private final ScriptedDialogs dialogs = new ScriptedDialogs();
+    private final List<Path> chooserAnswer = dialogs.modelFiles;
+    private final List<Optional<Path>> chooserStarts = dialogs.chooserStarts;
     private SettingsStore settings;
     private ModelsViewModel vm;
 
@@ -36,18 +36,6 @@ class ModelsViewModelTest {
     }
 
     private ModelsViewModel newViewModel() {
-        DialogService dialogs = new DialogService() {
-            @Override
-            public List<Path> chooseModelFiles(Optional<Path> initialDirectory) {
-                chooserStarts.add(initialDirectory);
-                return List.copyOf(chooserAnswer);
-            }
-
-            @Override
-            public void showError(String title, String message) {
-                throw new AssertionError("the pane shows errors inline");
-            }
-        };
         return new ModelsViewModel(new ModelInspector(), new InlineTaskRunner(), dialogs, settings,
                 new SampleCatalog(TestData.SAMPLES));
     }

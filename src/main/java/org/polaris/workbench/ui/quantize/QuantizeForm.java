@@ -1,0 +1,175 @@
+package org.polaris.workbench.ui.quantize;
+
+import javafx.beans.binding.Bindings;
+import javafx.geometry.Insets;
+import javafx.scene.control.Button;
+import javafx.scene.control.CheckBox;
+import javafx.scene.control.ChoiceBox;
+import javafx.scene.control.ComboBox;
+import javafx.scene.control.Label;
+import javafx.scene.control.ListCell;
+import javafx.scene.control.Spinner;
+import javafx.scene.control.TextField;
+import javafx.scene.layout.GridPane;
+import javafx.scene.layout.HBox;
+import javafx.util.StringConverter;
+import org.polaris.workbench.engine.quant.Calibration;
+import org.polaris.workbench.engine.quant.QuantOptions;
+
+import java.nio.file.Path;
+
+/** The settings column of the Quantize pane: model, scheme, calibration, evaluation, output. */
+final class QuantizeForm extends GridPane {
+
+    private int row;
+
+    QuantizeForm(QuantizeViewModel vm) {
+        setHgap(8);
+        setVgap(6);
+        setPadding(new Insets(10));
+
+        ComboBox<Path> model = new ComboBox<>(vm.models());
+        model.setId("quantModel");
+        model.valueProperty().bindBidirectional(vm.modelProperty());
+        model.setPromptText("open a model in the Models pane");
+        model.setCellFactory(lv -> pathCell());
+        model.setButtonCell(pathCell());
+        model.setMaxWidth(Double.MAX_VALUE);
+        add("Model", model);
+
+        heading("Scheme");
+        ChoiceBox<QuantOptions.Mode> mode = new ChoiceBox<>();
+        mode.getItems().addAll(QuantOptions.Mode.values());
+        mode.valueProperty().bindBidirectional(vm.modeProperty());
+        mode.setConverter(converter(m -> m == QuantOptions.Mode.STATIC ? "static (QDQ, calibrated)" : "weight-only"));
+        add("Mode", mode);
+        ChoiceBox<Integer> bits = new ChoiceBox<>();
+        bits.getItems().addAll(8, 4);
+        bits.valueProperty().bindBidirectional(vm.bitsProperty());
+        add("Weight bits", bits);
+        CheckBox perChannel = new CheckBox("per channel");
+        perChannel.selectedProperty().bindBidirectional(vm.perChannelProperty());
+        CheckBox symmetric = new CheckBox("symmetric activations (int8)");
+        symmetric.selectedProperty().bindBidirectional(vm.symmetricProperty());
+        add("Granularity", new HBox(10, perChannel, symmetric));
+        ChoiceBox<Integer> block = new ChoiceBox<>();
+        block.getItems().addAll(32, 64, 128);
+        block.valueProperty().bindBidirectional(vm.blockSizeProperty());
+        ChoiceBox<QuantOptions.Int4Format> fmt = new ChoiceBox<>();
+        fmt.getItems().addAll(QuantOptions.Int4Format.values());
+        fmt.valueProperty().bindBidirectional(vm.int4FormatProperty());
+        fmt.setConverter(converter(f -> f == QuantOptions.Int4Format.MATMUL_NBITS ? "MatMulNBits" : "DequantizeLinear (opset 21)"));
+        HBox int4 = new HBox(8, block, fmt);
+        int4.disableProperty().bind(vm.bitsProperty().isNotEqualTo(4));
+        add("4-bit blocks", int4);
+
+        heading("Calibration");
+        ChoiceBox<Calibration.Method> method = new ChoiceBox<>();
+        method.getItems().addAll(Calibration.Method.values());
+        method.valueProperty().bindBidirectional(vm.calibrationProperty());
+        method.setConverter(converter(m -> m.name().toLowerCase()));
+        TextField pct = new TextField();
+        pct.setPrefColumnCount(5);
+        pct.textProperty().bindBidirectional(vm.percentileProperty(), new javafx.util.converter.NumberStringConverter("0.###"));
+        pct.disableProperty().bind(vm.calibrationProperty().isNotEqualTo(Calibration.Method.PERCENTILE));
+        add("Method", new HBox(8, method, new Label("percentile"), pct));
+        add("Data", dataRow(vm.calibDataProperty(), "calib", () -> vm.chooseCalibrationData(false),
+                () -> vm.chooseCalibrationData(true)));
+        add("Samples", spinner(vm.calibSamplesProperty(), 1, 100_000));
+
+        heading("Evaluation");
+        add("Data", dataRow(vm.evalDataProperty(), "eval", () -> vm.chooseEvaluationData(false),
+                () -> vm.chooseEvaluationData(true)));
+        add("Samples", spinner(vm.evalSamplesProperty(), 1, 100_000));
+
+        heading("Preprocessing");
+        add("pixel x", text(vm.scaleProperty(), "quantScale"));
+        add("mean", text(vm.meanProperty(), "quantMean"));
+        add("std", text(vm.stdProperty(), "quantStd"));
+
+        heading("Output");
+        Label out = new Label();
+        out.setId("quantOutput");
+        out.textProperty().bind(Bindings.createStringBinding(() ->
+                vm.outputProperty().get() == null ? "(pick a model)" : vm.outputProperty().get().toString(), vm.outputProperty()));
+        out.setWrapText(true);
+        Button saveAs = new Button("Save as…");
+        saveAs.setOnAction(e -> vm.chooseOutput());
+        add("File", new HBox(8, out, saveAs));
+
+        Button run = new Button("Quantize");
+        run.setId("quantizeButton");
+        run.setDefaultButton(true);
+        run.disableProperty().bind(vm.canQuantizeProperty().not());
+        run.setOnAction(e -> vm.quantize());
+        Button cancel = new Button("Cancel");
+        cancel.setOnAction(e -> vm.cancel());
+        cancel.disableProperty().bind(vm.canQuantizeProperty().or(vm.modelProperty().isNull()));
+        add("", new HBox(8, run, cancel));
+    }
+
+    private HBox dataRow(javafx.beans.property.ObjectProperty<Path> data, String id, Runnable file, Runnable folder) {
+        Label l = new Label();
+        l.setId(id + "DataLabel");
+        l.textProperty().bind(Bindings.createStringBinding(() ->
+                data.get() == null ? "random inputs (flagged)" : data.get().getFileName().toString(), data));
+        Button f = new Button("IDX file…");
+        f.setOnAction(e -> file.run());
+        Button d = new Button("Image folder…");
+        d.setOnAction(e -> folder.run());
+        Button clear = new Button("Clear");
+        clear.setOnAction(e -> data.set(null));
+        return new HBox(6, l, f, d, clear);
+    }
+
+    private static Spinner<Integer> spinner(javafx.beans.property.IntegerProperty p, int min, int max) {
+        Spinner<Integer> s = new Spinner<>(min, max, p.get());
+        s.setEditable(true);
+        s.setPrefWidth(110);
+        s.valueProperty().addListener((o, a, b) -> p.set(b));
+        return s;
+    }
+
+    private static TextField text(javafx.beans.property.StringProperty p, String id) {
+        TextField t = new TextField();
+        t.setId(id);
+        t.textProperty().bindBidirectional(p);
+        t.setPrefColumnCount(16);
+        return t;
+    }
+
+    private static ListCell<Path> pathCell() {
+        return new ListCell<>() {
+            @Override
+            protected void updateItem(Path p, boolean empty) {
+                super.updateItem(p, empty);
+                setText(empty || p == null ? null : p.getFileName().toString());
+            }
+        };
+    }
+
+    private static <T> StringConverter<T> converter(java.util.function.Function<T, String> f) {
+        return new StringConverter<>() {
+            @Override
+            public String toString(T t) {
+                return t == null ? "" : f.apply(t);
+            }
+
+            @Override
+            public T fromString(String s) {
+                throw new UnsupportedOperationException("choice boxes are not editable");
+            }
+        };
+    }
+
+    private void heading(String text) {
+        Label l = new Label(text);
+        l.getStyleClass().add("section-heading");
+        add(l, 0, row++, 2, 1);
+    }
+
+    private void add(String label, javafx.scene.Node node) {
+        add(new Label(label), 0, row);
+        add(node, 1, row++);
+    }
+}

@@ -1,0 +1,117 @@
+package org.polaris.workbench.ui.quantize;
+
+import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.collections.ListChangeListener;
+import javafx.geometry.Insets;
+import javafx.geometry.Orientation;
+import javafx.scene.control.Button;
+import javafx.scene.control.Label;
+import javafx.scene.control.ScrollPane;
+import javafx.scene.control.SplitPane;
+import javafx.scene.control.TableColumn;
+import javafx.scene.control.TableView;
+import javafx.scene.control.cell.CheckBoxTableCell;
+import javafx.scene.layout.GridPane;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.VBox;
+import org.polaris.workbench.engine.quant.LayerReport;
+import org.polaris.workbench.engine.util.Sizes;
+import org.polaris.workbench.ui.common.HistogramChart;
+
+import java.util.Locale;
+import java.util.function.Function;
+
+/** The Quantize pane: settings on the left; result card, per-layer table and range histogram on the right. */
+public final class QuantizeView extends SplitPane {
+
+    public QuantizeView(QuantizeViewModel vm) {
+        ScrollPane form = new ScrollPane(new QuantizeForm(vm));
+        form.setFitToWidth(true);
+        form.setMinWidth(420);
+
+        Label error = message("quantError", vm.errorProperty(), "error-text");
+        Label warning = message("quantWarning", vm.warningProperty(), "warning-text");
+
+        GridPane card = new GridPane();
+        card.setId("quantResultCard");
+        card.getStyleClass().add("summary-card");
+        card.setHgap(12);
+        card.setVgap(3);
+        vm.resultCard().addListener((ListChangeListener<String[]>) c -> {
+            card.getChildren().clear();
+            int r = 0;
+            for (String[] kv : vm.resultCard()) {
+                Label k = new Label(kv[0]);
+                k.getStyleClass().add("card-label");
+                card.addRow(r++, k, new Label(kv[1]));
+            }
+        });
+        Button openResult = new Button("Open result in Models pane");
+        openResult.setId("openQuantResult");
+        openResult.disableProperty().bind(vm.resultProperty().isNull());
+        openResult.setOnAction(e -> vm.openResult());
+
+        TableView<LayerRow> table = layerTable(vm);
+        HistogramChart chart = new HistogramChart("activation value", "Run quantization, then select a layer");
+        chart.setId("quantHistogram");
+        vm.histogramProperty().addListener((o, a, h) -> {
+            chart.show(h.title(), h.min(), h.max(), h.counts());
+            chart.highlight(h.clipMin(), h.counts().length == 0 ? h.clipMin() - 1 : h.clipMax(), "quantized range");
+        });
+
+        VBox top = new VBox(8, error, warning, card, openResult, new Label("Layers (tick to keep in float on the next run)"), table);
+        VBox.setVgrow(table, Priority.ALWAYS);
+        top.setPadding(new Insets(10));
+        SplitPane right = new SplitPane(top, chart);
+        right.setOrientation(Orientation.VERTICAL);
+        right.setDividerPositions(0.62);
+        getItems().addAll(form, right);
+        setDividerPositions(0.36);
+    }
+
+    /** A label that shows {@code text} and takes no space while it is empty. */
+    private static Label message(String id, javafx.beans.value.ObservableStringValue text, String style) {
+        Label l = new Label();
+        l.setId(id);
+        l.setWrapText(true);
+        l.textProperty().bind(text);
+        l.getStyleClass().add(style);
+        l.visibleProperty().bind(l.textProperty().isNotEmpty());
+        l.managedProperty().bind(l.visibleProperty());
+        return l;
+    }
+
+    private static TableView<LayerRow> layerTable(QuantizeViewModel vm) {
+        TableView<LayerRow> t = new TableView<>(vm.layers());
+        t.setId("quantLayers");
+        t.setEditable(true);
+        t.setPlaceholder(new Label("No result yet"));
+        TableColumn<LayerRow, Boolean> keep = new TableColumn<>("Keep FP32");
+        keep.setCellValueFactory(c -> c.getValue().keepFloatProperty());
+        keep.setCellFactory(CheckBoxTableCell.forTableColumn(keep));
+        keep.setEditable(true);
+        t.getColumns().add(keep);
+        t.getColumns().add(col("Layer", r -> r.name(), 220));
+        t.getColumns().add(col("Op", r -> r.report().opType(), 70));
+        t.getColumns().add(col("Bits", r -> Integer.toString(r.report().bits()), 45));
+        t.getColumns().add(col("Input range", r -> range(r.report()), 150));
+        t.getColumns().add(col("SQNR dB", r -> Sizes.number(r.report().sqnrDb()), 80));
+        t.getColumns().add(col("Rank", r -> r.rank() == 0 ? "" : Integer.toString(r.rank()), 50));
+        t.getColumns().add(col("Note", r -> r.report().note(), 200));
+        t.getSelectionModel().selectedItemProperty().addListener((o, a, b) -> vm.selectedLayerProperty().set(b));
+        return t;
+    }
+
+    private static String range(LayerReport l) {
+        return Double.isNaN(l.inputMin()) ? "" : String.format(Locale.ROOT, "[%s, %s]", Sizes.number(l.inputMin()),
+                Sizes.number(l.inputMax()));
+    }
+
+    private static TableColumn<LayerRow, String> col(String title, Function<LayerRow, String> f, double width) {
+        TableColumn<LayerRow, String> c = new TableColumn<>(title);
+        c.setCellValueFactory(cell -> new ReadOnlyStringWrapper(f.apply(cell.getValue())));
+        c.setPrefWidth(width);
+        c.setEditable(false);
+        return c;
+    }
+}

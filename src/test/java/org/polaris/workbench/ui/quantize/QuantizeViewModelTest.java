@@ -1,0 +1,114 @@
+package org.polaris.workbench.ui.quantize;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.polaris.workbench.engine.quant.Calibration;
+import org.polaris.workbench.engine.quant.QuantOptions;
+import org.polaris.workbench.engine.quant.QuantizeService;
+import org.polaris.workbench.testutil.ScriptedDialogs;
+import org.polaris.workbench.testutil.TestData;
+import org.polaris.workbench.ui.common.InlineTaskRunner;
+import org.polaris.workbench.ui.common.SettingsStore;
+import org.polaris.workbench.ui.common.Workspace;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The Quantize pane's logic with the real engine, without any window or FX toolkit. */
+class QuantizeViewModelTest {
+
+    private static final Path IDX = TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz");
+
+    @TempDir
+    Path tmp;
+
+    private final ScriptedDialogs dialogs = new ScriptedDialogs();
+    private final Workspace workspace = new Workspace();
+    private final List<Path> opened = new ArrayList<>();
+    private Path model;
+    private QuantizeViewModel vm;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        model = Files.copy(TestData.FASHION_CNN, tmp.resolve("fashion_cnn.onnx"));
+        workspace.setOpener(opened::add);
+        workspace.openModels().add(model);
+        vm = new QuantizeViewModel(new QuantizeService(), new InlineTaskRunner(), dialogs,
+                new SettingsStore(tmp.resolve("settings.json")), workspace);
+        vm.calibSamplesProperty().set(64);
+        vm.evalSamplesProperty().set(300);
+    }
+
+    @Test
+    void picksTheOpenModelAndSuggestsAnOutputThatOverwritesNothing() throws Exception {
+        assertThat(vm.modelProperty().get()).isEqualTo(model);
+        assertThat(vm.outputProperty().get()).isEqualTo(tmp.resolve("fashion_cnn-int8.onnx"));
+        Files.writeString(tmp.resolve("fashion_cnn-int4.onnx"), "someone else's");
+        vm.bitsProperty().set(4);
+        assertThat(vm.modeProperty().get()).isEqualTo(QuantOptions.Mode.WEIGHT_ONLY);
+        assertThat(vm.outputProperty().get()).isEqualTo(tmp.resolve("fashion_cnn-int4-2.onnx"));
+        assertThat(vm.canQuantizeProperty().get()).isTrue();
+    }
+
+    @Test
+    void quantizeFillsResultLayersAndHistogramAndOpensTheResult() {
+        dialogs.dataAnswers.add(IDX);
+        vm.chooseCalibrationData(false);
+        vm.quantize();
+        assertThat(vm.errorProperty().get()).isEmpty();
+        assertThat(tmp.resolve("fashion_cnn-int8.onnx")).exists();
+        assertThat(vm.resultCard()).anyMatch(kv -> kv[0].equals("Accuracy"));
+        assertThat(vm.layers()).hasSize(4);
+        assertThat(vm.layers()).extracting(LayerRow::rank).containsExactlyInAnyOrder(1, 2, 3, 4);
+        vm.selectedLayerProperty().set(vm.layers().get(1));
+        HistogramData h = vm.histogramProperty().get();
+        assertThat(h.counts()).hasSize(128);
+        assertThat(h.clipMax()).isGreaterThan(h.clipMin()).isLessThanOrEqualTo(h.max() + 1e-9);
+        // the next suggestion moves on instead of replacing the file just written
+        assertThat(vm.outputProperty().get()).isEqualTo(tmp.resolve("fashion_cnn-int8-2.onnx"));
+        vm.openResult();
+        assertThat(opened).containsExactly(tmp.resolve("fashion_cnn-int8.onnx"));
+    }
+
+    @Test
+    void keepFloatTicksBecomeExclusionsOnTheNextRun() {
+        dialogs.dataAnswers.add(IDX);
+        vm.chooseCalibrationData(false);
+        vm.quantize();
+        LayerRow fc1 = vm.layers().stream().filter(r -> r.name().equals("/fc1/Gemm")).findFirst().orElseThrow();
+        fc1.keepFloatProperty().set(true);
+        vm.quantize();
+        assertThat(vm.resultProperty().get().request().options().exclude()).containsExactly("/fc1/Gemm");
+        LayerRow again = vm.layers().stream().filter(r -> r.name().equals("/fc1/Gemm")).findFirst().orElseThrow();
+        assertThat(again.report().bits()).isEqualTo(32);
+        assertThat(again.keepFloatProperty().get()).isTrue();
+        assertThat(again.rank()).isZero();
+    }
+
+    @Test
+    void failuresShowAsMessagesAndSettingsAreRemembered() {
+        vm.calibrationProperty().set(Calibration.Method.ENTROPY);
+        vm.scaleProperty().set("one/255");
+        vm.quantize();
+        assertThat(vm.errorProperty().get()).contains("scale");
+        assertThat(tmp.resolve("fashion_cnn-int8.onnx")).doesNotExist();
+        assertThat(new SettingsStore(tmp.resolve("settings.json")).get().quantCalibration).isEqualTo("entropy");
+    }
+
+    @Test
+    void saveAsChoiceIsUsedAndMayReplaceAfterTheDialogAsked() throws Exception {
+        Path chosen = Files.writeString(tmp.resolve("chosen.onnx"), "old");
+        dialogs.saveAnswers.add(chosen);
+        dialogs.dataAnswers.add(IDX);
+        vm.chooseOutput();
+        vm.chooseCalibrationData(false);
+        vm.quantize();
+        assertThat(vm.errorProperty().get()).isEmpty();
+        assertThat(Files.size(chosen)).isGreaterThan(1000);
+    }
+}
