@@ -27,6 +27,11 @@ final class QuantizeForm extends GridPane {
         setHgap(8);
         setVgap(6);
         setPadding(new Insets(10));
+        javafx.scene.layout.ColumnConstraints labels = new javafx.scene.layout.ColumnConstraints();
+        labels.setMinWidth(javafx.scene.layout.Region.USE_PREF_SIZE);
+        javafx.scene.layout.ColumnConstraints fields = new javafx.scene.layout.ColumnConstraints();
+        fields.setHgrow(javafx.scene.layout.Priority.ALWAYS);
+        getColumnConstraints().addAll(labels, fields);
 
         ComboBox<Path> model = new ComboBox<>(vm.models());
         model.setId("quantModel");
@@ -49,9 +54,10 @@ final class QuantizeForm extends GridPane {
         add("Weight bits", bits);
         CheckBox perChannel = new CheckBox("per channel");
         perChannel.selectedProperty().bindBidirectional(vm.perChannelProperty());
-        CheckBox symmetric = new CheckBox("symmetric activations (int8)");
+        CheckBox symmetric = new CheckBox("symmetric int8 (zero point 0)");
         symmetric.selectedProperty().bindBidirectional(vm.symmetricProperty());
-        add("Granularity", new HBox(10, perChannel, symmetric));
+        add("Weights", perChannel);
+        add("Activations", symmetric);
         ChoiceBox<Integer> block = new ChoiceBox<>();
         block.getItems().addAll(32, 64, 128);
         block.valueProperty().bindBidirectional(vm.blockSizeProperty());
@@ -73,13 +79,13 @@ final class QuantizeForm extends GridPane {
         pct.textProperty().bindBidirectional(vm.percentileProperty(), new javafx.util.converter.NumberStringConverter("0.###"));
         pct.disableProperty().bind(vm.calibrationProperty().isNotEqualTo(Calibration.Method.PERCENTILE));
         add("Method", new HBox(8, method, new Label("percentile"), pct));
-        add("Data", dataRow(vm.calibDataProperty(), "calib", () -> vm.chooseCalibrationData(false),
-                () -> vm.chooseCalibrationData(true)));
+        add("Data", dataRow(vm.calibDataProperty(), "calib", "random inputs (flagged in the report)",
+                () -> vm.chooseCalibrationData(false), () -> vm.chooseCalibrationData(true)));
         add("Samples", spinner(vm.calibSamplesProperty(), 1, 100_000));
 
         heading("Evaluation");
-        add("Data", dataRow(vm.evalDataProperty(), "eval", () -> vm.chooseEvaluationData(false),
-                () -> vm.chooseEvaluationData(true)));
+        add("Data", dataRow(vm.evalDataProperty(), "eval", "same as the calibration data",
+                () -> vm.chooseEvaluationData(false), () -> vm.chooseEvaluationData(true)));
         add("Samples", spinner(vm.evalSamplesProperty(), 1, 100_000));
 
         heading("Preprocessing");
@@ -95,7 +101,7 @@ final class QuantizeForm extends GridPane {
         out.setWrapText(true);
         Button saveAs = new Button("Save as…");
         saveAs.setOnAction(e -> vm.chooseOutput());
-        add("File", new HBox(8, out, saveAs));
+        add("File", new javafx.scene.layout.VBox(4, out, saveAs));
 
         Button run = new Button("Quantize");
         run.setId("quantizeButton");
@@ -108,18 +114,20 @@ final class QuantizeForm extends GridPane {
         add("", new HBox(8, run, cancel));
     }
 
-    private HBox dataRow(javafx.beans.property.ObjectProperty<Path> data, String id, Runnable file, Runnable folder) {
+    private javafx.scene.layout.VBox dataRow(javafx.beans.property.ObjectProperty<Path> data, String id, String none,
+                                             Runnable file, Runnable folder) {
         Label l = new Label();
         l.setId(id + "DataLabel");
         l.textProperty().bind(Bindings.createStringBinding(() ->
-                data.get() == null ? "random inputs (flagged)" : data.get().getFileName().toString(), data));
+                data.get() == null ? none : data.get().getFileName().toString(), data));
         Button f = new Button("IDX file…");
         f.setOnAction(e -> file.run());
         Button d = new Button("Image folder…");
         d.setOnAction(e -> folder.run());
         Button clear = new Button("Clear");
         clear.setOnAction(e -> data.set(null));
-        return new HBox(6, l, f, d, clear);
+        l.setWrapText(true);
+        return new javafx.scene.layout.VBox(4, l, new HBox(6, f, d, clear));
     }
 
     private static Spinner<Integer> spinner(javafx.beans.property.IntegerProperty p, int min, int max) {

@@ -46,6 +46,8 @@ public final class QuantizeView extends SplitPane {
                 card.addRow(r++, k, new Label(kv[1]));
             }
         });
+        card.visibleProperty().bind(vm.resultProperty().isNotNull());
+        card.managedProperty().bind(card.visibleProperty());
         Button openResult = new Button("Open result in Models pane");
         openResult.setId("openQuantResult");
         openResult.disableProperty().bind(vm.resultProperty().isNull());
@@ -76,6 +78,8 @@ public final class QuantizeView extends SplitPane {
         l.setWrapText(true);
         l.textProperty().bind(text);
         l.getStyleClass().add(style);
+        l.setMinHeight(javafx.scene.layout.Region.USE_PREF_SIZE);
+        l.setMaxWidth(Double.MAX_VALUE);
         l.visibleProperty().bind(l.textProperty().isNotEmpty());
         l.managedProperty().bind(l.visibleProperty());
         return l;
