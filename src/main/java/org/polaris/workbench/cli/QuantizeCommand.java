@@ -53,11 +53,13 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--force", description = "replace OUT if it exists")
     boolean force;
 
-    @Option(names = "--mode", defaultValue = "static", paramLabel = "static|weight-only",
-            description = "static: QDQ with calibrated activations (default); weight-only: weights only")
+    @Option(names = "--mode", defaultValue = "static", paramLabel = "static|weight-only|fp16",
+            description = "static: QDQ with calibrated activations (default); weight-only: integer weights only; "
+                    + "fp16: float16 weight storage")
     String mode;
 
-    @Option(names = "--bits", defaultValue = "8", paramLabel = "8|4", description = "weight bits; 4 implies weight-only")
+    @Option(names = "--bits", defaultValue = "8", paramLabel = "8|4|16",
+            description = "weight bits; 4 implies weight-only, 16 float16 storage")
     int bits;
 
     @ArgGroup(exclusive = true)
@@ -120,6 +122,11 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--exclude", split = ",", paramLabel = "NODE", description = "node names (or OpType#index) to keep in float")
     List<String> exclude = List.of();
 
+    @Option(names = "--sensitivity", defaultValue = "0", paramLabel = "SECONDS",
+            description = "static mode: quantize one layer at a time on evaluation samples and rank layers by the "
+                    + "output change, within this time budget (default 0: off)")
+    double sensitivity;
+
     @Option(names = "--report", paramLabel = "REPORT.json", description = "report path (default: OUT.report.json)")
     Path report;
 
@@ -157,7 +164,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         Dataset eval = dataset(evalData != null ? evalData : calibData, m, evalSamples);
         QuantRequest req = new QuantRequest(model, output, force, options, calib, calibSamples, eval,
                 new QuantEvaluator.Settings(evalSamples, latencyRuns, Math.max(5, latencyRuns / 5), threads, latencyBatch), report,
-                minCosine);
+                minCosine, sensitivity);
         PrintWriter err = spec.commandLine().getErr();
         QuantReport r;
         try {
@@ -176,9 +183,10 @@ public final class QuantizeCommand implements Callable<Integer> {
             QuantOptions.Mode m = switch (mode) {
                 case "static" -> QuantOptions.Mode.STATIC;
                 case "weight-only", "weightonly" -> QuantOptions.Mode.WEIGHT_ONLY;
-                default -> throw new IllegalArgumentException("--mode must be static or weight-only, not " + mode);
+                case "fp16" -> QuantOptions.Mode.FP16;
+                default -> throw new IllegalArgumentException("--mode must be static, weight-only or fp16, not " + mode);
             };
-            if (bits == 4) {
+            if (bits == 4 && m == QuantOptions.Mode.STATIC) {
                 m = QuantOptions.Mode.WEIGHT_ONLY;
             }
             IntType act = switch (activationType) {

@@ -52,6 +52,10 @@ public final class QuantBenchmark {
                 QuantOptions.staticInt8(), calib, 200, fullTest, 10_000, 1, rows);
         run("fashion_cnn static INT8 per-channel (batch 64)", SAMPLES.resolve("fashion-mnist/fashion_cnn.onnx"),
                 QuantOptions.staticInt8(), calib, 200, IdxDataset.open(SUBSET, unit, 0), 2000, 64, rows);
+        run("fashion_cnn float16 weight storage", SAMPLES.resolve("fashion-mnist/fashion_cnn.onnx"),
+                new QuantOptions(QuantOptions.Mode.FP16, 16, false, false, org.polaris.workbench.engine.quant.IntType.UINT8,
+                        true, 32, QuantOptions.Int4Format.MATMUL_NBITS, Calibration.parse("minmax"), java.util.Set.of()),
+                calib, 0, fullTest, 10_000, 1, rows);
         run("fashion_mlp INT4 weight-only MatMulNBits b32", SAMPLES.resolve("fashion-mnist/fashion_mlp.onnx"),
                 QuantOptions.int4WeightOnly(32, QuantOptions.Int4Format.MATMUL_NBITS), calib, 0, fullTest, 10_000, 1, rows);
         run("fashion_mlp INT4 weight-only DequantizeLinear b32", SAMPLES.resolve("fashion-mnist/fashion_mlp.onnx"),

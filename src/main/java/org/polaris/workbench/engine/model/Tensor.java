@@ -74,6 +74,11 @@ public record Tensor(String name, DataType dataType, long[] dims, byte[] raw, Li
         return TensorDecoder.toDoubles(dataType, raw, Math.toIntExact(elementCount()));
     }
 
+    /** Decodes one IEEE binary16 value. */
+    public static float halfToFloat(short h) {
+        return TensorDecoder.halfToFloat(h);
+    }
+
     /** Decodes a FLOAT tensor to a float array. */
     public float[] toFloats() {
         if (dataType != DataType.FLOAT) {

@@ -5,7 +5,7 @@ import java.util.Set;
 /**
  * What to quantize and how.
  *
- * @param bits 8 (static or weight-only) or 4 (weight-only, blocked)
+ * @param bits 8 (static or weight-only), 4 (weight-only, blocked) or 16 (float16 weight storage)
  * @param perChannel one weight scale per output channel instead of one per tensor
  * @param symmetricActivations int8 activations with zero point 0 instead of asymmetric ones; static weights are
  *                             always symmetric (ONNX Runtime's integer kernels need zero weight zero points to fuse)
@@ -19,15 +19,20 @@ public record QuantOptions(Mode mode, int bits, boolean perChannel, boolean symm
                            IntType activationType, boolean symmetricWeights, int blockSize, Int4Format int4Format,
                            Calibration calibration, Set<String> exclude) {
 
-    public enum Mode { STATIC, WEIGHT_ONLY }
+    /** Static QDQ, weight-only integer weights, or float16 weight storage. */
+    public enum Mode { STATIC, WEIGHT_ONLY, FP16 }
 
     /** Opset-21 {@code DequantizeLinear} with {@code block_size}, or ONNX Runtime's {@code MatMulNBits}. */
     public enum Int4Format { DEQUANTIZE_LINEAR, MATMUL_NBITS }
 
     public QuantOptions {
         exclude = Set.copyOf(exclude);
-        if (bits != 8 && bits != 4) {
-            throw new IllegalArgumentException("bits must be 8 or 4, not " + bits);
+        if (mode == Mode.FP16) {
+            bits = 16;
+        } else if (bits == 16) {
+            mode = Mode.FP16;
+        } else if (bits != 8 && bits != 4) {
+            throw new IllegalArgumentException("bits must be 8, 4 or 16 (float16 storage), not " + bits);
         }
         if (bits == 4 && mode != Mode.WEIGHT_ONLY) {
             throw new IllegalArgumentException("4-bit quantization is weight-only: use --mode weight-only");

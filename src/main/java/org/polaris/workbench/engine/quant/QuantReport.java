@@ -20,7 +20,8 @@ import java.util.Map;
  */
 public record QuantReport(QuantRequest request, String calibrationData, boolean calibrationSynthetic,
                           String evaluationData, QuantEvaluator.Result evaluation, List<LayerReport> layers,
-                          List<Activation> activations, List<String> warnings, double seconds) {
+                          List<Activation> activations, Map<String, SensitivityAnalyzer.Sensitivity> sensitivity,
+                          List<String> warnings, double seconds) {
 
     /**
      * Calibrated range and chosen parameters of one quantized activation tensor.
@@ -32,7 +33,8 @@ public record QuantReport(QuantRequest request, String calibrationData, boolean 
     }
 
     static QuantReport of(QuantRequest req, Dataset eval, QuantEvaluator.Result ev, List<LayerReport> layers,
-                          List<Activation> activations, double seconds) {
+                          List<Activation> activations, Map<String, SensitivityAnalyzer.Sensitivity> sensitivity,
+                          double seconds) {
         List<String> warnings = new ArrayList<>();
         Evaluation.Side o = ev.original();
         Evaluation.Side q = ev.quantized();
@@ -55,10 +57,13 @@ public record QuantReport(QuantRequest request, String calibrationData, boolean 
         }
         return new QuantReport(req, req.calibration() == null ? null : req.calibration().description(),
                 req.calibration() != null && req.calibration().isSynthetic(), eval.description(), ev, layers,
-                activations, warnings, seconds);
+                activations, sensitivity, warnings, seconds);
     }
 
     private static String slowerAdvice(QuantOptions o, Evaluation.Side q) {
+        if (o.mode() == QuantOptions.Mode.FP16) {
+            return "Float16 storage only saves space; compute stays float32, so any difference is noise or the Cast.";
+        }
         if (o.mode() == QuantOptions.Mode.WEIGHT_ONLY) {
             return "Weight-only quantization shrinks the file but dequantizes weights at run time unless ONNX Runtime "
                     + "has a fused kernel for them; for speed on CPU use static INT8, or keep weight-only for size.";
@@ -87,7 +92,11 @@ public record QuantReport(QuantRequest request, String calibrationData, boolean 
         m.put("created", Instant.now().toString());
         QuantOptions o = req().options();
         Map<String, Object> settings = new LinkedHashMap<>();
-        settings.put("mode", o.mode() == QuantOptions.Mode.STATIC ? "static" : "weight-only");
+        settings.put("mode", switch (o.mode()) {
+            case STATIC -> "static";
+            case WEIGHT_ONLY -> "weight-only";
+            case FP16 -> "fp16";
+        });
         settings.put("bits", o.bits());
         settings.put("perChannel", o.perChannel());
         settings.put("symmetricActivations", o.symmetricActivations());
@@ -132,6 +141,9 @@ public record QuantReport(QuantRequest request, String calibrationData, boolean 
             x.put("maxAbsError", finite(l.maxAbsError()));
             x.put("inputRange", Double.isNaN(l.inputMin()) ? null : List.of(l.inputMin(), l.inputMax()));
             x.put("note", l.note());
+            SensitivityAnalyzer.Sensitivity sv = sensitivity.get(l.name());
+            x.put("sensitivity", sv == null ? null : Map.of("cosine", sv.meanCosine(), "top1", sv.top1Agreement(),
+                    "rank", sensitivityRank(l.name())));
             ls.add(x);
         }
         m.put("layers", ls);
@@ -149,6 +161,15 @@ public record QuantReport(QuantRequest request, String calibrationData, boolean 
         m.put("warnings", warnings);
         m.put("seconds", seconds);
         return m;
+    }
+
+    /** 1 for the layer whose quantization alone moves the outputs most; 0 when it was not measured. */
+    public int sensitivityRank(String layer) {
+        if (!sensitivity.containsKey(layer)) {
+            return 0;
+        }
+        double mine = sensitivity.get(layer).meanCosine();
+        return 1 + (int) sensitivity.values().stream().filter(s -> s.meanCosine() < mine).count();
     }
 
     private QuantRequest req() {

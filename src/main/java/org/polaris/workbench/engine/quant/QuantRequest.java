@@ -11,10 +11,19 @@ import java.nio.file.Path;
  * @param evaluation data to compare original and quantized on (labels give accuracy); defaults to calibration
  * @param report where the JSON report goes; {@code null} puts it beside the output as {@code OUT.report.json}
  * @param minCosine verification: mean output cosine to the original below this fails the job
+ * @param sensitivitySeconds time budget for quantizing one layer at a time (static mode; 0 = skip)
  */
 public record QuantRequest(Path model, Path output, boolean overwrite, QuantOptions options, Dataset calibration,
                            int calibrationSamples, Dataset evaluation, QuantEvaluator.Settings evalSettings,
-                           Path report, double minCosine) {
+                           Path report, double minCosine, double sensitivitySeconds) {
+
+    /** A request without the per-layer accuracy sensitivity analysis. */
+    public QuantRequest(Path model, Path output, boolean overwrite, QuantOptions options, Dataset calibration,
+                        int calibrationSamples, Dataset evaluation, QuantEvaluator.Settings evalSettings, Path report,
+                        double minCosine) {
+        this(model, output, overwrite, options, calibration, calibrationSamples, evaluation, evalSettings, report,
+                minCosine, 0);
+    }
 
     public Path reportPath() {
         return report != null ? report : output.resolveSibling(output.getFileName() + ".report.json");

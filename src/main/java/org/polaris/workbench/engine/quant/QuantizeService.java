@@ -47,8 +47,12 @@ public final class QuantizeService {
         QuantOptions o = req.options();
         QdqQuantizer.Result result;
         Map<String, QuantReport.Activation> activations = new LinkedHashMap<>();
+        Map<String, SensitivityAnalyzer.Sensitivity> sensitivity = Map.of();
         try {
-            if (o.bits() == 4) {
+            if (o.mode() == QuantOptions.Mode.FP16) {
+                progress.progress(0.05, "storing weights as float16");
+                result = new Fp16Converter().convert(prepped, o);
+            } else if (o.bits() == 4) {
                 progress.progress(0.05, "quantizing weights to 4 bits");
                 result = new Int4Quantizer().quantize(prepped, o);
             } else {
@@ -77,6 +81,12 @@ public final class QuantizeService {
                     }
                 }
                 cancel.throwIfCancelled();
+                if (ranges != null && req.sensitivitySeconds() > 0) {
+                    Dataset eval = req.evaluation() != null ? req.evaluation() : req.calibration();
+                    sensitivity = new SensitivityAnalyzer().analyze(prepped, o, ranges, eval,
+                            Math.min(200, req.evalSettings().samples()), Calibrator.batchSize(prepped.graph()),
+                            req.sensitivitySeconds(), (f, m) -> progress.progress(0.45 + 0.01 * f, m), cancel);
+                }
                 progress.progress(0.46, "rewriting the graph");
                 result = q.quantize(prepped, o, plan, ranges);
             }
@@ -109,7 +119,7 @@ public final class QuantizeService {
                         ev.agreement().meanCosine(), req.minCosine(), ev.agreement().samples()));
             }
             QuantReport report = QuantReport.of(req, eval, ev, result.layers(), List.copyOf(activations.values()),
-                    (System.nanoTime() - t0) / 1e9);
+                    sensitivity, (System.nanoTime() - t0) / 1e9);
             cancel.throwIfCancelled();
             progress.progress(0.97, "writing " + req.output().getFileName());
             AtomicFiles.moveIntoPlace(tmp, req.output(), req.overwrite());
@@ -142,7 +152,7 @@ public final class QuantizeService {
             throw new QuantizationException("the model's input is " + feeds.get(0).type() + "; a float32 input is needed");
         }
         long opset = m.defaultOpset();
-        if (o.mode() == QuantOptions.Mode.STATIC || o.bits() == 8) {
+        if (o.mode() == QuantOptions.Mode.STATIC || (o.mode() == QuantOptions.Mode.WEIGHT_ONLY && o.bits() == 8)) {
             if (opset < 10) {
                 throw new QuantizationException("the model uses opset " + opset
                         + "; QuantizeLinear/DequantizeLinear need opset 10 or newer (13 for per-channel): re-export it");

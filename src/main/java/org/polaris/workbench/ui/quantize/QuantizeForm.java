@@ -46,7 +46,11 @@ final class QuantizeForm extends GridPane {
         ChoiceBox<QuantOptions.Mode> mode = new ChoiceBox<>();
         mode.getItems().addAll(QuantOptions.Mode.values());
         mode.valueProperty().bindBidirectional(vm.modeProperty());
-        mode.setConverter(converter(m -> m == QuantOptions.Mode.STATIC ? "static (QDQ, calibrated)" : "weight-only"));
+        mode.setConverter(converter(m -> switch (m) {
+            case STATIC -> "static (QDQ, calibrated)";
+            case WEIGHT_ONLY -> "weight-only";
+            case FP16 -> "float16 weight storage";
+        }));
         add("Mode", mode);
         ChoiceBox<Integer> bits = new ChoiceBox<>();
         bits.getItems().addAll(8, 4);
@@ -87,6 +91,10 @@ final class QuantizeForm extends GridPane {
         add("Data", dataRow(vm.evalDataProperty(), "eval", "same as the calibration data",
                 () -> vm.chooseEvaluationData(false), () -> vm.chooseEvaluationData(true)));
         add("Samples", spinner(vm.evalSamplesProperty(), 1, 100_000));
+        CheckBox sens = new CheckBox("rank layers by accuracy (one at a time, up to 30 s)");
+        sens.setId("quantSensitivity");
+        sens.selectedProperty().bindBidirectional(vm.sensitivityProperty());
+        add("Sensitivity", sens);
 
         heading("Preprocessing");
         add("pixel x", text(vm.scaleProperty(), "quantScale"));

@@ -72,6 +72,9 @@ public final class QuantizeViewModel {
     private final StringProperty mean = new SimpleStringProperty("0");
     private final StringProperty std = new SimpleStringProperty("1");
     private final ObjectProperty<Path> output = new SimpleObjectProperty<>();
+    private final BooleanProperty sensitivity = new SimpleBooleanProperty(false);
+    /** Time budget of the accuracy-based sensitivity ranking when it is switched on. */
+    static final double SENSITIVITY_BUDGET_SECONDS = 30;
     private boolean outputConfirmed;
 
     private final ObservableList<LayerRow> layers = FXCollections.observableArrayList();
@@ -129,7 +132,8 @@ public final class QuantizeViewModel {
             return;
         }
         String base = m.getFileName().toString().replaceFirst("\\.onnx$", "");
-        String tag = bits.get() == 4 ? "int4" : mode.get() == QuantOptions.Mode.WEIGHT_ONLY ? "w8" : "int8";
+        String tag = mode.get() == QuantOptions.Mode.FP16 ? "fp16" : bits.get() == 4 ? "int4"
+                : mode.get() == QuantOptions.Mode.WEIGHT_ONLY ? "w8" : "int8";
         Path dir = m.toAbsolutePath().getParent();
         Path candidate = dir.resolve(base + "-" + tag + ".onnx");
         for (int i = 2; Files.exists(candidate); i++) {
@@ -180,12 +184,14 @@ public final class QuantizeViewModel {
         Set<String> exclude = new LinkedHashSet<>();
         layers.stream().filter(r -> r.keepFloatProperty().get()).forEach(r -> exclude.add(r.name()));
         Calibration cal = new Calibration(calibration.get(), percentile.get());
-        QuantOptions o = new QuantOptions(bits.get() == 4 ? QuantOptions.Mode.WEIGHT_ONLY : mode.get(), bits.get(),
+        QuantOptions.Mode m = mode.get() == QuantOptions.Mode.STATIC && bits.get() == 4 ? QuantOptions.Mode.WEIGHT_ONLY : mode.get();
+        QuantOptions o = new QuantOptions(m, m == QuantOptions.Mode.FP16 ? 16 : bits.get(),
                 perChannel.get(), symmetric.get(), symmetric.get() ? IntType.INT8 : IntType.UINT8, true,
                 blockSize.get(), int4Format.get(), cal, exclude);
         // Data sets are opened on the worker thread (reading 10,000 images is not for the FX thread).
         return new QuantRequest(model.get(), output.get(), outputConfirmed, o, null, calibSamples.get(), null,
-                new QuantEvaluator.Settings(evalSamples.get(), 100, 20, 1, 1), null, 0.9);
+                new QuantEvaluator.Settings(evalSamples.get(), 100, 20, 1, 1), null, 0.9,
+                sensitivity.get() ? SENSITIVITY_BUDGET_SECONDS : 0);
     }
 
     private QuantRequest withData(QuantRequest r) throws Exception {
@@ -197,7 +203,7 @@ public final class QuantizeViewModel {
         Path evalPath = evalData.get() != null ? evalData.get() : calibData.get();
         Dataset eval = DataSources.open(evalPath, pre, evalSamples.get(), input);
         return new QuantRequest(r.model(), r.output(), r.overwrite(), r.options(), calib, r.calibrationSamples(), eval,
-                r.evalSettings(), null, r.minCosine());
+                r.evalSettings(), null, r.minCosine(), r.sensitivitySeconds());
     }
 
     private void rememberSettings() {
@@ -214,7 +220,10 @@ public final class QuantizeViewModel {
         List<LayerReport> byRisk = r.layers().stream().filter(l -> l.bits() < 32)
                 .sorted(Comparator.comparingDouble(l -> Double.isNaN(l.sqnrDb()) ? Double.MAX_VALUE : l.sqnrDb()))
                 .toList();
-        layers.setAll(r.layers().stream().map(l -> new LayerRow(l, byRisk.indexOf(l) + 1, kept.contains(l.name()))).toList());
+        // Measured accuracy sensitivity ranks layers when it ran; otherwise the weight SQNR does.
+        layers.setAll(r.layers().stream().map(l -> new LayerRow(l,
+                r.sensitivity().isEmpty() ? byRisk.indexOf(l) + 1 : r.sensitivityRank(l.name()),
+                kept.contains(l.name()))).toList());
         resultCard.setAll(ResultCard.rows(r));
         warning.set(String.join("\n", r.warnings()));
         selectedLayer.set(null);
@@ -254,6 +263,7 @@ public final class QuantizeViewModel {
     public ObjectProperty<Integer> bitsProperty() { return bits; }
     public BooleanProperty perChannelProperty() { return perChannel; }
     public BooleanProperty symmetricProperty() { return symmetric; }
+    public BooleanProperty sensitivityProperty() { return sensitivity; }
     public ObjectProperty<Calibration.Method> calibrationProperty() { return calibration; }
     public DoubleProperty percentileProperty() { return percentile; }
     public ObjectProperty<Integer> blockSizeProperty() { return blockSize; }

@@ -117,6 +117,22 @@ class QuantMathTest {
     }
 
     @Test
+    void float16ConversionRoundsToNearestAndKeepsSpecialValues() {
+        Random r = new Random(9);
+        for (int i = 0; i < 100_000; i++) {
+            float f = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(9) - 6));
+            float back = org.polaris.workbench.engine.model.Tensor.halfToFloat(Fp16Converter.toHalf(f));
+            double ulp = Math.max(Math.ulp(back) * Math.pow(2, 13), Math.pow(2, -24));
+            assertThat((double) Math.abs(back - f)).as("%s -> %s", f, back).isLessThanOrEqualTo(ulp / 2 + 1e-30);
+        }
+        assertThat(Fp16Converter.toHalf(1f)).isEqualTo((short) 0x3c00);
+        assertThat(Fp16Converter.toHalf(65504f)).isEqualTo((short) 0x7bff);
+        assertThat(Fp16Converter.toHalf(1e6f)).isEqualTo((short) 0x7c00);
+        assertThat(Fp16Converter.toHalf(-0f)).isEqualTo((short) 0x8000);
+        assertThat(Float.isNaN(org.polaris.workbench.engine.model.Tensor.halfToFloat(Fp16Converter.toHalf(Float.NaN)))).isTrue();
+    }
+
+    @Test
     void errorMetricsOnKnownVectors() {
         float[] a = {1, 0, 0};
         float[] b = {0, 1, 0};

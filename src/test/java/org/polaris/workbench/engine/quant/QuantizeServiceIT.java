@@ -110,6 +110,32 @@ class QuantizeServiceIT {
     }
 
     @Test
+    void float16StorageHalvesTheFileAndKeepsOutputs() throws Exception {
+        Path out = tmp.resolve("cnn-fp16.onnx");
+        QuantOptions o = new QuantOptions(QuantOptions.Mode.FP16, 16, false, false, IntType.UINT8, true, 32,
+                QuantOptions.Int4Format.MATMUL_NBITS, Calibration.parse("minmax"), Set.of());
+        QuantReport r = new QuantizeService().run(request(TestData.FASHION_CNN, out, o), ProgressSink.NONE,
+                CancellationToken.none());
+        assertThat(r.sizeRatio()).isBetween(1.9, 2.1);
+        assertThat(r.evaluation().agreement().meanCosine()).isGreaterThan(0.99999);
+        assertThat(r.layers()).allMatch(l -> l.bits() == 16 && l.sqnrDb() > 60);
+        assertThat(new OnnxModelReader().read(out).graph().initializers()).extracting(Tensor::dataType)
+                .contains(org.polaris.workbench.engine.model.DataType.FLOAT16);
+    }
+
+    @Test
+    void sensitivityRanksEveryLayerWithinTheBudget() throws Exception {
+        Path out = tmp.resolve("cnn-sens.onnx");
+        QuantRequest base = request(TestData.FASHION_CNN, out, QuantOptions.staticInt8());
+        QuantRequest req = new QuantRequest(base.model(), out, false, base.options(), base.calibration(), 100,
+                base.evaluation(), base.evalSettings(), null, 0.9, 30);
+        QuantReport r = new QuantizeService().run(req, ProgressSink.NONE, CancellationToken.none());
+        assertThat(r.sensitivity()).hasSize(4);
+        assertThat(r.sensitivity().values()).allMatch(s -> s.meanCosine() > 0.99 && s.meanCosine() <= 1.0);
+        assertThat(r.layers()).extracting(l -> r.sensitivityRank(l.name())).containsExactlyInAnyOrder(1, 2, 3, 4);
+    }
+
+    @Test
     void excludedLayersStayFloat() throws Exception {
         Path out = tmp.resolve("cnn-ex.onnx");
         QuantReport r = new QuantizeService().run(request(TestData.FASHION_CNN, out,
