@@ -25,9 +25,8 @@ public final class Fp16Converter {
         for (int i = 0; i < gi.graph.nodes().size(); i++) {
             Node n = gi.node(i);
             String label = gi.label(i);
-            if (!QdqQuantizer.WEIGHTED.contains(n.opType()) || !GraphIndex.isDefaultDomain(n) || n.inputs().size() < 2
-                    || !gi.isInit(n.inputs().get(1)) || gi.inits.get(n.inputs().get(1)).dataType() != DataType.FLOAT
-                    || o.exclude().contains(label) || o.exclude().contains(n.name())) {
+            if (!gi.hasConstantWeight(i) || gi.inits.get(n.inputs().get(1)).dataType() != DataType.FLOAT
+                    || gi.excluded(i, o.exclude())) {
                 nodes.add(n);
                 continue;
             }

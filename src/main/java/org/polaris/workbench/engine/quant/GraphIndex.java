@@ -67,6 +67,18 @@ final class GraphIndex {
         return n.name().isEmpty() ? n.opType() + "#" + i : n.name();
     }
 
+    /** Whether node {@code i} is a Conv, Gemm or MatMul whose weight (input 1) is an initializer. */
+    boolean hasConstantWeight(int i) {
+        Node n = node(i);
+        return QdqQuantizer.WEIGHTED.contains(n.opType()) && isDefaultDomain(n) && n.inputs().size() >= 2
+                && isInit(n.inputs().get(1));
+    }
+
+    /** Whether the user asked to keep node {@code i} in float, by name or by {@code OpType#index}. */
+    boolean excluded(int i, java.util.Set<String> exclude) {
+        return exclude.contains(label(i)) || exclude.contains(node(i).name());
+    }
+
     static boolean isDefaultDomain(Node n) {
         return n.domain().isEmpty() || n.domain().equals("ai.onnx");
     }

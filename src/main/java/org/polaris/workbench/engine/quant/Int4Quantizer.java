@@ -36,13 +36,12 @@ public final class Int4Quantizer {
         for (int i = 0; i < gi.graph.nodes().size(); i++) {
             Node n = gi.node(i);
             String label = gi.label(i);
-            if (!QdqQuantizer.WEIGHTED.contains(n.opType()) || !GraphIndex.isDefaultDomain(n) || n.inputs().size() < 2
-                    || !gi.isInit(n.inputs().get(1))) {
+            if (!gi.hasConstantWeight(i)) {
                 nodes.add(n);
                 continue;
             }
             Tensor w = gi.inits.get(n.inputs().get(1));
-            String skip = reasonToSkip(n, w, o, label);
+            String skip = gi.excluded(i, o.exclude()) ? "excluded by user" : reasonToSkip(n, w, o);
             if (skip != null) {
                 nodes.add(n);
                 layers.add(new LayerReport(label, n.opType(), w.name(), n.inputs().get(0), 32, false, Double.NaN, Double.NaN, Double.NaN,
@@ -83,10 +82,7 @@ public final class Int4Quantizer {
                 out.source(), out.fileBytes()), layers);
     }
 
-    private static String reasonToSkip(Node n, Tensor w, QuantOptions o, String label) {
-        if (o.exclude().contains(label) || o.exclude().contains(n.name())) {
-            return "excluded by user";
-        }
+    private static String reasonToSkip(Node n, Tensor w, QuantOptions o) {
         if (n.opType().equals("Conv")) {
             return "Conv kept in float (4-bit blocks apply to MatMul/Gemm)";
         }

@@ -79,8 +79,7 @@ public final class QdqQuantizer {
 
     private static boolean quantizable(GraphIndex gi, int i, QuantOptions o) {
         Node n = gi.node(i);
-        if (!GraphIndex.isDefaultDomain(n) || !ACTIVATION_OPS.contains(n.opType())
-                || o.exclude().contains(gi.label(i)) || o.exclude().contains(n.name())) {
+        if (!GraphIndex.isDefaultDomain(n) || !ACTIVATION_OPS.contains(n.opType()) || gi.excluded(i, o.exclude())) {
             return false;
         }
         return switch (n.opType()) {
@@ -170,7 +169,7 @@ public final class QdqQuantizer {
                     ins.set(k, d);
                 }
             }
-            if (WEIGHTED.contains(n.opType()) && GraphIndex.isDefaultDomain(n) && ins.size() >= 2 && gi.isInit(ins.get(1))) {
+            if (gi.hasConstantWeight(i)) {
                 layers.add(quantizeWeight(gi, i, ins, o, act, nodes, newInits));
             }
             nodes.add(new Node(n.name(), n.opType(), n.domain(), ins, n.outputs(), n.attributes(), n.docString()));
@@ -218,7 +217,7 @@ public final class QdqQuantizer {
         Node n = gi.node(i);
         String label = gi.label(i);
         Tensor w = gi.inits.get(ins.get(1));
-        String excludedNote = o.exclude().contains(label) || o.exclude().contains(n.name()) ? "excluded by user" : null;
+        String excludedNote = gi.excluded(i, o.exclude()) ? "excluded by user" : null;
         if (excludedNote != null || w.dataType() != org.polaris.workbench.engine.model.DataType.FLOAT) {
             return new LayerReport(label, n.opType(), w.name(), n.inputs().get(0), 32, false, Double.NaN, Double.NaN, Double.NaN,
                     Double.NaN, Double.NaN, excludedNote != null ? excludedNote : "weight is " + w.dataType() + ", kept");

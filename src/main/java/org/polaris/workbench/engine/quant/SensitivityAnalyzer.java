@@ -3,7 +3,6 @@ package org.polaris.workbench.engine.quant;
 import org.polaris.workbench.engine.data.Dataset;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.ProgressSink;
-import org.polaris.workbench.engine.model.Node;
 import org.polaris.workbench.engine.model.OnnxModel;
 import org.polaris.workbench.engine.model.OnnxModelWriter;
 import org.polaris.workbench.engine.model.Tensor;
@@ -34,9 +33,7 @@ public final class SensitivityAnalyzer {
         GraphIndex gi = new GraphIndex(prepped.graph());
         List<String> layers = new ArrayList<>();
         for (int i = 0; i < prepped.graph().nodes().size(); i++) {
-            Node n = gi.node(i);
-            if (QdqQuantizer.WEIGHTED.contains(n.opType()) && n.inputs().size() >= 2 && gi.isInit(n.inputs().get(1))
-                    && !o.exclude().contains(gi.label(i)) && !o.exclude().contains(n.name())) {
+            if (gi.hasConstantWeight(i) && !gi.excluded(i, o.exclude())) {
                 layers.add(gi.label(i));
             }
         }

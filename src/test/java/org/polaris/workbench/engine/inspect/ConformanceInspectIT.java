@@ -4,17 +4,14 @@ import ai.onnx.proto.OnnxMl;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
-import org.polaris.workbench.cli.Main;
 import org.polaris.workbench.engine.model.Dim;
 import org.polaris.workbench.engine.model.ModelLoadException;
 import org.polaris.workbench.engine.onnx.OrtSessions;
 import org.polaris.workbench.engine.onnx.RuntimeValue;
 import org.polaris.workbench.engine.onnx.RuntimeView;
+import org.polaris.workbench.testutil.CliRun;
 import org.polaris.workbench.testutil.TestData;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,12 +58,9 @@ class ConformanceInspectIT {
     }
 
     private JsonNode inspectJson(Path model) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.execute(new String[] {"inspect", "--json", model.toString()},
-                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertThat(code).as(model + ": " + err.toString(StandardCharsets.UTF_8)).isZero();
-        return json.readTree(out.toByteArray());
+        CliRun run = CliRun.of("inspect", "--json", model.toString());
+        assertThat(run.code()).as(model + ": " + run.err()).isZero();
+        return json.readTree(run.out());
     }
 
     private static void assertValues(String what, JsonNode values, List<RuntimeValue> ort) {
