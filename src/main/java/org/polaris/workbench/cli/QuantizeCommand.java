@@ -122,6 +122,10 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--exclude", split = ",", paramLabel = "NODE", description = "node names (or OpType#index) to keep in float")
     List<String> exclude = List.of();
 
+    @Option(names = "--weight-only-layers", split = ",", paramLabel = "NODE",
+            description = "static mode: layers to quantize weights-only (activations float there)")
+    List<String> weightOnlyLayers = List.of();
+
     @Option(names = "--sensitivity", defaultValue = "0", paramLabel = "SECONDS",
             description = "static mode: quantize one layer at a time on evaluation samples and rank layers by the "
                     + "output change, within this time budget (default 0: off)")
@@ -206,7 +210,7 @@ public final class QuantizeCommand implements Callable<Integer> {
             };
             Set<String> ex = new LinkedHashSet<>(exclude);
             return new QuantOptions(m, bits, !granularity.perTensor, symmetry.symmetric, act, !symmetry.asymmetric,
-                    blockSize, f, Calibration.parse(calibration), ex);
+                    blockSize, f, Calibration.parse(calibration), ex, new LinkedHashSet<>(weightOnlyLayers));
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage(), 2);
         }

@@ -79,7 +79,8 @@ public final class QdqQuantizer {
 
     private static boolean quantizable(GraphIndex gi, int i, QuantOptions o) {
         Node n = gi.node(i);
-        if (!GraphIndex.isDefaultDomain(n) || !ACTIVATION_OPS.contains(n.opType()) || gi.excluded(i, o.exclude())) {
+        if (!GraphIndex.isDefaultDomain(n) || !ACTIVATION_OPS.contains(n.opType()) || gi.excluded(i, o.exclude())
+                || gi.excluded(i, o.weightOnly())) {
             return false;
         }
         return switch (n.opType()) {
@@ -244,7 +245,7 @@ public final class QdqQuantizer {
         double[] range = rangeOf(x, o);
         return new LayerReport(label, n.opType(), w.name(), n.inputs().get(0), 8, axis >= 0, QuantMath.sqnrDb(values, qw.dequantized()),
                 QuantMath.cosine(values, qw.dequantized()), QuantMath.maxAbsError(values, qw.dequantized()),
-                range[0], range[1], o.mode() == QuantOptions.Mode.STATIC
+                range[0], range[1], o.mode() == QuantOptions.Mode.STATIC && !gi.excluded(i, o.weightOnly())
                 ? (x == null ? "weights only: input not quantized" : biasDone ? "" : "bias kept in float")
                 : "weight-only");
     }

@@ -14,10 +14,12 @@ import java.util.Set;
  * @param blockSize block length along the reduction axis for 4-bit weights (32, 64 or 128)
  * @param int4Format how 4-bit weights are written
  * @param exclude node names (or {@code OpType#index} for unnamed nodes) to keep in float
+ * @param weightOnly static mode: layers whose weights are int8 but whose activations stay float (small layers where
+ *                   ONNX Runtime's float kernels beat its integer ones)
  */
 public record QuantOptions(Mode mode, int bits, boolean perChannel, boolean symmetricActivations,
                            IntType activationType, boolean symmetricWeights, int blockSize, Int4Format int4Format,
-                           Calibration calibration, Set<String> exclude) {
+                           Calibration calibration, Set<String> exclude, Set<String> weightOnly) {
 
     /** Static QDQ, weight-only integer weights, or float16 weight storage. */
     public enum Mode { STATIC, WEIGHT_ONLY, FP16 }
@@ -27,6 +29,7 @@ public record QuantOptions(Mode mode, int bits, boolean perChannel, boolean symm
 
     public QuantOptions {
         exclude = Set.copyOf(exclude);
+        weightOnly = Set.copyOf(weightOnly);
         if (mode == Mode.FP16) {
             bits = 16;
         } else if (bits == 16) {
@@ -45,6 +48,14 @@ public record QuantOptions(Mode mode, int bits, boolean perChannel, boolean symm
         }
     }
 
+    /** Options without per-layer weight-only choices. */
+    public QuantOptions(Mode mode, int bits, boolean perChannel, boolean symmetricActivations, IntType activationType,
+                        boolean symmetricWeights, int blockSize, Int4Format int4Format, Calibration calibration,
+                        Set<String> exclude) {
+        this(mode, bits, perChannel, symmetricActivations, activationType, symmetricWeights, blockSize, int4Format,
+                calibration, exclude, Set.of());
+    }
+
     /** Static INT8, per-channel weights, asymmetric uint8 activations, percentile calibration. */
     public static QuantOptions staticInt8() {
         return new QuantOptions(Mode.STATIC, 8, true, false, IntType.UINT8, true, 32, Int4Format.MATMUL_NBITS,
@@ -58,11 +69,16 @@ public record QuantOptions(Mode mode, int bits, boolean perChannel, boolean symm
 
     public QuantOptions withCalibration(Calibration c) {
         return new QuantOptions(mode, bits, perChannel, symmetricActivations, activationType, symmetricWeights,
-                blockSize, int4Format, c, exclude);
+                blockSize, int4Format, c, exclude, weightOnly);
     }
 
     public QuantOptions withExclude(Set<String> names) {
         return new QuantOptions(mode, bits, perChannel, symmetricActivations, activationType, symmetricWeights,
-                blockSize, int4Format, calibration, names);
+                blockSize, int4Format, calibration, names, weightOnly);
+    }
+
+    public QuantOptions withWeightOnly(Set<String> names) {
+        return new QuantOptions(mode, bits, perChannel, symmetricActivations, activationType, symmetricWeights,
+                blockSize, int4Format, calibration, exclude, names);
     }
 }

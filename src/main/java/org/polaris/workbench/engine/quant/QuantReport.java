@@ -112,6 +112,7 @@ public record QuantReport(QuantRequest request, String calibrationData, boolean 
         settings.put("calibrationSynthetic", o.mode() == QuantOptions.Mode.STATIC && calibrationSynthetic);
         settings.put("evaluationData", evaluationData);
         settings.put("exclude", o.exclude());
+        settings.put("weightOnlyLayers", o.weightOnly());
         m.put("settings", settings);
         m.put("original", side(evaluation.original()));
         m.put("quantized", side(evaluation.quantized()));

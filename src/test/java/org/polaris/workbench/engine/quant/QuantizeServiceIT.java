@@ -136,6 +136,18 @@ class QuantizeServiceIT {
     }
 
     @Test
+    void weightOnlyLayersKeepFloatActivationsInAStaticModel() throws Exception {
+        Path out = tmp.resolve("cnn-mixed.onnx");
+        QuantReport r = new QuantizeService().run(request(TestData.FASHION_CNN, out,
+                QuantOptions.staticInt8().withWeightOnly(Set.of("/conv1/Conv", "/conv2/Conv"))), ProgressSink.NONE,
+                CancellationToken.none());
+        assertThat(r.layers()).filteredOn(l -> l.opType().equals("Conv"))
+                .allMatch(l -> l.bits() == 8 && l.note().equals("weight-only"));
+        assertThat(r.evaluation().quantized().quantizedOps()).containsEntry("QGemm", 2).doesNotContainKey("QLinearConv");
+        assertThat(r.activations()).extracting(QuantReport.Activation::tensor).doesNotContain("image");
+    }
+
+    @Test
     void excludedLayersStayFloat() throws Exception {
         Path out = tmp.resolve("cnn-ex.onnx");
         QuantReport r = new QuantizeService().run(request(TestData.FASHION_CNN, out,
