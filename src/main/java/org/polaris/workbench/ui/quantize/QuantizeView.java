@@ -61,7 +61,7 @@ public final class QuantizeView extends SplitPane {
             chart.highlight(h.clipMin(), h.counts().length == 0 ? h.clipMin() - 1 : h.clipMax(), "quantized range");
         });
 
-        VBox top = new VBox(8, error, warning, card, openResult, new Label("Layers (tick to keep in float on the next run)"), table);
+        VBox top = new VBox(8, error, warning, card, openResult, new Label("Layers (tick to keep in float, or to quantize weights only, on the next run)"), table);
         VBox.setVgrow(table, Priority.ALWAYS);
         top.setPadding(new Insets(10));
         SplitPane right = new SplitPane(top, chart);
@@ -95,6 +95,11 @@ public final class QuantizeView extends SplitPane {
         keep.setCellFactory(CheckBoxTableCell.forTableColumn(keep));
         keep.setEditable(true);
         t.getColumns().add(keep);
+        TableColumn<LayerRow, Boolean> wo = new TableColumn<>("Weights only");
+        wo.setCellValueFactory(c -> c.getValue().weightOnlyProperty());
+        wo.setCellFactory(CheckBoxTableCell.forTableColumn(wo));
+        wo.setEditable(true);
+        t.getColumns().add(wo);
         t.getColumns().add(col("Layer", r -> r.name(), 220));
         t.getColumns().add(col("Op", r -> r.report().opType(), 70));
         t.getColumns().add(col("Bits", r -> Integer.toString(r.report().bits()), 45));

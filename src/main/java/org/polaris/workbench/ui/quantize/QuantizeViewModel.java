@@ -182,12 +182,14 @@ public final class QuantizeViewModel {
 
     private QuantRequest request() {
         Set<String> exclude = new LinkedHashSet<>();
+        Set<String> weightsOnly = new LinkedHashSet<>();
         layers.stream().filter(r -> r.keepFloatProperty().get()).forEach(r -> exclude.add(r.name()));
+        layers.stream().filter(r -> r.weightOnlyProperty().get()).forEach(r -> weightsOnly.add(r.name()));
         Calibration cal = new Calibration(calibration.get(), percentile.get());
         QuantOptions.Mode m = mode.get() == QuantOptions.Mode.STATIC && bits.get() == 4 ? QuantOptions.Mode.WEIGHT_ONLY : mode.get();
         QuantOptions o = new QuantOptions(m, m == QuantOptions.Mode.FP16 ? 16 : bits.get(),
                 perChannel.get(), symmetric.get(), symmetric.get() ? IntType.INT8 : IntType.UINT8, true,
-                blockSize.get(), int4Format.get(), cal, exclude);
+                blockSize.get(), int4Format.get(), cal, exclude, weightsOnly);
         // Data sets are opened on the worker thread (reading 10,000 images is not for the FX thread).
         return new QuantRequest(model.get(), output.get(), outputConfirmed, o, null, calibSamples.get(), null,
                 new QuantEvaluator.Settings(evalSamples.get(), 100, 20, 1, 1), null, 0.9,
@@ -217,13 +219,14 @@ public final class QuantizeViewModel {
     private void show(QuantReport r) {
         result.set(r);
         Set<String> kept = r.request().options().exclude();
+        Set<String> weightsOnly = r.request().options().weightOnly();
         List<LayerReport> byRisk = r.layers().stream().filter(l -> l.bits() < 32)
                 .sorted(Comparator.comparingDouble(l -> Double.isNaN(l.sqnrDb()) ? Double.MAX_VALUE : l.sqnrDb()))
                 .toList();
         // Measured accuracy sensitivity ranks layers when it ran; otherwise the weight SQNR does.
         layers.setAll(r.layers().stream().map(l -> new LayerRow(l,
                 r.sensitivity().isEmpty() ? byRisk.indexOf(l) + 1 : r.sensitivityRank(l.name()),
-                kept.contains(l.name()))).toList());
+                kept.contains(l.name()), weightsOnly.contains(l.name()))).toList());
         resultCard.setAll(ResultCard.rows(r));
         warning.set(String.join("\n", r.warnings()));
         selectedLayer.set(null);

@@ -88,6 +88,17 @@ class QuantizeViewModelTest {
         assertThat(again.report().bits()).isEqualTo(32);
         assertThat(again.keepFloatProperty().get()).isTrue();
         assertThat(again.rank()).isZero();
+
+        LayerRow conv1 = vm.layers().stream().filter(r -> r.name().equals("/conv1/Conv")).findFirst().orElseThrow();
+        conv1.weightOnlyProperty().set(true);
+        again.keepFloatProperty().set(false);
+        vm.quantize();
+        assertThat(vm.resultProperty().get().request().options().weightOnly()).containsExactly("/conv1/Conv");
+        assertThat(vm.resultProperty().get().request().options().exclude()).isEmpty();
+        LayerRow conv1Again = vm.layers().stream().filter(r -> r.name().equals("/conv1/Conv")).findFirst().orElseThrow();
+        assertThat(conv1Again.report().note()).isEqualTo("weight-only");
+        conv1Again.keepFloatProperty().set(true);
+        assertThat(conv1Again.weightOnlyProperty().get()).isFalse();
     }
 
     @Test
