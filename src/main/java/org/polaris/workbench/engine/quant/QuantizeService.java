@@ -1,5 +1,7 @@
 package org.polaris.workbench.engine.quant;
 
+import org.polaris.workbench.engine.model.GraphPrep;
+
 import org.polaris.workbench.engine.data.Dataset;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.ProgressSink;

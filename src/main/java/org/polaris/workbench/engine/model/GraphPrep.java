@@ -1,12 +1,5 @@
-package org.polaris.workbench.engine.quant;
+package org.polaris.workbench.engine.model;
 
-import org.polaris.workbench.engine.model.Attribute;
-import org.polaris.workbench.engine.model.DataType;
-import org.polaris.workbench.engine.model.Graph;
-import org.polaris.workbench.engine.model.Node;
-import org.polaris.workbench.engine.model.OnnxModel;
-import org.polaris.workbench.engine.model.Tensor;
-import org.polaris.workbench.engine.model.ValueInfo;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

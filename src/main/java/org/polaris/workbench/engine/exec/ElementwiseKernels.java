@@ -1,0 +1,159 @@
+package org.polaris.workbench.engine.exec;
+
+import org.polaris.workbench.engine.model.DataType;
+
+import java.util.Map;
+import java.util.function.DoubleBinaryOperator;
+
+/** Element-wise ops with numpy-style broadcasting, activations and Softmax. */
+final class ElementwiseKernels {
+
+    private ElementwiseKernels() {
+    }
+
+    static void register(Map<String, Kernel> k) {
+        k.put("Add", (n, in, o) -> new Value[] {binary(in[0], in[1], Double::sum)});
+        k.put("Sub", (n, in, o) -> new Value[] {binary(in[0], in[1], (x, y) -> x - y)});
+        k.put("Mul", (n, in, o) -> new Value[] {binary(in[0], in[1], (x, y) -> x * y)});
+        k.put("Div", (n, in, o) -> new Value[] {binary(in[0], in[1], ElementwiseKernels::divide)});
+        k.put("Relu", (n, in, o) -> new Value[] {map(in[0], x -> x > 0 ? x : 0)});
+        k.put("Sigmoid", (n, in, o) -> new Value[] {map(in[0], x -> (float) (1 / (1 + Math.exp(-x))))});
+        k.put("Tanh", (n, in, o) -> new Value[] {map(in[0], x -> (float) Math.tanh(x))});
+        k.put("Identity", (n, in, o) -> new Value[] {in[0]});
+        // Inference Dropout: the data passes through and the optional mask is all true.
+        k.put("Dropout", (n, in, o) -> {
+            byte[] mask = new byte[in[0].size()];
+            java.util.Arrays.fill(mask, (byte) 1);
+            return new Value[] {in[0], Value.bytes(DataType.BOOL, in[0].shape, mask)};
+        });
+        k.put("Clip", (n, in, o) -> {
+            float lo;
+            float hi;
+            if (o < 11) {
+                lo = Attrs.f(n, "min", -Float.MAX_VALUE);
+                hi = Attrs.f(n, "max", Float.MAX_VALUE);
+            } else {
+                lo = in.length > 1 && in[1] != null ? (float) in[1].get(0) : Float.NEGATIVE_INFINITY;
+                hi = in.length > 2 && in[2] != null ? (float) in[2].get(0) : Float.POSITIVE_INFINITY;
+            }
+            return new Value[] {map(in[0], x -> Math.min(hi, Math.max(lo, x)))};
+        });
+        k.put("Softmax", (n, in, o) -> new Value[] {softmax(in[0], Attrs.i(n, "axis", o < 13 ? 1 : -1), o)});
+    }
+
+    private static double divide(double x, double y) {
+        return x / y;
+    }
+
+    interface FloatOp {
+        float apply(float x);
+    }
+
+    static Value map(Value x, FloatOp op) {
+        float[] out = new float[x.size()];
+        for (int k = 0; k < out.length; k++) {
+            out[k] = op.apply(x.f[k]);
+        }
+        return Value.floats(x.shape, out);
+    }
+
+    static int[] broadcastShape(int[] a, int[] b) {
+        int r = Math.max(a.length, b.length);
+        int[] out = new int[r];
+        for (int k = 0; k < r; k++) {
+            int da = k - (r - a.length) >= 0 ? a[k - (r - a.length)] : 1;
+            int db = k - (r - b.length) >= 0 ? b[k - (r - b.length)] : 1;
+            if (da != db && da != 1 && db != 1) {
+                throw new IllegalArgumentException("shapes " + java.util.Arrays.toString(a) + " and "
+                        + java.util.Arrays.toString(b) + " do not broadcast");
+            }
+            out[k] = Math.max(da, db);
+        }
+        return out;
+    }
+
+    /** Strides of {@code shape} aligned to an output of rank {@code rank}, 0 where the input broadcasts. */
+    static int[] broadcastStrides(int[] shape, int[] out) {
+        int[] s = new int[out.length];
+        int stride = 1;
+        for (int k = out.length - 1; k >= 0; k--) {
+            int src = k - (out.length - shape.length);
+            int d = src >= 0 ? shape[src] : 1;
+            s[k] = d == 1 ? 0 : stride;
+            stride *= d;
+        }
+        return s;
+    }
+
+    static Value binary(Value a, Value b, DoubleBinaryOperator op) {
+        int[] shape = broadcastShape(a.shape, b.shape);
+        int n = Value.size(shape);
+        boolean floats = a.type == DataType.FLOAT || b.type == DataType.FLOAT;
+        float[] of = floats ? new float[n] : null;
+        long[] ol = floats ? null : new long[n];
+        if (floats && java.util.Arrays.equals(a.shape, b.shape)) {
+            for (int k = 0; k < n; k++) {
+                of[k] = (float) op.applyAsDouble(a.f[k], b.f[k]);
+            }
+            return Value.floats(shape, of);
+        }
+        int[] sa = broadcastStrides(a.shape, shape);
+        int[] sb = broadcastStrides(b.shape, shape);
+        int[] idx = new int[shape.length];
+        int ia = 0;
+        int ib = 0;
+        for (int k = 0; k < n; k++) {
+            double r = op.applyAsDouble(a.get(ia), b.get(ib));
+            if (floats) {
+                of[k] = (float) r;
+            } else {
+                ol[k] = (long) r;
+            }
+            for (int d = shape.length - 1; d >= 0; d--) {
+                idx[d]++;
+                ia += sa[d];
+                ib += sb[d];
+                if (idx[d] < shape[d]) {
+                    break;
+                }
+                ia -= sa[d] * shape[d];
+                ib -= sb[d] * shape[d];
+                idx[d] = 0;
+            }
+        }
+        return floats ? Value.floats(shape, of) : Value.longs(shape, ol);
+    }
+
+    /**
+     * Opset < 13 flattens to 2-D at {@code axis} and normalizes each row; opset 13 normalizes along {@code axis}.
+     */
+    static Value softmax(Value x, long axisAttr, int opset) {
+        int axis = Attrs.axis(axisAttr, x.rank());
+        int outer = 1;
+        for (int d = 0; d < axis; d++) outer *= x.shape[d];
+        int inner = 1;
+        int len;
+        if (opset < 13) {
+            len = x.size() / outer;
+        } else {
+            len = x.shape[axis];
+            for (int d = axis + 1; d < x.rank(); d++) inner *= x.shape[d];
+        }
+        float[] out = new float[x.size()];
+        for (int o = 0; o < outer; o++) {
+            for (int in = 0; in < inner; in++) {
+                int base = o * len * inner + in;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int k = 0; k < len; k++) max = Math.max(max, x.f[base + k * inner]);
+                double sum = 0;
+                for (int k = 0; k < len; k++) {
+                    double e = Math.exp(x.f[base + k * inner] - max);
+                    out[base + k * inner] = (float) e;
+                    sum += e;
+                }
+                for (int k = 0; k < len; k++) out[base + k * inner] /= sum;
+            }
+        }
+        return Value.floats(x.shape, out);
+    }
+}

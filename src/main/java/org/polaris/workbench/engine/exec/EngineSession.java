@@ -1,0 +1,151 @@
+package org.polaris.workbench.engine.exec;
+
+import org.polaris.workbench.engine.job.EnginePool;
+import org.polaris.workbench.engine.model.GraphPrep;
+import org.polaris.workbench.engine.model.Node;
+import org.polaris.workbench.engine.model.OnnxModel;
+import org.polaris.workbench.engine.model.Tensor;
+import org.polaris.workbench.engine.model.ValueInfo;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The Workbench engine's CPU executor for one model. Loading normalizes the graph (constants folded, Identity
+ * aliases bypassed, BatchNormalization folded into Conv), converts weights once, and rejects the model up front
+ * when any op is unsupported. Runs go node by node in file order; each intermediate is released after its last use.
+ */
+public final class EngineSession {
+
+    private final OnnxModel model;
+    private final EnginePool pool;
+    private final Map<String, Kernel> kernels;
+    private final Map<String, Value> constants = new HashMap<>();
+    private final Map<String, Integer> lastUseByName;
+    private final int opset;
+    private List<NodeTiming> lastProfile = List.of();
+
+    private EngineSession(OnnxModel model, EnginePool pool, Map<String, Kernel> kernels) {
+        this.model = model;
+        this.pool = pool;
+        this.kernels = kernels;
+        this.opset = (int) model.defaultOpset();
+        model.graph().initializers().forEach(t -> constants.put(t.name(), Value.of(t)));
+        Map<String, Integer> last = new HashMap<>();
+        List<Node> nodes = model.graph().nodes();
+        for (int i = 0; i < nodes.size(); i++) {
+            for (String in : nodes.get(i).inputs()) {
+                last.put(in, i);
+            }
+        }
+        model.graph().outputs().forEach(v -> last.put(v.name(), Integer.MAX_VALUE));
+        this.lastUseByName = last;
+    }
+
+    static Map<String, Kernel> registry(EnginePool pool) {
+        Map<String, Kernel> k = new HashMap<>();
+        ElementwiseKernels.register(k);
+        ShapeKernels.register(k);
+        NnKernels.register(k, pool);
+        ConvKernels.register(k, pool);
+        QuantKernels.register(k);
+        return k;
+    }
+
+    /** Op types the engine implements (default ONNX domain). */
+    public static java.util.Set<String> supportedOps() {
+        return new java.util.TreeSet<>(registry(EnginePool.shared()).keySet());
+    }
+
+    public static EngineSession load(OnnxModel model, EnginePool pool) throws UnsupportedOpsException {
+        OnnxModel prepped = GraphPrep.normalize(model);
+        Map<String, Kernel> kernels = registry(pool);
+        Map<String, List<String>> missing = new TreeMap<>();
+        for (int i = 0; i < prepped.graph().nodes().size(); i++) {
+            Node n = prepped.graph().nodes().get(i);
+            boolean defaultDomain = n.domain().isEmpty() || n.domain().equals("ai.onnx");
+            if (!defaultDomain || !kernels.containsKey(n.opType())) {
+                missing.computeIfAbsent(n.qualifiedOpType(), k -> new ArrayList<>())
+                        .add(n.name().isEmpty() ? n.opType() + "#" + i : n.name());
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new UnsupportedOpsException(model.displayName(), missing);
+        }
+        return new EngineSession(prepped, pool, kernels);
+    }
+
+    public List<ValueInfo> inputs() {
+        return model.graph().feedInputs();
+    }
+
+    /** Runs the model once and returns its graph outputs; {@code profile} records per-node timings. */
+    public Map<String, Tensor> run(Map<String, Tensor> feeds, boolean profile) {
+        Map<String, Value> values = new HashMap<>(constants);
+        for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
+            values.put(e.getKey(), Value.of(e.getValue()));
+        }
+        for (ValueInfo in : inputs()) {
+            if (!values.containsKey(in.name())) {
+                throw new IllegalArgumentException("missing input '" + in.name() + "'");
+            }
+        }
+        List<Node> nodes = model.graph().nodes();
+        List<NodeTiming> timings = profile ? new ArrayList<>(nodes.size()) : null;
+        for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get(i);
+            Value[] in = new Value[n.inputs().size()];
+            for (int k = 0; k < in.length; k++) {
+                String name = n.inputs().get(k);
+                if (!name.isEmpty()) {
+                    in[k] = values.get(name);
+                    if (in[k] == null) {
+                        throw new IllegalStateException("node " + n.name() + " reads '" + name + "' before it exists");
+                    }
+                }
+            }
+            long t0 = System.nanoTime();
+            Value[] out;
+            try {
+                out = kernels.get(n.opType()).run(n, in, opset);
+            } catch (RuntimeException e) {
+                throw new IllegalStateException((n.name().isEmpty() ? n.opType() + "#" + i : n.name()) + " ("
+                        + n.opType() + "): " + e.getMessage(), e);
+            }
+            long t1 = System.nanoTime();
+            for (int k = 0; k < Math.min(out.length, n.outputs().size()); k++) {
+                if (!n.outputs().get(k).isEmpty()) {
+                    values.put(n.outputs().get(k), out[k]);
+                }
+            }
+            if (profile) {
+                timings.add(new NodeTiming(n.name().isEmpty() ? n.opType() + "#" + i : n.name(), n.opType(), t1 - t0,
+                        Costs.flops(n, in, out), Costs.bytes(in, out)));
+            }
+            for (String name : n.inputs()) {
+                if (lastUseByName.getOrDefault(name, -1) == i && !constants.containsKey(name)) {
+                    values.remove(name);
+                }
+            }
+        }
+        if (profile) {
+            lastProfile = List.copyOf(timings);
+        }
+        Map<String, Tensor> result = new LinkedHashMap<>();
+        for (ValueInfo o : model.graph().outputs()) {
+            Value v = values.get(o.name());
+            if (v != null) {
+                result.put(o.name(), v.toTensor(o.name()));
+            }
+        }
+        return result;
+    }
+
+    public List<NodeTiming> lastProfile() {
+        return lastProfile;
+    }
+}

@@ -1,0 +1,171 @@
+package org.polaris.workbench.engine.exec;
+
+import org.polaris.workbench.engine.job.EnginePool;
+import org.polaris.workbench.engine.model.Node;
+
+import java.util.Arrays;
+import java.util.Map;
+
+/** Gemm, MatMul, pooling and BatchNormalization. */
+final class NnKernels {
+
+    private NnKernels() {
+    }
+
+    static void register(Map<String, Kernel> k, EnginePool pool) {
+        k.put("Gemm", (n, in, o) -> new Value[] {gemm(pool, n, in[0], in[1], in.length > 2 ? in[2] : null)});
+        k.put("MatMul", (n, in, o) -> new Value[] {matmul(pool, in[0], in[1])});
+        k.put("MaxPool", (n, in, o) -> new Value[] {pool(n, in[0], true)});
+        k.put("AveragePool", (n, in, o) -> new Value[] {pool(n, in[0], false)});
+        k.put("GlobalAveragePool", (n, in, o) -> new Value[] {globalAverage(in[0])});
+        k.put("BatchNormalization", (n, in, o) -> new Value[] {batchNorm(n, in)});
+    }
+
+    static Value gemm(EnginePool pool, Node n, Value a, Value b, Value c) {
+        boolean ta = Attrs.i(n, "transA", 0) == 1;
+        boolean tb = Attrs.i(n, "transB", 0) == 1;
+        float alpha = Attrs.f(n, "alpha", 1f);
+        float beta = Attrs.f(n, "beta", 1f);
+        int m = ta ? a.shape[1] : a.shape[0];
+        int k = ta ? a.shape[0] : a.shape[1];
+        int nn = tb ? b.shape[0] : b.shape[1];
+        float[] av = ta ? Gemm.transpose(a.f, a.shape[0], a.shape[1]) : a.f;
+        float[] bv = tb ? Gemm.transpose(b.f, b.shape[0], b.shape[1]) : b.f;
+        float[] out = new float[m * nn];
+        Gemm.multiply(pool, m, nn, k, av, 0, bv, 0, out, 0);
+        if (alpha != 1f) {
+            for (int i = 0; i < out.length; i++) out[i] *= alpha;
+        }
+        if (c != null && beta != 0f) {
+            Value bc = ElementwiseKernels.binary(Value.floats(new int[] {m, nn}, out), c,
+                    (x, y) -> x + beta * y);
+            return bc;
+        }
+        return Value.floats(new int[] {m, nn}, out);
+    }
+
+    /** numpy matmul: 1-D operands are promoted, leading dimensions broadcast. */
+    static Value matmul(EnginePool pool, Value a, Value b) {
+        int[] as = a.rank() == 1 ? new int[] {1, a.shape[0]} : a.shape;
+        int[] bs = b.rank() == 1 ? new int[] {b.shape[0], 1} : b.shape;
+        int m = as[as.length - 2], k = as[as.length - 1], n = bs[bs.length - 1];
+        if (bs[bs.length - 2] != k) {
+            throw new IllegalArgumentException("MatMul inner dimensions differ: " + k + " vs " + bs[bs.length - 2]);
+        }
+        int[] batchA = Arrays.copyOf(as, as.length - 2);
+        int[] batchB = Arrays.copyOf(bs, bs.length - 2);
+        int[] batch = ElementwiseKernels.broadcastShape(batchA, batchB);
+        int count = Value.size(batch);
+        int[] sa = ElementwiseKernels.broadcastStrides(batchA, batch);
+        int[] sb = ElementwiseKernels.broadcastStrides(batchB, batch);
+        float[] out = new float[count * m * n];
+        int[] idx = new int[batch.length];
+        for (int t = 0; t < count; t++) {
+            int ia = 0, ib = 0, rem = t;
+            for (int d = batch.length - 1; d >= 0; d--) {
+                idx[d] = rem % batch[d];
+                rem /= batch[d];
+                ia += idx[d] * sa[d];
+                ib += idx[d] * sb[d];
+            }
+            Gemm.multiply(pool, m, n, k, a.f, ia * m * k, b.f, ib * k * n, out, t * m * n);
+        }
+        int[] shape = new int[batch.length + 2];
+        System.arraycopy(batch, 0, shape, 0, batch.length);
+        shape[batch.length] = m;
+        shape[batch.length + 1] = n;
+        if (a.rank() == 1 || b.rank() == 1) {
+            int[] squeezed = Arrays.stream(shape).toArray();
+            if (a.rank() == 1) squeezed = remove(squeezed, batch.length);
+            if (b.rank() == 1) squeezed = remove(squeezed, squeezed.length - 1);
+            shape = squeezed;
+        }
+        return Value.floats(shape, out);
+    }
+
+    private static int[] remove(int[] a, int at) {
+        int[] out = new int[a.length - 1];
+        for (int i = 0, j = 0; i < a.length; i++) if (i != at) out[j++] = a[i];
+        return out;
+    }
+
+    static Value pool(Node node, Value x, boolean max) {
+        if (x.rank() != 4) {
+            throw new IllegalArgumentException("pooling is implemented for 2-D images (rank 4), got rank " + x.rank());
+        }
+        int[] kernel = Attrs.ints(node, "kernel_shape", null);
+        int[] s = Attrs.ints(node, "strides", new int[] {1, 1});
+        int[] d = Attrs.ints(node, "dilations", new int[] {1, 1});
+        int[] pads = Attrs.ints(node, "pads", new int[] {0, 0, 0, 0});
+        boolean ceil = Attrs.i(node, "ceil_mode", 0) == 1;
+        boolean includePad = Attrs.i(node, "count_include_pad", 0) == 1;
+        String autoPad = Attrs.s(node, "auto_pad", "NOTSET");
+        int batch = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
+        int[] gy = ConvKernels.geometry(autoPad, h, kernel[0], s[0], d[0], pads[0], pads[2], ceil);
+        int[] gx = ConvKernels.geometry(autoPad, w, kernel[1], s[1], d[1], pads[1], pads[3], ceil);
+        int oh = gy[0], ow = gx[0];
+        // Padded cells count toward the average only up to the explicit pads (ONNX count_include_pad semantics).
+        int padEndY = autoPad.equals("NOTSET") ? pads[2] : 0;
+        int padEndX = autoPad.equals("NOTSET") ? pads[3] : 0;
+        float[] out = new float[batch * c * oh * ow];
+        for (int bc = 0; bc < batch * c; bc++) {
+            int inOff = bc * h * w;
+            for (int y = 0; y < oh; y++) {
+                for (int xo = 0; xo < ow; xo++) {
+                    double acc = max ? Double.NEGATIVE_INFINITY : 0;
+                    int count = 0;
+                    int padded = 0;
+                    for (int ky = 0; ky < kernel[0]; ky++) {
+                        int iy = y * s[0] - gy[1] + ky * d[0];
+                        for (int kx = 0; kx < kernel[1]; kx++) {
+                            int ix = xo * s[1] - gx[1] + kx * d[1];
+                            if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
+                                if (iy >= -gy[1] && iy < h + padEndY && ix >= -gx[1] && ix < w + padEndX) padded++;
+                                continue;
+                            }
+                            float v = x.f[inOff + iy * w + ix];
+                            acc = max ? Math.max(acc, v) : acc + v;
+                            count++;
+                        }
+                    }
+                    out[(bc * oh + y) * ow + xo] = (float) (max ? acc : acc / Math.max(1, includePad ? count + padded : count));
+                }
+            }
+        }
+        return Value.floats(new int[] {batch, c, oh, ow}, out);
+    }
+
+    static Value globalAverage(Value x) {
+        int plane = 1;
+        for (int d = 2; d < x.rank(); d++) plane *= x.shape[d];
+        int bc = x.shape[0] * x.shape[1];
+        float[] out = new float[bc];
+        for (int i = 0; i < bc; i++) {
+            double s = 0;
+            for (int k = 0; k < plane; k++) s += x.f[i * plane + k];
+            out[i] = (float) (s / plane);
+        }
+        int[] shape = new int[x.rank()];
+        Arrays.fill(shape, 1);
+        shape[0] = x.shape[0];
+        shape[1] = x.shape[1];
+        return Value.floats(shape, out);
+    }
+
+    static Value batchNorm(Node n, Value[] in) {
+        Value x = in[0];
+        float eps = Attrs.f(n, "epsilon", 1e-5f);
+        int c = x.shape[1];
+        int plane = x.size() / (x.shape[0] * c);
+        float[] out = new float[x.size()];
+        for (int b = 0; b < x.shape[0]; b++) {
+            for (int ch = 0; ch < c; ch++) {
+                double scale = in[1].f[ch] / Math.sqrt(in[4].f[ch] + eps);
+                double shift = in[2].f[ch] - in[3].f[ch] * scale;
+                int off = (b * c + ch) * plane;
+                for (int k = 0; k < plane; k++) out[off + k] = (float) (x.f[off + k] * scale + shift);
+            }
+        }
+        return Value.floats(x.shape, out);
+    }
+}

@@ -1,0 +1,225 @@
+package org.polaris.workbench.engine.exec;
+
+import org.polaris.workbench.engine.model.DataType;
+import org.polaris.workbench.engine.model.Node;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/** Ops that move or relabel data without arithmetic. */
+final class ShapeKernels {
+
+    private ShapeKernels() {
+    }
+
+    static void register(Map<String, Kernel> k) {
+        k.put("Flatten", (n, in, o) -> {
+            long a = Attrs.i(n, "axis", 1);
+            // Flatten's axis ranges over [-r, r]: r itself means "everything in the outer dimension".
+            int axis = (int) (a < 0 ? a + in[0].rank() : a);
+            int outer = 1;
+            for (int d = 0; d < axis; d++) outer *= in[0].shape[d];
+            return new Value[] {in[0].reshaped(new int[] {outer, in[0].size() / Math.max(outer, 1)})};
+        });
+        k.put("Reshape", (n, in, o) -> new Value[] {in[0].reshaped(reshape(in[0].shape, in[1].asLongs(),
+                Attrs.i(n, "allowzero", 0) == 1))});
+        k.put("Squeeze", (n, in, o) -> new Value[] {in[0].reshaped(squeeze(in[0].shape, axes(n, in, o)))});
+        k.put("Unsqueeze", (n, in, o) -> new Value[] {in[0].reshaped(unsqueeze(in[0].shape, axes(n, in, o)))});
+        k.put("Shape", (n, in, o) -> {
+            int r = in[0].rank();
+            int start = clampAxis(Attrs.i(n, "start", 0), r);
+            int end = clampAxis(Attrs.i(n, "end", r), r);
+            long[] dims = Arrays.stream(in[0].shape).asLongStream().toArray();
+            long[] slice = Arrays.copyOfRange(dims, start, Math.max(start, end));
+            return new Value[] {Value.longs(new int[] {slice.length}, slice)};
+        });
+        k.put("Transpose", (n, in, o) -> new Value[] {transpose(in[0], Attrs.ints(n, "perm", null))});
+        k.put("Concat", ShapeKernels::concat);
+        k.put("Gather", ShapeKernels::gather);
+    }
+
+    private static int clampAxis(long a, int rank) {
+        long v = a < 0 ? a + rank : a;
+        return (int) Math.max(0, Math.min(rank, v));
+    }
+
+    private static long[] axes(Node n, Value[] in, int opset) {
+        if (opset >= 13) {
+            return in.length > 1 && in[1] != null ? in[1].asLongs() : null;
+        }
+        return n.attribute("axes").map(a -> a.asLongs()).orElse(null);
+    }
+
+    static int[] reshape(int[] in, long[] spec, boolean allowZero) {
+        int[] out = new int[spec.length];
+        int unknown = -1;
+        long known = 1;
+        for (int d = 0; d < spec.length; d++) {
+            long s = spec[d];
+            if (s == -1) {
+                if (unknown >= 0) throw new IllegalArgumentException("Reshape has two -1 dimensions");
+                unknown = d;
+                continue;
+            }
+            out[d] = (int) (s == 0 && !allowZero ? in[d] : s);
+            known *= out[d];
+        }
+        int total = Value.size(in);
+        if (unknown >= 0) {
+            out[unknown] = known == 0 ? 0 : (int) (total / known);
+        }
+        if (Value.size(out) != total) {
+            throw new IllegalArgumentException("cannot reshape " + Arrays.toString(in) + " to " + Arrays.toString(spec));
+        }
+        return out;
+    }
+
+    private static int[] squeeze(int[] shape, long[] axes) {
+        List<Integer> out = new ArrayList<>();
+        boolean[] drop = new boolean[shape.length];
+        if (axes == null) {
+            for (int d = 0; d < shape.length; d++) drop[d] = shape[d] == 1;
+        } else {
+            for (long a : axes) drop[Attrs.axis(a, shape.length)] = true;
+        }
+        for (int d = 0; d < shape.length; d++) if (!drop[d]) out.add(shape[d]);
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static int[] unsqueeze(int[] shape, long[] axes) {
+        int rank = shape.length + axes.length;
+        boolean[] ins = new boolean[rank];
+        for (long a : axes) ins[Attrs.axis(a, rank)] = true;
+        int[] out = new int[rank];
+        for (int d = 0, s = 0; d < rank; d++) out[d] = ins[d] ? 1 : shape[s++];
+        return out;
+    }
+
+    static Value transpose(Value x, int[] perm) {
+        int r = x.rank();
+        if (perm == null) {
+            perm = new int[r];
+            for (int d = 0; d < r; d++) perm[d] = r - 1 - d;
+        }
+        int[] outShape = new int[r];
+        for (int d = 0; d < r; d++) outShape[d] = x.shape[perm[d]];
+        int[] inStrides = strides(x.shape);
+        int[] src = new int[r];
+        for (int d = 0; d < r; d++) src[d] = inStrides[perm[d]];
+        int n = x.size();
+        int[] map = new int[n];
+        int[] idx = new int[r];
+        int off = 0;
+        for (int k = 0; k < n; k++) {
+            map[k] = off;
+            for (int d = r - 1; d >= 0; d--) {
+                idx[d]++;
+                off += src[d];
+                if (idx[d] < outShape[d]) break;
+                off -= src[d] * outShape[d];
+                idx[d] = 0;
+            }
+        }
+        return gatherFlat(x, outShape, map);
+    }
+
+    static int[] strides(int[] shape) {
+        int[] s = new int[shape.length];
+        int st = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            s[d] = st;
+            st *= shape[d];
+        }
+        return s;
+    }
+
+    /** A value whose element k is {@code x}'s element {@code map[k]}. */
+    private static Value gatherFlat(Value x, int[] shape, int[] map) {
+        int n = map.length;
+        switch (x.type) {
+            case FLOAT -> {
+                float[] o = new float[n];
+                for (int k = 0; k < n; k++) o[k] = x.f[map[k]];
+                return Value.floats(shape, o);
+            }
+            case INT64 -> {
+                long[] o = new long[n];
+                for (int k = 0; k < n; k++) o[k] = x.l[map[k]];
+                return Value.longs(shape, o);
+            }
+            case INT32 -> {
+                int[] o = new int[n];
+                for (int k = 0; k < n; k++) o[k] = x.i[map[k]];
+                return Value.ints(shape, o);
+            }
+            default -> {
+                byte[] o = new byte[n];
+                for (int k = 0; k < n; k++) o[k] = x.b[map[k]];
+                return Value.bytes(x.type, shape, o);
+            }
+        }
+    }
+
+    private static Value[] concat(Node n, Value[] in, int opset) {
+        Value first = in[0];
+        int axis = Attrs.axis(Attrs.i(n, "axis", 0), first.rank());
+        int[] shape = first.shape.clone();
+        shape[axis] = 0;
+        for (Value v : in) shape[axis] += v.shape[axis];
+        int outer = 1;
+        for (int d = 0; d < axis; d++) outer *= shape[d];
+        int[] map = new int[Value.size(shape)];
+        int[] owner = new int[map.length];
+        int pos = 0;
+        for (int o = 0; o < outer; o++) {
+            for (int v = 0; v < in.length; v++) {
+                int block = in[v].size() / Math.max(outer, 1);
+                for (int k = 0; k < block; k++) {
+                    owner[pos] = v;
+                    map[pos++] = o * block + k;
+                }
+            }
+        }
+        return new Value[] {concatValues(in, shape, owner, map)};
+    }
+
+    private static Value concatValues(Value[] in, int[] shape, int[] owner, int[] map) {
+        int n = map.length;
+        if (in[0].type == DataType.FLOAT) {
+            float[] o = new float[n];
+            for (int k = 0; k < n; k++) o[k] = in[owner[k]].f[map[k]];
+            return Value.floats(shape, o);
+        }
+        long[] o = new long[n];
+        for (int k = 0; k < n; k++) o[k] = (long) in[owner[k]].get(map[k]);
+        return Value.longs(shape, o);
+    }
+
+    private static Value[] gather(Node n, Value[] in, int opset) {
+        Value data = in[0];
+        long[] idx = in[1].asLongs();
+        int axis = Attrs.axis(Attrs.i(n, "axis", 0), data.rank());
+        int outer = 1;
+        for (int d = 0; d < axis; d++) outer *= data.shape[d];
+        int inner = 1;
+        for (int d = axis + 1; d < data.rank(); d++) inner *= data.shape[d];
+        int dim = data.shape[axis];
+        int[] shape = new int[data.rank() - 1 + in[1].rank()];
+        int s = 0;
+        for (int d = 0; d < axis; d++) shape[s++] = data.shape[d];
+        for (int d : in[1].shape) shape[s++] = d;
+        for (int d = axis + 1; d < data.rank(); d++) shape[s++] = data.shape[d];
+        int[] map = new int[outer * idx.length * inner];
+        int pos = 0;
+        for (int o = 0; o < outer; o++) {
+            for (long g : idx) {
+                int gi = (int) (g < 0 ? g + dim : g);
+                if (gi < 0 || gi >= dim) throw new IllegalArgumentException("Gather index " + g + " out of range " + dim);
+                for (int k = 0; k < inner; k++) map[pos++] = (o * dim + gi) * inner + k;
+            }
+        }
+        return new Value[] {gatherFlat(data, shape, map)};
+    }
+}

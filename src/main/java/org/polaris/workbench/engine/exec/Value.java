@@ -1,0 +1,144 @@
+package org.polaris.workbench.engine.exec;
+
+import org.polaris.workbench.engine.model.DataType;
+import org.polaris.workbench.engine.model.Tensor;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A tensor while the engine runs: a shape and one flat array. float32 in {@code f}, int64 in {@code l}, int32 in
+ * {@code i}, 8-bit types and bool in {@code b}.
+ */
+public final class Value {
+
+    final DataType type;
+    final int[] shape;
+    final float[] f;
+    final long[] l;
+    final int[] i;
+    final byte[] b;
+
+    private Value(DataType type, int[] shape, float[] f, long[] l, int[] i, byte[] b) {
+        this.type = type;
+        this.shape = shape;
+        this.f = f;
+        this.l = l;
+        this.i = i;
+        this.b = b;
+    }
+
+    static Value floats(int[] shape, float[] data) {
+        return new Value(DataType.FLOAT, shape, data, null, null, null);
+    }
+
+    static Value longs(int[] shape, long[] data) {
+        return new Value(DataType.INT64, shape, null, data, null, null);
+    }
+
+    static Value ints(int[] shape, int[] data) {
+        return new Value(DataType.INT32, shape, null, null, data, null);
+    }
+
+    static Value bytes(DataType type, int[] shape, byte[] data) {
+        return new Value(type, shape, null, null, null, data);
+    }
+
+    public DataType type() {
+        return type;
+    }
+
+    public int[] shape() {
+        return shape.clone();
+    }
+
+    int size() {
+        return size(shape);
+    }
+
+    static int size(int[] shape) {
+        long n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        return Math.toIntExact(n);
+    }
+
+    int rank() {
+        return shape.length;
+    }
+
+    /** Element {@code k} as a double, whatever the storage. */
+    double get(int k) {
+        return switch (type) {
+            case FLOAT -> f[k];
+            case INT64 -> l[k];
+            case INT32 -> i[k];
+            case UINT8, BOOL -> b[k] & 0xff;
+            default -> b[k];
+        };
+    }
+
+    long[] asLongs() {
+        if (l != null) {
+            return l;
+        }
+        long[] out = new long[size()];
+        for (int k = 0; k < out.length; k++) {
+            out[k] = (long) get(k);
+        }
+        return out;
+    }
+
+    Value reshaped(int[] newShape) {
+        return new Value(type, newShape, f, l, i, b);
+    }
+
+    /** Converts an IR tensor (constant or input); only the types the engine computes with are accepted. */
+    public static Value of(Tensor t) {
+        int[] shape = Arrays.stream(t.dims()).mapToInt(Math::toIntExact).toArray();
+        ByteBuffer buf = ByteBuffer.wrap(t.raw()).order(ByteOrder.LITTLE_ENDIAN);
+        int n = size(shape);
+        return switch (t.dataType()) {
+            case FLOAT -> floats(shape, t.toFloats());
+            case INT64 -> {
+                long[] v = new long[n];
+                buf.asLongBuffer().get(v);
+                yield longs(shape, v);
+            }
+            case INT32 -> {
+                int[] v = new int[n];
+                buf.asIntBuffer().get(v);
+                yield ints(shape, v);
+            }
+            case INT8, UINT8, BOOL -> bytes(t.dataType(), shape, t.raw().clone());
+            case DOUBLE -> {
+                float[] v = new float[n];
+                for (int k = 0; k < n; k++) v[k] = (float) buf.getDouble(8 * k);
+                yield floats(shape, v);
+            }
+            default -> throw new IllegalArgumentException("the engine does not compute with " + t.dataType()
+                    + " tensors (" + t.name() + ")");
+        };
+    }
+
+    public Tensor toTensor(String name) {
+        long[] dims = Arrays.stream(shape).asLongStream().toArray();
+        return switch (type) {
+            case FLOAT -> Tensor.ofFloats(name, dims, f);
+            case INT64 -> {
+                ByteBuffer buf = ByteBuffer.allocate(l.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+                buf.asLongBuffer().put(l);
+                yield new Tensor(name, type, dims, buf.array(), List.of(), null, "");
+            }
+            case INT32 -> {
+                ByteBuffer buf = ByteBuffer.allocate(i.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+                buf.asIntBuffer().put(i);
+                yield new Tensor(name, type, dims, buf.array(), List.of(), null, "");
+            }
+            default -> new Tensor(name, type, dims, b.clone(), List.of(), null, "");
+        };
+    }
+}

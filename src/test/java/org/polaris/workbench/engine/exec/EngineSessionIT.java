@@ -1,0 +1,105 @@
+package org.polaris.workbench.engine.exec;
+
+import ai.onnx.proto.OnnxMl;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.polaris.workbench.engine.data.IdxDataset;
+import org.polaris.workbench.engine.data.Preprocessing;
+import org.polaris.workbench.engine.data.RandomDataset;
+import org.polaris.workbench.engine.job.CancellationToken;
+import org.polaris.workbench.engine.job.EnginePool;
+import org.polaris.workbench.engine.job.ProgressSink;
+import org.polaris.workbench.engine.model.OnnxModel;
+import org.polaris.workbench.engine.model.OnnxModelReader;
+import org.polaris.workbench.engine.model.Tensor;
+import org.polaris.workbench.engine.model.ValueInfo;
+import org.polaris.workbench.engine.onnx.OrtSessions;
+import org.polaris.workbench.engine.quant.QuantEvaluator;
+import org.polaris.workbench.engine.quant.QuantOptions;
+import org.polaris.workbench.engine.quant.QuantRequest;
+import org.polaris.workbench.engine.quant.QuantizeService;
+import org.polaris.workbench.testutil.Protos;
+import org.polaris.workbench.testutil.TestData;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Differential tests: the engine against ONNX Runtime on every sample it supports, FP32 and QDQ-quantized.
+ * Tolerance: |engine - ORT| <= 1e-4 * max|ORT output| + 1e-6 element-wise (summation order differs).
+ */
+class EngineSessionIT {
+
+    @TempDir
+    Path tmp;
+
+    private static void assertMatchesOrt(Path file, int batch) throws Exception {
+        OnnxModel m = new OnnxModelReader().read(file);
+        ValueInfo in = m.graph().feedInputs().get(0);
+        long[] dims = in.type().shape().stream().mapToLong(d -> d.isFixed() ? d.value() : batch).toArray();
+        Tensor x = new RandomDataset(Arrays.copyOfRange(dims, 1, dims.length), (int) dims[0], 11)
+                .batch(0, (int) dims[0]).withName(in.name());
+        Map<String, Tensor> ours = EngineSession.load(m, EnginePool.shared()).run(Map.of(in.name(), x), true);
+        Map<String, Tensor> ref = OrtSessions.run(Files.readAllBytes(file), Map.of(in.name(), x));
+        for (Map.Entry<String, Tensor> e : ref.entrySet()) {
+            float[] r = e.getValue().toFloats();
+            float[] o = ours.get(e.getKey()).toFloats();
+            assertThat(ours.get(e.getKey()).dims()).isEqualTo(e.getValue().dims());
+            double scale = 0;
+            for (float v : r) scale = Math.max(scale, Math.abs(v));
+            for (int i = 0; i < r.length; i++) {
+                assertThat((double) Math.abs(r[i] - o[i])).as("%s %s[%d]", file.getFileName(), e.getKey(), i)
+                        .isLessThanOrEqualTo(1e-4 * scale + 1e-6);
+            }
+        }
+    }
+
+    @Test
+    void samplesMatchOnnxRuntime() throws Exception {
+        for (Path p : List.of(TestData.MNIST8, TestData.FASHION_MLP, TestData.FASHION_CNN, TestData.MOBILENET)) {
+            assertMatchesOrt(p, 3);
+        }
+    }
+
+    @Test
+    void qdqQuantizedModelsMatchOnnxRuntime() throws Exception {
+        var data = IdxDataset.open(TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz"),
+                Preprocessing.unitScale(), 200);
+        for (Path model : List.of(TestData.FASHION_CNN, TestData.FASHION_MLP)) {
+            Path out = tmp.resolve("q-" + model.getFileName());
+            new QuantizeService().run(new QuantRequest(model, out, false, QuantOptions.staticInt8(), data, 64, data,
+                    new QuantEvaluator.Settings(100, 2, 1, 1, 1), null, 0.9), ProgressSink.NONE, CancellationToken.none());
+            assertMatchesOrt(out, 2);
+        }
+    }
+
+    @Test
+    void profileCoversEveryNodeWithCosts() throws Exception {
+        OnnxModel m = new OnnxModelReader().read(TestData.FASHION_CNN);
+        EngineSession s = EngineSession.load(m, EnginePool.shared());
+        s.run(Map.of("image", Tensor.ofFloats("image", new long[] {1, 1, 28, 28}, new float[784])), true);
+        List<NodeTiming> p = s.lastProfile();
+        assertThat(p).hasSizeGreaterThanOrEqualTo(8);
+        NodeTiming conv2 = p.stream().filter(t -> t.node().equals("/conv2/Conv")).findFirst().orElseThrow();
+        // 32 output channels x 14 x 14 positions x 16 x 3 x 3 multiply-adds x 2
+        assertThat(conv2.flops()).isEqualTo(2L * 32 * 14 * 14 * 16 * 9);
+        assertThat(p).allMatch(t -> t.nanos() >= 0 && t.bytes() > 0);
+    }
+
+    @Test
+    void unsupportedOpsAreNamedBeforeAnyRun() throws Exception {
+        OnnxMl.GraphProto g = OnnxMl.GraphProto.newBuilder().setName("g")
+                .addNode(OnnxMl.NodeProto.newBuilder().setName("erf1").setOpType("Erf").addInput("x").addOutput("y"))
+                .addInput(Protos.tensorValue("x", 1, 2)).addOutput(Protos.tensorValue("y", 1, 2)).build();
+        Path f = Files.write(tmp.resolve("erf.onnx"), Protos.model(g, 13).toByteArray());
+        OnnxModel m = new OnnxModelReader().read(f);
+        assertThatThrownBy(() -> EngineSession.load(m, EnginePool.shared()))
+                .isInstanceOf(UnsupportedOpsException.class).hasMessageContaining("Erf (erf1)");
+    }
+}

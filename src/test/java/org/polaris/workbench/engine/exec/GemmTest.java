@@ -1,0 +1,35 @@
+package org.polaris.workbench.engine.exec;
+
+import org.junit.jupiter.api.Test;
+import org.polaris.workbench.engine.job.EnginePool;
+
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The blocked, parallel GEMM against the plain triple loop, on odd and prime sizes. */
+class GemmTest {
+
+    @Test
+    void matchesReferenceOnOddShapes() {
+        int[][] sizes = {{1, 1, 1}, {7, 13, 5}, {37, 129, 65}, {1, 1000, 301}, {64, 3, 257}, {3, 517, 1031}};
+        try (EnginePool pool = new EnginePool(3)) {
+            Random r = new Random(5);
+            for (int[] s : sizes) {
+                int m = s[0], n = s[1], k = s[2];
+                float[] a = new float[m * k];
+                float[] b = new float[k * n];
+                for (int i = 0; i < a.length; i++) a[i] = (float) r.nextGaussian();
+                for (int i = 0; i < b.length; i++) b[i] = (float) r.nextGaussian();
+                float[] fast = new float[m * n];
+                float[] ref = new float[m * n];
+                Gemm.multiply(pool, m, n, k, a, 0, b, 0, fast, 0);
+                Gemm.reference(m, n, k, a, 0, b, 0, ref, 0);
+                for (int i = 0; i < ref.length; i++) {
+                    assertThat((double) Math.abs(fast[i] - ref[i])).as("%dx%dx%d [%d]", m, n, k, i)
+                            .isLessThanOrEqualTo(1e-4 * Math.sqrt(k));
+                }
+            }
+        }
+    }
+}
