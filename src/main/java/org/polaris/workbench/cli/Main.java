@@ -13,6 +13,8 @@ public final class Main {
     public static final int EXIT_BAD_MODEL = 3;
     /** Exit code for a quantization that failed or failed its own verification; nothing was written. */
     public static final int EXIT_QUANTIZATION_FAILED = 4;
+    /** Exit code when the engine lacks an op the model uses. */
+    public static final int EXIT_UNSUPPORTED_OP = 5;
 
     private Main() {
     }
@@ -34,6 +36,10 @@ public final class Main {
                     if (ex instanceof org.polaris.workbench.engine.quant.QuantizationException qe) {
                         errWriter.println("error: " + qe.getMessage());
                         return EXIT_QUANTIZATION_FAILED;
+                    }
+                    if (ex instanceof org.polaris.workbench.engine.exec.UnsupportedOpsException ue) {
+                        errWriter.println("error: " + ue.getMessage());
+                        return EXIT_UNSUPPORTED_OP;
                     }
                     if (ex instanceof CliException ce) {
                         errWriter.println("error: " + ce.getMessage());

@@ -10,7 +10,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "Inspect, compress and run neural networks locally. Run without arguments to open the workbench.",
-        subcommands = {InspectCommand.class, QuantizeCommand.class, picocli.CommandLine.HelpCommand.class})
+        subcommands = {InspectCommand.class, QuantizeCommand.class, RunCommand.class, BenchCommand.class,
+                ProfileCommand.class, picocli.CommandLine.HelpCommand.class})
 public final class WorkbenchCommand implements Runnable {
 
     @Spec

@@ -1,5 +1,7 @@
 package org.polaris.workbench.engine.exec;
 
+import org.polaris.workbench.engine.runtime.NodeTiming;
+
 import org.polaris.workbench.engine.job.EnginePool;
 import org.polaris.workbench.engine.model.GraphPrep;
 import org.polaris.workbench.engine.model.Node;

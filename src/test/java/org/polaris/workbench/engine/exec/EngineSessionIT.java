@@ -1,5 +1,7 @@
 package org.polaris.workbench.engine.exec;
 
+import org.polaris.workbench.engine.runtime.NodeTiming;
+
 import ai.onnx.proto.OnnxMl;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,4 @@
-package org.polaris.workbench.engine.exec;
+package org.polaris.workbench.engine.runtime;
 
 /**
  * One node's cost in one run.

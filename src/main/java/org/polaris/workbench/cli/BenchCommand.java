@@ -1,0 +1,115 @@
+package org.polaris.workbench.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.polaris.workbench.engine.inference.BenchResult;
+import org.polaris.workbench.engine.inference.Benchmark;
+import org.polaris.workbench.engine.inference.Runtimes;
+import org.polaris.workbench.engine.job.CancellationToken;
+import org.polaris.workbench.engine.model.OnnxModel;
+import org.polaris.workbench.engine.model.OnnxModelReader;
+import org.polaris.workbench.engine.model.Tensor;
+import org.polaris.workbench.engine.runtime.ModelRuntime;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code polaris-workbench bench}: latency percentiles and throughput per runtime, batch size and thread count. */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Benchmark a model: warm-up, timed runs, p50/p90/p99 latency and throughput per configuration.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:measured", "2:usage error", "3:unreadable or invalid model", "5:the engine lacks an op the model uses"})
+public final class BenchCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "MODEL")
+    Path model;
+
+    @Option(names = "--runtime", split = ",", defaultValue = "ort", paramLabel = "ort|engine",
+            description = "one or more runtimes, compared in the same run (default ort)")
+    List<String> runtimes;
+
+    @Option(names = "--batch", split = ",", defaultValue = "1", paramLabel = "N", description = "batch sizes, e.g. 1,8,32")
+    List<Integer> batches;
+
+    @Option(names = "--threads", split = ",", defaultValue = "1", paramLabel = "N", description = "thread counts")
+    List<Integer> threads;
+
+    @Option(names = "--warmup", defaultValue = "10", paramLabel = "N")
+    int warmup;
+
+    @Option(names = "--runs", defaultValue = "50", paramLabel = "N")
+    int runs;
+
+    @Option(names = "--json", description = "print one JSON object")
+    boolean json;
+
+    @Mixin
+    InputOptions input = new InputOptions();
+
+    @Override
+    public Integer call() throws Exception {
+        if (runs < 1 || warmup < 0 || batches.stream().anyMatch(b -> b < 1) || threads.stream().anyMatch(t -> t < 1)) {
+            throw new CliException("--runs, --batch and --threads must be positive", 2);
+        }
+        List<Runtimes.Kind> kinds = new ArrayList<>();
+        for (String r : runtimes) {
+            kinds.add(CliSupport.runtime(r));
+        }
+        OnnxModel m = new OnnxModelReader().read(model);
+        List<BenchResult> results = new ArrayList<>();
+        ConsoleProgress progress = new ConsoleProgress(spec.commandLine().getErr());
+        for (int t : threads) {
+            for (Runtimes.Kind kind : kinds) {
+                try (ModelRuntime rt = Runtimes.open(kind, m, t)) {
+                    for (int b : batches) {
+                        Tensor x = input.sample(m, b).input();
+                        results.add(Benchmark.run(rt, Map.of(x.name(), x), b, t, warmup, runs, progress,
+                                CancellationToken.none()));
+                    }
+                }
+            }
+        }
+        var o = spec.commandLine().getOut();
+        if (json) {
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (BenchResult r : results) {
+                Map<String, Object> j = new LinkedHashMap<>();
+                j.put("runtime", r.runtime());
+                j.put("batch", r.batch());
+                j.put("threads", r.threads());
+                j.put("runs", r.runs());
+                j.put("latencyMs", Map.of("p50", r.p50Ms(), "p90", r.p90Ms(), "p99", r.p99Ms(), "mean", r.meanMs()));
+                j.put("throughputPerSec", r.throughputPerSec());
+                rows.add(j);
+            }
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("model", model.toString());
+            doc.put("warmup", warmup);
+            doc.put("configurations", rows);
+            o.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
+        } else {
+            o.printf("%-8s %6s %8s %10s %10s %10s %14s%n", "runtime", "batch", "threads", "p50 ms", "p90 ms", "p99 ms",
+                    "samples/s");
+            for (BenchResult r : results) {
+                o.printf(Locale.ROOT, "%-8s %6d %8d %10.3f %10.3f %10.3f %14.1f%n", r.runtime(), r.batch(), r.threads(),
+                        r.p50Ms(), r.p90Ms(), r.p99Ms(), r.throughputPerSec());
+            }
+        }
+        o.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,114 @@
+package org.polaris.workbench.engine.onnx;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.polaris.workbench.engine.model.Tensor;
+import org.polaris.workbench.engine.runtime.ModelRuntime;
+import org.polaris.workbench.engine.runtime.NodeTiming;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** ONNX Runtime behind the common runtime interface; profiles come from its own per-node trace. */
+public final class OrtRuntime implements ModelRuntime {
+
+    private final byte[] model;
+    private final int threads;
+    private final OrtModelSession session;
+
+    public OrtRuntime(byte[] model, int threads) throws OrtModelSession.RuntimeFailure {
+        this.model = model;
+        this.threads = threads;
+        this.session = OrtModelSession.open(model, new OrtModelSession.Config(threads, OrtModelSession.Optimization.ALL, null));
+    }
+
+    @Override
+    public String name() {
+        return "ort";
+    }
+
+    @Override
+    public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+        try {
+            return session.run(inputs);
+        } catch (OrtModelSession.RuntimeFailure e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /** A profiling session of its own (profiling is a session option), run once after one warm-up run. */
+    @Override
+    public List<NodeTiming> profile(Map<String, Tensor> inputs) {
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory("polaris-ort-profile");
+            OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
+            opts.setIntraOpNumThreads(threads);
+            opts.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
+            opts.enableProfiling(dir.resolve("trace").toString());
+            String trace;
+            try (opts; OrtSession s = OrtSessions.env().createSession(model, opts)) {
+                Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
+                try {
+                    for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+                        feeds.put(e.getKey(), OrtSessions.toOrt(OrtSessions.env(), e.getValue()));
+                    }
+                    s.run(feeds).close();
+                    s.run(feeds).close();
+                } finally {
+                    feeds.values().forEach(OnnxTensor::close);
+                }
+                trace = s.endProfiling();
+            }
+            return parse(Path.of(trace));
+        } catch (OrtException | IOException e) {
+            throw new IllegalStateException("ONNX Runtime profiling failed: " + e.getMessage(), e);
+        } finally {
+            deleteQuietly(dir);
+        }
+    }
+
+    /** Kernel events of the last run in the trace, one per node. */
+    static List<NodeTiming> parse(Path trace) throws IOException {
+        JsonNode events = new ObjectMapper().readTree(trace.toFile());
+        Map<String, NodeTiming> byNode = new LinkedHashMap<>();
+        for (JsonNode e : events) {
+            String name = e.path("name").asText();
+            if (!"Node".equals(e.path("cat").asText()) || !name.endsWith("_kernel_time")) {
+                continue;
+            }
+            String node = name.substring(0, name.length() - "_kernel_time".length());
+            String op = e.path("args").path("op_name").asText();
+            long nanos = e.path("dur").asLong() * 1000;
+            long bytes = e.path("args").path("output_size").asLong() + e.path("args").path("activation_size").asLong()
+                    + e.path("args").path("parameter_size").asLong();
+            byNode.put(node, new NodeTiming(node, op, nanos, 0, bytes));
+        }
+        return new ArrayList<>(byNode.values());
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (var s = Files.walk(dir)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a temp folder left behind is harmless
+        }
+    }
+
+    @Override
+    public void close() {
+        session.close();
+    }
+}
