@@ -15,7 +15,11 @@ final class ConvKernels {
     }
 
     static void register(Map<String, Kernel> k, EnginePool pool) {
-        k.put("Conv", (n, in, o) -> new Value[] {conv(pool, n, in[0], in[1], in.length > 2 ? in[2] : null)});
+        k.put("Conv", (n, in, o) -> {
+            Value y = conv(pool, n, in[0], in[1], in.length > 2 ? in[2] : null);
+            LoadTimeRewrites.activate(n, y.f);
+            return new Value[] {y};
+        });
     }
 
     /** Output size and begin padding of one spatial axis, honouring auto_pad. */
@@ -88,6 +92,11 @@ final class ConvKernels {
         return Value.floats(new int[] {batch, m, oh, ow}, out);
     }
 
+    /**
+     * Lays out input patches as columns: row (ch, ky, kx) of {@code col} holds, for every output position, the input
+     * pixel that kernel tap sees (0 in the padding). The valid x range is computed once per row, and stride-1 rows
+     * are bulk copies.
+     */
     private static void im2col(float[] x, int off, int c, int h, int w, int kh, int kw, int oh, int ow, int[] s,
                                int[] d, int py, int px, float[] col) {
         int plane = oh * ow;
@@ -95,12 +104,25 @@ final class ConvKernels {
             for (int ky = 0; ky < kh; ky++) {
                 for (int kx = 0; kx < kw; kx++) {
                     int row = ((ch * kh + ky) * kw + kx) * plane;
+                    int dx = kx * d[1] - px;
+                    int x0 = Math.max(0, ceilDiv(-dx, s[1]));
+                    int x1 = Math.max(x0, Math.min(ow, ceilDiv(w - dx, s[1])));
                     for (int y = 0; y < oh; y++) {
                         int iy = y * s[0] - py + ky * d[0];
-                        for (int xo = 0; xo < ow; xo++) {
-                            int ix = xo * s[1] - px + kx * d[1];
-                            col[row + y * ow + xo] = iy >= 0 && iy < h && ix >= 0 && ix < w
-                                    ? x[off + (ch * h + iy) * w + ix] : 0f;
+                        int dst = row + y * ow;
+                        if (iy < 0 || iy >= h) {
+                            java.util.Arrays.fill(col, dst, dst + ow, 0f);
+                            continue;
+                        }
+                        java.util.Arrays.fill(col, dst, dst + x0, 0f);
+                        java.util.Arrays.fill(col, dst + x1, dst + ow, 0f);
+                        int src = off + (ch * h + iy) * w + dx;
+                        if (s[1] == 1) {
+                            System.arraycopy(x, src + x0, col, dst + x0, x1 - x0);
+                        } else {
+                            for (int xo = x0; xo < x1; xo++) {
+                                col[dst + xo] = x[src + xo * s[1]];
+                            }
                         }
                     }
                 }
@@ -108,29 +130,101 @@ final class ConvKernels {
         }
     }
 
+    /**
+     * Depthwise: per channel, each kernel tap adds a shifted, scaled copy of the input rows to the output rows.
+     * The valid x range of a tap is computed once per row, so the inner loop has no bounds checks and, at stride 1,
+     * runs over contiguous memory the JIT vectorizes.
+     */
     private static void depthwise(EnginePool pool, Value x, Value w, float[] out, int oh, int ow, int[] s, int[] d,
                                   int py, int px) {
         int batch = x.shape[0], c = x.shape[1], h = x.shape[2], wd = x.shape[3];
         int kh = w.shape[2], kw = w.shape[3];
+        float[] in = x.f;
         pool.parallelFor(batch * c, 4, bc -> {
             int ch = bc % c;
             int inOff = bc * h * wd;
             int outOff = bc * oh * ow;
-            for (int y = 0; y < oh; y++) {
-                for (int xo = 0; xo < ow; xo++) {
-                    float acc = 0;
-                    for (int ky = 0; ky < kh; ky++) {
+            if (kh == 3 && kw == 3 && d[0] == 1 && d[1] == 1) {
+                depthwise3x3(in, inOff, h, wd, w.f, ch * 9, out, outOff, oh, ow, s[0], s[1], py, px);
+                return;
+            }
+            for (int ky = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++) {
+                    float wv = w.f[(ch * kh + ky) * kw + kx];
+                    int dx = kx * d[1] - px;
+                    // output columns whose input column xo*s + dx lies inside [0, wd)
+                    int x0 = Math.max(0, ceilDiv(-dx, s[1]));
+                    int x1 = Math.min(ow, ceilDiv(wd - dx, s[1]));
+                    for (int y = 0; y < oh; y++) {
                         int iy = y * s[0] - py + ky * d[0];
-                        if (iy < 0 || iy >= h) continue;
-                        for (int kx = 0; kx < kw; kx++) {
-                            int ix = xo * s[1] - px + kx * d[1];
-                            if (ix < 0 || ix >= wd) continue;
-                            acc += x.f[inOff + iy * wd + ix] * w.f[(ch * kh + ky) * kw + kx];
+                        if (iy < 0 || iy >= h || x0 >= x1) {
+                            continue;
+                        }
+                        int src = inOff + iy * wd + dx;
+                        int dst = outOff + y * ow;
+                        if (s[1] == 1) {
+                            for (int xo = x0; xo < x1; xo++) {
+                                out[dst + xo] += wv * in[src + xo];
+                            }
+                        } else {
+                            for (int xo = x0; xo < x1; xo++) {
+                                out[dst + xo] += wv * in[src + xo * s[1]];
+                            }
                         }
                     }
-                    out[outOff + y * ow + xo] += acc;
                 }
             }
         });
+    }
+
+    /**
+     * 3x3 depthwise, the MobileNet case: all nine taps of an output pixel are summed in one pass (nine loads and
+     * multiply-adds, no writes in between), with bounds checks only on border rows and columns.
+     */
+    private static void depthwise3x3(float[] in, int inOff, int h, int w, float[] k, int kOff, float[] out,
+                                     int outOff, int oh, int ow, int sy, int sx, int py, int px) {
+        float k0 = k[kOff], k1 = k[kOff + 1], k2 = k[kOff + 2];
+        float k3 = k[kOff + 3], k4 = k[kOff + 4], k5 = k[kOff + 5];
+        float k6 = k[kOff + 6], k7 = k[kOff + 7], k8 = k[kOff + 8];
+        // interior columns: x*sx - px >= 0 and x*sx - px + 2 <= w - 1
+        int x0 = Math.min(ow, Math.max(0, ceilDiv(px, sx)));
+        int x1 = Math.max(x0, Math.min(ow, Math.floorDiv(w - 3 + px, sx) + 1));
+        for (int y = 0; y < oh; y++) {
+            int iy = y * sy - py;
+            int dst = outOff + y * ow;
+            boolean interiorRow = iy >= 0 && iy + 2 < h;
+            if (interiorRow) {
+                int r0 = inOff + iy * w - px;
+                int r1 = r0 + w;
+                int r2 = r1 + w;
+                for (int xo = x0; xo < x1; xo++) {
+                    int ix = xo * sx;
+                    out[dst + xo] += k0 * in[r0 + ix] + k1 * in[r0 + ix + 1] + k2 * in[r0 + ix + 2]
+                            + k3 * in[r1 + ix] + k4 * in[r1 + ix + 1] + k5 * in[r1 + ix + 2]
+                            + k6 * in[r2 + ix] + k7 * in[r2 + ix + 1] + k8 * in[r2 + ix + 2];
+                }
+            }
+            for (int xo = 0; xo < ow; xo++) {
+                if (interiorRow && xo >= x0 && xo < x1) {
+                    xo = x1 - 1;
+                    continue;
+                }
+                float acc = 0;
+                for (int ky = 0; ky < 3; ky++) {
+                    int yy = iy + ky;
+                    if (yy < 0 || yy >= h) continue;
+                    for (int kx = 0; kx < 3; kx++) {
+                        int xx = xo * sx - px + kx;
+                        if (xx < 0 || xx >= w) continue;
+                        acc += k[kOff + ky * 3 + kx] * in[inOff + yy * w + xx];
+                    }
+                }
+                out[dst + xo] += acc;
+            }
+        }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return -Math.floorDiv(-a, b);
     }
 }

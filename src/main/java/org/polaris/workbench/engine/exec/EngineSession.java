@@ -64,7 +64,7 @@ public final class EngineSession {
     }
 
     public static EngineSession load(OnnxModel model, EnginePool pool) throws UnsupportedOpsException {
-        OnnxModel prepped = GraphPrep.normalize(model);
+        OnnxModel prepped = LoadTimeRewrites.apply(GraphPrep.normalize(model));
         Map<String, Kernel> kernels = registry(pool);
         Map<String, List<String>> missing = new TreeMap<>();
         for (int i = 0; i < prepped.graph().nodes().size(); i++) {

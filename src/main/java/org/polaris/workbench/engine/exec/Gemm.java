@@ -10,7 +10,7 @@ import org.polaris.workbench.engine.job.EnginePool;
 final class Gemm {
 
     private static final int KB = 256;
-    private static final int NB = 512;
+    private static final int NB = 256;
 
     private Gemm() {
     }
@@ -27,37 +27,90 @@ final class Gemm {
         }
     }
 
-    /** Accumulates into C, so callers initialize it (zeros, or a broadcast bias). */
+    /**
+     * Accumulates into C, so callers initialize it (zeros, or a broadcast bias). C is cut into column panels of
+     * {@link #NB} so a K-block of B (KB x NB floats) stays in cache while every row tile passes over it; the pool
+     * splits panels when there are several, else row tiles.
+     */
     static void multiply(EnginePool pool, int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c,
                          int cOff) {
         long work = (long) m * n * k;
-        if (m >= pool.threads() && m > 1) {
-            pool.parallelFor(m, work > 1 << 16 ? 1 : m, row -> rows(row, row + 1, n, k, a, aOff, b, bOff, c, cOff, 0, n));
-        } else {
-            int blocks = (n + NB - 1) / NB;
-            pool.parallelFor(blocks, work > 1 << 16 ? 1 : blocks, blk -> {
-                int j0 = blk * NB;
+        int panels = (n + NB - 1) / NB;
+        int quads = (m + 3) / 4;
+        boolean small = work < 1 << 16;
+        if (panels >= pool.threads() || quads < 2 * pool.threads()) {
+            pool.parallelFor(panels, small ? panels : 1, p -> {
+                int j0 = p * NB;
                 rows(0, m, n, k, a, aOff, b, bOff, c, cOff, j0, Math.min(n, j0 + NB));
             });
+        } else {
+            pool.parallelFor(quads, small ? quads : 1,
+                    q -> rows(4 * q, Math.min(m, 4 * q + 4), n, k, a, aOff, b, bOff, c, cOff, 0, n));
         }
+    }
+
+    /** A kernel for C[r0..r1, j0..j1) += A[r0..r1, kb..kEnd) * B[kb..kEnd, j0..j1). */
+    interface RowKernel {
+        void rows(int r0, int r1, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
+                  int j0, int j1, int kb, int kEnd);
+    }
+
+    /** The SIMD kernel when the JVM has jdk.incubator.vector, else the scalar one; chosen once. */
+    static final RowKernel KERNEL = select();
+
+    private static RowKernel select() {
+        if (Boolean.getBoolean("polaris.scalar") || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            return Gemm::scalarRows;
+        }
+        try {
+            return (RowKernel) Class.forName("org.polaris.workbench.engine.exec.VectorGemm").getDeclaredConstructor()
+                    .newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return Gemm::scalarRows;
+        }
+    }
+
+    static String kernelName() {
+        return KERNEL.getClass().getSimpleName().startsWith("VectorGemm") ? "vector" : "scalar";
     }
 
     private static void rows(int r0, int r1, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c,
                              int cOff, int j0, int j1) {
         for (int kb = 0; kb < k; kb += KB) {
-            int kEnd = Math.min(k, kb + KB);
-            for (int i = r0; i < r1; i++) {
-                int ci = cOff + i * n;
-                int ai = aOff + i * k;
-                for (int p = kb; p < kEnd; p++) {
-                    float av = a[ai + p];
-                    if (av == 0) {
-                        continue;
-                    }
-                    int bi = bOff + p * n;
-                    for (int j = j0; j < j1; j++) {
-                        c[ci + j] += av * b[bi + j];
-                    }
+            KERNEL.rows(r0, r1, n, k, a, aOff, b, bOff, c, cOff, j0, j1, kb, Math.min(k, kb + KB));
+        }
+    }
+
+    /**
+     * Scalar kernel: four rows of C are updated per pass over a row of B, so each loaded B element feeds four
+     * multiply-adds. Plain array loops the JIT vectorizes where it can.
+     */
+    static void scalarRows(int r0, int r1, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c,
+                           int cOff, int j0, int j1, int kb, int kEnd) {
+        int i = r0;
+        for (; i + 3 < r1; i += 4) {
+            int c0 = cOff + i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;
+            int a0 = aOff + i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
+            for (int p = kb; p < kEnd; p++) {
+                float v0 = a[a0 + p], v1 = a[a1 + p], v2 = a[a2 + p], v3 = a[a3 + p];
+                int bi = bOff + p * n;
+                for (int j = j0; j < j1; j++) {
+                    float bv = b[bi + j];
+                    c[c0 + j] += v0 * bv;
+                    c[c1 + j] += v1 * bv;
+                    c[c2 + j] += v2 * bv;
+                    c[c3 + j] += v3 * bv;
+                }
+            }
+        }
+        for (; i < r1; i++) {
+            int ci = cOff + i * n;
+            int ai = aOff + i * k;
+            for (int p = kb; p < kEnd; p++) {
+                float av = a[ai + p];
+                int bi = bOff + p * n;
+                for (int j = j0; j < j1; j++) {
+                    c[ci + j] += av * b[bi + j];
                 }
             }
         }

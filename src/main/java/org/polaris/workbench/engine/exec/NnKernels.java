@@ -13,8 +13,16 @@ final class NnKernels {
     }
 
     static void register(Map<String, Kernel> k, EnginePool pool) {
-        k.put("Gemm", (n, in, o) -> new Value[] {gemm(pool, n, in[0], in[1], in.length > 2 ? in[2] : null)});
-        k.put("MatMul", (n, in, o) -> new Value[] {matmul(pool, in[0], in[1])});
+        k.put("Gemm", (n, in, o) -> {
+            Value y = gemm(pool, n, in[0], in[1], in.length > 2 ? in[2] : null);
+            LoadTimeRewrites.activate(n, y.f);
+            return new Value[] {y};
+        });
+        k.put("MatMul", (n, in, o) -> {
+            Value y = matmul(pool, in[0], in[1]);
+            LoadTimeRewrites.activate(n, y.f);
+            return new Value[] {y};
+        });
         k.put("MaxPool", (n, in, o) -> new Value[] {pool(n, in[0], true)});
         k.put("AveragePool", (n, in, o) -> new Value[] {pool(n, in[0], false)});
         k.put("GlobalAveragePool", (n, in, o) -> new Value[] {globalAverage(in[0])});

@@ -87,7 +87,8 @@ class EngineSessionIT {
         EngineSession s = EngineSession.load(m, EnginePool.shared());
         s.run(Map.of("image", Tensor.ofFloats("image", new long[] {1, 1, 28, 28}, new float[784])), true);
         List<NodeTiming> p = s.lastProfile();
-        assertThat(p).hasSizeGreaterThanOrEqualTo(8);
+        // Relu is folded into the Conv/Gemm before it at load, so 10 graph nodes run as 7.
+        assertThat(p).hasSize(7);
         NodeTiming conv2 = p.stream().filter(t -> t.node().equals("/conv2/Conv")).findFirst().orElseThrow();
         // 32 output channels x 14 x 14 positions x 16 x 3 x 3 multiply-adds x 2
         assertThat(conv2.flops()).isEqualTo(2L * 32 * 14 * 14 * 16 * 9);
