@@ -23,15 +23,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The ONNX backend node tests (Debian libonnx-testdata) through the engine: every test whose ops the engine
  * implements must match the expected outputs (rtol 1e-3, atol 1e-5, the backend suite's own tolerance scale).
  */
-class ConformanceNodeIT {
+public class ConformanceNodeIT {
 
     /** Tests the engine passes today; the count may only go up. */
     static final int MIN_PASSED = 155;
 
-    record Outcome(int passed, int failed, int unsupported, List<String> failures) {
+    public record Outcome(int passed, int failed, int unsupported, List<String> failures) {
     }
 
-    static Outcome runAll() throws Exception {
+    public static Outcome runAll() throws Exception {
         OnnxModelReader reader = new OnnxModelReader();
         int passed = 0;
         int unsupported = 0;
