@@ -2,14 +2,11 @@ package org.polaris.workbench.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import org.polaris.workbench.engine.data.DataException;
 import org.polaris.workbench.engine.inference.BenchResult;
-import org.polaris.workbench.engine.inference.Benchmark;
+import org.polaris.workbench.engine.inference.InferenceService;
 import org.polaris.workbench.engine.inference.Runtimes;
 import org.polaris.workbench.engine.job.CancellationToken;
-import org.polaris.workbench.engine.model.OnnxModel;
-import org.polaris.workbench.engine.model.OnnxModelReader;
-import org.polaris.workbench.engine.model.Tensor;
-import org.polaris.workbench.engine.runtime.ModelRuntime;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -69,33 +66,16 @@ public final class BenchCommand implements Callable<Integer> {
         for (String r : runtimes) {
             kinds.add(CliSupport.runtime(r));
         }
-        OnnxModel m = new OnnxModelReader().read(model);
-        List<BenchResult> results = new ArrayList<>();
-        ConsoleProgress progress = new ConsoleProgress(spec.commandLine().getErr());
-        for (int t : threads) {
-            for (Runtimes.Kind kind : kinds) {
-                try (ModelRuntime rt = Runtimes.open(kind, m, t)) {
-                    for (int b : batches) {
-                        Tensor x = input.sample(m, b).input();
-                        results.add(Benchmark.run(rt, Map.of(x.name(), x), b, t, warmup, runs, progress,
-                                CancellationToken.none()));
-                    }
-                }
-            }
+        List<BenchResult> results;
+        try {
+            results = new InferenceService().bench(model, kinds, batches, threads, warmup, runs, input.spec(),
+                    new ConsoleProgress(spec.commandLine().getErr()), CancellationToken.none());
+        } catch (DataException e) {
+            throw new CliException(e.getMessage(), 2);
         }
         var o = spec.commandLine().getOut();
         if (json) {
-            List<Map<String, Object>> rows = new ArrayList<>();
-            for (BenchResult r : results) {
-                Map<String, Object> j = new LinkedHashMap<>();
-                j.put("runtime", r.runtime());
-                j.put("batch", r.batch());
-                j.put("threads", r.threads());
-                j.put("runs", r.runs());
-                j.put("latencyMs", Map.of("p50", r.p50Ms(), "p90", r.p90Ms(), "p99", r.p99Ms(), "mean", r.meanMs()));
-                j.put("throughputPerSec", r.throughputPerSec());
-                rows.add(j);
-            }
+            List<Map<String, Object>> rows = results.stream().map(BenchResult::toJson).toList();
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("model", model.toString());
             doc.put("warmup", warmup);

@@ -2,11 +2,9 @@ package org.polaris.workbench.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import org.polaris.workbench.engine.data.DataException;
+import org.polaris.workbench.engine.inference.InferenceService;
 import org.polaris.workbench.engine.inference.Runtimes;
-import org.polaris.workbench.engine.model.OnnxModel;
-import org.polaris.workbench.engine.model.OnnxModelReader;
-import org.polaris.workbench.engine.model.Tensor;
-import org.polaris.workbench.engine.runtime.ModelRuntime;
 import org.polaris.workbench.engine.runtime.NodeTiming;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -55,12 +53,11 @@ public final class ProfileCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Runtimes.Kind kind = CliSupport.runtime(runtime);
-        OnnxModel m = new OnnxModelReader().read(model);
-        Tensor x = input.sample(m, 1).input();
         List<NodeTiming> nodes;
-        try (ModelRuntime rt = Runtimes.open(kind, m, threads)) {
-            rt.run(Map.of(x.name(), x));
-            nodes = rt.profile(Map.of(x.name(), x));
+        try {
+            nodes = new InferenceService().profile(model, kind, input.spec(), threads);
+        } catch (DataException e) {
+            throw new CliException(e.getMessage(), 2);
         }
         Map<String, long[]> byOp = new LinkedHashMap<>();
         for (NodeTiming t : nodes) {

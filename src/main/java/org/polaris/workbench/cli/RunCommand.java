@@ -2,12 +2,9 @@ package org.polaris.workbench.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import org.polaris.workbench.engine.inference.Labels;
+import org.polaris.workbench.engine.data.DataException;
+import org.polaris.workbench.engine.inference.InferenceService;
 import org.polaris.workbench.engine.inference.Runtimes;
-import org.polaris.workbench.engine.model.OnnxModel;
-import org.polaris.workbench.engine.model.OnnxModelReader;
-import org.polaris.workbench.engine.model.Tensor;
-import org.polaris.workbench.engine.runtime.ModelRuntime;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -54,52 +51,39 @@ public final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Runtimes.Kind kind = CliSupport.runtime(runtime);
-        OnnxModel m = new OnnxModelReader().read(model);
-        InputOptions.Sample s = input.sample(m, 1);
-        Map<String, Tensor> out;
-        long t0 = System.nanoTime();
-        try (ModelRuntime rt = Runtimes.open(kind, m, threads)) {
-            out = rt.run(Map.of(s.input().name(), s.input()));
-        }
-        double ms = (System.nanoTime() - t0) / 1e6;
-        Tensor first = out.values().iterator().next();
-        float[] v = first.toFloats();
-        List<String> labels = Labels.near(model, v.length);
-        List<Map<String, Object>> topk = new ArrayList<>();
-        boolean[] used = new boolean[v.length];
-        for (int k = 0; k < Math.min(top, v.length); k++) {
-            int best = -1;
-            for (int i = 0; i < v.length; i++) {
-                if (!used[i] && (best < 0 || v[i] > v[best])) best = i;
-            }
-            used[best] = true;
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("index", best);
-            e.put("label", labels.isEmpty() ? null : labels.get(best));
-            e.put("score", v[best]);
-            topk.add(e);
+        InferenceService.RunResult r;
+        try {
+            r = new InferenceService().run(model, kind, input.spec(), top, threads);
+        } catch (DataException e) {
+            throw new CliException(e.getMessage(), 2);
         }
         var o = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("model", model.toString());
-            j.put("runtime", kind.name().toLowerCase(Locale.ROOT));
-            j.put("input", s.source());
-            j.put("label", s.label() < 0 ? null : s.label());
-            j.put("output", first.name());
-            j.put("shape", first.dims());
+            j.put("runtime", r.runtime());
+            j.put("input", r.source());
+            j.put("label", r.label() < 0 ? null : r.label());
+            j.put("output", r.output());
+            j.put("shape", r.shape());
+            List<Map<String, Object>> topk = new ArrayList<>();
+            for (InferenceService.Prediction p : r.top()) {
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("index", p.index());
+                e.put("label", p.label());
+                e.put("score", p.score());
+                topk.add(e);
+            }
             j.put("top", topk);
-            j.put("wallMs", ms);
+            j.put("wallMs", r.wallMs());
             o.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(j));
         } else {
-            o.printf(Locale.ROOT, "%s on %s (%s), %.1f ms including load%n", model.getFileName(),
-                    kind.name().toLowerCase(Locale.ROOT), s.source(), ms);
-            if (s.label() >= 0) {
-                o.printf("label: %d%s%n", s.label(), labels.isEmpty() ? "" : " " + labels.get(s.label()));
+            o.printf(Locale.ROOT, "%s on %s (%s), %.2f ms%n", model.getFileName(), r.runtime(), r.source(), r.wallMs());
+            if (r.label() >= 0) {
+                o.printf("label: %d%s%n", r.label(), r.labelName() == null ? "" : " " + r.labelName());
             }
-            for (Map<String, Object> e : topk) {
-                o.printf(Locale.ROOT, "  %4d  %10.4f  %s%n", (Integer) e.get("index"), (Float) e.get("score"),
-                        e.get("label") == null ? "" : e.get("label"));
+            for (InferenceService.Prediction p : r.top()) {
+                o.printf(Locale.ROOT, "  %4d  %10.4f  %s%n", p.index(), p.score(), p.label() == null ? "" : p.label());
             }
         }
         o.flush();

@@ -16,6 +16,8 @@ import javafx.scene.input.KeyCombination;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.VBox;
 import org.polaris.workbench.ui.common.TaskRunner;
+import org.polaris.workbench.ui.inference.InferenceView;
+import org.polaris.workbench.ui.inference.InferenceViewModel;
 import org.polaris.workbench.ui.models.ModelsView;
 import org.polaris.workbench.ui.models.ModelsViewModel;
 import org.polaris.workbench.ui.quantize.QuantizeView;
@@ -32,13 +34,15 @@ final class MainWindow extends BorderPane {
     private final ToggleGroup navGroup = new ToggleGroup();
     private final VBox nav = new VBox(4);
 
-    MainWindow(ModelsViewModel models, QuantizeViewModel quantize, TaskRunner tasks, Runnable quit) {
+    MainWindow(ModelsViewModel models, QuantizeViewModel quantize, InferenceViewModel inference, TaskRunner tasks,
+               Runnable quit) {
         setTop(menu(models, tasks, quit));
         nav.setPadding(new Insets(8, 6, 8, 6));
         nav.getStyleClass().add("nav-bar");
         setLeft(nav);
         addPane("models", "Models", new ModelsView(models));
         addPane("quantize", "Quantize", new QuantizeView(quantize));
+        addPane("inference", "Inference", new InferenceView(inference));
         setBottom(new StatusBar(tasks));
         navGroup.selectedToggleProperty().addListener((o, a, b) -> {
             if (b == null) {

@@ -10,7 +10,9 @@ import org.polaris.workbench.ui.common.FxTaskRunner;
 import org.polaris.workbench.ui.common.SampleCatalog;
 import org.polaris.workbench.ui.common.Settings;
 import org.polaris.workbench.ui.common.SettingsStore;
+import org.polaris.workbench.engine.inference.InferenceService;
 import org.polaris.workbench.engine.quant.QuantizeService;
+import org.polaris.workbench.ui.inference.InferenceViewModel;
 import org.polaris.workbench.ui.common.Workspace;
 import org.polaris.workbench.ui.models.ModelsViewModel;
 import org.polaris.workbench.ui.quantize.QuantizeViewModel;
@@ -42,7 +44,8 @@ public final class WorkbenchApp extends Application {
         ModelsViewModel models = new ModelsViewModel(new ModelInspector(), tasks, dialogs, settings,
                 SampleCatalog.fromEnvironment(), workspace);
         QuantizeViewModel quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs, settings, workspace);
-        MainWindow window = new MainWindow(models, quantize, tasks, this::quit);
+        InferenceViewModel inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
+        MainWindow window = new MainWindow(models, quantize, inference, tasks, this::quit);
         Settings s = settings.get();
         Scene scene = new Scene(window, clamp(s.windowWidth, 800, 4000), clamp(s.windowHeight, 560, 3000));
         scene.getStylesheets().add(Objects.requireNonNull(

@@ -18,6 +18,8 @@ import org.polaris.workbench.ui.common.SampleCatalog;
 import org.polaris.workbench.ui.common.SettingsStore;
 import org.polaris.workbench.engine.quant.QuantizeService;
 import org.polaris.workbench.ui.common.Workspace;
+import org.polaris.workbench.engine.inference.InferenceService;
+import org.polaris.workbench.ui.inference.InferenceViewModel;
 import org.polaris.workbench.ui.models.ModelsViewModel;
 import org.polaris.workbench.ui.quantize.QuantizeViewModel;
 import org.testfx.api.FxRobot;
@@ -53,7 +55,8 @@ class MainWindowViewTest {
                 new SettingsStore(settingsDir.resolve("settings.json")), new SampleCatalog(TestData.SAMPLES), workspace);
         QuantizeViewModel quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs,
                 new SettingsStore(settingsDir.resolve("settings.json")), workspace);
-        stage.setScene(new Scene(new MainWindow(vm, quantize, tasks, stage::close), 1200, 800));
+        InferenceViewModel inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
+        stage.setScene(new Scene(new MainWindow(vm, quantize, inference, tasks, stage::close), 1200, 800));
         stage.show();
     }
 

@@ -18,6 +18,8 @@ import org.polaris.workbench.ui.common.FxTaskRunner;
 import org.polaris.workbench.ui.common.SampleCatalog;
 import org.polaris.workbench.ui.common.SettingsStore;
 import org.polaris.workbench.ui.common.Workspace;
+import org.polaris.workbench.engine.inference.InferenceService;
+import org.polaris.workbench.ui.inference.InferenceViewModel;
 import org.polaris.workbench.ui.models.ModelsViewModel;
 import org.polaris.workbench.ui.quantize.QuantizeViewModel;
 import org.testfx.api.FxRobot;
@@ -55,7 +57,8 @@ class QuantizePaneViewTest {
                 workspace);
         quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs, settings, workspace);
         quantize.evalSamplesProperty().set(400);
-        stage.setScene(new Scene(new MainWindow(models, quantize, tasks, stage::close), 1280, 800));
+        InferenceViewModel inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
+        stage.setScene(new Scene(new MainWindow(models, quantize, inference, tasks, stage::close), 1280, 800));
         stage.show();
     }
 

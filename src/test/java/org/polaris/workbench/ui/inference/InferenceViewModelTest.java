@@ -1,0 +1,97 @@
+package org.polaris.workbench.ui.inference;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.polaris.workbench.engine.inference.InferenceService;
+import org.polaris.workbench.engine.inference.Runtimes;
+import org.polaris.workbench.testutil.ScriptedDialogs;
+import org.polaris.workbench.testutil.TestData;
+import org.polaris.workbench.ui.common.InlineTaskRunner;
+import org.polaris.workbench.ui.common.Workspace;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The Inference pane's logic with both real runtimes, without a window. */
+class InferenceViewModelTest {
+
+    private static final Path IDX = TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz");
+
+    @TempDir
+    Path tmp;
+
+    private final ScriptedDialogs dialogs = new ScriptedDialogs();
+    private final Workspace workspace = new Workspace();
+    private InferenceViewModel vm;
+
+    @BeforeEach
+    void setUp() {
+        workspace.openModels().add(TestData.FASHION_CNN);
+        vm = new InferenceViewModel(new InferenceService(), new InlineTaskRunner(), dialogs, workspace);
+    }
+
+    @Test
+    void runsADatasetSampleOnBothRuntimesWithTheSameAnswer() {
+        dialogs.dataAnswers.add(IDX);
+        vm.chooseDataset();
+        vm.indexProperty().set(3);
+        vm.run();
+        assertThat(vm.errorProperty().get()).isEmpty();
+        assertThat(vm.runSummaryProperty().get()).contains("label 1 (Trouser)");
+        int ortTop = vm.predictions().get(0).index();
+        float ortScore = vm.predictions().get(0).score();
+        vm.runtimeProperty().set(Runtimes.Kind.ENGINE);
+        vm.run();
+        assertThat(vm.predictions().get(0).index()).isEqualTo(ortTop).isEqualTo(1);
+        assertThat((double) vm.predictions().get(0).score()).isCloseTo(ortScore, org.assertj.core.data.Offset.offset(1e-3));
+        assertThat(vm.predictions()).hasSize(5);
+    }
+
+    @Test
+    void benchmarkComparesRuntimesAcrossBatchesAndExports() throws Exception {
+        vm.batchesProperty().set("1, 4");
+        vm.runsProperty().set(5);
+        vm.benchmark();
+        assertThat(vm.errorProperty().get()).isEmpty();
+        assertThat(vm.benchResults()).hasSize(4);
+        assertThat(vm.benchResults()).extracting(r -> r.runtime()).containsExactly("ort", "ort", "engine", "engine");
+        assertThat(vm.benchResults()).allMatch(r -> r.p50Ms() > 0 && r.p50Ms() <= r.p99Ms() && r.samplesMs().length == 5);
+        long[] h = vm.latencyHistogram(vm.benchResults().get(0), 10);
+        assertThat(Arrays.stream(h).sum()).isEqualTo(5);
+        Path csv = tmp.resolve("bench.csv");
+        dialogs.saveAnswers.add(csv);
+        vm.exportBenchmark(true);
+        assertThat(Files.readAllLines(csv)).hasSize(5).first().asString().startsWith("runtime,batch");
+        Path json = tmp.resolve("bench.json");
+        dialogs.saveAnswers.add(json);
+        vm.exportBenchmark(false);
+        assertThat(new ObjectMapper().readTree(json.toFile()).get("configurations")).hasSize(4);
+    }
+
+    @Test
+    void profileBreaksDownByOpType() {
+        vm.runtimeProperty().set(Runtimes.Kind.ENGINE);
+        vm.profile();
+        assertThat(vm.opShares()).extracting(InferenceViewModel.OpShare::opType).contains("Conv", "Gemm");
+        assertThat(vm.opShares().stream().mapToDouble(InferenceViewModel.OpShare::share).sum())
+                .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(vm.slowestNodes()).isNotEmpty();
+    }
+
+    @Test
+    void badSettingsGiveMessagesNotExceptions() {
+        vm.batchesProperty().set("1,x");
+        vm.benchmark();
+        assertThat(vm.errorProperty().get()).contains("batch sizes");
+        vm.sourceProperty().set(InferenceViewModel.Source.IMAGE);
+        vm.run();
+        assertThat(vm.errorProperty().get()).contains("choose an image");
+        assertThatThrownBy(() -> InferenceViewModel.parseBatches("0")).hasMessageContaining("1 to 4096");
+    }
+}
