@@ -70,7 +70,7 @@ public final class BenchCommand implements Callable<Integer> {
         try {
             results = new InferenceService().bench(model, kinds, batches, threads, warmup, runs, input.spec(),
                     new ConsoleProgress(spec.commandLine().getErr()), CancellationToken.none());
-        } catch (DataException e) {
+        } catch (DataException | IllegalArgumentException e) {
             throw new CliException(e.getMessage(), 2);
         }
         var o = spec.commandLine().getOut();

@@ -56,7 +56,7 @@ public final class ProfileCommand implements Callable<Integer> {
         List<NodeTiming> nodes;
         try {
             nodes = new InferenceService().profile(model, kind, input.spec(), threads);
-        } catch (DataException e) {
+        } catch (DataException | IllegalArgumentException e) {
             throw new CliException(e.getMessage(), 2);
         }
         Map<String, long[]> byOp = new LinkedHashMap<>();

@@ -54,7 +54,7 @@ public final class RunCommand implements Callable<Integer> {
         InferenceService.RunResult r;
         try {
             r = new InferenceService().run(model, kind, input.spec(), top, threads);
-        } catch (DataException e) {
+        } catch (DataException | IllegalArgumentException e) {
             throw new CliException(e.getMessage(), 2);
         }
         var o = spec.commandLine().getOut();

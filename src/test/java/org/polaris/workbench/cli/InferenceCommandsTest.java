@@ -77,8 +77,21 @@ class InferenceCommandsTest {
     }
 
     @Test
+    void torchScriptRunsThroughPyTorchWithTheSameAnswer() throws Exception {
+        Path pt = TestData.SAMPLES.resolve("fashion-mnist/fashion_cnn.pt");
+        JsonNode torch = json(CliRun.of("run", pt.toString(), "--runtime", "torch", "--data", IDX, "--index", "0", "--json"));
+        JsonNode ort = json(CliRun.of("run", TestData.FASHION_CNN.toString(), "--data", IDX, "--index", "0", "--json"));
+        assertThat(torch.get("top").get(0).get("index").asInt()).isEqualTo(ort.get("top").get(0).get("index").asInt());
+        assertThat(torch.get("top").get(0).get("score").asDouble())
+                .isCloseTo(ort.get("top").get(0).get("score").asDouble(), org.assertj.core.data.Offset.offset(1e-3));
+        assertThat(CliRun.of("run", pt.toString()).code()).isEqualTo(2);
+    }
+
+    @Test
     void usageErrors() {
-        assertThat(CliRun.of("run", TestData.FASHION_CNN.toString(), "--runtime", "torch").err()).contains("not available");
+        CliRun wrong = CliRun.of("run", TestData.FASHION_CNN.toString(), "--runtime", "torch");
+        assertThat(wrong.code()).isEqualTo(2);
+        assertThat(wrong.err()).contains("TorchScript");
         assertThat(CliRun.of("run", TestData.FASHION_CNN.toString(), "--runtime", "gpu").code()).isEqualTo(2);
         assertThat(CliRun.of("run", TestData.FASHION_CNN.toString(), "--data", IDX, "--index", "5000").code()).isEqualTo(2);
         assertThat(CliRun.of("bench", TestData.FASHION_CNN.toString(), "--runs", "0").code()).isEqualTo(2);

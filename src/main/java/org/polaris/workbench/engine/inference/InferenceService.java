@@ -33,13 +33,32 @@ public final class InferenceService {
 
     private final OnnxModelReader reader = new OnnxModelReader();
 
+    /**
+     * The ONNX description of a model's input: the file itself, or for TorchScript (which declares no input shapes)
+     * its ONNX twin beside it ({@code NAME.onnx}), else an input of unknown shape that image and IDX data can fill.
+     */
+    private OnnxModel describe(Path model) throws ModelLoadException {
+        if (!Runtimes.isTorchScript(model)) {
+            return reader.read(model);
+        }
+        Path twin = model.resolveSibling(model.getFileName().toString().replaceFirst("(?i)\\.pt$", ".onnx"));
+        if (java.nio.file.Files.isRegularFile(twin)) {
+            return reader.read(twin);
+        }
+        var in = new org.polaris.workbench.engine.model.ValueInfo("input",
+                org.polaris.workbench.engine.model.ValueType.tensor(org.polaris.workbench.engine.model.DataType.FLOAT, null), "");
+        var g = new org.polaris.workbench.engine.model.Graph("torchscript", List.of(), List.of(in), List.of(), List.of(),
+                List.of(), "", null);
+        return new OnnxModel(7, Map.of("", 13L), "torchscript", "", "", 0, "", Map.of(), g, null, model, 0);
+    }
+
     public RunResult run(Path model, Runtimes.Kind kind, InputSpec input, int topK, int threads)
             throws ModelLoadException, UnsupportedOpsException, DataException {
-        OnnxModel m = reader.read(model);
+        OnnxModel m = describe(model);
         InputSpec.Sample s = input.sample(m, 1);
         Map<String, Tensor> out;
         double ms;
-        try (ModelRuntime rt = Runtimes.open(kind, m, threads)) {
+        try (ModelRuntime rt = Runtimes.open(kind, model, m, threads)) {
             long t0 = System.nanoTime();
             out = rt.run(Map.of(s.input().name(), s.input()));
             ms = (System.nanoTime() - t0) / 1e6;
@@ -65,12 +84,12 @@ public final class InferenceService {
     public List<BenchResult> bench(Path model, List<Runtimes.Kind> kinds, List<Integer> batches, List<Integer> threads,
                                    int warmup, int runs, InputSpec input, ProgressSink progress, CancellationToken cancel)
             throws ModelLoadException, UnsupportedOpsException, DataException {
-        OnnxModel m = reader.read(model);
+        OnnxModel m = describe(model);
         List<BenchResult> results = new ArrayList<>();
         int total = kinds.size() * batches.size() * threads.size();
         for (int t : threads) {
             for (Runtimes.Kind kind : kinds) {
-                try (ModelRuntime rt = Runtimes.open(kind, m, t)) {
+                try (ModelRuntime rt = Runtimes.open(kind, model, m, t)) {
                     for (int b : batches) {
                         cancel.throwIfCancelled();
                         Tensor x = input.sample(m, b).input();
@@ -88,9 +107,9 @@ public final class InferenceService {
     /** Per-node timings of one run after a warm-up run. */
     public List<NodeTiming> profile(Path model, Runtimes.Kind kind, InputSpec input, int threads)
             throws ModelLoadException, UnsupportedOpsException, DataException {
-        OnnxModel m = reader.read(model);
+        OnnxModel m = describe(model);
         Tensor x = input.sample(m, 1).input();
-        try (ModelRuntime rt = Runtimes.open(kind, m, threads)) {
+        try (ModelRuntime rt = Runtimes.open(kind, model, m, threads)) {
             rt.run(Map.of(x.name(), x));
             return rt.profile(Map.of(x.name(), x));
         }

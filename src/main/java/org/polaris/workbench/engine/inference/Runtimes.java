@@ -10,14 +10,16 @@ import org.polaris.workbench.engine.model.OnnxModelWriter;
 import org.polaris.workbench.engine.onnx.OrtModelSession;
 import org.polaris.workbench.engine.onnx.OrtRuntime;
 import org.polaris.workbench.engine.runtime.ModelRuntime;
+import org.polaris.workbench.engine.torch.TorchRuntime;
 
+import java.nio.file.Path;
 import java.util.Locale;
 
 /** Opens a model on the runtime a user names. */
 public final class Runtimes {
 
-    /** The runtimes this build can open. PyTorch (TorchScript via DJL) is not part of this build yet. */
-    public enum Kind { ORT, ENGINE }
+    /** ONNX Runtime and the engine run .onnx files; PyTorch (via DJL) runs TorchScript .pt files. */
+    public enum Kind { ORT, ENGINE, TORCH }
 
     private Runtimes() {
     }
@@ -26,14 +28,32 @@ public final class Runtimes {
         return switch (s.toLowerCase(Locale.ROOT)) {
             case "ort", "onnxruntime" -> Kind.ORT;
             case "engine", "workbench" -> Kind.ENGINE;
-            case "torch", "pytorch" -> throw new IllegalArgumentException(
-                    "the torch runtime (TorchScript via DJL) is not available in this build; use ort or engine");
-            default -> throw new IllegalArgumentException("unknown runtime '" + s + "': use ort or engine");
+            case "torch", "pytorch" -> Kind.TORCH;
+            default -> throw new IllegalArgumentException("unknown runtime '" + s + "': use ort, engine or torch");
         };
+    }
+
+    /** Whether {@code file} is a TorchScript file rather than ONNX. */
+    public static boolean isTorchScript(Path file) {
+        return file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".pt");
+    }
+
+    /** Opens a file on a runtime: TorchScript on torch only, ONNX on ort or engine. */
+    public static ModelRuntime open(Kind kind, Path file, OnnxModel onnx, int threads)
+            throws ModelLoadException, UnsupportedOpsException {
+        if (isTorchScript(file) != (kind == Kind.TORCH)) {
+            throw new IllegalArgumentException(kind == Kind.TORCH
+                    ? "the torch runtime takes TorchScript .pt files; " + file.getFileName() + " is not one"
+                    : file.getFileName() + " is TorchScript: run it with the torch runtime");
+        }
+        return kind == Kind.TORCH ? TorchRuntime.open(file, threads) : open(kind, onnx, threads);
     }
 
     public static ModelRuntime open(Kind kind, OnnxModel model, int threads)
             throws ModelLoadException, UnsupportedOpsException {
+        if (kind == Kind.TORCH) {
+            throw new IllegalArgumentException("the torch runtime needs the TorchScript file, not an ONNX model");
+        }
         if (kind == Kind.ENGINE) {
             EnginePool pool = new EnginePool(threads);
             try {
