@@ -55,6 +55,7 @@ public final class EngineSession {
         NnKernels.register(k, pool);
         ConvKernels.register(k, pool);
         QuantKernels.register(k);
+        QLinearKernels.register(k, pool);
         return k;
     }
 
@@ -69,8 +70,7 @@ public final class EngineSession {
         Map<String, List<String>> missing = new TreeMap<>();
         for (int i = 0; i < prepped.graph().nodes().size(); i++) {
             Node n = prepped.graph().nodes().get(i);
-            boolean defaultDomain = n.domain().isEmpty() || n.domain().equals("ai.onnx");
-            if (!defaultDomain || !kernels.containsKey(n.opType())) {
+            if (!kernels.containsKey(n.qualifiedOpType())) {
                 missing.computeIfAbsent(n.qualifiedOpType(), k -> new ArrayList<>())
                         .add(n.name().isEmpty() ? n.opType() + "#" + i : n.name());
             }
@@ -113,7 +113,7 @@ public final class EngineSession {
             long t0 = System.nanoTime();
             Value[] out;
             try {
-                out = kernels.get(n.opType()).run(n, in, opset);
+                out = kernels.get(n.qualifiedOpType()).run(n, in, opset);
             } catch (RuntimeException e) {
                 throw new IllegalStateException((n.name().isEmpty() ? n.opType() + "#" + i : n.name()) + " ("
                         + n.opType() + "): " + e.getMessage(), e);

@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 public class ConformanceNodeIT {
 
     /** Tests the engine passes today; the count may only go up. */
-    static final int MIN_PASSED = 155;
+    static final int MIN_PASSED = 157;
 
     public record Outcome(int passed, int failed, int unsupported, List<String> failures) {
     }

@@ -82,6 +82,32 @@ class EngineSessionIT {
     }
 
     @Test
+    void qOperatorInt8ModelAgreesWithOnnxRuntime() throws Exception {
+        Path model = Path.of("../shared/models/mobilenetv2-12-int8/mobilenetv2-12-int8.onnx");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(model) || System.getenv("CI") != null,
+                "the shared int8 model is not beside this checkout");
+        Path photos = Path.of("../shared/images");
+        var data = org.polaris.workbench.engine.data.ImageFolderDataset.open(photos, Preprocessing.imagenet(), 1);
+        OnnxModel m = new OnnxModelReader().read(model);
+        EngineSession s = EngineSession.load(m, EnginePool.shared());
+        byte[] bytes = Files.readAllBytes(model);
+        for (int i = 0; i < data.size(); i++) {
+            Tensor x = data.batch(i, 1).withName("input");
+            float[] ours = s.run(Map.of("input", x), false).get("output").toFloats();
+            float[] ref = OrtSessions.run(bytes, Map.of("input", x)).get("output").toFloats();
+            assertThat(argmax(ours)).as("photo %d", i).isEqualTo(argmax(ref));
+            // float32 requantization as ONNX Runtime does it: the int8 pipeline is bit-exact end to end
+            assertThat(ours).as("photo %d", i).containsExactly(ref);
+        }
+    }
+
+    private static int argmax(float[] v) {
+        int b = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[b]) b = i;
+        return b;
+    }
+
+    @Test
     void profileCoversEveryNodeWithCosts() throws Exception {
         OnnxModel m = new OnnxModelReader().read(TestData.FASHION_CNN);
         EngineSession s = EngineSession.load(m, EnginePool.shared());

@@ -1,0 +1,153 @@
+package org.polaris.workbench.engine.exec;
+
+import org.polaris.workbench.engine.job.EnginePool;
+import org.polaris.workbench.engine.model.DataType;
+import org.polaris.workbench.engine.model.Node;
+
+import java.util.Map;
+
+/**
+ * The integer ops of QOperator-format models (QLinearConv, QLinearMatMul, and the com.microsoft QLinearAdd and
+ * QLinearGlobalAveragePool): products of zero-point-shifted int8/uint8 codes accumulate in int32 (exact), then
+ * one float multiply rescales to the output's scale, rounding half to even and saturating as ONNX specifies.
+ */
+final class QLinearKernels {
+
+    private QLinearKernels() {
+    }
+
+    static void register(Map<String, Kernel> k, EnginePool pool) {
+        k.put("QLinearConv", (n, in, o) -> new Value[] {conv(pool, n, in)});
+        k.put("QLinearMatMul", (n, in, o) -> new Value[] {matmul(in)});
+        k.put("com.microsoft:QLinearAdd", (n, in, o) -> new Value[] {add(in)});
+        k.put("com.microsoft:QLinearGlobalAveragePool", (n, in, o) -> new Value[] {globalAverage(n, in)});
+    }
+
+    private static int[] shifted(Value q, Value zp, int axisLen, int inner) {
+        int[] out = new int[q.size()];
+        for (int i = 0; i < out.length; i++) {
+            int c = zp == null || zp.size() == 1 ? 0 : (i / inner) % axisLen;
+            out[i] = (int) (q.get(i) - (zp == null ? 0 : zp.get(c)));
+        }
+        return out;
+    }
+
+    /**
+     * Rounds values already expressed in output steps (float32, as ONNX Runtime computes them: the combined scale
+     * {@code s_in / s_out} is formed in float and applied to the int32 accumulator in float) and saturates.
+     * Matching its float32 arithmetic, not just the math, keeps the engine bit-exact on most outputs; a double
+     * computation would round differently at near-ties and the differences would compound through deep models.
+     */
+    private static Value requantize(float[] steps, int[] shape, Value yZp) {
+        DataType t = yZp == null ? DataType.UINT8 : yZp.type;
+        int lo = t == DataType.INT8 ? -128 : 0;
+        int hi = t == DataType.INT8 ? 127 : 255;
+        float z = yZp == null ? 0 : (float) yZp.get(0);
+        byte[] out = new byte[steps.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (byte) Math.max(lo, Math.min(hi, (float) Math.rint(steps[i]) + z));
+        }
+        return Value.bytes(t, shape, out);
+    }
+
+    /** x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, [bias int32]. */
+    private static Value conv(EnginePool pool, Node n, Value[] in) {
+        Value x = in[0];
+        Value w = in[3];
+        int m = w.shape[0];
+        int[] xs = shifted(x, in[2], 1, 1);
+        int perOut = w.size() / m;
+        int[] ws = shifted(w, in[5], m, perOut);
+        // The zero-point-shifted codes run through the float convolution (and its SIMD GEMM). Products are exact;
+        // sums beyond 2^24 (more than ~500 taps at full scale) round in the last float bit, which moves the
+        // rescaled result by far less than one output step, so outputs match ONNX Runtime's int32 path to +-1.
+        Value xf = Value.floats(x.shape, toFloat(xs));
+        Value wf = Value.floats(w.shape, toFloat(ws));
+        Value acc = ConvKernels.conv(pool, n, xf, wf, null);
+        float[] sw = in[4].f;
+        float sx = in[1].f[0];
+        float sy = in[6].f[0];
+        int plane = acc.size() / (acc.shape[0] * m);
+        float[] steps = new float[acc.size()];
+        for (int i = 0; i < steps.length; i++) {
+            int oc = (i / plane) % m;
+            int bias = in.length > 8 && in[8] != null ? (int) in[8].get(oc) : 0;
+            float scale = sx * sw[sw.length == 1 ? 0 : oc] / sy;
+            steps[i] = ((int) acc.f[i] + bias) * scale;
+        }
+        return requantize(steps, acc.shape, in[7]);
+    }
+
+    private static float[] toFloat(int[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = v[i];
+        }
+        return f;
+    }
+
+    /** a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp; 2-D with per-tensor or per-column b scales. */
+    private static Value matmul(Value[] in) {
+        Value a = in[0];
+        Value b = in[3];
+        int m = a.shape[a.rank() - 2];
+        int k = a.shape[a.rank() - 1];
+        int nn = b.shape[b.rank() - 1];
+        int[] as = shifted(a, in[2], 1, 1);
+        int[] bs = shifted(b, in[5], nn, 1);
+        float sa = in[1].f[0];
+        float[] sb = in[4].f;
+        float sy = in[6].f[0];
+        float[] steps = new float[m * nn];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < nn; j++) {
+                int acc = 0;
+                for (int p = 0; p < k; p++) {
+                    acc += as[i * k + p] * bs[p * nn + j];
+                }
+                steps[i * nn + j] = acc * (sa * sb[sb.length == 1 ? 0 : j] / sy);
+            }
+        }
+        int[] shape = a.shape.clone();
+        shape[shape.length - 1] = nn;
+        return requantize(steps, shape, in[7]);
+    }
+
+    /** a, a_scale, a_zp, b, b_scale, b_zp, c_scale, c_zp with broadcasting. */
+    private static Value add(Value[] in) {
+        Value a = in[0];
+        Value b = in[3];
+        float sc = in[6].f[0];
+        float za = in[2] == null ? 0 : (float) in[2].get(0);
+        float zb = in[5] == null ? 0 : (float) in[5].get(0);
+        Value sum = ElementwiseKernels.binary(deq(a, in[1].f[0] / sc, za), deq(b, in[4].f[0] / sc, zb), Double::sum);
+        return requantize(sum.f, sum.shape, in[7]);
+    }
+
+    /** Codes minus zero point, times {@code s_in / s_out}: the input in output steps. */
+    private static Value deq(Value q, float ratio, float z) {
+        float[] f = new float[q.size()];
+        for (int i = 0; i < f.length; i++) f[i] = ((float) q.get(i) - z) * ratio;
+        return Value.floats(q.shape, f);
+    }
+
+    /** x, x_scale, x_zp, y_scale, y_zp; NCHW (channels_last = 0). */
+    private static Value globalAverage(Node n, Value[] in) {
+        Value x = in[0];
+        if (Attrs.i(n, "channels_last", 0) != 0) {
+            throw new IllegalArgumentException("QLinearGlobalAveragePool with channels_last is not implemented");
+        }
+        int z = in[2] == null ? 0 : (int) in[2].get(0);
+        int plane = x.size() / (x.shape[0] * x.shape[1]);
+        float ratio = in[1].f[0] / (in[3].f[0] * plane);
+        float[] steps = new float[x.shape[0] * x.shape[1]];
+        for (int i = 0; i < steps.length; i++) {
+            int sum = 0;
+            for (int k = 0; k < plane; k++) sum += (int) x.get(i * plane + k) - z;
+            steps[i] = sum * ratio;
+        }
+        int[] shape = x.shape.clone();
+        for (int d = 2; d < shape.length; d++) shape[d] = 1;
+        return requantize(steps, shape, in[4]);
+    }
+}
