@@ -25,6 +25,7 @@ final class InspectReport {
         ModelSummary s = in.summary();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("file", String.valueOf(s.file()));
+        m.put("format", s.opsets().isEmpty() ? "torchscript" : "onnx");
         m.put("fileBytes", s.fileBytes());
         m.put("irVersion", s.irVersion());
         Map<String, Long> opsets = new LinkedHashMap<>();
@@ -106,7 +107,8 @@ final class InspectReport {
         ModelSummary s = in.summary();
         StringBuilder b = new StringBuilder();
         line(b, "File", s.file() + " (" + Sizes.bytes(s.fileBytes()) + ")");
-        line(b, "Format", "ONNX IR " + s.irVersion() + ", opsets " + s.opsets().entrySet().stream()
+        line(b, "Format", s.opsets().isEmpty() ? "TorchScript (parameters only; ops are not listed)"
+                : "ONNX IR " + s.irVersion() + ", opsets " + s.opsets().entrySet().stream()
                 .map(e -> (e.getKey().isEmpty() ? "ai.onnx" : e.getKey()) + " " + e.getValue())
                 .collect(Collectors.joining(", ")));
         line(b, "Producer", s.producer().isEmpty() ? "(not recorded)" : s.producer());
@@ -120,7 +122,7 @@ final class InspectReport {
         line(b, "Parameters", Sizes.count(s.parameters()) + " in " + s.weights().size() + " weights, "
                 + Sizes.bytes(s.weightBytes()) + " (" + s.weightBytesByType().entrySet().stream()
                 .map(e -> e.getKey() + " " + Sizes.bytes(e.getValue())).collect(Collectors.joining(", ")) + ")");
-        line(b, "ONNX Runtime", in.runtime().runtimeVersion() + " loads the model; "
+        line(b, "Runtime", (s.opsets().isEmpty() ? "" : "ONNX Runtime ") + in.runtime().runtimeVersion() + " loads the model; "
                 + (in.differences().isEmpty() ? "its inputs and outputs match the file" : "it differs from the file:"));
         in.differences().forEach(d -> b.append("  ").append(d).append('\n'));
         if (withWeights) {

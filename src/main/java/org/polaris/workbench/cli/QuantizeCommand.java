@@ -2,6 +2,7 @@ package org.polaris.workbench.cli;
 
 import org.polaris.workbench.engine.data.DataException;
 import org.polaris.workbench.engine.data.DataSources;
+import org.polaris.workbench.engine.data.DataException;
 import org.polaris.workbench.engine.data.Dataset;
 import org.polaris.workbench.engine.data.Preprocessing;
 import org.polaris.workbench.engine.job.CancellationToken;
@@ -162,6 +163,9 @@ public final class QuantizeCommand implements Callable<Integer> {
             throw new CliException(output + " exists; pass --force to replace it", 2);
         }
         QuantOptions options = options();
+        if (model.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".pt")) {
+            return torchScript(options);
+        }
         OnnxModel m = new OnnxModelReader().read(model);
         Dataset calib = dataset(calibData, m, calibSamples);
         // Without --eval-data the calibration source is reused, read again up to --eval-samples.
@@ -178,6 +182,58 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         out.print(QuantizeSummary.text(r));
+        out.flush();
+        return 0;
+    }
+
+    /** TorchScript: weight fake-quant through DJL, checked against the original on the evaluation data. */
+    private int torchScript(QuantOptions o) throws Exception {
+        if (o.mode() != QuantOptions.Mode.WEIGHT_ONLY) {
+            throw new CliException("TorchScript models support weight fake-quant only: use --mode weight-only (--bits 8 or 4)", 2);
+        }
+        Path twin = model.resolveSibling(model.getFileName().toString().replaceFirst("(?i)\\.pt$", ".onnx"));
+        OnnxModel shapes = java.nio.file.Files.isRegularFile(twin) ? new OnnxModelReader().read(twin) : null;
+        Path dataPath = evalData != null ? evalData : calibData;
+        if (dataPath == null && shapes == null) {
+            throw new CliException("TorchScript declares no input shape: give --eval-data or keep NAME.onnx beside it", 2);
+        }
+        Dataset data;
+        try {
+            data = DataSources.open(dataPath, new Preprocessing(DataSources.parseScale(scale), mean, std, resize, crop, layout),
+                    evalSamples, shapes == null ? null : shapes.graph().feedInputs().get(0).type());
+        } catch (DataException | IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), 2);
+        }
+        org.polaris.workbench.engine.quant.TorchQuantizer.Result r;
+        try {
+            r = new org.polaris.workbench.engine.quant.TorchQuantizer().fakeQuantize(model, output, force, o.bits(), data,
+                    evalSamples, minCosine);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw new CliException(output + " exists; pass --force to replace it", 2);
+        }
+        java.util.Map<String, Object> j = new java.util.LinkedHashMap<>();
+        j.put("model", model.toString());
+        j.put("output", output.toString());
+        j.put("settings", java.util.Map.of("mode", "weight-only fake-quant (TorchScript)", "bits", o.bits()));
+        j.put("original", java.util.Map.of("fileBytes", r.originalBytes()));
+        j.put("quantized", java.util.Map.of("fileBytes", r.quantizedBytes()));
+        j.put("agreement", java.util.Map.of("top1", r.agreement().top1(), "cosine", r.agreement().meanCosine(),
+                "maxAbsError", r.agreement().maxAbsError(), "samples", r.agreement().samples()));
+        java.util.List<java.util.Map<String, Object>> layers = new java.util.ArrayList<>();
+        r.layers().forEach(l -> layers.add(java.util.Map.of("name", l.name(), "bits", l.bits(), "perChannel", true,
+                "sqnrDb", Double.isFinite(l.sqnrDb()) ? l.sqnrDb() : 999.0)));
+        j.put("layers", layers);
+        j.put("warnings", java.util.List.of("TorchScript weights are fake-quantized: the .pt stays float32, "
+                + "so it is not smaller or faster; use it to check accuracy, or quantize the ONNX twin for deployment."));
+        Path reportPath = report != null ? report : output.resolveSibling(output.getFileName() + ".report.json");
+        org.polaris.workbench.engine.util.AtomicFiles.write(reportPath,
+                new com.fasterxml.jackson.databind.ObjectMapper().enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                        .writeValueAsBytes(j), true);
+        var out = spec.commandLine().getOut();
+        out.printf(java.util.Locale.ROOT, "Wrote %s (weights fake-quantized to %d bits, stored as float32)%n", output, o.bits());
+        out.printf(java.util.Locale.ROOT, "Agreement:  top-1 %.2f%%, mean cosine %.5f over %d samples%n",
+                100 * r.agreement().top1(), r.agreement().meanCosine(), r.agreement().samples());
+        out.printf("Report:     %s%n", reportPath);
         out.flush();
         return 0;
     }

@@ -34,6 +34,9 @@ public final class ModelInspector {
     }
 
     public Inspection inspect(Path file, ProgressSink progress, CancellationToken cancel) throws ModelLoadException {
+        if (file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".pt")) {
+            return TorchScriptInspector.inspect(file, progress, cancel);
+        }
         progress.progress(0.02, "reading " + file.getFileName());
         OnnxModel model = reader.read(file);
         cancel.throwIfCancelled();

@@ -25,7 +25,9 @@ final class FxDialogService implements DialogService {
         FileChooser chooser = new FileChooser();
         chooser.setTitle("Open ONNX model");
         chooser.getExtensionFilters().addAll(
+                new FileChooser.ExtensionFilter("Models (*.onnx, *.pt)", "*.onnx", "*.pt"),
                 new FileChooser.ExtensionFilter("ONNX models (*.onnx)", "*.onnx"),
+                new FileChooser.ExtensionFilter("TorchScript (*.pt)", "*.pt"),
                 new FileChooser.ExtensionFilter("All files", "*"));
         initialDirectory.map(Path::toFile).filter(File::isDirectory).ifPresent(chooser::setInitialDirectory);
         List<File> files = chooser.showOpenMultipleDialog(owner.get());

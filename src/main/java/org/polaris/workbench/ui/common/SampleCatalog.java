@@ -27,13 +27,14 @@ public final class SampleCatalog {
         return dir;
     }
 
-    /** ONNX models in the samples folder, up to two folders down, sorted by name. */
+    /** ONNX and TorchScript models in the samples folder, up to two folders down, sorted by name. */
     public List<Path> models() {
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
         try (Stream<Path> s = Files.walk(dir, 3)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".onnx") && Files.isRegularFile(p))
+            return s.filter(p -> (p.getFileName().toString().endsWith(".onnx") || p.getFileName().toString().endsWith(".pt"))
+                            && Files.isRegularFile(p))
                     .sorted((a, b) -> a.getFileName().toString().compareToIgnoreCase(b.getFileName().toString()))
                     .toList();
         } catch (IOException e) {

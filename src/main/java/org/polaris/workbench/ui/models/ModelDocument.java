@@ -84,7 +84,8 @@ public final class ModelDocument {
         return List.of(
                 new String[] {"File", path.toString()},
                 new String[] {"Size", Sizes.bytes(s.fileBytes())},
-                new String[] {"Format", "ONNX IR " + s.irVersion() + " · " + opsets},
+                new String[] {"Format", s.opsets().isEmpty() ? "TorchScript (parameters shown; ops are not listed)"
+                        : "ONNX IR " + s.irVersion() + " · " + opsets},
                 new String[] {"Producer", s.producer().isEmpty() ? "(not recorded)" : s.producer()},
                 new String[] {"Nodes", Sizes.count(s.nodeCount()) + " in " + s.ops().size() + " op types"},
                 new String[] {"Parameters", Sizes.count(s.parameters()) + " in " + s.weights().size() + " weights"},

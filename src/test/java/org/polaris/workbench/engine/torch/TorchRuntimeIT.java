@@ -41,6 +41,41 @@ class TorchRuntimeIT {
     }
 
     @Test
+    void inspectShowsTorchScriptParametersWithTheOnnxTwinsSignature() throws Exception {
+        var in = new org.polaris.workbench.engine.inspect.ModelInspector().inspect(
+                TestData.SAMPLES.resolve("fashion-mnist/fashion_cnn.pt"),
+                org.polaris.workbench.engine.job.ProgressSink.NONE, org.polaris.workbench.engine.job.CancellationToken.none());
+        // TorchScript keeps BatchNorm unfolded: 96 more trainable parameters than the ONNX export's 105,866
+        assertThat(in.summary().parameters()).isEqualTo(105_962);
+        assertThat(in.summary().weights()).extracting(w -> w.name()).contains("bn1.weight", "fc1.weight");
+        assertThat(in.summary().inputs()).extracting(v -> v.name()).containsExactly("image");
+        assertThat(in.runtime().runtimeVersion()).contains("PyTorch");
+    }
+
+    @Test
+    void fakeQuantWritesAPtThatStillAgrees(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        var data = IdxDataset.open(TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz"),
+                Preprocessing.unitScale(), 300);
+        Path out = tmp.resolve("cnn-w8.pt");
+        var r = new org.polaris.workbench.engine.quant.TorchQuantizer().fakeQuantize(
+                TestData.SAMPLES.resolve("fashion-mnist/fashion_cnn.pt"), out, false, 8, data, 300, 0.99);
+        assertThat(out).exists();
+        assertThat(r.agreement().top1()).isGreaterThan(0.98);
+        assertThat(r.layers()).extracting(l -> l.name()).contains("conv1.weight", "fc1.weight");
+        assertThat(r.layers()).allMatch(l -> l.sqnrDb() > 30);
+        // the written file really holds the quantized weights: every fc1 row takes at most 255 distinct values
+        try (TorchRuntime rt = TorchRuntime.open(out, 1)) {
+            float[] w = rt.parameters().get("fc1.weight").toFloats();
+            java.util.Set<Float> row0 = new java.util.HashSet<>();
+            for (int i = 0; i < 1568; i++) row0.add(w[i]);
+            assertThat(row0.size()).isLessThanOrEqualTo(255);
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new org.polaris.workbench.engine.quant.TorchQuantizer()
+                .fakeQuantize(TestData.SAMPLES.resolve("fashion-mnist/fashion_cnn.pt"), out, false, 8, data, 10, 0.9))
+                .isInstanceOf(java.nio.file.FileAlreadyExistsException.class);
+    }
+
+    @Test
     void notATorchScriptFileIsAClearError() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> TorchRuntime.open(TestData.FASHION_CNN, 1))
                 .isInstanceOf(org.polaris.workbench.engine.model.ModelLoadException.class)
