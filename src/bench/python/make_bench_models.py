@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Exports the torchvision architectures the quantization benchmark runs on, into target/bench-models/.
 
-MobileNetV2 and ResNet18 with random (seeded) weights: no pretrained weights are reachable offline, and random
+MobileNetV2, ResNet18 and SqueezeNet 1.1 with random (seeded) weights: no pretrained weights are reachable offline, and random
 weights are enough for speed and fusion checks. BatchNorm is folded by the exporter (eval mode, constant folding).
 Needs Debian's python3-torch and python3-torchvision. Run by `./mvnw -q test-compile exec:exec@bench-quant`
 (through docs/bench-quant.sh); not part of the test suite.
@@ -32,6 +32,8 @@ def main():
     export("mobilenet_v2", torchvision.models.mobilenet_v2(weights=None))
     torch.manual_seed(0)
     export("resnet18", torchvision.models.resnet18(weights=None))
+    torch.manual_seed(0)
+    export("squeezenet1_1", torchvision.models.squeezenet1_1(weights=None))
 
 
 if __name__ == "__main__":

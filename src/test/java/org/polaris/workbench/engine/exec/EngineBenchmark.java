@@ -55,7 +55,7 @@ public final class EngineBenchmark {
         List<Path> models = new ArrayList<>(List.of(samples.resolve("fashion-mnist/fashion_mlp.onnx"),
                 samples.resolve("fashion-mnist/fashion_cnn.onnx"),
                 samples.resolve("zoo/mobilenet_v1_0.25_224/mobilenet_v1_0.25_224.onnx")));
-        for (String m : new String[] {"mobilenet_v2.onnx", "resnet18.onnx"}) {
+        for (String m : new String[] {"mobilenet_v2.onnx", "resnet18.onnx", "squeezenet1_1.onnx"}) {
             Path p = Path.of("target/bench-models").resolve(m);
             if (Files.exists(p)) {
                 models.add(p);
