@@ -23,8 +23,8 @@ final class NnKernels {
             LoadTimeRewrites.activate(n, y.f);
             return new Value[] {y};
         });
-        k.put("MaxPool", (n, in, o) -> new Value[] {pool(n, in[0], true)});
-        k.put("AveragePool", (n, in, o) -> new Value[] {pool(n, in[0], false)});
+        k.put("MaxPool", (n, in, o) -> new Value[] {pooling(pool, n, in[0], true)});
+        k.put("AveragePool", (n, in, o) -> new Value[] {pooling(pool, n, in[0], false)});
         k.put("GlobalAveragePool", (n, in, o) -> new Value[] {globalAverage(in[0])});
         k.put("BatchNormalization", (n, in, o) -> new Value[] {batchNorm(n, in)});
     }
@@ -97,7 +97,7 @@ final class NnKernels {
         return out;
     }
 
-    static Value pool(Node node, Value x, boolean max) {
+    static Value pooling(EnginePool pool, Node node, Value x, boolean max) {
         if (x.rank() != 4) {
             throw new IllegalArgumentException("pooling is implemented for 2-D images (rank 4), got rank " + x.rank());
         }
@@ -116,17 +116,37 @@ final class NnKernels {
         int padEndY = autoPad.equals("NOTSET") ? pads[2] : 0;
         int padEndX = autoPad.equals("NOTSET") ? pads[3] : 0;
         float[] out = new float[batch * c * oh * ow];
-        for (int bc = 0; bc < batch * c; bc++) {
+        int kh = kernel[0], kw = kernel[1];
+        // Output columns whose whole window lies inside the row: no bounds checks there.
+        int x0 = Math.min(ow, Math.max(0, -Math.floorDiv(-gx[1], s[1])));
+        int x1 = Math.max(x0, Math.min(ow, Math.floorDiv(w - 1 - (kw - 1) * d[1] + gx[1], s[1]) + 1));
+        pool.parallelFor(batch * c, 8, bc -> {
             int inOff = bc * h * w;
             for (int y = 0; y < oh; y++) {
+                int y0 = y * s[0] - gy[1];
+                boolean rowInside = y0 >= 0 && y0 + (kh - 1) * d[0] < h;
                 for (int xo = 0; xo < ow; xo++) {
+                    int ix0 = xo * s[1] - gx[1];
+                    if (max && rowInside && xo >= x0 && xo < x1) {
+                        float m = Float.NEGATIVE_INFINITY;
+                        for (int ky = 0; ky < kh; ky++) {
+                            int row = inOff + (y0 + ky * d[0]) * w + ix0;
+                            for (int kx = 0; kx < kw; kx++) {
+                                float v = x.f[row + kx * d[1]];
+                                // NaN propagates as in ONNX Runtime: a NaN input makes the maximum NaN
+                                m = v > m || v != v ? v : m;
+                            }
+                        }
+                        out[(bc * oh + y) * ow + xo] = m;
+                        continue;
+                    }
                     double acc = max ? Double.NEGATIVE_INFINITY : 0;
                     int count = 0;
                     int padded = 0;
-                    for (int ky = 0; ky < kernel[0]; ky++) {
-                        int iy = y * s[0] - gy[1] + ky * d[0];
-                        for (int kx = 0; kx < kernel[1]; kx++) {
-                            int ix = xo * s[1] - gx[1] + kx * d[1];
+                    for (int ky = 0; ky < kh; ky++) {
+                        int iy = y0 + ky * d[0];
+                        for (int kx = 0; kx < kw; kx++) {
+                            int ix = ix0 + kx * d[1];
                             if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
                                 if (iy >= -gy[1] && iy < h + padEndY && ix >= -gx[1] && ix < w + padEndX) padded++;
                                 continue;
@@ -139,7 +159,7 @@ final class NnKernels {
                     out[(bc * oh + y) * ow + xo] = (float) (max ? acc : acc / Math.max(1, includePad ? count + padded : count));
                 }
             }
-        }
+        });
         return Value.floats(new int[] {batch, c, oh, ow}, out);
     }
 

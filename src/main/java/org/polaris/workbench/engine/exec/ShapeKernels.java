@@ -170,31 +170,29 @@ final class ShapeKernels {
         for (Value v : in) shape[axis] += v.shape[axis];
         int outer = 1;
         for (int d = 0; d < axis; d++) outer *= shape[d];
-        int[] map = new int[Value.size(shape)];
-        int[] owner = new int[map.length];
-        int pos = 0;
-        for (int o = 0; o < outer; o++) {
-            for (int v = 0; v < in.length; v++) {
-                int block = in[v].size() / Math.max(outer, 1);
-                for (int k = 0; k < block; k++) {
-                    owner[pos] = v;
-                    map[pos++] = o * block + k;
+        int total = Value.size(shape);
+        if (first.type == DataType.FLOAT) {
+            // Block copies: for each outer index, each input contributes one contiguous run.
+            float[] o = new float[total];
+            int pos = 0;
+            for (int out = 0; out < outer; out++) {
+                for (Value v : in) {
+                    int block = v.size() / Math.max(outer, 1);
+                    System.arraycopy(v.f, out * block, o, pos, block);
+                    pos += block;
                 }
             }
+            return new Value[] {Value.floats(shape, o)};
         }
-        return new Value[] {concatValues(in, shape, owner, map)};
-    }
-
-    private static Value concatValues(Value[] in, int[] shape, int[] owner, int[] map) {
-        int n = map.length;
-        if (in[0].type == DataType.FLOAT) {
-            float[] o = new float[n];
-            for (int k = 0; k < n; k++) o[k] = in[owner[k]].f[map[k]];
-            return Value.floats(shape, o);
+        long[] o = new long[total];
+        int pos = 0;
+        for (int out = 0; out < outer; out++) {
+            for (Value v : in) {
+                int block = v.size() / Math.max(outer, 1);
+                for (int k = 0; k < block; k++) o[pos++] = (long) v.get(out * block + k);
+            }
         }
-        long[] o = new long[n];
-        for (int k = 0; k < n; k++) o[k] = (long) in[owner[k]].get(map[k]);
-        return Value.longs(shape, o);
+        return new Value[] {Value.longs(shape, o)};
     }
 
     private static Value[] gather(Node n, Value[] in, int opset) {
