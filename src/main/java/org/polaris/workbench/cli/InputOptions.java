@@ -1,8 +1,7 @@
 package org.polaris.workbench.cli;
 
-import org.polaris.workbench.engine.data.DataSources;
-import org.polaris.workbench.engine.data.Preprocessing;
 import org.polaris.workbench.engine.inference.InputSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -19,20 +18,10 @@ final class InputOptions {
     @Option(names = "--index", defaultValue = "0", paramLabel = "N", description = "sample index in --data")
     int index;
 
-    @Option(names = "--scale", defaultValue = "1/255", paramLabel = "S", description = "pixel multiplier")
-    String scale;
-
-    @Option(names = "--mean", split = ",", paramLabel = "M", description = "per-channel mean (default 0)")
-    double[] mean = {0};
-
-    @Option(names = "--std", split = ",", paramLabel = "S", description = "per-channel std (default 1)")
-    double[] std = {1};
+    @Mixin
+    PreprocessingOptions pre = new PreprocessingOptions();
 
     InputSpec spec() throws CliException {
-        try {
-            return new InputSpec(image, data, index, new Preprocessing(DataSources.parseScale(scale), mean, std, 0, 0, "NCHW"));
-        } catch (IllegalArgumentException e) {
-            throw new CliException(e.getMessage(), 2);
-        }
+        return new InputSpec(image, data, index, pre.toPreprocessing());
     }
 }

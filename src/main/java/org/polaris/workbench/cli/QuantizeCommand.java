@@ -4,7 +4,6 @@ import org.polaris.workbench.engine.data.DataException;
 import org.polaris.workbench.engine.data.DataSources;
 import org.polaris.workbench.engine.data.DataException;
 import org.polaris.workbench.engine.data.Dataset;
-import org.polaris.workbench.engine.data.Preprocessing;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.model.OnnxModel;
 import org.polaris.workbench.engine.model.OnnxModelReader;
@@ -139,23 +138,8 @@ public final class QuantizeCommand implements Callable<Integer> {
             description = "fail (exit 4) when the outputs' mean cosine to the original is below this")
     double minCosine;
 
-    @Option(names = "--scale", defaultValue = "1/255", paramLabel = "S", description = "pixel multiplier, e.g. 1/255 or 1")
-    String scale;
-
-    @Option(names = "--mean", split = ",", paramLabel = "M", description = "per-channel mean after scaling (default 0)")
-    double[] mean = {0};
-
-    @Option(names = "--std", split = ",", paramLabel = "S", description = "per-channel std after scaling (default 1)")
-    double[] std = {1};
-
-    @Option(names = "--resize", defaultValue = "0", paramLabel = "N", description = "images: shorter side before cropping (default crop*8/7)")
-    int resize;
-
-    @Option(names = "--crop", defaultValue = "0", paramLabel = "N", description = "images: center crop (default: the model's input size)")
-    int crop;
-
-    @Option(names = "--layout", defaultValue = "NCHW", paramLabel = "NCHW|NHWC", description = "image tensor layout")
-    String layout;
+    @picocli.CommandLine.Mixin
+    PreprocessingOptions pre = new PreprocessingOptions();
 
     @Override
     public Integer call() throws Exception {
@@ -199,8 +183,8 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         Dataset data;
         try {
-            data = DataSources.open(dataPath, new Preprocessing(DataSources.parseScale(scale), mean, std, resize, crop, layout),
-                    evalSamples, shapes == null ? null : shapes.graph().feedInputs().get(0).type());
+            data = DataSources.open(dataPath, pre.toPreprocessing(), evalSamples,
+                    shapes == null ? null : shapes.graph().feedInputs().get(0).type());
         } catch (DataException | IllegalArgumentException e) {
             throw new CliException(e.getMessage(), 2);
         }
@@ -275,8 +259,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     private Dataset dataset(Path path, OnnxModel m, int samples) throws CliException {
         ValueType input = m.graph().feedInputs().isEmpty() ? null : m.graph().feedInputs().get(0).type();
         try {
-            Preprocessing pre = new Preprocessing(DataSources.parseScale(scale), mean, std, resize, crop, layout);
-            return DataSources.open(path, pre, samples, input);
+            return DataSources.open(path, pre.toPreprocessing(), samples, input);
         } catch (DataException | IllegalArgumentException e) {
             throw new CliException(e.getMessage(), 2);
         }

@@ -1,49 +1,23 @@
 package org.polaris.workbench.ui.inference;
 
 import javafx.beans.binding.Bindings;
-import javafx.geometry.Insets;
-import javafx.scene.Node;
 import javafx.scene.control.Button;
 import javafx.scene.control.CheckBox;
 import javafx.scene.control.ChoiceBox;
-import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
-import javafx.scene.control.ListCell;
 import javafx.scene.control.Spinner;
-import javafx.scene.control.TextField;
-import javafx.scene.layout.ColumnConstraints;
-import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
-import javafx.scene.layout.Priority;
-import javafx.scene.layout.Region;
 import javafx.scene.layout.VBox;
 import org.polaris.workbench.engine.inference.Runtimes;
+import org.polaris.workbench.ui.common.FormGrid;
 
 import java.nio.file.Path;
 
 /** Settings of the Inference pane: model, runtime, input, preprocessing, benchmark sweep. */
-final class InferenceForm extends GridPane {
-
-    private int row;
+final class InferenceForm extends FormGrid {
 
     InferenceForm(InferenceViewModel vm) {
-        setHgap(8);
-        setVgap(6);
-        setPadding(new Insets(10));
-        ColumnConstraints labels = new ColumnConstraints();
-        labels.setMinWidth(Region.USE_PREF_SIZE);
-        ColumnConstraints fields = new ColumnConstraints();
-        fields.setHgrow(Priority.ALWAYS);
-        getColumnConstraints().addAll(labels, fields);
-
-        ComboBox<Path> model = new ComboBox<>(vm.models());
-        model.setId("inferenceModel");
-        model.valueProperty().bindBidirectional(vm.modelProperty());
-        model.setPromptText("open a model in the Models pane");
-        model.setCellFactory(lv -> pathCell());
-        model.setButtonCell(pathCell());
-        model.setMaxWidth(Double.MAX_VALUE);
-        add("Model", model);
+        add("Model", modelChooser(vm.models(), vm.modelProperty(), "inferenceModel"));
         ChoiceBox<Runtimes.Kind> runtime = new ChoiceBox<>();
         runtime.getItems().addAll(Runtimes.Kind.values());
         runtime.valueProperty().bindBidirectional(vm.runtimeProperty());
@@ -67,14 +41,12 @@ final class InferenceForm extends GridPane {
         Button chooseImage = new Button("Image…");
         chooseImage.setOnAction(e -> vm.chooseImage());
         add("Image", new VBox(4, image, chooseImage));
-        add("pixel x", text(vm.scaleProperty()));
-        add("mean", text(vm.meanProperty()));
-        add("std", text(vm.stdProperty()));
+        add("pixel x", text(vm.scaleProperty(), "inferenceScale"));
+        add("mean", text(vm.meanProperty(), "inferenceMean"));
+        add("std", text(vm.stdProperty(), "inferenceStd"));
 
         heading("Benchmark");
-        TextField batches = text(vm.batchesProperty());
-        batches.setId("benchBatches");
-        add("Batch sizes", batches);
+        add("Batch sizes", text(vm.batchesProperty(), "benchBatches"));
         add("Runs", spinner(vm.runsProperty(), 1, 100_000));
         add("Threads", spinner(vm.threadsProperty(), 1, 256));
         CheckBox both = new CheckBox("ONNX Runtime and engine side by side");
@@ -87,40 +59,5 @@ final class InferenceForm extends GridPane {
         l.setWrapText(true);
         l.textProperty().bind(Bindings.createStringBinding(() -> p.get() == null ? none : p.get().getFileName().toString(), p));
         return l;
-    }
-
-    private static TextField text(javafx.beans.property.StringProperty p) {
-        TextField t = new TextField();
-        t.textProperty().bindBidirectional(p);
-        return t;
-    }
-
-    private static Spinner<Integer> spinner(javafx.beans.property.IntegerProperty p, int min, int max) {
-        Spinner<Integer> s = new Spinner<>(min, max, p.get());
-        s.setEditable(true);
-        s.setPrefWidth(110);
-        s.valueProperty().addListener((o, a, b) -> p.set(b));
-        return s;
-    }
-
-    private static ListCell<Path> pathCell() {
-        return new ListCell<>() {
-            @Override
-            protected void updateItem(Path p, boolean empty) {
-                super.updateItem(p, empty);
-                setText(empty || p == null ? null : p.getFileName().toString());
-            }
-        };
-    }
-
-    private void heading(String text) {
-        Label l = new Label(text);
-        l.getStyleClass().add("section-heading");
-        add(l, 0, row++, 2, 1);
-    }
-
-    private void add(String label, Node node) {
-        add(new Label(label), 0, row);
-        add(node, 1, row++);
     }
 }

@@ -19,13 +19,13 @@ import javafx.scene.control.TabPane;
 import javafx.scene.control.TableCell;
 import javafx.scene.control.TableColumn;
 import javafx.scene.control.TableView;
-import javafx.scene.input.TransferMode;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
 import org.polaris.workbench.engine.inference.BenchResult;
 import org.polaris.workbench.engine.inference.InferenceService;
 import org.polaris.workbench.engine.runtime.NodeTiming;
+import org.polaris.workbench.ui.common.FileDrop;
 import org.polaris.workbench.ui.common.HistogramChart;
 
 import java.util.LinkedHashMap;
@@ -55,20 +55,7 @@ public final class InferenceView extends SplitPane {
         right.setPadding(new Insets(8));
         getItems().addAll(form, right);
         setDividerPositions(0.3);
-        setOnDragOver(e -> {
-            if (e.getDragboard().hasFiles()) {
-                e.acceptTransferModes(TransferMode.COPY);
-            }
-            e.consume();
-        });
-        setOnDragDropped(e -> {
-            boolean ok = e.getDragboard().hasFiles();
-            if (ok) {
-                vm.useImage(e.getDragboard().getFiles().get(0).toPath());
-            }
-            e.setDropCompleted(ok);
-            e.consume();
-        });
+        FileDrop.accept(this, files -> vm.useImage(files.get(0)));
     }
 
     private static VBox runTab(InferenceViewModel vm) {

@@ -8,14 +8,13 @@ import javafx.scene.control.ListCell;
 import javafx.scene.control.ListView;
 import javafx.scene.control.SplitPane;
 import javafx.scene.input.KeyCode;
-import javafx.scene.input.TransferMode;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.StackPane;
 import javafx.scene.layout.VBox;
+import org.polaris.workbench.ui.common.FileDrop;
 
-import java.io.File;
 import java.nio.file.Path;
 
 /** The Models pane: open models on the left, the selected model's details on the right; accepts dropped files. */
@@ -72,7 +71,7 @@ public final class ModelsView extends BorderPane {
         split.setDividerPositions(0.2);
         SplitPane.setResizableWithParent(left, false);
         setCenter(split);
-        enableDrop(vm);
+        FileDrop.accept(this, vm::open);
     }
 
     private static Label heading(String text) {
@@ -117,22 +116,5 @@ public final class ModelsView extends BorderPane {
         }
         box.setAlignment(Pos.CENTER);
         return new StackPane(box);
-    }
-
-    private void enableDrop(ModelsViewModel vm) {
-        setOnDragOver(e -> {
-            if (e.getDragboard().hasFiles()) {
-                e.acceptTransferModes(TransferMode.COPY);
-            }
-            e.consume();
-        });
-        setOnDragDropped(e -> {
-            boolean ok = e.getDragboard().hasFiles();
-            if (ok) {
-                vm.open(e.getDragboard().getFiles().stream().map(File::toPath).toList());
-            }
-            e.setDropCompleted(ok);
-            e.consume();
-        });
     }
 }

@@ -1,46 +1,24 @@
 package org.polaris.workbench.ui.quantize;
 
 import javafx.beans.binding.Bindings;
-import javafx.geometry.Insets;
 import javafx.scene.control.Button;
 import javafx.scene.control.CheckBox;
 import javafx.scene.control.ChoiceBox;
-import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
-import javafx.scene.control.ListCell;
-import javafx.scene.control.Spinner;
 import javafx.scene.control.TextField;
-import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
 import javafx.util.StringConverter;
 import org.polaris.workbench.engine.quant.Calibration;
 import org.polaris.workbench.engine.quant.QuantOptions;
+import org.polaris.workbench.ui.common.FormGrid;
 
 import java.nio.file.Path;
 
 /** The settings column of the Quantize pane: model, scheme, calibration, evaluation, output. */
-final class QuantizeForm extends GridPane {
-
-    private int row;
+final class QuantizeForm extends FormGrid {
 
     QuantizeForm(QuantizeViewModel vm) {
-        setHgap(8);
-        setVgap(6);
-        setPadding(new Insets(10));
-        javafx.scene.layout.ColumnConstraints labels = new javafx.scene.layout.ColumnConstraints();
-        labels.setMinWidth(javafx.scene.layout.Region.USE_PREF_SIZE);
-        javafx.scene.layout.ColumnConstraints fields = new javafx.scene.layout.ColumnConstraints();
-        fields.setHgrow(javafx.scene.layout.Priority.ALWAYS);
-        getColumnConstraints().addAll(labels, fields);
-
-        ComboBox<Path> model = new ComboBox<>(vm.models());
-        model.setId("quantModel");
-        model.valueProperty().bindBidirectional(vm.modelProperty());
-        model.setPromptText("open a model in the Models pane");
-        model.setCellFactory(lv -> pathCell());
-        model.setButtonCell(pathCell());
-        model.setMaxWidth(Double.MAX_VALUE);
-        add("Model", model);
+        add("Model", modelChooser(vm.models(), vm.modelProperty(), "quantModel"));
 
         heading("Scheme");
         ChoiceBox<QuantOptions.Mode> mode = new ChoiceBox<>();
@@ -138,32 +116,6 @@ final class QuantizeForm extends GridPane {
         return new javafx.scene.layout.VBox(4, l, new HBox(6, f, d, clear));
     }
 
-    private static Spinner<Integer> spinner(javafx.beans.property.IntegerProperty p, int min, int max) {
-        Spinner<Integer> s = new Spinner<>(min, max, p.get());
-        s.setEditable(true);
-        s.setPrefWidth(110);
-        s.valueProperty().addListener((o, a, b) -> p.set(b));
-        return s;
-    }
-
-    private static TextField text(javafx.beans.property.StringProperty p, String id) {
-        TextField t = new TextField();
-        t.setId(id);
-        t.textProperty().bindBidirectional(p);
-        t.setPrefColumnCount(16);
-        return t;
-    }
-
-    private static ListCell<Path> pathCell() {
-        return new ListCell<>() {
-            @Override
-            protected void updateItem(Path p, boolean empty) {
-                super.updateItem(p, empty);
-                setText(empty || p == null ? null : p.getFileName().toString());
-            }
-        };
-    }
-
     private static <T> StringConverter<T> converter(java.util.function.Function<T, String> f) {
         return new StringConverter<>() {
             @Override
@@ -178,14 +130,4 @@ final class QuantizeForm extends GridPane {
         };
     }
 
-    private void heading(String text) {
-        Label l = new Label(text);
-        l.getStyleClass().add("section-heading");
-        add(l, 0, row++, 2, 1);
-    }
-
-    private void add(String label, javafx.scene.Node node) {
-        add(new Label(label), 0, row);
-        add(node, 1, row++);
-    }
 }
