@@ -238,9 +238,8 @@ public final class QuantizeCommand implements Callable<Integer> {
                 case "int8" -> IntType.INT8;
                 default -> throw new IllegalArgumentException("--activation-type must be uint8 or int8");
             };
-            if (symmetry.symmetric && !activationType.equals("uint8")) {
-                act = IntType.INT8;
-            } else if (symmetry.symmetric) {
+            if (symmetry.symmetric) {
+                // zero point 0 needs a signed code range
                 act = IntType.INT8;
             }
             QuantOptions.Int4Format f = switch (int4Format) {
