@@ -60,7 +60,7 @@ final class ConvKernels {
         int cg = c / group, mg = m / group;
         int kSize = cg * kh * kw;
         int plane = oh * ow;
-        float[] out = new float[batch * m * plane];
+        float[] out = Buffers.floats(batch * m * plane);
         if (bias != null) {
             for (int b = 0; b < batch; b++)
                 for (int oc = 0; oc < m; oc++)
@@ -72,7 +72,7 @@ final class ConvKernels {
         }
         boolean pointwise = kh == 1 && kw == 1 && strides[0] == 1 && strides[1] == 1 && gy[1] == 0 && gx[1] == 0
                 && oh == h && ow == wd;
-        float[] col = pointwise ? null : new float[kSize * plane];
+        float[] col = pointwise ? null : Buffers.floats(kSize * plane);
         for (int b = 0; b < batch; b++) {
             for (int g = 0; g < group; g++) {
                 int inOff = (b * c + g * cg) * h * wd;
@@ -89,6 +89,7 @@ final class ConvKernels {
                 Gemm.multiply(pool, mg, plane, kSize, w.f, g * mg * kSize, src, srcOff, out, (b * m + g * mg) * plane);
             }
         }
+        Buffers.release(col);
         return Value.floats(new int[] {batch, m, oh, ow}, out);
     }
 

@@ -50,7 +50,7 @@ final class ElementwiseKernels {
     }
 
     static Value map(Value x, FloatOp op) {
-        float[] out = new float[x.size()];
+        float[] out = Buffers.floats(x.size());
         for (int k = 0; k < out.length; k++) {
             out[k] = op.apply(x.f[k]);
         }
@@ -89,7 +89,7 @@ final class ElementwiseKernels {
         int[] shape = broadcastShape(a.shape, b.shape);
         int n = Value.size(shape);
         boolean floats = a.type == DataType.FLOAT || b.type == DataType.FLOAT;
-        float[] of = floats ? new float[n] : null;
+        float[] of = floats ? Buffers.floats(n) : null;
         long[] ol = floats ? null : new long[n];
         if (floats && java.util.Arrays.equals(a.shape, b.shape)) {
             for (int k = 0; k < n; k++) {
@@ -139,7 +139,7 @@ final class ElementwiseKernels {
             len = x.shape[axis];
             for (int d = axis + 1; d < x.rank(); d++) inner *= x.shape[d];
         }
-        float[] out = new float[x.size()];
+        float[] out = Buffers.floats(x.size());
         for (int o = 0; o < outer; o++) {
             for (int in = 0; in < inner; in++) {
                 int base = o * len * inner + in;

@@ -28,6 +28,8 @@ public final class EngineSession {
     private final Map<String, Kernel> kernels;
     private final Map<String, Value> constants = new HashMap<>();
     private final Map<String, Integer> lastUseByName;
+    private final Buffers buffers = new Buffers();
+    private final java.util.Set<float[]> constantArrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private final int opset;
     private List<NodeTiming> lastProfile = List.of();
 
@@ -37,6 +39,11 @@ public final class EngineSession {
         this.kernels = kernels;
         this.opset = (int) model.defaultOpset();
         model.graph().initializers().forEach(t -> constants.put(t.name(), Value.of(t)));
+        constants.values().forEach(v -> {
+            if (v.f != null) {
+                constantArrays.add(v.f);
+            }
+        });
         Map<String, Integer> last = new HashMap<>();
         List<Node> nodes = model.graph().nodes();
         for (int i = 0; i < nodes.size(); i++) {
@@ -85,11 +92,32 @@ public final class EngineSession {
         return model.graph().feedInputs();
     }
 
-    /** Runs the model once and returns its graph outputs; {@code profile} records per-node timings. */
-    public Map<String, Tensor> run(Map<String, Tensor> feeds, boolean profile) {
+    /**
+     * Runs the model once and returns its graph outputs; {@code profile} records per-node timings. A session runs
+     * one inference at a time (its buffer arena is reused between runs).
+     */
+    public synchronized Map<String, Tensor> run(Map<String, Tensor> feeds, boolean profile) {
+        buffers.bind();
+        try {
+            return runBound(feeds, profile);
+        } finally {
+            Buffers.unbind();
+        }
+    }
+
+    private Map<String, Tensor> runBound(Map<String, Tensor> feeds, boolean profile) {
+        // Intermediate float arrays are reference-counted (Reshape, Flatten and friends share their input's array)
+        // and go back to the arena when the last value using them is dropped.
+        Map<float[], Integer> refs = new java.util.IdentityHashMap<>();
         Map<String, Value> values = new HashMap<>(constants);
         for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
             values.put(e.getKey(), Value.of(e.getValue()));
+        }
+        for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
+            Value v = values.get(e.getKey());
+            if (v.f != null) {
+                refs.merge(v.f, 1, Integer::sum);
+            }
         }
         for (ValueInfo in : inputs()) {
             if (!values.containsKey(in.name())) {
@@ -122,15 +150,22 @@ public final class EngineSession {
             for (int k = 0; k < Math.min(out.length, n.outputs().size()); k++) {
                 if (!n.outputs().get(k).isEmpty()) {
                     values.put(n.outputs().get(k), out[k]);
+                    if (out[k] != null && out[k].f != null && !constantArrays.contains(out[k].f)) {
+                        refs.merge(out[k].f, 1, Integer::sum);
+                    }
                 }
             }
             if (profile) {
                 timings.add(new NodeTiming(n.name().isEmpty() ? n.opType() + "#" + i : n.name(), n.opType(), t1 - t0,
                         Costs.flops(n, in, out), Costs.bytes(in, out)));
             }
-            for (String name : n.inputs()) {
+            for (String name : new java.util.LinkedHashSet<>(n.inputs())) {
                 if (lastUseByName.getOrDefault(name, -1) == i && !constants.containsKey(name)) {
-                    values.remove(name);
+                    Value gone = values.remove(name);
+                    if (gone != null && gone.f != null && refs.containsKey(gone.f) && refs.merge(gone.f, -1, Integer::sum) == 0) {
+                        refs.remove(gone.f);
+                        Buffers.release(gone.f);
+                    }
                 }
             }
         }
@@ -144,7 +179,14 @@ public final class EngineSession {
                 result.put(o.name(), v.toTensor(o.name()));
             }
         }
+        // Outputs were copied into the result: their arrays can serve the next run.
+        refs.keySet().forEach(Buffers::release);
         return result;
+    }
+
+    /** Buffers served from the arena and freshly allocated, over the session's life (for tests and profiles). */
+    long[] bufferStats() {
+        return new long[] {buffers.reused(), buffers.allocated()};
     }
 
     public List<NodeTiming> lastProfile() {

@@ -39,7 +39,7 @@ final class NnKernels {
         int nn = tb ? b.shape[0] : b.shape[1];
         float[] av = ta ? Gemm.transpose(a.f, a.shape[0], a.shape[1]) : a.f;
         float[] bv = tb ? Gemm.transpose(b.f, b.shape[0], b.shape[1]) : b.f;
-        float[] out = new float[m * nn];
+        float[] out = Buffers.floats(m * nn);
         Gemm.multiply(pool, m, nn, k, av, 0, bv, 0, out, 0);
         if (alpha != 1f) {
             for (int i = 0; i < out.length; i++) out[i] *= alpha;
@@ -47,6 +47,7 @@ final class NnKernels {
         if (c != null && beta != 0f) {
             Value bc = ElementwiseKernels.binary(Value.floats(new int[] {m, nn}, out), c,
                     (x, y) -> x + beta * y);
+            Buffers.release(out);
             return bc;
         }
         return Value.floats(new int[] {m, nn}, out);
@@ -66,7 +67,7 @@ final class NnKernels {
         int count = Value.size(batch);
         int[] sa = ElementwiseKernels.broadcastStrides(batchA, batch);
         int[] sb = ElementwiseKernels.broadcastStrides(batchB, batch);
-        float[] out = new float[count * m * n];
+        float[] out = Buffers.floats(count * m * n);
         int[] idx = new int[batch.length];
         for (int t = 0; t < count; t++) {
             int ia = 0, ib = 0, rem = t;
@@ -115,7 +116,7 @@ final class NnKernels {
         // Padded cells count toward the average only up to the explicit pads (ONNX count_include_pad semantics).
         int padEndY = autoPad.equals("NOTSET") ? pads[2] : 0;
         int padEndX = autoPad.equals("NOTSET") ? pads[3] : 0;
-        float[] out = new float[batch * c * oh * ow];
+        float[] out = Buffers.floats(batch * c * oh * ow);
         int kh = kernel[0], kw = kernel[1];
         // Output columns whose whole window lies inside the row: no bounds checks there.
         int x0 = Math.min(ow, Math.max(0, -Math.floorDiv(-gx[1], s[1])));
@@ -167,7 +168,7 @@ final class NnKernels {
         int plane = 1;
         for (int d = 2; d < x.rank(); d++) plane *= x.shape[d];
         int bc = x.shape[0] * x.shape[1];
-        float[] out = new float[bc];
+        float[] out = Buffers.floats(bc);
         for (int i = 0; i < bc; i++) {
             double s = 0;
             for (int k = 0; k < plane; k++) s += x.f[i * plane + k];
@@ -185,7 +186,7 @@ final class NnKernels {
         float eps = Attrs.f(n, "epsilon", 1e-5f);
         int c = x.shape[1];
         int plane = x.size() / (x.shape[0] * c);
-        float[] out = new float[x.size()];
+        float[] out = Buffers.floats(x.size());
         for (int b = 0; b < x.shape[0]; b++) {
             for (int ch = 0; ch < c; ch++) {
                 double scale = in[1].f[ch] / Math.sqrt(in[4].f[ch] + eps);

@@ -33,7 +33,7 @@ final class QuantKernels {
             Value scale = in[1];
             Value zp = in.length > 2 ? in[2] : null;
             int axis = scale.size() > 1 ? Attrs.axis(Attrs.i(n, "axis", 1), x.rank()) : -1;
-            float[] out = new float[x.size()];
+            float[] out = Buffers.floats(x.size());
             int[] strides = ShapeKernels.strides(x.shape);
             for (int k = 0; k < out.length; k++) {
                 int c = axis < 0 ? 0 : (k / strides[axis]) % x.shape[axis];

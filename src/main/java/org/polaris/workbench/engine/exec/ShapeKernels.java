@@ -140,7 +140,7 @@ final class ShapeKernels {
         int n = map.length;
         switch (x.type) {
             case FLOAT -> {
-                float[] o = new float[n];
+                float[] o = Buffers.floats(n);
                 for (int k = 0; k < n; k++) o[k] = x.f[map[k]];
                 return Value.floats(shape, o);
             }
@@ -173,7 +173,7 @@ final class ShapeKernels {
         int total = Value.size(shape);
         if (first.type == DataType.FLOAT) {
             // Block copies: for each outer index, each input contributes one contiguous run.
-            float[] o = new float[total];
+            float[] o = Buffers.floats(total);
             int pos = 0;
             for (int out = 0; out < outer; out++) {
                 for (Value v : in) {

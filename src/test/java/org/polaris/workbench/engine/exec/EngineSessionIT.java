@@ -123,6 +123,23 @@ class EngineSessionIT {
     }
 
     @Test
+    void laterRunsReuseBuffersAndGiveTheSameResults() throws Exception {
+        OnnxModel m = new OnnxModelReader().read(TestData.MOBILENET);
+        EngineSession s = EngineSession.load(m, EnginePool.shared());
+        Tensor a = new RandomDataset(new long[] {3, 224, 224}, 2, 1).batch(0, 1).withName("input");
+        Tensor b = new RandomDataset(new long[] {3, 224, 224}, 2, 1).batch(1, 1).withName("input");
+        float[] first = s.run(Map.of("input", a), false).get("predictions").toFloats();
+        long allocatedAfterFirst = s.bufferStats()[1];
+        float[] other = s.run(Map.of("input", b), false).get("predictions").toFloats();
+        float[] again = s.run(Map.of("input", a), false).get("predictions").toFloats();
+        assertThat(again).containsExactly(first);
+        assertThat(other).isNotEqualTo(first);
+        // after the first run every intermediate comes from the arena
+        assertThat(s.bufferStats()[1]).isEqualTo(allocatedAfterFirst);
+        assertThat(s.bufferStats()[0]).isPositive();
+    }
+
+    @Test
     void unsupportedOpsAreNamedBeforeAnyRun() throws Exception {
         OnnxMl.GraphProto g = OnnxMl.GraphProto.newBuilder().setName("g")
                 .addNode(OnnxMl.NodeProto.newBuilder().setName("erf1").setOpType("Erf").addInput("x").addOutput("y"))
