@@ -109,7 +109,8 @@ public final class EngineSession {
         // Intermediate float arrays are reference-counted (Reshape, Flatten and friends share their input's array)
         // and go back to the arena when the last value using them is dropped.
         Map<float[], Integer> refs = new java.util.IdentityHashMap<>();
-        Map<String, Value> values = new HashMap<>(constants);
+        // Constants are looked up in their own map rather than copied into each run's values.
+        Map<String, Value> values = new HashMap<>();
         for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
             values.put(e.getKey(), Value.of(e.getValue()));
         }
@@ -120,7 +121,7 @@ public final class EngineSession {
             }
         }
         for (ValueInfo in : inputs()) {
-            if (!values.containsKey(in.name())) {
+            if (!values.containsKey(in.name()) && !constants.containsKey(in.name())) {
                 throw new IllegalArgumentException("missing input '" + in.name() + "'");
             }
         }
@@ -132,7 +133,8 @@ public final class EngineSession {
             for (int k = 0; k < in.length; k++) {
                 String name = n.inputs().get(k);
                 if (!name.isEmpty()) {
-                    in[k] = values.get(name);
+                    Value v = values.get(name);
+                    in[k] = v != null ? v : constants.get(name);
                     if (in[k] == null) {
                         throw new IllegalStateException("node " + n.name() + " reads '" + name + "' before it exists");
                     }
@@ -174,7 +176,7 @@ public final class EngineSession {
         }
         Map<String, Tensor> result = new LinkedHashMap<>();
         for (ValueInfo o : model.graph().outputs()) {
-            Value v = values.get(o.name());
+            Value v = values.containsKey(o.name()) ? values.get(o.name()) : constants.get(o.name());
             if (v != null) {
                 result.put(o.name(), v.toTensor(o.name()));
             }

@@ -40,7 +40,20 @@ final class NnKernels {
         float[] av = ta ? Gemm.transpose(a.f, a.shape[0], a.shape[1]) : a.f;
         float[] bv = tb ? Gemm.transpose(b.f, b.shape[0], b.shape[1]) : b.f;
         float[] out = Buffers.floats(m * nn);
+        boolean rowBias = c != null && alpha == 1f && c.type == org.polaris.workbench.engine.model.DataType.FLOAT
+                && c.size() == nn && (c.rank() == 1 || c.shape[0] == 1);
+        if (rowBias) {
+            // The common Linear case: start C from beta * bias and let the GEMM accumulate onto it.
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < nn; j++) {
+                    out[i * nn + j] = beta * c.f[j];
+                }
+            }
+        }
         Gemm.multiply(pool, m, nn, k, av, 0, bv, 0, out, 0);
+        if (rowBias) {
+            return Value.floats(new int[] {m, nn}, out);
+        }
         if (alpha != 1f) {
             for (int i = 0; i < out.length; i++) out[i] *= alpha;
         }
