@@ -179,6 +179,28 @@ final class ConvKernels {
     }
 
     /**
+     * SIMD stride-1 taps of one interior output row: returns the first column it did not handle (scalar code
+     * finishes the row). The scalar implementation handles none.
+     */
+    interface RowTaps {
+        int taps(float[] in, int r0, int r1, int r2, float[] k, int kOff, float[] out, int dst, int x0, int x1);
+    }
+
+    private static final RowTaps TAPS = selectTaps();
+
+    private static RowTaps selectTaps() {
+        if (Boolean.getBoolean("polaris.scalar") || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            return (in, r0, r1, r2, k, kOff, out, dst, x0, x1) -> x0;
+        }
+        try {
+            return (RowTaps) Class.forName("org.polaris.workbench.engine.exec.VectorDepthwise").getDeclaredConstructor()
+                    .newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return (in, r0, r1, r2, k, kOff, out, dst, x0, x1) -> x0;
+        }
+    }
+
+    /**
      * 3x3 depthwise, the MobileNet case: all nine taps of an output pixel are summed in one pass (nine loads and
      * multiply-adds, no writes in between), with bounds checks only on border rows and columns.
      */
@@ -198,7 +220,8 @@ final class ConvKernels {
                 int r0 = inOff + iy * w - px;
                 int r1 = r0 + w;
                 int r2 = r1 + w;
-                for (int xo = x0; xo < x1; xo++) {
+                int start = sx == 1 ? TAPS.taps(in, r0, r1, r2, k, kOff, out, dst, x0, x1) : x0;
+                for (int xo = start; xo < x1; xo++) {
                     int ix = xo * sx;
                     out[dst + xo] += k0 * in[r0 + ix] + k1 * in[r0 + ix + 1] + k2 * in[r0 + ix + 2]
                             + k3 * in[r1 + ix] + k4 * in[r1 + ix + 1] + k5 * in[r1 + ix + 2]

@@ -1,0 +1,38 @@
+package org.polaris.workbench.engine.exec;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * SIMD inner loop of the 3x3 stride-1 depthwise convolution: a vector of adjacent output pixels takes its nine
+ * taps as three unaligned loads from each of three input rows. Loaded like {@link VectorGemm}.
+ */
+final class VectorDepthwise implements ConvKernels.RowTaps {
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int W = S.length();
+
+    @Override
+    public int taps(float[] in, int r0, int r1, int r2, float[] k, int kOff, float[] out, int dst, int x0, int x1) {
+        FloatVector k0 = FloatVector.broadcast(S, k[kOff]), k1 = FloatVector.broadcast(S, k[kOff + 1]);
+        FloatVector k2 = FloatVector.broadcast(S, k[kOff + 2]), k3 = FloatVector.broadcast(S, k[kOff + 3]);
+        FloatVector k4 = FloatVector.broadcast(S, k[kOff + 4]), k5 = FloatVector.broadcast(S, k[kOff + 5]);
+        FloatVector k6 = FloatVector.broadcast(S, k[kOff + 6]), k7 = FloatVector.broadcast(S, k[kOff + 7]);
+        FloatVector k8 = FloatVector.broadcast(S, k[kOff + 8]);
+        int x = x0;
+        for (; x + W <= x1; x += W) {
+            FloatVector acc = FloatVector.fromArray(S, out, dst + x);
+            acc = FloatVector.fromArray(S, in, r0 + x).fma(k0, acc);
+            acc = FloatVector.fromArray(S, in, r0 + x + 1).fma(k1, acc);
+            acc = FloatVector.fromArray(S, in, r0 + x + 2).fma(k2, acc);
+            acc = FloatVector.fromArray(S, in, r1 + x).fma(k3, acc);
+            acc = FloatVector.fromArray(S, in, r1 + x + 1).fma(k4, acc);
+            acc = FloatVector.fromArray(S, in, r1 + x + 2).fma(k5, acc);
+            acc = FloatVector.fromArray(S, in, r2 + x).fma(k6, acc);
+            acc = FloatVector.fromArray(S, in, r2 + x + 1).fma(k7, acc);
+            acc = FloatVector.fromArray(S, in, r2 + x + 2).fma(k8, acc);
+            acc.intoArray(out, dst + x);
+        }
+        return x;
+    }
+}
