@@ -134,24 +134,37 @@ final class NnKernels {
         // Output columns whose whole window lies inside the row: no bounds checks there.
         int x0 = Math.min(ow, Math.max(0, -Math.floorDiv(-gx[1], s[1])));
         int x1 = Math.max(x0, Math.min(ow, Math.floorDiv(w - 1 - (kw - 1) * d[1] + gx[1], s[1]) + 1));
+        float[] xf = x.f;
         pool.parallelFor(batch * c, 8, bc -> {
             int inOff = bc * h * w;
+            // Max pooling is separable: the maximum down each column of the window rows first (contiguous, so the
+            // JIT vectorizes it), then across the window in that one row. Math.max propagates NaN as ONNX Runtime.
+            float[] colMax = max ? new float[w] : null;
             for (int y = 0; y < oh; y++) {
                 int y0 = y * s[0] - gy[1];
                 boolean rowInside = y0 >= 0 && y0 + (kh - 1) * d[0] < h;
+                if (max && rowInside && x1 > x0) {
+                    int r0 = inOff + y0 * w;
+                    System.arraycopy(xf, r0, colMax, 0, w);
+                    for (int ky = 1; ky < kh; ky++) {
+                        int r = r0 + ky * d[0] * w;
+                        for (int i = 0; i < w; i++) {
+                            colMax[i] = Math.max(colMax[i], xf[r + i]);
+                        }
+                    }
+                    int o = (bc * oh + y) * ow;
+                    for (int xo = x0; xo < x1; xo++) {
+                        int ix0 = xo * s[1] - gx[1];
+                        float m = colMax[ix0];
+                        for (int kx = 1; kx < kw; kx++) {
+                            m = Math.max(m, colMax[ix0 + kx * d[1]]);
+                        }
+                        out[o + xo] = m;
+                    }
+                }
                 for (int xo = 0; xo < ow; xo++) {
                     int ix0 = xo * s[1] - gx[1];
                     if (max && rowInside && xo >= x0 && xo < x1) {
-                        float m = Float.NEGATIVE_INFINITY;
-                        for (int ky = 0; ky < kh; ky++) {
-                            int row = inOff + (y0 + ky * d[0]) * w + ix0;
-                            for (int kx = 0; kx < kw; kx++) {
-                                float v = x.f[row + kx * d[1]];
-                                // NaN propagates as in ONNX Runtime: a NaN input makes the maximum NaN
-                                m = v > m || v != v ? v : m;
-                            }
-                        }
-                        out[(bc * oh + y) * ow + xo] = m;
                         continue;
                     }
                     double acc = max ? Double.NEGATIVE_INFINITY : 0;

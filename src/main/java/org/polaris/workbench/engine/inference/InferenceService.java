@@ -104,14 +104,46 @@ public final class InferenceService {
         return results;
     }
 
-    /** Per-node timings of one run after a warm-up run. */
+    /** Profiled runs whose per-node median is reported. */
+    public static final int PROFILE_RUNS = 5;
+    /** Warm-up before profiling: at least this many runs... */
+    static final int PROFILE_MIN_WARMUP = 3;
+    /** ...and more until this much time has passed (the JIT compiles the engine's kernels meanwhile). */
+    static final long PROFILE_WARMUP_NANOS = 1_000_000_000L;
+    static final int PROFILE_MAX_WARMUP = 200;
+
+    /** Per-node timings without progress or cancel (CLI). */
     public List<NodeTiming> profile(Path model, Runtimes.Kind kind, InputSpec input, int threads)
+            throws ModelLoadException, UnsupportedOpsException, DataException {
+        return profile(model, kind, input, threads, ProgressSink.NONE, CancellationToken.none());
+    }
+
+    /**
+     * Per-node timings: warm-up runs (at least {@link #PROFILE_MIN_WARMUP}, then up to one second, so the engine's
+     * kernels are compiled as they are in a benchmark), then each node's median over {@link #PROFILE_RUNS} runs.
+     */
+    public List<NodeTiming> profile(Path model, Runtimes.Kind kind, InputSpec input, int threads,
+                                    ProgressSink progress, CancellationToken cancel)
             throws ModelLoadException, UnsupportedOpsException, DataException {
         OnnxModel m = describe(model);
         Tensor x = input.sample(m, 1).input();
+        Map<String, Tensor> feeds = Map.of(x.name(), x);
         try (ModelRuntime rt = Runtimes.open(kind, model, m, threads)) {
-            rt.run(Map.of(x.name(), x));
-            return rt.profile(Map.of(x.name(), x));
+            long t0 = System.nanoTime();
+            for (int i = 0; i < PROFILE_MAX_WARMUP; i++) {
+                cancel.throwIfCancelled();
+                long spent = System.nanoTime() - t0;
+                if (i >= PROFILE_MIN_WARMUP && spent >= PROFILE_WARMUP_NANOS) {
+                    break;
+                }
+                progress.progress(0.8 * Math.min(1.0, spent / (double) PROFILE_WARMUP_NANOS), "warming up");
+                rt.run(feeds);
+            }
+            cancel.throwIfCancelled();
+            progress.progress(0.8, "profiling " + PROFILE_RUNS + " runs");
+            List<NodeTiming> nodes = rt.profile(feeds, PROFILE_RUNS);
+            progress.progress(1, "profile done");
+            return nodes;
         }
     }
 }

@@ -48,6 +48,12 @@ public final class OrtRuntime implements ModelRuntime {
     /** A profiling session of its own (profiling is a session option), run once after one warm-up run. */
     @Override
     public List<NodeTiming> profile(Map<String, Tensor> inputs) {
+        return profile(inputs, 1);
+    }
+
+    /** One profiling session: a warm-up run, then {@code runs} traced runs; each node's median over those. */
+    @Override
+    public List<NodeTiming> profile(Map<String, Tensor> inputs, int runs) {
         Path dir = null;
         try {
             dir = Files.createTempDirectory("polaris-ort-profile");
@@ -62,14 +68,16 @@ public final class OrtRuntime implements ModelRuntime {
                     for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
                         feeds.put(e.getKey(), OrtSessions.toOrt(OrtSessions.env(), e.getValue()));
                     }
-                    s.run(feeds).close();
-                    s.run(feeds).close();
+                    for (int i = 0; i <= Math.max(1, runs); i++) {
+                        s.run(feeds).close();
+                    }
                 } finally {
                     feeds.values().forEach(OnnxTensor::close);
                 }
                 trace = s.endProfiling();
             }
-            return parse(Path.of(trace));
+            List<List<NodeTiming>> all = parseRuns(Path.of(trace));
+            return NodeTiming.median(all.size() > 1 ? all.subList(1, all.size()) : all);
         } catch (OrtException | IOException e) {
             throw new IllegalStateException("ONNX Runtime profiling failed: " + e.getMessage(), e);
         } finally {
@@ -79,8 +87,15 @@ public final class OrtRuntime implements ModelRuntime {
 
     /** Kernel events of the last run in the trace, one per node. */
     static List<NodeTiming> parse(Path trace) throws IOException {
+        List<List<NodeTiming>> runs = parseRuns(trace);
+        return runs.isEmpty() ? List.of() : runs.get(runs.size() - 1);
+    }
+
+    /** Kernel events per run, in trace order: the i-th event of a node belongs to run i. */
+    static List<List<NodeTiming>> parseRuns(Path trace) throws IOException {
         JsonNode events = new ObjectMapper().readTree(trace.toFile());
-        Map<String, NodeTiming> byNode = new LinkedHashMap<>();
+        Map<String, Integer> seen = new LinkedHashMap<>();
+        List<List<NodeTiming>> runs = new ArrayList<>();
         for (JsonNode e : events) {
             String name = e.path("name").asText();
             if (!"Node".equals(e.path("cat").asText()) || !name.endsWith("_kernel_time")) {
@@ -91,9 +106,13 @@ public final class OrtRuntime implements ModelRuntime {
             long nanos = e.path("dur").asLong() * 1000;
             long bytes = e.path("args").path("output_size").asLong() + e.path("args").path("activation_size").asLong()
                     + e.path("args").path("parameter_size").asLong();
-            byNode.put(node, new NodeTiming(node, op, nanos, 0, bytes));
+            int run = seen.merge(node, 1, Integer::sum) - 1;
+            while (runs.size() <= run) {
+                runs.add(new ArrayList<>());
+            }
+            runs.get(run).add(new NodeTiming(node, op, nanos, 0, bytes));
         }
-        return new ArrayList<>(byNode.values());
+        return runs;
     }
 
     private static void deleteQuietly(Path dir) {

@@ -16,6 +16,15 @@ public interface ModelRuntime extends AutoCloseable {
     /** Runs once and returns per-node timings of that run. */
     List<NodeTiming> profile(Map<String, Tensor> inputs);
 
+    /** Profiles {@code runs} runs and returns each node's median time (callers warm the runtime up first). */
+    default List<NodeTiming> profile(Map<String, Tensor> inputs, int runs) {
+        List<List<NodeTiming>> all = new java.util.ArrayList<>(runs);
+        for (int i = 0; i < Math.max(1, runs); i++) {
+            all.add(profile(inputs));
+        }
+        return NodeTiming.median(all);
+    }
+
     @Override
     void close();
 }

@@ -152,7 +152,7 @@ public final class InferenceViewModel {
     public void profile() {
         start("Profiling " + name(), () -> {
             InputSpec in = input();
-            return (p, c) -> service.profile(model.get(), runtime.get(), in, threads.get());
+            return (p, c) -> service.profile(model.get(), runtime.get(), in, threads.get(), p, c);
         }, nodes -> {
             long total = Math.max(1, nodes.stream().mapToLong(NodeTiming::nanos).sum());
             Map<String, long[]> byOp = new LinkedHashMap<>();
