@@ -36,16 +36,16 @@ final class Gemm {
                          int cOff) {
         long work = (long) m * n * k;
         int panels = (n + NB - 1) / NB;
-        int quads = (m + 3) / 4;
+        int tiles = (m + 7) / 8;
         boolean small = work < 1 << 16;
-        if (panels >= pool.threads() || quads < 2 * pool.threads()) {
+        if (panels >= pool.threads() || tiles < 2 * pool.threads()) {
             pool.parallelFor(panels, small ? panels : 1, p -> {
                 int j0 = p * NB;
                 rows(0, m, n, k, a, aOff, b, bOff, c, cOff, j0, Math.min(n, j0 + NB));
             });
         } else {
-            pool.parallelFor(quads, small ? quads : 1,
-                    q -> rows(4 * q, Math.min(m, 4 * q + 4), n, k, a, aOff, b, bOff, c, cOff, 0, n));
+            pool.parallelFor(tiles, small ? tiles : 1,
+                    q -> rows(8 * q, Math.min(m, 8 * q + 8), n, k, a, aOff, b, bOff, c, cOff, 0, n));
         }
     }
 

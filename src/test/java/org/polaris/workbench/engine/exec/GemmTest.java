@@ -12,7 +12,8 @@ class GemmTest {
 
     @Test
     void matchesReferenceOnOddShapes() {
-        int[][] sizes = {{1, 1, 1}, {7, 13, 5}, {37, 129, 65}, {1, 1000, 301}, {64, 3, 257}, {3, 517, 1031}};
+        int[][] sizes = {{1, 1, 1}, {7, 13, 5}, {37, 129, 65}, {1, 1000, 301}, {64, 3, 257}, {3, 517, 1031}, {29, 49, 300}, {16, 196, 96},
+                {13, 17, 9}};
         try (EnginePool pool = new EnginePool(3)) {
             Random r = new Random(5);
             for (int[] s : sizes) {
