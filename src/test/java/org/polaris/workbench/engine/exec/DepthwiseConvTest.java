@@ -1,0 +1,70 @@
+package org.polaris.workbench.engine.exec;
+
+import org.junit.jupiter.api.Test;
+import org.polaris.workbench.engine.job.EnginePool;
+import org.polaris.workbench.engine.model.Attribute;
+import org.polaris.workbench.engine.model.Node;
+
+import java.util.List;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Depthwise convolution (flat padded stride-1 path, row path for other strides, generic taps for other kernels)
+ * against a plain loop, over map sizes below and above the vector width, pads and strides.
+ */
+class DepthwiseConvTest {
+
+    @Test
+    void matchesPlainLoop() {
+        int[][] cases = { // k stride pad h w
+                {3, 1, 1, 7, 7}, {3, 1, 1, 14, 14}, {3, 1, 1, 3, 40}, {3, 1, 0, 9, 5}, {3, 2, 1, 112, 112},
+                {3, 2, 1, 7, 7}, {3, 1, 2, 6, 6}, {5, 1, 2, 11, 13}, {3, 1, 1, 1, 1}, {3, 2, 0, 10, 11}};
+        Random r = new Random(9);
+        try (EnginePool pool = new EnginePool(2)) {
+            for (int[] c : cases) {
+                int ch = 5, k = c[0], s = c[1], pad = c[2], h = c[3], w = c[4];
+                float[] x = gaussian(r, 2 * ch * h * w);
+                float[] wt = gaussian(r, ch * k * k);
+                float[] bias = gaussian(r, ch);
+                Node n = new Node("dw", "Conv", "", List.of("x", "w", "b"), List.of("y"), List.of(
+                        Attribute.ofInt("group", ch), ints("strides", s, s), ints("pads", pad, pad, pad, pad)), "");
+                Value y = ConvKernels.conv(pool, n, Value.floats(new int[] {2, ch, h, w}, x),
+                        Value.floats(new int[] {ch, 1, k, k}, wt), Value.floats(new int[] {ch}, bias));
+                int oh = (h + 2 * pad - k) / s + 1, ow = (w + 2 * pad - k) / s + 1;
+                assertThat(y.shape).containsExactly(2, ch, oh, ow);
+                for (int b = 0; b < 2; b++) {
+                    for (int o = 0; o < ch; o++) {
+                        for (int yy = 0; yy < oh; yy++) {
+                            for (int xx = 0; xx < ow; xx++) {
+                                double acc = bias[o];
+                                for (int ky = 0; ky < k; ky++) {
+                                    for (int kx = 0; kx < k; kx++) {
+                                        int iy = yy * s - pad + ky, ix = xx * s - pad + kx;
+                                        if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+                                            acc += wt[(o * k + ky) * k + kx] * x[((b * ch + o) * h + iy) * w + ix];
+                                        }
+                                    }
+                                }
+                                float got = y.f[((b * ch + o) * oh + yy) * ow + xx];
+                                assertThat((double) got).as("case %s at %d,%d,%d,%d", java.util.Arrays.toString(c), b, o, yy, xx)
+                                        .isCloseTo(acc, org.assertj.core.data.Offset.offset(1e-4));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static float[] gaussian(Random r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+        return a;
+    }
+
+    private static Attribute ints(String name, long... v) {
+        return new Attribute(name, Attribute.Type.INTS, v, "", "");
+    }
+}
