@@ -70,7 +70,9 @@ final class VectorGemm implements Gemm.RowKernel {
             }
         }
         if (jv < j1) {
-            edge(r0, quadEnd, n, k, a, aOff, b, bOff, c, cOff, jv, j1, kb, kEnd);
+            if (quadEnd > r0) {
+                edge(r0, quadEnd, n, k, a, aOff, b, bOff, c, cOff, jv, j1, kb, kEnd);
+            }
             if (quadEnd < r1) {
                 Gemm.scalarRows(quadEnd, r1, n, k, a, aOff, b, bOff, c, cOff, jv, j1, kb, kEnd);
             }

@@ -8,8 +8,9 @@ import java.util.Map;
 
 /**
  * The integer ops of QOperator-format models (QLinearConv, QLinearMatMul, and the com.microsoft QLinearAdd and
- * QLinearGlobalAveragePool): products of zero-point-shifted int8/uint8 codes accumulate in int32 (exact), then
- * one float multiply rescales to the output's scale, rounding half to even and saturating as ONNX specifies.
+ * QLinearGlobalAveragePool): products of zero-point-shifted int8/uint8 codes accumulate in int32 (exact; see
+ * {@link IntConv} for how convolutions use the float SIMD kernels without rounding), then one float multiply
+ * rescales to the output's scale, rounding half to even and saturating as ONNX specifies.
  */
 final class QLinearKernels {
 
@@ -23,13 +24,44 @@ final class QLinearKernels {
         k.put("com.microsoft:QLinearGlobalAveragePool", (n, in, o) -> new Value[] {globalAverage(n, in)});
     }
 
-    private static int[] shifted(Value q, Value zp, int axisLen, int inner) {
-        int[] out = new int[q.size()];
-        for (int i = 0; i < out.length; i++) {
-            int c = zp == null || zp.size() == 1 ? 0 : (i / inner) % axisLen;
-            out[i] = (int) (q.get(i) - (zp == null ? 0 : zp.get(c)));
+    /**
+     * Codes minus their zero point, as int: blocks of {@code inner} codes share one zero point (per-tensor when
+     * {@code zp} has one value), so the inner loop is a plain widening subtract.
+     */
+    static int[] shifted(Value q, Value zp, int axisLen, int inner) {
+        int n = q.size();
+        int[] out = new int[n];
+        boolean perTensor = zp == null || zp.size() == 1;
+        int block = perTensor ? n : inner;
+        for (int start = 0, blk = 0; start < n; start += block, blk++) {
+            int end = Math.min(n, start + block);
+            int z = zp == null ? 0 : (int) zp.get(perTensor ? 0 : blk % axisLen);
+            if (q.b != null && (q.type == DataType.UINT8)) {
+                for (int i = start; i < end; i++) out[i] = (q.b[i] & 0xff) - z;
+            } else if (q.b != null) {
+                for (int i = start; i < end; i++) out[i] = q.b[i] - z;
+            } else {
+                for (int i = start; i < end; i++) out[i] = (int) q.get(i) - z;
+            }
         }
         return out;
+    }
+
+    /** Shifted weight codes by weight array (weights are initializers: shifted once, not on every run). */
+    private static final Map<Object, Object[]> WEIGHTS = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    private static int[] shiftedWeights(Value w, Value zp, int axisLen, int inner) {
+        if (w.b == null) {
+            return shifted(w, zp, axisLen, inner);
+        }
+        Object zpKey = zp == null ? null : zp.b != null ? zp.b : zp;
+        Object[] hit = WEIGHTS.get(w.b);
+        if (hit != null && hit[0] == zpKey) {
+            return (int[]) hit[1];
+        }
+        int[] ws = shifted(w, zp, axisLen, inner);
+        WEIGHTS.put(w.b, new Object[] {zpKey, ws});
+        return ws;
     }
 
     /**
@@ -57,33 +89,24 @@ final class QLinearKernels {
         int m = w.shape[0];
         int[] xs = shifted(x, in[2], 1, 1);
         int perOut = w.size() / m;
-        int[] ws = shifted(w, in[5], m, perOut);
-        // The zero-point-shifted codes run through the float convolution (and its SIMD GEMM). Products are exact;
-        // sums beyond 2^24 (more than ~500 taps at full scale) round in the last float bit, which moves the
-        // rescaled result by far less than one output step, so outputs match ONNX Runtime's int32 path to +-1.
-        Value xf = Value.floats(x.shape, toFloat(xs));
-        Value wf = Value.floats(w.shape, toFloat(ws));
-        Value acc = ConvKernels.conv(pool, n, xf, wf, null);
+        int[] ws = shiftedWeights(w, in[5], m, perOut);
+        int[] shape = new int[4];
+        int[] acc = IntConv.conv(pool, n, xs, x.shape, ws, w.shape, shape);
         float[] sw = in[4].f;
         float sx = in[1].f[0];
         float sy = in[6].f[0];
-        int plane = acc.size() / (acc.shape[0] * m);
-        float[] steps = new float[acc.size()];
-        for (int i = 0; i < steps.length; i++) {
-            int oc = (i / plane) % m;
-            int bias = in.length > 8 && in[8] != null ? (int) in[8].get(oc) : 0;
-            float scale = sx * sw[sw.length == 1 ? 0 : oc] / sy;
-            steps[i] = ((int) acc.f[i] + bias) * scale;
+        int plane = acc.length / (shape[0] * m);
+        float[] steps = new float[acc.length];
+        for (int b = 0; b < shape[0]; b++) {
+            for (int oc = 0; oc < m; oc++) {
+                int bias = in.length > 8 && in[8] != null ? (int) in[8].get(oc) : 0;
+                float scale = sx * sw[sw.length == 1 ? 0 : oc] / sy;
+                for (int i = (b * m + oc) * plane, end = i + plane; i < end; i++) {
+                    steps[i] = (acc[i] + bias) * scale;
+                }
+            }
         }
-        return requantize(steps, acc.shape, in[7]);
-    }
-
-    private static float[] toFloat(int[] v) {
-        float[] f = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            f[i] = v[i];
-        }
-        return f;
+        return requantize(steps, shape, in[7]);
     }
 
     /** a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp; 2-D with per-tensor or per-column b scales. */
@@ -99,13 +122,19 @@ final class QLinearKernels {
         float[] sb = in[4].f;
         float sy = in[6].f[0];
         float[] steps = new float[m * nn];
+        int[] acc = new int[nn];
         for (int i = 0; i < m; i++) {
-            for (int j = 0; j < nn; j++) {
-                int acc = 0;
-                for (int p = 0; p < k; p++) {
-                    acc += as[i * k + p] * bs[p * nn + j];
+            // row of A times B, streaming B row by row (int32 accumulation)
+            java.util.Arrays.fill(acc, 0);
+            for (int p = 0; p < k; p++) {
+                int av = as[i * k + p];
+                int bi = p * nn;
+                for (int j = 0; j < nn; j++) {
+                    acc[j] += av * bs[bi + j];
                 }
-                steps[i * nn + j] = acc * (sa * sb[sb.length == 1 ? 0 : j] / sy);
+            }
+            for (int j = 0; j < nn; j++) {
+                steps[i * nn + j] = acc[j] * (sa * sb[sb.length == 1 ? 0 : j] / sy);
             }
         }
         int[] shape = a.shape.clone();

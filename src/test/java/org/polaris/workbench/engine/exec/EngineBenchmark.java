@@ -36,7 +36,7 @@ public final class EngineBenchmark {
 
     public static void main(String[] args) throws Exception {
         StringBuilder doc = new StringBuilder("## Engine (CPU executor) against ONNX Runtime\n\n");
-        doc.append("Single thread for both, batch 1, medians after warm-up, one JVM. GEMM kernel: ")
+        doc.append("Single thread for both, batch 1, medians after 2 s of warm-up, one JVM. GEMM kernel: ")
                 .append(Gemm.kernelName()).append(" (the Vector API kernel is used when the JVM runs with ")
                 .append("`--add-modules jdk.incubator.vector`, as the launchers, tests and this command do).\n\n");
         doc.append("Machine: ").append(org.polaris.workbench.bench.BenchDocAccess.machine()).append(".\n");
@@ -120,7 +120,7 @@ public final class EngineBenchmark {
         }
     }
 
-    /** Median batch-1 latency of engine and ORT, alternating blocks of 10 runs. */
+    /** Median batch-1 latency of engine and ORT after 2 s of warm-up, alternating blocks of 10 runs. */
     private static double[] latency(Path file) throws Exception {
         OnnxModel m = new OnnxModelReader().read(file);
         ValueInfo in = m.graph().feedInputs().get(0);
@@ -130,7 +130,9 @@ public final class EngineBenchmark {
         try (EnginePool pool = new EnginePool(1);
              OrtRuntime ort = new OrtRuntime(Files.readAllBytes(file), 1)) {
             EngineSession engine = EngineSession.load(m, pool);
-            for (int i = 0; i < 10; i++) {
+            // Warm-up by time, not count: small models need thousands of runs before the JIT has compiled the kernels.
+            long warmEnd = System.nanoTime() + 2_000_000_000L;
+            for (int i = 0; i < 10 || System.nanoTime() < warmEnd; i++) {
                 engine.run(feed, false);
                 ort.run(feed);
             }
