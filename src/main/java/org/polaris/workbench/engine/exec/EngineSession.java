@@ -114,12 +114,6 @@ public final class EngineSession {
         for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
             values.put(e.getKey(), Value.of(e.getValue()));
         }
-        for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
-            Value v = values.get(e.getKey());
-            if (v.f != null) {
-                refs.merge(v.f, 1, Integer::sum);
-            }
-        }
         for (ValueInfo in : inputs()) {
             if (!values.containsKey(in.name()) && !constants.containsKey(in.name())) {
                 throw new IllegalArgumentException("missing input '" + in.name() + "'");
@@ -188,7 +182,7 @@ public final class EngineSession {
 
     /** Buffers served from the arena and freshly allocated, over the session's life (for tests and profiles). */
     long[] bufferStats() {
-        return new long[] {buffers.reused(), buffers.allocated()};
+        return new long[] {buffers.reused(), buffers.allocated(), buffers.pooled()};
     }
 
     public List<NodeTiming> lastProfile() {

@@ -137,6 +137,12 @@ class EngineSessionIT {
         // after the first run every intermediate comes from the arena
         assertThat(s.bufferStats()[1]).isEqualTo(allocatedAfterFirst);
         assertThat(s.bufferStats()[0]).isPositive();
+        // and the arena does not grow from run to run (copied feeds used to pile up in it)
+        long pooled = s.bufferStats()[2];
+        for (int i = 0; i < 5; i++) {
+            s.run(Map.of("input", a), false);
+        }
+        assertThat(s.bufferStats()[2]).isEqualTo(pooled);
     }
 
     @Test
