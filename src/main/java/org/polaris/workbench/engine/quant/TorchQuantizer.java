@@ -58,7 +58,8 @@ public final class TorchQuantizer {
         return new Result(out, Files.size(in), Files.size(out), layers, agreement);
     }
 
-    private static Evaluation.Agreement compare(Path a, Path b, Dataset data, int samples) throws ModelLoadException {
+    /** Top-1 agreement and output cosine of two TorchScript files on the same inputs (fresh PyTorch sessions). */
+    public static Evaluation.Agreement compare(Path a, Path b, Dataset data, int samples) throws ModelLoadException {
         int n = Math.min(samples, data.size());
         try (TorchRuntime ra = TorchRuntime.open(a, 1); TorchRuntime rb = TorchRuntime.open(b, 1)) {
             int agree = 0;

@@ -1,0 +1,255 @@
+package org.polaris.workbench.engine.sparsity;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.job.CancellationToken;
+import org.polaris.workbench.engine.job.ProgressSink;
+import org.polaris.workbench.engine.model.Attribute;
+import org.polaris.workbench.engine.model.DataType;
+import org.polaris.workbench.engine.model.Graph;
+import org.polaris.workbench.engine.model.ModelLoadException;
+import org.polaris.workbench.engine.model.Node;
+import org.polaris.workbench.engine.model.OnnxModel;
+import org.polaris.workbench.engine.model.OnnxModelReader;
+import org.polaris.workbench.engine.model.OnnxModelWriter;
+import org.polaris.workbench.engine.model.Tensor;
+import org.polaris.workbench.engine.onnx.OrtModelSession;
+import org.polaris.workbench.engine.quant.Evaluation;
+import org.polaris.workbench.engine.quant.QuantEvaluator;
+import org.polaris.workbench.engine.quant.QuantizationException;
+import org.polaris.workbench.engine.util.AtomicFiles;
+
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Prunes the weights of Conv, Gemm and MatMul layers of an ONNX model (dense zeros; the graph is otherwise left as
+ * it is), then writes the result to a temporary file, re-loads it in a fresh ONNX Runtime session, checks that
+ * the zeros survived and the outputs are finite, compares it with the original on real inputs (accuracy, top-1
+ * agreement, output cosine, batch-1 latency), and only then moves it into place and writes the report.
+ */
+public final class PruneService {
+
+    /** @param scope {@code layer}: each layer loses the same fraction; {@code global}: one magnitude threshold */
+    public record Request(Path model, Path output, boolean overwrite, PruneMethod method, double sparsity,
+                          String scope, Set<String> exclude, Dataset evaluation, QuantEvaluator.Settings evalSettings,
+                          Path reportPath) {
+    }
+
+    /** One pruned weight: {@code sparsity} is the fraction of zeros it holds afterwards. */
+    public record Layer(String name, String node, long[] shape, double sparsity, String format) {
+    }
+
+    public record Result(Path output, PruneMethod method, double requestedSparsity, String scope, double overallSparsity,
+                         List<Layer> layers, QuantEvaluator.Result comparison, double seconds) {
+
+        public Map<String, Object> toJson(Path model) {
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("model", model.toString());
+            j.put("output", output.toString());
+            j.put("method", method.toString());
+            j.put("requestedSparsity", requestedSparsity);
+            j.put("scope", scope);
+            j.put("overallSparsity", overallSparsity);
+            j.put("original", side(comparison.original()));
+            j.put("pruned", side(comparison.quantized()));
+            Evaluation.Agreement a = comparison.agreement();
+            j.put("agreement", Map.of("top1", a.top1(), "meanCosine", a.meanCosine(), "minCosine", a.minCosine(),
+                    "maxAbsError", a.maxAbsError(), "samples", a.samples()));
+            List<Map<String, Object>> ls = new ArrayList<>();
+            for (Layer l : layers) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("name", l.name());
+                m.put("node", l.node());
+                m.put("shape", l.shape());
+                m.put("sparsity", l.sparsity());
+                m.put("format", l.format());
+                ls.add(m);
+            }
+            j.put("layers", ls);
+            j.put("seconds", seconds);
+            return j;
+        }
+
+        private static Map<String, Object> side(Evaluation.Side s) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("fileBytes", s.fileBytes());
+            m.put("accuracy", s.accuracy());
+            m.put("latencyMs", s.latency().medianMs());
+            m.put("latencyP90Ms", s.latency().p90Ms());
+            return m;
+        }
+    }
+
+    private static final Set<String> WEIGHTED = Set.of("Conv", "Gemm", "MatMul");
+
+    private final OnnxModelReader reader = new OnnxModelReader();
+
+    public Result run(Request req, ProgressSink progress, CancellationToken cancel)
+            throws ModelLoadException, QuantizationException, IOException {
+        if (!req.overwrite() && Files.exists(req.output())) {
+            throw new FileAlreadyExistsException(req.output().toString(), null, "exists; pass --force to replace it");
+        }
+        if (req.output().toAbsolutePath().normalize().equals(req.model().toAbsolutePath().normalize())) {
+            throw new QuantizationException(req.output() + ": the output would replace the input model; choose another file");
+        }
+        if (!req.scope().equals("layer") && !req.scope().equals("global")) {
+            throw new QuantizationException("unknown scope '" + req.scope() + "': use layer or global");
+        }
+        if (req.scope().equals("global") && req.method().kind() != PruneMethod.Kind.MAGNITUDE) {
+            throw new QuantizationException("global scope ranks single weights across layers: use it with --method magnitude");
+        }
+        long t0 = System.nanoTime();
+        progress.progress(0.01, "reading " + req.model().getFileName());
+        OnnxModel original = reader.read(req.model());
+        Map<String, Tensor> inits = new LinkedHashMap<>();
+        original.graph().initializers().forEach(t -> inits.put(t.name(), t));
+        // weight name -> (node, output axis); a weight shared by several layers is pruned once
+        Map<String, Object[]> targets = new LinkedHashMap<>();
+        List<Node> nodes = original.graph().nodes();
+        for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get(i);
+            String id = n.name().isEmpty() ? n.opType() + "#" + i : n.name();
+            if (!WEIGHTED.contains(n.opType()) || n.inputs().size() < 2 || req.exclude().contains(id)) {
+                continue;
+            }
+            Tensor w = inits.get(n.inputs().get(1));
+            if (w == null || w.dataType() != DataType.FLOAT || w.rank() < 2 || (!n.opType().equals("Conv") && w.rank() != 2)) {
+                continue;
+            }
+            int axis = switch (n.opType()) {
+                case "Conv" -> 0;
+                case "Gemm" -> n.attribute("transB").map(Attribute::asLong).orElse(0L) == 1 ? 0 : 1;
+                default -> 1;
+            };
+            targets.putIfAbsent(w.name(), new Object[] {id, axis});
+        }
+        if (targets.isEmpty()) {
+            throw new QuantizationException(req.model() + ": no Conv, Gemm or MatMul layer with float32 weights stored "
+                    + "as initializers to prune");
+        }
+        double s = Double.isNaN(req.method().fixedSparsity()) ? req.sparsity() : req.method().fixedSparsity();
+        progress.progress(0.05, "pruning " + targets.size() + " weights (" + req.method() + ")");
+        Map<String, float[]> pruned = new LinkedHashMap<>();
+        if (req.scope().equals("global")) {
+            float[][] all = targets.keySet().stream().map(k -> inits.get(k).toFloats()).toArray(float[][]::new);
+            long total = 0;
+            for (float[] a : all) total += a.length;
+            long count = Math.round(s * total);
+            float t = Pruner.globalThreshold(all, count);
+            long below = 0;
+            for (float[] a : all) for (float v : a) if (Math.abs(v) < t) below++;
+            long ties = count - below;
+            int k = 0;
+            for (String name : targets.keySet()) {
+                float[] a = all[k++];
+                long here = 0;
+                for (float v : a) if (Math.abs(v) == t) here++;
+                long take = Math.min(ties, here);
+                pruned.put(name, Pruner.pruneBelow(a, t, take));
+                ties -= take;
+            }
+        } else {
+            for (Map.Entry<String, Object[]> e : targets.entrySet()) {
+                cancel.throwIfCancelled();
+                Tensor w = inits.get(e.getKey());
+                int axis = (Integer) e.getValue()[1];
+                int[] rc = Pruner.rowsCols(w.dims(), axis);
+                float[] rows = Pruner.toRows(w.toFloats(), w.dims(), axis);
+                pruned.put(e.getKey(), Pruner.fromRows(Pruner.prune(rows, rc[0], rc[1], req.method(), s), w.dims(), axis));
+            }
+        }
+        List<Tensor> newInits = new ArrayList<>();
+        List<Layer> layers = new ArrayList<>();
+        long zeros = 0;
+        long total = 0;
+        for (Tensor t : original.graph().initializers()) {
+            float[] p = pruned.get(t.name());
+            if (p == null) {
+                newInits.add(t);
+                continue;
+            }
+            newInits.add(Tensor.ofFloats(t.name(), t.dims(), p));
+            long z = countZeros(p);
+            zeros += z;
+            total += p.length;
+            layers.add(new Layer(t.name(), (String) targets.get(t.name())[0], t.dims(), (double) z / p.length, "dense"));
+        }
+        Graph g = original.graph();
+        OnnxModel result = original.withGraph(new Graph(g.name(), g.nodes(), g.inputs(), g.outputs(), g.valueInfos(),
+                newInits, g.docString(), g.encodedExtras()));
+        byte[] originalBytes = Files.readAllBytes(req.model());
+        byte[] prunedBytes = OnnxModelWriter.toBytes(result);
+        Path dir = req.output().toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + req.output().getFileName(), ".tmp");
+        try {
+            Files.write(tmp, prunedBytes);
+            cancel.throwIfCancelled();
+            progress.progress(0.3, "verifying the result in a fresh ONNX Runtime session");
+            verify(tmp, pruned, req.evaluation());
+            QuantEvaluator.Result cmp;
+            try {
+                cmp = new QuantEvaluator().compare(originalBytes, Files.readAllBytes(tmp), req.evaluation(), 1,
+                        req.evalSettings(), (f, m) -> progress.progress(0.35 + 0.6 * f, m), cancel);
+            } catch (OrtModelSession.RuntimeFailure e) {
+                throw new QuantizationException("evaluation failed: " + e.getMessage(), e);
+            }
+            Result r = new Result(req.output(), req.method(), s, req.scope(), (double) zeros / total, layers, cmp,
+                    (System.nanoTime() - t0) / 1e9);
+            cancel.throwIfCancelled();
+            progress.progress(0.97, "writing " + req.output().getFileName());
+            AtomicFiles.moveIntoPlace(tmp, req.output(), req.overwrite());
+            ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            AtomicFiles.write(req.reportPath(), mapper.writeValueAsBytes(r.toJson(req.model())), true);
+            progress.progress(1, "done");
+            return r;
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    static long countZeros(float[] v) {
+        long z = 0;
+        for (float f : v) if (f == 0f) z++;
+        return z;
+    }
+
+    /** The written file as a user would open it: the zeros are there, and ONNX Runtime runs it to finite outputs. */
+    private void verify(Path file, Map<String, float[]> pruned, Dataset data) throws QuantizationException, ModelLoadException {
+        OnnxModel reread = reader.read(file);
+        for (Tensor t : reread.graph().initializers()) {
+            float[] want = pruned.get(t.name());
+            if (want != null && countZeros(t.toFloats()) != countZeros(want)) {
+                throw new QuantizationException("verification failed: " + t.name() + " lost its zeros when written");
+            }
+        }
+        String input = reread.graph().feedInputs().get(0).name();
+        try (OrtModelSession s = OrtModelSession.open(Files.readAllBytes(file),
+                OrtModelSession.Config.singleThread(OrtModelSession.Optimization.ALL))) {
+            for (Map.Entry<String, Tensor> e : s.run(Map.of(input, data.batch(0, 1).withName(input))).entrySet()) {
+                if (e.getValue().dataType() == DataType.FLOAT) {
+                    for (float f : e.getValue().toFloats()) {
+                        if (!Float.isFinite(f)) {
+                            throw new QuantizationException("verification failed: output " + e.getKey()
+                                    + " contains NaN or infinity");
+                        }
+                    }
+                }
+            }
+        } catch (OrtModelSession.RuntimeFailure e) {
+            throw new QuantizationException("verification failed: the written model does not run in ONNX Runtime: "
+                    + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new QuantizationException("cannot re-read " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

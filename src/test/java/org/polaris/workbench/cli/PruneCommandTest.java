@@ -1,0 +1,86 @@
+package org.polaris.workbench.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.polaris.workbench.engine.torch.TorchRuntime;
+import org.polaris.workbench.testutil.CliRun;
+import org.polaris.workbench.testutil.TestData;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class PruneCommandTest {
+
+    private static final String IDX = TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz").toString();
+
+    @TempDir
+    Path tmp;
+
+    private String out;
+    private String err;
+
+    private int run(String... args) {
+        CliRun r = CliRun.of(args);
+        out = r.out();
+        err = r.err();
+        return r.code();
+    }
+
+    @Test
+    void prunesOnnxAndWritesTheContractReport() throws Exception {
+        Path p = tmp.resolve("mlp-sparse.onnx");
+        int code = run("prune", TestData.FASHION_MLP.toString(), "-o", p.toString(), "--sparsity", "0.6",
+                "--eval-data", IDX, "--eval-samples", "300", "--latency-runs", "5");
+        assertThat(code).as(err).isZero();
+        assertThat(out).contains("Wrote", "60.0% of their weights zero", "Accuracy", "Agreement");
+        JsonNode j = new ObjectMapper().readTree(tmp.resolve("mlp-sparse.onnx.report.json").toFile());
+        assertThat(j.get("scope").asText()).isEqualTo("global");
+        for (String side : new String[] {"original", "pruned"}) {
+            assertThat(j.get(side).get("fileBytes").asLong()).isPositive();
+            assertThat(j.get(side).get("accuracy").asDouble()).isBetween(0.5, 1.0);
+            assertThat(j.get(side).get("latencyMs").asDouble()).isPositive();
+        }
+        assertThat(j.get("agreement").get("top1").asDouble()).isBetween(0.5, 1.0);
+        assertThat(j.get("layers")).hasSize(3);
+        assertThat(j.get("layers").get(0).get("format").asText()).isEqualTo("dense");
+        assertThat(j.get("layers").get(0).get("shape")).hasSize(2);
+        // OUT exists now: refused without --force
+        assertThat(run("prune", TestData.FASHION_MLP.toString(), "-o", p.toString())).isEqualTo(2);
+        assertThat(err).contains("exists");
+    }
+
+    @Test
+    void badOptionsExitTwoAndWriteNothing() {
+        Path p = tmp.resolve("x.onnx");
+        assertThat(run("prune", TestData.FASHION_MLP.toString(), "-o", p.toString(), "--method", "nm:3:2")).isEqualTo(2);
+        assertThat(err).contains("nm:N:M");
+        assertThat(run("prune", TestData.FASHION_MLP.toString(), "-o", p.toString(), "--sparsity", "1.5")).isEqualTo(2);
+        assertThat(run("prune", TestData.FASHION_MLP.toString(), "-o", p.toString(), "--method", "channel",
+                "--scope", "global")).isEqualTo(4);
+        assertThat(err).contains("--method magnitude");
+        assertThat(run("prune", tmp.resolve("missing.onnx").toString(), "-o", p.toString())).isEqualTo(3);
+        assertThat(p).doesNotExist();
+    }
+
+    @Test
+    void prunesTorchScriptAndTheWrittenPtHoldsTheZeros() throws Exception {
+        Path p = tmp.resolve("cnn-sparse.pt");
+        int code = run("prune", TestData.SAMPLES.resolve("fashion-mnist/fashion_cnn.pt").toString(), "-o", p.toString(),
+                "--method", "nm:2:4", "--eval-data", IDX, "--eval-samples", "200");
+        assertThat(code).as(err).isZero();
+        assertThat(out).contains("nm:2:4", "Agreement");
+        try (TorchRuntime rt = TorchRuntime.open(p, 1)) {
+            float[] w = rt.parameters().get("fc1.weight").toFloats();
+            long zeros = 0;
+            for (float f : w) if (f == 0f) zeros++;
+            assertThat(zeros).isEqualTo(w.length / 2);
+        }
+        JsonNode j = new ObjectMapper().readTree(tmp.resolve("cnn-sparse.pt.report.json").toFile());
+        assertThat(j.get("agreement").get("samples").asInt()).isEqualTo(200);
+        assertThat(Files.size(p)).isPositive();
+    }
+}
