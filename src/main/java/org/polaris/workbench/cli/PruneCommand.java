@@ -160,9 +160,7 @@ public final class PruneCommand implements Callable<Integer> {
         if (!scope.equals("layer")) {
             throw new CliException("TorchScript models are pruned per layer: use --scope layer", 2);
         }
-        if (model.toAbsolutePath().normalize().equals(output.toAbsolutePath().normalize())) {
-            throw new QuantizationException(output + ": the output would replace the input model; choose another file");
-        }
+        org.polaris.workbench.engine.quant.QuantizeService.checkOutput(model, output, force);
         Path twin = model.resolveSibling(model.getFileName().toString().replaceFirst("(?i)\\.pt$", ".onnx"));
         OnnxModel shapes = Files.isRegularFile(twin) ? new OnnxModelReader().read(twin) : null;
         if (evalData == null && shapes == null) {

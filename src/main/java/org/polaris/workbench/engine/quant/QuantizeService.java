@@ -35,12 +35,7 @@ public final class QuantizeService {
 
     public QuantReport run(QuantRequest req, ProgressSink progress, CancellationToken cancel)
             throws ModelLoadException, QuantizationException, IOException {
-        if (!req.overwrite() && Files.exists(req.output())) {
-            throw new FileAlreadyExistsException(req.output().toString(), null, "exists; pass --force to replace it");
-        }
-        if (req.output().toAbsolutePath().normalize().equals(req.model().toAbsolutePath().normalize())) {
-            throw new QuantizationException(req.output() + ": the output would replace the input model; choose another file");
-        }
+        checkOutput(req.model(), req.output(), req.overwrite());
         long t0 = System.nanoTime();
         progress.progress(0.01, "reading " + req.model().getFileName());
         OnnxModel original = reader.read(req.model());
@@ -130,6 +125,16 @@ public final class QuantizeService {
             return report;
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Refuses an existing output without {@code overwrite}, and any output that is the input model itself. */
+    public static void checkOutput(Path model, Path output, boolean overwrite) throws IOException, QuantizationException {
+        if (!overwrite && Files.exists(output)) {
+            throw new FileAlreadyExistsException(output.toString(), null, "exists; pass --force to replace it");
+        }
+        if (output.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) {
+            throw new QuantizationException(output + ": the output would replace the input model; choose another file");
         }
     }
 

@@ -18,10 +18,10 @@ import org.polaris.workbench.engine.onnx.OrtModelSession;
 import org.polaris.workbench.engine.quant.Evaluation;
 import org.polaris.workbench.engine.quant.QuantEvaluator;
 import org.polaris.workbench.engine.quant.QuantizationException;
+import org.polaris.workbench.engine.quant.QuantizeService;
 import org.polaris.workbench.engine.util.AtomicFiles;
 
 import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -95,12 +95,7 @@ public final class PruneService {
 
     public Result run(Request req, ProgressSink progress, CancellationToken cancel)
             throws ModelLoadException, QuantizationException, IOException {
-        if (!req.overwrite() && Files.exists(req.output())) {
-            throw new FileAlreadyExistsException(req.output().toString(), null, "exists; pass --force to replace it");
-        }
-        if (req.output().toAbsolutePath().normalize().equals(req.model().toAbsolutePath().normalize())) {
-            throw new QuantizationException(req.output() + ": the output would replace the input model; choose another file");
-        }
+        QuantizeService.checkOutput(req.model(), req.output(), req.overwrite());
         if (!req.scope().equals("layer") && !req.scope().equals("global")) {
             throw new QuantizationException("unknown scope '" + req.scope() + "': use layer or global");
         }
