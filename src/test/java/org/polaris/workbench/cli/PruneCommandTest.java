@@ -83,4 +83,21 @@ class PruneCommandTest {
         assertThat(j.get("agreement").get("samples").asInt()).isEqualTo(200);
         assertThat(Files.size(p)).isPositive();
     }
+
+    @Test
+    void sparseBenchReportsEveryConfigurationAndTheCrossover() throws Exception {
+        int code = run("sparse-bench", "--rows", "64", "--cols", "96", "--sparsity", "0.5,0.95", "--batch", "1,16",
+                "--seconds", "0.02", "--json");
+        assertThat(code).as(err).isZero();
+        JsonNode j = new ObjectMapper().readTree(out);
+        assertThat(j.get("results")).hasSize(4);
+        for (JsonNode r : j.get("results")) {
+            for (String k : new String[] {"denseMs", "ortDenseMs", "csrMs", "bsrMs"}) {
+                assertThat(r.get(k).asDouble()).as(k).isPositive();
+            }
+        }
+        assertThat(j.get("crossover").get("16").has("csr")).isTrue();
+        assertThat(run("sparse-bench", "--sparsity", "1.2", "--rows", "8", "--cols", "8")).isEqualTo(2);
+        assertThat(err).contains("[0, 1)");
+    }
 }
