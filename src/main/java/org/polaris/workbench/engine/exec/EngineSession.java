@@ -88,6 +88,11 @@ public final class EngineSession {
         return new EngineSession(prepped, pool, kernels);
     }
 
+    /** The graph as the engine runs it, after load-time rewrites (for tests and profiles). */
+    OnnxModel prepared() {
+        return model;
+    }
+
     public List<ValueInfo> inputs() {
         return model.graph().feedInputs();
     }

@@ -98,8 +98,215 @@ final class LoadTimeRewrites {
                 kept.add(nodes.get(i));
             }
         }
+        kept = fuseQdqConv(kept, inits, outputs);
+        kept = foldConstantDequantize(kept, inits, outputs);
         return model.withGraph(new Graph(g.name(), kept, g.inputs(), g.outputs(), g.valueInfos(),
                 new ArrayList<>(inits.values()), g.docString(), g.encodedExtras()));
+    }
+
+    /** Quantized-domain bounds of a fused activation on a QLinearConv (codes outside are clamped). */
+    static final String QMIN = "polaris.qmin";
+    static final String QMAX = "polaris.qmax";
+
+    /**
+     * QDQ convolutions run as integer convolutions, as ONNX Runtime runs them: DequantizeLinear(x_q) and
+     * DequantizeLinear(w_q) into a Conv (with a folded Relu/Clip) whose only consumer is a QuantizeLinear become one
+     * QLinearConv on the codes, int32-accumulated. A folded activation becomes a clamp of the output codes, exact
+     * because quantization is monotonic. The int32 bias must carry the scale x_scale * w_scale, as ONNX requires of
+     * QLinearConv; anything else (per-channel activations, float weights, a float value used elsewhere) stays as it is.
+     */
+    static List<Node> fuseQdqConv(List<Node> nodes, Map<String, Tensor> inits, Set<String> graphOutputs) {
+        Map<String, Node> producer = new HashMap<>();
+        Map<String, Integer> uses = new HashMap<>();
+        for (Node n : nodes) {
+            n.outputs().forEach(o -> producer.put(o, n));
+            n.inputs().forEach(i -> uses.merge(i, 1, Integer::sum));
+        }
+        Map<String, Node> consumerOf = new HashMap<>();
+        for (Node n : nodes) {
+            n.inputs().forEach(i -> consumerOf.put(i, n));
+        }
+        Map<Node, Node> replace = new java.util.IdentityHashMap<>();
+        Set<Node> drop = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Node conv : nodes) {
+            if (!conv.opType().equals("Conv") || !conv.domain().isEmpty() || conv.inputs().size() < 2) {
+                continue;
+            }
+            String y = conv.outputs().get(0);
+            Node q = consumerOf.get(y);
+            Node dx = producer.get(conv.inputs().get(0));
+            Node dw = producer.get(conv.inputs().get(1));
+            if (q == null || !q.opType().equals("QuantizeLinear") || uses.getOrDefault(y, 0) != 1 || graphOutputs.contains(y)
+                    || !isDq(dx) || !isDq(dw) || !scalar(inits, dx, 1) || !scalar(inits, q, 1)) {
+                continue;
+            }
+            Tensor wq = inits.get(dw.inputs().get(0));
+            Tensor sw = inits.get(dw.inputs().get(1));
+            if (wq == null || sw == null || !(wq.dataType() == DataType.INT8 || wq.dataType() == DataType.UINT8)
+                    || (sw.elementCount() != 1 && (sw.elementCount() != wq.dims()[0]
+                    || dw.attribute("axis").map(Attribute::asLong).orElse(1L) != 0))) {
+                continue;
+            }
+            String bq = null;
+            if (conv.inputs().size() > 2 && !conv.inputs().get(2).isEmpty()) {
+                Node db = producer.get(conv.inputs().get(2));
+                bq = int32BiasWithScale(db, inits, inits.get(dx.inputs().get(1)).toFloats()[0], sw.toFloats());
+                if (bq == null) {
+                    continue;
+                }
+            }
+            List<String> ins = new ArrayList<>(List.of(dx.inputs().get(0), dx.inputs().get(1), at(dx, 2),
+                    dw.inputs().get(0), dw.inputs().get(1), at(dw, 2), q.inputs().get(1), at(q, 2)));
+            if (bq != null) {
+                ins.add(bq);
+            }
+            List<Attribute> attrs = new ArrayList<>();
+            int[] bounds = null;
+            for (Attribute a : conv.attributes()) {
+                if (a.name().equals(ACTIVATION)) {
+                    bounds = codeBounds(conv, inits, q);
+                } else if (!a.name().startsWith("polaris.")) {
+                    attrs.add(a);
+                }
+            }
+            if (conv.attribute(ACTIVATION).isPresent()) {
+                if (bounds == null) {
+                    continue;
+                }
+                attrs.add(Attribute.ofInt(QMIN, bounds[0]));
+                attrs.add(Attribute.ofInt(QMAX, bounds[1]));
+            }
+            replace.put(conv, new Node(conv.name(), "QLinearConv", "", ins, q.outputs(), attrs, conv.docString()));
+            drop.add(q);
+        }
+        if (replace.isEmpty()) {
+            return nodes;
+        }
+        List<Node> out = new ArrayList<>();
+        for (Node n : nodes) {
+            if (!drop.contains(n)) {
+                out.add(replace.getOrDefault(n, n));
+            }
+        }
+        // DequantizeLinear nodes left without consumers (the weights' and biases', usually) are dead now
+        boolean changed = true;
+        while (changed) {
+            Map<String, Integer> used = new HashMap<>();
+            out.forEach(n -> n.inputs().forEach(i -> used.merge(i, 1, Integer::sum)));
+            changed = out.removeIf(n -> n.opType().equals("DequantizeLinear")
+                    && n.outputs().stream().noneMatch(o -> used.containsKey(o) || graphOutputs.contains(o)));
+        }
+        return out;
+    }
+
+    /**
+     * A DequantizeLinear of constant codes (weights the QDQ fusion did not take: Gemm, MatMul, unfused Conv) is
+     * computed once here instead of on every run.
+     */
+    static List<Node> foldConstantDequantize(List<Node> nodes, Map<String, Tensor> inits, Set<String> graphOutputs) {
+        List<Node> out = new ArrayList<>();
+        for (Node n : nodes) {
+            if (!isDq(n) || graphOutputs.contains(n.outputs().get(0))
+                    || !n.inputs().stream().allMatch(i -> i.isEmpty() || inits.containsKey(i))) {
+                out.add(n);
+                continue;
+            }
+            Tensor q = inits.get(n.inputs().get(0));
+            Tensor scale = inits.get(n.inputs().get(1));
+            Tensor zp = n.inputs().size() > 2 && !n.inputs().get(2).isEmpty() ? inits.get(n.inputs().get(2)) : null;
+            if (scale.dataType() != DataType.FLOAT || q.rank() == 0 && scale.elementCount() != 1
+                    || n.attribute("block_size").isPresent()) {
+                out.add(n);
+                continue;
+            }
+            double[] codes = q.toDoubles();
+            float[] s = scale.toFloats();
+            double[] z = zp == null ? new double[] {0} : zp.toDoubles();
+            long[] dims = q.dims();
+            int axis = 0;
+            int inner = 1;
+            int len = 1;
+            if (s.length > 1) {
+                axis = (int) (long) n.attribute("axis").map(Attribute::asLong).orElse(1L);
+                if (axis < 0) axis += dims.length;
+                if (axis < 0 || axis >= dims.length || dims[axis] != s.length) {
+                    out.add(n);
+                    continue;
+                }
+                len = s.length;
+                for (int d = axis + 1; d < dims.length; d++) inner *= (int) dims[d];
+            }
+            float[] v = new float[codes.length];
+            for (int i = 0; i < v.length; i++) {
+                int c = len == 1 ? 0 : (i / inner) % len;
+                // exactly as the DequantizeLinear kernel computes it: (q - zp) * scale in double, rounded once
+                v[i] = (float) ((codes[i] - z[z.length == 1 ? 0 : c]) * s[c]);
+            }
+            String name = n.outputs().get(0);
+            inits.put(name, Tensor.ofFloats(name, dims, v));
+        }
+        return out;
+    }
+
+    private static boolean isDq(Node n) {
+        return n != null && n.opType().equals("DequantizeLinear") && n.domain().isEmpty() && n.inputs().size() >= 2;
+    }
+
+    private static boolean scalar(Map<String, Tensor> inits, Node n, int input) {
+        Tensor t = n.inputs().size() > input ? inits.get(n.inputs().get(input)) : null;
+        return t != null && t.elementCount() == 1 && t.dataType() == DataType.FLOAT;
+    }
+
+    private static String at(Node n, int i) {
+        return n.inputs().size() > i ? n.inputs().get(i) : "";
+    }
+
+    /** The int32 bias codes behind a DequantizeLinear whose scale is x_scale * w_scale (zero point 0), or null. */
+    private static String int32BiasWithScale(Node db, Map<String, Tensor> inits, float sx, float[] sw) {
+        if (!isDq(db)) {
+            return null;
+        }
+        Tensor b = inits.get(db.inputs().get(0));
+        Tensor sb = inits.get(db.inputs().get(1));
+        if (b == null || sb == null || b.dataType() != DataType.INT32 || sb.dataType() != DataType.FLOAT) {
+            return null;
+        }
+        Tensor zb = db.inputs().size() > 2 && !db.inputs().get(2).isEmpty() ? inits.get(db.inputs().get(2)) : null;
+        if (zb != null && java.util.Arrays.stream(zb.toDoubles()).anyMatch(z -> z != 0)) {
+            return null;
+        }
+        float[] s = sb.toFloats();
+        for (int c = 0; c < b.elementCount(); c++) {
+            float want = sx * sw[sw.length == 1 ? 0 : c];
+            float got = s[s.length == 1 ? 0 : c];
+            if (Math.abs(got - want) > 1e-6f * Math.abs(want)) {
+                return null;
+            }
+        }
+        return db.inputs().get(0);
+    }
+
+    /** Output-code bounds equivalent to the folded Relu/Clip: Q(lo) and Q(hi) under the QuantizeLinear's parameters. */
+    private static int[] codeBounds(Node conv, Map<String, Tensor> inits, Node q) {
+        float sy = inits.get(q.inputs().get(1)).toFloats()[0];
+        Tensor zyT = q.inputs().size() > 2 && !q.inputs().get(2).isEmpty() ? inits.get(q.inputs().get(2)) : null;
+        if (q.inputs().size() > 2 && !q.inputs().get(2).isEmpty() && zyT == null) {
+            return null;
+        }
+        boolean signed = zyT != null && zyT.dataType() == DataType.INT8;
+        int lo = signed ? -128 : 0, hi = signed ? 127 : 255;
+        int zy = zyT == null ? 0 : (int) zyT.toDoubles()[0];
+        String act = conv.attribute(ACTIVATION).get().asString();
+        float fLo = act.equals("Relu") ? 0f : conv.attribute(CLIP_MIN).map(Attribute::asFloat).orElse(Float.NEGATIVE_INFINITY);
+        float fHi = act.equals("Relu") ? Float.POSITIVE_INFINITY
+                : conv.attribute(CLIP_MAX).map(Attribute::asFloat).orElse(Float.POSITIVE_INFINITY);
+        return new int[] {quantize(fLo, sy, zy, lo, hi), quantize(fHi, sy, zy, lo, hi)};
+    }
+
+    private static int quantize(float v, float s, int z, int lo, int hi) {
+        if (v == Float.NEGATIVE_INFINITY) return lo;
+        if (v == Float.POSITIVE_INFINITY) return hi;
+        return (int) Math.max(lo, Math.min(hi, Math.rint(v / s) + z));
     }
 
     private static float[] clipRange(Node clip, Map<String, Tensor> inits, long opset) {

@@ -106,7 +106,19 @@ final class QLinearKernels {
                 }
             }
         }
-        return requantize(steps, shape, in[7]);
+        Value y = requantize(steps, shape, in[7]);
+        // an activation folded in at load (QDQ fusion): clamp the codes to Q(lo)..Q(hi)
+        var qmin = n.attribute(LoadTimeRewrites.QMIN);
+        if (qmin.isPresent()) {
+            int lo = (int) qmin.get().asLong();
+            int hi = (int) n.attribute(LoadTimeRewrites.QMAX).orElseThrow().asLong();
+            boolean unsigned = y.type == DataType.UINT8;
+            for (int i = 0; i < y.b.length; i++) {
+                int v = unsigned ? y.b[i] & 0xff : y.b[i];
+                y.b[i] = (byte) Math.max(lo, Math.min(hi, v));
+            }
+        }
+        return y;
     }
 
     /** a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp; 2-D with per-tensor or per-column b scales. */

@@ -73,11 +73,23 @@ class EngineSessionIT {
     void qdqQuantizedModelsMatchOnnxRuntime() throws Exception {
         var data = IdxDataset.open(TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz"),
                 Preprocessing.unitScale(), 200);
-        for (Path model : List.of(TestData.FASHION_CNN, TestData.FASHION_MLP)) {
-            Path out = tmp.resolve("q-" + model.getFileName());
-            new QuantizeService().run(new QuantRequest(model, out, false, QuantOptions.staticInt8(), data, 64, data,
+        // symmetric int8 activations: zero point 0 of a signed code, so the folded Relu must clamp the codes itself
+        QuantOptions symmetric = new QuantOptions(QuantOptions.Mode.STATIC, 8, true, true,
+                org.polaris.workbench.engine.quant.IntType.INT8, true, 32, QuantOptions.Int4Format.MATMUL_NBITS,
+                org.polaris.workbench.engine.quant.Calibration.parse("percentile"), java.util.Set.of());
+        for (Path model : List.of(TestData.FASHION_CNN, TestData.FASHION_MLP, TestData.FASHION_CNN)) {
+            boolean sym = Files.exists(tmp.resolve("q-" + model.getFileName()));
+            Path out = tmp.resolve((sym ? "qs-" : "q-") + model.getFileName());
+            new QuantizeService().run(new QuantRequest(model, out, false, sym ? symmetric : QuantOptions.staticInt8(), data, 64, data,
                     new QuantEvaluator.Settings(100, 2, 1, 1, 1), null, 0.9), ProgressSink.NONE, CancellationToken.none());
             assertMatchesOrt(out, 2);
+            // the quantized convolutions run as integer QLinearConv, their weight DequantizeLinear nodes gone
+            OnnxModel q = new OnnxModelReader().read(out);
+            List<String> ops = EngineSession.load(q, EnginePool.shared()).prepared().graph().nodes().stream()
+                    .map(org.polaris.workbench.engine.model.Node::opType).toList();
+            long convs = q.graph().nodes().stream().filter(n -> n.opType().equals("Conv")).count();
+            assertThat(ops.stream().filter("QLinearConv"::equals).count()).isEqualTo(convs);
+            assertThat(ops).doesNotContain("Conv");
         }
     }
 
