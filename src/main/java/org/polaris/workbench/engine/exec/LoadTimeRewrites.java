@@ -109,9 +109,9 @@ final class LoadTimeRewrites {
     static final String QMAX = "polaris.qmax";
 
     /**
-     * QDQ convolutions run as integer convolutions, as ONNX Runtime runs them: DequantizeLinear(x_q) and
-     * DequantizeLinear(w_q) into a Conv (with a folded Relu/Clip) whose only consumer is a QuantizeLinear become one
-     * QLinearConv on the codes, int32-accumulated. A folded activation becomes a clamp of the output codes, exact
+     * QDQ convolutions and Linear layers run on integers, as ONNX Runtime runs them: DequantizeLinear(x_q) and
+     * DequantizeLinear(w_q) into a Conv or Gemm (with a folded Relu/Clip) whose only consumer is a QuantizeLinear
+     * become one QLinearConv or com.microsoft QGemm on the codes, int32-accumulated. A folded activation becomes a clamp of the output codes, exact
      * because quantization is monotonic. The int32 bias must carry the scale x_scale * w_scale, as ONNX requires of
      * QLinearConv; anything else (per-channel activations, float weights, a float value used elsewhere) stays as it is.
      */
@@ -129,9 +129,17 @@ final class LoadTimeRewrites {
         Map<Node, Node> replace = new java.util.IdentityHashMap<>();
         Set<Node> drop = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (Node conv : nodes) {
-            if (!conv.opType().equals("Conv") || !conv.domain().isEmpty() || conv.inputs().size() < 2) {
+            boolean gemm = conv.opType().equals("Gemm");
+            if (!(conv.opType().equals("Conv") || gemm) || !conv.domain().isEmpty() || conv.inputs().size() < 2) {
                 continue;
             }
+            if (gemm && (conv.attribute("transA").map(Attribute::asLong).orElse(0L) != 0
+                    || conv.attribute("alpha").map(Attribute::asFloat).orElse(1f) != 1f
+                    || conv.attribute("beta").map(Attribute::asFloat).orElse(1f) != 1f)) {
+                continue;
+            }
+            // the weight's output-channel axis: Conv 0; Gemm 0 with transB, else 1
+            long outAxis = gemm && conv.attribute("transB").map(Attribute::asLong).orElse(0L) == 0 ? 1 : 0;
             String y = conv.outputs().get(0);
             Node q = consumerOf.get(y);
             Node dx = producer.get(conv.inputs().get(0));
@@ -143,8 +151,9 @@ final class LoadTimeRewrites {
             Tensor wq = inits.get(dw.inputs().get(0));
             Tensor sw = inits.get(dw.inputs().get(1));
             if (wq == null || sw == null || !(wq.dataType() == DataType.INT8 || wq.dataType() == DataType.UINT8)
-                    || (sw.elementCount() != 1 && (sw.elementCount() != wq.dims()[0]
-                    || dw.attribute("axis").map(Attribute::asLong).orElse(1L) != 0))) {
+                    || (gemm && wq.rank() != 2)
+                    || (sw.elementCount() != 1 && (sw.elementCount() != wq.dims()[(int) outAxis]
+                    || dw.attribute("axis").map(Attribute::asLong).orElse(1L) != outAxis))) {
                 continue;
             }
             String bq = null;
@@ -156,9 +165,15 @@ final class LoadTimeRewrites {
                 }
             }
             List<String> ins = new ArrayList<>(List.of(dx.inputs().get(0), dx.inputs().get(1), at(dx, 2),
-                    dw.inputs().get(0), dw.inputs().get(1), at(dw, 2), q.inputs().get(1), at(q, 2)));
-            if (bq != null) {
-                ins.add(bq);
+                    dw.inputs().get(0), dw.inputs().get(1), at(dw, 2)));
+            if (gemm) {
+                // com.microsoft QGemm order: A, a_scale, a_zp, B, b_scale, b_zp, C, y_scale, y_zp
+                ins.addAll(List.of(bq == null ? "" : bq, q.inputs().get(1), at(q, 2)));
+            } else {
+                ins.addAll(List.of(q.inputs().get(1), at(q, 2)));
+                if (bq != null) {
+                    ins.add(bq);
+                }
             }
             List<Attribute> attrs = new ArrayList<>();
             int[] bounds = null;
@@ -176,7 +191,8 @@ final class LoadTimeRewrites {
                 attrs.add(Attribute.ofInt(QMIN, bounds[0]));
                 attrs.add(Attribute.ofInt(QMAX, bounds[1]));
             }
-            replace.put(conv, new Node(conv.name(), "QLinearConv", "", ins, q.outputs(), attrs, conv.docString()));
+            replace.put(conv, new Node(conv.name(), gemm ? "QGemm" : "QLinearConv", gemm ? "com.microsoft" : "", ins,
+                    q.outputs(), attrs, conv.docString()));
             drop.add(q);
         }
         if (replace.isEmpty()) {

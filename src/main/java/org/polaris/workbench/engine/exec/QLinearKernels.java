@@ -20,6 +20,7 @@ final class QLinearKernels {
     static void register(Map<String, Kernel> k, EnginePool pool) {
         k.put("QLinearConv", (n, in, o) -> new Value[] {conv(pool, n, in)});
         k.put("QLinearMatMul", (n, in, o) -> new Value[] {matmul(in)});
+        k.put("com.microsoft:QGemm", (n, in, o) -> new Value[] {qgemm(n, in)});
         k.put("com.microsoft:QLinearAdd", (n, in, o) -> new Value[] {add(in)});
         k.put("com.microsoft:QLinearGlobalAveragePool", (n, in, o) -> new Value[] {globalAverage(n, in)});
     }
@@ -106,8 +107,11 @@ final class QLinearKernels {
                 }
             }
         }
-        Value y = requantize(steps, shape, in[7]);
-        // an activation folded in at load (QDQ fusion): clamp the codes to Q(lo)..Q(hi)
+        return clampCodes(n, requantize(steps, shape, in[7]));
+    }
+
+    /** An activation folded in at load (QDQ fusion): clamp the output codes to Q(lo)..Q(hi). */
+    private static Value clampCodes(Node n, Value y) {
         var qmin = n.attribute(LoadTimeRewrites.QMIN);
         if (qmin.isPresent()) {
             int lo = (int) qmin.get().asLong();
@@ -119,6 +123,51 @@ final class QLinearKernels {
             }
         }
         return y;
+    }
+
+    /**
+     * com.microsoft QGemm, the subset quantized Linear layers use: A [M, K] times B ([K, N], or [N, K] with transB)
+     * with per-tensor or per-output-channel B scales, an optional int32 bias of scale a_scale * b_scale, quantized
+     * output (y_scale and y_zero_point); transA and alpha other than 1 are refused.
+     * Inputs: A, a_scale, a_zp, B, b_scale, b_zp, C, y_scale, y_zp.
+     */
+    private static Value qgemm(Node n, Value[] in) {
+        if (Attrs.i(n, "transA", 0) != 0 || Attrs.f(n, "alpha", 1f) != 1f || in.length < 9 || in[7] == null) {
+            throw new IllegalArgumentException("QGemm is implemented without transA and alpha, with a quantized output");
+        }
+        boolean tb = Attrs.i(n, "transB", 0) == 1;
+        Value a = in[0];
+        Value b = in[3];
+        int m = a.shape[0], k = a.shape[1];
+        int nn = tb ? b.shape[0] : b.shape[1];
+        int[] as = shifted(a, in[2], 1, 1);
+        int[] bs;
+        if (tb) {
+            int[] rows = shiftedWeights(b, in[5], nn, k);
+            bs = new int[k * nn];
+            for (int j = 0; j < nn; j++) for (int p = 0; p < k; p++) bs[p * nn + j] = rows[j * k + p];
+        } else {
+            bs = shifted(b, in[5], nn, 1);
+        }
+        float sa = in[1].f[0];
+        float[] sb = in[4].f;
+        float sy = in[7].f[0];
+        float[] steps = new float[m * nn];
+        int[] acc = new int[nn];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < nn; j++) acc[j] = in[6] == null ? 0 : (int) in[6].get(j);
+            for (int p = 0; p < k; p++) {
+                int av = as[i * k + p];
+                int bi = p * nn;
+                for (int j = 0; j < nn; j++) {
+                    acc[j] += av * bs[bi + j];
+                }
+            }
+            for (int j = 0; j < nn; j++) {
+                steps[i * nn + j] = acc[j] * (sa * sb[sb.length == 1 ? 0 : j] / sy);
+            }
+        }
+        return clampCodes(n, requantize(steps, new int[] {m, nn}, in[8]));
     }
 
     /** a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp; 2-D with per-tensor or per-column b scales. */

@@ -83,12 +83,21 @@ class EngineSessionIT {
             new QuantizeService().run(new QuantRequest(model, out, false, sym ? symmetric : QuantOptions.staticInt8(), data, 64, data,
                     new QuantEvaluator.Settings(100, 2, 1, 1, 1), null, 0.9), ProgressSink.NONE, CancellationToken.none());
             assertMatchesOrt(out, 2);
-            // the quantized convolutions run as integer QLinearConv, their weight DequantizeLinear nodes gone
+            // quantized convolutions and Linear layers run as integer QLinearConv / QGemm
             OnnxModel q = new OnnxModelReader().read(out);
             List<String> ops = EngineSession.load(q, EnginePool.shared()).prepared().graph().nodes().stream()
                     .map(org.polaris.workbench.engine.model.Node::opType).toList();
             long convs = q.graph().nodes().stream().filter(n -> n.opType().equals("Conv")).count();
             assertThat(ops.stream().filter("QLinearConv"::equals).count()).isEqualTo(convs);
+            // a Gemm is fused when its output (or that of the Relu after it) is quantized; the logits layer is not
+            java.util.Set<String> quantized = q.graph().nodes().stream().filter(n -> n.opType().equals("QuantizeLinear"))
+                    .map(n -> n.inputs().get(0)).collect(java.util.stream.Collectors.toSet());
+            java.util.Map<String, String> reluOut = new java.util.HashMap<>();
+            q.graph().nodes().stream().filter(n -> n.opType().equals("Relu")).forEach(n -> reluOut.put(n.inputs().get(0), n.outputs().get(0)));
+            long gemms = q.graph().nodes().stream().filter(n -> n.opType().equals("Gemm")).map(n -> n.outputs().get(0))
+                    .filter(o -> quantized.contains(o) || quantized.contains(reluOut.get(o))).count();
+            assertThat(gemms).isPositive();
+            assertThat(ops.stream().filter("QGemm"::equals).count()).isEqualTo(gemms);
             assertThat(ops).doesNotContain("Conv");
         }
     }
