@@ -1,7 +1,5 @@
 package org.polaris.workbench.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.polaris.workbench.engine.data.DataException;
 import org.polaris.workbench.engine.data.DataSources;
 import org.polaris.workbench.engine.data.Dataset;
@@ -10,13 +8,8 @@ import org.polaris.workbench.engine.model.OnnxModel;
 import org.polaris.workbench.engine.model.OnnxModelReader;
 import org.polaris.workbench.engine.quant.Evaluation;
 import org.polaris.workbench.engine.quant.QuantEvaluator;
-import org.polaris.workbench.engine.quant.QuantizationException;
-import org.polaris.workbench.engine.quant.TorchQuantizer;
 import org.polaris.workbench.engine.sparsity.PruneMethod;
 import org.polaris.workbench.engine.sparsity.PruneService;
-import org.polaris.workbench.engine.sparsity.Pruner;
-import org.polaris.workbench.engine.torch.TorchFakeQuant;
-import org.polaris.workbench.engine.util.AtomicFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -27,18 +20,15 @@ import java.io.PrintWriter;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code polaris-workbench prune}: weight pruning of ONNX models (dense zeros, verified in a fresh ONNX Runtime
- * session and compared with the original) and of TorchScript models (weights edited in place through DJL, the
- * written {@code .pt} re-loaded and compared). Sparse storage, allocation policies and the pane follow.
+ * {@code polaris-workbench prune}, the CLI twin of {@link PruneService}: weight pruning of ONNX models (dense zeros,
+ * verified in a fresh ONNX Runtime session and compared with the original) and of TorchScript models (weights
+ * edited through DJL, the written {@code .pt} re-loaded and compared). Sparse storage and the pane follow.
  */
 @Command(name = "prune", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Prune the weights of Conv, Gemm and MatMul layers (ONNX) or of every weight matrix "
@@ -155,68 +145,28 @@ public final class PruneCommand implements Callable<Integer> {
         }
     }
 
-    /** TorchScript: every weight matrix (rank >= 2, output channels first as PyTorch stores them) pruned per layer. */
+    /** TorchScript: input shapes come from the ONNX twin or the data; the service does the rest. */
     private int torchScript(PruneMethod m, Path reportPath) throws Exception {
         if (!scope.equals("layer")) {
             throw new CliException("TorchScript models are pruned per layer: use --scope layer", 2);
         }
-        org.polaris.workbench.engine.quant.QuantizeService.checkOutput(model, output, force);
         Path twin = model.resolveSibling(model.getFileName().toString().replaceFirst("(?i)\\.pt$", ".onnx"));
         OnnxModel shapes = Files.isRegularFile(twin) ? new OnnxModelReader().read(twin) : null;
         if (evalData == null && shapes == null) {
             throw new CliException("TorchScript declares no input shape: give --eval-data or keep NAME.onnx beside it", 2);
         }
         Dataset data = dataset(evalData, shapes);
-        double s = Double.isNaN(m.fixedSparsity()) ? sparsity : m.fixedSparsity();
-        List<TorchFakeQuant.Changed> changed;
+        PruneService.TorchResult r;
         try {
-            changed = TorchFakeQuant.rewrite(model, output, force, (w, dims) -> {
-                int[] rc = Pruner.rowsCols(dims, 0);
-                return Pruner.prune(w, rc[0], rc[1], m, s);
-            });
+            r = new PruneService().runTorchScript(model, output, force, m, sparsity, data, evalSamples, reportPath);
         } catch (FileAlreadyExistsException e) {
             throw new CliException(output + " exists; pass --force to replace it", 2);
         }
-        Evaluation.Agreement a;
-        try {
-            a = TorchQuantizer.compare(model, output, data, evalSamples);
-        } catch (RuntimeException e) {
-            Files.deleteIfExists(output);
-            throw new QuantizationException("verification failed: the written .pt does not run: " + e.getMessage(), e);
-        }
-        List<Map<String, Object>> layers = new ArrayList<>();
-        long zeros = 0;
-        long total = 0;
-        for (TorchFakeQuant.Changed c : changed) {
-            long z = 0;
-            for (float f : c.after()) if (f == 0f) z++;
-            zeros += z;
-            total += c.after().length;
-            Map<String, Object> l = new LinkedHashMap<>();
-            l.put("name", c.name());
-            l.put("shape", c.shape());
-            l.put("sparsity", (double) z / c.after().length);
-            l.put("format", "dense");
-            layers.add(l);
-        }
-        Map<String, Object> j = new LinkedHashMap<>();
-        j.put("model", model.toString());
-        j.put("output", output.toString());
-        j.put("method", m.toString());
-        j.put("requestedSparsity", s);
-        j.put("scope", "layer");
-        j.put("overallSparsity", total == 0 ? 0.0 : (double) zeros / total);
-        j.put("original", Map.of("fileBytes", Files.size(model)));
-        j.put("pruned", Map.of("fileBytes", Files.size(output)));
-        j.put("agreement", Map.of("top1", a.top1(), "meanCosine", a.meanCosine(), "minCosine", a.minCosine(),
-                "maxAbsError", a.maxAbsError(), "samples", a.samples()));
-        j.put("layers", layers);
-        AtomicFiles.write(reportPath, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(j), true);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "Wrote %s: %s, %d weights, %.1f%% zero (TorchScript, float32 with zeros)%n", output, m,
-                changed.size(), total == 0 ? 0.0 : 100.0 * zeros / total);
+                r.layers().size(), 100.0 * r.overallSparsity());
         out.printf(Locale.ROOT, "Agreement:  top-1 %.2f%%, mean cosine %.5f over %d samples%n",
-                100 * a.top1(), a.meanCosine(), a.samples());
+                100 * r.agreement().top1(), r.agreement().meanCosine(), r.agreement().samples());
         out.printf("Report:     %s%n", reportPath);
         out.flush();
         return 0;

@@ -14,15 +14,17 @@ final class IntConv {
     private IntConv() {
     }
 
-    /** Output geometry of x [N,C,H,W] with weights [M, C/group, kh, kw]: {oh, ow, padTop, padLeft}. */
-    private static int[] geometry(Node node, int h, int w, int kh, int kw) {
-        int[] s = Attrs.ints(node, "strides", new int[] {1, 1});
-        int[] d = Attrs.ints(node, "dilations", new int[] {1, 1});
-        int[] pads = Attrs.ints(node, "pads", new int[] {0, 0, 0, 0});
-        String autoPad = Attrs.s(node, "auto_pad", "NOTSET");
-        int[] gy = ConvKernels.geometry(autoPad, h, kh, s[0], d[0], pads[0], pads[2], false);
-        int[] gx = ConvKernels.geometry(autoPad, w, kw, s[1], d[1], pads[1], pads[3], false);
-        return new int[] {gy[0], gx[0], gy[1], gx[1]};
+    /** A convolution's attributes resolved for an input of h x w: strides, dilations, output size, begin pads. */
+    private record Geometry(int group, int[] s, int[] d, int oh, int ow, int py, int px) {
+        static Geometry of(Node node, int h, int w, int kh, int kw) {
+            int[] s = Attrs.ints(node, "strides", new int[] {1, 1});
+            int[] d = Attrs.ints(node, "dilations", new int[] {1, 1});
+            int[] pads = Attrs.ints(node, "pads", new int[] {0, 0, 0, 0});
+            String autoPad = Attrs.s(node, "auto_pad", "NOTSET");
+            int[] gy = ConvKernels.geometry(autoPad, h, kh, s[0], d[0], pads[0], pads[2], false);
+            int[] gx = ConvKernels.geometry(autoPad, w, kw, s[1], d[1], pads[1], pads[3], false);
+            return new Geometry((int) Attrs.i(node, "group", 1), s, d, gy[0], gx[0], gy[1], gx[1]);
+        }
     }
 
     /** Float partial sums of integers stay exact while every partial sum is at most 2^24 in magnitude. */
@@ -101,11 +103,9 @@ final class IntConv {
     static int[] intConv(EnginePool pool, Node node, int[] x, int[] xShape, int[] w, int[] wShape, int[] outShape) {
         int batch = xShape[0], c = xShape[1], h = xShape[2], wd = xShape[3];
         int m = wShape[0], kh = wShape[2], kw = wShape[3];
-        int group = (int) Attrs.i(node, "group", 1);
-        int[] s = Attrs.ints(node, "strides", new int[] {1, 1});
-        int[] d = Attrs.ints(node, "dilations", new int[] {1, 1});
-        int[] g = geometry(node, h, wd, kh, kw);
-        int oh = g[0], ow = g[1], py = g[2], px = g[3];
+        Geometry g = Geometry.of(node, h, wd, kh, kw);
+        int group = g.group(), oh = g.oh(), ow = g.ow(), py = g.py(), px = g.px();
+        int[] s = g.s(), d = g.d();
         outShape[0] = batch;
         outShape[1] = m;
         outShape[2] = oh;
@@ -245,11 +245,9 @@ final class IntConv {
     static int[] reference(Node node, int[] x, int[] xShape, int[] w, int[] wShape) {
         int batch = xShape[0], c = xShape[1], h = xShape[2], wd = xShape[3];
         int m = wShape[0], kh = wShape[2], kw = wShape[3];
-        int group = (int) Attrs.i(node, "group", 1);
-        int[] s = Attrs.ints(node, "strides", new int[] {1, 1});
-        int[] d = Attrs.ints(node, "dilations", new int[] {1, 1});
-        int[] g = geometry(node, h, wd, kh, kw);
-        int oh = g[0], ow = g[1];
+        Geometry g = Geometry.of(node, h, wd, kh, kw);
+        int group = g.group(), oh = g.oh(), ow = g.ow();
+        int[] s = g.s(), d = g.d();
         int cg = c / group, mg = m / group;
         int[] out = new int[batch * m * oh * ow];
         for (int b = 0; b < batch; b++)
@@ -260,7 +258,7 @@ final class IntConv {
                         for (int ic = 0; ic < cg; ic++)
                             for (int ky = 0; ky < kh; ky++)
                                 for (int kx = 0; kx < kw; kx++) {
-                                    int iy = y * s[0] - g[2] + ky * d[0], ix = xo * s[1] - g[3] + kx * d[1];
+                                    int iy = y * s[0] - g.py() + ky * d[0], ix = xo * s[1] - g.px() + kx * d[1];
                                     if (iy >= 0 && iy < h && ix >= 0 && ix < wd) {
                                         int ch = (oc / mg) * cg + ic;
                                         acc += w[((oc * cg + ic) * kh + ky) * kw + kx] * x[((b * c + ch) * h + iy) * wd + ix];

@@ -149,13 +149,19 @@ final class QLinearKernels {
         } else {
             bs = shifted(b, in[5], nn, 1);
         }
-        float sa = in[1].f[0];
-        float[] sb = in[4].f;
-        float sy = in[7].f[0];
+        float[] steps = steps(as, bs, in[6], m, k, nn, in[1].f[0], in[4].f, in[7].f[0]);
+        return clampCodes(n, requantize(steps, new int[] {m, nn}, in[8]));
+    }
+
+    /**
+     * Output steps of A [m, k] times B [k, nn] on shifted codes: each row of C accumulates in int32 (starting from
+     * the int32 bias, when there is one) while B streams row by row, then takes the per-column scale sa * sb / sy.
+     */
+    private static float[] steps(int[] as, int[] bs, Value bias, int m, int k, int nn, float sa, float[] sb, float sy) {
         float[] steps = new float[m * nn];
         int[] acc = new int[nn];
         for (int i = 0; i < m; i++) {
-            for (int j = 0; j < nn; j++) acc[j] = in[6] == null ? 0 : (int) in[6].get(j);
+            for (int j = 0; j < nn; j++) acc[j] = bias == null ? 0 : (int) bias.get(j);
             for (int p = 0; p < k; p++) {
                 int av = as[i * k + p];
                 int bi = p * nn;
@@ -167,7 +173,7 @@ final class QLinearKernels {
                 steps[i * nn + j] = acc[j] * (sa * sb[sb.length == 1 ? 0 : j] / sy);
             }
         }
-        return clampCodes(n, requantize(steps, new int[] {m, nn}, in[8]));
+        return steps;
     }
 
     /** a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp; 2-D with per-tensor or per-column b scales. */
@@ -179,25 +185,7 @@ final class QLinearKernels {
         int nn = b.shape[b.rank() - 1];
         int[] as = shifted(a, in[2], 1, 1);
         int[] bs = shifted(b, in[5], nn, 1);
-        float sa = in[1].f[0];
-        float[] sb = in[4].f;
-        float sy = in[6].f[0];
-        float[] steps = new float[m * nn];
-        int[] acc = new int[nn];
-        for (int i = 0; i < m; i++) {
-            // row of A times B, streaming B row by row (int32 accumulation)
-            java.util.Arrays.fill(acc, 0);
-            for (int p = 0; p < k; p++) {
-                int av = as[i * k + p];
-                int bi = p * nn;
-                for (int j = 0; j < nn; j++) {
-                    acc[j] += av * bs[bi + j];
-                }
-            }
-            for (int j = 0; j < nn; j++) {
-                steps[i * nn + j] = acc[j] * (sa * sb[sb.length == 1 ? 0 : j] / sy);
-            }
-        }
+        float[] steps = steps(as, bs, null, m, k, nn, in[1].f[0], in[4].f, in[6].f[0]);
         int[] shape = a.shape.clone();
         shape[shape.length - 1] = nn;
         return requantize(steps, shape, in[7]);

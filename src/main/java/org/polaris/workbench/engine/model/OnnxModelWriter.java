@@ -50,9 +50,7 @@ public final class OnnxModelWriter {
         if (proto.getSerializedSize() < 0) {
             throw new IOException(target + ": model is larger than 2 GiB and cannot be written inline");
         }
-        Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+        Path tmp = AtomicFiles.tempBeside(target);
         try {
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 proto.writeTo(out);

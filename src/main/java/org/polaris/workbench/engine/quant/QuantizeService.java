@@ -92,9 +92,7 @@ public final class QuantizeService {
         }
         byte[] originalBytes = OnnxModelWriter.toBytes(original);
         byte[] quantizedBytes = OnnxModelWriter.toBytes(result.model());
-        Path dir = req.output().toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + req.output().getFileName(), ".tmp");
+        Path tmp = AtomicFiles.tempBeside(req.output());
         try {
             Files.write(tmp, quantizedBytes);
             cancel.throwIfCancelled();

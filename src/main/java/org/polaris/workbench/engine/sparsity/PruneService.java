@@ -19,6 +19,8 @@ import org.polaris.workbench.engine.quant.Evaluation;
 import org.polaris.workbench.engine.quant.QuantEvaluator;
 import org.polaris.workbench.engine.quant.QuantizationException;
 import org.polaris.workbench.engine.quant.QuantizeService;
+import org.polaris.workbench.engine.quant.TorchQuantizer;
+import org.polaris.workbench.engine.torch.TorchFakeQuant;
 import org.polaris.workbench.engine.util.AtomicFiles;
 
 import java.io.IOException;
@@ -61,9 +63,18 @@ public final class PruneService {
             j.put("overallSparsity", overallSparsity);
             j.put("original", side(comparison.original()));
             j.put("pruned", side(comparison.quantized()));
-            Evaluation.Agreement a = comparison.agreement();
-            j.put("agreement", Map.of("top1", a.top1(), "meanCosine", a.meanCosine(), "minCosine", a.minCosine(),
-                    "maxAbsError", a.maxAbsError(), "samples", a.samples()));
+            j.put("agreement", agreementJson(comparison.agreement()));
+            j.put("layers", layersJson(layers));
+            j.put("seconds", seconds);
+            return j;
+        }
+
+        static Map<String, Object> agreementJson(Evaluation.Agreement a) {
+            return Map.of("top1", a.top1(), "meanCosine", a.meanCosine(), "minCosine", a.minCosine(),
+                    "maxAbsError", a.maxAbsError(), "samples", a.samples());
+        }
+
+        static List<Map<String, Object>> layersJson(List<Layer> layers) {
             List<Map<String, Object>> ls = new ArrayList<>();
             for (Layer l : layers) {
                 Map<String, Object> m = new LinkedHashMap<>();
@@ -74,9 +85,7 @@ public final class PruneService {
                 m.put("format", l.format());
                 ls.add(m);
             }
-            j.put("layers", ls);
-            j.put("seconds", seconds);
-            return j;
+            return ls;
         }
 
         private static Map<String, Object> side(Evaluation.Side s) {
@@ -183,9 +192,7 @@ public final class PruneService {
                 newInits, g.docString(), g.encodedExtras()));
         byte[] originalBytes = Files.readAllBytes(req.model());
         byte[] prunedBytes = OnnxModelWriter.toBytes(result);
-        Path dir = req.output().toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + req.output().getFileName(), ".tmp");
+        Path tmp = AtomicFiles.tempBeside(req.output());
         try {
             Files.write(tmp, prunedBytes);
             cancel.throwIfCancelled();
@@ -210,6 +217,56 @@ public final class PruneService {
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /** A pruned TorchScript file: its weights, their zeros, and how closely it follows the original. */
+    public record TorchResult(Path output, List<Layer> layers, double overallSparsity, Evaluation.Agreement agreement) {
+    }
+
+    /**
+     * TorchScript: every weight matrix (rank >= 2; PyTorch stores output channels first) pruned per layer through
+     * DJL, the .pt written atomically, re-loaded in fresh PyTorch sessions and compared with the original on
+     * {@code data}; a file that does not run is removed. The report has the ONNX report's fields but latency.
+     */
+    public TorchResult runTorchScript(Path model, Path output, boolean overwrite, PruneMethod method, double sparsity,
+                                      Dataset data, int samples, Path reportPath)
+            throws ModelLoadException, QuantizationException, IOException {
+        QuantizeService.checkOutput(model, output, overwrite);
+        double s = Double.isNaN(method.fixedSparsity()) ? sparsity : method.fixedSparsity();
+        List<TorchFakeQuant.Changed> changed = TorchFakeQuant.rewrite(model, output, overwrite, (w, dims) -> {
+            int[] rc = Pruner.rowsCols(dims, 0);
+            return Pruner.prune(w, rc[0], rc[1], method, s);
+        });
+        Evaluation.Agreement a;
+        try {
+            a = TorchQuantizer.compare(model, output, data, samples);
+        } catch (RuntimeException e) {
+            Files.deleteIfExists(output);
+            throw new QuantizationException("verification failed: the written .pt does not run: " + e.getMessage(), e);
+        }
+        List<Layer> layers = new ArrayList<>();
+        long zeros = 0;
+        long total = 0;
+        for (TorchFakeQuant.Changed c : changed) {
+            long z = countZeros(c.after());
+            zeros += z;
+            total += c.after().length;
+            layers.add(new Layer(c.name(), c.name(), c.shape(), (double) z / c.after().length, "dense"));
+        }
+        double overall = total == 0 ? 0.0 : (double) zeros / total;
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("model", model.toString());
+        j.put("output", output.toString());
+        j.put("method", method.toString());
+        j.put("requestedSparsity", s);
+        j.put("scope", "layer");
+        j.put("overallSparsity", overall);
+        j.put("original", Map.of("fileBytes", Files.size(model)));
+        j.put("pruned", Map.of("fileBytes", Files.size(output)));
+        j.put("agreement", Result.agreementJson(a));
+        j.put("layers", Result.layersJson(layers));
+        AtomicFiles.write(reportPath, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(j), true);
+        return new TorchResult(output, layers, overall, a);
     }
 
     static long countZeros(float[] v) {

@@ -54,9 +54,7 @@ public final class TorchFakeQuant {
                     a.set(after);
                     changed.add(new Changed(p.getKey(), shape, before, after));
                 }
-                Path dir = out.toAbsolutePath().getParent();
-                Files.createDirectories(dir);
-                Path tmp = Files.createTempFile(dir, "." + out.getFileName(), ".tmp");
+                Path tmp = AtomicFiles.tempBeside(out);
                 try {
                     try (OutputStream os = Files.newOutputStream(tmp)) {
                         JniUtils.writeModule((PtSymbolBlock) model.getBlock(), os, false);

@@ -40,11 +40,19 @@ public final class AtomicFiles {
         }
     }
 
-    /** Writes bytes to {@code target} through a temporary file in the same folder. */
-    public static void write(Path target, byte[] bytes, boolean overwrite) throws IOException {
+    /**
+     * A new hidden temporary file in the target's folder (created if missing), so {@link #moveIntoPlace} can rename
+     * it over the target atomically. Callers delete it in a finally block.
+     */
+    public static Path tempBeside(Path target) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+        return Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+    }
+
+    /** Writes bytes to {@code target} through a temporary file in the same folder. */
+    public static void write(Path target, byte[] bytes, boolean overwrite) throws IOException {
+        Path tmp = tempBeside(target);
         try {
             Files.write(tmp, bytes);
             moveIntoPlace(tmp, target, overwrite);
