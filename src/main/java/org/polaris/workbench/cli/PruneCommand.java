@@ -68,6 +68,16 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--exclude", split = ",", paramLabel = "NODE", description = "layers (node names) to leave dense")
     List<String> exclude = List.of();
 
+    @Option(names = "--channel-multiple", defaultValue = "0", paramLabel = "N",
+            description = "channel pruning keeps a multiple of N channels per layer (CPU kernels work in channel blocks, "
+                    + "so 22 channels cost as much as 32); default: the CPU's block, 16 with AVX-512, else 8")
+    int channelMultiple;
+
+    @Option(names = "--sparse-storage",
+            description = "store pruned weights as ONNX sparse_initializers (values + narrowest indices) where that is "
+                    + "smaller, so the file shrinks; ONNX Runtime densifies them at load")
+    boolean sparseStorage;
+
     @Option(names = "--eval-data", paramLabel = "PATH",
             description = "IDX images file or image folder (labels give accuracy); random inputs if omitted (flagged)")
     Path evalData;
@@ -77,6 +87,9 @@ public final class PruneCommand implements Callable<Integer> {
 
     @Option(names = "--latency-runs", defaultValue = "100", paramLabel = "N", description = "timed batch-1 runs per model")
     int latencyRuns;
+
+    @Option(names = "--latency-batch", defaultValue = "1", paramLabel = "N", description = "samples per timed run (default 1)")
+    int latencyBatch;
 
     @Option(names = "--report", paramLabel = "REPORT.json", description = "report path (default: OUT.report.json)")
     Path report;
@@ -110,7 +123,8 @@ public final class PruneCommand implements Callable<Integer> {
         Dataset data = dataset(evalData, om);
         PruneService.Request req = new PruneService.Request(model, output, force, m, sparsity, scope,
                 new LinkedHashSet<>(exclude), data,
-                new QuantEvaluator.Settings(evalSamples, latencyRuns, Math.max(5, latencyRuns / 5), 1, 1), reportPath);
+                new QuantEvaluator.Settings(evalSamples, latencyRuns, Math.max(5, latencyRuns / 5), 1, latencyBatch), reportPath,
+                sparseStorage, channelMultiple);
         PrintWriter err = spec.commandLine().getErr();
         PruneService.Result r;
         try {
@@ -121,16 +135,32 @@ public final class PruneCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Evaluation.Side o = r.comparison().original();
         Evaluation.Side p = r.comparison().quantized();
-        out.printf(Locale.ROOT, "Wrote %s: %s, %d layers, %.1f%% of their weights zero (dense storage)%n", output,
-                m, r.layers().size(), 100 * r.overallSparsity());
+        long sparseLayers = r.layers().stream().filter(l -> l.format().startsWith("sparse")).count();
+        out.printf(Locale.ROOT, "Wrote %s: %s, %d layers, %.1f%% of their weights removed (%s)%n", output,
+                m, r.layers().size(), 100 * r.overallSparsity(), sparseLayers > 0
+                        ? sparseLayers + " stored as sparse_initializers" : r.layers().get(0).format().startsWith("channels")
+                        ? "channels physically removed" : "dense storage");
+        out.printf(Locale.ROOT, "File size:  %,d -> %,d bytes (%.2fx smaller)%n", o.fileBytes(), p.fileBytes(),
+                (double) o.fileBytes() / p.fileBytes());
         if (o.accuracy() != null) {
             out.printf(Locale.ROOT, "Accuracy:   %.2f%% -> %.2f%%%n", 100 * o.accuracy(), 100 * p.accuracy());
         }
         out.printf(Locale.ROOT, "Agreement:  top-1 %.2f%%, mean cosine %.5f over %d samples%s%n",
                 100 * r.comparison().agreement().top1(), r.comparison().agreement().meanCosine(),
                 r.comparison().agreement().samples(), evalData == null ? " (random inputs)" : "");
-        out.printf(Locale.ROOT, "Latency:    %.3f -> %.3f ms (ONNX Runtime, batch 1; dense kernels do not skip zeros)%n",
-                o.latency().medianMs(), p.latency().medianMs());
+        boolean channels = m.kind() == PruneMethod.Kind.CHANNEL;
+        out.printf(Locale.ROOT, "Latency:    %.3f -> %.3f ms (%.0f%% %s; ONNX Runtime, batch %d, 1 thread%s)%n",
+                o.latency().medianMs(), p.latency().medianMs(),
+                100 * Math.abs(1 - p.latency().medianMs() / o.latency().medianMs()),
+                p.latency().medianMs() <= o.latency().medianMs() ? "lower" : "higher", p.latency().batch(),
+                channels ? "" : "; dense kernels do not skip zeros");
+        if (channels) {
+            out.printf("Channels:   %s%n", String.join(", ", r.layers().stream().map(l -> l.node() + " "
+                    + l.format().substring("channels ".length())).toList()));
+        }
+        if (!r.skipped().isEmpty()) {
+            out.printf("Left whole: %s%n", String.join("; ", r.skipped().stream().map(k -> k.node() + " (" + k.reason() + ")").toList()));
+        }
         out.printf("Report:     %s%n", reportPath);
         out.flush();
         return 0;

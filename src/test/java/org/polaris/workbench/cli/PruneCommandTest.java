@@ -34,9 +34,10 @@ class PruneCommandTest {
     void prunesOnnxAndWritesTheContractReport() throws Exception {
         Path p = tmp.resolve("mlp-sparse.onnx");
         int code = run("prune", TestData.FASHION_MLP.toString(), "-o", p.toString(), "--sparsity", "0.6",
-                "--eval-data", IDX, "--eval-samples", "300", "--latency-runs", "5");
+                "--eval-data", IDX, "--eval-samples", "300", "--latency-runs", "5", "--sparse-storage");
         assertThat(code).as(err).isZero();
-        assertThat(out).contains("Wrote", "60.0% of their weights zero", "Accuracy", "Agreement");
+        assertThat(out).contains("Wrote", "60.0% of their weights removed", "stored as sparse_initializers",
+                "File size:", "Accuracy", "Agreement");
         JsonNode j = new ObjectMapper().readTree(tmp.resolve("mlp-sparse.onnx.report.json").toFile());
         assertThat(j.get("scope").asText()).isEqualTo("global");
         for (String side : new String[] {"original", "pruned"}) {
@@ -46,7 +47,9 @@ class PruneCommandTest {
         }
         assertThat(j.get("agreement").get("top1").asDouble()).isBetween(0.5, 1.0);
         assertThat(j.get("layers")).hasSize(3);
-        assertThat(j.get("layers").get(0).get("format").asText()).isEqualTo("dense");
+        assertThat(j.get("layers").get(0).get("format").asText()).isEqualTo("sparse linear int32");
+        // 40% of fc1 kept as 4-byte values + 4-byte indices: 0.8 of its dense bytes
+        assertThat(j.get("pruned").get("fileBytes").asLong()).isLessThan(j.get("original").get("fileBytes").asLong() * 85 / 100);
         assertThat(j.get("layers").get(0).get("shape")).hasSize(2);
         // OUT exists now: refused without --force
         assertThat(run("prune", TestData.FASHION_MLP.toString(), "-o", p.toString())).isEqualTo(2);

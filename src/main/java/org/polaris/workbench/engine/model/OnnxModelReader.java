@@ -12,8 +12,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads {@code .onnx} files into the immutable {@link OnnxModel} IR. Every length, count and dimension taken from
@@ -48,8 +50,8 @@ public final class OnnxModelReader {
         OnnxMl.ModelProto proto = parse(file, bytes);
         // The file buffer and the tensors copied out of it live side by side while converting.
         long externalBudget = Math.min(limits.maxExternalBytes(), limits.memoryBudget() - 2L * bytes.length);
-        return new Converter(file, limits, new ExternalDataResolver(file, Math.max(0, externalBudget)))
-                .model(proto, bytes.length);
+        return new Converter(file, limits, new ExternalDataResolver(file, Math.max(0, externalBudget)),
+                Math.max(0, limits.memoryBudget() - 2L * bytes.length)).model(proto, bytes.length);
     }
 
     /**
@@ -132,12 +134,15 @@ public final class OnnxModelReader {
         private final ExternalDataResolver external;
         private final TensorConverter tensors;
         private int nodeCount;
+        /** What densifying sparse initializers may still allocate. */
+        private long denseBudget;
 
-        Converter(Path file, Limits limits, ExternalDataResolver external) {
+        Converter(Path file, Limits limits, ExternalDataResolver external, long denseBudget) {
             this.file = file;
             this.limits = limits;
             this.external = external;
             this.tensors = new TensorConverter(file, limits);
+            this.denseBudget = denseBudget;
         }
 
         OnnxModel model(OnnxMl.ModelProto p, long fileBytes) throws ModelLoadException {
@@ -171,10 +176,20 @@ public final class OnnxModelReader {
             for (OnnxMl.TensorProto t : g.getInitializerList()) {
                 inits.add(tensor(t));
             }
-            byte[] extras = g.toBuilder().clearNode().clearInitializer().clearInput().clearOutput().clearValueInfo()
-                    .clearName().clearDocString().build().toByteArray();
+            Set<String> sparse = new LinkedHashSet<>();
+            for (OnnxMl.SparseTensorProto st : g.getSparseInitializerList()) {
+                Tensor dense = SparseTensorCodec.decode(st, tensors, external, file, limits, denseBudget);
+                denseBudget -= dense.raw().length;
+                if (!sparse.add(dense.name()) || inits.stream().anyMatch(t -> t.name().equals(dense.name()))) {
+                    throw new ModelLoadException(file, Problem.INVALID, "initializer '" + dense.name()
+                            + "' is defined twice (sparse_initializer)");
+                }
+                inits.add(dense);
+            }
+            byte[] extras = g.toBuilder().clearNode().clearInitializer().clearSparseInitializer().clearInput()
+                    .clearOutput().clearValueInfo().clearName().clearDocString().build().toByteArray();
             return new Graph(g.getName(), nodes, values(g.getInputList()), values(g.getOutputList()),
-                    values(g.getValueInfoList()), inits, g.getDocString(), extras);
+                    values(g.getValueInfoList()), inits, g.getDocString(), extras, sparse);
         }
 
         private Node node(OnnxMl.NodeProto n, int depth) throws ModelLoadException {

@@ -67,7 +67,14 @@ public final class OnnxModelWriter {
         setIfPresent(g.name(), b::setName);
         setIfPresent(g.docString(), b::setDocString);
         g.nodes().forEach(n -> b.addNode(node(n)));
-        g.initializers().forEach(t -> b.addInitializer(TensorConverter.toProto(t)));
+        for (Tensor t : g.initializers()) {
+            OnnxMl.SparseTensorProto sparse = g.sparseInitializers().contains(t.name()) ? SparseTensorCodec.encode(t) : null;
+            if (sparse != null) {
+                b.addSparseInitializer(sparse);
+            } else {
+                b.addInitializer(TensorConverter.toProto(t));
+            }
+        }
         g.inputs().forEach(v -> b.addInput(value(v)));
         g.outputs().forEach(v -> b.addOutput(value(v)));
         g.valueInfos().forEach(v -> b.addValueInfo(value(v)));

@@ -11,7 +11,8 @@ import java.util.Locale;
  *   <li>{@code nm:N:M}: in every run of M consecutive weights along a row, all but the N largest (fixed sparsity
  *       1 - N/M, the 2:4 pattern sparse tensor cores use)</li>
  *   <li>{@code block:RxC}: R x C tiles with the smallest L2 norm</li>
- *   <li>{@code channel}: whole output channels with the smallest L2 norm</li>
+ *   <li>{@code channel} ({@code channel:l2}), {@code channel:l1}: whole output channels with the smallest norm; for ONNX
+ *       models they are removed from the file and the graph rewired ({@link ChannelPruner})</li>
  * </ul>
  */
 public record PruneMethod(Kind kind, int n, int m, int blockRows, int blockCols) {
@@ -24,8 +25,11 @@ public record PruneMethod(Kind kind, int n, int m, int blockRows, int blockCols)
             if (t.equals("magnitude")) {
                 return new PruneMethod(Kind.MAGNITUDE, 0, 0, 0, 0);
             }
-            if (t.equals("channel")) {
+            if (t.equals("channel") || t.equals("channel:l2")) {
                 return new PruneMethod(Kind.CHANNEL, 0, 0, 0, 0);
+            }
+            if (t.equals("channel:l1")) {
+                return new PruneMethod(Kind.CHANNEL, 1, 0, 0, 0);
             }
             if (t.startsWith("nm:")) {
                 String[] p = t.substring(3).split(":");
@@ -47,10 +51,15 @@ public record PruneMethod(Kind kind, int n, int m, int blockRows, int blockCols)
             }
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("bad pruning method '" + text
-                    + "': use magnitude, nm:N:M (N < M <= 64, e.g. nm:2:4), block:RxC (e.g. block:4x4) or channel");
+                    + "': use magnitude, nm:N:M (N < M <= 64, e.g. nm:2:4), block:RxC (e.g. block:4x4), channel or channel:l1");
         }
         throw new IllegalArgumentException("unknown pruning method '" + text
-                + "': use magnitude, nm:N:M, block:RxC or channel");
+                + "': use magnitude, nm:N:M, block:RxC, channel or channel:l1");
+    }
+
+    /** Channel pruning ranks channels by L1 norm instead of L2. */
+    public boolean l1() {
+        return kind == Kind.CHANNEL && n == 1;
     }
 
     /** The sparsity this method imposes regardless of the requested one, or NaN when the request decides. */
@@ -62,7 +71,7 @@ public record PruneMethod(Kind kind, int n, int m, int blockRows, int blockCols)
     public String toString() {
         return switch (kind) {
             case MAGNITUDE -> "magnitude";
-            case CHANNEL -> "channel";
+            case CHANNEL -> n == 1 ? "channel:l1" : "channel";
             case NM -> "nm:" + n + ":" + m;
             case BLOCK -> "block:" + blockRows + "x" + blockCols;
         };

@@ -7,14 +7,15 @@ import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.ProgressSink;
 import org.polaris.workbench.engine.model.Attribute;
 import org.polaris.workbench.engine.model.DataType;
-import org.polaris.workbench.engine.model.Graph;
 import org.polaris.workbench.engine.model.ModelLoadException;
 import org.polaris.workbench.engine.model.Node;
 import org.polaris.workbench.engine.model.OnnxModel;
 import org.polaris.workbench.engine.model.OnnxModelReader;
 import org.polaris.workbench.engine.model.OnnxModelWriter;
+import org.polaris.workbench.engine.model.SparseTensorCodec;
 import org.polaris.workbench.engine.model.Tensor;
 import org.polaris.workbench.engine.onnx.OrtModelSession;
+import org.polaris.workbench.engine.quant.Calibrator;
 import org.polaris.workbench.engine.quant.Evaluation;
 import org.polaris.workbench.engine.quant.QuantEvaluator;
 import org.polaris.workbench.engine.quant.QuantizationException;
@@ -40,18 +41,33 @@ import java.util.Set;
  */
 public final class PruneService {
 
-    /** @param scope {@code layer}: each layer loses the same fraction; {@code global}: one magnitude threshold */
+    /**
+     * @param scope {@code layer}: each layer loses the same fraction; {@code global}: one magnitude threshold
+     * @param sparseStorage store pruned weights as ONNX {@code sparse_initializer}s where that is smaller
+     * @param channelMultiple channel pruning keeps a multiple of this many channels per layer; 0: the CPU's block
+     *                        ({@link ChannelPruner#defaultMultiple()})
+     */
     public record Request(Path model, Path output, boolean overwrite, PruneMethod method, double sparsity,
                           String scope, Set<String> exclude, Dataset evaluation, QuantEvaluator.Settings evalSettings,
-                          Path reportPath) {
+                          Path reportPath, boolean sparseStorage, int channelMultiple) {
+
+        public Request withSparseStorage(boolean on) {
+            return new Request(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings,
+                    reportPath, on, channelMultiple);
+        }
     }
 
-    /** One pruned weight: {@code sparsity} is the fraction of zeros it holds afterwards. */
-    public record Layer(String name, String node, long[] shape, double sparsity, String format) {
+    /**
+     * One pruned weight: {@code sparsity} is the fraction of its original weights that are zero or gone afterwards;
+     * {@code format} says how the file stores it ({@code dense}, {@code sparse linear int32}, ...,
+     * {@code channels 32->22}), {@code storedBytes} how many bytes of weight data that takes.
+     */
+    public record Layer(String name, String node, long[] shape, double sparsity, String format, long storedBytes) {
     }
 
     public record Result(Path output, PruneMethod method, double requestedSparsity, String scope, double overallSparsity,
-                         List<Layer> layers, QuantEvaluator.Result comparison, double seconds) {
+                         List<Layer> layers, List<ChannelPruner.Skipped> skipped, QuantEvaluator.Result comparison,
+                         double seconds) {
 
         public Map<String, Object> toJson(Path model) {
             Map<String, Object> j = new LinkedHashMap<>();
@@ -65,6 +81,7 @@ public final class PruneService {
             j.put("pruned", side(comparison.quantized()));
             j.put("agreement", agreementJson(comparison.agreement()));
             j.put("layers", layersJson(layers));
+            j.put("skipped", skipped.stream().map(k -> Map.of("node", k.node(), "reason", k.reason())).toList());
             j.put("seconds", seconds);
             return j;
         }
@@ -83,6 +100,7 @@ public final class PruneService {
                 m.put("shape", l.shape());
                 m.put("sparsity", l.sparsity());
                 m.put("format", l.format());
+                m.put("storedBytes", l.storedBytes());
                 ls.add(m);
             }
             return ls;
@@ -141,8 +159,79 @@ public final class PruneService {
                     + "as initializers to prune");
         }
         double s = Double.isNaN(req.method().fixedSparsity()) ? req.sparsity() : req.method().fixedSparsity();
-        progress.progress(0.05, "pruning " + targets.size() + " weights (" + req.method() + ")");
+        List<Layer> layers = new ArrayList<>();
         Map<String, float[]> pruned = new LinkedHashMap<>();
+        OnnxModel result;
+        double overall;
+        List<ChannelPruner.Skipped> skipped = List.of();
+        if (req.method().kind() == PruneMethod.Kind.CHANNEL) {
+            progress.progress(0.05, "removing " + Math.round(100 * s) + "% of the channels of every eligible layer");
+            ChannelPruner.Outcome o = ChannelPruner.prune(original, s, req.method().l1(), req.exclude(),
+                    req.channelMultiple() > 0 ? req.channelMultiple() : ChannelPruner.defaultMultiple());
+            if (o.layers().isEmpty()) {
+                throw new QuantizationException(req.model() + ": no layer could lose channels: " + o.skipped().stream()
+                        .map(k -> k.node() + " (" + k.reason() + ")").reduce((a, b) -> a + "; " + b).orElse("none found"));
+            }
+            Map<String, Tensor> after = new LinkedHashMap<>();
+            o.model().graph().initializers().forEach(t -> after.put(t.name(), t));
+            long before = 0;
+            long kept = 0;
+            for (ChannelPruner.Layer l : o.layers()) {
+                long b = inits.get(l.weight()).elementCount();
+                long a = after.get(l.weight()).elementCount();
+                before += b;
+                kept += a;
+                layers.add(new Layer(l.weight(), l.node(), after.get(l.weight()).dims(), 1.0 - (double) a / b,
+                        "channels " + l.channelsBefore() + "->" + l.channelsAfter(), 4 * a));
+            }
+            skipped = o.skipped();
+            overall = 1.0 - (double) kept / before;
+            result = o.model();
+        } else {
+            result = unstructured(req, original, inits, targets, s, pruned, layers, progress, cancel);
+            long zeros = 0;
+            long total = 0;
+            for (float[] p : pruned.values()) {
+                zeros += countZeros(p);
+                total += p.length;
+            }
+            overall = (double) zeros / total;
+        }
+        byte[] originalBytes = Files.readAllBytes(req.model());
+        byte[] prunedBytes = OnnxModelWriter.toBytes(result);
+        Path tmp = AtomicFiles.tempBeside(req.output());
+        try {
+            Files.write(tmp, prunedBytes);
+            cancel.throwIfCancelled();
+            progress.progress(0.3, "verifying the result in a fresh ONNX Runtime session");
+            verify(tmp, pruned, req.evaluation());
+            QuantEvaluator.Result cmp;
+            try {
+                cmp = new QuantEvaluator().compare(originalBytes, Files.readAllBytes(tmp), req.evaluation(),
+                        Calibrator.batchSize(original.graph()),
+                        req.evalSettings(), (f, m) -> progress.progress(0.35 + 0.6 * f, m), cancel);
+            } catch (OrtModelSession.RuntimeFailure e) {
+                throw new QuantizationException("evaluation failed: " + e.getMessage(), e);
+            }
+            Result r = new Result(req.output(), req.method(), s, req.scope(), overall, layers, skipped, cmp,
+                    (System.nanoTime() - t0) / 1e9);
+            cancel.throwIfCancelled();
+            progress.progress(0.97, "writing " + req.output().getFileName());
+            AtomicFiles.moveIntoPlace(tmp, req.output(), req.overwrite());
+            ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            AtomicFiles.write(req.reportPath(), mapper.writeValueAsBytes(r.toJson(req.model())), true);
+            progress.progress(1, "done");
+            return r;
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Magnitude, N:M and block pruning: zeros in place, optionally stored as sparse initializers. */
+    private static OnnxModel unstructured(Request req, OnnxModel original, Map<String, Tensor> inits,
+                                          Map<String, Object[]> targets, double s, Map<String, float[]> pruned,
+                                          List<Layer> layers, ProgressSink progress, CancellationToken cancel) {
+        progress.progress(0.05, "pruning " + targets.size() + " weights (" + req.method() + ")");
         if (req.scope().equals("global")) {
             float[][] all = targets.keySet().stream().map(k -> inits.get(k).toFloats()).toArray(float[][]::new);
             long total = 0;
@@ -172,51 +261,24 @@ public final class PruneService {
             }
         }
         List<Tensor> newInits = new ArrayList<>();
-        List<Layer> layers = new ArrayList<>();
-        long zeros = 0;
-        long total = 0;
+        Set<String> sparse = new java.util.LinkedHashSet<>(original.graph().sparseInitializers());
         for (Tensor t : original.graph().initializers()) {
             float[] p = pruned.get(t.name());
             if (p == null) {
                 newInits.add(t);
                 continue;
             }
-            newInits.add(Tensor.ofFloats(t.name(), t.dims(), p));
+            Tensor pt = Tensor.ofFloats(t.name(), t.dims(), p);
+            newInits.add(pt);
             long z = countZeros(p);
-            zeros += z;
-            total += p.length;
-            layers.add(new Layer(t.name(), (String) targets.get(t.name())[0], t.dims(), (double) z / p.length, "dense"));
-        }
-        Graph g = original.graph();
-        OnnxModel result = original.withGraph(new Graph(g.name(), g.nodes(), g.inputs(), g.outputs(), g.valueInfos(),
-                newInits, g.docString(), g.encodedExtras()));
-        byte[] originalBytes = Files.readAllBytes(req.model());
-        byte[] prunedBytes = OnnxModelWriter.toBytes(result);
-        Path tmp = AtomicFiles.tempBeside(req.output());
-        try {
-            Files.write(tmp, prunedBytes);
-            cancel.throwIfCancelled();
-            progress.progress(0.3, "verifying the result in a fresh ONNX Runtime session");
-            verify(tmp, pruned, req.evaluation());
-            QuantEvaluator.Result cmp;
-            try {
-                cmp = new QuantEvaluator().compare(originalBytes, Files.readAllBytes(tmp), req.evaluation(), 1,
-                        req.evalSettings(), (f, m) -> progress.progress(0.35 + 0.6 * f, m), cancel);
-            } catch (OrtModelSession.RuntimeFailure e) {
-                throw new QuantizationException("evaluation failed: " + e.getMessage(), e);
+            SparseTensorCodec.Encoding enc = req.sparseStorage() ? SparseTensorCodec.encodingFor(pt) : null;
+            if (enc != null) {
+                sparse.add(t.name());
             }
-            Result r = new Result(req.output(), req.method(), s, req.scope(), (double) zeros / total, layers, cmp,
-                    (System.nanoTime() - t0) / 1e9);
-            cancel.throwIfCancelled();
-            progress.progress(0.97, "writing " + req.output().getFileName());
-            AtomicFiles.moveIntoPlace(tmp, req.output(), req.overwrite());
-            ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            AtomicFiles.write(req.reportPath(), mapper.writeValueAsBytes(r.toJson(req.model())), true);
-            progress.progress(1, "done");
-            return r;
-        } finally {
-            Files.deleteIfExists(tmp);
+            layers.add(new Layer(t.name(), (String) targets.get(t.name())[0], t.dims(), (double) z / p.length,
+                    enc == null ? "dense" : "sparse " + enc, enc == null ? pt.raw().length : enc.bytes()));
         }
+        return original.withGraph(original.graph().withInitializers(newInits, sparse));
     }
 
     /** A pruned TorchScript file: its weights, their zeros, and how closely it follows the original. */
@@ -251,7 +313,8 @@ public final class PruneService {
             long z = countZeros(c.after());
             zeros += z;
             total += c.after().length;
-            layers.add(new Layer(c.name(), c.name(), c.shape(), (double) z / c.after().length, "dense"));
+            layers.add(new Layer(c.name(), c.name(), c.shape(), (double) z / c.after().length, "dense",
+                    4L * c.after().length));
         }
         double overall = total == 0 ? 0.0 : (double) zeros / total;
         Map<String, Object> j = new LinkedHashMap<>();

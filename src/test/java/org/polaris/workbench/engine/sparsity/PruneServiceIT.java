@@ -39,7 +39,7 @@ class PruneServiceIT {
 
     private PruneService.Request request(Path model, Path out, String method, double s, String scope) throws Exception {
         return new PruneService.Request(model, out, false, PruneMethod.parse(method), s, scope, Set.of(), data(300),
-                new QuantEvaluator.Settings(300, 10, 2, 1, 1), out.resolveSibling(out.getFileName() + ".report.json"));
+                new QuantEvaluator.Settings(300, 10, 2, 1, 1), out.resolveSibling(out.getFileName() + ".report.json"), false, 0);
     }
 
     @Test
@@ -85,6 +85,53 @@ class PruneServiceIT {
             assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("cnn-pruned.onnx",
                     "cnn-pruned.onnx.report.json");
         }
+    }
+
+    @Test
+    void sparseStorageShrinksTheFileAndOnnxRuntimeComputesTheSameOutputs() throws Exception {
+        Path dense = tmp.resolve("mlp-dense.onnx");
+        Path sparse = tmp.resolve("mlp-sparse.onnx");
+        PruneService.Result d = new PruneService().run(request(TestData.FASHION_MLP, dense, "magnitude", 0.8, "global"),
+                ProgressSink.NONE, CancellationToken.none());
+        PruneService.Result s = new PruneService().run(request(TestData.FASHION_MLP, sparse, "magnitude", 0.8, "global")
+                .withSparseStorage(true), ProgressSink.NONE, CancellationToken.none());
+        assertThat(s.layers()).allSatisfy(l -> assertThat(l.format()).startsWith("sparse "));
+        assertThat(d.layers()).allSatisfy(l -> assertThat(l.format()).isEqualTo("dense"));
+        // values (4 bytes) + 4-byte or 2-byte indices for 20% of the weights: about 2.5x smaller than float32
+        assertThat((double) Files.size(TestData.FASHION_MLP) / Files.size(sparse)).isGreaterThan(2.4);
+        assertThat(Files.size(dense)).isGreaterThan(Files.size(TestData.FASHION_MLP) - 100);
+        assertThat(s.comparison().quantized().fileBytes()).isEqualTo(Files.size(sparse));
+        // the same weights: our reader densifies them to the dense file's bytes, ONNX Runtime to the same outputs
+        OnnxModel a = new OnnxModelReader().read(dense);
+        OnnxModel b = new OnnxModelReader().read(sparse);
+        assertThat(b.graph().initializers()).hasSameSizeAs(a.graph().initializers());
+        for (Tensor t : a.graph().initializers()) {
+            Tensor u = b.graph().initializers().stream().filter(x -> x.name().equals(t.name())).findFirst().orElseThrow();
+            assertThat(java.util.Arrays.equals(u.raw(), t.raw())).as(t.name()).isTrue();
+        }
+        Tensor x = data(64).batch(0, 64).withName("image");
+        try (OrtModelSession sa = OrtModelSession.open(Files.readAllBytes(dense), OrtModelSession.Config.singleThread(OrtModelSession.Optimization.ALL));
+             OrtModelSession sb = OrtModelSession.open(Files.readAllBytes(sparse), OrtModelSession.Config.singleThread(OrtModelSession.Optimization.ALL))) {
+            assertThat(sb.run(Map.of("image", x)).values().iterator().next().toFloats())
+                    .containsExactly(sa.run(Map.of("image", x)).values().iterator().next().toFloats());
+        }
+    }
+
+    @Test
+    void channelPruningShrinksTheCnnAndOnnxRuntimeRunsIt() throws Exception {
+        Path out = tmp.resolve("cnn-channels.onnx");
+        PruneService.Result r = new PruneService().run(new PruneService.Request(TestData.FASHION_CNN, out, false,
+                PruneMethod.parse("channel"), 0.3, "layer", Set.of(), data(300), new QuantEvaluator.Settings(300, 10, 2, 1, 1),
+                tmp.resolve("r.json"), false, 16), ProgressSink.NONE, CancellationToken.none());
+        // conv1 (16) keeps its one block of 16, conv2 32 -> 16, fc1 64 -> 48, fc2 feeds the logits
+        assertThat(r.layers()).extracting(PruneService.Layer::format).containsExactly("channels 32->16", "channels 64->48");
+        assertThat(r.skipped()).extracting(k -> k.node()).containsExactly("/conv1/Conv", "/fc2/Gemm");
+        assertThat(Files.size(out) * 2).isLessThan(Files.size(TestData.FASHION_CNN));
+        OnnxModel written = new OnnxModelReader().read(out);
+        Tensor fc1 = written.graph().initializers().stream().filter(t -> t.name().equals("fc1.weight")).findFirst().orElseThrow();
+        assertThat(fc1.dims()).containsExactly(48, 16 * 7 * 7);
+        assertThat(r.comparison().quantized().accuracy()).isGreaterThan(r.comparison().original().accuracy() - 0.08);
+        assertThat(r.comparison().agreement().samples()).isEqualTo(300);
     }
 
     @Test
