@@ -8,6 +8,7 @@ import org.polaris.workbench.engine.model.OnnxModel;
 import org.polaris.workbench.engine.model.OnnxModelReader;
 import org.polaris.workbench.engine.quant.Evaluation;
 import org.polaris.workbench.engine.quant.QuantEvaluator;
+import org.polaris.workbench.engine.sparsity.Allocation;
 import org.polaris.workbench.engine.sparsity.PruneMethod;
 import org.polaris.workbench.engine.sparsity.PruneService;
 import picocli.CommandLine.Command;
@@ -65,6 +66,12 @@ public final class PruneCommand implements Callable<Integer> {
                     + "(it kept the Fashion CNN's accuracy at 50% where layer scope lost 20 points), layer otherwise")
     String scope;
 
+    @Option(names = "--allocation", defaultValue = "uniform", paramLabel = "uniform|erk|sensitivity",
+            description = "layer scope: how the target spreads over layers. uniform: each loses S; erk: small layers stay "
+                    + "denser (Erdos-Renyi-Kernel); sensitivity: scans each layer alone on the evaluation data, then "
+                    + "greedily prunes where accuracy suffers least")
+    String allocation;
+
     @Option(names = "--exclude", split = ",", paramLabel = "NODE", description = "layers (node names) to leave dense")
     List<String> exclude = List.of();
 
@@ -111,6 +118,15 @@ public final class PruneCommand implements Callable<Integer> {
         if (!(sparsity >= 0 && sparsity < 1)) {
             throw new CliException("--sparsity must be in [0, 1), got " + sparsity, 2);
         }
+        Allocation.Strategy alloc;
+        try {
+            alloc = Allocation.Strategy.parse(allocation);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), 2);
+        }
+        if (scope.equals("auto") && alloc != Allocation.Strategy.UNIFORM) {
+            scope = "layer";
+        }
         if (scope.equals("auto")) {
             boolean torch = model.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".pt");
             scope = m.kind() == PruneMethod.Kind.MAGNITUDE && !torch ? "global" : "layer";
@@ -124,7 +140,7 @@ public final class PruneCommand implements Callable<Integer> {
         PruneService.Request req = new PruneService.Request(model, output, force, m, sparsity, scope,
                 new LinkedHashSet<>(exclude), data,
                 new QuantEvaluator.Settings(evalSamples, latencyRuns, Math.max(5, latencyRuns / 5), 1, latencyBatch), reportPath,
-                sparseStorage, channelMultiple);
+                sparseStorage, channelMultiple, alloc);
         PrintWriter err = spec.commandLine().getErr();
         PruneService.Result r;
         try {
@@ -154,6 +170,10 @@ public final class PruneCommand implements Callable<Integer> {
                 100 * Math.abs(1 - p.latency().medianMs() / o.latency().medianMs()),
                 p.latency().medianMs() <= o.latency().medianMs() ? "lower" : "higher", p.latency().batch(),
                 channels ? "" : "; dense kernels do not skip zeros");
+        if (r.sensitivity() != null || alloc == Allocation.Strategy.ERK) {
+            out.printf("Allocation: %s: %s%n", alloc, String.join(", ", r.layers().stream().map(l -> String.format(Locale.ROOT,
+                    "%s %.0f%%", l.node(), 100 * l.sparsity())).toList()));
+        }
         if (channels) {
             out.printf("Channels:   %s%n", String.join(", ", r.layers().stream().map(l -> l.node() + " "
                     + l.format().substring("channels ".length())).toList()));

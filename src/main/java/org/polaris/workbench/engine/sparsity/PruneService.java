@@ -44,16 +44,22 @@ public final class PruneService {
     /**
      * @param scope {@code layer}: each layer loses the same fraction; {@code global}: one magnitude threshold
      * @param sparseStorage store pruned weights as ONNX {@code sparse_initializer}s where that is smaller
+     * @param allocation how layer scope spreads the target over layers (uniform, ERK, or greedy over a sensitivity scan)
      * @param channelMultiple channel pruning keeps a multiple of this many channels per layer; 0: the CPU's block
      *                        ({@link ChannelPruner#defaultMultiple()})
      */
     public record Request(Path model, Path output, boolean overwrite, PruneMethod method, double sparsity,
                           String scope, Set<String> exclude, Dataset evaluation, QuantEvaluator.Settings evalSettings,
-                          Path reportPath, boolean sparseStorage, int channelMultiple) {
+                          Path reportPath, boolean sparseStorage, int channelMultiple, Allocation.Strategy allocation) {
 
         public Request withSparseStorage(boolean on) {
             return new Request(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings,
-                    reportPath, on, channelMultiple);
+                    reportPath, on, channelMultiple, allocation);
+        }
+
+        public Request withAllocation(Allocation.Strategy a) {
+            return new Request(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings,
+                    reportPath, sparseStorage, channelMultiple, a);
         }
     }
 
@@ -66,8 +72,8 @@ public final class PruneService {
     }
 
     public record Result(Path output, PruneMethod method, double requestedSparsity, String scope, double overallSparsity,
-                         List<Layer> layers, List<ChannelPruner.Skipped> skipped, QuantEvaluator.Result comparison,
-                         double seconds) {
+                         List<Layer> layers, List<ChannelPruner.Skipped> skipped, SensitivityScan.Result sensitivity,
+                         QuantEvaluator.Result comparison, double seconds) {
 
         public Map<String, Object> toJson(Path model) {
             Map<String, Object> j = new LinkedHashMap<>();
@@ -77,6 +83,12 @@ public final class PruneService {
             j.put("requestedSparsity", requestedSparsity);
             j.put("scope", scope);
             j.put("overallSparsity", overallSparsity);
+            if (sensitivity != null) {
+                j.put("sensitivity", Map.of("baseline", sensitivity.baseline(), "labelled", sensitivity.labelled(),
+                        "samples", sensitivity.samples(), "curves", sensitivity.curves().stream().map(c -> Map.of(
+                                "weight", c.weight(), "node", c.node(), "points", c.points().stream()
+                                        .map(p -> List.of(p.sparsity(), p.accuracy())).toList())).toList()));
+            }
             j.put("original", side(comparison.original()));
             j.put("pruned", side(comparison.quantized()));
             j.put("agreement", agreementJson(comparison.agreement()));
@@ -117,6 +129,8 @@ public final class PruneService {
     }
 
     private static final Set<String> WEIGHTED = Set.of("Conv", "Gemm", "MatMul");
+    /** Levels the sensitivity scan tries per layer. */
+    static final double[] SCAN_LEVELS = {0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95};
 
     private final OnnxModelReader reader = new OnnxModelReader();
 
@@ -134,25 +148,9 @@ public final class PruneService {
         OnnxModel original = reader.read(req.model());
         Map<String, Tensor> inits = new LinkedHashMap<>();
         original.graph().initializers().forEach(t -> inits.put(t.name(), t));
-        // weight name -> (node, output axis); a weight shared by several layers is pruned once
         Map<String, Object[]> targets = new LinkedHashMap<>();
-        List<Node> nodes = original.graph().nodes();
-        for (int i = 0; i < nodes.size(); i++) {
-            Node n = nodes.get(i);
-            String id = n.name().isEmpty() ? n.opType() + "#" + i : n.name();
-            if (!WEIGHTED.contains(n.opType()) || n.inputs().size() < 2 || req.exclude().contains(id)) {
-                continue;
-            }
-            Tensor w = inits.get(n.inputs().get(1));
-            if (w == null || w.dataType() != DataType.FLOAT || w.rank() < 2 || (!n.opType().equals("Conv") && w.rank() != 2)) {
-                continue;
-            }
-            int axis = switch (n.opType()) {
-                case "Conv" -> 0;
-                case "Gemm" -> n.attribute("transB").map(Attribute::asLong).orElse(0L) == 1 ? 0 : 1;
-                default -> 1;
-            };
-            targets.putIfAbsent(w.name(), new Object[] {id, axis});
+        for (Target t : targets(original, req.exclude())) {
+            targets.put(t.weight(), new Object[] {t.node(), t.axis()});
         }
         if (targets.isEmpty()) {
             throw new QuantizationException(req.model() + ": no Conv, Gemm or MatMul layer with float32 weights stored "
@@ -164,6 +162,30 @@ public final class PruneService {
         OnnxModel result;
         double overall;
         List<ChannelPruner.Skipped> skipped = List.of();
+        SensitivityScan.Result scan = null;
+        double[] perLayer = null;
+        if (req.allocation() != Allocation.Strategy.UNIFORM) {
+            if (!req.scope().equals("layer") || req.method().kind() == PruneMethod.Kind.CHANNEL
+                    || !Double.isNaN(req.method().fixedSparsity())) {
+                throw new QuantizationException(req.allocation() + " allocation spreads a target over layers: use it with "
+                        + "--scope layer and --method magnitude or block");
+            }
+            List<long[]> shapes = targets.keySet().stream().map(k -> inits.get(k).dims()).toList();
+            if (req.allocation() == Allocation.Strategy.ERK) {
+                perLayer = Allocation.erk(shapes, s);
+            } else {
+                try {
+                    scan = SensitivityScan.run(original, req.method(), SCAN_LEVELS, req.evaluation(),
+                            Math.min(500, req.evalSettings().samples()), (f, m) -> progress.progress(0.02 + 0.2 * f, m), cancel);
+                } catch (OrtModelSession.RuntimeFailure e) {
+                    throw new QuantizationException("sensitivity scan failed: " + e.getMessage(), e);
+                }
+                Map<String, Double> byWeight = new LinkedHashMap<>();
+                double[] a = Allocation.sensitivity(scan, s);
+                for (int i = 0; i < a.length; i++) byWeight.put(scan.curves().get(i).weight(), a[i]);
+                perLayer = targets.keySet().stream().mapToDouble(k -> byWeight.getOrDefault(k, 0.0)).toArray();
+            }
+        }
         if (req.method().kind() == PruneMethod.Kind.CHANNEL) {
             progress.progress(0.05, "removing " + Math.round(100 * s) + "% of the channels of every eligible layer");
             ChannelPruner.Outcome o = ChannelPruner.prune(original, s, req.method().l1(), req.exclude(),
@@ -188,7 +210,7 @@ public final class PruneService {
             overall = 1.0 - (double) kept / before;
             result = o.model();
         } else {
-            result = unstructured(req, original, inits, targets, s, pruned, layers, progress, cancel);
+            result = unstructured(req, original, inits, targets, s, perLayer, pruned, layers, progress, cancel);
             long zeros = 0;
             long total = 0;
             for (float[] p : pruned.values()) {
@@ -213,7 +235,7 @@ public final class PruneService {
             } catch (OrtModelSession.RuntimeFailure e) {
                 throw new QuantizationException("evaluation failed: " + e.getMessage(), e);
             }
-            Result r = new Result(req.output(), req.method(), s, req.scope(), overall, layers, skipped, cmp,
+            Result r = new Result(req.output(), req.method(), s, req.scope(), overall, layers, skipped, scan, cmp,
                     (System.nanoTime() - t0) / 1e9);
             cancel.throwIfCancelled();
             progress.progress(0.97, "writing " + req.output().getFileName());
@@ -229,7 +251,8 @@ public final class PruneService {
 
     /** Magnitude, N:M and block pruning: zeros in place, optionally stored as sparse initializers. */
     private static OnnxModel unstructured(Request req, OnnxModel original, Map<String, Tensor> inits,
-                                          Map<String, Object[]> targets, double s, Map<String, float[]> pruned,
+                                          Map<String, Object[]> targets, double s, double[] perLayer,
+                                          Map<String, float[]> pruned,
                                           List<Layer> layers, ProgressSink progress, CancellationToken cancel) {
         progress.progress(0.05, "pruning " + targets.size() + " weights (" + req.method() + ")");
         if (req.scope().equals("global")) {
@@ -251,13 +274,17 @@ public final class PruneService {
                 ties -= take;
             }
         } else {
+            int index = 0;
             for (Map.Entry<String, Object[]> e : targets.entrySet()) {
                 cancel.throwIfCancelled();
+                double layerSparsity = perLayer == null ? s : perLayer[index];
+                index++;
                 Tensor w = inits.get(e.getKey());
                 int axis = (Integer) e.getValue()[1];
                 int[] rc = Pruner.rowsCols(w.dims(), axis);
                 float[] rows = Pruner.toRows(w.toFloats(), w.dims(), axis);
-                pruned.put(e.getKey(), Pruner.fromRows(Pruner.prune(rows, rc[0], rc[1], req.method(), s), w.dims(), axis));
+                pruned.put(e.getKey(), Pruner.fromRows(Pruner.prune(rows, rc[0], rc[1], req.method(), layerSparsity),
+                        w.dims(), axis));
             }
         }
         List<Tensor> newInits = new ArrayList<>();
@@ -330,6 +357,39 @@ public final class PruneService {
         j.put("layers", Result.layersJson(layers));
         AtomicFiles.write(reportPath, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(j), true);
         return new TorchResult(output, layers, overall, a);
+    }
+
+    /** A prunable weight: the first layer that uses it, and its output-channel axis. */
+    public record Target(String weight, String node, int axis, long[] shape) {
+    }
+
+    /**
+     * Float32 initializer weights of Conv, Gemm and MatMul layers, in graph order; a weight shared by several layers
+     * is listed once. {@code exclude} names nodes (or {@code Op#index} for unnamed ones) to leave out.
+     */
+    public static List<Target> targets(OnnxModel model, Set<String> exclude) {
+        Map<String, Tensor> inits = new LinkedHashMap<>();
+        model.graph().initializers().forEach(t -> inits.put(t.name(), t));
+        Map<String, Target> out = new LinkedHashMap<>();
+        List<Node> nodes = model.graph().nodes();
+        for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get(i);
+            String id = n.name().isEmpty() ? n.opType() + "#" + i : n.name();
+            if (!WEIGHTED.contains(n.opType()) || n.inputs().size() < 2 || exclude.contains(id)) {
+                continue;
+            }
+            Tensor w = inits.get(n.inputs().get(1));
+            if (w == null || w.dataType() != DataType.FLOAT || w.rank() < 2 || (!n.opType().equals("Conv") && w.rank() != 2)) {
+                continue;
+            }
+            int axis = switch (n.opType()) {
+                case "Conv" -> 0;
+                case "Gemm" -> n.attribute("transB").map(Attribute::asLong).orElse(0L) == 1 ? 0 : 1;
+                default -> 1;
+            };
+            out.putIfAbsent(w.name(), new Target(w.name(), id, axis, w.dims()));
+        }
+        return List.copyOf(out.values());
     }
 
     static long countZeros(float[] v) {

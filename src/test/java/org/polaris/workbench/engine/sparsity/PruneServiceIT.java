@@ -39,7 +39,8 @@ class PruneServiceIT {
 
     private PruneService.Request request(Path model, Path out, String method, double s, String scope) throws Exception {
         return new PruneService.Request(model, out, false, PruneMethod.parse(method), s, scope, Set.of(), data(300),
-                new QuantEvaluator.Settings(300, 10, 2, 1, 1), out.resolveSibling(out.getFileName() + ".report.json"), false, 0);
+                new QuantEvaluator.Settings(300, 10, 2, 1, 1), out.resolveSibling(out.getFileName() + ".report.json"), false, 0,
+                Allocation.Strategy.UNIFORM);
     }
 
     @Test
@@ -122,7 +123,7 @@ class PruneServiceIT {
         Path out = tmp.resolve("cnn-channels.onnx");
         PruneService.Result r = new PruneService().run(new PruneService.Request(TestData.FASHION_CNN, out, false,
                 PruneMethod.parse("channel"), 0.3, "layer", Set.of(), data(300), new QuantEvaluator.Settings(300, 10, 2, 1, 1),
-                tmp.resolve("r.json"), false, 16), ProgressSink.NONE, CancellationToken.none());
+                tmp.resolve("r.json"), false, 16, Allocation.Strategy.UNIFORM), ProgressSink.NONE, CancellationToken.none());
         // conv1 (16) keeps its one block of 16, conv2 32 -> 16, fc1 64 -> 48, fc2 feeds the logits
         assertThat(r.layers()).extracting(PruneService.Layer::format).containsExactly("channels 32->16", "channels 64->48");
         assertThat(r.skipped()).extracting(k -> k.node()).containsExactly("/conv1/Conv", "/fc2/Gemm");
@@ -132,6 +133,21 @@ class PruneServiceIT {
         assertThat(fc1.dims()).containsExactly(48, 16 * 7 * 7);
         assertThat(r.comparison().quantized().accuracy()).isGreaterThan(r.comparison().original().accuracy() - 0.08);
         assertThat(r.comparison().agreement().samples()).isEqualTo(300);
+    }
+
+    @Test
+    void sensitivityAllocationScansEveryLayerAndMeetsTheTarget() throws Exception {
+        Path out = tmp.resolve("cnn-sens.onnx");
+        PruneService.Result r = new PruneService().run(request(TestData.FASHION_CNN, out, "magnitude", 0.6, "layer")
+                .withAllocation(Allocation.Strategy.SENSITIVITY), ProgressSink.NONE, CancellationToken.none());
+        assertThat(r.sensitivity().curves()).hasSize(4);
+        assertThat(r.sensitivity().curves()).allSatisfy(c -> assertThat(c.points()).hasSize(PruneService.SCAN_LEVELS.length + 1));
+        assertThat(r.sensitivity().labelled()).isTrue();
+        assertThat(r.overallSparsity()).isCloseTo(0.6, org.assertj.core.data.Offset.offset(0.005));
+        // layers differ: the allocation is not uniform
+        assertThat(r.layers().stream().mapToDouble(PruneService.Layer::sparsity).max().orElseThrow()
+                - r.layers().stream().mapToDouble(PruneService.Layer::sparsity).min().orElseThrow()).isGreaterThan(0.1);
+        assertThat(Files.readString(out.resolveSibling("cnn-sens.onnx.report.json"))).contains("\"sensitivity\"", "\"curves\"");
     }
 
     @Test
