@@ -22,6 +22,8 @@ import org.polaris.workbench.ui.models.ModelsView;
 import org.polaris.workbench.ui.models.ModelsViewModel;
 import org.polaris.workbench.ui.quantize.QuantizeView;
 import org.polaris.workbench.ui.quantize.QuantizeViewModel;
+import org.polaris.workbench.ui.sparsity.SparsityView;
+import org.polaris.workbench.ui.sparsity.SparsityViewModel;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -34,7 +36,8 @@ final class MainWindow extends BorderPane {
     private final ToggleGroup navGroup = new ToggleGroup();
     private final VBox nav = new VBox(4);
 
-    MainWindow(ModelsViewModel models, QuantizeViewModel quantize, InferenceViewModel inference, TaskRunner tasks,
+    MainWindow(ModelsViewModel models, QuantizeViewModel quantize, SparsityViewModel sparsity, InferenceViewModel inference,
+               TaskRunner tasks,
                Runnable quit) {
         setTop(menu(models, tasks, quit));
         nav.setPadding(new Insets(8, 6, 8, 6));
@@ -42,6 +45,7 @@ final class MainWindow extends BorderPane {
         setLeft(nav);
         addPane("models", "Models", new ModelsView(models));
         addPane("quantize", "Quantize", new QuantizeView(quantize));
+        addPane("sparsity", "Sparsity", new SparsityView(sparsity));
         addPane("inference", "Inference", new InferenceView(inference));
         setBottom(new StatusBar(tasks));
         navGroup.selectedToggleProperty().addListener((o, a, b) -> {

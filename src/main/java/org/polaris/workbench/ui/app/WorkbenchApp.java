@@ -16,6 +16,8 @@ import org.polaris.workbench.ui.inference.InferenceViewModel;
 import org.polaris.workbench.ui.common.Workspace;
 import org.polaris.workbench.ui.models.ModelsViewModel;
 import org.polaris.workbench.ui.quantize.QuantizeViewModel;
+import org.polaris.workbench.ui.sparsity.SparsityViewModel;
+import org.polaris.workbench.engine.sparsity.PruneService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +47,8 @@ public final class WorkbenchApp extends Application {
                 SampleCatalog.fromEnvironment(), workspace);
         QuantizeViewModel quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs, settings, workspace);
         InferenceViewModel inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
-        MainWindow window = new MainWindow(models, quantize, inference, tasks, this::quit);
+        SparsityViewModel sparsity = new SparsityViewModel(new PruneService(), tasks, dialogs, settings, workspace);
+        MainWindow window = new MainWindow(models, quantize, sparsity, inference, tasks, this::quit);
         Settings s = settings.get();
         Scene scene = new Scene(window, clamp(s.windowWidth, 800, 4000), clamp(s.windowHeight, 560, 3000));
         scene.getStylesheets().add(Objects.requireNonNull(

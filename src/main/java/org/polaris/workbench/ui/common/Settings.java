@@ -15,6 +15,9 @@ public final class Settings {
     public String quantCalibrationData;
     public String quantEvaluationData;
     public String quantCalibration = "percentile";
+    public String sparsityEvaluationData;
+    public String sparsityMethod = "magnitude";
+    public double sparsityTarget = 0.5;
 
     /** Puts {@code path} first in the recent list, without duplicates, keeping at most {@link #MAX_RECENT}. */
     public void touchRecent(String path) {

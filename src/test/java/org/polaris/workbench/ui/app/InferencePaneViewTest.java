@@ -20,6 +20,8 @@ import org.polaris.workbench.ui.common.Workspace;
 import org.polaris.workbench.ui.inference.InferenceViewModel;
 import org.polaris.workbench.ui.models.ModelsViewModel;
 import org.polaris.workbench.ui.quantize.QuantizeViewModel;
+import org.polaris.workbench.ui.sparsity.SparsityViewModel;
+import org.polaris.workbench.engine.sparsity.PruneService;
 import org.testfx.api.FxRobot;
 import org.testfx.framework.junit5.ApplicationExtension;
 import org.testfx.framework.junit5.Start;
@@ -54,7 +56,8 @@ class InferencePaneViewTest {
         QuantizeViewModel quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs, settings, workspace);
         inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
         inference.runsProperty().set(5);
-        stage.setScene(new Scene(new MainWindow(models, quantize, inference, tasks, stage::close), 1280, 800));
+        stage.setScene(new Scene(new MainWindow(models, quantize, new SparsityViewModel(new PruneService(), tasks, dialogs,
+                new SettingsStore(tmp.resolve("sparsity-settings.json")), workspace), inference, tasks, stage::close), 1280, 800));
         stage.show();
     }
 

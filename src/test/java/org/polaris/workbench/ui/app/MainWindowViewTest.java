@@ -22,6 +22,8 @@ import org.polaris.workbench.engine.inference.InferenceService;
 import org.polaris.workbench.ui.inference.InferenceViewModel;
 import org.polaris.workbench.ui.models.ModelsViewModel;
 import org.polaris.workbench.ui.quantize.QuantizeViewModel;
+import org.polaris.workbench.ui.sparsity.SparsityViewModel;
+import org.polaris.workbench.engine.sparsity.PruneService;
 import org.testfx.api.FxRobot;
 import org.testfx.framework.junit5.ApplicationExtension;
 import org.testfx.framework.junit5.Start;
@@ -56,7 +58,8 @@ class MainWindowViewTest {
         QuantizeViewModel quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs,
                 new SettingsStore(settingsDir.resolve("settings.json")), workspace);
         InferenceViewModel inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
-        stage.setScene(new Scene(new MainWindow(vm, quantize, inference, tasks, stage::close), 1200, 800));
+        stage.setScene(new Scene(new MainWindow(vm, quantize, new SparsityViewModel(new PruneService(), tasks, dialogs,
+                new SettingsStore(tmp.resolve("sparsity-settings.json")), workspace), inference, tasks, stage::close), 1200, 800));
         stage.show();
     }
 

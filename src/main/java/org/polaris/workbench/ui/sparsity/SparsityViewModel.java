@@ -1,0 +1,377 @@
+package org.polaris.workbench.ui.sparsity;
+
+import javafx.beans.binding.Bindings;
+import javafx.beans.binding.BooleanBinding;
+import javafx.beans.property.BooleanProperty;
+import javafx.beans.property.DoubleProperty;
+import javafx.beans.property.IntegerProperty;
+import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.ReadOnlyObjectProperty;
+import javafx.beans.property.ReadOnlyObjectWrapper;
+import javafx.beans.property.ReadOnlyStringProperty;
+import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.beans.property.SimpleBooleanProperty;
+import javafx.beans.property.SimpleDoubleProperty;
+import javafx.beans.property.SimpleIntegerProperty;
+import javafx.beans.property.SimpleObjectProperty;
+import javafx.beans.property.SimpleStringProperty;
+import javafx.beans.property.StringProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+import org.polaris.workbench.engine.data.DataSources;
+import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.data.Preprocessing;
+import org.polaris.workbench.engine.model.OnnxModel;
+import org.polaris.workbench.engine.model.OnnxModelReader;
+import org.polaris.workbench.engine.model.Tensor;
+import org.polaris.workbench.engine.model.ValueType;
+import org.polaris.workbench.engine.quant.Evaluation;
+import org.polaris.workbench.engine.quant.QuantEvaluator;
+import org.polaris.workbench.engine.sparsity.Allocation;
+import org.polaris.workbench.engine.sparsity.MaskMap;
+import org.polaris.workbench.engine.sparsity.PruneMethod;
+import org.polaris.workbench.engine.sparsity.PruneService;
+import org.polaris.workbench.engine.sparsity.Pruner;
+import org.polaris.workbench.engine.sparsity.SensitivityScan;
+import org.polaris.workbench.engine.sparsity.SparseBench;
+import org.polaris.workbench.engine.util.Sizes;
+import org.polaris.workbench.ui.common.DialogService;
+import org.polaris.workbench.ui.common.SettingsStore;
+import org.polaris.workbench.ui.common.TaskRunner;
+import org.polaris.workbench.ui.common.Workspace;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * State and actions of the Sparsity pane: the model's prunable layers, a per-layer sensitivity scan, the measured
+ * dense/CSR/BSR crossover for the selected layer's shape, its mask, and pruning with before/after comparison.
+ */
+public final class SparsityViewModel {
+
+    /** Methods offered in the pane, as the CLI spells them. */
+    public static final List<String> METHODS = List.of("magnitude", "nm:2:4", "nm:4:8", "block:4x4", "block:8x8",
+            "channel", "channel:l1");
+    static final int MASK_CELLS = 96;
+    static final double[] CROSSOVER_SPARSITIES = {0.5, 0.7, 0.8, 0.9, 0.95};
+
+    private final PruneService service;
+    private final TaskRunner tasks;
+    private final DialogService dialogs;
+    private final SettingsStore settings;
+    private final Workspace workspace;
+
+    private final ObjectProperty<Path> model = new SimpleObjectProperty<>();
+    private final StringProperty method = new SimpleStringProperty("magnitude");
+    private final DoubleProperty sparsity = new SimpleDoubleProperty(0.5);
+    private final StringProperty scope = new SimpleStringProperty("auto");
+    private final ObjectProperty<Allocation.Strategy> allocation = new SimpleObjectProperty<>(Allocation.Strategy.UNIFORM);
+    private final BooleanProperty sparseStorage = new SimpleBooleanProperty(true);
+    private final ObjectProperty<Path> evalData = new SimpleObjectProperty<>();
+    private final IntegerProperty evalSamples = new SimpleIntegerProperty(1000);
+    private final DoubleProperty tolerance = new SimpleDoubleProperty(1.0);
+    private final StringProperty scale = new SimpleStringProperty("1/255");
+    private final ObjectProperty<Path> output = new SimpleObjectProperty<>();
+    private boolean outputConfirmed;
+
+    private final ObservableList<SparsityRow> layers = FXCollections.observableArrayList();
+    private final ObjectProperty<SparsityRow> selectedLayer = new SimpleObjectProperty<>();
+    private final ReadOnlyObjectWrapper<MaskMap> mask = new ReadOnlyObjectWrapper<>(MaskMap.empty("Select a layer"));
+    private final ReadOnlyObjectWrapper<SensitivityScan.Result> sensitivity = new ReadOnlyObjectWrapper<>();
+    private final ReadOnlyObjectWrapper<SparseBench.Result> crossover = new ReadOnlyObjectWrapper<>();
+    private final ObservableList<String[]> resultCard = FXCollections.observableArrayList();
+    private final ReadOnlyStringWrapper warning = new ReadOnlyStringWrapper("");
+    private final ReadOnlyStringWrapper error = new ReadOnlyStringWrapper("");
+    private final ReadOnlyObjectWrapper<PruneService.Result> result = new ReadOnlyObjectWrapper<>();
+    private final BooleanBinding canRun;
+    /** The weights the mask shows: the pruned file's after a run, the model's before. */
+    private Map<String, Tensor> shownWeights = Map.of();
+
+    public SparsityViewModel(PruneService service, TaskRunner tasks, DialogService dialogs, SettingsStore settings,
+                             Workspace workspace) {
+        this.service = service;
+        this.tasks = tasks;
+        this.dialogs = dialogs;
+        this.settings = settings;
+        this.workspace = workspace;
+        var s = settings.get();
+        Optional.ofNullable(s.sparsityEvaluationData).map(Path::of).filter(Files::exists).ifPresent(evalData::set);
+        if (s.sparsityMethod != null && METHODS.contains(s.sparsityMethod)) {
+            method.set(s.sparsityMethod);
+        }
+        if (s.sparsityTarget > 0 && s.sparsityTarget < 1) {
+            sparsity.set(s.sparsityTarget);
+        }
+        model.addListener((o, a, b) -> {
+            suggestOutput();
+            loadLayers();
+        });
+        method.addListener((o, a, b) -> suggestOutput());
+        selectedLayer.addListener((o, a, row) -> showMask(row));
+        canRun = Bindings.createBooleanBinding(() -> model.get() != null && output.get() != null
+                && !tasks.runningProperty().get(), model, output, tasks.runningProperty());
+        workspace.openModels().addListener((javafx.collections.ListChangeListener<Path>) c -> {
+            if (model.get() == null && !workspace.openModels().isEmpty()) {
+                model.set(workspace.openModels().get(workspace.openModels().size() - 1));
+            }
+        });
+        if (!workspace.openModels().isEmpty()) {
+            model.set(workspace.openModels().get(workspace.openModels().size() - 1));
+        }
+    }
+
+    /** OUT beside the model as NAME-pruned.onnx (or -channels), numbered so that nothing is overwritten. */
+    private void suggestOutput() {
+        Path m = model.get();
+        if (m == null) {
+            output.set(null);
+            return;
+        }
+        String base = m.getFileName().toString().replaceFirst("\\.onnx$", "");
+        String tag = method.get().startsWith("channel") ? "channels" : "pruned";
+        Path dir = m.toAbsolutePath().getParent();
+        Path candidate = dir.resolve(base + "-" + tag + ".onnx");
+        for (int i = 2; Files.exists(candidate); i++) {
+            candidate = dir.resolve(base + "-" + tag + "-" + i + ".onnx");
+        }
+        output.set(candidate);
+        outputConfirmed = false;
+    }
+
+    /** Reads the model in the background and lists its prunable layers with their current sparsity. */
+    private void loadLayers() {
+        Path m = model.get();
+        layers.clear();
+        sensitivity.set(null);
+        crossover.set(null);
+        result.set(null);
+        resultCard.clear();
+        warning.set("");
+        if (m == null) {
+            return;
+        }
+        tasks.submit("Reading layers of " + m.getFileName(), (progress, cancel) -> {
+            OnnxModel om = new OnnxModelReader().read(m);
+            Map<String, Tensor> weights = new HashMap<>();
+            om.graph().initializers().forEach(t -> weights.put(t.name(), t));
+            List<SparsityRow> rows = new ArrayList<>();
+            for (PruneService.Target t : PruneService.targets(om, Set.of())) {
+                float[] w = weights.get(t.weight()).toFloats();
+                long zeros = 0;
+                for (float f : w) if (f == 0f) zeros++;
+                rows.add(new SparsityRow(t, (double) zeros / w.length, Double.NaN, "", 4L * w.length, 0));
+            }
+            return Map.entry(rows, weights);
+        }, e -> {
+            if (m.equals(model.get())) {
+                shownWeights = e.getValue();
+                layers.setAll(e.getKey());
+                if (layers.isEmpty()) {
+                    error.set(m.getFileName() + " has no Conv, Gemm or MatMul layer with float32 weights to prune");
+                }
+            }
+        }, ex -> error.set(message(ex)));
+    }
+
+    private void showMask(SparsityRow row) {
+        if (row == null || !shownWeights.containsKey(row.target().weight())) {
+            mask.set(MaskMap.empty("Select a layer to see its zero pattern"));
+            return;
+        }
+        Tensor w = shownWeights.get(row.target().weight());
+        int[] rc = Pruner.rowsCols(w.dims(), row.target().axis());
+        float[] rows = Pruner.toRows(w.toFloats(), w.dims(), row.target().axis());
+        String state = result.get() == null ? "as opened" : "after pruning";
+        mask.set(MaskMap.of(row.node() + " (" + rc[0] + " x " + rc[1] + ", " + state + ")", rows, rc[0], rc[1], MASK_CELLS));
+    }
+
+    public void chooseEvaluationData(boolean folder) {
+        dialogs.chooseData(folder, Optional.ofNullable(evalData.get()).map(Path::getParent)).ifPresent(evalData::set);
+    }
+
+    public void chooseOutput() {
+        Path suggested = output.get() != null ? output.get() : Path.of("pruned.onnx");
+        dialogs.chooseSaveFile("Save pruned model as", suggested).ifPresent(p -> {
+            output.set(p);
+            outputConfirmed = true;
+        });
+    }
+
+    private Dataset dataset(Path modelPath, int samples) throws Exception {
+        OnnxModel m = new OnnxModelReader().read(modelPath);
+        ValueType input = m.graph().feedInputs().isEmpty() ? null : m.graph().feedInputs().get(0).type();
+        Preprocessing pre = new Preprocessing(DataSources.parseScale(scale.get()), new double[] {0}, new double[] {1}, 0, 0, "NCHW");
+        return DataSources.open(evalData.get(), pre, samples, input);
+    }
+
+    /** Prunes each layer alone at a range of levels and charts accuracy against sparsity. */
+    public void scanSensitivity() {
+        Path m = model.get();
+        if (m == null || tasks.runningProperty().get()) {
+            return;
+        }
+        error.set("");
+        PruneMethod pm;
+        try {
+            pm = PruneMethod.parse(method.get());
+            if (pm.kind() == PruneMethod.Kind.CHANNEL) {
+                pm = PruneMethod.parse("magnitude");
+            }
+        } catch (IllegalArgumentException e) {
+            error.set(e.getMessage());
+            return;
+        }
+        PruneMethod scanMethod = pm;
+        int n = Math.min(500, evalSamples.get());
+        tasks.submit("Scanning layer sensitivity of " + m.getFileName(), (progress, cancel) ->
+                        SensitivityScan.run(new OnnxModelReader().read(m), scanMethod,
+                                new double[] {0.25, 0.5, 0.7, 0.8, 0.9, 0.95}, dataset(m, n), n, progress, cancel),
+                sensitivity::set, ex -> error.set(message(ex)));
+    }
+
+    /** Times dense, CSR and BSR products for the selected layer's shape at a few sparsities (batch 1). */
+    public void measureCrossover() {
+        SparsityRow row = selectedLayer.get() != null ? selectedLayer.get() : layers.isEmpty() ? null : layers.get(0);
+        if (row == null || tasks.runningProperty().get()) {
+            return;
+        }
+        int[] rc = Pruner.rowsCols(row.target().shape(), row.target().axis());
+        tasks.submit("Measuring the sparse crossover for " + rc[0] + " x " + rc[1], (progress, cancel) ->
+                        new SparseBench(30_000_000L).run(rc[0], rc[1], CROSSOVER_SPARSITIES, new int[] {1}, progress, cancel),
+                crossover::set, ex -> error.set(message(ex)));
+    }
+
+    public void prune() {
+        if (!canRun.get()) {
+            return;
+        }
+        error.set("");
+        PruneMethod pm;
+        try {
+            pm = PruneMethod.parse(method.get());
+        } catch (IllegalArgumentException e) {
+            error.set(e.getMessage());
+            return;
+        }
+        Path m = model.get();
+        String sc = scope.get();
+        if (sc.equals("auto")) {
+            sc = pm.kind() == PruneMethod.Kind.MAGNITUDE && allocation.get() == Allocation.Strategy.UNIFORM ? "global" : "layer";
+        }
+        String finalScope = sc;
+        Path out = output.get();
+        boolean overwrite = outputConfirmed;
+        double target = sparsity.get();
+        boolean sparse = sparseStorage.get();
+        Allocation.Strategy alloc = allocation.get();
+        int samples = evalSamples.get();
+        rememberSettings();
+        tasks.submit("Pruning " + m.getFileName(), (progress, cancel) -> {
+            PruneService.Request req = new PruneService.Request(m, out, overwrite, pm, target, finalScope, Set.of(),
+                    dataset(m, samples), new QuantEvaluator.Settings(samples, 100, 20, 1, 1),
+                    out.resolveSibling(out.getFileName() + ".report.json"), sparse, 0, alloc);
+            PruneService.Result r = service.run(req, progress, cancel);
+            Map<String, Tensor> after = new HashMap<>();
+            new OnnxModelReader().read(out).graph().initializers().forEach(t -> after.put(t.name(), t));
+            return Map.entry(r, after);
+        }, e -> show(e.getKey(), e.getValue()), ex -> error.set(message(ex)));
+    }
+
+    private void show(PruneService.Result r, Map<String, Tensor> after) {
+        result.set(r);
+        shownWeights = after;
+        Map<String, PruneService.Layer> byWeight = new HashMap<>();
+        r.layers().forEach(l -> byWeight.put(l.name(), l));
+        layers.replaceAll(row -> {
+            PruneService.Layer l = byWeight.get(row.target().weight());
+            return l == null ? row.withResult(0, "unchanged", row.denseBytes()) : row.withResult(l.sparsity(), l.format(), l.storedBytes());
+        });
+        if (r.sensitivity() != null) {
+            sensitivity.set(r.sensitivity());
+        }
+        Evaluation.Side o = r.comparison().original();
+        Evaluation.Side p = r.comparison().quantized();
+        List<String[]> card = new ArrayList<>();
+        card.add(new String[] {"Method", r.method() + ", " + r.scope() + " scope, "
+                + String.format(Locale.ROOT, "%.1f%% removed", 100 * r.overallSparsity())});
+        if (o.accuracy() != null) {
+            card.add(new String[] {"Accuracy", String.format(Locale.ROOT, "%.2f%% -> %.2f%% (%+.2f points)",
+                    100 * o.accuracy(), 100 * p.accuracy(), 100 * (p.accuracy() - o.accuracy()))});
+        }
+        card.add(new String[] {"Agreement", String.format(Locale.ROOT, "top-1 %.2f%%, mean cosine %.4f over %d samples",
+                100 * r.comparison().agreement().top1(), r.comparison().agreement().meanCosine(),
+                r.comparison().agreement().samples())});
+        card.add(new String[] {"File size", Sizes.bytes(o.fileBytes()) + " -> " + Sizes.bytes(p.fileBytes())
+                + String.format(Locale.ROOT, " (%.2fx smaller)", (double) o.fileBytes() / p.fileBytes())});
+        card.add(new String[] {"Latency", String.format(Locale.ROOT, "%.3f -> %.3f ms (ONNX Runtime, batch 1)",
+                o.latency().medianMs(), p.latency().medianMs())});
+        card.add(new String[] {"Output", r.output().toString()});
+        resultCard.setAll(card);
+        List<String> warnings = new ArrayList<>();
+        double drop = o.accuracy() != null ? 100 * (o.accuracy() - p.accuracy())
+                : 100 * (1 - r.comparison().agreement().top1());
+        if (drop > tolerance.get()) {
+            warnings.add(String.format(Locale.ROOT, "This setting costs %.2f %s, more than the %.2f-point tolerance: "
+                            + "lower the target, try another allocation, or exclude sensitive layers.", drop,
+                    o.accuracy() != null ? "accuracy points" : "points of top-1 agreement", tolerance.get()));
+        }
+        if (!r.skipped().isEmpty()) {
+            warnings.add("Left whole: " + String.join("; ", r.skipped().stream().map(k -> k.node() + " (" + k.reason() + ")").toList()));
+        }
+        warning.set(String.join("\n", warnings));
+        showMask(selectedLayer.get());
+        suggestOutput();
+    }
+
+    private void rememberSettings() {
+        var s = settings.get();
+        s.sparsityEvaluationData = evalData.get() == null ? null : evalData.get().toString();
+        s.sparsityMethod = method.get();
+        s.sparsityTarget = sparsity.get();
+        settings.save();
+    }
+
+    private static String message(Throwable ex) {
+        return ex.getMessage() == null ? ex.toString() : ex.getMessage();
+    }
+
+    public void cancel() {
+        tasks.cancelAll();
+    }
+
+    public void openResult() {
+        if (result.get() != null) {
+            workspace.open(result.get().output());
+        }
+    }
+
+    public ObservableList<Path> models() { return workspace.openModels(); }
+    public ObjectProperty<Path> modelProperty() { return model; }
+    public StringProperty methodProperty() { return method; }
+    public DoubleProperty sparsityProperty() { return sparsity; }
+    public StringProperty scopeProperty() { return scope; }
+    public ObjectProperty<Allocation.Strategy> allocationProperty() { return allocation; }
+    public BooleanProperty sparseStorageProperty() { return sparseStorage; }
+    public ObjectProperty<Path> evalDataProperty() { return evalData; }
+    public IntegerProperty evalSamplesProperty() { return evalSamples; }
+    public DoubleProperty toleranceProperty() { return tolerance; }
+    public StringProperty scaleProperty() { return scale; }
+    public ReadOnlyObjectProperty<Path> outputProperty() { return output; }
+    public ObservableList<SparsityRow> layers() { return layers; }
+    public ObjectProperty<SparsityRow> selectedLayerProperty() { return selectedLayer; }
+    public ReadOnlyObjectProperty<MaskMap> maskProperty() { return mask.getReadOnlyProperty(); }
+    public ReadOnlyObjectProperty<SensitivityScan.Result> sensitivityProperty() { return sensitivity.getReadOnlyProperty(); }
+    public ReadOnlyObjectProperty<SparseBench.Result> crossoverProperty() { return crossover.getReadOnlyProperty(); }
+    public ObservableList<String[]> resultCard() { return resultCard; }
+    public ReadOnlyStringProperty warningProperty() { return warning.getReadOnlyProperty(); }
+    public ReadOnlyStringProperty errorProperty() { return error.getReadOnlyProperty(); }
+    public ReadOnlyObjectProperty<PruneService.Result> resultProperty() { return result.getReadOnlyProperty(); }
+    public BooleanBinding canRunProperty() { return canRun; }
+}

@@ -1,0 +1,137 @@
+package org.polaris.workbench.ui.app;
+
+import javafx.scene.Scene;
+import javafx.scene.canvas.Canvas;
+import javafx.scene.control.TabPane;
+import javafx.scene.control.TableView;
+import javafx.scene.image.WritableImage;
+import javafx.scene.layout.GridPane;
+import javafx.stage.Stage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.polaris.workbench.engine.inference.InferenceService;
+import org.polaris.workbench.engine.inspect.ModelInspector;
+import org.polaris.workbench.engine.quant.QuantizeService;
+import org.polaris.workbench.engine.sparsity.PruneService;
+import org.polaris.workbench.testutil.ScriptedDialogs;
+import org.polaris.workbench.testutil.Screenshots;
+import org.polaris.workbench.testutil.TestData;
+import org.polaris.workbench.ui.common.FxTaskRunner;
+import org.polaris.workbench.ui.common.SampleCatalog;
+import org.polaris.workbench.ui.common.SettingsStore;
+import org.polaris.workbench.ui.common.Workspace;
+import org.polaris.workbench.ui.inference.InferenceViewModel;
+import org.polaris.workbench.ui.models.ModelsViewModel;
+import org.polaris.workbench.ui.quantize.QuantizeViewModel;
+import org.polaris.workbench.ui.sparsity.SparsityViewModel;
+import org.testfx.api.FxRobot;
+import org.testfx.framework.junit5.ApplicationExtension;
+import org.testfx.framework.junit5.Start;
+import org.testfx.util.WaitForAsyncUtils;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Drives the Sparsity pane in the real window: pick data, prune, inspect a layer's mask, measure the crossover. */
+@ExtendWith(ApplicationExtension.class)
+class SparsityPaneViewTest {
+
+    @TempDir
+    static Path tmp;
+
+    private final ScriptedDialogs dialogs = new ScriptedDialogs();
+    private final Workspace workspace = new Workspace();
+    private FxTaskRunner tasks;
+    private ModelsViewModel models;
+    private SparsityViewModel sparsity;
+    private Path model;
+    private Stage stage;
+
+    @Start
+    void start(Stage stage) throws Exception {
+        this.stage = stage;
+        tasks = new FxTaskRunner();
+        Path dir = Files.createTempDirectory(tmp, "pane");
+        model = Files.copy(TestData.FASHION_CNN, dir.resolve("cnn.onnx"));
+        SettingsStore settings = new SettingsStore(dir.resolve("settings.json"));
+        models = new ModelsViewModel(new ModelInspector(), tasks, dialogs, settings, new SampleCatalog(TestData.SAMPLES),
+                workspace);
+        QuantizeViewModel quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs, settings, workspace);
+        sparsity = new SparsityViewModel(new PruneService(), tasks, dialogs, settings, workspace);
+        sparsity.evalSamplesProperty().set(500);
+        InferenceViewModel inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
+        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference, tasks, stage::close), 1280, 800));
+        stage.show();
+    }
+
+    @AfterEach
+    void tearDown() {
+        tasks.close();
+    }
+
+    /** Share of canvas pixels that are not the background: the mask was drawn. */
+    private static double inked(Canvas c) {
+        WritableImage img = c.snapshot(null, null);
+        int ink = 0;
+        int n = 0;
+        for (int y = 0; y < img.getHeight(); y += 4) {
+            for (int x = 0; x < img.getWidth(); x += 4) {
+                n++;
+                if (img.getPixelReader().getColor(x, y).getBrightness() < 0.9) ink++;
+            }
+        }
+        return (double) ink / n;
+    }
+
+    @Test
+    void pruneFromThePaneAndInspectMaskAndCrossover(FxRobot robot) throws Exception {
+        robot.interact(() -> models.open(model));
+        WaitForAsyncUtils.waitFor(20, TimeUnit.SECONDS, () -> workspace.openModels().size() == 1);
+        robot.clickOn("#nav-sparsity");
+        TableView<?> layers = robot.lookup("#sparsityLayers").queryTableView();
+        WaitForAsyncUtils.waitFor(20, TimeUnit.SECONDS, () -> layers.getItems().size() == 4);
+        assertThat(robot.lookup("#sparsityOutput").queryLabeled().getText()).endsWith("cnn-pruned.onnx");
+
+        dialogs.dataAnswers.add(TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz"));
+        robot.clickOn("#sparsityIdx");
+        WaitForAsyncUtils.waitForFxEvents();
+        assertThat(robot.lookup("#sparsityDataLabel").queryLabeled().getText()).startsWith("t10k-2000");
+
+        robot.interact(() -> sparsity.sparsityProperty().set(0.7));
+        robot.clickOn("#pruneButton");
+        WaitForAsyncUtils.waitFor(90, TimeUnit.SECONDS, () -> sparsity.resultProperty().get() != null);
+        WaitForAsyncUtils.waitForFxEvents();
+        GridPane card = robot.lookup("#sparsityResultCard").query();
+        assertThat(card.getChildren()).isNotEmpty();
+        assertThat(robot.lookup("Accuracy").tryQuery()).isPresent();
+        assertThat(model.resolveSibling("cnn-pruned.onnx")).exists();
+
+        robot.clickOn("/fc1/Gemm");
+        WaitForAsyncUtils.waitForFxEvents();
+        assertThat(robot.lookup("#maskTitle").queryLabeled().getText()).contains("/fc1/Gemm", "after pruning");
+        Canvas canvas = robot.lookup("#maskCanvas").query();
+        double[] shared = new double[1];
+        robot.interact(() -> shared[0] = inked(canvas));
+        assertThat(shared[0]).isBetween(0.05, 0.95);
+        robot.interact(() -> {
+            try {
+                Screenshots.save(stage.getScene(), "sparsity-pane.png");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+
+        TabPane charts = robot.lookup("#sparsityCharts").query();
+        robot.interact(() -> charts.getSelectionModel().select(2));
+        robot.clickOn("#measureCrossover");
+        WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, () -> sparsity.crossoverProperty().get() != null);
+        WaitForAsyncUtils.waitForFxEvents();
+        assertThat(robot.lookup("#crossoverSummary").queryLabeled().getText()).contains("CSR beats");
+        assertThat(sparsity.crossoverProperty().get().rows()).isEqualTo(64);
+    }
+}
