@@ -1,0 +1,126 @@
+package org.polaris.workbench.engine.sparsity;
+
+import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.data.IdxDataset;
+import org.polaris.workbench.engine.data.Preprocessing;
+import org.polaris.workbench.engine.job.CancellationToken;
+import org.polaris.workbench.engine.job.ProgressSink;
+import org.polaris.workbench.engine.quant.Evaluation;
+import org.polaris.workbench.engine.quant.QuantEvaluator;
+import org.polaris.workbench.testutil.TestData;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Writes the pruning section of docs/benchmarks.md: {@code ./mvnw -q test-compile exec:exec@bench-prune}. Every row
+ * is a real {@link PruneService} run (the same as {@code polaris-workbench prune}) on the Fashion-MNIST samples:
+ * pruned, written, re-loaded in a fresh ONNX Runtime session, evaluated on the 2,000 labelled test images.
+ */
+public final class PruneBenchmark {
+
+    private PruneBenchmark() {
+    }
+
+    private record Run(String model, String method, String setting, PruneService.Result r) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path images = TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz");
+        Dataset data = IdxDataset.open(images, Preprocessing.unitScale(), 2000);
+        Path dir = Files.createTempDirectory("prune-bench");
+        StringBuilder doc = new StringBuilder("## Pruning (Sparsity pane, `prune`)\n\n");
+        doc.append("One-shot pruning, no fine-tuning. Accuracy on the 2,000 labelled Fashion-MNIST test images shipped in ")
+                .append("samples/; file sizes of the written models; ONNX Runtime latency, single thread, interleaved ")
+                .append("runs of original and pruned model in one process, medians.\n\n");
+        doc.append("Machine: ").append(org.polaris.workbench.bench.BenchDocAccess.machine()).append(".\n");
+        doc.append("Command: `./mvnw -q test-compile exec:exec@bench-prune` (rewrites this section); each row is ")
+                .append("`polaris-workbench prune MODEL -o OUT --method M --sparsity S [--scope/--allocation] --sparse-storage ")
+                .append("--eval-data samples/fashion-mnist/t10k-2000-images-idx3-ubyte.gz --eval-samples 2000`.\n\n");
+
+        doc.append("### Fashion-MNIST MLP (784-128-64-10), 80% of weights, stored as sparse_initializers\n\n");
+        doc.append("| method | scope / allocation | removed | accuracy | drop (points) | file | smaller | latency ms (batch 1) |\n");
+        doc.append("|---|---|---:|---:|---:|---:|---:|---:|\n");
+        String[][] mlp = {{"magnitude", "global", "uniform"}, {"magnitude", "layer", "uniform"}, {"magnitude", "layer", "erk"},
+                {"magnitude", "layer", "sensitivity"}, {"nm:2:4", "layer", "uniform"}, {"nm:4:8", "layer", "uniform"},
+                {"block:4x4", "layer", "uniform"}, {"block:4x4", "layer", "erk"}};
+        double bestDrop = Double.MAX_VALUE;
+        for (String[] m : mlp) {
+            PruneService.Result r = run(TestData.FASHION_MLP, dir, m[0], 0.8, m[1], Allocation.Strategy.parse(m[2]), true,
+                    0, 300, 1, data);
+            doc.append(row(m[0], m[1] + " / " + m[2], r));
+            if (m[0].equals("magnitude")) bestDrop = Math.min(bestDrop, drop(r));
+        }
+        PruneService.Result mag = run(TestData.FASHION_MLP, dir, "magnitude", 0.8, "global", Allocation.Strategy.UNIFORM, true,
+                0, 300, 1, data);
+        doc.append("\nThe same MLP, global magnitude, by target: ");
+        for (double s : new double[] {0.3, 0.5, 0.6, 0.7, 0.8, 0.9}) {
+            PruneService.Result r = run(TestData.FASHION_MLP, dir, "magnitude", s, "global", Allocation.Strategy.UNIFORM,
+                    true, 0, 20, 1, data);
+            doc.append(String.format(Locale.ROOT, "%s%.0f%%: %.2f points, %.2fx smaller", s == 0.3 ? "" : "; ", 100 * s,
+                    drop(r), (double) r.comparison().original().fileBytes() / r.comparison().quantized().fileBytes()));
+        }
+        doc.append(".\n");
+        doc.append(String.format(Locale.ROOT, "%nTargets: top-1 drop <= 1 point at 80%% magnitude: best measured %.2f "
+                        + "points (not met: this sample MLP was trained 4 epochs without weight decay and holds its accuracy "
+                        + "to about 50%%, see the sweep above; the allocation strategies do not rescue 80%%); sparse-storage "
+                        + "file >= 3x smaller: %.2fx (not met: ONNX stores each kept float32 weight of fc1 with a 4-byte index, "
+                        + "so 20%% density costs 1.6 of 4 bytes per weight, about 2.6x for the whole file; 2:4 at 50%% cannot "
+                        + "shrink a float32 file).%n%n", bestDrop,
+                (double) mag.comparison().original().fileBytes() / mag.comparison().quantized().fileBytes()));
+
+        doc.append("### Fashion-MNIST CNN, 30% of channels removed (physically: smaller weights, rewired graph)\n\n");
+        doc.append("| channel multiple | layers | accuracy | drop (points) | file | smaller | latency batch 1 (ms) | batch 1 | latency batch 32 (ms) | batch 32 |\n");
+        doc.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (int multiple : new int[] {0, 1}) {
+            PruneService.Result b1 = run(TestData.FASHION_CNN, dir, "channel", 0.3, "layer", Allocation.Strategy.UNIFORM,
+                    false, multiple, 1000, 1, data);
+            PruneService.Result b32 = run(TestData.FASHION_CNN, dir, "channel", 0.3, "layer", Allocation.Strategy.UNIFORM,
+                    false, multiple, 200, 32, data);
+            Evaluation.Side o = b1.comparison().original();
+            Evaluation.Side p = b1.comparison().quantized();
+            doc.append(String.format(Locale.ROOT, "| %s | %s | %.2f%% -> %.2f%% | %.2f | %,d -> %,d | %.2fx | %.4f -> %.4f | %s | %.4f -> %.4f | %s |%n",
+                    multiple == 0 ? "auto (" + ChannelPruner.defaultMultiple() + ")" : "1 (exact 30%)",
+                    String.join(", ", b1.layers().stream().map(l -> l.node() + " " + l.format().substring(9)).toList()),
+                    100 * o.accuracy(), 100 * p.accuracy(), drop(b1), o.fileBytes(), p.fileBytes(),
+                    (double) o.fileBytes() / p.fileBytes(), o.latency().medianMs(), p.latency().medianMs(),
+                    lower(o.latency().medianMs(), p.latency().medianMs()),
+                    b32.comparison().original().latency().medianMs(), b32.comparison().quantized().latency().medianMs(),
+                    lower(b32.comparison().original().latency().medianMs(), b32.comparison().quantized().latency().medianMs())));
+        }
+        doc.append("\nTarget: ONNX Runtime latency at least 20% lower with 30% of channels removed. ONNX Runtime runs these "
+                + "convolutions in channel blocks (NCHWc, 16 wide with AVX-512), so only block-aligned counts are faster; "
+                + "the default keeps a multiple of the block per layer (a layer of one block keeps it). The written models "
+                + "load and run in fresh ONNX Runtime sessions (graph optimization ALL) before anything is reported.\n");
+        org.polaris.workbench.bench.BenchDocAccess.replaceSection("prune", doc.toString());
+        System.out.println(doc);
+    }
+
+    private static PruneService.Result run(Path model, Path dir, String method, double s, String scope,
+                                           Allocation.Strategy alloc, boolean sparse, int multiple, int runs, int batch,
+                                           Dataset data) throws Exception {
+        Path out = Files.createTempFile(dir, "pruned", ".onnx");
+        Files.delete(out);
+        return new PruneService().run(new PruneService.Request(model, out, false, PruneMethod.parse(method), s, scope,
+                Set.of(), data, new QuantEvaluator.Settings(2000, runs, Math.max(20, runs / 5), 1, batch),
+                dir.resolve(out.getFileName() + ".json"), sparse, multiple, alloc), ProgressSink.NONE, CancellationToken.none());
+    }
+
+    private static double drop(PruneService.Result r) {
+        return 100 * (r.comparison().original().accuracy() - r.comparison().quantized().accuracy());
+    }
+
+    private static String lower(double before, double after) {
+        return String.format(Locale.ROOT, "%.0f%% %s", 100 * Math.abs(1 - after / before), after <= before ? "lower" : "higher");
+    }
+
+    private static String row(String method, String how, PruneService.Result r) {
+        Evaluation.Side o = r.comparison().original();
+        Evaluation.Side p = r.comparison().quantized();
+        return String.format(Locale.ROOT, "| %s | %s | %.1f%% | %.2f%% -> %.2f%% | %.2f | %,d -> %,d | %.2fx | %.4f -> %.4f |%n",
+                method, how, 100 * r.overallSparsity(), 100 * o.accuracy(), 100 * p.accuracy(), drop(r), o.fileBytes(),
+                p.fileBytes(), (double) o.fileBytes() / p.fileBytes(), o.latency().medianMs(), p.latency().medianMs());
+    }
+}
