@@ -26,4 +26,19 @@ final class VectorSparse implements SparseMatrix.BatchKernel {
         }
         return b0;
     }
+
+    @Override
+    public int csr16(int rows, int[] ptr, char[] idx, float[] vals, float[] xT, int batch, float[] yT) {
+        int b0 = 0;
+        for (; b0 + W <= batch; b0 += W) {
+            for (int r = 0; r < rows; r++) {
+                FloatVector acc = FloatVector.zero(S);
+                for (int p = ptr[r]; p < ptr[r + 1]; p++) {
+                    acc = FloatVector.fromArray(S, xT, idx[p] * batch + b0).fma(FloatVector.broadcast(S, vals[p]), acc);
+                }
+                acc.intoArray(yT, r * batch + b0);
+            }
+        }
+        return b0;
+    }
 }
