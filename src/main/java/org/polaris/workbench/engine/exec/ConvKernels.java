@@ -2,6 +2,7 @@ package org.polaris.workbench.engine.exec;
 
 import org.polaris.workbench.engine.job.EnginePool;
 import org.polaris.workbench.engine.model.Node;
+import org.polaris.workbench.engine.sparse.SparseMatrix;
 
 import java.util.Map;
 
@@ -14,9 +15,9 @@ final class ConvKernels {
     private ConvKernels() {
     }
 
-    static void register(Map<String, Kernel> k, EnginePool pool) {
+    static void register(Map<String, Kernel> k, EnginePool pool, SparseWeights sparse) {
         k.put("Conv", (n, in, o) -> {
-            Value y = conv(pool, n, in[0], in[1], in.length > 2 ? in[2] : null);
+            Value y = conv(pool, sparse, n, in[0], in[1], in.length > 2 ? in[2] : null);
             LoadTimeRewrites.activate(n, y.f);
             return new Value[] {y};
         });
@@ -44,6 +45,10 @@ final class ConvKernels {
     }
 
     static Value conv(EnginePool pool, Node node, Value x, Value w, Value bias) {
+        return conv(pool, SparseWeights.none(), node, x, w, bias);
+    }
+
+    static Value conv(EnginePool pool, SparseWeights sw, Node node, Value x, Value w, Value bias) {
         if (x.rank() != 4) {
             throw new IllegalArgumentException("Conv is implemented for 2-D images (rank 4), got rank " + x.rank());
         }
@@ -72,6 +77,32 @@ final class ConvKernels {
         }
         boolean pointwise = kh == 1 && kw == 1 && strides[0] == 1 && strides[1] == 1 && gy[1] == 0 && gx[1] == 0
                 && oh == h && ow == wd;
+        SparseMatrix s = pointwise && group == 1 && sw.size() > 0 && node.inputs().size() > 1
+                ? sw.get(node.inputs().get(1)) : null;
+        if (s != null && sw.useSparse(node.inputs().get(1), s, plane, m * plane,
+                scratch -> Gemm.multiply(pool, m, plane, c, w.f, 0, x.f, 0, scratch, 0),
+                scratch -> s.multiply(x.f, plane, scratch))) {
+            // a pointwise convolution is W[m, c] times the image [c, plane]: the layout the CSR kernel takes
+            float[] img = batch == 1 ? null : new float[c * plane];
+            float[] res = batch == 1 ? null : new float[m * plane];
+            for (int b = 0; b < batch; b++) {
+                if (batch == 1) {
+                    s.multiply(x.f, plane, out);
+                } else {
+                    System.arraycopy(x.f, b * c * plane, img, 0, c * plane);
+                    s.multiply(img, plane, res);
+                    System.arraycopy(res, 0, out, b * m * plane, m * plane);
+                }
+                if (bias != null) {
+                    for (int oc = 0; oc < m; oc++) {
+                        float bv = bias.f[oc];
+                        int at = (b * m + oc) * plane;
+                        for (int p = 0; p < plane; p++) out[at + p] += bv;
+                    }
+                }
+            }
+            return Value.floats(new int[] {batch, m, oh, ow}, out);
+        }
         float[] col = pointwise ? null : Buffers.floats(kSize * plane);
         for (int b = 0; b < batch; b++) {
             for (int g = 0; g < group; g++) {

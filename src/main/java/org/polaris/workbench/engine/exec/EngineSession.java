@@ -56,11 +56,15 @@ public final class EngineSession {
     }
 
     static Map<String, Kernel> registry(EnginePool pool) {
+        return registry(pool, SparseWeights.none());
+    }
+
+    static Map<String, Kernel> registry(EnginePool pool, SparseWeights sparse) {
         Map<String, Kernel> k = new HashMap<>();
         ElementwiseKernels.register(k);
         ShapeKernels.register(k);
-        NnKernels.register(k, pool);
-        ConvKernels.register(k, pool);
+        NnKernels.register(k, pool, sparse);
+        ConvKernels.register(k, pool, sparse);
         QuantKernels.register(k);
         QLinearKernels.register(k, pool);
         return k;
@@ -73,7 +77,8 @@ public final class EngineSession {
 
     public static EngineSession load(OnnxModel model, EnginePool pool) throws UnsupportedOpsException {
         OnnxModel prepped = LoadTimeRewrites.apply(GraphPrep.normalize(model));
-        Map<String, Kernel> kernels = registry(pool);
+        SparseWeights sparse = SparseWeights.plan(prepped);
+        Map<String, Kernel> kernels = registry(pool, sparse);
         Map<String, List<String>> missing = new TreeMap<>();
         for (int i = 0; i < prepped.graph().nodes().size(); i++) {
             Node n = prepped.graph().nodes().get(i);
@@ -85,7 +90,20 @@ public final class EngineSession {
         if (!missing.isEmpty()) {
             throw new UnsupportedOpsException(model.displayName(), missing);
         }
-        return new EngineSession(prepped, pool, kernels);
+        EngineSession session = new EngineSession(prepped, pool, kernels);
+        session.sparse = sparse;
+        return session;
+    }
+
+    private SparseWeights sparse = SparseWeights.none();
+
+    /** Weights held as CSR, and those whose layers ran on the sparse kernel so far (measured faster or forced). */
+    public int sparseWeights() {
+        return sparse.size();
+    }
+
+    public java.util.Set<String> sparseLayersUsed() {
+        return sparse.usedSparse();
     }
 
     /** The graph as the engine runs it, after load-time rewrites (for tests and profiles). */

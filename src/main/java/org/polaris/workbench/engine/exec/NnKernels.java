@@ -2,6 +2,7 @@ package org.polaris.workbench.engine.exec;
 
 import org.polaris.workbench.engine.job.EnginePool;
 import org.polaris.workbench.engine.model.Node;
+import org.polaris.workbench.engine.sparse.SparseMatrix;
 
 import java.util.Arrays;
 import java.util.Map;
@@ -12,14 +13,19 @@ final class NnKernels {
     private NnKernels() {
     }
 
-    static void register(Map<String, Kernel> k, EnginePool pool) {
+    static void register(Map<String, Kernel> k, EnginePool pool, SparseWeights sparse) {
         k.put("Gemm", (n, in, o) -> {
-            Value y = gemm(pool, n, in[0], in[1], in.length > 2 ? in[2] : null);
+            Value y = gemm(pool, sparse, n, in[0], in[1], in.length > 2 ? in[2] : null);
             LoadTimeRewrites.activate(n, y.f);
             return new Value[] {y};
         });
         k.put("MatMul", (n, in, o) -> {
-            Value y = matmul(pool, in[0], in[1]);
+            SparseMatrix s = in[0].rank() == 2 && in[1].rank() == 2 ? sparse.get(n.inputs().get(1)) : null;
+            Value y = s != null ? sparseOrDense(pool, sparse, n.inputs().get(1), s, in[0].f, in[0].shape[0], in[1].f, null)
+                    : null;
+            if (y == null) {
+                y = matmul(pool, in[0], in[1]);
+            }
             LoadTimeRewrites.activate(n, y.f);
             return new Value[] {y};
         });
@@ -29,11 +35,64 @@ final class NnKernels {
         k.put("BatchNormalization", (n, in, o) -> new Value[] {batchNorm(n, in)});
     }
 
-    static Value gemm(EnginePool pool, Node n, Value a, Value b, Value c) {
+    /**
+     * Y[m, N] = A[m, K] * W^T for a weight held sparse, when that was measured faster at this batch (else null):
+     * the CSR kernel computes Y^T = W * A^T, so batches above one are transposed in and out. The optional row bias
+     * is added afterwards.
+     */
+    private static Value sparseOrDense(EnginePool pool, SparseWeights sw, String weight, SparseMatrix s, float[] a,
+                                       int m, float[] bDense, float[] rowBias) {
+        int k = s.cols(), nn = s.rows();
+        boolean go = sw.useSparse(weight, s, m, m * nn,
+                scratch -> Gemm.multiply(pool, m, nn, k, a, 0, bDense, 0, scratch, 0),
+                scratch -> sparseProduct(s, a, m, scratch));
+        if (!go) {
+            return null;
+        }
+        float[] out = Buffers.floats(m * nn);
+        sparseProduct(s, a, m, out);
+        if (rowBias != null) {
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < nn; j++) out[i * nn + j] += rowBias[j];
+            }
+        }
+        return Value.floats(new int[] {m, nn}, out);
+    }
+
+    private static void sparseProduct(SparseMatrix s, float[] a, int m, float[] out) {
+        if (m == 1) {
+            s.multiply(a, 1, out);
+            return;
+        }
+        float[] aT = Gemm.transpose(java.util.Arrays.copyOf(a, m * s.cols()), m, s.cols());
+        float[] yT = new float[s.rows() * m];
+        s.multiply(aT, m, yT);
+        for (int r = 0; r < s.rows(); r++) {
+            for (int i = 0; i < m; i++) out[i * s.rows() + r] = yT[r * m + i];
+        }
+    }
+
+    static Value gemm(EnginePool pool, SparseWeights sw, Node n, Value a, Value b, Value c) {
         boolean ta = Attrs.i(n, "transA", 0) == 1;
         boolean tb = Attrs.i(n, "transB", 0) == 1;
         float alpha = Attrs.f(n, "alpha", 1f);
         float beta = Attrs.f(n, "beta", 1f);
+        SparseMatrix s = ta || tb || alpha != 1f || a.rank() != 2 ? null : sw.get(n.inputs().get(1));
+        if (s != null) {
+            boolean rowBias = c != null && c.type == org.polaris.workbench.engine.model.DataType.FLOAT
+                    && c.size() == s.rows() && (c.rank() == 1 || c.shape[0] == 1);
+            if (c == null || rowBias) {
+                float[] bias = null;
+                if (rowBias) {
+                    bias = new float[s.rows()];
+                    for (int j = 0; j < bias.length; j++) bias[j] = beta * c.f[j];
+                }
+                Value y = sparseOrDense(pool, sw, n.inputs().get(1), s, a.f, a.shape[0], b.f, bias);
+                if (y != null) {
+                    return y;
+                }
+            }
+        }
         int m = ta ? a.shape[1] : a.shape[0];
         int k = ta ? a.shape[0] : a.shape[1];
         int nn = tb ? b.shape[0] : b.shape[1];

@@ -14,6 +14,7 @@ import org.polaris.workbench.engine.model.Tensor;
 import org.polaris.workbench.engine.model.ValueInfo;
 import org.polaris.workbench.engine.model.ValueType;
 import org.polaris.workbench.engine.onnx.OrtModelSession;
+import org.polaris.workbench.engine.sparse.SparseMatrix;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package org.polaris.workbench.engine.sparsity;
+package org.polaris.workbench.engine.sparse;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;

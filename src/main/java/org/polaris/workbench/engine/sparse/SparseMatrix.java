@@ -1,4 +1,4 @@
-package org.polaris.workbench.engine.sparsity;
+package org.polaris.workbench.engine.sparse;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -47,7 +47,7 @@ public final class SparseMatrix {
             return none;
         }
         try {
-            return (BatchKernel) Class.forName("org.polaris.workbench.engine.sparsity.VectorSparse")
+            return (BatchKernel) Class.forName("org.polaris.workbench.engine.sparse.VectorSparse")
                     .getDeclaredConstructor().newInstance();
         } catch (ReflectiveOperationException | LinkageError e) {
             return none;
@@ -316,15 +316,32 @@ public final class SparseMatrix {
         if (batch == 1) {
             if (n != null) {
                 for (int r = 0; r < rows; r++) {
-                    float acc = 0;
-                    for (int p = ptr[r]; p < ptr[r + 1]; p++) acc += vals[p] * xT[n[p]];
-                    yT[r] = acc;
+                    // four independent sums: one chain of dependent adds would wait on each add's latency
+                    float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                    int p = ptr[r];
+                    int end = ptr[r + 1];
+                    for (; p + 3 < end; p += 4) {
+                        a0 += vals[p] * xT[n[p]];
+                        a1 += vals[p + 1] * xT[n[p + 1]];
+                        a2 += vals[p + 2] * xT[n[p + 2]];
+                        a3 += vals[p + 3] * xT[n[p + 3]];
+                    }
+                    for (; p < end; p++) a0 += vals[p] * xT[n[p]];
+                    yT[r] = (a0 + a1) + (a2 + a3);
                 }
             } else {
                 for (int r = 0; r < rows; r++) {
-                    float acc = 0;
-                    for (int p = ptr[r]; p < ptr[r + 1]; p++) acc += vals[p] * xT[w[p]];
-                    yT[r] = acc;
+                    float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                    int p = ptr[r];
+                    int end = ptr[r + 1];
+                    for (; p + 3 < end; p += 4) {
+                        a0 += vals[p] * xT[w[p]];
+                        a1 += vals[p + 1] * xT[w[p + 1]];
+                        a2 += vals[p + 2] * xT[w[p + 2]];
+                        a3 += vals[p + 3] * xT[w[p + 3]];
+                    }
+                    for (; p < end; p++) a0 += vals[p] * xT[w[p]];
+                    yT[r] = (a0 + a1) + (a2 + a3);
                 }
             }
             return;
