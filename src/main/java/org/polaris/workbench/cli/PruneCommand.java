@@ -85,6 +85,11 @@ public final class PruneCommand implements Callable<Integer> {
                     + "smaller, so the file shrinks; ONNX Runtime densifies them at load")
     boolean sparseStorage;
 
+    @Option(names = "--quantize", paramLabel = "int8",
+            description = "then quantize the pruned model to static INT8 (QDQ, symmetric per-channel weights so zeros stay "
+                    + "zeros; calibrated on the evaluation data) before verifying and comparing it with the original")
+    String quantize;
+
     @Option(names = "--eval-data", paramLabel = "PATH",
             description = "IDX images file or image folder (labels give accuracy); random inputs if omitted (flagged)")
     Path evalData;
@@ -115,6 +120,9 @@ public final class PruneCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage(), 2);
         }
+        if (quantize != null && !quantize.equalsIgnoreCase("int8")) {
+            throw new CliException("--quantize supports int8, got '" + quantize + "'", 2);
+        }
         if (!(sparsity >= 0 && sparsity < 1)) {
             throw new CliException("--sparsity must be in [0, 1), got " + sparsity, 2);
         }
@@ -140,7 +148,7 @@ public final class PruneCommand implements Callable<Integer> {
         PruneService.Request req = new PruneService.Request(model, output, force, m, sparsity, scope,
                 new LinkedHashSet<>(exclude), data,
                 new QuantEvaluator.Settings(evalSamples, latencyRuns, Math.max(5, latencyRuns / 5), 1, latencyBatch), reportPath,
-                sparseStorage, channelMultiple, alloc);
+                sparseStorage, channelMultiple, alloc, quantize != null);
         PrintWriter err = spec.commandLine().getErr();
         PruneService.Result r;
         try {
@@ -151,9 +159,9 @@ public final class PruneCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Evaluation.Side o = r.comparison().original();
         Evaluation.Side p = r.comparison().quantized();
-        long sparseLayers = r.layers().stream().filter(l -> l.format().startsWith("sparse")).count();
-        out.printf(Locale.ROOT, "Wrote %s: %s, %d layers, %.1f%% of their weights removed (%s)%n", output,
-                m, r.layers().size(), 100 * r.overallSparsity(), sparseLayers > 0
+        long sparseLayers = r.layers().stream().filter(l -> l.format().contains("sparse")).count();
+        out.printf(Locale.ROOT, "Wrote %s: %s%s, %d layers, %.1f%% of their weights removed (%s)%n", output,
+                m, quantize != null ? " + int8" : "", r.layers().size(), 100 * r.overallSparsity(), sparseLayers > 0
                         ? sparseLayers + " stored as sparse_initializers" : r.layers().get(0).format().startsWith("channels")
                         ? "channels physically removed" : "dense storage");
         out.printf(Locale.ROOT, "File size:  %,d -> %,d bytes (%.2fx smaller)%n", o.fileBytes(), p.fileBytes(),
@@ -176,7 +184,7 @@ public final class PruneCommand implements Callable<Integer> {
         }
         if (channels) {
             out.printf("Channels:   %s%n", String.join(", ", r.layers().stream().map(l -> l.node() + " "
-                    + l.format().substring("channels ".length())).toList()));
+                    + l.format().replaceFirst("^channels ([0-9]+->[0-9]+).*$", "$1")).toList()));
         }
         if (!r.skipped().isEmpty()) {
             out.printf("Left whole: %s%n", String.join("; ", r.skipped().stream().map(k -> k.node() + " (" + k.reason() + ")").toList()));

@@ -62,6 +62,10 @@ class PruneCommandTest {
         assertThat(run("prune", TestData.FASHION_MLP.toString(), "-o", p.toString(), "--method", "nm:3:2")).isEqualTo(2);
         assertThat(err).contains("nm:N:M");
         assertThat(run("prune", TestData.FASHION_MLP.toString(), "-o", p.toString(), "--sparsity", "1.5")).isEqualTo(2);
+        assertThat(run("prune", TestData.FASHION_MLP.toString(), "-o", p.toString(), "--quantize", "int4")).isEqualTo(2);
+        assertThat(err).contains("--quantize supports int8");
+        assertThat(run("prune", TestData.FASHION_MLP.toString(), "-o", p.toString(), "--allocation", "fancy")).isEqualTo(2);
+        assertThat(err).contains("uniform, erk or sensitivity");
         assertThat(run("prune", TestData.FASHION_MLP.toString(), "-o", p.toString(), "--method", "channel",
                 "--scope", "global")).isEqualTo(4);
         assertThat(err).contains("--method magnitude");

@@ -18,6 +18,8 @@ import org.polaris.workbench.engine.onnx.OrtModelSession;
 import org.polaris.workbench.engine.quant.Calibrator;
 import org.polaris.workbench.engine.quant.Evaluation;
 import org.polaris.workbench.engine.quant.QuantEvaluator;
+import org.polaris.workbench.engine.quant.QuantOptions;
+import org.polaris.workbench.engine.quant.QuantRequest;
 import org.polaris.workbench.engine.quant.QuantizationException;
 import org.polaris.workbench.engine.quant.QuantizeService;
 import org.polaris.workbench.engine.quant.TorchQuantizer;
@@ -45,21 +47,36 @@ public final class PruneService {
      * @param scope {@code layer}: each layer loses the same fraction; {@code global}: one magnitude threshold
      * @param sparseStorage store pruned weights as ONNX {@code sparse_initializer}s where that is smaller
      * @param allocation how layer scope spreads the target over layers (uniform, ERK, or greedy over a sensitivity scan)
+     * @param quantizeInt8 then quantize the pruned model to static INT8 (QDQ, symmetric per-channel weights, so the
+     *                     zeros stay exact zeros) before it is verified and compared with the original
      * @param channelMultiple channel pruning keeps a multiple of this many channels per layer; 0: the CPU's block
      *                        ({@link ChannelPruner#defaultMultiple()})
      */
     public record Request(Path model, Path output, boolean overwrite, PruneMethod method, double sparsity,
                           String scope, Set<String> exclude, Dataset evaluation, QuantEvaluator.Settings evalSettings,
-                          Path reportPath, boolean sparseStorage, int channelMultiple, Allocation.Strategy allocation) {
+                          Path reportPath, boolean sparseStorage, int channelMultiple, Allocation.Strategy allocation,
+                          boolean quantizeInt8) {
+
+        public Request(Path model, Path output, boolean overwrite, PruneMethod method, double sparsity, String scope,
+                       Set<String> exclude, Dataset evaluation, QuantEvaluator.Settings evalSettings, Path reportPath,
+                       boolean sparseStorage, int channelMultiple, Allocation.Strategy allocation) {
+            this(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings, reportPath,
+                    sparseStorage, channelMultiple, allocation, false);
+        }
+
+        public Request withQuantizeInt8(boolean on) {
+            return new Request(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings,
+                    reportPath, sparseStorage, channelMultiple, allocation, on);
+        }
 
         public Request withSparseStorage(boolean on) {
             return new Request(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings,
-                    reportPath, on, channelMultiple, allocation);
+                    reportPath, on, channelMultiple, allocation, quantizeInt8);
         }
 
         public Request withAllocation(Allocation.Strategy a) {
             return new Request(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings,
-                    reportPath, sparseStorage, channelMultiple, a);
+                    reportPath, sparseStorage, channelMultiple, a, quantizeInt8);
         }
     }
 
@@ -82,6 +99,7 @@ public final class PruneService {
             j.put("method", method.toString());
             j.put("requestedSparsity", requestedSparsity);
             j.put("scope", scope);
+            j.put("quantized", layers.stream().anyMatch(l -> l.format().startsWith("int8")) ? "int8" : null);
             j.put("overallSparsity", overallSparsity);
             if (sensitivity != null) {
                 j.put("sensitivity", Map.of("baseline", sensitivity.baseline(), "labelled", sensitivity.labelled(),
@@ -227,6 +245,9 @@ public final class PruneService {
             cancel.throwIfCancelled();
             progress.progress(0.3, "verifying the result in a fresh ONNX Runtime session");
             verify(tmp, pruned, req.evaluation());
+            if (req.quantizeInt8()) {
+                layers = quantize(req, tmp, pruned, layers, progress, cancel);
+            }
             QuantEvaluator.Result cmp;
             try {
                 cmp = new QuantEvaluator().compare(originalBytes, Files.readAllBytes(tmp), req.evaluation(),
@@ -246,6 +267,59 @@ public final class PruneService {
             return r;
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * The second half of prune-then-quantize: the verified pruned file {@code tmp} is quantized to static INT8 with
+     * the evaluation data as calibration data, every pruned weight's int8 codes are checked to hold at least its
+     * zeros, pruned int8 weights are stored sparse when asked and smaller, and {@code tmp} is replaced by the result.
+     */
+    private List<Layer> quantize(Request req, Path tmp, Map<String, float[]> pruned, List<Layer> layers,
+                                 ProgressSink progress, CancellationToken cancel)
+            throws ModelLoadException, QuantizationException, IOException {
+        Path q = AtomicFiles.tempBeside(req.output());
+        Path qReport = q.resolveSibling(q.getFileName() + ".report.json");
+        try {
+            progress.progress(0.31, "quantizing the pruned model to int8");
+            int n = Math.min(300, req.evaluation().size());
+            new QuantizeService().run(new QuantRequest(tmp, q, true, QuantOptions.staticInt8(), req.evaluation(),
+                            Math.min(200, n), req.evaluation(), new QuantEvaluator.Settings(n, 5, 2, 1, 1), qReport, 0.9),
+                    (f, m) -> progress.progress(0.31 + 0.03 * f, "int8: " + m), cancel);
+            OnnxModel qm = reader.read(q);
+            Map<String, Tensor> codes = new LinkedHashMap<>();
+            for (Tensor t : qm.graph().initializers()) {
+                if (t.dataType() == DataType.INT8) codes.put(t.name(), t);
+            }
+            Set<String> sparse = new java.util.LinkedHashSet<>();
+            List<Layer> out = new ArrayList<>();
+            for (Layer l : layers) {
+                Tensor c = codes.entrySet().stream().filter(e -> e.getKey().startsWith(l.name() + "_q")
+                        && e.getValue().elementCount() == Tensor.elementCount(l.shape())).map(Map.Entry::getValue)
+                        .findFirst().orElse(null);
+                if (c == null) {
+                    out.add(l);
+                    continue;
+                }
+                float[] p = pruned.get(l.name());
+                long zeroCodes = 0;
+                for (byte b : c.raw()) if (b == 0) zeroCodes++;
+                if (p != null && zeroCodes < countZeros(p)) {
+                    throw new QuantizationException("verification failed: quantizing " + l.name() + " lost zeros ("
+                            + zeroCodes + " zero codes for " + countZeros(p) + " pruned weights)");
+                }
+                SparseTensorCodec.Encoding enc = req.sparseStorage() ? SparseTensorCodec.encodingFor(c) : null;
+                if (enc != null) sparse.add(c.name());
+                String structure = l.format().startsWith("channels") ? l.format() + ", " : "";
+                out.add(new Layer(l.name(), l.node(), l.shape(), l.sparsity(),
+                        structure + "int8 " + (enc == null ? "dense" : "sparse " + enc),
+                        enc == null ? c.raw().length : enc.bytes()));
+            }
+            Files.write(tmp, OnnxModelWriter.toBytes(qm.withGraph(qm.graph().withInitializers(qm.graph().initializers(), sparse))));
+            return out;
+        } finally {
+            Files.deleteIfExists(q);
+            Files.deleteIfExists(qReport);
         }
     }
 

@@ -151,6 +151,32 @@ class PruneServiceIT {
     }
 
     @Test
+    void pruneThenQuantizeKeepsTheZerosAsInt8CodesAndShrinksTheFile() throws Exception {
+        Path out = tmp.resolve("cnn-p-q.onnx");
+        PruneService.Result r = new PruneService().run(request(TestData.FASHION_CNN, out, "magnitude", 0.6, "global")
+                .withQuantizeInt8(true), ProgressSink.NONE, CancellationToken.none());
+        assertThat(r.layers()).allSatisfy(l -> assertThat(l.format()).startsWith("int8 "));
+        assertThat((double) Files.size(TestData.FASHION_CNN) / Files.size(out)).isGreaterThan(3.5);
+        // the written file: int8 weight codes behind DequantizeLinear, each holding its layer's pruned zeros
+        OnnxModel q = new OnnxModelReader().read(out);
+        assertThat(q.graph().nodes()).anyMatch(n -> n.opType().equals("DequantizeLinear"));
+        long zeroCodes = 0;
+        long codes = 0;
+        for (Tensor t : q.graph().initializers()) {
+            if (t.dataType() == org.polaris.workbench.engine.model.DataType.INT8 && t.elementCount() > 100) {
+                for (byte b : t.raw()) if (b == 0) zeroCodes++;
+                codes += t.elementCount();
+            }
+        }
+        assertThat((double) zeroCodes / codes).isGreaterThan(0.599); // 60% of all weights, rounded per layer
+        assertThat(r.comparison().quantized().accuracy()).isGreaterThan(r.comparison().original().accuracy() - 0.03);
+        try (var files = Files.list(tmp)) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("cnn-p-q.onnx",
+                    "cnn-p-q.onnx.report.json");
+        }
+    }
+
+    @Test
     void twoOfFourHoldsInTheWrittenMlp() throws Exception {
         Path out = tmp.resolve("mlp-24.onnx");
         PruneService.Result r = new PruneService().run(request(TestData.FASHION_MLP, out, "nm:2:4", 0.1, "layer"),
