@@ -281,6 +281,10 @@ public final class SparsityView extends SplitPane {
             storage.setMnemonicParsing(false);
             storage.selectedProperty().bindBidirectional(vm.sparseStorageProperty());
             add("Storage", storage);
+            CheckBox int8 = new CheckBox("then quantize to int8 (static, zeros kept)");
+            int8.setId("sparsityInt8");
+            int8.selectedProperty().bindBidirectional(vm.quantizeInt8Property());
+            add("Quantize", int8);
 
             heading("Evaluation");
             Label data = new Label();

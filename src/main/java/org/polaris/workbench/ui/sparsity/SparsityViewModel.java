@@ -74,6 +74,7 @@ public final class SparsityViewModel {
     private final StringProperty scope = new SimpleStringProperty("auto");
     private final ObjectProperty<Allocation.Strategy> allocation = new SimpleObjectProperty<>(Allocation.Strategy.UNIFORM);
     private final BooleanProperty sparseStorage = new SimpleBooleanProperty(true);
+    private final BooleanProperty quantizeInt8 = new SimpleBooleanProperty(false);
     private final ObjectProperty<Path> evalData = new SimpleObjectProperty<>();
     private final IntegerProperty evalSamples = new SimpleIntegerProperty(1000);
     private final DoubleProperty tolerance = new SimpleDoubleProperty(1.0);
@@ -270,13 +271,14 @@ public final class SparsityViewModel {
         boolean overwrite = outputConfirmed;
         double target = sparsity.get();
         boolean sparse = sparseStorage.get();
+        boolean int8 = quantizeInt8.get();
         Allocation.Strategy alloc = allocation.get();
         int samples = evalSamples.get();
         rememberSettings();
         tasks.submit("Pruning " + m.getFileName(), (progress, cancel) -> {
             PruneService.Request req = new PruneService.Request(m, out, overwrite, pm, target, finalScope, Set.of(),
                     dataset(m, samples), new QuantEvaluator.Settings(samples, 100, 20, 1, 1),
-                    out.resolveSibling(out.getFileName() + ".report.json"), sparse, 0, alloc);
+                    out.resolveSibling(out.getFileName() + ".report.json"), sparse, 0, alloc, int8);
             PruneService.Result r = service.run(req, progress, cancel);
             Map<String, Tensor> after = new HashMap<>();
             new OnnxModelReader().read(out).graph().initializers().forEach(t -> after.put(t.name(), t));
@@ -299,7 +301,8 @@ public final class SparsityViewModel {
         Evaluation.Side o = r.comparison().original();
         Evaluation.Side p = r.comparison().quantized();
         List<String[]> card = new ArrayList<>();
-        card.add(new String[] {"Method", r.method() + ", " + r.scope() + " scope, "
+        boolean int8 = r.layers().stream().anyMatch(l -> l.format().contains("int8"));
+        card.add(new String[] {"Method", r.method() + (int8 ? " + int8" : "") + ", " + r.scope() + " scope, "
                 + String.format(Locale.ROOT, "%.1f%% removed", 100 * r.overallSparsity())});
         if (o.accuracy() != null) {
             card.add(new String[] {"Accuracy", String.format(Locale.ROOT, "%.2f%% -> %.2f%% (%+.2f points)",
@@ -359,6 +362,7 @@ public final class SparsityViewModel {
     public StringProperty scopeProperty() { return scope; }
     public ObjectProperty<Allocation.Strategy> allocationProperty() { return allocation; }
     public BooleanProperty sparseStorageProperty() { return sparseStorage; }
+    public BooleanProperty quantizeInt8Property() { return quantizeInt8; }
     public ObjectProperty<Path> evalDataProperty() { return evalData; }
     public IntegerProperty evalSamplesProperty() { return evalSamples; }
     public DoubleProperty toleranceProperty() { return tolerance; }

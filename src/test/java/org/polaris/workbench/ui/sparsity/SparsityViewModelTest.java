@@ -113,6 +113,18 @@ class SparsityViewModelTest {
     }
 
     @Test
+    void pruneAndQuantizeFromThePane() {
+        vm.methodProperty().set("channel");
+        vm.sparsityProperty().set(0.3);
+        vm.quantizeInt8Property().set(true);
+        vm.prune();
+        assertThat(vm.errorProperty().get()).isEmpty();
+        assertThat(vm.resultCard().get(0)[1]).startsWith("channel + int8");
+        assertThat(vm.layers().stream().filter(r -> r.format().startsWith("channels 32->16, int8"))).hasSize(1);
+        assertThat(tmp.resolve("fashion_cnn-channels.onnx")).exists();
+    }
+
+    @Test
     void sensitivityAllocationRunsFromThePaneAndABadSettingIsReported() {
         vm.methodProperty().set("magnitude");
         vm.allocationProperty().set(Allocation.Strategy.SENSITIVITY);
