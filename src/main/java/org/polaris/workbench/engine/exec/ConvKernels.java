@@ -81,16 +81,16 @@ final class ConvKernels {
                 ? sw.get(node.inputs().get(1)) : null;
         if (s != null && sw.useSparse(node.inputs().get(1), s, plane, m * plane,
                 scratch -> Gemm.multiply(pool, m, plane, c, w.f, 0, x.f, 0, scratch, 0),
-                scratch -> s.multiply(x.f, plane, scratch))) {
+                scratch -> s.multiply(pool, x.f, plane, scratch))) {
             // a pointwise convolution is W[m, c] times the image [c, plane]: the layout the CSR kernel takes
             float[] img = batch == 1 ? null : new float[c * plane];
             float[] res = batch == 1 ? null : new float[m * plane];
             for (int b = 0; b < batch; b++) {
                 if (batch == 1) {
-                    s.multiply(x.f, plane, out);
+                    s.multiply(pool, x.f, plane, out);
                 } else {
                     System.arraycopy(x.f, b * c * plane, img, 0, c * plane);
-                    s.multiply(img, plane, res);
+                    s.multiply(pool, img, plane, res);
                     System.arraycopy(res, 0, out, b * m * plane, m * plane);
                 }
                 if (bias != null) {

@@ -45,12 +45,12 @@ final class NnKernels {
         int k = s.cols(), nn = s.rows();
         boolean go = sw.useSparse(weight, s, m, m * nn,
                 scratch -> Gemm.multiply(pool, m, nn, k, a, 0, bDense, 0, scratch, 0),
-                scratch -> sparseProduct(s, a, m, scratch));
+                scratch -> sparseProduct(pool, s, a, m, scratch));
         if (!go) {
             return null;
         }
         float[] out = Buffers.floats(m * nn);
-        sparseProduct(s, a, m, out);
+        sparseProduct(pool, s, a, m, out);
         if (rowBias != null) {
             for (int i = 0; i < m; i++) {
                 for (int j = 0; j < nn; j++) out[i * nn + j] += rowBias[j];
@@ -59,14 +59,14 @@ final class NnKernels {
         return Value.floats(new int[] {m, nn}, out);
     }
 
-    private static void sparseProduct(SparseMatrix s, float[] a, int m, float[] out) {
+    private static void sparseProduct(EnginePool pool, SparseMatrix s, float[] a, int m, float[] out) {
         if (m == 1) {
-            s.multiply(a, 1, out);
+            s.multiply(pool, a, 1, out);
             return;
         }
         float[] aT = Gemm.transpose(java.util.Arrays.copyOf(a, m * s.cols()), m, s.cols());
         float[] yT = new float[s.rows() * m];
-        s.multiply(aT, m, yT);
+        s.multiply(pool, aT, m, yT);
         for (int r = 0; r < s.rows(); r++) {
             for (int i = 0; i < m; i++) out[i * s.rows() + r] = yT[r * m + i];
         }

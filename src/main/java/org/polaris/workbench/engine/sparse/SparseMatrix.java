@@ -24,9 +24,13 @@ public final class SparseMatrix {
 
     /** SIMD batch kernel: handles batch columns [0, returned) of every row; the scalar fallback handles none. */
     interface BatchKernel {
-        int csr(int rows, int[] ptr, int[] idx, float[] vals, float[] xT, int batch, float[] yT);
+        int csr(int r0, int r1, int[] ptr, int[] idx, float[] vals, float[] xT, int batch, float[] yT);
 
-        int csr16(int rows, int[] ptr, char[] idx, float[] vals, float[] xT, int batch, float[] yT);
+        int csr16(int r0, int r1, int[] ptr, char[] idx, float[] vals, float[] xT, int batch, float[] yT);
+
+        /** BSR with 4-row tiles of {@code bc} columns, tile rows [t0, t1); the caller guarantees no edge tiles. */
+        int bsr4(int t0, int t1, int bc, int[] ptr, char[] col16, int[] col32, float[] vals, float[] xT, int batch,
+                 float[] yT);
     }
 
     private static final BatchKernel KERNEL = select();
@@ -34,12 +38,18 @@ public final class SparseMatrix {
     private static BatchKernel select() {
         BatchKernel none = new BatchKernel() {
             @Override
-            public int csr(int rows, int[] ptr, int[] idx, float[] vals, float[] xT, int batch, float[] yT) {
+            public int csr(int r0, int r1, int[] ptr, int[] idx, float[] vals, float[] xT, int batch, float[] yT) {
                 return 0;
             }
 
             @Override
-            public int csr16(int rows, int[] ptr, char[] idx, float[] vals, float[] xT, int batch, float[] yT) {
+            public int csr16(int r0, int r1, int[] ptr, char[] idx, float[] vals, float[] xT, int batch, float[] yT) {
+                return 0;
+            }
+
+            @Override
+            public int bsr4(int t0, int t1, int bc, int[] ptr, char[] col16, int[] col32, float[] vals, float[] xT,
+                            int batch, float[] yT) {
                 return 0;
             }
         };
@@ -282,11 +292,33 @@ public final class SparseMatrix {
                 format == Format.BSR ? " (" + br + "x" + bc + " tiles)" : "", vals.length, indexBits(), bytes());
     }
 
-    /** Y^T[rows, batch] = W * X^T[cols, batch]; y is overwritten. */
+    /** Y^T[rows, batch] = W * X^T[cols, batch]; y is overwritten. Single thread. */
     public void multiply(float[] xT, int batch, float[] yT) {
+        multiply(null, xT, batch, yT);
+    }
+
+    /**
+     * As {@link #multiply(float[], int, float[])}, CSR and BSR split by rows over {@code pool} (null: the calling
+     * thread only); each row is written by one thread, so results do not depend on the thread count.
+     */
+    public void multiply(org.polaris.workbench.engine.job.EnginePool pool, float[] xT, int batch, float[] yT) {
         Arrays.fill(yT, 0, rows * batch, 0f);
+        if (pool != null && pool.threads() > 1 && (format == Format.CSR || format == Format.BSR)) {
+            int units = format == Format.CSR ? rows : ptr.length - 1;
+            int per = format == Format.CSR ? 64 : 16;
+            int chunks = (units + per - 1) / per;
+            // enough work per chunk that handing it to another thread pays (about 20k multiply-adds)
+            int minChunks = (int) Math.max(1, 20_000L * chunks / Math.max(1, (long) vals.length * batch));
+            pool.parallelFor(chunks, minChunks, c -> {
+                int from = c * per;
+                int to = Math.min(units, from + per);
+                if (format == Format.CSR) csrProduct(from, to, xT, batch, yT);
+                else bsrProduct(from, to, xT, batch, yT);
+            });
+            return;
+        }
         switch (format) {
-            case CSR -> csrProduct(xT, batch, yT);
+            case CSR -> csrProduct(0, rows, xT, batch, yT);
             case CSC -> {
                 for (int c = 0; c < cols; c++) {
                     int x = c * batch;
@@ -305,17 +337,17 @@ public final class SparseMatrix {
                     for (int b = 0; b < batch; b++) yT[y + b] += v * xT[x + b];
                 }
             }
-            case BSR -> bsrProduct(xT, batch, yT);
+            case BSR -> bsrProduct(0, ptr.length - 1, xT, batch, yT);
             default -> throw new IllegalStateException(format.toString());
         }
     }
 
-    private void csrProduct(float[] xT, int batch, float[] yT) {
+    private void csrProduct(int r0, int r1, float[] xT, int batch, float[] yT) {
         char[] n = minor.narrow();
         int[] w = minor.wide();
         if (batch == 1) {
             if (n != null) {
-                for (int r = 0; r < rows; r++) {
+                for (int r = r0; r < r1; r++) {
                     // four independent sums: one chain of dependent adds would wait on each add's latency
                     float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
                     int p = ptr[r];
@@ -330,7 +362,7 @@ public final class SparseMatrix {
                     yT[r] = (a0 + a1) + (a2 + a3);
                 }
             } else {
-                for (int r = 0; r < rows; r++) {
+                for (int r = r0; r < r1; r++) {
                     float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
                     int p = ptr[r];
                     int end = ptr[r + 1];
@@ -346,8 +378,8 @@ public final class SparseMatrix {
             }
             return;
         }
-        int from = n != null ? KERNEL.csr16(rows, ptr, n, vals, xT, batch, yT) : KERNEL.csr(rows, ptr, w, vals, xT, batch, yT);
-        for (int r = 0; r < rows && from < batch; r++) {
+        int from = n != null ? KERNEL.csr16(r0, r1, ptr, n, vals, xT, batch, yT) : KERNEL.csr(r0, r1, ptr, w, vals, xT, batch, yT);
+        for (int r = r0; r < r1 && from < batch; r++) {
             int y = r * batch;
             for (int p = ptr[r]; p < ptr[r + 1]; p++) {
                 float v = vals[p];
@@ -357,10 +389,10 @@ public final class SparseMatrix {
         }
     }
 
-    private void bsrProduct(float[] xT, int batch, float[] yT) {
+    private void bsrProduct(int t0, int t1, float[] xT, int batch, float[] yT) {
         if (br == 4 && bc == 4 && batch == 1 && rows % 4 == 0 && cols % 4 == 0) {
             // the common tile, unrolled: sixteen multiply-adds per tile without branches
-            for (int t = 0; t + 1 < ptr.length; t++) {
+            for (int t = t0; t < t1; t++) {
                 float y0 = 0, y1 = 0, y2 = 0, y3 = 0;
                 for (int k = ptr[t]; k < ptr[t + 1]; k++) {
                     int c = minor.get(k), v = k * 16;
@@ -377,7 +409,14 @@ public final class SparseMatrix {
             }
             return;
         }
-        for (int t = 0; t + 1 < ptr.length; t++) {
+        int from = 0;
+        if (br == 4 && batch > 1 && rows % 4 == 0 && cols % bc == 0) {
+            from = KERNEL.bsr4(t0, t1, bc, ptr, minor.narrow(), minor.wide(), vals, xT, batch, yT);
+        }
+        if (from >= batch) {
+            return;
+        }
+        for (int t = t0; t < t1; t++) {
             for (int k = ptr[t]; k < ptr[t + 1]; k++) {
                 int c0 = minor.get(k);
                 int tile = k * br * bc;
@@ -391,7 +430,7 @@ public final class SparseMatrix {
                         float v = vals[tile + i * bc + j];
                         if (v == 0f) continue;
                         int x = c * batch;
-                        for (int b = 0; b < batch; b++) yT[y + b] += v * xT[x + b];
+                        for (int b = from; b < batch; b++) yT[y + b] += v * xT[x + b];
                     }
                 }
             }

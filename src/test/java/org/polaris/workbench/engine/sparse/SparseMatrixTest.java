@@ -50,6 +50,26 @@ class SparseMatrixTest {
     }
 
     @Test
+    void threadsSplitRowsWithoutChangingOneBit() {
+        Random r = new Random(2);
+        int rows = 256, cols = 300;
+        float[] w = sparse(rows, cols, 0.7, r);
+        try (org.polaris.workbench.engine.job.EnginePool pool = new org.polaris.workbench.engine.job.EnginePool(2)) {
+            for (int b : new int[] {1, 16, 19}) {
+                float[] xT = new float[cols * b];
+                for (int i = 0; i < xT.length; i++) xT[i] = (float) r.nextGaussian();
+                for (SparseMatrix m : new SparseMatrix[] {SparseMatrix.csr(w, rows, cols), SparseMatrix.bsr(w, rows, cols, 4, 4)}) {
+                    float[] one = new float[rows * b];
+                    float[] two = new float[rows * b];
+                    m.multiply(xT, b, one);
+                    m.multiply(pool, xT, b, two);
+                    assertThat(two).as("%s batch %d", m, b).containsExactly(one);
+                }
+            }
+        }
+    }
+
+    @Test
     void everyFormatRoundTripsAndConvertsToEveryOtherExactly() {
         Random r = new Random(5);
         for (int[] sh : new int[][] {{13, 7}, {64, 100}, {1, 1}, {31, 37}}) {
