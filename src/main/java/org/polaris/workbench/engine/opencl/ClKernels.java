@@ -1,0 +1,180 @@
+package org.polaris.workbench.engine.opencl;
+
+import org.jocl.cl_kernel;
+
+/**
+ * The workbench's OpenCL kernels on one device, each with a plain-Java twin in the tests. Inputs are copied to the
+ * device, the kernel runs, the result is copied back; {@link #sgemmTimed} reports the kernel time without copies.
+ */
+public final class ClKernels {
+
+    private static final String SGEMM = "sgemm.cl";
+    private static final String OPS = "ops.cl";
+
+    /** Tile size and work per thread of the tiled SGEMM. */
+    public record SgemmParams(int tile, int workPerThread) {
+        public SgemmParams {
+            if (tile < 1 || workPerThread < 1 || tile % workPerThread != 0) {
+                throw new IllegalArgumentException("tile " + tile + " must be a positive multiple of work per thread " + workPerThread);
+            }
+        }
+
+        String options() {
+            return "-D TS=" + tile + " -D WPT=" + workPerThread;
+        }
+
+        long workGroupSize() {
+            return (long) tile / workPerThread * tile;
+        }
+
+        @Override
+        public String toString() {
+            return "tile " + tile + ", " + workPerThread + " per thread";
+        }
+    }
+
+    private final ClRuntime rt;
+
+    public ClKernels(ClRuntime rt) {
+        this.rt = rt;
+    }
+
+    public ClRuntime runtime() {
+        return rt;
+    }
+
+    private static long roundUp(long n, long to) {
+        return (n + to - 1) / to * to;
+    }
+
+    /** C = A[M,K] B[K,N]; {@code p == null} runs the naive kernel. */
+    public float[] sgemm(float[] a, float[] b, int m, int n, int k, SgemmParams p) {
+        return sgemmTimed(a, b, m, n, k, p, 1).c();
+    }
+
+    /** The product and the median kernel time of {@code runs} runs (copies excluded). */
+    public record Timed(float[] c, double medianMs) {
+    }
+
+    public Timed sgemmTimed(float[] a, float[] b, int m, int n, int k, SgemmParams p, int runs) {
+        check(a.length == (long) m * k && b.length == (long) k * n, "sgemm operand sizes");
+        try (ClRuntime.Buffer da = rt.upload(a); ClRuntime.Buffer db = rt.upload(b);
+             ClRuntime.Buffer dc = rt.allocate(4L * m * n)) {
+            cl_kernel kern;
+            long[] global;
+            long[] local;
+            if (p == null) {
+                kern = rt.kernel(SGEMM, "", "sgemm_naive");
+                local = new long[] {Math.min(16, n), Math.min(16, m)};
+                global = new long[] {roundUp(n, local[0]), roundUp(m, local[1])};
+            } else {
+                kern = rt.kernel(SGEMM, p.options(), "sgemm_tiled");
+                local = new long[] {p.tile() / p.workPerThread(), p.tile()};
+                global = new long[] {roundUp(n, p.tile()) / p.workPerThread(), roundUp(m, p.tile())};
+            }
+            ClRuntime.args(kern, m, n, k, da, db, dc);
+            double[] t = new double[Math.max(1, runs)];
+            for (int i = 0; i < t.length; i++) {
+                long t0 = System.nanoTime();
+                rt.run(kern, global, local);
+                t[i] = (System.nanoTime() - t0) / 1e6;
+            }
+            java.util.Arrays.sort(t);
+            return new Timed(rt.readFloats(dc, m * n), t[t.length / 2]);
+        }
+    }
+
+    public float[] relu(float[] x) {
+        try (ClRuntime.Buffer dx = rt.upload(x); ClRuntime.Buffer dy = rt.allocate(4L * x.length)) {
+            cl_kernel k = rt.kernel(OPS, "", "relu");
+            ClRuntime.args(k, x.length, dx, dy);
+            rt.run(k, new long[] {roundUp(x.length, 64)}, new long[] {64});
+            return rt.readFloats(dy, x.length);
+        }
+    }
+
+    public float[] add(float[] a, float[] b) {
+        check(a.length == b.length, "add needs equal lengths");
+        try (ClRuntime.Buffer da = rt.upload(a); ClRuntime.Buffer db = rt.upload(b);
+             ClRuntime.Buffer dy = rt.allocate(4L * a.length)) {
+            cl_kernel k = rt.kernel(OPS, "", "add");
+            ClRuntime.args(k, a.length, da, db, dy);
+            rt.run(k, new long[] {roundUp(a.length, 64)}, new long[] {64});
+            return rt.readFloats(dy, a.length);
+        }
+    }
+
+    public float[] softmaxRows(float[] x, int rows, int cols) {
+        check(x.length == (long) rows * cols && cols > 0, "softmax shape");
+        try (ClRuntime.Buffer dx = rt.upload(x); ClRuntime.Buffer dy = rt.allocate(4L * x.length)) {
+            cl_kernel k = rt.kernel(OPS, "", "softmax_rows");
+            ClRuntime.args(k, rows, cols, dx, dy);
+            rt.run(k, new long[] {roundUp(rows, 16)}, new long[] {16});
+            return rt.readFloats(dy, x.length);
+        }
+    }
+
+    /** Y^T[rows, batch] = W X^T for W in CSR ({@code ptr} rows + 1 offsets, {@code idx} columns). */
+    public float[] csrSpmm(int rows, int[] ptr, int[] idx, float[] vals, float[] xT, int batch) {
+        check(ptr.length == rows + 1 && idx.length == vals.length, "CSR arrays");
+        try (ClRuntime.Buffer dp = rt.upload(ptr); ClRuntime.Buffer di = rt.upload(idx); ClRuntime.Buffer dv = rt.upload(vals);
+             ClRuntime.Buffer dx = rt.upload(xT); ClRuntime.Buffer dy = rt.allocate(4L * rows * batch)) {
+            cl_kernel k = rt.kernel(OPS, "", "csr_spmm");
+            ClRuntime.args(k, rows, batch, dp, di, dv, dx, dy);
+            long lb = Math.min(8, batch);
+            rt.run(k, new long[] {roundUp(batch, lb), roundUp(rows, 8)}, new long[] {lb, 8});
+            return rt.readFloats(dy, rows * batch);
+        }
+    }
+
+    /** int32 C = A[M,K] B[K,N] on int8 codes. */
+    public int[] gemmInt8(byte[] a, byte[] b, int m, int n, int k) {
+        check(a.length == (long) m * k && b.length == (long) k * n, "int8 gemm operand sizes");
+        try (ClRuntime.Buffer da = rt.upload(a); ClRuntime.Buffer db = rt.upload(b); ClRuntime.Buffer dc = rt.allocate(4L * m * n)) {
+            cl_kernel kern = rt.kernel(OPS, "", "gemm_i8");
+            ClRuntime.args(kern, m, n, k, da, db, dc);
+            long[] local = {Math.min(16, n), Math.min(16, m)};
+            rt.run(kern, new long[] {roundUp(n, local[0]), roundUp(m, local[1])}, local);
+            return rt.readInts(dc, m * n);
+        }
+    }
+
+    /** One LIF step over {@code v} (updated in place); returns the spikes (1 or 0 per neuron). */
+    public int[] lifStep(float[] v, float[] input, float decay, float threshold, float reset) {
+        check(v.length == input.length, "LIF state and input lengths");
+        try (ClRuntime.Buffer dv = rt.allocate(4L * v.length); ClRuntime.Buffer di = rt.upload(input);
+             ClRuntime.Buffer ds = rt.allocate(4L * v.length)) {
+            rt.write(dv, v);
+            cl_kernel k = rt.kernel(OPS, "", "lif_step");
+            ClRuntime.args(k, v.length, decay, threshold, reset, dv, di, ds);
+            rt.run(k, new long[] {roundUp(v.length, 64)}, new long[] {64});
+            float[] nv = rt.readFloats(dv, v.length);
+            System.arraycopy(nv, 0, v, 0, v.length);
+            return rt.readInts(ds, v.length);
+        }
+    }
+
+    /** Device-to-device copy bandwidth in GB/s (bytes read + written), median of {@code runs}. */
+    public double copyBandwidth(int floats, int runs) {
+        int n4 = floats / 4;
+        try (ClRuntime.Buffer dx = rt.allocate(16L * n4); ClRuntime.Buffer dy = rt.allocate(16L * n4)) {
+            cl_kernel k = rt.kernel(OPS, "", "copy4");
+            ClRuntime.args(k, n4, dx, dy);
+            double[] t = new double[Math.max(1, runs)];
+            rt.run(k, new long[] {roundUp(n4, 64)}, new long[] {64});
+            for (int i = 0; i < t.length; i++) {
+                long t0 = System.nanoTime();
+                rt.run(k, new long[] {roundUp(n4, 64)}, new long[] {64});
+                t[i] = (System.nanoTime() - t0) / 1e9;
+            }
+            java.util.Arrays.sort(t);
+            return 2.0 * 16 * n4 / t[t.length / 2] / 1e9;
+        }
+    }
+
+    private static void check(boolean ok, String what) {
+        if (!ok) {
+            throw new IllegalArgumentException("OpenCL kernel arguments do not fit: " + what);
+        }
+    }
+}
