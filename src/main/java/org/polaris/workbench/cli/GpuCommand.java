@@ -1,0 +1,226 @@
+package org.polaris.workbench.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.polaris.workbench.engine.job.CancellationToken;
+import org.polaris.workbench.engine.opencl.ClDevice;
+import org.polaris.workbench.engine.opencl.GpuBench;
+import org.polaris.workbench.engine.opencl.KnownGpu;
+import org.polaris.workbench.engine.opencl.OpenCl;
+import org.polaris.workbench.engine.opencl.SgemmTuner;
+import org.polaris.workbench.engine.telemetry.Sample;
+import org.polaris.workbench.engine.telemetry.TelemetrySampler;
+import org.polaris.workbench.engine.util.AtomicFiles;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** {@code polaris-workbench gpu}: OpenCL devices, live telemetry, and what a device computes on this machine. */
+@Command(name = "gpu", mixinStandardHelpOptions = true,
+        description = "OpenCL devices (list), GPU and host telemetry (monitor), SGEMM and bandwidth per device (bench).",
+        subcommands = {GpuCommand.ListCmd.class, GpuCommand.Monitor.class, GpuCommand.Bench.class})
+public final class GpuCommand implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    private static ObjectMapper json() {
+        return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "OpenCL devices as their drivers describe them",
+            exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:listed (possibly none: the reason is printed)"})
+    static final class ListCmd implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--json", description = "print one JSON object")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            OpenCl.Discovery d = OpenCl.discover();
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                List<Map<String, Object>> ds = new ArrayList<>();
+                for (ClDevice c : d.devices()) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("index", c.index());
+                    m.put("name", c.name());
+                    m.put("vendor", c.vendor());
+                    m.put("type", c.type());
+                    m.put("platform", c.platform());
+                    m.put("computeUnits", c.computeUnits());
+                    m.put("maxClockMHz", c.maxClockMHz());
+                    m.put("globalMemBytes", c.globalMemBytes());
+                    m.put("localMemBytes", c.localMemBytes());
+                    m.put("openclVersion", c.openclVersion());
+                    m.put("openclC", c.openclC());
+                    m.put("driver", c.driverVersion());
+                    m.put("fp16", c.fp16());
+                    m.put("int8Dot", c.int8Dot());
+                    KnownGpu k = c.known();
+                    if (k != null) {
+                        m.put("roofline", Map.of("card", k.name(), "peakGflops", k.peakGflops(), "bandwidthGBs", k.bandwidthGBs()));
+                    }
+                    ds.add(m);
+                }
+                Map<String, Object> j = new LinkedHashMap<>();
+                j.put("devices", ds);
+                if (!d.available()) j.put("problem", d.problem());
+                out.println(json().writeValueAsString(j));
+            } else if (!d.available()) {
+                out.println("No OpenCL device: " + d.problem());
+            } else {
+                for (ClDevice c : d.devices()) {
+                    out.printf(Locale.ROOT, "[%d] %s (%s, %s)%n", c.index(), c.name(), c.type(), c.vendor());
+                    out.printf(Locale.ROOT, "    %s; %s; driver %s; platform %s%n", c.openclVersion(), c.openclC(),
+                            c.driverVersion(), c.platform());
+                    out.printf(Locale.ROOT, "    %d compute units at %d MHz, %.1f GiB global, %d KiB local, work-group <= %d; "
+                                    + "fp16 %s, int8 dot %s%n", c.computeUnits(), c.maxClockMHz(), c.globalMemBytes() / 1073741824.0,
+                            c.localMemBytes() / 1024, c.maxWorkGroupSize(), c.fp16() ? "yes" : "no", c.int8Dot() ? "yes" : "no");
+                    KnownGpu k = c.known();
+                    if (k != null) {
+                        out.printf(Locale.ROOT, "    roofline: %s, %.0f GFLOPS FP32, %.0f GB/s (ridge %.1f FLOP/byte)%n",
+                                k.name(), k.peakGflops(), k.bandwidthGBs(), k.ridge());
+                    }
+                }
+            }
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "monitor", mixinStandardHelpOptions = true,
+            description = "Sample AMD (sysfs), NVIDIA (nvidia-smi) and host telemetry as CSV rows",
+            exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:sampled", "2:usage error"})
+    static final class Monitor implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--interval", defaultValue = "1000", paramLabel = "MS", description = "sampling interval, 10..10000 ms (default 1000)")
+        long interval;
+
+        @Option(names = "--duration", defaultValue = "10", paramLabel = "S", description = "seconds to sample (default 10)")
+        double duration;
+
+        @Option(names = "--csv", paramLabel = "OUT", description = "write the rows to OUT (atomically, at the end) instead of stdout")
+        Path csv;
+
+        @Option(names = "--sysfs-root", paramLabel = "DIR", description = "read sys/ and proc/ under DIR instead of / (tests)")
+        Path root;
+
+        @Override
+        public Integer call() throws Exception {
+            if (interval < 10 || interval > 10_000 || !(duration > 0 && duration <= 86_400)) {
+                throw new CliException("--interval must be 10..10000 ms and --duration in (0, 86400] s", 2);
+            }
+            Path r = root != null ? root : Path.of("/");
+            if (root != null && !Files.isDirectory(root)) {
+                throw new CliException("--sysfs-root " + root + " is not a folder", 2);
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            StringBuilder rows = new StringBuilder(TelemetrySampler.csvHeader()).append('\n');
+            if (csv == null) {
+                out.println(TelemetrySampler.csvHeader());
+            }
+            long samples = Math.max(1, Math.round(duration * 1000 / interval));
+            try (TelemetrySampler s = new TelemetrySampler(r, 16, root == null, System::currentTimeMillis)) {
+                long next = System.currentTimeMillis();
+                for (long i = 0; i < samples; i++) {
+                    for (Sample x : s.sampleOnce()) {
+                        String row = TelemetrySampler.csvRow(x);
+                        if (csv == null) {
+                            out.println(row);
+                        } else {
+                            rows.append(row).append('\n');
+                        }
+                    }
+                    out.flush();
+                    next += interval;
+                    long wait = next - System.currentTimeMillis();
+                    if (i + 1 < samples && wait > 0) {
+                        Thread.sleep(wait);
+                    }
+                }
+            }
+            if (csv != null) {
+                AtomicFiles.write(csv, rows.toString().getBytes(StandardCharsets.UTF_8), true);
+                out.printf("Wrote %d samples to %s%n", samples, csv);
+            }
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "bench", mixinStandardHelpOptions = true,
+            description = "SGEMM (naive vs auto-tuned, checked against each other) and copy bandwidth per OpenCL device, "
+                    + "against the card's roofline when it is known",
+            exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:measured", "2:usage error", "6:no OpenCL device"})
+    static final class Bench implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--device", paramLabel = "N", description = "device index from `gpu list` (default: every device)")
+        Integer device;
+
+        @Option(names = "--size", defaultValue = "0", paramLabel = "N", description = "square SGEMM size (default 1024 on GPUs, 512 otherwise)")
+        int size;
+
+        @Option(names = "--json", description = "print one JSON object")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            OpenCl.Discovery d = OpenCl.discover();
+            PrintWriter out = spec.commandLine().getOut();
+            if (!d.available()) {
+                out.println("No OpenCL device: " + d.problem());
+                out.flush();
+                return 6;
+            }
+            if (size < 0 || size > 8192 || (device != null && (device < 0 || device >= d.devices().size()))) {
+                throw new CliException("--device must be 0.." + (d.devices().size() - 1) + " and --size 0..8192", 2);
+            }
+            List<ClDevice> which = device == null ? d.devices() : List.of(d.devices().get(device));
+            List<Map<String, Object>> results = new ArrayList<>();
+            for (ClDevice c : which) {
+                GpuBench.Result r = GpuBench.run(c, size, json ? (f, m) -> { } : new ConsoleProgress(spec.commandLine().getErr()),
+                        CancellationToken.none());
+                results.add(r.toJson());
+                if (!json) {
+                    SgemmTuner.Result t = r.tuning();
+                    out.printf(Locale.ROOT, "[%d] %s (%s)%n", c.index(), c.name(), c.type());
+                    out.printf(Locale.ROOT, "    SGEMM %d^3: naive %.1f GFLOPS, tuned (%s) %.1f GFLOPS, %.1fx%n", r.size(),
+                            t.naiveGflops(), t.best(), t.bestGflops(), t.speedup());
+                    out.printf(Locale.ROOT, "    copy bandwidth %.1f GB/s%n", r.bandwidthGBs());
+                    if (r.known() != null) {
+                        out.printf(Locale.ROOT, "    roofline %s: %.0f%% of %.0f GFLOPS, %.0f%% of %.0f GB/s%n", r.known().name(),
+                                100 * r.peakFraction(), r.known().peakGflops(), 100 * r.bandwidthFraction(), r.known().bandwidthGBs());
+                    }
+                }
+            }
+            if (json) {
+                out.println(json().writeValueAsString(Map.of("results", results)));
+            }
+            out.flush();
+            return 0;
+        }
+    }
+}

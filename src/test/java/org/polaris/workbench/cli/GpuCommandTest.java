@@ -1,0 +1,85 @@
+package org.polaris.workbench.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.polaris.workbench.engine.opencl.OpenCl;
+import org.polaris.workbench.testutil.CliRun;
+import org.polaris.workbench.testutil.FakeSysfs;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class GpuCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void listNamesEveryDeviceWithItsRealTypeOrSaysWhyThereIsNone() throws Exception {
+        CliRun r = CliRun.of("gpu", "list", "--json");
+        assertThat(r.code()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        OpenCl.Discovery d = OpenCl.discover();
+        assertThat(j.get("devices")).hasSize(d.devices().size());
+        if (!d.available()) {
+            assertThat(j.get("problem").asText()).isNotBlank();
+            assertThat(CliRun.of("gpu", "list").out()).startsWith("No OpenCL device:");
+            return;
+        }
+        for (JsonNode dev : j.get("devices")) {
+            assertThat(dev.get("type").asText()).isIn("cpu", "gpu", "accelerator", "other");
+            assertThat(dev.get("computeUnits").asInt()).isPositive();
+            assertThat(dev.get("globalMemBytes").asLong()).isPositive();
+            assertThat(dev.has("openclVersion") && dev.has("fp16") && dev.has("int8Dot")).isTrue();
+            if (dev.get("platform").asText().contains("Portable Computing Language")) {
+                assertThat(dev.get("type").asText()).isEqualTo("cpu"); // PoCL is the CPU, never a "GPU"
+            }
+        }
+    }
+
+    @Test
+    void monitorWritesCsvRowsFromAFakeSysfsTree() throws Exception {
+        FakeSysfs fs = new FakeSysfs(tmp.resolve("root"));
+        fs.rx580(0, true);
+        fs.intel(1);
+        fs.proc(100, 900, 4096);
+        CliRun r = CliRun.of("gpu", "monitor", "--interval", "20", "--duration", "0.1", "--sysfs-root", fs.root().toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        List<String> lines = r.out().lines().toList();
+        assertThat(lines.get(0)).startsWith("timestamp,device,busy_pct,mem_busy_pct,vram_used_mb");
+        assertThat(lines.stream().filter(l -> l.contains(",card0,"))).hasSize(5).allSatisfy(l ->
+                assertThat(l).contains(",card0,37,12,1536,8192,64,12288,64,121.500,1650,1300,2000,1150,6,2,"));
+        assertThat(lines.stream().filter(l -> l.contains(",host,"))).hasSize(5);
+        assertThat(lines.stream().filter(l -> l.contains(",card1,"))).isEmpty();
+
+        Path out = tmp.resolve("telemetry.csv");
+        assertThat(CliRun.of("gpu", "monitor", "--interval", "10", "--duration", "0.03", "--sysfs-root",
+                fs.root().toString(), "--csv", out.toString()).code()).isZero();
+        assertThat(Files.readAllLines(out)).hasSize(1 + 2 * 3);
+        assertThat(CliRun.of("gpu", "monitor", "--interval", "5").code()).isEqualTo(2);
+        assertThat(CliRun.of("gpu", "monitor", "--sysfs-root", tmp.resolve("missing").toString()).code()).isEqualTo(2);
+    }
+
+    @Test
+    void benchMeasuresTunedSgemmAgainstNaive() throws Exception {
+        Assumptions.assumeTrue(OpenCl.discover().available(), () -> "skipped: no OpenCL device (" + OpenCl.discover().problem() + ")");
+        System.setProperty("polaris.cache.dir", tmp.toString());
+        try {
+            CliRun r = CliRun.of("gpu", "bench", "--device", "0", "--size", "96", "--json");
+            assertThat(r.code()).as(r.err()).isZero();
+            JsonNode res = new ObjectMapper().readTree(r.out()).get("results").get(0);
+            assertThat(res.get("naiveGflops").asDouble()).isPositive();
+            assertThat(res.get("tunedGflops").asDouble()).isPositive();
+            assertThat(res.get("copyBandwidthGBs").asDouble()).isPositive();
+            assertThat(CliRun.of("gpu", "bench", "--device", "99").code()).isEqualTo(2);
+        } finally {
+            System.clearProperty("polaris.cache.dir");
+        }
+    }
+}
