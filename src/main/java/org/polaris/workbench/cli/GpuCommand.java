@@ -29,7 +29,7 @@ import java.util.Map;
 /** {@code polaris-workbench gpu}: OpenCL devices, live telemetry, and what a device computes on this machine. */
 @Command(name = "gpu", mixinStandardHelpOptions = true,
         description = "OpenCL devices (list), GPU and host telemetry (monitor), SGEMM and bandwidth per device (bench).",
-        subcommands = {GpuCommand.ListCmd.class, GpuCommand.Monitor.class, GpuCommand.Bench.class})
+        subcommands = {GpuCommand.ListCmd.class, GpuCommand.Check.class, GpuCommand.Monitor.class, GpuCommand.Bench.class})
 public final class GpuCommand implements Runnable {
 
     @Spec
@@ -104,6 +104,48 @@ public final class GpuCommand implements Runnable {
             }
             out.flush();
             return 0;
+        }
+    }
+
+    @Command(name = "check", mixinStandardHelpOptions = true,
+            description = "Run every OpenCL kernel on each device against a plain-Java computation of the same thing",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:every kernel matches on every device", "4:a kernel disagrees", "6:no OpenCL device"})
+    static final class Check implements java.util.concurrent.Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--markdown", description = "a markdown report with the SGEMM tuning and bandwidth too (for docs)")
+        boolean markdown;
+
+        @Option(names = "--size", defaultValue = "0", paramLabel = "N", description = "SGEMM size for --markdown (default 1024 on GPUs, 512 otherwise)")
+        int size;
+
+        @Override
+        public Integer call() {
+            OpenCl.Discovery d = OpenCl.discover();
+            PrintWriter out = spec.commandLine().getOut();
+            if (!d.available()) {
+                out.println("No OpenCL device: " + d.problem());
+                out.flush();
+                return 6;
+            }
+            if (markdown) {
+                String md = org.polaris.workbench.engine.opencl.DeviceReport.markdown(size, true);
+                out.print(md);
+                out.flush();
+                return md.contains("| FAIL |") ? 4 : 0;
+            }
+            boolean ok = true;
+            for (ClDevice c : d.devices()) {
+                out.printf(Locale.ROOT, "[%d] %s (%s)%n", c.index(), c.name(), c.type());
+                for (org.polaris.workbench.engine.opencl.KernelCheck.Check x : org.polaris.workbench.engine.opencl.KernelCheck.run(c)) {
+                    out.printf(Locale.ROOT, "    %-4s %-32s %s%n", x.ok() ? "ok" : "FAIL", x.kernel(), x.detail());
+                    ok &= x.ok();
+                }
+            }
+            out.flush();
+            return ok ? 0 : 4;
         }
     }
 
