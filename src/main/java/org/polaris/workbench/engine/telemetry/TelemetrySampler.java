@@ -109,6 +109,7 @@ public final class TelemetrySampler implements AutoCloseable {
     public List<Sample> sampleOnce() {
         long t = clock.getAsLong();
         List<Sample> round = new ArrayList<>();
+        remember(HOST, "CPU and this process");
         round.add(new Sample(t, HOST, host.read()));
         for (AmdSysfs.Card c : amd.cards()) {
             round.add(new Sample(t, c.id(), amd.read(c)));
@@ -120,7 +121,6 @@ public final class TelemetrySampler implements AutoCloseable {
                 remember(g.id(), g.name());
             }
         }
-        remember(HOST, "CPU and this process");
         for (Sample s : round) {
             ring(s.device()).add(t, s.values());
         }

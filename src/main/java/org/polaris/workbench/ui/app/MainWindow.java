@@ -22,6 +22,8 @@ import org.polaris.workbench.ui.models.ModelsView;
 import org.polaris.workbench.ui.models.ModelsViewModel;
 import org.polaris.workbench.ui.quantize.QuantizeView;
 import org.polaris.workbench.ui.quantize.QuantizeViewModel;
+import org.polaris.workbench.ui.gpu.GpuView;
+import org.polaris.workbench.ui.gpu.GpuViewModel;
 import org.polaris.workbench.ui.sparsity.SparsityView;
 import org.polaris.workbench.ui.sparsity.SparsityViewModel;
 
@@ -37,8 +39,7 @@ final class MainWindow extends BorderPane {
     private final VBox nav = new VBox(4);
 
     MainWindow(ModelsViewModel models, QuantizeViewModel quantize, SparsityViewModel sparsity, InferenceViewModel inference,
-               TaskRunner tasks,
-               Runnable quit) {
+               GpuViewModel gpu, TaskRunner tasks, Runnable quit) {
         setTop(menu(models, tasks, quit));
         nav.setPadding(new Insets(8, 6, 8, 6));
         nav.getStyleClass().add("nav-bar");
@@ -47,6 +48,7 @@ final class MainWindow extends BorderPane {
         addPane("quantize", "Quantize", new QuantizeView(quantize));
         addPane("sparsity", "Sparsity", new SparsityView(sparsity));
         addPane("inference", "Inference", new InferenceView(inference));
+        addPane("gpu", "GPU", new GpuView(gpu));
         setBottom(new StatusBar(tasks));
         navGroup.selectedToggleProperty().addListener((o, a, b) -> {
             if (b == null) {

@@ -17,6 +17,7 @@ import org.polaris.workbench.ui.common.Workspace;
 import org.polaris.workbench.ui.models.ModelsViewModel;
 import org.polaris.workbench.ui.quantize.QuantizeViewModel;
 import org.polaris.workbench.ui.sparsity.SparsityViewModel;
+import org.polaris.workbench.ui.gpu.GpuViewModel;
 import org.polaris.workbench.engine.sparsity.PruneService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,7 +49,10 @@ public final class WorkbenchApp extends Application {
         QuantizeViewModel quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs, settings, workspace);
         InferenceViewModel inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
         SparsityViewModel sparsity = new SparsityViewModel(new PruneService(), tasks, dialogs, settings, workspace);
-        MainWindow window = new MainWindow(models, quantize, sparsity, inference, tasks, this::quit);
+        gpu = new GpuViewModel(tasks, dialogs, workspace,
+                org.polaris.workbench.engine.telemetry.TelemetrySampler.system(),
+                org.polaris.workbench.engine.opencl.OpenCl::discover);
+        MainWindow window = new MainWindow(models, quantize, sparsity, inference, gpu, tasks, this::quit);
         Settings s = settings.get();
         Scene scene = new Scene(window, clamp(s.windowWidth, 800, 4000), clamp(s.windowHeight, 560, 3000));
         scene.getStylesheets().add(Objects.requireNonNull(
@@ -74,6 +78,8 @@ public final class WorkbenchApp extends Application {
         }
     }
 
+    private GpuViewModel gpu;
+
     private void quit() {
         saveWindow();
         Platform.exit();
@@ -81,6 +87,9 @@ public final class WorkbenchApp extends Application {
 
     @Override
     public void stop() {
+        if (gpu != null) {
+            gpu.close();
+        }
         if (tasks != null) {
             tasks.close();
         }

@@ -14,6 +14,7 @@ public final class Workspace {
 
     private final ObservableList<Path> openModels = FXCollections.observableArrayList();
     private Consumer<Path> opener = p -> { };
+    private Consumer<String> marker = m -> { };
 
     public ObservableList<Path> openModels() {
         return openModels;
@@ -21,6 +22,16 @@ public final class Workspace {
 
     public void setOpener(Consumer<Path> opener) {
         this.opener = opener;
+    }
+
+    /** Where timeline markers go (the GPU pane's telemetry sampler, once it exists). */
+    public void setMarker(Consumer<String> marker) {
+        this.marker = marker;
+    }
+
+    /** Marks the telemetry timeline ("Benchmarking model.onnx"), so load and telemetry line up. */
+    public void mark(String label) {
+        marker.accept(label);
     }
 
     /** Opens {@code model} in the Models pane. */

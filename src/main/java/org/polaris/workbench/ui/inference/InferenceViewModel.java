@@ -185,7 +185,14 @@ public final class InferenceViewModel {
             error.set(e.getMessage());
             return;
         }
-        tasks.submit(title, job, done, ex -> error.set(ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+        workspace.mark(title);
+        tasks.submit(title, job, r -> {
+            workspace.mark(title + ": done");
+            done.accept(r);
+        }, ex -> {
+            workspace.mark(title + ": failed");
+            error.set(ex.getMessage() == null ? ex.toString() : ex.getMessage());
+        });
     }
 
     private String name() {

@@ -59,7 +59,10 @@ class MainWindowViewTest {
                 new SettingsStore(settingsDir.resolve("settings.json")), workspace);
         InferenceViewModel inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
         stage.setScene(new Scene(new MainWindow(vm, quantize, new SparsityViewModel(new PruneService(), tasks, dialogs,
-                new SettingsStore(tmp.resolve("sparsity-settings.json")), workspace), inference, tasks, stage::close), 1200, 800));
+                new SettingsStore(tmp.resolve("sparsity-settings.json")), workspace), inference,
+                new org.polaris.workbench.ui.gpu.GpuViewModel(tasks, dialogs, workspace, new org.polaris.workbench.engine.telemetry.TelemetrySampler(
+                        java.nio.file.Path.of("/nonexistent"), 60, false, System::currentTimeMillis), org.polaris.workbench.engine.opencl.OpenCl::discover),
+                tasks, stage::close), 1200, 800));
         stage.show();
     }
 

@@ -65,7 +65,10 @@ class SparsityPaneViewTest {
         sparsity = new SparsityViewModel(new PruneService(), tasks, dialogs, settings, workspace);
         sparsity.evalSamplesProperty().set(500);
         InferenceViewModel inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
-        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference, tasks, stage::close), 1280, 800));
+        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference,
+                new org.polaris.workbench.ui.gpu.GpuViewModel(tasks, dialogs, workspace, new org.polaris.workbench.engine.telemetry.TelemetrySampler(
+                        java.nio.file.Path.of("/nonexistent"), 60, false, System::currentTimeMillis), org.polaris.workbench.engine.opencl.OpenCl::discover),
+                tasks, stage::close), 1280, 800));
         stage.show();
     }
 

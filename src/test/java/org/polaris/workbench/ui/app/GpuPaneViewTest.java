@@ -1,0 +1,111 @@
+package org.polaris.workbench.ui.app;
+
+import javafx.scene.Scene;
+import javafx.scene.control.ListView;
+import javafx.stage.Stage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.polaris.workbench.engine.inference.InferenceService;
+import org.polaris.workbench.engine.inspect.ModelInspector;
+import org.polaris.workbench.engine.opencl.OpenCl;
+import org.polaris.workbench.engine.quant.QuantizeService;
+import org.polaris.workbench.engine.sparsity.PruneService;
+import org.polaris.workbench.engine.telemetry.TelemetrySampler;
+import org.polaris.workbench.testutil.FakeSysfs;
+import org.polaris.workbench.testutil.ScriptedDialogs;
+import org.polaris.workbench.testutil.Screenshots;
+import org.polaris.workbench.testutil.TestData;
+import org.polaris.workbench.ui.common.FxTaskRunner;
+import org.polaris.workbench.ui.common.SampleCatalog;
+import org.polaris.workbench.ui.common.SettingsStore;
+import org.polaris.workbench.ui.common.Workspace;
+import org.polaris.workbench.ui.gpu.GpuViewModel;
+import org.polaris.workbench.ui.inference.InferenceViewModel;
+import org.polaris.workbench.ui.models.ModelsViewModel;
+import org.polaris.workbench.ui.quantize.QuantizeViewModel;
+import org.polaris.workbench.ui.sparsity.SparsityViewModel;
+import org.testfx.api.FxRobot;
+import org.testfx.framework.junit5.ApplicationExtension;
+import org.testfx.framework.junit5.Start;
+import org.testfx.util.WaitForAsyncUtils;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The GPU pane in the real window, fed by a fake RX 580 sysfs tree: devices, live charts, sampling stops when hidden. */
+@ExtendWith(ApplicationExtension.class)
+class GpuPaneViewTest {
+
+    @TempDir
+    static Path tmp;
+
+    private final ScriptedDialogs dialogs = new ScriptedDialogs();
+    private final Workspace workspace = new Workspace();
+    private FxTaskRunner tasks;
+    private GpuViewModel gpu;
+    private Stage stage;
+
+    @Start
+    void start(Stage stage) throws Exception {
+        this.stage = stage;
+        tasks = new FxTaskRunner();
+        Path dir = Files.createTempDirectory(tmp, "pane");
+        FakeSysfs fs = new FakeSysfs(dir.resolve("root"));
+        fs.rx580(0, true);
+        fs.proc(100, 900, 300_000);
+        SettingsStore settings = new SettingsStore(dir.resolve("settings.json"));
+        ModelsViewModel models = new ModelsViewModel(new ModelInspector(), tasks, dialogs, settings,
+                new SampleCatalog(TestData.SAMPLES), workspace);
+        QuantizeViewModel quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs, settings, workspace);
+        SparsityViewModel sparsity = new SparsityViewModel(new PruneService(), tasks, dialogs, settings, workspace);
+        InferenceViewModel inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
+        gpu = new GpuViewModel(tasks, dialogs, workspace, new TelemetrySampler(fs.root(), 600, false,
+                System::currentTimeMillis), OpenCl::discover);
+        gpu.rateHzProperty().set(10);
+        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference, gpu, tasks, stage::close), 1280, 800));
+        stage.show();
+    }
+
+    @AfterEach
+    void tearDown() {
+        gpu.close();
+        tasks.close();
+    }
+
+    @Test
+    void devicesAndLiveTelemetryWhileShownAndNothingWhileHidden(FxRobot robot) throws Exception {
+        assertThat(gpu.sampling()).isFalse(); // the Models pane is showing
+        robot.clickOn("#nav-gpu");
+        WaitForAsyncUtils.waitFor(20, TimeUnit.SECONDS, () -> !gpu.devices().isEmpty() || !gpu.deviceProblemProperty().get().isEmpty());
+        assertThat(gpu.sampling()).isTrue();
+        if (OpenCl.discover().available()) {
+            assertThat(robot.lookup("#gpuDevices").<ListView<?>>query().getItems()).isNotEmpty();
+            assertThat(robot.lookup("#gpuDetails").queryLabeled().getText()).isNotBlank();
+        } else {
+            assertThat(robot.lookup("#gpuProblem").queryLabeled().getText()).startsWith("No OpenCL device");
+        }
+        workspace.mark("Benchmarking cnn.onnx");
+        WaitForAsyncUtils.waitFor(10, TimeUnit.SECONDS, () -> gpu.samples().size() >= 8);
+        WaitForAsyncUtils.waitForFxEvents();
+        assertThat(gpu.telemetryDeviceProperty().get()).isEqualTo("card0");
+        assertThat(robot.lookup("#telemetryMarkers").queryLabeled().getText()).contains("Benchmarking cnn.onnx");
+        robot.interact(() -> {
+            try {
+                Screenshots.save(stage.getScene(), "gpu-pane.png");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        robot.clickOn("#nav-models");
+        WaitForAsyncUtils.waitForFxEvents();
+        assertThat(gpu.sampling()).isFalse();
+        int n = gpu.samples().size();
+        Thread.sleep(300);
+        assertThat(gpu.samples().size()).isEqualTo(n);
+    }
+}
