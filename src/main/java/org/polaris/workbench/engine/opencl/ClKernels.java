@@ -154,6 +154,84 @@ public final class ClKernels {
         }
     }
 
+    /** 2-D convolution geometry: kernel, stride, padding (begin; end padding follows from the output size), dilation. */
+    public record Conv(int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw) {
+        public int outH(int h, int padEnd) {
+            return (h + ph + padEnd - dh * (kh - 1) - 1) / sh + 1;
+        }
+
+        public int outW(int w, int padEnd) {
+            return (w + pw + padEnd - dw * (kw - 1) - 1) / sw + 1;
+        }
+    }
+
+    /**
+     * Convolution of {@code x} [N, C, H, W] with {@code w} [M, C, KH, KW] (group 1) and optional bias [M]: im2col on the
+     * device, then the tiled SGEMM with {@code p} (naive when null), then the bias; returns [N, M, OH, OW].
+     */
+    public float[] conv2d(float[] x, int n, int c, int h, int wd, float[] w, int m, float[] bias, Conv g, int oh, int ow,
+                          SgemmParams p) {
+        check(x.length == (long) n * c * h * wd && w.length == (long) m * c * g.kh() * g.kw(), "conv shapes");
+        int rows = c * g.kh() * g.kw();
+        int plane = oh * ow;
+        float[] out = new float[n * m * plane];
+        try (ClRuntime.Buffer dw = rt.upload(w); ClRuntime.Buffer dcol = rt.allocate(4L * rows * plane);
+             ClRuntime.Buffer dy = rt.allocate(4L * m * plane); ClRuntime.Buffer db = rt.upload(bias == null ? new float[1] : bias);
+             ClRuntime.Buffer dx = rt.allocate(4L * c * h * wd)) {
+            cl_kernel im2col = rt.kernel(OPS, "", "im2col");
+            cl_kernel gemm = p == null ? rt.kernel(SGEMM, "", "sgemm_naive") : rt.kernel(SGEMM, p.options(), "sgemm_tiled");
+            cl_kernel addBias = rt.kernel(OPS, "", "add_row_bias");
+            long[] gl;
+            long[] lo;
+            if (p == null) {
+                lo = new long[] {Math.min(16, plane), Math.min(16, m)};
+                gl = new long[] {roundUp(plane, lo[0]), roundUp(m, lo[1])};
+            } else {
+                lo = new long[] {p.tile() / p.workPerThread(), p.tile()};
+                gl = new long[] {roundUp(plane, p.tile()) / p.workPerThread(), roundUp(m, p.tile())};
+            }
+            float[] img = new float[c * h * wd];
+            for (int b = 0; b < n; b++) {
+                System.arraycopy(x, b * c * h * wd, img, 0, img.length);
+                rt.write(dx, img);
+                ClRuntime.args(im2col, c, h, wd, g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(), oh, ow, dx, dcol);
+                rt.run(im2col, new long[] {roundUp(plane, 16), roundUp(rows, 4)}, new long[] {16, 4});
+                ClRuntime.args(gemm, m, plane, rows, dw, dcol, dy);
+                rt.run(gemm, gl, lo);
+                if (bias != null) {
+                    ClRuntime.args(addBias, m, plane, db, dy);
+                    rt.run(addBias, new long[] {roundUp(plane, 16), roundUp(m, 4)}, new long[] {16, 4});
+                }
+                System.arraycopy(rt.readFloats(dy, m * plane), 0, out, b * m * plane, m * plane);
+            }
+        }
+        return out;
+    }
+
+    /** Depthwise convolution: {@code x} [C, H, W], {@code w} [C, 1, KH, KW], optional bias [C]; returns [C, OH, OW]. */
+    public float[] depthwise(float[] x, int c, int h, int wd, float[] w, float[] bias, Conv g, int oh, int ow) {
+        check(x.length == (long) c * h * wd && w.length == (long) c * g.kh() * g.kw(), "depthwise shapes");
+        try (ClRuntime.Buffer dx = rt.upload(x); ClRuntime.Buffer dw = rt.upload(w);
+             ClRuntime.Buffer db = rt.upload(bias == null ? new float[1] : bias); ClRuntime.Buffer dy = rt.allocate(4L * c * oh * ow)) {
+            cl_kernel k = rt.kernel(OPS, "", "depthwise");
+            ClRuntime.args(k, c, h, wd, g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(), oh, ow, dx, dw, db,
+                    bias == null ? 0 : 1, dy);
+            rt.run(k, new long[] {roundUp(oh * ow, 16), roundUp(c, 4)}, new long[] {16, 4});
+            return rt.readFloats(dy, c * oh * ow);
+        }
+    }
+
+    /** Max pooling of {@code x} [C, H, W] (kernel, stride and begin padding from {@code g}; dilation ignored). */
+    public float[] maxPool(float[] x, int c, int h, int wd, Conv g, int oh, int ow) {
+        check(x.length == (long) c * h * wd, "maxpool shape");
+        try (ClRuntime.Buffer dx = rt.upload(x); ClRuntime.Buffer dy = rt.allocate(4L * c * oh * ow)) {
+            cl_kernel k = rt.kernel(OPS, "", "maxpool");
+            ClRuntime.args(k, c, h, wd, g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), oh, ow, dx, dy);
+            rt.run(k, new long[] {roundUp(oh * ow, 16), roundUp(c, 4)}, new long[] {16, 4});
+            return rt.readFloats(dy, c * oh * ow);
+        }
+    }
+
     /** Device-to-device copy bandwidth in GB/s (bytes read + written), median of {@code runs}. */
     public double copyBandwidth(int floats, int runs) {
         int n4 = floats / 4;

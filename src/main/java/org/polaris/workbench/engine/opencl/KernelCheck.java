@@ -51,6 +51,7 @@ public final class KernelCheck {
                 for (int c = 0; c < cols; c++) sm[i * cols + c] = (float) (Math.exp(logits[i * cols + c] - mx) / s);
             }
             out.add(compare("softmax", sm, k.softmaxRows(logits, rows, cols), 1e-5));
+            out.addAll(convolutions(k, r));
             out.add(csr(k, r));
             out.add(int8(k, r));
             out.add(lif(k, r));
@@ -58,6 +59,73 @@ public final class KernelCheck {
             out.add(new Check("runtime", false, Double.NaN, e.getMessage()));
         }
         return out;
+    }
+
+    private static List<Check> convolutions(ClKernels k, Random r) {
+        List<Check> out = new ArrayList<>();
+        // 2 images, 3 channels, 11 x 9, 5 filters of 3 x 3, stride 2, padding 1, dilation 1; and 1 x 1
+        int n = 2, c = 3, h = 11, w = 9, m = 5;
+        for (ClKernels.Conv g : new ClKernels.Conv[] {new ClKernels.Conv(3, 3, 2, 2, 1, 1, 1, 1), new ClKernels.Conv(1, 1, 1, 1, 0, 0, 1, 1),
+                new ClKernels.Conv(3, 3, 1, 1, 2, 2, 2, 2)}) {
+            int oh = g.outH(h, g.ph()), ow = g.outW(w, g.pw());
+            float[] x = gauss(n * c * h * w, r);
+            float[] wt = gauss(m * c * g.kh() * g.kw(), r);
+            float[] bias = gauss(m, r);
+            float[] want = conv(x, n, c, h, w, wt, m, bias, g, oh, ow, false);
+            String name = String.format(java.util.Locale.ROOT, "conv2d %dx%d s%d p%d d%d", g.kh(), g.kw(), g.sh(), g.ph(), g.dh());
+            out.add(compare(name, want, k.conv2d(x, n, c, h, w, wt, m, bias, g, oh, ow, new ClKernels.SgemmParams(16, 4)), 1e-5));
+        }
+        ClKernels.Conv g = new ClKernels.Conv(3, 3, 2, 2, 1, 1, 1, 1);
+        int oh = g.outH(h, 1), ow = g.outW(w, 1);
+        float[] x = gauss(c * h * w, r);
+        float[] wt = gauss(c * 9, r);
+        float[] bias = gauss(c, r);
+        out.add(compare("depthwise 3x3 s2 p1", conv(x, 1, c, h, w, wt, c, bias, g, oh, ow, true),
+                k.depthwise(x, c, h, w, wt, bias, g, oh, ow), 1e-5));
+        ClKernels.Conv pool = new ClKernels.Conv(2, 2, 2, 2, 0, 0, 1, 1);
+        int ph = pool.outH(h, 0), pw = pool.outW(w, 0);
+        float[] want = new float[c * ph * pw];
+        for (int ch = 0; ch < c; ch++) {
+            for (int oy = 0; oy < ph; oy++) {
+                for (int ox = 0; ox < pw; ox++) {
+                    float best = Float.NEGATIVE_INFINITY;
+                    for (int ky = 0; ky < 2; ky++) for (int kx = 0; kx < 2; kx++) best = Math.max(best, x[(ch * h + oy * 2 + ky) * w + ox * 2 + kx]);
+                    want[(ch * ph + oy) * pw + ox] = best;
+                }
+            }
+        }
+        out.add(compare("maxpool 2x2 s2", want, k.maxPool(x, c, h, w, pool, ph, pw), 0));
+        return out;
+    }
+
+    /** Direct convolution; {@code depthwise}: one input channel per output channel. */
+    static float[] conv(float[] x, int n, int c, int h, int w, float[] wt, int m, float[] bias, ClKernels.Conv g, int oh,
+                        int ow, boolean depthwise) {
+        float[] y = new float[n * m * oh * ow];
+        int cin = depthwise ? 1 : c;
+        for (int b = 0; b < n; b++) {
+            for (int oc = 0; oc < m; oc++) {
+                for (int oy = 0; oy < oh; oy++) {
+                    for (int ox = 0; ox < ow; ox++) {
+                        double s = bias == null ? 0 : bias[oc];
+                        for (int ic = 0; ic < cin; ic++) {
+                            int ch = depthwise ? oc : ic;
+                            for (int ky = 0; ky < g.kh(); ky++) {
+                                int iy = oy * g.sh() - g.ph() + ky * g.dh();
+                                if (iy < 0 || iy >= h) continue;
+                                for (int kx = 0; kx < g.kw(); kx++) {
+                                    int ix = ox * g.sw() - g.pw() + kx * g.dw();
+                                    if (ix < 0 || ix >= w) continue;
+                                    s += (double) wt[((oc * cin + ic) * g.kh() + ky) * g.kw() + kx] * x[((b * c + ch) * h + iy) * w + ix];
+                                }
+                            }
+                        }
+                        y[((b * m + oc) * oh + oy) * ow + ox] = (float) s;
+                    }
+                }
+            }
+        }
+        return y;
     }
 
     private static Check csr(ClKernels k, Random r) {

@@ -71,3 +71,72 @@ __kernel void copy4(const int n4, __global const float4* x, __global float4* y) 
     const int i = get_global_id(0);
     if (i < n4) y[i] = x[i];
 }
+
+// im2col for one image: row (c, ky, kx) of col holds, for every output position, the input pixel that tap sees
+// (0 in the padding). One work-item per (output position, row).
+__kernel void im2col(const int C, const int H, const int W, const int KH, const int KW, const int SH, const int SW,
+                     const int PH, const int PW, const int DH, const int DW, const int OH, const int OW,
+                     __global const float* x, __global float* col) {
+    const int p = get_global_id(0);
+    const int row = get_global_id(1);
+    if (p >= OH * OW || row >= C * KH * KW) return;
+    const int kx = row % KW;
+    const int ky = (row / KW) % KH;
+    const int c = row / (KW * KH);
+    const int oy = p / OW;
+    const int ox = p % OW;
+    const int iy = oy * SH - PH + ky * DH;
+    const int ix = ox * SW - PW + kx * DW;
+    col[row * OH * OW + p] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? x[(c * H + iy) * W + ix] : 0.0f;
+}
+
+// y[m, p] += bias[m] for an [M, P] block.
+__kernel void add_row_bias(const int M, const int P, __global const float* bias, __global float* y) {
+    const int p = get_global_id(0);
+    const int m = get_global_id(1);
+    if (m < M && p < P) y[m * P + p] += bias[m];
+}
+
+// Depthwise convolution (one input channel per group, one filter per channel), one work-item per output pixel.
+__kernel void depthwise(const int C, const int H, const int W, const int KH, const int KW, const int SH, const int SW,
+                        const int PH, const int PW, const int DH, const int DW, const int OH, const int OW,
+                        __global const float* x, __global const float* w, __global const float* bias, const int hasBias,
+                        __global float* y) {
+    const int p = get_global_id(0);
+    const int c = get_global_id(1);
+    if (p >= OH * OW || c >= C) return;
+    const int oy = p / OW;
+    const int ox = p % OW;
+    float acc = hasBias ? bias[c] : 0.0f;
+    for (int ky = 0; ky < KH; ky++) {
+        const int iy = oy * SH - PH + ky * DH;
+        if (iy < 0 || iy >= H) continue;
+        for (int kx = 0; kx < KW; kx++) {
+            const int ix = ox * SW - PW + kx * DW;
+            if (ix < 0 || ix >= W) continue;
+            acc += w[(c * KH + ky) * KW + kx] * x[(c * H + iy) * W + ix];
+        }
+    }
+    y[c * OH * OW + p] = acc;
+}
+
+// 2-D max pooling over [C, H, W] (padding never wins), one work-item per output pixel.
+__kernel void maxpool(const int C, const int H, const int W, const int KH, const int KW, const int SH, const int SW,
+                      const int PH, const int PW, const int OH, const int OW, __global const float* x, __global float* y) {
+    const int p = get_global_id(0);
+    const int c = get_global_id(1);
+    if (p >= OH * OW || c >= C) return;
+    const int oy = p / OW;
+    const int ox = p % OW;
+    float m = -INFINITY;
+    for (int ky = 0; ky < KH; ky++) {
+        const int iy = oy * SH - PH + ky;
+        if (iy < 0 || iy >= H) continue;
+        for (int kx = 0; kx < KW; kx++) {
+            const int ix = ox * SW - PW + kx;
+            if (ix < 0 || ix >= W) continue;
+            m = fmax(m, x[(c * H + iy) * W + ix]);
+        }
+    }
+    y[c * OH * OW + p] = m;
+}

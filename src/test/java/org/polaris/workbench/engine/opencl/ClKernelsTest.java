@@ -162,6 +162,23 @@ class ClKernelsTest {
     }
 
     @Test
+    void convolutionsAndPoolingMatchDirectLoopsAndTheFullCheckPasses() {
+        Random r = new Random(4);
+        // odd sizes, stride 2, asymmetric kernel, dilation: against the direct definition
+        ClKernels.Conv g = new ClKernels.Conv(3, 2, 2, 1, 1, 0, 1, 2);
+        int n = 2, c = 4, h = 13, w = 10, m = 7;
+        int oh = g.outH(h, 1), ow = g.outW(w, 0);
+        float[] x = random(n * c * h * w, r);
+        float[] wt = random(m * c * 6, r);
+        float[] bias = random(m, r);
+        float[] want = KernelCheck.conv(x, n, c, h, w, wt, m, bias, g, oh, ow, false);
+        assertClose(want, k.conv2d(x, n, c, h, w, wt, m, bias, g, oh, ow, null), c * 6, "conv naive");
+        assertClose(want, k.conv2d(x, n, c, h, w, wt, m, bias, g, oh, ow, new ClKernels.SgemmParams(8, 2)),
+                c * 6, "conv tiled");
+        assertThat(KernelCheck.run(rt.device())).allSatisfy(chk -> assertThat(chk.ok()).as("%s: %s", chk.kernel(), chk.detail()).isTrue());
+    }
+
+    @Test
     void tunedSgemmIsCachedAndProgramBinariesAreReused() throws Exception {
         SgemmTuner.Result r = SgemmTuner.tune(k, 128, 1, ProgressSink.NONE, CancellationToken.none());
         assertThat(r.trials()).isNotEmpty();
