@@ -35,6 +35,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL")
     Path model;
 
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|gpu|auto",
+            description = "engine runtime only: cpu (default); gpu runs every node OpenCL supports on the first OpenCL GPU "
+                    + "(else the first OpenCL device); auto places each node by measured cost")
+    String device;
+
     @Option(names = "--runtime", split = ",", defaultValue = "ort", paramLabel = "ort|engine",
             description = "one or more runtimes, compared in the same run (default ort)")
     List<String> runtimes;
@@ -59,6 +64,23 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String d;
+        try {
+            d = org.polaris.workbench.engine.exec.EngineSession.Device.parse(device).name().toLowerCase(java.util.Locale.ROOT);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), 2);
+        }
+        String before = System.getProperty("polaris.device");
+        System.setProperty("polaris.device", d);
+        try {
+            return onDevice();
+        } finally {
+            if (before == null) System.clearProperty("polaris.device");
+            else System.setProperty("polaris.device", before);
+        }
+    }
+
+    private Integer onDevice() throws Exception {
         if (runs < 1 || warmup < 0 || batches.stream().anyMatch(b -> b < 1) || threads.stream().anyMatch(t -> t < 1)) {
             throw new CliException("--runs, --batch and --threads must be positive", 2);
         }

@@ -33,6 +33,11 @@ public final class RunCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL")
     Path model;
 
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|gpu|auto",
+            description = "engine runtime only: cpu (default); gpu runs every node OpenCL supports on the first OpenCL GPU "
+                    + "(else the first OpenCL device); auto places each node by measured cost")
+    String device;
+
     @Option(names = "--runtime", defaultValue = "ort", paramLabel = "ort|engine", description = "default ort")
     String runtime;
 
@@ -50,6 +55,23 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String d;
+        try {
+            d = org.polaris.workbench.engine.exec.EngineSession.Device.parse(device).name().toLowerCase(java.util.Locale.ROOT);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), 2);
+        }
+        String before = System.getProperty("polaris.device");
+        System.setProperty("polaris.device", d);
+        try {
+            return onDevice();
+        } finally {
+            if (before == null) System.clearProperty("polaris.device");
+            else System.setProperty("polaris.device", before);
+        }
+    }
+
+    private Integer onDevice() throws Exception {
         Runtimes.Kind kind = CliSupport.runtime(runtime);
         InferenceService.RunResult r;
         try {

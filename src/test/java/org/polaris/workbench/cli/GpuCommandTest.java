@@ -67,6 +67,27 @@ class GpuCommandTest {
     }
 
     @Test
+    void theEngineRunsAModelOnOpenClFromTheCommandLine() throws Exception {
+        assertThat(CliRun.of("run", org.polaris.workbench.testutil.TestData.FASHION_CNN.toString(), "--runtime", "engine",
+                "--device", "tpu").code()).isEqualTo(2);
+        Assumptions.assumeTrue(OpenCl.discover().available(), () -> "skipped: no OpenCL device (" + OpenCl.discover().problem() + ")");
+        System.setProperty("polaris.cache.dir", tmp.toString());
+        try {
+            String data = org.polaris.workbench.testutil.TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz").toString();
+            CliRun cpu = CliRun.of("run", org.polaris.workbench.testutil.TestData.FASHION_CNN.toString(), "--runtime", "engine",
+                    "--device", "cpu", "--data", data, "--index", "5");
+            CliRun gpu = CliRun.of("run", org.polaris.workbench.testutil.TestData.FASHION_CNN.toString(), "--runtime", "engine",
+                    "--device", "gpu", "--data", data, "--index", "5");
+            assertThat(gpu.code()).as(gpu.err()).isZero();
+            // the same top-5 lines (class and score to four decimals) whichever device ran it
+            assertThat(gpu.out().lines().skip(1).toList()).isEqualTo(cpu.out().lines().skip(1).toList());
+            assertThat(System.getProperty("polaris.device")).isNull(); // the option does not leak into later runs
+        } finally {
+            System.clearProperty("polaris.cache.dir");
+        }
+    }
+
+    @Test
     void benchMeasuresTunedSgemmAgainstNaive() throws Exception {
         Assumptions.assumeTrue(OpenCl.discover().available(), () -> "skipped: no OpenCL device (" + OpenCl.discover().problem() + ")");
         System.setProperty("polaris.cache.dir", tmp.toString());

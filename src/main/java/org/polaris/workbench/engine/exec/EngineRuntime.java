@@ -22,7 +22,11 @@ public final class EngineRuntime implements ModelRuntime {
 
     @Override
     public String name() {
-        return "engine";
+        return session.deviceDescription() == null ? "engine" : "engine+opencl";
+    }
+
+    public EngineSession session() {
+        return session;
     }
 
     @Override
@@ -38,6 +42,7 @@ public final class EngineRuntime implements ModelRuntime {
 
     @Override
     public void close() {
+        session.close();
         pool.close();
     }
 }

@@ -75,7 +75,66 @@ public final class EngineSession {
         return new java.util.TreeSet<>(registry(EnginePool.shared()).keySet());
     }
 
+    /** Where nodes run: all on the CPU, every node OpenCL can run on the OpenCL device, or chosen by measured cost. */
+    public enum Device {
+        CPU, GPU, AUTO;
+
+        public static Device parse(String s) {
+            try {
+                return valueOf(s.trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown device '" + s + "': use cpu, gpu or auto");
+            }
+        }
+    }
+
+    /** Where one node ran in the last run, and why. */
+    public record Placement(String node, String op, String device, String reason) {
+    }
+
     public static EngineSession load(OnnxModel model, EnginePool pool) throws UnsupportedOpsException {
+        return load(model, pool, Device.CPU);
+    }
+
+    /**
+     * @param device {@code GPU}/{@code AUTO} open the first OpenCL GPU (else the first OpenCL device) and measure it;
+     *               without OpenCL they fail with the reason
+     */
+    public static EngineSession load(OnnxModel model, EnginePool pool, Device device) throws UnsupportedOpsException {
+        EngineSession s = load0(model, pool);
+        if (device != Device.CPU) {
+            s.device = device;
+            s.gpu = GpuBackend.open(pool);
+        }
+        return s;
+    }
+
+    private Device device = Device.CPU;
+    private GpuBackend gpu;
+    private final Map<String, GpuBackend.DevTensor> deviceConstants = new HashMap<>();
+    private List<Placement> lastPlacement = List.of();
+
+    /** The OpenCL device and its measured rates, or null on the CPU. */
+    public String deviceDescription() {
+        return gpu == null ? null : gpu.describe();
+    }
+
+    /** Per node, where the last run executed it and why. */
+    public List<Placement> lastPlacement() {
+        return lastPlacement;
+    }
+
+    /** Releases device memory (a no-op on the CPU). */
+    public synchronized void close() {
+        deviceConstants.values().forEach(t -> t.buf().close());
+        deviceConstants.clear();
+        if (gpu != null) {
+            gpu.close();
+            gpu = null;
+        }
+    }
+
+    private static EngineSession load0(OnnxModel model, EnginePool pool) throws UnsupportedOpsException {
         OnnxModel prepped = LoadTimeRewrites.apply(GraphPrep.normalize(model));
         SparseWeights sparse = SparseWeights.plan(prepped);
         Map<String, Kernel> kernels = registry(pool, sparse);
@@ -93,6 +152,41 @@ public final class EngineSession {
         EngineSession session = new EngineSession(prepped, pool, kernels);
         session.sparse = sparse;
         return session;
+    }
+
+    /** The node's work and the inputs it would have to upload, for the placement estimate. */
+    private String placeOnDevice(Node n, Value[] shapes, boolean[] resident) {
+        String no = GpuBackend.unsupported(n, shapes);
+        if (no != null) {
+            return "cpu:" + no;
+        }
+        if (device == Device.GPU) {
+            return "gpu:forced";
+        }
+        long flops;
+        int kernels = 1;
+        switch (n.opType()) {
+            case "Conv" -> {
+                int[] x = shapes[0].shape;
+                int[] w = shapes[1].shape;
+                int[] st = Attrs.ints(n, "strides", new int[] {1, 1});
+                long plane = (long) Math.max(1, x[2] / st[0]) * Math.max(1, x[3] / st[1]);
+                flops = 2L * x[0] * w[0] * w[1] * w[2] * w[3] * plane;
+                kernels = 4 * x[0];
+            }
+            case "Gemm", "MatMul" -> flops = 2L * shapes[0].shape[0] * shapes[0].shape[1] * shapes[1].shape[1];
+            default -> flops = shapes[0].size();
+        }
+        long upload = 0;
+        for (int k = 0; k < shapes.length; k++) {
+            if (shapes[k] != null && !resident[k]) upload += 4L * shapes[k].size();
+        }
+        double dev = gpu.deviceMs(flops, upload, kernels);
+        double cpu = n.opType().equals("Conv") || n.opType().equals("Gemm") || n.opType().equals("MatMul")
+                ? gpu.cpuMs(flops) : 8.0 * shapes[0].size() / 1e7;
+        String why = String.format(java.util.Locale.ROOT, "est. OpenCL %.3f ms (%d kernels, %.1f kB to upload) vs CPU %.3f ms",
+                dev, kernels, upload / 1024.0, cpu);
+        return (dev < cpu ? "gpu:" : "cpu:") + why;
     }
 
     private SparseWeights sparse = SparseWeights.none();
@@ -144,26 +238,68 @@ public final class EngineSession {
         }
         List<Node> nodes = model.graph().nodes();
         List<NodeTiming> timings = profile ? new ArrayList<>(nodes.size()) : null;
+        Map<String, GpuBackend.DevTensor> onDevice = new HashMap<>();
+        List<Placement> placement = new ArrayList<>(nodes.size());
         for (int i = 0; i < nodes.size(); i++) {
             Node n = nodes.get(i);
+            String id = n.name().isEmpty() ? n.opType() + "#" + i : n.name();
             Value[] in = new Value[n.inputs().size()];
+            boolean[] resident = new boolean[in.length];
             for (int k = 0; k < in.length; k++) {
                 String name = n.inputs().get(k);
                 if (!name.isEmpty()) {
                     Value v = values.get(name);
                     in[k] = v != null ? v : constants.get(name);
+                    if (in[k] == null && onDevice.containsKey(name)) {
+                        GpuBackend.DevTensor t = onDevice.get(name);
+                        in[k] = Value.floats(t.shape(), null); // shape only until a CPU node needs the data
+                        resident[k] = true;
+                    } else if (in[k] != null && constants.containsKey(name)) {
+                        resident[k] = true; // constants are uploaded once per session
+                    }
                     if (in[k] == null) {
                         throw new IllegalStateException("node " + n.name() + " reads '" + name + "' before it exists");
                     }
                 }
             }
+            String where = gpu == null ? "cpu:" : placeOnDevice(n, in, resident);
+            boolean onGpu = where.startsWith("gpu:");
+            if (gpu != null) {
+                placement.add(new Placement(id, n.opType(), onGpu ? "opencl" : "cpu", where.substring(4)));
+            }
             long t0 = System.nanoTime();
             Value[] out;
             try {
-                out = kernels.get(n.qualifiedOpType()).run(n, in, opset);
+                if (onGpu) {
+                    GpuBackend.DevTensor[] din = new GpuBackend.DevTensor[in.length];
+                    for (int k = 0; k < in.length; k++) {
+                        String name = n.inputs().get(k);
+                        if (name.isEmpty()) continue;
+                        din[k] = onDevice.get(name);
+                        if (din[k] == null && constants.containsKey(name)) {
+                            din[k] = deviceConstants.computeIfAbsent(name, c -> gpu.upload(constants.get(c)));
+                        } else if (din[k] == null) {
+                            din[k] = gpu.upload(in[k]);
+                            onDevice.put(name, din[k]);
+                        }
+                    }
+                    onDevice.put(n.outputs().get(0), gpu.run(n, din));
+                    out = new Value[0];
+                } else {
+                    for (int k = 0; k < in.length; k++) {
+                        String name = n.inputs().get(k);
+                        if (in[k] != null && in[k].f == null && in[k].type == org.polaris.workbench.engine.model.DataType.FLOAT
+                                && onDevice.containsKey(name)) {
+                            Value host = gpu.download(onDevice.get(name));
+                            values.put(name, host);
+                            refs.merge(host.f, 1, Integer::sum);
+                            in[k] = host;
+                        }
+                    }
+                    out = kernels.get(n.qualifiedOpType()).run(n, in, opset);
+                }
             } catch (RuntimeException e) {
-                throw new IllegalStateException((n.name().isEmpty() ? n.opType() + "#" + i : n.name()) + " ("
-                        + n.opType() + "): " + e.getMessage(), e);
+                throw new IllegalStateException(id + " (" + n.opType() + (onGpu ? ", OpenCL" : "") + "): " + e.getMessage(), e);
             }
             long t1 = System.nanoTime();
             for (int k = 0; k < Math.min(out.length, n.outputs().size()); k++) {
@@ -179,6 +315,9 @@ public final class EngineSession {
                         Costs.flops(n, in, out), Costs.bytes(in, out)));
             }
             for (String name : new java.util.LinkedHashSet<>(n.inputs())) {
+                if (lastUseByName.getOrDefault(name, -1) == i && !constants.containsKey(name) && onDevice.containsKey(name)) {
+                    onDevice.remove(name).buf().close();
+                }
                 if (lastUseByName.getOrDefault(name, -1) == i && !constants.containsKey(name)) {
                     Value gone = values.remove(name);
                     if (gone != null && gone.f != null && refs.containsKey(gone.f) && refs.merge(gone.f, -1, Integer::sum) == 0) {
@@ -191,8 +330,14 @@ public final class EngineSession {
         if (profile) {
             lastProfile = List.copyOf(timings);
         }
+        lastPlacement = List.copyOf(placement);
         Map<String, Tensor> result = new LinkedHashMap<>();
         for (ValueInfo o : model.graph().outputs()) {
+            if (!values.containsKey(o.name()) && onDevice.containsKey(o.name())) {
+                Value host = gpu.download(onDevice.get(o.name()));
+                values.put(o.name(), host);
+                refs.merge(host.f, 1, Integer::sum);
+            }
             Value v = values.containsKey(o.name()) ? values.get(o.name()) : constants.get(o.name());
             if (v != null) {
                 result.put(o.name(), v.toTensor(o.name()));
@@ -200,6 +345,7 @@ public final class EngineSession {
         }
         // Outputs were copied into the result: their arrays can serve the next run.
         refs.keySet().forEach(Buffers::release);
+        onDevice.values().forEach(t -> t.buf().close());
         return result;
     }
 

@@ -49,6 +49,14 @@ public final class Runtimes {
         return kind == Kind.TORCH ? TorchRuntime.open(file, threads) : open(kind, onnx, threads);
     }
 
+    /**
+     * Where the engine runs nodes: {@code -Dpolaris.device=cpu|gpu|auto} (the CLI's {@code --device} sets it), CPU by
+     * default.
+     */
+    public static EngineSession.Device engineDevice() {
+        return EngineSession.Device.parse(System.getProperty("polaris.device", "cpu"));
+    }
+
     public static ModelRuntime open(Kind kind, OnnxModel model, int threads)
             throws ModelLoadException, UnsupportedOpsException {
         if (kind == Kind.TORCH) {
@@ -57,7 +65,7 @@ public final class Runtimes {
         if (kind == Kind.ENGINE) {
             EnginePool pool = new EnginePool(threads);
             try {
-                return new EngineRuntime(EngineSession.load(model, pool), pool);
+                return new EngineRuntime(EngineSession.load(model, pool, engineDevice()), pool);
             } catch (UnsupportedOpsException | RuntimeException e) {
                 pool.close();
                 throw e;

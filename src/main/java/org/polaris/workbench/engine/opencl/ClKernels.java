@@ -232,6 +232,73 @@ public final class ClKernels {
         }
     }
 
+    // Device-resident forms: buffers in, buffers out, nothing copied to the host (the engine's OpenCL backend).
+
+    /** C = A[M,K] B[K,N] on device buffers. */
+    public void gemm(ClRuntime.Buffer a, ClRuntime.Buffer b, ClRuntime.Buffer c, int m, int n, int k, SgemmParams p) {
+        cl_kernel kern;
+        long[] global;
+        long[] local;
+        if (p == null) {
+            kern = rt.kernel(SGEMM, "", "sgemm_naive");
+            local = new long[] {Math.min(16, n), Math.min(16, m)};
+            global = new long[] {roundUp(n, local[0]), roundUp(m, local[1])};
+        } else {
+            kern = rt.kernel(SGEMM, p.options(), "sgemm_tiled");
+            local = new long[] {p.tile() / p.workPerThread(), p.tile()};
+            global = new long[] {roundUp(n, p.tile()) / p.workPerThread(), roundUp(m, p.tile())};
+        }
+        ClRuntime.args(kern, m, n, k, a, b, c);
+        rt.run(kern, global, local);
+    }
+
+    /** y[i, j] += bias[j] over [M, N]. */
+    public void addColBias(ClRuntime.Buffer y, ClRuntime.Buffer bias, int m, int n) {
+        cl_kernel k = rt.kernel(OPS, "", "add_col_bias");
+        ClRuntime.args(k, m, n, bias, y);
+        rt.run(k, new long[] {roundUp(n, 16), roundUp(m, 4)}, new long[] {16, 4});
+    }
+
+    /** y[m, p] += bias[m] over [M, P]. */
+    public void addRowBias(ClRuntime.Buffer y, ClRuntime.Buffer bias, int m, int p) {
+        cl_kernel k = rt.kernel(OPS, "", "add_row_bias");
+        ClRuntime.args(k, m, p, bias, y);
+        rt.run(k, new long[] {roundUp(p, 16), roundUp(m, 4)}, new long[] {16, 4});
+    }
+
+    /** y = clamp(y, lo, hi) in place. */
+    public void clamp(ClRuntime.Buffer y, int n, float lo, float hi) {
+        cl_kernel k = rt.kernel(OPS, "", "clamp_inplace");
+        ClRuntime.args(k, n, lo, hi, y);
+        rt.run(k, new long[] {roundUp(n, 64)}, new long[] {64});
+    }
+
+    public void add(ClRuntime.Buffer a, ClRuntime.Buffer b, ClRuntime.Buffer y, int n) {
+        cl_kernel k = rt.kernel(OPS, "", "add");
+        ClRuntime.args(k, n, a, b, y);
+        rt.run(k, new long[] {roundUp(n, 64)}, new long[] {64});
+    }
+
+    public void relu(ClRuntime.Buffer x, ClRuntime.Buffer y, int n) {
+        cl_kernel k = rt.kernel(OPS, "", "relu");
+        ClRuntime.args(k, n, x, y);
+        rt.run(k, new long[] {roundUp(n, 64)}, new long[] {64});
+    }
+
+    /** im2col of one image [C, H, W] into {@code col} [C*KH*KW, OH*OW]. */
+    public void im2col(ClRuntime.Buffer x, ClRuntime.Buffer col, int c, int h, int w, Conv g, int oh, int ow) {
+        cl_kernel k = rt.kernel(OPS, "", "im2col");
+        ClRuntime.args(k, c, h, w, g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(), oh, ow, x, col);
+        rt.run(k, new long[] {roundUp((long) oh * ow, 16), roundUp((long) c * g.kh() * g.kw(), 4)}, new long[] {16, 4});
+    }
+
+    /** Max pooling over {@code channels} planes of H x W (images x channels for a batch). */
+    public void maxPool(ClRuntime.Buffer x, ClRuntime.Buffer y, int channels, int h, int w, Conv g, int oh, int ow) {
+        cl_kernel k = rt.kernel(OPS, "", "maxpool");
+        ClRuntime.args(k, channels, h, w, g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), oh, ow, x, y);
+        rt.run(k, new long[] {roundUp((long) oh * ow, 16), roundUp(channels, 4)}, new long[] {16, 4});
+    }
+
     /** Device-to-device copy bandwidth in GB/s (bytes read + written), median of {@code runs}. */
     public double copyBandwidth(int floats, int runs) {
         int n4 = floats / 4;

@@ -201,6 +201,29 @@ public final class ClRuntime implements AutoCloseable {
                 Pointer.to(v.length == 0 ? new float[1] : v), null), 4L * v.length);
     }
 
+    /** The first {@code n} floats of {@code v} (arena arrays can be longer than the tensor). */
+    public Buffer upload(float[] v, int n) {
+        Buffer b = allocate(4L * n);
+        if (n > 0) {
+            clEnqueueWriteBuffer(queue, b.mem, CL_TRUE, 0, 4L * n, Pointer.to(v), 0, null, null);
+        }
+        return b;
+    }
+
+    /** Device-to-device copy of {@code bytes}. */
+    public void copy(Buffer src, long srcOffset, Buffer dst, long dstOffset, long bytes) {
+        if (bytes > 0) {
+            clEnqueueCopyBuffer(queue, src.mem, dst.mem, srcOffset, dstOffset, bytes, 0, null, null);
+        }
+    }
+
+    /** Reads {@code n} floats into {@code out} (which may be longer). */
+    public void readInto(Buffer b, float[] out, int n) {
+        if (n > 0) {
+            clEnqueueReadBuffer(queue, b.mem, CL_TRUE, 0, 4L * n, Pointer.to(out), 0, null, null);
+        }
+    }
+
     public Buffer upload(int[] v) {
         return new Buffer(clCreateBuffer(context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, 4L * Math.max(1, v.length),
                 Pointer.to(v.length == 0 ? new int[1] : v), null), 4L * v.length);

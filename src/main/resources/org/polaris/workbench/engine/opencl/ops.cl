@@ -140,3 +140,16 @@ __kernel void maxpool(const int C, const int H, const int W, const int KH, const
     }
     y[c * OH * OW + p] = m;
 }
+
+// y[i, j] += bias[j] for an [M, N] block (a Gemm's bias).
+__kernel void add_col_bias(const int M, const int N, __global const float* bias, __global float* y) {
+    const int j = get_global_id(0);
+    const int i = get_global_id(1);
+    if (i < M && j < N) y[i * N + j] += bias[j];
+}
+
+// y = min(hi, max(lo, y)) in place: a fused Relu (lo 0, hi +inf) or Clip.
+__kernel void clamp_inplace(const int n, const float lo, const float hi, __global float* y) {
+    const int i = get_global_id(0);
+    if (i < n) y[i] = fmin(hi, fmax(lo, y[i]));
+}

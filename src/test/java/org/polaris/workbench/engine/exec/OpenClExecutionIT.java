@@ -1,0 +1,103 @@
+package org.polaris.workbench.engine.exec;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.polaris.workbench.engine.data.IdxDataset;
+import org.polaris.workbench.engine.data.Preprocessing;
+import org.polaris.workbench.engine.job.EnginePool;
+import org.polaris.workbench.engine.model.OnnxModel;
+import org.polaris.workbench.engine.model.OnnxModelReader;
+import org.polaris.workbench.engine.model.Tensor;
+import org.polaris.workbench.engine.onnx.OrtSessions;
+import org.polaris.workbench.engine.opencl.OpenCl;
+import org.polaris.workbench.testutil.TestData;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The engine with its OpenCL backend (PoCL here, any OpenCL GPU elsewhere) against ONNX Runtime on the Fashion
+ * samples: every supported node on the device, tensors kept there between nodes, the rest on the CPU.
+ */
+class OpenClExecutionIT {
+
+    @TempDir
+    static Path cache;
+
+    @BeforeAll
+    static void needsOpenCl() {
+        Assumptions.assumeTrue(OpenCl.discover().available(), () -> "skipped: no OpenCL device (" + OpenCl.discover().problem() + ")");
+        System.setProperty("polaris.cache.dir", cache.toString());
+    }
+
+    private static void assertClose(float[] want, float[] got, String what) {
+        assertThat(got).hasSameSizeAs(want);
+        double scale = 0;
+        for (float v : want) scale = Math.max(scale, Math.abs(v));
+        for (int i = 0; i < want.length; i++) {
+            assertThat((double) Math.abs(want[i] - got[i])).as("%s [%d]", what, i).isLessThanOrEqualTo(1e-4 * scale + 1e-6);
+        }
+    }
+
+    @Test
+    void everySupportedNodeRunsOnTheDeviceAndTheOutputsMatchOnnxRuntime() throws Exception {
+        Tensor x = IdxDataset.open(TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz"),
+                Preprocessing.unitScale(), 8).batch(0, 8).withName("image");
+        for (Path file : new Path[] {TestData.FASHION_CNN, TestData.FASHION_MLP}) {
+            OnnxModel m = new OnnxModelReader().read(file);
+            float[] ort = OrtSessions.run(Files.readAllBytes(file), Map.of("image", x)).get("logits").toFloats();
+            EngineSession s = EngineSession.load(m, EnginePool.shared(), EngineSession.Device.GPU);
+            try {
+                assertClose(ort, s.run(Map.of("image", x), false).get("logits").toFloats(), file.getFileName() + " on OpenCL");
+                // a second run reuses the uploaded weights and gives the same answer
+                assertClose(ort, s.run(Map.of("image", x), false).get("logits").toFloats(), file.getFileName() + " again");
+                assertThat(s.deviceDescription()).contains("GFLOPS");
+                assertThat(s.lastPlacement()).isNotEmpty().allSatisfy(p -> assertThat(p.device()).isEqualTo("opencl"));
+            } finally {
+                s.close();
+            }
+        }
+    }
+
+    @Test
+    void autoPlacementExplainsEveryNodeAndStillComputesTheSame() throws Exception {
+        Tensor x = IdxDataset.open(TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz"),
+                Preprocessing.unitScale(), 1).batch(0, 1).withName("image");
+        OnnxModel m = new OnnxModelReader().read(TestData.FASHION_CNN);
+        EngineSession s = EngineSession.load(m, EnginePool.shared(), EngineSession.Device.AUTO);
+        try {
+            float[] ort = OrtSessions.run(Files.readAllBytes(TestData.FASHION_CNN), Map.of("image", x)).get("logits").toFloats();
+            assertClose(ort, s.run(Map.of("image", x), false).get("logits").toFloats(), "auto");
+            assertThat(s.lastPlacement()).hasSize(s.prepared().graph().nodes().size())
+                    .allSatisfy(p -> assertThat(p.reason()).contains("est. OpenCL").contains("vs CPU"));
+        } finally {
+            s.close();
+        }
+    }
+
+    @Test
+    void opsWithoutAKernelFallBackToTheCpuWithAReason() throws Exception {
+        OnnxModel m = new OnnxModelReader().read(TestData.MNIST8);
+        var in = m.graph().feedInputs().get(0);
+        long[] dims = in.type().shape().stream().mapToLong(d -> d.isFixed() ? d.value() : 1).toArray();
+        float[] v = new float[(int) Tensor.elementCount(dims)];
+        for (int i = 0; i < v.length; i++) v[i] = (i * 37 % 255);
+        Tensor x = Tensor.ofFloats(in.name(), dims, v);
+        byte[] bytes = Files.readAllBytes(TestData.MNIST8);
+        EngineSession s = EngineSession.load(m, EnginePool.shared(), EngineSession.Device.GPU);
+        try {
+            Map<String, Tensor> ours = s.run(Map.of(in.name(), x), false);
+            Map<String, Tensor> ref = OrtSessions.run(bytes, Map.of(in.name(), x));
+            for (var e : ref.entrySet()) assertClose(e.getValue().toFloats(), ours.get(e.getKey()).toFloats(), "mnist-8");
+            assertThat(s.lastPlacement()).anyMatch(p -> p.device().equals("cpu") && p.reason().contains("no OpenCL kernel"));
+            assertThat(s.lastPlacement()).anyMatch(p -> p.device().equals("opencl"));
+        } finally {
+            s.close();
+        }
+    }
+}
