@@ -114,9 +114,34 @@ public final class GpuView extends SplitPane {
         error.setWrapText(true);
         error.textProperty().bind(vm.errorProperty());
         error.getStyleClass().add("error-text");
-        VBox box = new VBox(8, new Label("OpenCL devices"), problem, list, details, bench, result, error);
+        Button place = new Button("Place the open model on CPU / OpenCL");
+        place.setId("gpuPlace");
+        place.setOnAction(e -> vm.computePlacement());
+        Label placeSummary = new Label();
+        placeSummary.setId("gpuPlacementSummary");
+        placeSummary.setWrapText(true);
+        placeSummary.textProperty().bind(vm.placementSummaryProperty());
+        javafx.scene.control.TableView<org.polaris.workbench.engine.exec.EngineSession.Placement> table =
+                new javafx.scene.control.TableView<>(vm.placement());
+        table.setId("gpuPlacement");
+        table.setPlaceholder(new Label("Where the engine runs each node (auto placement, measured costs)"));
+        table.getColumns().add(column("Node", org.polaris.workbench.engine.exec.EngineSession.Placement::node, 120));
+        table.getColumns().add(column("Op", org.polaris.workbench.engine.exec.EngineSession.Placement::op, 60));
+        table.getColumns().add(column("Device", org.polaris.workbench.engine.exec.EngineSession.Placement::device, 60));
+        table.getColumns().add(column("Why", org.polaris.workbench.engine.exec.EngineSession.Placement::reason, 360));
+        VBox box = new VBox(8, new Label("OpenCL devices"), problem, list, details, bench, result, place, placeSummary,
+                table, error);
+        VBox.setVgrow(table, Priority.ALWAYS);
         box.setPadding(new Insets(10));
         return box;
+    }
+
+    private static <T> javafx.scene.control.TableColumn<T, String> column(String title, java.util.function.Function<T, String> f,
+                                                                          double width) {
+        javafx.scene.control.TableColumn<T, String> c = new javafx.scene.control.TableColumn<>(title);
+        c.setCellValueFactory(cell -> new javafx.beans.property.ReadOnlyStringWrapper(f.apply(cell.getValue())));
+        c.setPrefWidth(width);
+        return c;
     }
 
     private VBox telemetryPanel() {

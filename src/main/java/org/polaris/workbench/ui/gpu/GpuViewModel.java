@@ -52,6 +52,10 @@ public final class GpuViewModel {
     private final BooleanProperty paused = new SimpleBooleanProperty(false);
     private final BooleanProperty recording = new SimpleBooleanProperty(false);
     private final ReadOnlyStringWrapper error = new ReadOnlyStringWrapper("");
+    private final ObservableList<org.polaris.workbench.engine.exec.EngineSession.Placement> placement =
+            FXCollections.observableArrayList();
+    private final ReadOnlyStringWrapper placementSummary = new ReadOnlyStringWrapper("");
+    private final Workspace workspace;
     private boolean visible;
 
     public GpuViewModel(TaskRunner tasks, DialogService dialogs, Workspace workspace, TelemetrySampler sampler,
@@ -60,6 +64,7 @@ public final class GpuViewModel {
         this.dialogs = dialogs;
         this.sampler = sampler;
         this.discovery = discovery;
+        this.workspace = workspace;
         workspace.setMarker(sampler::mark);
         selected.addListener((o, a, d) -> details.set(describe(d)));
         rateHz.addListener((o, a, b) -> {
@@ -119,6 +124,43 @@ public final class GpuViewModel {
                     r.size(), r.tuning().naiveGflops(), r.tuning().best(), r.tuning().bestGflops(), r.tuning().speedup(),
                     r.bandwidthGBs(), r.known() == null ? "" : String.format(Locale.ROOT, "; %.0f%% of peak FP32, %.0f%% of bandwidth",
                             100 * r.peakFraction(), 100 * r.bandwidthFraction())));
+        }, ex -> error.set(ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+    }
+
+    /**
+     * Where the engine's automatic placement puts each node of the model last opened in the Models pane: one
+     * inference on random input of the model's shape (batch 1) with the OpenCL backend in {@code auto} mode.
+     */
+    public void computePlacement() {
+        if (workspace.openModels().isEmpty() || tasks.runningProperty().get()) {
+            placementSummary.set("Open a model in the Models pane first");
+            return;
+        }
+        Path model = workspace.openModels().get(workspace.openModels().size() - 1);
+        error.set("");
+        sampler.mark("placement of " + model.getFileName());
+        tasks.submit("Placing " + model.getFileName() + " on CPU and OpenCL", (p, c) -> {
+            var m = new org.polaris.workbench.engine.model.OnnxModelReader().read(model);
+            var in = m.graph().feedInputs().get(0);
+            long[] dims = in.type().shape().stream().mapToLong(d -> d.isFixed() ? d.value() : 1).toArray();
+            var x = new org.polaris.workbench.engine.data.RandomDataset(java.util.Arrays.copyOfRange(dims, 1, dims.length),
+                    (int) dims[0], 1).batch(0, (int) dims[0]).withName(in.name());
+            try (var pool = new org.polaris.workbench.engine.job.EnginePool(Runtime.getRuntime().availableProcessors())) {
+                var session = org.polaris.workbench.engine.exec.EngineSession.load(m, pool,
+                        org.polaris.workbench.engine.exec.EngineSession.Device.AUTO);
+                try {
+                    p.progress(0.5, "running once to place every node");
+                    session.run(java.util.Map.of(in.name(), x), false);
+                    return java.util.Map.entry(session.deviceDescription(), session.lastPlacement());
+                } finally {
+                    session.close();
+                }
+            }
+        }, r -> {
+            placement.setAll(r.getValue());
+            long gpu = r.getValue().stream().filter(x -> x.device().equals("opencl")).count();
+            placementSummary.set(String.format(Locale.ROOT, "%s: %d of %d nodes on OpenCL. Device: %s", model.getFileName(), gpu,
+                    r.getValue().size(), r.getKey()));
         }, ex -> error.set(ex.getMessage() == null ? ex.toString() : ex.getMessage()));
     }
 
@@ -201,4 +243,6 @@ public final class GpuViewModel {
     public BooleanProperty pausedProperty() { return paused; }
     public BooleanProperty recordingProperty() { return recording; }
     public ReadOnlyStringProperty errorProperty() { return error.getReadOnlyProperty(); }
+    public ObservableList<org.polaris.workbench.engine.exec.EngineSession.Placement> placement() { return placement; }
+    public ReadOnlyStringProperty placementSummaryProperty() { return placementSummary.getReadOnlyProperty(); }
 }

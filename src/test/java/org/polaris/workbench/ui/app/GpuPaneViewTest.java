@@ -94,6 +94,14 @@ class GpuPaneViewTest {
         WaitForAsyncUtils.waitForFxEvents();
         assertThat(gpu.telemetryDeviceProperty().get()).isEqualTo("card0");
         assertThat(robot.lookup("#telemetryMarkers").queryLabeled().getText()).contains("Benchmarking cnn.onnx");
+        if (OpenCl.discover().available()) {
+            robot.interact(() -> workspace.openModels().add(TestData.FASHION_CNN));
+            robot.clickOn("#gpuPlace");
+            WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, () -> !gpu.placement().isEmpty());
+            WaitForAsyncUtils.waitForFxEvents();
+            assertThat(robot.lookup("#gpuPlacement").queryTableView().getItems()).hasSize(gpu.placement().size());
+            assertThat(robot.lookup("#gpuPlacementSummary").queryLabeled().getText()).contains("nodes on OpenCL");
+        }
         robot.interact(() -> {
             try {
                 Screenshots.save(stage.getScene(), "gpu-pane.png");

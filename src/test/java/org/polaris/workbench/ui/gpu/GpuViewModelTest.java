@@ -66,6 +66,21 @@ class GpuViewModelTest {
     }
 
     @Test
+    void placesTheOpenModelNodeByNodeWithReasons() {
+        vm.computePlacement();
+        assertThat(vm.placementSummaryProperty().get()).contains("Open a model");
+        workspace.openModels().add(org.polaris.workbench.testutil.TestData.FASHION_CNN);
+        vm.computePlacement();
+        if (!OpenCl.discover().available()) {
+            assertThat(vm.errorProperty().get()).contains("no OpenCL device");
+            return;
+        }
+        assertThat(vm.errorProperty().get()).isEmpty();
+        assertThat(vm.placement()).isNotEmpty().allSatisfy(p -> assertThat(p.reason()).isNotBlank());
+        assertThat(vm.placementSummaryProperty().get()).contains("fashion_cnn.onnx", "nodes on OpenCL");
+    }
+
+    @Test
     void samplesOnlyWhileShownOrRecordingAndNotPaused() throws Exception {
         assertThat(vm.sampling()).isFalse();
         vm.setVisible(true);
