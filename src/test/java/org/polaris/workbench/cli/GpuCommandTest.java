@@ -44,6 +44,26 @@ class GpuCommandTest {
     }
 
     @Test
+    void withoutAnOpenClPlatformTheCommandsSaySoInsteadOfFailing() throws Exception {
+        // a fresh JVM whose ICD loader finds no vendor: what a machine without an OpenCL driver sees
+        Path empty = Files.createDirectory(tmp.resolve("no-vendors"));
+        Path javaExe = Path.of(System.getProperty("java.home"), "bin", "java");
+        Path args = Files.writeString(tmp.resolve("cp.args"), "-cp \"" + System.getProperty("java.class.path")
+                .replace("\\", "\\\\") + "\"");
+        for (String[] cmd : new String[][] {{"gpu", "list"}, {"gpu", "bench"}, {"gpu", "check"}}) {
+            ProcessBuilder pb = new ProcessBuilder(javaExe.toString(), "@" + args, "org.polaris.workbench.ui.app.Launcher", cmd[0], cmd[1])
+                    .redirectErrorStream(true);
+            pb.environment().put("OCL_ICD_VENDORS", empty.toString());
+            pb.environment().put("OCL_ICD_FILENAMES", "");
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(out).as(String.join(" ", cmd)).contains("No OpenCL device:");
+            assertThat(p.exitValue()).as(out).isEqualTo(cmd[1].equals("list") ? 0 : 6);
+        }
+    }
+
+    @Test
     void monitorWritesCsvRowsFromAFakeSysfsTree() throws Exception {
         FakeSysfs fs = new FakeSysfs(tmp.resolve("root"));
         fs.rx580(0, true);

@@ -81,6 +81,18 @@ class GpuViewModelTest {
     }
 
     @Test
+    void withoutOpenClThePaneSaysWhyAndTelemetryStillWorks() {
+        GpuViewModel none = new GpuViewModel(new InlineTaskRunner(), dialogs, new Workspace(), sampler,
+                () -> new OpenCl.Discovery(java.util.List.of(), "no OpenCL platform is installed (the ICD loader found none)"));
+        none.refreshDevices();
+        assertThat(none.devices()).isEmpty();
+        assertThat(none.deviceProblemProperty().get()).isEqualTo("No OpenCL device: no OpenCL platform is installed (the ICD loader found none)");
+        sampler.sampleOnce();
+        none.refreshTelemetryDevices();
+        assertThat(none.samples()).hasSize(1);
+    }
+
+    @Test
     void samplesOnlyWhileShownOrRecordingAndNotPaused() throws Exception {
         assertThat(vm.sampling()).isFalse();
         vm.setVisible(true);
