@@ -10,6 +10,59 @@ public final class GpuBenchmark {
     private GpuBenchmark() {
     }
 
+    /** Median of {@code runs} after {@code warm} calls and at least two seconds of warm-up (the JIT compiles the kernels). */
+    private static double medianMs(java.util.concurrent.Callable<?> run, int warm, int runs) throws Exception {
+        long until = System.nanoTime() + 2_000_000_000L;
+        for (int i = 0; i < warm || System.nanoTime() < until; i++) run.call();
+        double[] t = new double[runs];
+        for (int i = 0; i < runs; i++) {
+            long t0 = System.nanoTime();
+            run.call();
+            t[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        java.util.Arrays.sort(t);
+        return t[runs / 2];
+    }
+
+    /** The Fashion CNN through the engine on the CPU, on OpenCL (every supported node), and through ONNX Runtime. */
+    private static String engineRows() throws Exception {
+        if (!OpenCl.discover().available()) {
+            return "";
+        }
+        StringBuilder s = new StringBuilder("### The engine's OpenCL backend on a whole model\n\n");
+        s.append("Fashion-MNIST CNN, whole `run()` calls, median ms after 2 s of warm-up; the engine and ONNX Runtime on one ")
+                .append("thread (PoCL uses every core); OpenCL = `--device gpu` (every supported node on the first OpenCL device, PoCL here).\n\n");
+        s.append("| batch | engine CPU | engine OpenCL | ONNX Runtime | nodes on OpenCL |\n|---:|---:|---:|---:|---:|\n");
+        var m = new org.polaris.workbench.engine.model.OnnxModelReader().read(org.polaris.workbench.testutil.TestData.FASHION_CNN);
+        byte[] bytes = java.nio.file.Files.readAllBytes(org.polaris.workbench.testutil.TestData.FASHION_CNN);
+        int cores = 1; // one CPU thread each for the engine and ONNX Runtime; PoCL itself uses every core
+        for (int batch : new int[] {1, 32}) {
+            var x = org.polaris.workbench.engine.data.IdxDataset.open(org.polaris.workbench.testutil.TestData.SAMPLES
+                    .resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz"), org.polaris.workbench.engine.data.Preprocessing.unitScale(), batch)
+                    .batch(0, batch).withName("image");
+            var feed = java.util.Map.of("image", x);
+            try (var pool = new org.polaris.workbench.engine.job.EnginePool(cores);
+                 var ort = org.polaris.workbench.engine.onnx.OrtModelSession.open(bytes, new org.polaris.workbench.engine.onnx.OrtModelSession.Config(
+                         cores, org.polaris.workbench.engine.onnx.OrtModelSession.Optimization.ALL, null))) {
+                var cpu = org.polaris.workbench.engine.exec.EngineSession.load(m, pool);
+                var gpu = org.polaris.workbench.engine.exec.EngineSession.load(m, pool, org.polaris.workbench.engine.exec.EngineSession.Device.GPU);
+                try {
+                    double c = medianMs(() -> cpu.run(feed, false), 20, 50);
+                    double g = medianMs(() -> gpu.run(feed, false), 5, 20);
+                    double o = medianMs(() -> ort.run(feed), 20, 50);
+                    long on = gpu.lastPlacement().stream().filter(p -> p.device().equals("opencl")).count();
+                    s.append(String.format(java.util.Locale.ROOT, "| %d | %.3f | %.3f | %.3f | %d of %d |%n", batch, c, g, o, on,
+                            gpu.lastPlacement().size()));
+                } finally {
+                    gpu.close();
+                }
+            }
+        }
+        s.append("\nOn PoCL every kernel launch costs about a millisecond and the \"device\" is the same two cores, so the ")
+                .append("OpenCL path is slower here by design; it exists for real GPUs (see the real-GPU section).\n");
+        return s.toString();
+    }
+
     public static void main(String[] args) throws Exception {
         StringBuilder doc = new StringBuilder("## OpenCL kernels on this machine (GPU pane, `gpu check`, `gpu bench`)\n\n");
         doc.append("Every kernel against its Java reference, then the SGEMM auto-tuner (every tile configuration the ")
@@ -19,6 +72,7 @@ public final class GpuBenchmark {
         doc.append("Command: `./mvnw -q test-compile exec:exec@bench-gpu` (rewrites this section); ad hoc: ")
                 .append("`polaris-workbench gpu check --markdown`.\n\n");
         doc.append(DeviceReport.markdown(512, true).replace("#### ", "### "));
+        doc.append(engineRows());
         org.polaris.workbench.bench.BenchDocAccess.replaceSection("gpu", doc.toString());
         System.out.println(doc);
     }
