@@ -40,6 +40,13 @@ public final class GpuCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** Prints why there is no OpenCL device; the exit code for commands that need one. */
+    private static int noDevice(PrintWriter out, OpenCl.Discovery d) {
+        out.println("No OpenCL device: " + d.problem());
+        out.flush();
+        return 6;
+    }
+
     private static ObjectMapper json() {
         return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     }
@@ -126,9 +133,7 @@ public final class GpuCommand implements Runnable {
             OpenCl.Discovery d = OpenCl.discover();
             PrintWriter out = spec.commandLine().getOut();
             if (!d.available()) {
-                out.println("No OpenCL device: " + d.problem());
-                out.flush();
-                return 6;
+                return noDevice(out, d);
             }
             if (markdown) {
                 String md = org.polaris.workbench.engine.opencl.DeviceReport.markdown(size, true);
@@ -233,9 +238,7 @@ public final class GpuCommand implements Runnable {
             OpenCl.Discovery d = OpenCl.discover();
             PrintWriter out = spec.commandLine().getOut();
             if (!d.available()) {
-                out.println("No OpenCL device: " + d.problem());
-                out.flush();
-                return 6;
+                return noDevice(out, d);
             }
             if (size < 0 || size > 8192 || (device != null && (device < 0 || device >= d.devices().size()))) {
                 throw new CliException("--device must be 0.." + (d.devices().size() - 1) + " and --size 0..8192", 2);

@@ -55,20 +55,7 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String d;
-        try {
-            d = org.polaris.workbench.engine.exec.EngineSession.Device.parse(device).name().toLowerCase(java.util.Locale.ROOT);
-        } catch (IllegalArgumentException e) {
-            throw new CliException(e.getMessage(), 2);
-        }
-        String before = System.getProperty("polaris.device");
-        System.setProperty("polaris.device", d);
-        try {
-            return onDevice();
-        } finally {
-            if (before == null) System.clearProperty("polaris.device");
-            else System.setProperty("polaris.device", before);
-        }
+        return CliSupport.withEngineDevice(device, this::onDevice);
     }
 
     private Integer onDevice() throws Exception {

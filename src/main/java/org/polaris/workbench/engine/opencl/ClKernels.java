@@ -60,23 +60,10 @@ public final class ClKernels {
         check(a.length == (long) m * k && b.length == (long) k * n, "sgemm operand sizes");
         try (ClRuntime.Buffer da = rt.upload(a); ClRuntime.Buffer db = rt.upload(b);
              ClRuntime.Buffer dc = rt.allocate(4L * m * n)) {
-            cl_kernel kern;
-            long[] global;
-            long[] local;
-            if (p == null) {
-                kern = rt.kernel(SGEMM, "", "sgemm_naive");
-                local = new long[] {Math.min(16, n), Math.min(16, m)};
-                global = new long[] {roundUp(n, local[0]), roundUp(m, local[1])};
-            } else {
-                kern = rt.kernel(SGEMM, p.options(), "sgemm_tiled");
-                local = new long[] {p.tile() / p.workPerThread(), p.tile()};
-                global = new long[] {roundUp(n, p.tile()) / p.workPerThread(), roundUp(m, p.tile())};
-            }
-            ClRuntime.args(kern, m, n, k, da, db, dc);
             double[] t = new double[Math.max(1, runs)];
             for (int i = 0; i < t.length; i++) {
                 long t0 = System.nanoTime();
-                rt.run(kern, global, local);
+                gemm(da, db, dc, m, n, k, p);
                 t[i] = (System.nanoTime() - t0) / 1e6;
             }
             java.util.Arrays.sort(t);

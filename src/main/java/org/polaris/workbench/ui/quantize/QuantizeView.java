@@ -1,7 +1,6 @@
 package org.polaris.workbench.ui.quantize;
 
 import javafx.beans.property.ReadOnlyStringWrapper;
-import javafx.collections.ListChangeListener;
 import javafx.geometry.Insets;
 import javafx.geometry.Orientation;
 import javafx.scene.control.Button;
@@ -12,6 +11,7 @@ import javafx.scene.control.TableColumn;
 import javafx.scene.control.TableView;
 import javafx.scene.control.cell.CheckBoxTableCell;
 import javafx.scene.layout.GridPane;
+import org.polaris.workbench.ui.common.Cards;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
 import org.polaris.workbench.engine.quant.LayerReport;
@@ -29,23 +29,10 @@ public final class QuantizeView extends SplitPane {
         form.setFitToWidth(true);
         form.setMinWidth(420);
 
-        Label error = message("quantError", vm.errorProperty(), "error-text");
-        Label warning = message("quantWarning", vm.warningProperty(), "warning-text");
+        Label error = Cards.message("quantError", vm.errorProperty(), "error-text");
+        Label warning = Cards.message("quantWarning", vm.warningProperty(), "warning-text");
 
-        GridPane card = new GridPane();
-        card.setId("quantResultCard");
-        card.getStyleClass().add("summary-card");
-        card.setHgap(12);
-        card.setVgap(3);
-        vm.resultCard().addListener((ListChangeListener<String[]>) c -> {
-            card.getChildren().clear();
-            int r = 0;
-            for (String[] kv : vm.resultCard()) {
-                Label k = new Label(kv[0]);
-                k.getStyleClass().add("card-label");
-                card.addRow(r++, k, new Label(kv[1]));
-            }
-        });
+        GridPane card = Cards.summary("quantResultCard", vm.resultCard());
         card.visibleProperty().bind(vm.resultProperty().isNotNull());
         card.managedProperty().bind(card.visibleProperty());
         Button openResult = new Button("Open result in Models pane");
@@ -69,20 +56,6 @@ public final class QuantizeView extends SplitPane {
         right.setDividerPositions(0.62);
         getItems().addAll(form, right);
         setDividerPositions(0.36);
-    }
-
-    /** A label that shows {@code text} and takes no space while it is empty. */
-    private static Label message(String id, javafx.beans.value.ObservableStringValue text, String style) {
-        Label l = new Label();
-        l.setId(id);
-        l.setWrapText(true);
-        l.textProperty().bind(text);
-        l.getStyleClass().add(style);
-        l.setMinHeight(javafx.scene.layout.Region.USE_PREF_SIZE);
-        l.setMaxWidth(Double.MAX_VALUE);
-        l.visibleProperty().bind(l.textProperty().isNotEmpty());
-        l.managedProperty().bind(l.visibleProperty());
-        return l;
     }
 
     private static TableView<LayerRow> layerTable(QuantizeViewModel vm) {

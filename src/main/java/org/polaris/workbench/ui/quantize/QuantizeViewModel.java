@@ -33,6 +33,7 @@ import org.polaris.workbench.engine.quant.QuantReport;
 import org.polaris.workbench.engine.quant.QuantRequest;
 import org.polaris.workbench.engine.quant.QuantizeService;
 import org.polaris.workbench.ui.common.DialogService;
+import org.polaris.workbench.ui.common.OutputNames;
 import org.polaris.workbench.ui.common.SettingsStore;
 import org.polaris.workbench.ui.common.TaskRunner;
 import org.polaris.workbench.ui.common.Workspace;
@@ -131,15 +132,9 @@ public final class QuantizeViewModel {
             output.set(null);
             return;
         }
-        String base = m.getFileName().toString().replaceFirst("\\.onnx$", "");
         String tag = mode.get() == QuantOptions.Mode.FP16 ? "fp16" : bits.get() == 4 ? "int4"
                 : mode.get() == QuantOptions.Mode.WEIGHT_ONLY ? "w8" : "int8";
-        Path dir = m.toAbsolutePath().getParent();
-        Path candidate = dir.resolve(base + "-" + tag + ".onnx");
-        for (int i = 2; Files.exists(candidate); i++) {
-            candidate = dir.resolve(base + "-" + tag + "-" + i + ".onnx");
-        }
-        output.set(candidate);
+        output.set(OutputNames.beside(m, tag));
         outputConfirmed = false;
     }
 

@@ -6,7 +6,6 @@ import io.fair_acc.chartfx.renderer.spi.ErrorDataSetRenderer;
 import io.fair_acc.dataset.spi.DoubleDataSet;
 import javafx.beans.binding.Bindings;
 import javafx.beans.property.ReadOnlyStringWrapper;
-import javafx.collections.ListChangeListener;
 import javafx.geometry.Insets;
 import javafx.geometry.Orientation;
 import javafx.scene.canvas.Canvas;
@@ -24,6 +23,7 @@ import javafx.scene.control.TableColumn;
 import javafx.scene.control.TableView;
 import javafx.scene.control.TextField;
 import javafx.scene.layout.GridPane;
+import org.polaris.workbench.ui.common.Cards;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Pane;
 import javafx.scene.layout.Priority;
@@ -50,22 +50,9 @@ public final class SparsityView extends SplitPane {
         form.setFitToWidth(true);
         form.setMinWidth(400);
 
-        Label error = message("sparsityError", vm.errorProperty(), "error-text");
-        Label warning = message("sparsityWarning", vm.warningProperty(), "warning-text");
-        GridPane card = new GridPane();
-        card.setId("sparsityResultCard");
-        card.getStyleClass().add("summary-card");
-        card.setHgap(12);
-        card.setVgap(3);
-        vm.resultCard().addListener((ListChangeListener<String[]>) c -> {
-            card.getChildren().clear();
-            int r = 0;
-            for (String[] kv : vm.resultCard()) {
-                Label k = new Label(kv[0]);
-                k.getStyleClass().add("card-label");
-                card.addRow(r++, k, new Label(kv[1]));
-            }
-        });
+        Label error = Cards.message("sparsityError", vm.errorProperty(), "error-text");
+        Label warning = Cards.message("sparsityWarning", vm.warningProperty(), "warning-text");
+        GridPane card = Cards.summary("sparsityResultCard", vm.resultCard());
         card.visibleProperty().bind(vm.resultProperty().isNotNull());
         card.managedProperty().bind(card.visibleProperty());
         Button openResult = new Button("Open result in Models pane");
@@ -87,19 +74,6 @@ public final class SparsityView extends SplitPane {
         right.setDividerPositions(0.55);
         getItems().addAll(form, right);
         setDividerPositions(0.33);
-    }
-
-    private static Label message(String id, javafx.beans.value.ObservableStringValue text, String style) {
-        Label l = new Label();
-        l.setId(id);
-        l.setWrapText(true);
-        l.textProperty().bind(text);
-        l.getStyleClass().add(style);
-        l.setMinHeight(javafx.scene.layout.Region.USE_PREF_SIZE);
-        l.setMaxWidth(Double.MAX_VALUE);
-        l.visibleProperty().bind(l.textProperty().isNotEmpty());
-        l.managedProperty().bind(l.visibleProperty());
-        return l;
     }
 
     private static TableView<SparsityRow> table(SparsityViewModel vm) {

@@ -36,6 +36,7 @@ import org.polaris.workbench.engine.sparsity.SensitivityScan;
 import org.polaris.workbench.engine.sparsity.SparseBench;
 import org.polaris.workbench.engine.util.Sizes;
 import org.polaris.workbench.ui.common.DialogService;
+import org.polaris.workbench.ui.common.OutputNames;
 import org.polaris.workbench.ui.common.SettingsStore;
 import org.polaris.workbench.ui.common.TaskRunner;
 import org.polaris.workbench.ui.common.Workspace;
@@ -135,14 +136,7 @@ public final class SparsityViewModel {
             output.set(null);
             return;
         }
-        String base = m.getFileName().toString().replaceFirst("\\.onnx$", "");
-        String tag = method.get().startsWith("channel") ? "channels" : "pruned";
-        Path dir = m.toAbsolutePath().getParent();
-        Path candidate = dir.resolve(base + "-" + tag + ".onnx");
-        for (int i = 2; Files.exists(candidate); i++) {
-            candidate = dir.resolve(base + "-" + tag + "-" + i + ".onnx");
-        }
-        output.set(candidate);
+        output.set(OutputNames.beside(m, method.get().startsWith("channel") ? "channels" : "pruned"));
         outputConfirmed = false;
     }
 

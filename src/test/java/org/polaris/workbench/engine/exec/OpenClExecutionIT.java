@@ -35,15 +35,6 @@ class OpenClExecutionIT {
         System.setProperty("polaris.cache.dir", cache.toString());
     }
 
-    private static void assertClose(float[] want, float[] got, String what) {
-        assertThat(got).hasSameSizeAs(want);
-        double scale = 0;
-        for (float v : want) scale = Math.max(scale, Math.abs(v));
-        for (int i = 0; i < want.length; i++) {
-            assertThat((double) Math.abs(want[i] - got[i])).as("%s [%d]", what, i).isLessThanOrEqualTo(1e-4 * scale + 1e-6);
-        }
-    }
-
     @Test
     void everySupportedNodeRunsOnTheDeviceAndTheOutputsMatchOnnxRuntime() throws Exception {
         Tensor x = IdxDataset.open(TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz"),
@@ -53,9 +44,9 @@ class OpenClExecutionIT {
             float[] ort = OrtSessions.run(Files.readAllBytes(file), Map.of("image", x)).get("logits").toFloats();
             EngineSession s = EngineSession.load(m, EnginePool.shared(), EngineSession.Device.GPU);
             try {
-                assertClose(ort, s.run(Map.of("image", x), false).get("logits").toFloats(), file.getFileName() + " on OpenCL");
+                Outputs.assertClose(ort, s.run(Map.of("image", x), false).get("logits").toFloats(), file.getFileName() + " on OpenCL");
                 // a second run reuses the uploaded weights and gives the same answer
-                assertClose(ort, s.run(Map.of("image", x), false).get("logits").toFloats(), file.getFileName() + " again");
+                Outputs.assertClose(ort, s.run(Map.of("image", x), false).get("logits").toFloats(), file.getFileName() + " again");
                 assertThat(s.deviceDescription()).contains("GFLOPS");
                 assertThat(s.lastPlacement()).isNotEmpty().allSatisfy(p -> assertThat(p.device()).isEqualTo("opencl"));
             } finally {
@@ -72,7 +63,7 @@ class OpenClExecutionIT {
         EngineSession s = EngineSession.load(m, EnginePool.shared(), EngineSession.Device.AUTO);
         try {
             float[] ort = OrtSessions.run(Files.readAllBytes(TestData.FASHION_CNN), Map.of("image", x)).get("logits").toFloats();
-            assertClose(ort, s.run(Map.of("image", x), false).get("logits").toFloats(), "auto");
+            Outputs.assertClose(ort, s.run(Map.of("image", x), false).get("logits").toFloats(), "auto");
             assertThat(s.lastPlacement()).hasSize(s.prepared().graph().nodes().size())
                     .allSatisfy(p -> assertThat(p.reason()).contains("est. OpenCL").contains("vs CPU"));
         } finally {
@@ -93,7 +84,7 @@ class OpenClExecutionIT {
         try {
             Map<String, Tensor> ours = s.run(Map.of(in.name(), x), false);
             Map<String, Tensor> ref = OrtSessions.run(bytes, Map.of(in.name(), x));
-            for (var e : ref.entrySet()) assertClose(e.getValue().toFloats(), ours.get(e.getKey()).toFloats(), "mnist-8");
+            for (var e : ref.entrySet()) Outputs.assertClose(e.getValue().toFloats(), ours.get(e.getKey()).toFloats(), "mnist-8");
             assertThat(s.lastPlacement()).anyMatch(p -> p.device().equals("cpu") && p.reason().contains("no OpenCL kernel"));
             assertThat(s.lastPlacement()).anyMatch(p -> p.device().equals("opencl"));
         } finally {

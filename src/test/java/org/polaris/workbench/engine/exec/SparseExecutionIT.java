@@ -46,15 +46,6 @@ class SparseExecutionIT {
         }
     }
 
-    private static void assertClose(float[] want, float[] got, String what) {
-        assertThat(got).hasSameSizeAs(want);
-        double scale = 0;
-        for (float v : want) scale = Math.max(scale, Math.abs(v));
-        for (int i = 0; i < want.length; i++) {
-            assertThat((double) Math.abs(want[i] - got[i])).as("%s [%d]", what, i).isLessThanOrEqualTo(1e-4 * scale + 1e-6);
-        }
-    }
-
     /** The Fashion MLP with every Gemm weight pruned to 90%. */
     private Path prunedMlp() throws Exception {
         OnnxModel m = new OnnxModelReader().read(TestData.FASHION_MLP);
@@ -85,15 +76,15 @@ class SparseExecutionIT {
         for (int batch : new int[] {1, 7}) {
             Tensor x = new RandomDataset(new long[] {1, 28, 28}, batch, 3).batch(0, batch).withName("image");
             float[] ort = OrtSessions.run(Files.readAllBytes(file), Map.of("image", x)).get("logits").toFloats();
-            assertClose(ort, sparse.run(Map.of("image", x), false).get("logits").toFloats(), "sparse batch " + batch);
-            assertClose(ort, dense.run(Map.of("image", x), false).get("logits").toFloats(), "dense batch " + batch);
+            Outputs.assertClose(ort, sparse.run(Map.of("image", x), false).get("logits").toFloats(), "sparse batch " + batch);
+            Outputs.assertClose(ort, dense.run(Map.of("image", x), false).get("logits").toFloats(), "dense batch " + batch);
         }
         assertThat(sparse.sparseLayersUsed()).hasSize(3);
         assertThat(dense.sparseLayersUsed()).isEmpty();
         // left to measure, the engine picks a kernel per layer and batch and still computes the same
         EngineSession auto = load(m, "auto");
         Tensor x = new RandomDataset(new long[] {1, 28, 28}, 1, 4).batch(0, 1).withName("image");
-        assertClose(OrtSessions.run(Files.readAllBytes(file), Map.of("image", x)).get("logits").toFloats(),
+        Outputs.assertClose(OrtSessions.run(Files.readAllBytes(file), Map.of("image", x)).get("logits").toFloats(),
                 auto.run(Map.of("image", x), false).get("logits").toFloats(), "auto");
     }
 
@@ -123,7 +114,7 @@ class SparseExecutionIT {
         float[] xv = new float[2 * 16 * 5 * 7];
         for (int i = 0; i < xv.length; i++) xv[i] = (float) r.nextGaussian();
         Tensor x = Tensor.ofFloats("x", new long[] {2, 16, 5, 7}, xv);
-        assertClose(OrtSessions.run(Files.readAllBytes(file), Map.of("x", x)).get("y").toFloats(),
+        Outputs.assertClose(OrtSessions.run(Files.readAllBytes(file), Map.of("x", x)).get("y").toFloats(),
                 s.run(Map.of("x", x), false).get("y").toFloats(), "pointwise");
         assertThat(s.sparseLayersUsed()).containsExactly("w");
     }

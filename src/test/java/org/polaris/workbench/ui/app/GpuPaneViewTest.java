@@ -1,31 +1,19 @@
 package org.polaris.workbench.ui.app;
 
-import javafx.scene.Scene;
 import javafx.scene.control.ListView;
 import javafx.stage.Stage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import org.polaris.workbench.engine.inference.InferenceService;
-import org.polaris.workbench.engine.inspect.ModelInspector;
 import org.polaris.workbench.engine.opencl.OpenCl;
-import org.polaris.workbench.engine.quant.QuantizeService;
-import org.polaris.workbench.engine.sparsity.PruneService;
-import org.polaris.workbench.engine.telemetry.TelemetrySampler;
 import org.polaris.workbench.testutil.FakeSysfs;
 import org.polaris.workbench.testutil.ScriptedDialogs;
 import org.polaris.workbench.testutil.Screenshots;
 import org.polaris.workbench.testutil.TestData;
 import org.polaris.workbench.ui.common.FxTaskRunner;
-import org.polaris.workbench.ui.common.SampleCatalog;
-import org.polaris.workbench.ui.common.SettingsStore;
 import org.polaris.workbench.ui.common.Workspace;
 import org.polaris.workbench.ui.gpu.GpuViewModel;
-import org.polaris.workbench.ui.inference.InferenceViewModel;
-import org.polaris.workbench.ui.models.ModelsViewModel;
-import org.polaris.workbench.ui.quantize.QuantizeViewModel;
-import org.polaris.workbench.ui.sparsity.SparsityViewModel;
 import org.testfx.api.FxRobot;
 import org.testfx.framework.junit5.ApplicationExtension;
 import org.testfx.framework.junit5.Start;
@@ -50,31 +38,25 @@ class GpuPaneViewTest {
     private GpuViewModel gpu;
     private Stage stage;
 
+    private TestWindow w;
+
     @Start
     void start(Stage stage) throws Exception {
         this.stage = stage;
-        tasks = new FxTaskRunner();
         Path dir = Files.createTempDirectory(tmp, "pane");
         FakeSysfs fs = new FakeSysfs(dir.resolve("root"));
         fs.rx580(0, true);
         fs.proc(100, 900, 300_000);
-        SettingsStore settings = new SettingsStore(dir.resolve("settings.json"));
-        ModelsViewModel models = new ModelsViewModel(new ModelInspector(), tasks, dialogs, settings,
-                new SampleCatalog(TestData.SAMPLES), workspace);
-        QuantizeViewModel quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs, settings, workspace);
-        SparsityViewModel sparsity = new SparsityViewModel(new PruneService(), tasks, dialogs, settings, workspace);
-        InferenceViewModel inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
-        gpu = new GpuViewModel(tasks, dialogs, workspace, new TelemetrySampler(fs.root(), 600, false,
-                System::currentTimeMillis), OpenCl::discover);
+        w = new TestWindow(dir, fs.root(), dialogs, workspace);
+        tasks = w.tasks;
+        gpu = w.gpu;
         gpu.rateHzProperty().set(10);
-        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference, gpu, tasks, stage::close), 1280, 800));
-        stage.show();
+        w.show(stage, 1280, 800);
     }
 
     @AfterEach
     void tearDown() {
-        gpu.close();
-        tasks.close();
+        w.close();
     }
 
     @Test

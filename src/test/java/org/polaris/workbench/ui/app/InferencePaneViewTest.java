@@ -1,27 +1,17 @@
 package org.polaris.workbench.ui.app;
 
 import javafx.scene.Node;
-import javafx.scene.Scene;
 import javafx.scene.control.TableView;
 import javafx.stage.Stage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import org.polaris.workbench.engine.inference.InferenceService;
-import org.polaris.workbench.engine.inspect.ModelInspector;
-import org.polaris.workbench.engine.quant.QuantizeService;
 import org.polaris.workbench.testutil.ScriptedDialogs;
 import org.polaris.workbench.testutil.TestData;
 import org.polaris.workbench.ui.common.FxTaskRunner;
-import org.polaris.workbench.ui.common.SampleCatalog;
-import org.polaris.workbench.ui.common.SettingsStore;
 import org.polaris.workbench.ui.common.Workspace;
 import org.polaris.workbench.ui.inference.InferenceViewModel;
-import org.polaris.workbench.ui.models.ModelsViewModel;
-import org.polaris.workbench.ui.quantize.QuantizeViewModel;
-import org.polaris.workbench.ui.sparsity.SparsityViewModel;
-import org.polaris.workbench.engine.sparsity.PruneService;
 import org.testfx.api.FxRobot;
 import org.testfx.framework.junit5.ApplicationExtension;
 import org.testfx.framework.junit5.Start;
@@ -45,28 +35,21 @@ class InferencePaneViewTest {
     private FxTaskRunner tasks;
     private InferenceViewModel inference;
 
+    private TestWindow w;
+
     @Start
     void start(Stage stage) throws Exception {
-        tasks = new FxTaskRunner();
-        Path dir = Files.createTempDirectory(tmp, "pane");
-        SettingsStore settings = new SettingsStore(dir.resolve("settings.json"));
         workspace.openModels().add(TestData.FASHION_CNN);
-        ModelsViewModel models = new ModelsViewModel(new ModelInspector(), tasks, dialogs, settings,
-                new SampleCatalog(TestData.SAMPLES), workspace);
-        QuantizeViewModel quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs, settings, workspace);
-        inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
+        w = new TestWindow(Files.createTempDirectory(tmp, "pane"), null, dialogs, workspace);
+        tasks = w.tasks;
+        inference = w.inference;
         inference.runsProperty().set(5);
-        stage.setScene(new Scene(new MainWindow(models, quantize, new SparsityViewModel(new PruneService(), tasks, dialogs,
-                new SettingsStore(tmp.resolve("sparsity-settings.json")), workspace), inference,
-                new org.polaris.workbench.ui.gpu.GpuViewModel(tasks, dialogs, workspace, new org.polaris.workbench.engine.telemetry.TelemetrySampler(
-                        java.nio.file.Path.of("/nonexistent"), 60, false, System::currentTimeMillis), org.polaris.workbench.engine.opencl.OpenCl::discover),
-                tasks, stage::close), 1280, 800));
-        stage.show();
+        w.show(stage, 1280, 800);
     }
 
     @AfterEach
     void tearDown() {
-        tasks.close();
+        w.close();
     }
 
     @Test

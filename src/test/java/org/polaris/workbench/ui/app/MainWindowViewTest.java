@@ -1,6 +1,5 @@
 package org.polaris.workbench.ui.app;
 
-import javafx.scene.Scene;
 import javafx.scene.control.Label;
 import javafx.scene.control.ListView;
 import javafx.scene.control.TableView;
@@ -10,20 +9,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import org.polaris.workbench.engine.inspect.ModelInspector;
 import org.polaris.workbench.testutil.ScriptedDialogs;
 import org.polaris.workbench.testutil.TestData;
 import org.polaris.workbench.ui.common.FxTaskRunner;
-import org.polaris.workbench.ui.common.SampleCatalog;
-import org.polaris.workbench.ui.common.SettingsStore;
-import org.polaris.workbench.engine.quant.QuantizeService;
 import org.polaris.workbench.ui.common.Workspace;
-import org.polaris.workbench.engine.inference.InferenceService;
-import org.polaris.workbench.ui.inference.InferenceViewModel;
 import org.polaris.workbench.ui.models.ModelsViewModel;
-import org.polaris.workbench.ui.quantize.QuantizeViewModel;
-import org.polaris.workbench.ui.sparsity.SparsityViewModel;
-import org.polaris.workbench.engine.sparsity.PruneService;
 import org.testfx.api.FxRobot;
 import org.testfx.framework.junit5.ApplicationExtension;
 import org.testfx.framework.junit5.Start;
@@ -49,26 +39,19 @@ class MainWindowViewTest {
     private final Workspace workspace = new Workspace();
     private ModelsViewModel vm;
 
+    private TestWindow w;
+
     @Start
     void start(Stage stage) throws Exception {
-        tasks = new FxTaskRunner();
-        Path settingsDir = Files.createTempDirectory(tmp, "settings");
-        vm = new ModelsViewModel(new ModelInspector(), tasks, dialogs,
-                new SettingsStore(settingsDir.resolve("settings.json")), new SampleCatalog(TestData.SAMPLES), workspace);
-        QuantizeViewModel quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs,
-                new SettingsStore(settingsDir.resolve("settings.json")), workspace);
-        InferenceViewModel inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
-        stage.setScene(new Scene(new MainWindow(vm, quantize, new SparsityViewModel(new PruneService(), tasks, dialogs,
-                new SettingsStore(tmp.resolve("sparsity-settings.json")), workspace), inference,
-                new org.polaris.workbench.ui.gpu.GpuViewModel(tasks, dialogs, workspace, new org.polaris.workbench.engine.telemetry.TelemetrySampler(
-                        java.nio.file.Path.of("/nonexistent"), 60, false, System::currentTimeMillis), org.polaris.workbench.engine.opencl.OpenCl::discover),
-                tasks, stage::close), 1200, 800));
-        stage.show();
+        w = new TestWindow(Files.createTempDirectory(tmp, "settings"), null, dialogs, workspace);
+        tasks = w.tasks;
+        vm = w.models;
+        w.show(stage, 1200, 800);
     }
 
     @AfterEach
     void tearDown() {
-        tasks.close();
+        w.close();
     }
 
     @Test

@@ -1,6 +1,5 @@
 package org.polaris.workbench.ui.app;
 
-import javafx.scene.Scene;
 import javafx.scene.canvas.Canvas;
 import javafx.scene.control.TabPane;
 import javafx.scene.control.TableView;
@@ -11,20 +10,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import org.polaris.workbench.engine.inference.InferenceService;
-import org.polaris.workbench.engine.inspect.ModelInspector;
-import org.polaris.workbench.engine.quant.QuantizeService;
-import org.polaris.workbench.engine.sparsity.PruneService;
 import org.polaris.workbench.testutil.ScriptedDialogs;
 import org.polaris.workbench.testutil.Screenshots;
 import org.polaris.workbench.testutil.TestData;
 import org.polaris.workbench.ui.common.FxTaskRunner;
-import org.polaris.workbench.ui.common.SampleCatalog;
-import org.polaris.workbench.ui.common.SettingsStore;
 import org.polaris.workbench.ui.common.Workspace;
-import org.polaris.workbench.ui.inference.InferenceViewModel;
 import org.polaris.workbench.ui.models.ModelsViewModel;
-import org.polaris.workbench.ui.quantize.QuantizeViewModel;
 import org.polaris.workbench.ui.sparsity.SparsityViewModel;
 import org.testfx.api.FxRobot;
 import org.testfx.framework.junit5.ApplicationExtension;
@@ -52,29 +43,24 @@ class SparsityPaneViewTest {
     private Path model;
     private Stage stage;
 
+    private TestWindow w;
+
     @Start
     void start(Stage stage) throws Exception {
         this.stage = stage;
-        tasks = new FxTaskRunner();
         Path dir = Files.createTempDirectory(tmp, "pane");
         model = Files.copy(TestData.FASHION_CNN, dir.resolve("cnn.onnx"));
-        SettingsStore settings = new SettingsStore(dir.resolve("settings.json"));
-        models = new ModelsViewModel(new ModelInspector(), tasks, dialogs, settings, new SampleCatalog(TestData.SAMPLES),
-                workspace);
-        QuantizeViewModel quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs, settings, workspace);
-        sparsity = new SparsityViewModel(new PruneService(), tasks, dialogs, settings, workspace);
+        w = new TestWindow(dir, null, dialogs, workspace);
+        tasks = w.tasks;
+        models = w.models;
+        sparsity = w.sparsity;
         sparsity.evalSamplesProperty().set(500);
-        InferenceViewModel inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
-        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference,
-                new org.polaris.workbench.ui.gpu.GpuViewModel(tasks, dialogs, workspace, new org.polaris.workbench.engine.telemetry.TelemetrySampler(
-                        java.nio.file.Path.of("/nonexistent"), 60, false, System::currentTimeMillis), org.polaris.workbench.engine.opencl.OpenCl::discover),
-                tasks, stage::close), 1280, 800));
-        stage.show();
+        w.show(stage, 1280, 800);
     }
 
     @AfterEach
     void tearDown() {
-        tasks.close();
+        w.close();
     }
 
     /** Share of canvas pixels that are not the background: the mask was drawn. */

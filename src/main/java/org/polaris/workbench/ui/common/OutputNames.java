@@ -1,0 +1,22 @@
+package org.polaris.workbench.ui.common;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Suggested output files beside a model, numbered so that a suggestion never names an existing file. */
+public final class OutputNames {
+
+    private OutputNames() {
+    }
+
+    /** {@code NAME-tag.onnx} beside {@code model}, else {@code NAME-tag-2.onnx}, {@code -3}, ... */
+    public static Path beside(Path model, String tag) {
+        String base = model.getFileName().toString().replaceFirst("\\.onnx$", "");
+        Path dir = model.toAbsolutePath().getParent();
+        Path candidate = dir.resolve(base + "-" + tag + ".onnx");
+        for (int i = 2; Files.exists(candidate); i++) {
+            candidate = dir.resolve(base + "-" + tag + "-" + i + ".onnx");
+        }
+        return candidate;
+    }
+}

@@ -1,0 +1,57 @@
+package org.polaris.workbench.ui.app;
+
+import javafx.scene.Scene;
+import javafx.stage.Stage;
+import org.polaris.workbench.engine.inference.InferenceService;
+import org.polaris.workbench.engine.inspect.ModelInspector;
+import org.polaris.workbench.engine.opencl.OpenCl;
+import org.polaris.workbench.engine.quant.QuantizeService;
+import org.polaris.workbench.engine.sparsity.PruneService;
+import org.polaris.workbench.engine.telemetry.TelemetrySampler;
+import org.polaris.workbench.testutil.ScriptedDialogs;
+import org.polaris.workbench.testutil.TestData;
+import org.polaris.workbench.ui.common.FxTaskRunner;
+import org.polaris.workbench.ui.common.SampleCatalog;
+import org.polaris.workbench.ui.common.SettingsStore;
+import org.polaris.workbench.ui.common.Workspace;
+import org.polaris.workbench.ui.gpu.GpuViewModel;
+import org.polaris.workbench.ui.inference.InferenceViewModel;
+import org.polaris.workbench.ui.models.ModelsViewModel;
+import org.polaris.workbench.ui.quantize.QuantizeViewModel;
+import org.polaris.workbench.ui.sparsity.SparsityViewModel;
+
+import java.nio.file.Path;
+
+/**
+ * The real main window with every pane's ViewModel on the real engine, as the app composes it, for the TestFX
+ * tests: settings in {@code dir}, telemetry from {@code sysfsRoot} (a fake tree, or nowhere).
+ */
+final class TestWindow {
+
+    final FxTaskRunner tasks = new FxTaskRunner();
+    final ModelsViewModel models;
+    final QuantizeViewModel quantize;
+    final SparsityViewModel sparsity;
+    final InferenceViewModel inference;
+    final GpuViewModel gpu;
+
+    TestWindow(Path dir, Path sysfsRoot, ScriptedDialogs dialogs, Workspace workspace) {
+        SettingsStore settings = new SettingsStore(dir.resolve("settings.json"));
+        models = new ModelsViewModel(new ModelInspector(), tasks, dialogs, settings, new SampleCatalog(TestData.SAMPLES), workspace);
+        quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs, settings, workspace);
+        sparsity = new SparsityViewModel(new PruneService(), tasks, dialogs, settings, workspace);
+        inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
+        gpu = new GpuViewModel(tasks, dialogs, workspace, new TelemetrySampler(sysfsRoot != null ? sysfsRoot
+                : dir.resolve("no-sysfs"), 600, false, System::currentTimeMillis), OpenCl::discover);
+    }
+
+    void show(Stage stage, double width, double height) {
+        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference, gpu, tasks, stage::close), width, height));
+        stage.show();
+    }
+
+    void close() {
+        gpu.close();
+        tasks.close();
+    }
+}
