@@ -15,8 +15,8 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * The executor's OpenCL side: device tensors, the ops it runs on the device (Conv with group 1, Gemm, 2-D MatMul,
- * Relu, Add, MaxPool, Flatten, with fused Relu/Clip), and the measured numbers behind placement: the device's tuned
+ * The executor's OpenCL side: device tensors, the ops it runs on the device (Conv with group 1 or depthwise, Gemm,
+ * 2-D MatMul, Relu, Add, MaxPool, GlobalAveragePool, Softmax over rows, Flatten, with fused Relu/Clip), and the measured numbers behind placement: the device's tuned
  * SGEMM rate, host-device transfer rate and per-kernel overhead, against the CPU GEMM rate, all measured once when
  * the backend opens.
  */
@@ -29,7 +29,8 @@ final class GpuBackend implements AutoCloseable {
         }
     }
 
-    static final Set<String> OPS = Set.of("Conv", "Gemm", "MatMul", "Relu", "Add", "MaxPool", "Flatten");
+    static final Set<String> OPS = Set.of("Conv", "Gemm", "MatMul", "Relu", "Add", "MaxPool", "Flatten",
+            "GlobalAveragePool", "Softmax");
 
     private final ClDevice device;
     private final ClRuntime rt;
@@ -108,7 +109,16 @@ final class GpuBackend implements AutoCloseable {
         }
         switch (n.opType()) {
             case "Conv" -> {
-                if (in[0].rank() != 4 || Attrs.i(n, "group", 1) != 1) return "grouped or non-2-D convolution";
+                long group = Attrs.i(n, "group", 1);
+                boolean depthwise = in[0].rank() == 4 && group == in[0].shape[1] && in[1].shape[0] == group && in[1].shape[1] == 1;
+                if (in[0].rank() != 4 || group != 1 && !depthwise) return "grouped (not depthwise) or non-2-D convolution";
+            }
+            case "GlobalAveragePool" -> {
+                if (in[0].rank() != 4) return "GlobalAveragePool on a non-image tensor";
+            }
+            case "Softmax" -> {
+                long axis = Attrs.i(n, "axis", -1);
+                if (in[0].rank() != 2 || !(axis == -1 || axis == 1)) return "Softmax other than over the last axis of a matrix";
             }
             case "Gemm" -> {
                 if (Attrs.i(n, "transA", 0) != 0 || Attrs.i(n, "transB", 0) != 0 || Attrs.f(n, "alpha", 1f) != 1f
@@ -172,6 +182,17 @@ final class GpuBackend implements AutoCloseable {
                 yield o;
             }
             case "MaxPool" -> maxPool(n, in[0]);
+            case "GlobalAveragePool" -> {
+                int[] sh = in[0].shape();
+                DevTensor o = alloc(new int[] {sh[0], sh[1], 1, 1});
+                k.planeMean(in[0].buf(), o.buf(), sh[0] * sh[1], sh[2] * sh[3]);
+                yield o;
+            }
+            case "Softmax" -> {
+                DevTensor o = alloc(in[0].shape());
+                k.softmaxRows(in[0].buf(), o.buf(), in[0].shape()[0], in[0].shape()[1]);
+                yield o;
+            }
             case "Flatten" -> {
                 int[] s = in[0].shape();
                 int rest = Value.size(s) / Math.max(1, s[0]);
@@ -218,6 +239,12 @@ final class GpuBackend implements AutoCloseable {
         int oh = gy[0], ow = gx[0], plane = oh * ow, rows = c * kh * kw;
         ClKernels.Conv g = new ClKernels.Conv(kh, kw, strides[0], strides[1], gy[1], gx[1], dil[0], dil[1]);
         DevTensor y = alloc(new int[] {batch, m, oh, ow});
+        if (Attrs.i(node, "group", 1) > 1) {
+            // depthwise: one filter per channel, every image's planes in one launch
+            k.depthwise(in[0].buf(), in[1].buf(), in.length > 2 && in[2] != null ? in[2].buf() : null, y.buf(), batch * c, c,
+                    h, w, g, oh, ow);
+            return y;
+        }
         try (ClRuntime.Buffer img = rt.allocate(4L * c * h * w); ClRuntime.Buffer col = rt.allocate(4L * rows * plane);
              ClRuntime.Buffer out = rt.allocate(4L * m * plane)) {
             for (int b = 0; b < batch; b++) {

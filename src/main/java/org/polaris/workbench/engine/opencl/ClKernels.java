@@ -202,7 +202,7 @@ public final class ClKernels {
              ClRuntime.Buffer db = rt.upload(bias == null ? new float[1] : bias); ClRuntime.Buffer dy = rt.allocate(4L * c * oh * ow)) {
             cl_kernel k = rt.kernel(OPS, "", "depthwise");
             ClRuntime.args(k, c, h, wd, g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(), oh, ow, dx, dw, db,
-                    bias == null ? 0 : 1, dy);
+                    bias == null ? 0 : 1, dy, c);
             rt.run(k, new long[] {roundUp(oh * ow, 16), roundUp(c, 4)}, new long[] {16, 4});
             return rt.readFloats(dy, c * oh * ow);
         }
@@ -277,6 +277,32 @@ public final class ClKernels {
         cl_kernel k = rt.kernel(OPS, "", "im2col");
         ClRuntime.args(k, c, h, w, g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(), oh, ow, x, col);
         rt.run(k, new long[] {roundUp((long) oh * ow, 16), roundUp((long) c * g.kh() * g.kw(), 4)}, new long[] {16, 4});
+    }
+
+    /**
+     * Depthwise convolution over {@code planes} planes (images x channels) on device buffers; plane p uses filter
+     * p % channels. {@code bias} may be null.
+     */
+    public void depthwise(ClRuntime.Buffer x, ClRuntime.Buffer w, ClRuntime.Buffer bias, ClRuntime.Buffer y, int planes,
+                          int channels, int h, int wd, Conv g, int oh, int ow) {
+        cl_kernel k = rt.kernel(OPS, "", "depthwise");
+        ClRuntime.args(k, planes, h, wd, g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(), oh, ow, x, w,
+                bias == null ? w : bias, bias == null ? 0 : 1, y, channels);
+        rt.run(k, new long[] {roundUp((long) oh * ow, 16), roundUp(planes, 4)}, new long[] {16, 4});
+    }
+
+    /** The mean of each plane of {@code size} values. */
+    public void planeMean(ClRuntime.Buffer x, ClRuntime.Buffer y, int planes, int size) {
+        cl_kernel k = rt.kernel(OPS, "", "plane_mean");
+        ClRuntime.args(k, planes, size, x, y);
+        rt.run(k, new long[] {roundUp(planes, 16)}, new long[] {16});
+    }
+
+    /** Softmax of each row of [rows, cols] on device buffers. */
+    public void softmaxRows(ClRuntime.Buffer x, ClRuntime.Buffer y, int rows, int cols) {
+        cl_kernel k = rt.kernel(OPS, "", "softmax_rows");
+        ClRuntime.args(k, rows, cols, x, y);
+        rt.run(k, new long[] {roundUp(rows, 16)}, new long[] {16});
     }
 
     /** Max pooling over {@code channels} planes of H x W (images x channels for a batch). */

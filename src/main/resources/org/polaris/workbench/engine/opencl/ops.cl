@@ -98,23 +98,25 @@ __kernel void add_row_bias(const int M, const int P, __global const float* bias,
 }
 
 // Depthwise convolution (one input channel per group, one filter per channel), one work-item per output pixel.
+// C counts planes over the whole batch (images x channels); the filter of plane c is c % CW.
 __kernel void depthwise(const int C, const int H, const int W, const int KH, const int KW, const int SH, const int SW,
                         const int PH, const int PW, const int DH, const int DW, const int OH, const int OW,
                         __global const float* x, __global const float* w, __global const float* bias, const int hasBias,
-                        __global float* y) {
+                        __global float* y, const int CW) {
     const int p = get_global_id(0);
     const int c = get_global_id(1);
     if (p >= OH * OW || c >= C) return;
     const int oy = p / OW;
     const int ox = p % OW;
-    float acc = hasBias ? bias[c] : 0.0f;
+    const int f = c % CW;
+    float acc = hasBias ? bias[f] : 0.0f;
     for (int ky = 0; ky < KH; ky++) {
         const int iy = oy * SH - PH + ky * DH;
         if (iy < 0 || iy >= H) continue;
         for (int kx = 0; kx < KW; kx++) {
             const int ix = ox * SW - PW + kx * DW;
             if (ix < 0 || ix >= W) continue;
-            acc += w[(c * KH + ky) * KW + kx] * x[(c * H + iy) * W + ix];
+            acc += w[(f * KH + ky) * KW + kx] * x[(c * H + iy) * W + ix];
         }
     }
     y[c * OH * OW + p] = acc;
@@ -152,4 +154,13 @@ __kernel void add_col_bias(const int M, const int N, __global const float* bias,
 __kernel void clamp_inplace(const int n, const float lo, const float hi, __global float* y) {
     const int i = get_global_id(0);
     if (i < n) y[i] = fmin(hi, fmax(lo, y[i]));
+}
+
+// Mean of each of `planes` planes of `size` values (GlobalAveragePool over images x channels).
+__kernel void plane_mean(const int planes, const int size, __global const float* x, __global float* y) {
+    const int p = get_global_id(0);
+    if (p >= planes) return;
+    float s = 0.0f;
+    for (int i = 0; i < size; i++) s += x[p * size + i];
+    y[p] = s / size;
 }

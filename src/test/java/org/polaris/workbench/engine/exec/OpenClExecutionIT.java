@@ -56,6 +56,24 @@ class OpenClExecutionIT {
     }
 
     @Test
+    void mobileNetRunsDepthwiseAndPoolingOnTheDeviceAndMatchesOnnxRuntime() throws Exception {
+        OnnxModel m = new OnnxModelReader().read(TestData.MOBILENET);
+        var in = m.graph().feedInputs().get(0);
+        Tensor x = new org.polaris.workbench.engine.data.RandomDataset(new long[] {3, 224, 224}, 2, 5).batch(0, 2).withName(in.name());
+        EngineSession s = EngineSession.load(m, EnginePool.shared(), EngineSession.Device.GPU);
+        try {
+            Map<String, Tensor> ours = s.run(Map.of(in.name(), x), false);
+            Map<String, Tensor> ref = OrtSessions.run(Files.readAllBytes(TestData.MOBILENET), Map.of(in.name(), x));
+            for (var e : ref.entrySet()) Outputs.assertClose(e.getValue().toFloats(), ours.get(e.getKey()).toFloats(), "mobilenet");
+            assertThat(s.lastPlacement()).filteredOn(p -> p.op().equals("Conv")).isNotEmpty()
+                    .allSatisfy(p -> assertThat(p.device()).isEqualTo("opencl"));
+            assertThat(s.lastPlacement()).anyMatch(p -> p.op().equals("GlobalAveragePool") && p.device().equals("opencl"));
+        } finally {
+            s.close();
+        }
+    }
+
+    @Test
     void autoPlacementExplainsEveryNodeAndStillComputesTheSame() throws Exception {
         Tensor x = IdxDataset.open(TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz"),
                 Preprocessing.unitScale(), 1).batch(0, 1).withName("image");
