@@ -1,0 +1,113 @@
+package org.polaris.workbench.engine.snn;
+
+import java.util.Arrays;
+
+/**
+ * A population of neurons as structure-of-arrays state: membrane potentials and refractory counters. One
+ * {@link #step} integrates the step's input and returns the ids of the neurons that spiked.
+ */
+public final class Population {
+
+    public static final int MAX_NEURONS = 10_000_000;
+
+    private final String name;
+    private final int size;
+    private NeuronParams params;
+    private float decay;
+    final float[] v;
+    final int[] refractory;
+    /** Input delivered this step (synaptic events plus any constant current), cleared after each step. */
+    final float[] input;
+    private int[] spiked;
+    private int spikedCount;
+    private long totalSpikes;
+
+    public Population(String name, int size, NeuronParams params) {
+        if (size < 1 || size > MAX_NEURONS) {
+            throw new IllegalArgumentException("population size must be 1.." + MAX_NEURONS + ", got " + size);
+        }
+        this.name = name;
+        this.size = size;
+        this.v = new float[size];
+        this.refractory = new int[size];
+        this.input = new float[size];
+        this.spiked = new int[Math.min(size, 1024)];
+        setParams(params);
+        reset();
+    }
+
+    public void setParams(NeuronParams p) {
+        this.params = p;
+        this.decay = (float) p.decay();
+    }
+
+    public NeuronParams params() {
+        return params;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public void reset() {
+        Arrays.fill(v, (float) params.vRest());
+        Arrays.fill(refractory, 0);
+        Arrays.fill(input, 0f);
+        spikedCount = 0;
+        totalSpikes = 0;
+    }
+
+    /** Membrane potential of neuron {@code i}. */
+    public float v(int i) {
+        return v[i];
+    }
+
+    /** Adds {@code amount} to neuron {@code i}'s input for this step. */
+    public void inject(int i, float amount) {
+        input[i] += amount;
+    }
+
+    /** Integrates one step; the spikes are then {@link #spikes()} (valid until the next step). */
+    public void step() {
+        float rest = (float) params.vRest();
+        float thresh = (float) params.vThresh();
+        float resetV = (float) params.vReset();
+        boolean subtract = params.subtractReset();
+        int refr = params.refractorySteps();
+        spikedCount = 0;
+        for (int i = 0; i < size; i++) {
+            if (refractory[i] > 0) {
+                refractory[i]--;
+                input[i] = 0f;
+                continue;
+            }
+            float nv = rest + (v[i] - rest) * decay + input[i];
+            input[i] = 0f;
+            if (nv >= thresh) {
+                nv = subtract ? nv - thresh : resetV;
+                refractory[i] = refr;
+                if (spikedCount == spiked.length) spiked = Arrays.copyOf(spiked, Math.min(size, spiked.length * 2));
+                spiked[spikedCount++] = i;
+            }
+            v[i] = nv;
+        }
+        totalSpikes += spikedCount;
+    }
+
+    /** Ids of the neurons that spiked in the last step (the array is reused; read {@link #spikeCount()} entries). */
+    public int[] spikes() {
+        return spiked;
+    }
+
+    public int spikeCount() {
+        return spikedCount;
+    }
+
+    public long totalSpikes() {
+        return totalSpikes;
+    }
+}
