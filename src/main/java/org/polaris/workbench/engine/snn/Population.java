@@ -18,6 +18,8 @@ public final class Population {
     final int[] refractory;
     /** Input delivered this step (synaptic events plus any constant current), cleared after each step. */
     final float[] input;
+    /** Constant input added every step (biases of a converted layer, a tonic drive), or null. */
+    private float[] bias;
     private int[] spiked;
     private int spikedCount;
     private long totalSpikes;
@@ -66,6 +68,12 @@ public final class Population {
         return v[i];
     }
 
+    /** Input added to every neuron every step ({@code null} for none); length must be the population size. */
+    public void setBias(float[] b) {
+        if (b != null && b.length != size) throw new IllegalArgumentException("bias needs " + size + " values");
+        this.bias = b;
+    }
+
     /** Adds {@code amount} to neuron {@code i}'s input for this step. */
     public void inject(int i, float amount) {
         input[i] += amount;
@@ -85,7 +93,8 @@ public final class Population {
                 input[i] = 0f;
                 continue;
             }
-            float nv = rest + (v[i] - rest) * decay + input[i];
+            float in = bias == null ? input[i] : input[i] + bias[i];
+            float nv = rest + (v[i] - rest) * decay + in;
             input[i] = 0f;
             if (nv >= thresh) {
                 nv = subtract ? nv - thresh : resetV;
