@@ -23,6 +23,8 @@ import org.polaris.workbench.ui.models.ModelsViewModel;
 import org.polaris.workbench.ui.quantize.QuantizeView;
 import org.polaris.workbench.ui.quantize.QuantizeViewModel;
 import org.polaris.workbench.ui.gpu.GpuView;
+import org.polaris.workbench.ui.snn.SnnView;
+import org.polaris.workbench.ui.snn.SnnViewModel;
 import org.polaris.workbench.ui.gpu.GpuViewModel;
 import org.polaris.workbench.ui.sparsity.SparsityView;
 import org.polaris.workbench.ui.sparsity.SparsityViewModel;
@@ -39,7 +41,7 @@ final class MainWindow extends BorderPane {
     private final VBox nav = new VBox(4);
 
     MainWindow(ModelsViewModel models, QuantizeViewModel quantize, SparsityViewModel sparsity, InferenceViewModel inference,
-               GpuViewModel gpu, TaskRunner tasks, Runnable quit) {
+               GpuViewModel gpu, SnnViewModel snn, TaskRunner tasks, Runnable quit) {
         setTop(menu(models, tasks, quit));
         nav.setPadding(new Insets(8, 6, 8, 6));
         nav.getStyleClass().add("nav-bar");
@@ -49,6 +51,7 @@ final class MainWindow extends BorderPane {
         addPane("sparsity", "Sparsity", new SparsityView(sparsity));
         addPane("inference", "Inference", new InferenceView(inference));
         addPane("gpu", "GPU", new GpuView(gpu));
+        addPane("snn", "SNN", new SnnView(snn));
         setBottom(new StatusBar(tasks));
         navGroup.selectedToggleProperty().addListener((o, a, b) -> {
             if (b == null) {

@@ -18,6 +18,7 @@ import org.polaris.workbench.ui.models.ModelsViewModel;
 import org.polaris.workbench.ui.quantize.QuantizeViewModel;
 import org.polaris.workbench.ui.sparsity.SparsityViewModel;
 import org.polaris.workbench.ui.gpu.GpuViewModel;
+import org.polaris.workbench.ui.snn.SnnViewModel;
 import org.polaris.workbench.engine.sparsity.PruneService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,7 +53,8 @@ public final class WorkbenchApp extends Application {
         gpu = new GpuViewModel(tasks, dialogs, workspace,
                 org.polaris.workbench.engine.telemetry.TelemetrySampler.system(),
                 org.polaris.workbench.engine.opencl.OpenCl::discover);
-        MainWindow window = new MainWindow(models, quantize, sparsity, inference, gpu, tasks, this::quit);
+        snn = new SnnViewModel();
+        MainWindow window = new MainWindow(models, quantize, sparsity, inference, gpu, snn, tasks, this::quit);
         Settings s = settings.get();
         Scene scene = new Scene(window, clamp(s.windowWidth, 800, 4000), clamp(s.windowHeight, 560, 3000));
         scene.getStylesheets().add(Objects.requireNonNull(
@@ -79,6 +81,7 @@ public final class WorkbenchApp extends Application {
     }
 
     private GpuViewModel gpu;
+    private SnnViewModel snn;
 
     private void quit() {
         saveWindow();
@@ -89,6 +92,9 @@ public final class WorkbenchApp extends Application {
     public void stop() {
         if (gpu != null) {
             gpu.close();
+        }
+        if (snn != null) {
+            snn.close();
         }
         if (tasks != null) {
             tasks.close();

@@ -40,6 +40,7 @@ public final class Cards {
             for (String[] kv : rows) {
                 Label k = new Label(kv[0]);
                 k.getStyleClass().add("card-label");
+                k.setMinWidth(Region.USE_PREF_SIZE);
                 card.addRow(r++, k, new Label(kv[1]));
             }
         });

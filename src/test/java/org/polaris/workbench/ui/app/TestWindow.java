@@ -18,6 +18,7 @@ import org.polaris.workbench.ui.gpu.GpuViewModel;
 import org.polaris.workbench.ui.inference.InferenceViewModel;
 import org.polaris.workbench.ui.models.ModelsViewModel;
 import org.polaris.workbench.ui.quantize.QuantizeViewModel;
+import org.polaris.workbench.ui.snn.SnnViewModel;
 import org.polaris.workbench.ui.sparsity.SparsityViewModel;
 
 import java.nio.file.Path;
@@ -34,6 +35,7 @@ final class TestWindow {
     final SparsityViewModel sparsity;
     final InferenceViewModel inference;
     final GpuViewModel gpu;
+    final SnnViewModel snn = new SnnViewModel();
 
     TestWindow(Path dir, Path sysfsRoot, ScriptedDialogs dialogs, Workspace workspace) {
         SettingsStore settings = new SettingsStore(dir.resolve("settings.json"));
@@ -46,12 +48,13 @@ final class TestWindow {
     }
 
     void show(Stage stage, double width, double height) {
-        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference, gpu, tasks, stage::close), width, height));
+        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference, gpu, snn, tasks, stage::close), width, height));
         stage.show();
     }
 
     void close() {
         gpu.close();
+        snn.close();
         tasks.close();
     }
 }

@@ -1,0 +1,111 @@
+package org.polaris.workbench.ui.app;
+
+import javafx.scene.canvas.Canvas;
+import javafx.scene.image.WritableImage;
+import javafx.stage.Stage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.polaris.workbench.engine.snn.LiveSimulation;
+import org.polaris.workbench.testutil.ScriptedDialogs;
+import org.polaris.workbench.testutil.Screenshots;
+import org.polaris.workbench.ui.common.Workspace;
+import org.polaris.workbench.ui.snn.SnnViewModel;
+import org.testfx.api.FxRobot;
+import org.testfx.framework.junit5.ApplicationExtension;
+import org.testfx.framework.junit5.Start;
+import org.testfx.util.WaitForAsyncUtils;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The SNN pane in the real window: run, watch the raster fill, pause and step, learn with STDP, stop when hidden. */
+@ExtendWith(ApplicationExtension.class)
+class SnnPaneViewTest {
+
+    @TempDir
+    static Path tmp;
+
+    private final ScriptedDialogs dialogs = new ScriptedDialogs();
+    private final Workspace workspace = new Workspace();
+    private TestWindow w;
+    private SnnViewModel snn;
+    private Stage stage;
+
+    @Start
+    void start(Stage stage) throws Exception {
+        this.stage = stage;
+        w = new TestWindow(Files.createTempDirectory(tmp, "pane"), null, dialogs, workspace);
+        snn = w.snn;
+        w.show(stage, 1280, 800);
+    }
+
+    @AfterEach
+    void tearDown() {
+        w.close();
+    }
+
+    private static double inked(Canvas c) {
+        WritableImage img = c.snapshot(null, null);
+        int ink = 0;
+        int n = 0;
+        for (int y = 0; y < img.getHeight(); y += 2) {
+            for (int x = 0; x < img.getWidth(); x += 2) {
+                n++;
+                if (img.getPixelReader().getColor(x, y).getBrightness() < 0.6) ink++;
+            }
+        }
+        return (double) ink / n;
+    }
+
+    @Test
+    void runWatchPauseStepLearnAndStopWhenHidden(FxRobot robot) throws Exception {
+        robot.clickOn("#nav-snn");
+        robot.clickOn("#snnRun");
+        WaitForAsyncUtils.waitFor(20, TimeUnit.SECONDS, () -> snn.simulation().stats().steps() > 600);
+        WaitForAsyncUtils.waitForFxEvents();
+        Thread.sleep(100);
+        WaitForAsyncUtils.waitForFxEvents();
+        Canvas raster = robot.lookup("#snnRaster").query();
+        double[] ink = new double[1];
+        robot.interact(() -> ink[0] = inked(raster));
+        assertThat(ink[0]).isGreaterThan(0.005);
+        assertThat(robot.lookup("#snnRasterTitle").queryLabeled().getText()).contains("spikes shown");
+
+        robot.clickOn("#snnPause");
+        WaitForAsyncUtils.waitForFxEvents();
+        assertThat(snn.advancing()).isFalse();
+        int steps = snn.simulation().stats().steps();
+        robot.clickOn("#snnStep");
+        WaitForAsyncUtils.waitForFxEvents();
+        assertThat(snn.simulation().stats().steps()).isEqualTo(steps + 1);
+
+        robot.interact(() -> snn.templateProperty().set(LiveSimulation.Template.STDP));
+        robot.interact(() -> snn.speedProperty().set(100));
+        robot.clickOn("#snnRun");
+        WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, () -> snn.simulation().stats().steps() > 8000);
+        WaitForAsyncUtils.waitForFxEvents();
+        float[] wts = snn.simulation().weights();
+        double pattern = 0;
+        double noise = 0;
+        for (int i = 0; i < wts.length; i++) {
+            if (i < 20) pattern += wts[i] / 20;
+            else noise += wts[i] / 80;
+        }
+        assertThat(pattern).isGreaterThan(noise);
+        robot.interact(() -> {
+            try {
+                Screenshots.save(stage.getScene(), "snn-pane.png");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        robot.clickOn("#nav-models");
+        WaitForAsyncUtils.waitForFxEvents();
+        assertThat(snn.advancing()).isFalse();
+    }
+}

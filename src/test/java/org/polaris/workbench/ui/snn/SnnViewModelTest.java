@@ -1,0 +1,81 @@
+package org.polaris.workbench.ui.snn;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.polaris.workbench.engine.snn.LiveSimulation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The SNN pane's logic on the real simulator, without the FX toolkit. */
+class SnnViewModelTest {
+
+    private final SnnViewModel vm = new SnnViewModel();
+
+    @AfterEach
+    void tearDown() {
+        vm.close();
+    }
+
+    private static double hiddenRate(LiveSimulation s) {
+        return s.stats().ratesHz()[1];
+    }
+
+    @Test
+    void stepsRecordSpikesAndLiveParametersTakeEffect() {
+        vm.advanceNow(300);
+        LiveSimulation s = vm.simulation();
+        assertThat(s.stats().steps()).isEqualTo(300);
+        assertThat(s.stats().spikes()).isPositive();
+        assertThat(s.spikesSince(0)).isNotEmpty().allSatisfy(x -> assertThat(x.row()).isBetween(0, s.rows() - 1));
+        assertThat(s.trace(0)[0]).hasSize(300);
+        assertThat(s.rateHistory(1)[0]).hasSize(300 / LiveSimulation.RATE_WINDOW);
+        assertThat(vm.statsCard()).extracting(r -> r[0]).contains("Simulated", "Spikes", "Synaptic events", "Mean rates");
+        assertThat(hiddenRate(s)).isPositive();
+        // a threshold far out of reach silences the hidden layer from the next step on
+        long before = s.spikesSince(0).stream().filter(x -> x.row() >= 100 && x.row() < 600).count();
+        vm.thresholdProperty().set(20);
+        vm.advanceNow(300);
+        long after = s.spikesSince(0).stream().filter(x -> x.row() >= 100 && x.row() < 600 && x.step() >= 310).count();
+        assertThat(before).isPositive();
+        assertThat(after).isZero();
+    }
+
+    @Test
+    void runPauseHideAndResetControlTheWorker() throws Exception {
+        vm.run();
+        assertThat(vm.advancing()).isTrue();
+        long end = System.currentTimeMillis() + 5000;
+        while (vm.simulation().stats().steps() < 50 && System.currentTimeMillis() < end) Thread.sleep(10);
+        assertThat(vm.simulation().stats().steps()).isGreaterThanOrEqualTo(50);
+        vm.setVisible(false);
+        assertThat(vm.advancing()).isFalse();
+        vm.setVisible(true);
+        assertThat(vm.advancing()).isTrue();
+        vm.pausedProperty().set(true);
+        assertThat(vm.advancing()).isFalse();
+        Thread.sleep(60);
+        int steps = vm.simulation().stats().steps();
+        vm.step();
+        assertThat(vm.simulation().stats().steps()).isEqualTo(steps + 1);
+        vm.reset();
+        assertThat(vm.runningProperty().get()).isFalse();
+        assertThat(vm.simulation().stats().steps()).isZero();
+    }
+
+    @Test
+    void stdpTemplateLearnsThePatternWhileYouWatch() {
+        vm.templateProperty().set(LiveSimulation.Template.STDP);
+        assertThat(vm.thresholdProperty().get()).isEqualTo(8);
+        assertThat(vm.simulation().weights()).hasSize(100).containsOnly(0.5f);
+        vm.advanceNow(20_000);
+        float[] w = vm.simulation().weights();
+        double pattern = 0;
+        double noise = 0;
+        for (int i = 0; i < 100; i++) {
+            if (i < 20) pattern += w[i] / 20;
+            else noise += w[i] / 80;
+        }
+        assertThat(pattern).isGreaterThan(noise + 0.4);
+        assertThat(vm.statsCard()).anyMatch(r -> r[0].equals("STDP") && r[1].contains("pattern inputs"));
+    }
+}
