@@ -155,7 +155,7 @@ public final class AnnToSnn {
     }
 
     /** The converted network as populations and projections (input, hidden IF layers, non-spiking output). */
-    static Network build(Converted c) {
+    public static Network build(Converted c) {
         Network net = new Network(0);
         Population prev = net.add(new Population("input", c.layers().get(0).in(), Network.input()));
         for (int l = 0; l < c.layers().size(); l++) {

@@ -12,7 +12,7 @@ import java.util.Random;
  */
 public final class LiveSimulation {
 
-    public enum Template { FEEDFORWARD, STDP }
+    public enum Template { FEEDFORWARD, STDP, CONVERTED }
 
     public static final int RATE_WINDOW = 50;
     public static final int RASTER_CAPACITY = 200_000;
@@ -33,6 +33,10 @@ public final class LiveSimulation {
     private final Random random = new Random(11);
     private final float[] inputRates;
     private final int patternSize = 20;
+    /** CONVERTED: the image being classified (rates in [0, 1]) and how it enters. */
+    private float[] image;
+    private Encoder encoder;
+    private int label = -1;
 
     private final long[] seqs = new long[RASTER_CAPACITY];
     private final int[] rsteps = new int[RASTER_CAPACITY];
@@ -51,12 +55,27 @@ public final class LiveSimulation {
     private volatile double inputHz;
 
     public LiveSimulation(Template template, int hidden, double inputHz) {
+        this(template, hidden, inputHz, null);
+    }
+
+    /**
+     * The CONVERTED template: an ANN-to-SNN network watched on one image at a time ({@link #show}); other templates
+     * ignore {@code converted}.
+     */
+    public LiveSimulation(AnnToSnn.Converted converted) {
+        this(Template.CONVERTED, 1, 0, converted);
+    }
+
+    private LiveSimulation(Template template, int hidden, double inputHz, AnnToSnn.Converted converted) {
         if (hidden < 1 || hidden > 100_000) throw new IllegalArgumentException("hidden neurons 1..100,000");
         this.template = template;
         this.inputHz = inputHz;
-        this.net = new Network(0);
         Random r = new Random(5);
-        if (template == Template.STDP) {
+        this.net = template == Template.CONVERTED ? AnnToSnn.build(converted) : new Network(0);
+        if (template == Template.CONVERTED) {
+            input = net.populations().get(0);
+            plastic = null;
+        } else if (template == Template.STDP) {
             input = net.add(new Population("input", StdpDemo.INPUTS, Network.input()));
             Population out = net.add(new Population("output", 1, new NeuronParams(20, 0, 0, 8, 2, 1, false)));
             float[][] w0 = new float[StdpDemo.INPUTS][1];
@@ -81,6 +100,30 @@ public final class LiveSimulation {
         Population watched = pops.get(1);
         traceNeurons = new int[] {0, Math.min(1, watched.size() - 1), Math.min(2, watched.size() - 1)};
         traces = new float[3][HISTORY];
+    }
+
+    /** CONVERTED: starts over on {@code pixels} (values in [0, 1]) with its label (or -1). */
+    public synchronized void show(float[] pixels, int label) {
+        if (template != Template.CONVERTED || pixels.length != input.size()) {
+            throw new IllegalArgumentException("a converted network takes " + input.size() + " input values");
+        }
+        net.reset();
+        this.image = pixels.clone();
+        this.label = label;
+        this.encoder = Encoder.constantRate();
+        nextSeq = 0;
+        rateCount = 0;
+        traceCount = 0;
+        java.util.Arrays.fill(windowSpikes, 0);
+    }
+
+    /** CONVERTED: the class the output layer's membranes currently favour, and the shown image's label. */
+    public synchronized int[] prediction() {
+        List<Population> pops = net.populations();
+        Population out = pops.get(pops.size() - 1);
+        int best = 0;
+        for (int i = 1; i < out.size(); i++) if (out.v(i) > out.v(best)) best = i;
+        return new int[] {best, label};
     }
 
     public Template template() {
@@ -121,13 +164,18 @@ public final class LiveSimulation {
         for (int s = 0; s < steps; s++) {
             applyPending(pops);
             int t = net.stepCount();
-            double prob = inputHz / 1000.0;
-            for (int i = 0; i < input.size(); i++) {
-                boolean fire = random.nextDouble() < prob * inputRates[i]
-                        || template == Template.STDP && i < patternSize && t % 50 == 0;
-                if (fire) input.inject(i, 1f);
+            if (template == Template.CONVERTED) {
+                if (image == null) return;
+                net.step(encoder, image);
+            } else {
+                double prob = inputHz / 1000.0;
+                for (int i = 0; i < input.size(); i++) {
+                    boolean fire = random.nextDouble() < prob * inputRates[i]
+                            || template == Template.STDP && i < patternSize && t % 50 == 0;
+                    if (fire) input.inject(i, 1f);
+                }
+                net.step(null, null);
             }
-            net.step(null, null);
             synchronized (this) {
                 for (int p = 0; p < pops.size(); p++) {
                     Population pop = pops.get(p);
@@ -164,7 +212,7 @@ public final class LiveSimulation {
         if (!Double.isNaN(tau) || !Double.isNaN(th)) {
             pendingTau = Double.NaN;
             pendingThreshold = Double.NaN;
-            for (int i = 1; i < pops.size(); i++) {
+            for (int i = 1; i < pops.size() && template != Template.CONVERTED; i++) {
                 NeuronParams p = pops.get(i).params();
                 if (!Double.isNaN(tau)) p = p.withTau(tau);
                 if (!Double.isNaN(th)) p = p.withThreshold(th);

@@ -53,7 +53,7 @@ public final class WorkbenchApp extends Application {
         gpu = new GpuViewModel(tasks, dialogs, workspace,
                 org.polaris.workbench.engine.telemetry.TelemetrySampler.system(),
                 org.polaris.workbench.engine.opencl.OpenCl::discover);
-        snn = new SnnViewModel();
+        snn = new SnnViewModel(tasks, dialogs, workspace);
         MainWindow window = new MainWindow(models, quantize, sparsity, inference, gpu, snn, tasks, this::quit);
         Settings s = settings.get();
         Scene scene = new Scene(window, clamp(s.windowWidth, 800, 4000), clamp(s.windowHeight, 560, 3000));

@@ -57,7 +57,9 @@ public final class SnnView extends SplitPane {
         this.vm = vm;
         Label statsTitle = new Label("Statistics");
         statsTitle.getStyleClass().add("form-heading");
-        VBox left = new VBox(8, new Form(vm), statsTitle, Cards.summary("snnStats", vm.statsCard()));
+        Label error = Cards.message("snnError", vm.errorProperty(), "error-text");
+        VBox left = new VBox(8, new Form(vm), error, statsTitle, Cards.summary("snnStats", vm.statsCard()),
+                Cards.summary("snnConversion", vm.conversionCard()));
         left.setPadding(new Insets(0, 8, 8, 8));
         ScrollPane form = new ScrollPane(left);
         form.setFitToWidth(true);
@@ -189,8 +191,11 @@ public final class SnnView extends SplitPane {
             t.setConverter(new javafx.util.StringConverter<>() {
                 @Override
                 public String toString(LiveSimulation.Template x) {
-                    return x == null ? "" : x == LiveSimulation.Template.STDP ? "STDP: learn a repeated pattern"
-                            : "input -> LIF hidden -> 10 outputs";
+                    return x == null ? "" : switch (x) {
+                        case STDP -> "STDP: learn a repeated pattern";
+                        case CONVERTED -> "converted model (Models pane)";
+                        default -> "input -> LIF hidden -> 10 outputs";
+                    };
                 }
 
                 @Override
@@ -200,6 +205,24 @@ public final class SnnView extends SplitPane {
             });
             add("Template", t);
             add("Hidden", spinner(vm.hiddenProperty(), 10, 100_000));
+            javafx.beans.binding.BooleanBinding conv = vm.templateProperty().isEqualTo(LiveSimulation.Template.CONVERTED);
+            Label dataLabel = new Label();
+            dataLabel.setId("snnDataLabel");
+            dataLabel.textProperty().bind(Bindings.createStringBinding(() -> vm.dataProperty().get() == null ? "(no data)"
+                    : vm.dataProperty().get().getFileName().toString(), vm.dataProperty()));
+            Button data = new Button("IDX file…");
+            data.setId("snnData");
+            data.setOnAction(e -> vm.chooseData());
+            Button next = new Button("Next image");
+            next.setId("snnNext");
+            next.setOnAction(e -> vm.sampleIndexProperty().set(vm.sampleIndexProperty().get() + 1));
+            Button eval = new Button("Accuracy vs steps");
+            eval.setId("snnEvaluate");
+            eval.setOnAction(e -> vm.evaluateConversion());
+            VBox convBox = new VBox(4, new HBox(6, data, dataLabel), new HBox(6, next, eval));
+            convBox.visibleProperty().bind(conv);
+            convBox.managedProperty().bind(conv);
+            add("Conversion", convBox);
             Button run = new Button("Run");
             run.setId("snnRun");
             run.setOnAction(e -> vm.run());
@@ -218,6 +241,10 @@ public final class SnnView extends SplitPane {
                 b.setMinWidth(javafx.scene.layout.Region.USE_PREF_SIZE);
             }
             add("", new HBox(6, run, pause, step, reset));
+            Button export = new Button("Export CSV…");
+            export.setId("snnExport");
+            export.setOnAction(e -> vm.exportCsv());
+            add("", export);
             heading("Live parameters");
             add("tau (ms)", slider(vm.tauProperty(), 2, 100, "snnTau"));
             add("threshold", slider(vm.thresholdProperty(), 0.2, 20, "snnThreshold"));

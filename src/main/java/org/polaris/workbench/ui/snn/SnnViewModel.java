@@ -13,7 +13,11 @@ import javafx.beans.property.SimpleObjectProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
 import org.polaris.workbench.engine.job.Schedulers;
+import org.polaris.workbench.engine.snn.AnnToSnn;
 import org.polaris.workbench.engine.snn.LiveSimulation;
+import org.polaris.workbench.ui.common.DialogService;
+import org.polaris.workbench.ui.common.TaskRunner;
+import org.polaris.workbench.ui.common.Workspace;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -43,16 +47,33 @@ public final class SnnViewModel {
     private final BooleanProperty paused = new SimpleBooleanProperty(false);
     private final ObservableList<String[]> statsCard = FXCollections.observableArrayList();
     private volatile LiveSimulation sim;
+    private final TaskRunner tasks;
+    private final DialogService dialogs;
+    private final Workspace workspace;
+    private final ObjectProperty<java.nio.file.Path> data = new SimpleObjectProperty<>();
+    private final IntegerProperty sampleIndex = new SimpleIntegerProperty(0);
+    private final ObservableList<String[]> conversionCard = FXCollections.observableArrayList();
+    private final javafx.beans.property.ReadOnlyStringWrapper error = new javafx.beans.property.ReadOnlyStringWrapper("");
+    private AnnToSnn.Converted converted;
+    private java.util.List<AnnToSnn.Layer> convertedAnn;
+    private org.polaris.workbench.engine.data.Dataset dataset;
     private ScheduledExecutorService scheduler;
     private ScheduledFuture<?> task;
     private boolean visible = true;
 
-    public SnnViewModel() {
+    public SnnViewModel(TaskRunner tasks, DialogService dialogs, Workspace workspace) {
+        this.tasks = tasks;
+        this.dialogs = dialogs;
+        this.workspace = workspace;
+        sampleIndex.addListener((o, a, b) -> showSample());
         template.addListener((o, a, b) -> {
             // each template's working point: the STDP example needs sparse noise (5 Hz) and a threshold of 8
             threshold.set(b == LiveSimulation.Template.STDP ? 8 : 1);
             inputHz.set(b == LiveSimulation.Template.STDP ? 5 : 40);
             reset();
+        });
+        workspace.openModels().addListener((javafx.collections.ListChangeListener<java.nio.file.Path>) ch -> {
+            if (template.get() == LiveSimulation.Template.CONVERTED) reset();
         });
         hidden.addListener((o, a, b) -> reset());
         tau.addListener((o, a, b) -> {
@@ -72,10 +93,112 @@ public final class SnnViewModel {
     public synchronized void reset() {
         stopTicks();
         running.set(false);
+        error.set("");
+        if (template.get() == LiveSimulation.Template.CONVERTED) {
+            prepareConverted();
+            return;
+        }
         sim = new LiveSimulation(template.get(), hidden.get(), inputHz.get());
         sim.setTau(tau.get());
         sim.setThreshold(threshold.get());
         refreshStats();
+    }
+
+    /**
+     * CONVERTED: converts the model last opened in the Models pane (a ReLU MLP) with the chosen IDX data for
+     * normalization, in the background, then shows sample {@link #sampleIndexProperty()}.
+     */
+    private void prepareConverted() {
+        if (workspace.openModels().isEmpty() || data.get() == null) {
+            error.set("Open a ReLU MLP in the Models pane and choose an IDX file to convert and watch it");
+            return;
+        }
+        java.nio.file.Path model = workspace.openModels().get(workspace.openModels().size() - 1);
+        java.nio.file.Path idx = data.get();
+        tasks.submit("Converting " + model.getFileName() + " to a spiking network", (p, c) -> {
+            var m = new org.polaris.workbench.engine.model.OnnxModelReader().read(model);
+            var d = org.polaris.workbench.engine.data.DataSources.open(idx,
+                    org.polaris.workbench.engine.data.Preprocessing.unitScale(), 2000, m.graph().feedInputs().get(0).type());
+            var ann = AnnToSnn.extract(m);
+            return new Object[] {ann, AnnToSnn.normalize(ann, d, Math.min(500, d.size()), 99.9), d};
+        }, r -> {
+            @SuppressWarnings("unchecked")
+            java.util.List<AnnToSnn.Layer> ann = (java.util.List<AnnToSnn.Layer>) r[0];
+            convertedAnn = ann;
+            converted = (AnnToSnn.Converted) r[1];
+            dataset = (org.polaris.workbench.engine.data.Dataset) r[2];
+            sim = new LiveSimulation(converted);
+            showSample();
+        }, ex -> error.set(ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+    }
+
+    private void showSample() {
+        LiveSimulation s = sim;
+        if (s == null || s.template() != LiveSimulation.Template.CONVERTED || dataset == null) {
+            return;
+        }
+        int i = Math.floorMod(sampleIndex.get(), dataset.size());
+        s.show(dataset.batch(i, 1).toFloats(), dataset.label(i));
+        refreshStats();
+    }
+
+    public void chooseData() {
+        dialogs.chooseData(false, java.util.Optional.ofNullable(data.get()).map(java.nio.file.Path::getParent)).ifPresent(p -> {
+            data.set(p);
+            if (template.get() == LiveSimulation.Template.CONVERTED) reset();
+        });
+    }
+
+    /** Accuracy of the converted network against the ANN at several step counts, with SynOps and energy. */
+    public void evaluateConversion() {
+        if (converted == null || dataset == null) {
+            error.set("Convert a model first (template: converted model)");
+            return;
+        }
+        AnnToSnn.Converted c = converted;
+        var ann = convertedAnn;
+        var d = dataset;
+        tasks.submit("Evaluating the converted network", (p, cancel) -> {
+            try (var pool = new org.polaris.workbench.engine.job.EnginePool(Runtime.getRuntime().availableProcessors())) {
+                return AnnToSnn.evaluate(ann, c, d, Math.min(500, d.size()), new int[] {5, 10, 20, 50, 100, 200}, "rate",
+                        pool, p, cancel);
+            }
+        }, r -> {
+            List<String[]> rows = new ArrayList<>();
+            rows.add(new String[] {"ANN accuracy", String.format(Locale.ROOT, "%.2f%% on %d images", 100 * r.annAccuracy(), r.samples())});
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < r.steps().length; i++) {
+                b.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%d: %.2f%%", r.steps()[i], 100 * r.accuracy()[i]));
+            }
+            rows.add(new String[] {"SNN by steps", b.toString()});
+            rows.add(new String[] {"Work per image", String.format(Locale.ROOT, "%,.0f synaptic events vs %,d ANN MACs",
+                    r.synopsPerSample(), r.annMacsPerSample())});
+            rows.add(new String[] {"Energy estimate", String.format(Locale.ROOT, "%.0f nJ vs %.0f nJ (%.1f pJ/event, %.1f pJ/MAC)",
+                    r.snnEnergyNj(), r.annEnergyNj(), AnnToSnn.PJ_PER_SYNOP, AnnToSnn.PJ_PER_MAC)});
+            conversionCard.setAll(rows);
+        }, ex -> error.set(ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+    }
+
+    /** Writes the held spikes and membrane traces as CSV: {@code kind,step,neuron,value} (atomically). */
+    public void exportCsv() {
+        LiveSimulation s = sim;
+        if (s == null) return;
+        dialogs.chooseSaveFile("Export spikes and traces as CSV", java.nio.file.Path.of("snn.csv")).ifPresent(p -> {
+            StringBuilder b = new StringBuilder("kind,step,neuron,value\n");
+            for (LiveSimulation.Spike x : s.spikesSince(0)) b.append("spike,").append(x.step()).append(',').append(x.row()).append(",1\n");
+            for (int k = 0; k < 3; k++) {
+                double[][] t = s.trace(k);
+                for (int i = 0; i < t[0].length; i++) {
+                    b.append("v,").append((long) t[0][i]).append(",trace").append(k).append(',')
+                            .append(String.format(Locale.ROOT, "%.5f", t[1][i])).append('\n');
+                }
+            }
+            try {
+                org.polaris.workbench.engine.util.AtomicFiles.write(p, b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), true);
+            } catch (java.io.IOException e) {
+                error.set("Cannot write " + p + ": " + e.getMessage());
+            }
+        });
     }
 
     public synchronized void run() {
@@ -94,6 +217,7 @@ public final class SnnViewModel {
 
     /** Advances synchronously (the Step button, tests). */
     public void advanceNow(int steps) {
+        if (sim == null) return;
         sim.advance(steps);
         refreshStats();
     }
@@ -130,6 +254,7 @@ public final class SnnViewModel {
 
     /** Rebuilds the statistics card from the simulation (call from the UI timer). */
     public void refreshStats() {
+        if (sim == null) return;
         LiveSimulation.Stats s = sim.stats();
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"Simulated", String.format(Locale.ROOT, "%d steps (%.1f s at 1 ms)", s.steps(), s.steps() / 1000.0)});
@@ -141,6 +266,10 @@ public final class SnnViewModel {
             rates.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.1f Hz", names.get(i), s.ratesHz()[i]));
         }
         rows.add(new String[] {"Mean rates", rates.toString()});
+        if (sim.template() == LiveSimulation.Template.CONVERTED) {
+            int[] pr = sim.prediction();
+            rows.add(new String[] {"Output", "class " + pr[0] + (pr[1] >= 0 ? " (label " + pr[1] + (pr[0] == pr[1] ? ", correct)" : ")") : "")});
+        }
         if (sim.template() == LiveSimulation.Template.STDP) {
             float[] w = sim.weights();
             double a = 0;
@@ -158,6 +287,11 @@ public final class SnnViewModel {
     public LiveSimulation simulation() {
         return sim;
     }
+
+    public ObjectProperty<java.nio.file.Path> dataProperty() { return data; }
+    public IntegerProperty sampleIndexProperty() { return sampleIndex; }
+    public ObservableList<String[]> conversionCard() { return conversionCard; }
+    public javafx.beans.property.ReadOnlyStringProperty errorProperty() { return error.getReadOnlyProperty(); }
 
     public void close() {
         stopTicks();

@@ -35,7 +35,7 @@ final class TestWindow {
     final SparsityViewModel sparsity;
     final InferenceViewModel inference;
     final GpuViewModel gpu;
-    final SnnViewModel snn = new SnnViewModel();
+    final SnnViewModel snn;
 
     TestWindow(Path dir, Path sysfsRoot, ScriptedDialogs dialogs, Workspace workspace) {
         SettingsStore settings = new SettingsStore(dir.resolve("settings.json"));
@@ -43,6 +43,7 @@ final class TestWindow {
         quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs, settings, workspace);
         sparsity = new SparsityViewModel(new PruneService(), tasks, dialogs, settings, workspace);
         inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
+        snn = new SnnViewModel(tasks, dialogs, workspace);
         gpu = new GpuViewModel(tasks, dialogs, workspace, new TelemetrySampler(sysfsRoot != null ? sysfsRoot
                 : dir.resolve("no-sysfs"), 600, false, System::currentTimeMillis), OpenCl::discover);
     }

@@ -9,7 +9,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The SNN pane's logic on the real simulator, without the FX toolkit. */
 class SnnViewModelTest {
 
-    private final SnnViewModel vm = new SnnViewModel();
+    private final org.polaris.workbench.testutil.ScriptedDialogs dialogs = new org.polaris.workbench.testutil.ScriptedDialogs();
+    private final org.polaris.workbench.ui.common.Workspace workspace = new org.polaris.workbench.ui.common.Workspace();
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path tmp;
+
+    private final SnnViewModel vm = new SnnViewModel(new org.polaris.workbench.ui.common.InlineTaskRunner(), dialogs, workspace);
 
     @AfterEach
     void tearDown() {
@@ -31,6 +36,17 @@ class SnnViewModelTest {
         assertThat(s.rateHistory(1)[0]).hasSize(300 / LiveSimulation.RATE_WINDOW);
         assertThat(vm.statsCard()).extracting(r -> r[0]).contains("Simulated", "Spikes", "Synaptic events", "Mean rates");
         assertThat(hiddenRate(s)).isPositive();
+        java.nio.file.Path csv = tmp.resolve("snn.csv");
+        dialogs.saveAnswers.add(csv);
+        vm.exportCsv();
+        try {
+            java.util.List<String> lines = java.nio.file.Files.readAllLines(csv);
+            assertThat(lines.get(0)).isEqualTo("kind,step,neuron,value");
+            assertThat(lines.stream().filter(l -> l.startsWith("spike,"))).hasSize(s.spikesSince(0).size());
+            assertThat(lines.stream().filter(l -> l.startsWith("v,"))).hasSize(3 * 300);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
         // a threshold far out of reach silences the hidden layer from the next step on
         long before = s.spikesSince(0).stream().filter(x -> x.row() >= 100 && x.row() < 600).count();
         vm.thresholdProperty().set(20);
@@ -60,6 +76,26 @@ class SnnViewModelTest {
         vm.reset();
         assertThat(vm.runningProperty().get()).isFalse();
         assertThat(vm.simulation().stats().steps()).isZero();
+    }
+
+    @Test
+    void aConvertedModelIsWatchedImageByImageAndEvaluated() {
+        vm.templateProperty().set(LiveSimulation.Template.CONVERTED);
+        assertThat(vm.errorProperty().get()).contains("Open a ReLU MLP");
+        workspace.openModels().add(org.polaris.workbench.testutil.TestData.FASHION_MLP);
+        dialogs.dataAnswers.add(org.polaris.workbench.testutil.TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz"));
+        vm.chooseData();
+        assertThat(vm.errorProperty().get()).isEmpty();
+        LiveSimulation s = vm.simulation();
+        assertThat(s.template()).isEqualTo(LiveSimulation.Template.CONVERTED);
+        assertThat(s.rows()).isEqualTo(784 + 128 + 64 + 10);
+        vm.advanceNow(50);
+        assertThat(s.stats().spikes()).isPositive();
+        assertThat(vm.statsCard()).anyMatch(r -> r[0].equals("Output") && r[1].contains("label"));
+        vm.sampleIndexProperty().set(1);
+        assertThat(s.stats().steps()).isZero(); // a new image starts from rest
+        vm.evaluateConversion();
+        assertThat(vm.conversionCard()).extracting(r -> r[0]).contains("ANN accuracy", "SNN by steps", "Work per image", "Energy estimate");
     }
 
     @Test
