@@ -18,6 +18,7 @@ public final class Network {
     private final List<Stdp> rules = new ArrayList<>();
     private final SpikeRecorder recorder;
     private int step;
+    private org.polaris.workbench.engine.job.EnginePool pool;
 
     public Network(int recordCapacity) {
         this.recorder = new SpikeRecorder(recordCapacity);
@@ -39,6 +40,11 @@ public final class Network {
         }
         projections.add(p);
         return p;
+    }
+
+    /** Splits large populations' updates over {@code pool} (null: one thread); propagation stays on one thread. */
+    public void setPool(org.polaris.workbench.engine.job.EnginePool pool) {
+        this.pool = pool;
     }
 
     public void learn(Stdp rule) {
@@ -71,7 +77,7 @@ public final class Network {
             for (Projection pr : projections) {
                 if (pr.post() == pop) pr.deliver(step);
             }
-            pop.step();
+            pop.step(pool);
             recorder.record(step, pi, pop.spikes(), pop.spikeCount());
             for (Projection pr : projections) {
                 if (pr.pre() == pop) pr.propagate(step);

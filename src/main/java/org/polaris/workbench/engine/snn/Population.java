@@ -33,7 +33,7 @@ public final class Population {
         this.v = new float[size];
         this.refractory = new int[size];
         this.input = new float[size];
-        this.spiked = new int[Math.min(size, 1024)];
+        this.spiked = new int[size];
         setParams(params);
         reset();
     }
@@ -79,15 +79,46 @@ public final class Population {
         input[i] += amount;
     }
 
-    /** Integrates one step; the spikes are then {@link #spikes()} (valid until the next step). */
-    public void step() {
+    /** Neurons per chunk when a step is split over the engine pool. */
+    static final int CHUNK = 16_384;
+    private int[][] chunkSpikes;
+    private int[] chunkCounts;
+
+    /**
+     * As {@link #step()}, the neurons split in chunks over {@code pool} (populations of at least two chunks); the
+     * spikes come out in neuron order, the same as one thread gives.
+     */
+    public void step(org.polaris.workbench.engine.job.EnginePool pool) {
+        int chunks = (size + CHUNK - 1) / CHUNK;
+        if (pool == null || pool.threads() < 2 || chunks < 2) {
+            step();
+            return;
+        }
+        if (chunkSpikes == null) {
+            chunkSpikes = new int[chunks][CHUNK];
+            chunkCounts = new int[chunks];
+        }
+        pool.parallelFor(chunks, 1, c -> chunkCounts[c] = integrate(c * CHUNK, Math.min(size, (c + 1) * CHUNK), chunkSpikes[c], 0));
+        int total = 0;
+        for (int c = 0; c < chunks; c++) total += chunkCounts[c];
+        int at = 0;
+        for (int c = 0; c < chunks; c++) {
+            System.arraycopy(chunkSpikes[c], 0, spiked, at, chunkCounts[c]);
+            at += chunkCounts[c];
+        }
+        spikedCount = total;
+        totalSpikes += total;
+    }
+
+    /** Integrates neurons [from, to), writing spiking ids into {@code out} from {@code at}; returns how many. */
+    private int integrate(int from, int to, int[] out, int at) {
         float rest = (float) params.vRest();
         float thresh = (float) params.vThresh();
         float resetV = (float) params.vReset();
         boolean subtract = params.subtractReset();
         int refr = params.refractorySteps();
-        spikedCount = 0;
-        for (int i = 0; i < size; i++) {
+        int n = 0;
+        for (int i = from; i < to; i++) {
             if (refractory[i] > 0) {
                 refractory[i]--;
                 input[i] = 0f;
@@ -99,11 +130,16 @@ public final class Population {
             if (nv >= thresh) {
                 nv = subtract ? nv - thresh : resetV;
                 refractory[i] = refr;
-                if (spikedCount == spiked.length) spiked = Arrays.copyOf(spiked, Math.min(size, spiked.length * 2));
-                spiked[spikedCount++] = i;
+                out[at + n++] = i;
             }
             v[i] = nv;
         }
+        return n;
+    }
+
+    /** Integrates one step; the spikes are then {@link #spikes()} (valid until the next step). */
+    public void step() {
+        spikedCount = integrate(0, size, spiked, 0);
         totalSpikes += spikedCount;
     }
 

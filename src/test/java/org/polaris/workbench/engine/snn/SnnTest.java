@@ -124,6 +124,53 @@ class SnnTest {
     }
 
     @Test
+    void poolSplitStepsGiveTheSameSpikesAndPotentials() {
+        int n = 100_000;
+        NeuronParams p = new NeuronParams(20, 0, 0, 1, 2, 1, false);
+        Population one = new Population("a", n, p);
+        Population two = new Population("b", n, p);
+        java.util.Random r = new java.util.Random(4);
+        try (org.polaris.workbench.engine.job.EnginePool pool = new org.polaris.workbench.engine.job.EnginePool(2)) {
+            for (int t = 0; t < 20; t++) {
+                for (int i = 0; i < n; i++) {
+                    float in = r.nextFloat() * 0.3f;
+                    one.inject(i, in);
+                    two.inject(i, in);
+                }
+                one.step();
+                two.step(pool);
+                assertThat(two.spikeCount()).isEqualTo(one.spikeCount());
+                assertThat(java.util.Arrays.copyOf(two.spikes(), two.spikeCount()))
+                        .containsExactly(java.util.Arrays.copyOf(one.spikes(), one.spikeCount()));
+            }
+            assertThat(two.v).containsExactly(one.v);
+            assertThat(one.totalSpikes()).isPositive().isEqualTo(two.totalSpikes());
+        }
+    }
+
+    @Test
+    void decodersReadRateFirstSpikeAndWeightedCounts() {
+        Population out = new Population("out", 3, Network.input());
+        Decoder rate = new Decoder(Decoder.Kind.RATE, 3, 10);
+        Decoder first = new Decoder(Decoder.Kind.FIRST, 3, 10);
+        Decoder weighted = new Decoder(Decoder.Kind.WEIGHTED, 3, 2);
+        assertThat(rate.decision()).isEqualTo(-1);
+        // neuron 2 fires first (step 0) once; neuron 1 fires three times late (steps 10, 11, 12)
+        int[][] spikesAt = {{2}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {1}, {1}, {1}};
+        for (int t = 0; t < spikesAt.length; t++) {
+            for (int i : spikesAt[t]) out.inject(i, 1f);
+            out.step();
+            rate.observe(t, out);
+            first.observe(t, out);
+            weighted.observe(t, out);
+        }
+        assertThat(rate.decision()).isEqualTo(1);
+        assertThat(first.decision()).isEqualTo(2);
+        // exp(0) = 1 for neuron 2 against 3 exp(-10/2) = 0.02 for neuron 1
+        assertThat(weighted.decision()).isEqualTo(2);
+    }
+
+    @Test
     void delaysAndEventDrivenSynapticOperations() {
         Network net = new Network(1024);
         Population a = net.add(new Population("a", 10, Network.input()));
