@@ -29,6 +29,8 @@ public final class LiveSimulation {
     private final Network net;
     private final Population input;
     private final Projection plastic;
+    private Stdp rule;
+    private String encoding = "rate";
     private final int[] rowOffset;
     private final Random random = new Random(11);
     private final float[] inputRates;
@@ -81,7 +83,8 @@ public final class LiveSimulation {
             float[][] w0 = new float[StdpDemo.INPUTS][1];
             for (float[] row : w0) row[0] = 0.5f;
             plastic = net.connect(Projection.dense(input, out, w0, 1));
-            net.learn(new Stdp(plastic, 0.01, 0.015, 20, 30, 0, 1, false));
+            rule = new Stdp(plastic, 0.01, 0.015, 20, 30, 0, 1, false);
+            net.learn(rule);
         } else {
             input = net.add(new Population("input", 100, Network.input()));
             Population h = net.add(new Population("hidden", hidden, new NeuronParams(20, 0, 0, 1, 2, 1, false)));
@@ -110,7 +113,7 @@ public final class LiveSimulation {
         net.reset();
         this.image = pixels.clone();
         this.label = label;
-        this.encoder = Encoder.constantRate();
+        this.encoder = Encoder.parse(encoding, 7);
         nextSeq = 0;
         rateCount = 0;
         traceCount = 0;
@@ -152,6 +155,17 @@ public final class LiveSimulation {
 
     public void setThreshold(double t) {
         pendingThreshold = t;
+    }
+
+    /** STDP template: potentiation rate A+, depression A- kept at 1.5 A+ (the example's balance). */
+    public void setStdpRate(double aPlus) {
+        if (rule != null) rule.setRates(aPlus, 1.5 * aPlus);
+    }
+
+    /** CONVERTED: how the image enters (rate, poisson, latency) from the next {@link #show}. */
+    public synchronized void setEncoding(String e) {
+        Encoder.parse(e, 0);
+        this.encoding = e;
     }
 
     public void setInputHz(double hz) {

@@ -11,8 +11,8 @@ package org.polaris.workbench.engine.snn;
 public final class Stdp {
 
     private final Projection proj;
-    private final double aPlus;
-    private final double aMinus;
+    private volatile double aPlus;
+    private volatile double aMinus;
     private final float decayPlus;
     private final float decayMinus;
     private final float wMin;
@@ -52,6 +52,21 @@ public final class Stdp {
                 cscPre[at] = i;
             }
         }
+    }
+
+    /** Changes the learning rates (takes effect from the next step). */
+    public void setRates(double plus, double minus) {
+        if (!(plus >= 0 && minus >= 0)) throw new IllegalArgumentException("STDP rates must be >= 0");
+        this.aPlus = plus;
+        this.aMinus = minus;
+    }
+
+    public double aPlus() {
+        return aPlus;
+    }
+
+    public double aMinus() {
+        return aMinus;
     }
 
     void update() {

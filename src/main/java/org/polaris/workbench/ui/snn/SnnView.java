@@ -219,7 +219,11 @@ public final class SnnView extends SplitPane {
             Button eval = new Button("Accuracy vs steps");
             eval.setId("snnEvaluate");
             eval.setOnAction(e -> vm.evaluateConversion());
-            VBox convBox = new VBox(4, new HBox(6, data, dataLabel), new HBox(6, next, eval));
+            ChoiceBox<String> enc = new ChoiceBox<>();
+            enc.setId("snnEncoding");
+            enc.getItems().addAll("rate", "poisson", "latency");
+            enc.valueProperty().bindBidirectional(vm.encodingProperty());
+            VBox convBox = new VBox(4, new HBox(6, data, dataLabel), new HBox(6, new Label("coding"), enc), new HBox(6, next, eval));
             convBox.visibleProperty().bind(conv);
             convBox.managedProperty().bind(conv);
             add("Conversion", convBox);
@@ -249,6 +253,9 @@ public final class SnnView extends SplitPane {
             add("tau (ms)", slider(vm.tauProperty(), 2, 100, "snnTau"));
             add("threshold", slider(vm.thresholdProperty(), 0.2, 20, "snnThreshold"));
             add("input (Hz)", slider(vm.inputHzProperty(), 1, 200, "snnInput"));
+            HBox stdp = slider(vm.stdpRateProperty(), 0, 0.05, "snnStdpRate");
+            stdp.visibleProperty().bind(vm.templateProperty().isEqualTo(LiveSimulation.Template.STDP));
+            add("STDP A+", stdp);
             Slider sp = new Slider(1, 100, vm.speedProperty().get());
             sp.valueProperty().addListener((o, a, b) -> vm.speedProperty().set(b.intValue()));
             Label spl = new Label();

@@ -43,6 +43,8 @@ public final class SnnViewModel {
     private final DoubleProperty threshold = new SimpleDoubleProperty(1);
     private final DoubleProperty inputHz = new SimpleDoubleProperty(40);
     private final IntegerProperty speed = new SimpleIntegerProperty(10);
+    private final DoubleProperty stdpRate = new SimpleDoubleProperty(0.01);
+    private final ObjectProperty<String> encoding = new SimpleObjectProperty<>("rate");
     private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(false);
     private final BooleanProperty paused = new SimpleBooleanProperty(false);
     private final ObservableList<String[]> statsCard = FXCollections.observableArrayList();
@@ -86,6 +88,15 @@ public final class SnnViewModel {
             if (sim != null) sim.setInputHz(b.doubleValue());
         });
         paused.addListener((o, a, b) -> schedule());
+        stdpRate.addListener((o, a, b) -> {
+            if (sim != null) sim.setStdpRate(b.doubleValue());
+        });
+        encoding.addListener((o, a, b) -> {
+            if (sim != null && sim.template() == LiveSimulation.Template.CONVERTED) {
+                sim.setEncoding(b);
+                showSample();
+            }
+        });
         reset();
     }
 
@@ -99,6 +110,7 @@ public final class SnnViewModel {
             return;
         }
         sim = new LiveSimulation(template.get(), hidden.get(), inputHz.get());
+        sim.setStdpRate(stdpRate.get());
         sim.setTau(tau.get());
         sim.setThreshold(threshold.get());
         refreshStats();
@@ -128,6 +140,7 @@ public final class SnnViewModel {
             converted = (AnnToSnn.Converted) r[1];
             dataset = (org.polaris.workbench.engine.data.Dataset) r[2];
             sim = new LiveSimulation(converted);
+            sim.setEncoding(encoding.get());
             showSample();
         }, ex -> error.set(ex.getMessage() == null ? ex.toString() : ex.getMessage()));
     }
@@ -306,6 +319,8 @@ public final class SnnViewModel {
     public DoubleProperty thresholdProperty() { return threshold; }
     public DoubleProperty inputHzProperty() { return inputHz; }
     public IntegerProperty speedProperty() { return speed; }
+    public DoubleProperty stdpRateProperty() { return stdpRate; }
+    public ObjectProperty<String> encodingProperty() { return encoding; }
     public ReadOnlyBooleanProperty runningProperty() { return running.getReadOnlyProperty(); }
     public BooleanProperty pausedProperty() { return paused; }
     public ObservableList<String[]> statsCard() { return statsCard; }

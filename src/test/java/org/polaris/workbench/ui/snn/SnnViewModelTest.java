@@ -92,6 +92,7 @@ class SnnViewModelTest {
         vm.advanceNow(50);
         assertThat(s.stats().spikes()).isPositive();
         assertThat(vm.statsCard()).anyMatch(r -> r[0].equals("Output") && r[1].contains("label"));
+        vm.encodingProperty().set("poisson");
         vm.sampleIndexProperty().set(1);
         assertThat(s.stats().steps()).isZero(); // a new image starts from rest
         vm.evaluateConversion();
@@ -113,5 +114,10 @@ class SnnViewModelTest {
         }
         assertThat(pattern).isGreaterThan(noise + 0.4);
         assertThat(vm.statsCard()).anyMatch(r -> r[0].equals("STDP") && r[1].contains("pattern inputs"));
+        // learning off: the weights stay where they are
+        vm.stdpRateProperty().set(0);
+        float[] frozen = vm.simulation().weights();
+        vm.advanceNow(2_000);
+        assertThat(vm.simulation().weights()).containsExactly(frozen);
     }
 }
