@@ -21,6 +21,20 @@ public final class Screenshots {
     private Screenshots() {
     }
 
+    /** Share of a canvas' pixels (sampled every {@code stride}) darker than {@code brightness}: something was drawn. */
+    public static double ink(javafx.scene.canvas.Canvas c, double brightness, int stride) {
+        WritableImage img = c.snapshot(null, null);
+        int ink = 0;
+        int n = 0;
+        for (int y = 0; y < img.getHeight(); y += stride) {
+            for (int x = 0; x < img.getWidth(); x += stride) {
+                n++;
+                if (img.getPixelReader().getColor(x, y).getBrightness() < brightness) ink++;
+            }
+        }
+        return (double) ink / n;
+    }
+
     public static void save(Scene scene, String name) throws Exception {
         String dir = System.getProperty("polaris.screenshots");
         if (dir == null || dir.isBlank()) {

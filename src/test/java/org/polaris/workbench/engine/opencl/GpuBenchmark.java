@@ -10,20 +10,6 @@ public final class GpuBenchmark {
     private GpuBenchmark() {
     }
 
-    /** Median of {@code runs} after {@code warm} calls and at least two seconds of warm-up (the JIT compiles the kernels). */
-    private static double medianMs(java.util.concurrent.Callable<?> run, int warm, int runs) throws Exception {
-        long until = System.nanoTime() + 2_000_000_000L;
-        for (int i = 0; i < warm || System.nanoTime() < until; i++) run.call();
-        double[] t = new double[runs];
-        for (int i = 0; i < runs; i++) {
-            long t0 = System.nanoTime();
-            run.call();
-            t[i] = (System.nanoTime() - t0) / 1e6;
-        }
-        java.util.Arrays.sort(t);
-        return t[runs / 2];
-    }
-
     /** The Fashion CNN through the engine on the CPU, on OpenCL (every supported node), and through ONNX Runtime. */
     private static String engineRows() throws Exception {
         if (!OpenCl.discover().available()) {
@@ -47,9 +33,9 @@ public final class GpuBenchmark {
                 var cpu = org.polaris.workbench.engine.exec.EngineSession.load(m, pool);
                 var gpu = org.polaris.workbench.engine.exec.EngineSession.load(m, pool, org.polaris.workbench.engine.exec.EngineSession.Device.GPU);
                 try {
-                    double c = medianMs(() -> cpu.run(feed, false), 20, 50);
-                    double g = medianMs(() -> gpu.run(feed, false), 5, 20);
-                    double o = medianMs(() -> ort.run(feed), 20, 50);
+                    double c = org.polaris.workbench.bench.BenchDocAccess.medianMs(() -> cpu.run(feed, false), 20, 50, 2);
+                    double g = org.polaris.workbench.bench.BenchDocAccess.medianMs(() -> gpu.run(feed, false), 5, 20, 2);
+                    double o = org.polaris.workbench.bench.BenchDocAccess.medianMs(() -> ort.run(feed), 20, 50, 2);
                     long on = gpu.lastPlacement().stream().filter(p -> p.device().equals("opencl")).count();
                     s.append(String.format(java.util.Locale.ROOT, "| %d | %.3f | %.3f | %.3f | %d of %d |%n", batch, c, g, o, on,
                             gpu.lastPlacement().size()));

@@ -32,18 +32,6 @@ public final class SparseBenchmark {
         return org.polaris.workbench.testutil.Protos.model(g, 13).toByteArray();
     }
 
-    private static double medianMs(java.util.concurrent.Callable<?> run, int warmup, int runs) throws Exception {
-        for (int i = 0; i < warmup; i++) run.call();
-        double[] t = new double[runs];
-        for (int i = 0; i < runs; i++) {
-            long t0 = System.nanoTime();
-            run.call();
-            t[i] = (System.nanoTime() - t0) / 1e6;
-        }
-        java.util.Arrays.sort(t);
-        return t[runs / 2];
-    }
-
     /** Whole-session timings: the engine with its sparse kernels (measured choice), forced dense, and ONNX Runtime. */
     private static String engineSection() throws Exception {
         StringBuilder s = new StringBuilder("### Pruned layers in the engine\n\n");
@@ -66,13 +54,13 @@ public final class SparseBenchmark {
                 System.setProperty("polaris.sparse", "never");
                 org.polaris.workbench.engine.exec.EngineSession dense = org.polaris.workbench.engine.exec.EngineSession.load(m, pool);
                 System.clearProperty("polaris.sparse");
-                double a = medianMs(() -> auto.run(feed, false), 10, 60);
-                double d = medianMs(() -> dense.run(feed, false), 10, 60);
+                double a = org.polaris.workbench.bench.BenchDocAccess.medianMs(() -> auto.run(feed, false), 10, 60, 0);
+                double d = org.polaris.workbench.bench.BenchDocAccess.medianMs(() -> dense.run(feed, false), 10, 60, 0);
                 double o;
                 try (org.polaris.workbench.engine.onnx.OrtModelSession ort = org.polaris.workbench.engine.onnx.OrtModelSession.open(model,
                         org.polaris.workbench.engine.onnx.OrtModelSession.Config.singleThread(
                                 org.polaris.workbench.engine.onnx.OrtModelSession.Optimization.ALL))) {
-                    o = medianMs(() -> ort.run(feed), 10, 60);
+                    o = org.polaris.workbench.bench.BenchDocAccess.medianMs(() -> ort.run(feed), 10, 60, 0);
                 }
                 s.append(String.format(java.util.Locale.ROOT, "| Gemm 4096 x 4096, %.0f%% zeros | %.3f | %.3f | %.3f | %.2fx | %.2fx | %d of 1 |%n",
                         100 * sp, a, d, o, d / a, o / a, auto.sparseLayersUsed().size()));

@@ -1,7 +1,6 @@
 package org.polaris.workbench.ui.app;
 
 import javafx.scene.canvas.Canvas;
-import javafx.scene.image.WritableImage;
 import javafx.stage.Stage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -49,19 +48,6 @@ class SnnPaneViewTest {
         w.close();
     }
 
-    private static double inked(Canvas c) {
-        WritableImage img = c.snapshot(null, null);
-        int ink = 0;
-        int n = 0;
-        for (int y = 0; y < img.getHeight(); y += 2) {
-            for (int x = 0; x < img.getWidth(); x += 2) {
-                n++;
-                if (img.getPixelReader().getColor(x, y).getBrightness() < 0.6) ink++;
-            }
-        }
-        return (double) ink / n;
-    }
-
     @Test
     void runWatchPauseStepLearnAndStopWhenHidden(FxRobot robot) throws Exception {
         robot.clickOn("#nav-snn");
@@ -72,7 +58,7 @@ class SnnPaneViewTest {
         WaitForAsyncUtils.waitForFxEvents();
         Canvas raster = robot.lookup("#snnRaster").query();
         double[] ink = new double[1];
-        robot.interact(() -> ink[0] = inked(raster));
+        robot.interact(() -> ink[0] = Screenshots.ink(raster, 0.6, 2));
         assertThat(ink[0]).isGreaterThan(0.005);
         assertThat(robot.lookup("#snnRasterTitle").queryLabeled().getText()).contains("spikes shown");
 

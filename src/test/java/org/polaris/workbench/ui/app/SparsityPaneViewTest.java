@@ -3,7 +3,6 @@ package org.polaris.workbench.ui.app;
 import javafx.scene.canvas.Canvas;
 import javafx.scene.control.TabPane;
 import javafx.scene.control.TableView;
-import javafx.scene.image.WritableImage;
 import javafx.scene.layout.GridPane;
 import javafx.stage.Stage;
 import org.junit.jupiter.api.AfterEach;
@@ -64,19 +63,6 @@ class SparsityPaneViewTest {
     }
 
     /** Share of canvas pixels that are not the background: the mask was drawn. */
-    private static double inked(Canvas c) {
-        WritableImage img = c.snapshot(null, null);
-        int ink = 0;
-        int n = 0;
-        for (int y = 0; y < img.getHeight(); y += 4) {
-            for (int x = 0; x < img.getWidth(); x += 4) {
-                n++;
-                if (img.getPixelReader().getColor(x, y).getBrightness() < 0.9) ink++;
-            }
-        }
-        return (double) ink / n;
-    }
-
     @Test
     void pruneFromThePaneAndInspectMaskAndCrossover(FxRobot robot) throws Exception {
         robot.interact(() -> models.open(model));
@@ -105,7 +91,7 @@ class SparsityPaneViewTest {
         assertThat(robot.lookup("#maskTitle").queryLabeled().getText()).contains("/fc1/Gemm", "after pruning");
         Canvas canvas = robot.lookup("#maskCanvas").query();
         double[] shared = new double[1];
-        robot.interact(() -> shared[0] = inked(canvas));
+        robot.interact(() -> shared[0] = Screenshots.ink(canvas, 0.9, 4));
         assertThat(shared[0]).isBetween(0.05, 0.95);
         robot.interact(() -> {
             try {
