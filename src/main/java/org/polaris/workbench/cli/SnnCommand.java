@@ -82,6 +82,11 @@ public final class SnnCommand implements Runnable {
         @Option(names = "--samples", defaultValue = "500", paramLabel = "K", description = "samples to evaluate (default 500)")
         int samples;
 
+        @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|gpu",
+                description = "template: gpu runs the LIF updates of the hidden and output populations on the first OpenCL "
+                        + "GPU (else the first OpenCL device); results equal the CPU's")
+        String device;
+
         @Option(names = "--raster", paramLabel = "OUT.csv", description = "write the recorded spikes (step,population,neuron)")
         Path raster;
 
@@ -168,7 +173,28 @@ public final class SnnCommand implements Runnable {
                 Encoder enc = Encoder.parse(encoding, 4);
                 float[] rates = new float[inputs];
                 for (int i = 0; i < inputs; i++) rates[i] = 0.02f + 0.1f * r.nextFloat();
-                for (int t = 0; t < steps; t++) net.step(enc, rates);
+                org.polaris.workbench.engine.opencl.ClRuntime rt = null;
+                if (device.equals("gpu")) {
+                    var d = org.polaris.workbench.engine.opencl.OpenCl.discover();
+                    if (!d.available()) {
+                        throw new CliException("--device gpu: no OpenCL device: " + d.problem(), 2);
+                    }
+                    rt = org.polaris.workbench.engine.opencl.ClRuntime.open(d.devices().stream().filter(x -> x.type().equals("gpu"))
+                            .findFirst().orElse(d.devices().get(0)));
+                    var k = new org.polaris.workbench.engine.opencl.ClKernels(rt);
+                    hid.useDevice(k);
+                    outp.useDevice(k);
+                } else if (!device.equals("cpu")) {
+                    throw new CliException("--device must be cpu or gpu", 2);
+                }
+                try {
+                    for (int t = 0; t < steps; t++) net.step(enc, rates);
+                } finally {
+                    hid.useDevice(null);
+                    outp.useDevice(null);
+                    if (rt != null) rt.close();
+                }
+                j.put("device", device);
                 Network.Stats st = net.stats();
                 j.put("steps", steps);
                 j.put("neurons", st.neurons());

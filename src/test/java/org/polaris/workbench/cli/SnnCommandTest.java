@@ -41,6 +41,19 @@ class SnnCommandTest {
         assertThat(k.get("synops").asDouble()).isPositive();
         assertThat(k.get("neurons").asInt()).isEqualTo(784 + 128 + 64 + 10);
 
+        // the same template on OpenCL gives the same spikes
+        if (org.polaris.workbench.engine.opencl.OpenCl.discover().available()) {
+            System.setProperty("polaris.cache.dir", tmp.resolve("cache").toString());
+            try {
+                CliRun cpu = CliRun.of("snn", "run", "--neurons", "300", "--steps", "60", "--json");
+                CliRun gpu = CliRun.of("snn", "run", "--neurons", "300", "--steps", "60", "--device", "gpu", "--json");
+                assertThat(gpu.code()).as(gpu.err()).isZero();
+                assertThat(new ObjectMapper().readTree(gpu.out()).get("spikes").asLong())
+                        .isEqualTo(new ObjectMapper().readTree(cpu.out()).get("spikes").asLong());
+            } finally {
+                System.clearProperty("polaris.cache.dir");
+            }
+        }
         assertThat(CliRun.of("snn", "run", "--convert").code()).isEqualTo(2);
         assertThat(CliRun.of("snn", "run", "--encoding", "morse").code()).isEqualTo(2);
         assertThat(CliRun.of("snn", "run", "--model", TestData.FASHION_CNN.toString(), "--convert", "--data",

@@ -312,6 +312,57 @@ public final class ClKernels {
         rt.run(k, new long[] {roundUp((long) oh * ow, 16), roundUp(channels, 4)}, new long[] {16, 4});
     }
 
+    /**
+     * A population's state on the device for {@link #lifFull}: membrane, refractory counters, input, bias, spike flags.
+     */
+    public final class LifState implements AutoCloseable {
+        final int n;
+        final ClRuntime.Buffer v;
+        final ClRuntime.Buffer refr;
+        final ClRuntime.Buffer input;
+        final ClRuntime.Buffer bias;
+        final ClRuntime.Buffer spikes;
+        final boolean hasBias;
+
+        LifState(float[] v0, int[] refr0, float[] bias0) {
+            n = v0.length;
+            v = rt.upload(v0, n);
+            refr = rt.upload(refr0);
+            input = rt.allocate(4L * n);
+            hasBias = bias0 != null;
+            bias = rt.upload(bias0 != null ? bias0 : new float[1], bias0 != null ? n : 1);
+            spikes = rt.allocate(4L * n);
+        }
+
+        @Override
+        public void close() {
+            v.close();
+            refr.close();
+            input.close();
+            bias.close();
+            spikes.close();
+        }
+    }
+
+    public LifState lifState(float[] v0, int[] refr0, float[] bias0) {
+        return new LifState(v0, refr0, bias0);
+    }
+
+    /**
+     * One full LIF step on the device: uploads {@code input} (n values), integrates, and reads back the spike flags
+     * and membrane potentials into {@code spikesOut} and {@code vOut}.
+     */
+    public void lifFull(LifState st, float[] input, float decay, float rest, float thresh, float resetV, boolean subtract,
+                        int refrSteps, int[] spikesOut, float[] vOut) {
+        rt.writeFloats(st.input, input, st.n);
+        cl_kernel k = rt.kernel(OPS, "", "lif_full");
+        ClRuntime.args(k, st.n, decay, rest, thresh, resetV, subtract ? 1 : 0, refrSteps, st.v, st.refr, st.input, st.bias,
+                st.hasBias ? 1 : 0, st.spikes);
+        rt.run(k, new long[] {roundUp(st.n, 64)}, new long[] {64});
+        rt.readIntsInto(st.spikes, spikesOut, st.n);
+        rt.readInto(st.v, vOut, st.n);
+    }
+
     /** Device-to-device copy bandwidth in GB/s (bytes read + written), median of {@code runs}. */
     public double copyBandwidth(int floats, int runs) {
         int n4 = floats / 4;

@@ -249,6 +249,18 @@ public final class ClRuntime implements AutoCloseable {
         return out;
     }
 
+    public void writeFloats(Buffer b, float[] v, int n) {
+        if (n > 0) {
+            clEnqueueWriteBuffer(queue, b.mem, CL_TRUE, 0, 4L * n, Pointer.to(v), 0, null, null);
+        }
+    }
+
+    public void readIntsInto(Buffer b, int[] out, int n) {
+        if (n > 0) {
+            clEnqueueReadBuffer(queue, b.mem, CL_TRUE, 0, 4L * n, Pointer.to(out), 0, null, null);
+        }
+    }
+
     public int[] readInts(Buffer b, int n) {
         int[] out = new int[n];
         clEnqueueReadBuffer(queue, b.mem, CL_TRUE, 0, 4L * n, Pointer.to(out), 0, null, null);

@@ -61,6 +61,7 @@ public final class Population {
         Arrays.fill(input, 0f);
         spikedCount = 0;
         totalSpikes = 0;
+        if (device != null) useDevice(device);
     }
 
     /** Membrane potential of neuron {@code i}. */
@@ -72,6 +73,7 @@ public final class Population {
     public void setBias(float[] b) {
         if (b != null && b.length != size) throw new IllegalArgumentException("bias needs " + size + " values");
         this.bias = b;
+        if (device != null) useDevice(device); // the device copy follows
     }
 
     /** Adds {@code amount} to neuron {@code i}'s input for this step. */
@@ -90,7 +92,7 @@ public final class Population {
      */
     public void step(org.polaris.workbench.engine.job.EnginePool pool) {
         int chunks = (size + CHUNK - 1) / CHUNK;
-        if (pool == null || pool.threads() < 2 || chunks < 2) {
+        if (pool == null || pool.threads() < 2 || chunks < 2 || device != null) {
             step();
             return;
         }
@@ -137,8 +139,45 @@ public final class Population {
         return n;
     }
 
+    private org.polaris.workbench.engine.opencl.ClKernels device;
+    private org.polaris.workbench.engine.opencl.ClKernels.LifState deviceState;
+    private int[] flags;
+
+    /**
+     * Runs this population's updates on an OpenCL device from now on (the state moves there; {@code null} moves it
+     * back). Each step uploads the input and reads back spikes and potentials, so it pays only for large populations
+     * on a real GPU; results equal the CPU step bit for bit.
+     */
+    public void useDevice(org.polaris.workbench.engine.opencl.ClKernels k) {
+        if (deviceState != null) {
+            deviceState.close();
+            deviceState = null;
+        }
+        device = k;
+        if (k != null) {
+            deviceState = k.lifState(v, refractory, bias);
+            flags = new int[size];
+        }
+    }
+
+    public boolean onDevice() {
+        return device != null;
+    }
+
     /** Integrates one step; the spikes are then {@link #spikes()} (valid until the next step). */
     public void step() {
+        if (device != null) {
+            device.lifFull(deviceState, input, decay, (float) params.vRest(), (float) params.vThresh(),
+                    (float) params.vReset(), params.subtractReset(), params.refractorySteps(), flags, v);
+            Arrays.fill(input, 0f);
+            int n = 0;
+            for (int i = 0; i < size; i++) {
+                if (flags[i] != 0) spiked[n++] = i;
+            }
+            spikedCount = n;
+            totalSpikes += n;
+            return;
+        }
         spikedCount = integrate(0, size, spiked, 0);
         totalSpikes += spikedCount;
     }

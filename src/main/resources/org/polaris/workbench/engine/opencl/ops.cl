@@ -164,3 +164,30 @@ __kernel void plane_mean(const int planes, const int size, __global const float*
     for (int i = 0; i < size; i++) s += x[p * size + i];
     y[p] = s / size;
 }
+
+// The simulator's full LIF step (Population.step): exact decay toward rest, reset to a value or by subtraction,
+// refractory counters, optional constant bias; input is cleared as it is consumed. Same float operations in the same
+// order as the Java loop, so results are bit-identical (FP_CONTRACT is off for this file).
+__kernel void lif_full(const int n, const float decay, const float rest, const float thresh, const float resetV,
+                       const int subtract, const int refrSteps, __global float* v, __global int* refr,
+                       __global float* input, __global const float* bias, const int hasBias, __global int* spikes) {
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    if (refr[i] > 0) {
+        refr[i] -= 1;
+        input[i] = 0.0f;
+        spikes[i] = 0;
+        return;
+    }
+    const float in = hasBias ? input[i] + bias[i] : input[i];
+    float nv = rest + (v[i] - rest) * decay + in;
+    input[i] = 0.0f;
+    int s = 0;
+    if (nv >= thresh) {
+        nv = subtract ? nv - thresh : resetV;
+        refr[i] = refrSteps;
+        s = 1;
+    }
+    spikes[i] = s;
+    v[i] = nv;
+}

@@ -47,6 +47,40 @@ class ConversionIT {
     }
 
     @Test
+    void aPopulationOnTheOpenClDeviceStepsBitForBitLikeTheCpu() {
+        OpenCl.Discovery d = OpenCl.discover();
+        org.junit.jupiter.api.Assumptions.assumeTrue(d.available(), () -> "skipped: no OpenCL device (" + d.problem() + ")");
+        int n = 5_000;
+        NeuronParams p = new NeuronParams(12, -65, -70, -50, 2, 0.5, false);
+        Population cpu = new Population("cpu", n, p);
+        Population dev = new Population("dev", n, p);
+        float[] bias = new float[n];
+        Random r = new Random(8);
+        for (int i = 0; i < n; i++) bias[i] = r.nextFloat() * 0.5f;
+        cpu.setBias(bias);
+        dev.setBias(bias);
+        try (ClRuntime rt = ClRuntime.open(d.devices().get(0))) {
+            dev.useDevice(new ClKernels(rt));
+            assertThat(dev.onDevice()).isTrue();
+            for (int t = 0; t < 60; t++) {
+                for (int i = 0; i < n; i++) {
+                    float in = (float) (r.nextGaussian() * 3);
+                    cpu.inject(i, in);
+                    dev.inject(i, in);
+                }
+                cpu.step();
+                dev.step();
+                assertThat(dev.spikeCount()).as("step %d", t).isEqualTo(cpu.spikeCount());
+                assertThat(java.util.Arrays.copyOf(dev.spikes(), dev.spikeCount()))
+                        .containsExactly(java.util.Arrays.copyOf(cpu.spikes(), cpu.spikeCount()));
+            }
+            for (int i = 0; i < n; i++) assertThat(dev.v(i)).isEqualTo(cpu.v(i));
+            assertThat(cpu.totalSpikes()).isPositive();
+            dev.useDevice(null);
+        }
+    }
+
+    @Test
     void openClLifStepEqualsTheSimulator() {
         OpenCl.Discovery d = OpenCl.discover();
         org.junit.jupiter.api.Assumptions.assumeTrue(d.available(), () -> "skipped: no OpenCL device (" + d.problem() + ")");
