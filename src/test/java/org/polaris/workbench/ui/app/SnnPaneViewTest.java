@@ -62,6 +62,20 @@ class SnnPaneViewTest {
         assertThat(ink[0]).isGreaterThan(0.005);
         assertThat(robot.lookup("#snnRasterTitle").queryLabeled().getText()).contains("spikes shown");
 
+        // a busy raster: 5,000 hidden neurons driven hard, about 100k spikes per simulated second
+        robot.interact(() -> {
+            snn.hiddenProperty().set(5000);
+            snn.inputHzProperty().set(200);
+            snn.speedProperty().set(20);
+        });
+        robot.clickOn("#snnRun");
+        WaitForAsyncUtils.waitFor(30, TimeUnit.SECONDS, () -> snn.simulation().stats().steps() > 1500);
+        Thread.sleep(200);
+        WaitForAsyncUtils.waitForFxEvents();
+        String busy = robot.lookup("#snnRasterTitle").queryLabeled().getText();
+        assertThat(busy).contains("drawn in");
+        System.out.println("SNN raster under load: " + busy + "; simulated rate " + snn.simulation().stats().spikes() * 1000L
+                / Math.max(1, snn.simulation().stats().steps()) + " spikes per simulated second");
         robot.clickOn("#snnPause");
         WaitForAsyncUtils.waitForFxEvents();
         assertThat(snn.advancing()).isFalse();
