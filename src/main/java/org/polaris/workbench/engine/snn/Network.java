@@ -42,7 +42,7 @@ public final class Network {
         return p;
     }
 
-    /** Splits large populations' updates over {@code pool} (null: one thread); propagation stays on one thread. */
+    /** Splits large populations' updates and busy propagation over {@code pool} (null: one thread). */
     public void setPool(org.polaris.workbench.engine.job.EnginePool pool) {
         this.pool = pool;
     }
@@ -80,7 +80,7 @@ public final class Network {
             pop.step(pool);
             recorder.record(step, pi, pop.spikes(), pop.spikeCount());
             for (Projection pr : projections) {
-                if (pr.pre() == pop) pr.propagate(step);
+                if (pr.pre() == pop) pr.propagate(step, pool);
             }
         }
         for (Stdp r : rules) {

@@ -109,6 +109,47 @@ public final class Projection {
         return w[k];
     }
 
+    private float[][] partial;
+
+    /**
+     * As {@link #propagate(int)}, the spikes split over {@code pool} when there are enough events: each thread adds
+     * into its own buffer, then the buffers are summed into the target in a fixed order (results do not depend on
+     * scheduling; sums may differ from one thread's in the last bit because the order of additions differs).
+     */
+    void propagate(int step, org.polaris.workbench.engine.job.EnginePool pool) {
+        int n = pre.spikeCount();
+        long events = n == 0 ? 0 : (long) n * Math.max(1, idx.length / Math.max(1, pre.size()));
+        int threads = pool == null ? 1 : pool.threads();
+        if (threads < 2 || events < 20_000) {
+            propagate(step);
+            return;
+        }
+        int m = post.size();
+        if (partial == null || partial.length != threads) partial = new float[threads][m];
+        int[] s = pre.spikes();
+        int per = (n + threads - 1) / threads;
+        long[] counted = new long[threads];
+        pool.parallelFor(threads, 1, t -> {
+            float[] buf = partial[t];
+            long c = 0;
+            for (int q = t * per; q < Math.min(n, (t + 1) * per); q++) {
+                int i = s[q];
+                for (int p = ptr[i]; p < ptr[i + 1]; p++) buf[idx[p]] += w[p];
+                c += ptr[i + 1] - ptr[i];
+            }
+            counted[t] = c;
+        });
+        float[] target = ring == null ? post.input : ring[(step + delay) % ring.length];
+        for (int t = 0; t < threads; t++) {
+            float[] buf = partial[t];
+            for (int j = 0; j < m; j++) {
+                target[j] += buf[j];
+                buf[j] = 0f;
+            }
+            synops += counted[t];
+        }
+    }
+
     /** Schedules the presynaptic spikes of this step; with delay 0 they reach the target in its next update. */
     void propagate(int step) {
         int[] s = pre.spikes();

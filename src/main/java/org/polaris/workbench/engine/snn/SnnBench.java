@@ -20,6 +20,12 @@ public final class SnnBench {
     }
 
     public static Result run(int neurons, int fanout, double rateHz, int steps, long seed) {
+        return run(neurons, fanout, rateHz, steps, seed, null);
+    }
+
+    /** As {@link #run(int, int, double, int, long)} with neuron updates and propagation over {@code pool}. */
+    public static Result run(int neurons, int fanout, double rateHz, int steps, long seed,
+                             org.polaris.workbench.engine.job.EnginePool pool) {
         if (!(rateHz > 0 && rateHz < 400)) throw new IllegalArgumentException("rate must be in (0, 400) Hz");
         if (steps < 1 || steps > 1_000_000) throw new IllegalArgumentException("steps must be 1..1,000,000");
         NeuronParams p = new NeuronParams(20, 0, 0, 1, 2, 1, false);
@@ -29,6 +35,7 @@ public final class SnnBench {
         double asymptote = 1.0 / (1.0 - Math.exp(-periodSteps / p.tauMem()));
         float drive = (float) (asymptote * (1 - d));
         Network net = new Network(0);
+        net.setPool(pool);
         Population pop = net.add(new Population("neurons", neurons, p));
         float[] bias = new float[neurons];
         java.util.Arrays.fill(bias, drive);

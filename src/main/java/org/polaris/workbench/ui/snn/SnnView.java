@@ -225,6 +225,8 @@ public final class SnnView extends SplitPane {
             Button data = new Button("IDX file…");
             data.setId("snnData");
             data.setOnAction(e -> vm.chooseData());
+            Button folder = new Button("Image folder…");
+            folder.setOnAction(e -> vm.chooseData(true));
             Button next = new Button("Next image");
             next.setId("snnNext");
             next.setOnAction(e -> vm.sampleIndexProperty().set(vm.sampleIndexProperty().get() + 1));
@@ -235,7 +237,8 @@ public final class SnnView extends SplitPane {
             enc.setId("snnEncoding");
             enc.getItems().addAll("rate", "poisson", "latency");
             enc.valueProperty().bindBidirectional(vm.encodingProperty());
-            VBox convBox = new VBox(4, new HBox(6, data, dataLabel), new HBox(6, new Label("coding"), enc), new HBox(6, next, eval));
+            VBox convBox = new VBox(4, new HBox(6, data, folder), dataLabel, new HBox(6, new Label("coding"), enc),
+                    new HBox(6, next, eval));
             convBox.visibleProperty().bind(conv);
             convBox.managedProperty().bind(conv);
             add("Conversion", convBox);

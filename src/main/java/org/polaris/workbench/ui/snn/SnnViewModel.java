@@ -156,7 +156,12 @@ public final class SnnViewModel {
     }
 
     public void chooseData() {
-        dialogs.chooseData(false, java.util.Optional.ofNullable(data.get()).map(java.nio.file.Path::getParent)).ifPresent(p -> {
+        chooseData(false);
+    }
+
+    /** An IDX file, or with {@code folder} a folder of images (resized to the model's input). */
+    public void chooseData(boolean folder) {
+        dialogs.chooseData(folder, java.util.Optional.ofNullable(data.get()).map(java.nio.file.Path::getParent)).ifPresent(p -> {
             data.set(p);
             if (template.get() == LiveSimulation.Template.CONVERTED) reset();
         });

@@ -149,6 +149,30 @@ class SnnTest {
     }
 
     @Test
+    void parallelPropagationDeliversTheSameEvents() {
+        // weights that are exact binary fractions: sums do not depend on the order of additions
+        long[] spikes = new long[2];
+        long[] synops = new long[2];
+        for (int run = 0; run < 2; run++) {
+            Network net = new Network(0);
+            Population a = net.add(new Population("a", 3000, new NeuronParams(20, 0, 0, 1, 2, 1, false)));
+            java.util.Random r = new java.util.Random(2);
+            float[] bias = new float[3000];
+            for (int i = 0; i < bias.length; i++) bias[i] = 0.125f * r.nextInt(3);
+            a.setBias(bias);
+            net.connect(Projection.random(a, a, 200, () -> (r.nextInt(5) - 2) * 0.0625, 1, 9));
+            try (org.polaris.workbench.engine.job.EnginePool pool = new org.polaris.workbench.engine.job.EnginePool(2)) {
+                net.setPool(run == 0 ? null : pool);
+                for (int t = 0; t < 300; t++) net.step(null, null);
+            }
+            spikes[run] = net.stats().spikes();
+            synops[run] = net.stats().synops();
+        }
+        assertThat(spikes[0]).isPositive().isEqualTo(spikes[1]);
+        assertThat(synops[0]).isGreaterThan(20_000).isEqualTo(synops[1]);
+    }
+
+    @Test
     void decodersReadRateFirstSpikeAndWeightedCounts() {
         Population out = new Population("out", 3, Network.input());
         Decoder rate = new Decoder(Decoder.Kind.RATE, 3, 10);
