@@ -55,6 +55,9 @@ public final class LiveSimulation {
     private volatile double pendingTau = Double.NaN;
     private volatile double pendingThreshold = Double.NaN;
     private volatile double inputHz;
+    /** A device change waiting for the worker: null = none pending; an empty Optional = back to the CPU. */
+    private volatile java.util.Optional<org.polaris.workbench.engine.opencl.ClKernels> pendingDevice;
+    private volatile boolean onDevice;
 
     public LiveSimulation(Template template, int hidden, double inputHz) {
         this(template, hidden, inputHz, null);
@@ -220,7 +223,22 @@ public final class LiveSimulation {
         }
     }
 
+    /** Runs the neuron updates (not the input population) on an OpenCL device from the next step; null: the CPU. */
+    public void setDevice(org.polaris.workbench.engine.opencl.ClKernels k) {
+        pendingDevice = java.util.Optional.ofNullable(k);
+    }
+
+    public boolean onDevice() {
+        return onDevice;
+    }
+
     private void applyPending(List<Population> pops) {
+        var dev = pendingDevice;
+        if (dev != null) {
+            pendingDevice = null;
+            for (int i = 1; i < pops.size(); i++) pops.get(i).useDevice(dev.orElse(null));
+            onDevice = dev.isPresent();
+        }
         double tau = pendingTau;
         double th = pendingThreshold;
         if (!Double.isNaN(tau) || !Double.isNaN(th)) {

@@ -260,6 +260,10 @@ public final class SnnView extends SplitPane {
                 b.setMinWidth(javafx.scene.layout.Region.USE_PREF_SIZE);
             }
             add("", new HBox(6, run, pause, step, reset));
+            javafx.scene.control.CheckBox cl = new javafx.scene.control.CheckBox("neuron updates on OpenCL");
+            cl.setId("snnOpenCl");
+            cl.selectedProperty().bindBidirectional(vm.openClProperty());
+            add("Device", cl);
             Button export = new Button("Export CSV…");
             export.setId("snnExport");
             export.setOnAction(e -> vm.exportCsv());

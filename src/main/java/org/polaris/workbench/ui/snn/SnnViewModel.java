@@ -44,6 +44,8 @@ public final class SnnViewModel {
     private final DoubleProperty inputHz = new SimpleDoubleProperty(40);
     private final IntegerProperty speed = new SimpleIntegerProperty(10);
     private final DoubleProperty stdpRate = new SimpleDoubleProperty(0.01);
+    private final BooleanProperty openCl = new SimpleBooleanProperty(false);
+    private org.polaris.workbench.engine.opencl.ClRuntime clRuntime;
     private final ObjectProperty<String> encoding = new SimpleObjectProperty<>("rate");
     private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(false);
     private final BooleanProperty paused = new SimpleBooleanProperty(false);
@@ -88,6 +90,7 @@ public final class SnnViewModel {
             if (sim != null) sim.setInputHz(b.doubleValue());
         });
         paused.addListener((o, a, b) -> schedule());
+        openCl.addListener((o, a, b) -> applyDevice());
         stdpRate.addListener((o, a, b) -> {
             if (sim != null) sim.setStdpRate(b.doubleValue());
         });
@@ -112,6 +115,7 @@ public final class SnnViewModel {
         sim = new LiveSimulation(template.get(), hidden.get(), inputHz.get());
         sim.setStdpRate(stdpRate.get());
         sim.setTau(tau.get());
+        applyDevice();
         sim.setThreshold(threshold.get());
         refreshStats();
     }
@@ -141,6 +145,7 @@ public final class SnnViewModel {
             dataset = (org.polaris.workbench.engine.data.Dataset) r[2];
             sim = new LiveSimulation(converted);
             sim.setEncoding(encoding.get());
+            applyDevice();
             showSample();
         }, ex -> error.set(ex.getMessage() == null ? ex.toString() : ex.getMessage()));
     }
@@ -195,6 +200,26 @@ public final class SnnViewModel {
                     r.snnEnergyNj(), r.annEnergyNj(), AnnToSnn.PJ_PER_SYNOP, AnnToSnn.PJ_PER_MAC)});
             conversionCard.setAll(rows);
         }, ex -> error.set(ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+    }
+
+    /** Moves the current network's neuron updates to the first OpenCL GPU (else device) or back to the CPU. */
+    private void applyDevice() {
+        if (sim == null) return;
+        if (!openCl.get()) {
+            sim.setDevice(null);
+            return;
+        }
+        var d = org.polaris.workbench.engine.opencl.OpenCl.discover();
+        if (!d.available()) {
+            error.set("No OpenCL device: " + d.problem());
+            openCl.set(false);
+            return;
+        }
+        if (clRuntime == null) {
+            clRuntime = org.polaris.workbench.engine.opencl.ClRuntime.open(d.devices().stream()
+                    .filter(x -> x.type().equals("gpu")).findFirst().orElse(d.devices().get(0)));
+        }
+        sim.setDevice(new org.polaris.workbench.engine.opencl.ClKernels(clRuntime));
     }
 
     /** Writes the held spikes and membrane traces as CSV: {@code kind,step,neuron,value} (atomically). */
@@ -275,7 +300,8 @@ public final class SnnViewModel {
         if (sim == null) return;
         LiveSimulation.Stats s = sim.stats();
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"Simulated", String.format(Locale.ROOT, "%d steps (%.1f s at 1 ms)", s.steps(), s.steps() / 1000.0)});
+        rows.add(new String[] {"Simulated", String.format(Locale.ROOT, "%d steps (%.1f s at 1 ms), neuron updates on %s", s.steps(),
+                s.steps() / 1000.0, sim.onDevice() ? "OpenCL" : "the CPU")});
         rows.add(new String[] {"Spikes", String.format(Locale.ROOT, "%,d; event sparsity %.2f%%", s.spikes(), 100 * s.eventSparsity())});
         rows.add(new String[] {"Synaptic events", String.format(Locale.ROOT, "%,d", s.synops())});
         List<String> names = sim.populationNames();
@@ -315,6 +341,15 @@ public final class SnnViewModel {
         stopTicks();
         if (scheduler != null) {
             scheduler.shutdownNow();
+            try {
+                scheduler.awaitTermination(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (clRuntime != null) {
+            clRuntime.close();
+            clRuntime = null;
         }
     }
 
@@ -326,6 +361,7 @@ public final class SnnViewModel {
     public IntegerProperty speedProperty() { return speed; }
     public DoubleProperty stdpRateProperty() { return stdpRate; }
     public ObjectProperty<String> encodingProperty() { return encoding; }
+    public BooleanProperty openClProperty() { return openCl; }
     public ReadOnlyBooleanProperty runningProperty() { return running.getReadOnlyProperty(); }
     public BooleanProperty pausedProperty() { return paused; }
     public ObservableList<String[]> statsCard() { return statsCard; }

@@ -57,6 +57,29 @@ class SnnViewModelTest {
     }
 
     @Test
+    void neuronUpdatesMoveToOpenClAndBackWithTheSameSpikes() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(org.polaris.workbench.engine.opencl.OpenCl.discover().available(),
+                "skipped: no OpenCL device");
+        System.setProperty("polaris.cache.dir", tmp.resolve("cache").toString());
+        try {
+            SnnViewModel cpu = new SnnViewModel(new org.polaris.workbench.ui.common.InlineTaskRunner(), dialogs, workspace);
+            cpu.advanceNow(200);
+            vm.openClProperty().set(true);
+            vm.advanceNow(200);
+            assertThat(vm.simulation().onDevice()).isTrue();
+            assertThat(vm.statsCard().get(0)[1]).contains("OpenCL");
+            // same seeds, same network: the device gives the CPU's spikes
+            assertThat(vm.simulation().stats().spikes()).isEqualTo(cpu.simulation().stats().spikes());
+            vm.openClProperty().set(false);
+            vm.advanceNow(1);
+            assertThat(vm.simulation().onDevice()).isFalse();
+            cpu.close();
+        } finally {
+            System.clearProperty("polaris.cache.dir");
+        }
+    }
+
+    @Test
     void runPauseHideAndResetControlTheWorker() throws Exception {
         vm.run();
         assertThat(vm.advancing()).isTrue();
