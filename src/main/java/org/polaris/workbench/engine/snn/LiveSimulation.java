@@ -50,6 +50,7 @@ public final class LiveSimulation {
     private final long[] windowSpikes;
     private final float[][] traces;
     private final int[] traceNeurons;
+    private final int watchedSize;
     private final int[] traceSteps = new int[HISTORY];
     private int traceCount;
     private volatile double pendingTau = Double.NaN;
@@ -104,6 +105,7 @@ public final class LiveSimulation {
         inputRates = new float[input.size()];
         for (int i = 0; i < inputRates.length; i++) inputRates[i] = template == Template.STDP ? 1f : 0.5f + r.nextFloat();
         Population watched = pops.get(1);
+        watchedSize = watched.size();
         traceNeurons = new int[] {0, Math.min(1, watched.size() - 1), Math.min(2, watched.size() - 1)};
         traces = new float[3][HISTORY];
     }
@@ -274,6 +276,18 @@ public final class LiveSimulation {
             out[1][i] = rates[population][at];
         }
         return out;
+    }
+
+    /** Traces neurons {@code first}, {@code first + 1}, {@code first + 2} of the second population from now on. */
+    public synchronized void traceFrom(int first) {
+        int f = Math.max(0, Math.min(first, watchedSize - 1));
+        for (int k = 0; k < 3; k++) traceNeurons[k] = Math.min(watchedSize - 1, f + k);
+        traceCount = 0;
+    }
+
+    /** The neurons being traced. */
+    public synchronized int[] tracedNeurons() {
+        return traceNeurons.clone();
     }
 
     /** Membrane potential of the k-th watched neuron (of the second population): (step, v) oldest first. */

@@ -75,7 +75,7 @@ public final class SnnView extends SplitPane {
 
         XYChart traceChart = new XYChart(new DefaultNumericAxis("step", null), new DefaultNumericAxis("membrane", null));
         traceChart.setId("snnTraces");
-        traceChart.setTitle("Membrane potential (second population, first neurons)");
+        traceChart.setTitle("Membrane potential (three neurons of the second population)");
         traceChart.setAnimated(false);
         ErrorDataSetRenderer tr = new ErrorDataSetRenderer();
         tr.setDrawMarker(false);
@@ -140,9 +140,11 @@ public final class SnnView extends SplitPane {
         double frameMs = (System.nanoTime() - t0) / 1e6;
         title.setText(String.format(Locale.ROOT, "Spike raster, last %d steps: %d spikes shown (drawn in %.1f ms); rows: %s",
                 WINDOW, shown.size(), frameMs, String.join(", ", sim.populationNames())));
+        int[] traced = sim.tracedNeurons();
         for (int k = 0; k < 3; k++) {
             double[][] t = sim.trace(k);
             traceSets[k].set(t[0], t[1]);
+            traceSets[k].setName("neuron " + traced[k]);
         }
         for (int p = 0; p < rateRenderer.getDatasets().size(); p++) {
             double[][] r = sim.rateHistory(p);
@@ -264,6 +266,7 @@ public final class SnnView extends SplitPane {
             cl.setId("snnOpenCl");
             cl.selectedProperty().bindBidirectional(vm.openClProperty());
             add("Device", cl);
+            add("Trace from", spinner(vm.tracedNeuronProperty(), 0, 100_000));
             Button export = new Button("Export CSV…");
             export.setId("snnExport");
             export.setOnAction(e -> vm.exportCsv());

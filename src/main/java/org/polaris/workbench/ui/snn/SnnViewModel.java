@@ -45,6 +45,7 @@ public final class SnnViewModel {
     private final IntegerProperty speed = new SimpleIntegerProperty(10);
     private final DoubleProperty stdpRate = new SimpleDoubleProperty(0.01);
     private final BooleanProperty openCl = new SimpleBooleanProperty(false);
+    private final IntegerProperty tracedNeuron = new SimpleIntegerProperty(0);
     private org.polaris.workbench.engine.opencl.ClRuntime clRuntime;
     private final ObjectProperty<String> encoding = new SimpleObjectProperty<>("rate");
     private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(false);
@@ -91,6 +92,9 @@ public final class SnnViewModel {
         });
         paused.addListener((o, a, b) -> schedule());
         openCl.addListener((o, a, b) -> applyDevice());
+        tracedNeuron.addListener((o, a, b) -> {
+            if (sim != null) sim.traceFrom(b.intValue());
+        });
         stdpRate.addListener((o, a, b) -> {
             if (sim != null) sim.setStdpRate(b.doubleValue());
         });
@@ -115,6 +119,7 @@ public final class SnnViewModel {
         sim = new LiveSimulation(template.get(), hidden.get(), inputHz.get());
         sim.setStdpRate(stdpRate.get());
         sim.setTau(tau.get());
+        sim.traceFrom(tracedNeuron.get());
         applyDevice();
         sim.setThreshold(threshold.get());
         refreshStats();
@@ -362,6 +367,7 @@ public final class SnnViewModel {
     public DoubleProperty stdpRateProperty() { return stdpRate; }
     public ObjectProperty<String> encodingProperty() { return encoding; }
     public BooleanProperty openClProperty() { return openCl; }
+    public IntegerProperty tracedNeuronProperty() { return tracedNeuron; }
     public ReadOnlyBooleanProperty runningProperty() { return running.getReadOnlyProperty(); }
     public BooleanProperty pausedProperty() { return paused; }
     public ObservableList<String[]> statsCard() { return statsCard; }

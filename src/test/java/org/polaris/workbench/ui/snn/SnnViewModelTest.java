@@ -47,6 +47,9 @@ class SnnViewModelTest {
         } catch (java.io.IOException e) {
             throw new AssertionError(e);
         }
+        vm.tracedNeuronProperty().set(42);
+        assertThat(s.tracedNeurons()).containsExactly(42, 43, 44);
+        assertThat(s.trace(0)[0]).isEmpty(); // a new trace starts
         // a threshold far out of reach silences the hidden layer from the next step on
         long before = s.spikesSince(0).stream().filter(x -> x.row() >= 100 && x.row() < 600).count();
         vm.thresholdProperty().set(20);
