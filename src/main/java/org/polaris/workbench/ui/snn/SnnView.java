@@ -239,11 +239,11 @@ public final class SnnView extends SplitPane {
             enc.setId("snnEncoding");
             enc.getItems().addAll("rate", "poisson", "latency");
             enc.valueProperty().bindBidirectional(vm.encodingProperty());
-            VBox convBox = new VBox(4, new HBox(6, data, folder), dataLabel, new HBox(6, new Label("coding"), enc),
-                    new HBox(6, next, eval));
+            VBox convBox = new VBox(4, new Label("Converted model: data for normalization and display"),
+                    new HBox(6, data, folder), dataLabel, new HBox(6, new Label("coding"), enc), new HBox(6, next, eval));
             convBox.visibleProperty().bind(conv);
             convBox.managedProperty().bind(conv);
-            add("Conversion", convBox);
+            add("", convBox);
             Button run = new Button("Run");
             run.setId("snnRun");
             run.setOnAction(e -> vm.run());
