@@ -35,10 +35,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL")
     Path model;
 
-    @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|gpu|auto",
-            description = "engine runtime only: cpu (default); gpu runs every node OpenCL supports on the first OpenCL GPU "
-                    + "(else the first OpenCL device); auto places each node by measured cost")
-    String device;
+    @Mixin
+    EngineDeviceOption device = new EngineDeviceOption();
 
     @Option(names = "--runtime", split = ",", defaultValue = "ort", paramLabel = "ort|engine",
             description = "one or more runtimes, compared in the same run (default ort)")
@@ -64,10 +62,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return CliSupport.withEngineDevice(device, this::onDevice);
-    }
-
-    private Integer onDevice() throws Exception {
+        InferenceService service = new InferenceService(device.parse());
         if (runs < 1 || warmup < 0 || batches.stream().anyMatch(b -> b < 1) || threads.stream().anyMatch(t -> t < 1)) {
             throw new CliException("--runs, --batch and --threads must be positive", 2);
         }
@@ -77,7 +72,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         List<BenchResult> results;
         try {
-            results = new InferenceService().bench(model, kinds, batches, threads, warmup, runs, input.spec(),
+            results = service.bench(model, kinds, batches, threads, warmup, runs, input.spec(),
                     new ConsoleProgress(spec.commandLine().getErr()), CancellationToken.none());
         } catch (DataException | IllegalArgumentException e) {
             throw new CliException(e.getMessage(), 2);

@@ -33,10 +33,8 @@ public final class RunCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL")
     Path model;
 
-    @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|gpu|auto",
-            description = "engine runtime only: cpu (default); gpu runs every node OpenCL supports on the first OpenCL GPU "
-                    + "(else the first OpenCL device); auto places each node by measured cost")
-    String device;
+    @Mixin
+    EngineDeviceOption device = new EngineDeviceOption();
 
     @Option(names = "--runtime", defaultValue = "ort", paramLabel = "ort|engine", description = "default ort")
     String runtime;
@@ -55,14 +53,11 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return CliSupport.withEngineDevice(device, this::onDevice);
-    }
-
-    private Integer onDevice() throws Exception {
+        InferenceService service = new InferenceService(device.parse());
         Runtimes.Kind kind = CliSupport.runtime(runtime);
         InferenceService.RunResult r;
         try {
-            r = new InferenceService().run(model, kind, input.spec(), top, threads);
+            r = service.run(model, kind, input.spec(), top, threads);
         } catch (DataException | IllegalArgumentException e) {
             throw new CliException(e.getMessage(), 2);
         }

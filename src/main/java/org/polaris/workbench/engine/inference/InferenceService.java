@@ -1,5 +1,6 @@
 package org.polaris.workbench.engine.inference;
 
+import org.polaris.workbench.engine.exec.EngineSession;
 import org.polaris.workbench.engine.data.DataException;
 import org.polaris.workbench.engine.exec.UnsupportedOpsException;
 import org.polaris.workbench.engine.job.CancellationToken;
@@ -32,6 +33,17 @@ public final class InferenceService {
     }
 
     private final OnnxModelReader reader = new OnnxModelReader();
+    private final EngineSession.Device device;
+
+    /** Runs the engine runtime on the CPU. */
+    public InferenceService() {
+        this(EngineSession.Device.CPU);
+    }
+
+    /** @param device where the engine runtime places nodes (other runtimes ignore it) */
+    public InferenceService(EngineSession.Device device) {
+        this.device = device;
+    }
 
     /**
      * The ONNX description of a model's input: the file itself, or for TorchScript (which declares no input shapes)
@@ -58,7 +70,7 @@ public final class InferenceService {
         InputSpec.Sample s = input.sample(m, 1);
         Map<String, Tensor> out;
         double ms;
-        try (ModelRuntime rt = Runtimes.open(kind, model, m, threads)) {
+        try (ModelRuntime rt = Runtimes.open(kind, model, m, threads, device)) {
             long t0 = System.nanoTime();
             out = rt.run(Map.of(s.input().name(), s.input()));
             ms = (System.nanoTime() - t0) / 1e6;
@@ -89,7 +101,7 @@ public final class InferenceService {
         int total = kinds.size() * batches.size() * threads.size();
         for (int t : threads) {
             for (Runtimes.Kind kind : kinds) {
-                try (ModelRuntime rt = Runtimes.open(kind, model, m, t)) {
+                try (ModelRuntime rt = Runtimes.open(kind, model, m, t, device)) {
                     for (int b : batches) {
                         cancel.throwIfCancelled();
                         Tensor x = input.sample(m, b).input();
@@ -128,7 +140,7 @@ public final class InferenceService {
         OnnxModel m = describe(model);
         Tensor x = input.sample(m, 1).input();
         Map<String, Tensor> feeds = Map.of(x.name(), x);
-        try (ModelRuntime rt = Runtimes.open(kind, model, m, threads)) {
+        try (ModelRuntime rt = Runtimes.open(kind, model, m, threads, device)) {
             long t0 = System.nanoTime();
             for (int i = 0; i < PROFILE_MAX_WARMUP; i++) {
                 cancel.throwIfCancelled();

@@ -41,23 +41,26 @@ public final class Runtimes {
     /** Opens a file on a runtime: TorchScript on torch only, ONNX on ort or engine. */
     public static ModelRuntime open(Kind kind, Path file, OnnxModel onnx, int threads)
             throws ModelLoadException, UnsupportedOpsException {
+        return open(kind, file, onnx, threads, EngineSession.Device.CPU);
+    }
+
+    /** As {@link #open(Kind, Path, OnnxModel, int)}, the engine placing nodes on {@code device}. */
+    public static ModelRuntime open(Kind kind, Path file, OnnxModel onnx, int threads, EngineSession.Device device)
+            throws ModelLoadException, UnsupportedOpsException {
         if (isTorchScript(file) != (kind == Kind.TORCH)) {
             throw new IllegalArgumentException(kind == Kind.TORCH
                     ? "the torch runtime takes TorchScript .pt files; " + file.getFileName() + " is not one"
                     : file.getFileName() + " is TorchScript: run it with the torch runtime");
         }
-        return kind == Kind.TORCH ? TorchRuntime.open(file, threads) : open(kind, onnx, threads);
-    }
-
-    /**
-     * Where the engine runs nodes: {@code -Dpolaris.device=cpu|gpu|auto} (the CLI's {@code --device} sets it), CPU by
-     * default.
-     */
-    public static EngineSession.Device engineDevice() {
-        return EngineSession.Device.parse(System.getProperty("polaris.device", "cpu"));
+        return kind == Kind.TORCH ? TorchRuntime.open(file, threads) : open(kind, onnx, threads, device);
     }
 
     public static ModelRuntime open(Kind kind, OnnxModel model, int threads)
+            throws ModelLoadException, UnsupportedOpsException {
+        return open(kind, model, threads, EngineSession.Device.CPU);
+    }
+
+    public static ModelRuntime open(Kind kind, OnnxModel model, int threads, EngineSession.Device device)
             throws ModelLoadException, UnsupportedOpsException {
         if (kind == Kind.TORCH) {
             throw new IllegalArgumentException("the torch runtime needs the TorchScript file, not an ONNX model");
@@ -65,7 +68,7 @@ public final class Runtimes {
         if (kind == Kind.ENGINE) {
             EnginePool pool = new EnginePool(threads);
             try {
-                return new EngineRuntime(EngineSession.load(model, pool, engineDevice()), pool);
+                return new EngineRuntime(EngineSession.load(model, pool, device), pool);
             } catch (UnsupportedOpsException | RuntimeException e) {
                 pool.close();
                 throw e;

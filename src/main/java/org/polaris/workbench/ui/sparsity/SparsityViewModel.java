@@ -181,10 +181,17 @@ public final class SparsityViewModel {
             return;
         }
         Tensor w = shownWeights.get(row.target().weight());
-        int[] rc = Pruner.rowsCols(w.dims(), row.target().axis());
-        float[] rows = Pruner.toRows(w.toFloats(), w.dims(), row.target().axis());
         String state = result.get() == null ? "as opened" : "after pruning";
-        mask.set(MaskMap.of(row.node() + " (" + rc[0] + " x " + rc[1] + ", " + state + ")", rows, rc[0], rc[1], MASK_CELLS));
+        // decoding and laying out a large weight is not for the FX thread
+        tasks.submit("Drawing the mask of " + row.node(), (p, c) -> {
+            int[] rc = Pruner.rowsCols(w.dims(), row.target().axis());
+            float[] rows = Pruner.toRows(w.toFloats(), w.dims(), row.target().axis());
+            return MaskMap.of(row.node() + " (" + rc[0] + " x " + rc[1] + ", " + state + ")", rows, rc[0], rc[1], MASK_CELLS);
+        }, m -> {
+            if (row == selectedLayer.get()) { // still the selected layer when the mask is ready
+                mask.set(m);
+            }
+        }, ex -> error.set(message(ex)));
     }
 
     public void chooseEvaluationData(boolean folder) {

@@ -87,6 +87,7 @@ class SparsityPaneViewTest {
         assertThat(model.resolveSibling("cnn-pruned.onnx")).exists();
 
         robot.clickOn("/fc1/Gemm");
+        WaitForAsyncUtils.waitFor(20, TimeUnit.SECONDS, () -> sparsity.maskProperty().get().title().contains("/fc1/Gemm"));
         WaitForAsyncUtils.waitForFxEvents();
         assertThat(robot.lookup("#maskTitle").queryLabeled().getText()).contains("/fc1/Gemm", "after pruning");
         Canvas canvas = robot.lookup("#maskCanvas").query();
