@@ -27,9 +27,10 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code polaris-workbench prune}, the CLI twin of {@link PruneService}: weight pruning of ONNX models (dense zeros,
- * verified in a fresh ONNX Runtime session and compared with the original) and of TorchScript models (weights
- * edited through DJL, the written {@code .pt} re-loaded and compared). Sparse storage and the pane follow.
+ * {@code polaris-workbench prune}, the Sparsity pane's CLI twin over {@link PruneService}: pruning of ONNX models
+ * (zeros, optional sparse storage, or channels removed; optionally then INT8), verified in a fresh ONNX Runtime
+ * session and compared with the original, and of TorchScript models (weights edited through DJL, the written
+ * {@code .pt} re-loaded and compared).
  */
 @Command(name = "prune", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Prune the weights of Conv, Gemm and MatMul layers (ONNX) or of every weight matrix "
@@ -53,7 +54,7 @@ public final class PruneCommand implements Callable<Integer> {
     boolean force;
 
     @Option(names = "--method", defaultValue = "magnitude", paramLabel = "METHOD",
-            description = "magnitude (default), nm:N:M (e.g. nm:2:4), block:RxC (e.g. block:4x4) or channel")
+            description = "magnitude (default), nm:N:M (e.g. nm:2:4), block:RxC (e.g. block:4x4), channel or channel:l1")
     String method;
 
     @Option(names = "--sparsity", defaultValue = "0.5", paramLabel = "S",

@@ -17,8 +17,8 @@ import java.util.Set;
 /**
  * The executor's OpenCL side: device tensors, the ops it runs on the device (Conv with group 1 or depthwise, Gemm,
  * 2-D MatMul, Relu, Add, MaxPool, GlobalAveragePool, Softmax over rows, Flatten, with fused Relu/Clip), and the measured numbers behind placement: the device's tuned
- * SGEMM rate, host-device transfer rate and per-kernel overhead, against the CPU GEMM rate, all measured once when
- * the backend opens.
+ * SGEMM rate, host-device transfer rate and per-kernel overhead, against the CPU GEMM rate, measured the first time a
+ * device is opened in the process and reused by later sessions.
  */
 final class GpuBackend implements AutoCloseable {
 
@@ -32,11 +32,17 @@ final class GpuBackend implements AutoCloseable {
     static final Set<String> OPS = Set.of("Conv", "Gemm", "MatMul", "Relu", "Add", "MaxPool", "Flatten",
             "GlobalAveragePool", "Softmax");
 
+    /** Measured costs of one device on this machine: device SGEMM GFLOPS, bytes/ms both ways, ms per kernel, CPU GFLOPS. */
+    record Rates(double gpuGflops, double transferBytesPerMs, double launchMs, double cpuGflops) {
+    }
+
+    /** Rates per device, pool size and driver, measured at first use in this process and reused after. */
+    private static final java.util.Map<String, Rates> MEASURED = new java.util.concurrent.ConcurrentHashMap<>();
+
     private final ClDevice device;
     private final ClRuntime rt;
     private final ClKernels k;
     private final ClKernels.SgemmParams params;
-    /** Measured: device SGEMM GFLOPS, bytes/ms both ways, ms per kernel launch, CPU GEMM GFLOPS. */
     final double gpuGflops;
     final double transferBytesPerMs;
     final double launchMs;
@@ -47,17 +53,25 @@ final class GpuBackend implements AutoCloseable {
         this.rt = ClRuntime.open(device);
         this.k = new ClKernels(rt);
         this.params = SgemmTuner.best(k);
+        Rates r = MEASURED.computeIfAbsent(device.cacheKey() + "|" + pool.threads(), key -> measure(pool));
+        this.gpuGflops = r.gpuGflops();
+        this.transferBytesPerMs = r.transferBytesPerMs();
+        this.launchMs = r.launchMs();
+        this.cpuGflops = r.cpuGflops();
+    }
+
+    private Rates measure(EnginePool pool) {
         int n = 256;
         float[] a = new float[n * n];
         Arrays.fill(a, 0.5f);
         ClKernels.Timed t = k.sgemmTimed(a, a, n, n, n, params, 3);
-        this.gpuGflops = 2.0 * n * n * n / (t.medianMs() * 1e6);
+        double gflops = 2.0 * n * n * n / (t.medianMs() * 1e6);
         float[] big = new float[1 << 20];
         long t0 = System.nanoTime();
         try (ClRuntime.Buffer b = rt.upload(big, big.length)) {
             rt.readInto(b, big, big.length);
         }
-        this.transferBytesPerMs = 2.0 * 4 * big.length / Math.max(1e-3, (System.nanoTime() - t0) / 1e6);
+        double transfer = 2.0 * 4 * big.length / Math.max(1e-3, (System.nanoTime() - t0) / 1e6);
         float[] one = {1f};
         long[] launches = new long[5];
         try (ClRuntime.Buffer x = rt.upload(one, 1); ClRuntime.Buffer y = rt.allocate(4)) {
@@ -68,7 +82,6 @@ final class GpuBackend implements AutoCloseable {
             }
         }
         Arrays.sort(launches);
-        this.launchMs = launches[launches.length / 2] / 1e6;
         float[] c = new float[n * n];
         long[] cpu = new long[7];
         for (int i = 0; i < cpu.length + 5; i++) {
@@ -77,7 +90,7 @@ final class GpuBackend implements AutoCloseable {
             if (i >= 5) cpu[i - 5] = System.nanoTime() - c0; // five warm-up products first: the JIT compiles the kernel
         }
         Arrays.sort(cpu);
-        this.cpuGflops = 2.0 * n * n * n / Math.max(1, cpu[cpu.length / 2]);
+        return new Rates(gflops, transfer, launches[launches.length / 2] / 1e6, 2.0 * n * n * n / Math.max(1, cpu[cpu.length / 2]));
     }
 
     /** The first GPU the OpenCL drivers offer, else their first device (PoCL on the CPU here). */
