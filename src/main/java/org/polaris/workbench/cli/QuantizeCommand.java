@@ -126,6 +126,10 @@ public final class QuantizeCommand implements Callable<Integer> {
             description = "static mode: layers to quantize weights-only (activations float there)")
     List<String> weightOnlyLayers = List.of();
 
+    @Option(names = "--no-speed-check", description = "static mode: quantize convolutions with few input channels "
+            + "(image stems) without timing them against float first")
+    boolean noSpeedCheck;
+
     @Option(names = "--sensitivity", defaultValue = "0", paramLabel = "SECONDS",
             description = "static mode: quantize one layer at a time on evaluation samples and rank layers by the "
                     + "output change, within this time budget (default 0: off)")
@@ -156,7 +160,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         Dataset eval = dataset(evalData != null ? evalData : calibData, m, evalSamples);
         QuantRequest req = new QuantRequest(model, output, force, options, calib, calibSamples, eval,
                 new QuantEvaluator.Settings(evalSamples, latencyRuns, Math.max(5, latencyRuns / 5), threads, latencyBatch), report,
-                minCosine, sensitivity);
+                minCosine, sensitivity, !noSpeedCheck);
         PrintWriter err = spec.commandLine().getErr();
         QuantReport r;
         try {

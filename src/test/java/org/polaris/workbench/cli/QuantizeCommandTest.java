@@ -36,7 +36,7 @@ class QuantizeCommandTest {
         Path report = tmp.resolve("r.json");
         int code = run("quantize", TestData.FASHION_CNN.toString(), "-o", q.toString(), "--calib-data", IDX,
                 "--calib-samples", "64", "--eval-samples", "300", "--latency-runs", "5", "--calibration", "mse",
-                "--report", report.toString());
+                "--no-speed-check", "--report", report.toString());
         assertThat(code).as(err).isZero();
         assertThat(out).contains("Wrote", "smaller", "Accuracy", "QLinearConv");
         JsonNode j = new ObjectMapper().readTree(report.toFile());
@@ -57,6 +57,7 @@ class QuantizeCommandTest {
             assertThat(l.fieldNames()).toIterable().contains("name", "bits", "perChannel", "sqnrDb");
         }
         assertThat(j.get("settings").get("calibration").asText()).isEqualTo("mse");
+        assertThat(j.get("settings").get("speedCheck").asBoolean()).isFalse();
     }
 
     @Test

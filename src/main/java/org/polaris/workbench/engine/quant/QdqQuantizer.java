@@ -77,6 +77,30 @@ public final class QdqQuantizer {
         return new Plan(List.copyOf(points), shared);
     }
 
+    /**
+     * Convolutions this plan quantizes that read at most {@value #FEW_CHANNELS} input channels (group 1): image
+     * stems. ONNX Runtime's 8-bit convolution gathers such inputs a byte at a time and can be several times slower
+     * than its float kernel there, so {@link QuantizeService} times these both ways.
+     */
+    public static List<String> fewChannelConvs(OnnxModel model, QuantOptions o) {
+        GraphIndex gi = new GraphIndex(model.graph());
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < gi.graph.nodes().size(); i++) {
+            Node n = gi.node(i);
+            if (!n.opType().equals("Conv") || !quantizable(gi, i, o)
+                    || n.attribute("group").map(Attribute::asLong).orElse(1L) != 1) {
+                continue;
+            }
+            Tensor w = gi.inits.get(n.inputs().get(1));
+            if (w != null && w.rank() >= 3 && w.dims()[1] <= FEW_CHANNELS) {
+                out.add(gi.label(i));
+            }
+        }
+        return out;
+    }
+
+    static final int FEW_CHANNELS = 4;
+
     private static boolean quantizable(GraphIndex gi, int i, QuantOptions o) {
         Node n = gi.node(i);
         if (!GraphIndex.isDefaultDomain(n) || !ACTIVATION_OPS.contains(n.opType()) || gi.excluded(i, o.exclude())
@@ -161,8 +185,23 @@ public final class QdqQuantizer {
             }
         }
         List<LayerReport> layers = new ArrayList<>();
+        Map<Integer, Integer> swapped = reluPoolSwaps(gi, act);
         for (int i = 0; i < gi.graph.nodes().size(); i++) {
             Node n = gi.node(i);
+            if (swapped.containsValue(i)) {
+                continue; // this Relu is written after its MaxPool, below
+            }
+            Integer relu = swapped.get(i);
+            if (relu != null) {
+                Node r = gi.node(relu);
+                String pooled = gi.fresh(n.outputs().get(0) + "_pooled");
+                nodes.add(new Node(n.name(), n.opType(), n.domain(), List.of(r.inputs().get(0)), List.of(pooled),
+                        n.attributes(), n.docString()));
+                nodes.add(new Node(r.name(), r.opType(), r.domain(), List.of(pooled), n.outputs(), r.attributes(),
+                        r.docString()));
+                emitQdq(gi, n.outputs().get(0), act.get(n.outputs().get(0)), o, dq, nodes, newInits);
+                continue;
+            }
             List<String> ins = new ArrayList<>(n.inputs());
             for (int k = 0; k < ins.size(); k++) {
                 String d = dq.get(ins.get(k));
@@ -181,6 +220,45 @@ public final class QdqQuantizer {
             }
         }
         return new Result(rebuild(model, nodes, newInits), layers);
+    }
+
+    /**
+     * Float {@code Relu -> MaxPool} pairs whose pooled output is quantized (the float stem ahead of the first
+     * quantized layer), to be written as {@code MaxPool -> Relu}: the same values (max commutes with a monotone
+     * function), but the QuantizeLinear then follows the Relu, which ONNX Runtime folds into it, instead of the
+     * MaxPool, which its optimizer would move the QuantizeLinear in front of, leaving an 8-bit MaxPool in NCHW
+     * that runs 50x slower than the float one it fuses into the convolution's NCHWc layout.
+     *
+     * @return MaxPool node index to Relu node index
+     */
+    private static Map<Integer, Integer> reluPoolSwaps(GraphIndex gi, Map<String, QuantMath.Params> act) {
+        Map<Integer, Integer> out = new HashMap<>();
+        Map<String, Integer> producer = new HashMap<>();
+        for (int i = 0; i < gi.graph.nodes().size(); i++) {
+            for (String t : gi.node(i).outputs()) {
+                producer.put(t, i);
+            }
+        }
+        for (int i = 0; i < gi.graph.nodes().size(); i++) {
+            Node m = gi.node(i);
+            if (!m.opType().equals("MaxPool") || !GraphIndex.isDefaultDomain(m) || m.outputs().size() != 1
+                    || m.inputs().size() != 1 || !act.containsKey(m.outputs().get(0))) {
+                continue;
+            }
+            Integer r = producer.get(m.inputs().get(0));
+            if (r == null || r >= i) {
+                continue;
+            }
+            Node relu = gi.node(r);
+            String x = relu.inputs().isEmpty() ? "" : relu.inputs().get(0);
+            if (relu.opType().equals("Relu") && GraphIndex.isDefaultDomain(relu) && relu.outputs().size() == 1
+                    && gi.consumersOf(relu.outputs().get(0)).size() == 1
+                    && !gi.graphOutputs.contains(relu.outputs().get(0))
+                    && !act.containsKey(relu.outputs().get(0)) && !act.containsKey(x)) {
+                out.put(i, r);
+            }
+        }
+        return out;
     }
 
     private static Map<String, QuantMath.Params> activationParams(Plan plan, Map<String, Range> ranges, QuantOptions o) {

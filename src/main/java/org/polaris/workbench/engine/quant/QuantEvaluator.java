@@ -102,7 +102,7 @@ public final class QuantEvaluator {
     }
 
     /** Times both models under the same settings in one run, alternating blocks of runs. */
-    private Evaluation.Latency[] latency(byte[] original, byte[] quantized, Tensor x, Settings s,
+    Evaluation.Latency[] latency(byte[] original, byte[] quantized, Tensor x, Settings s,
                                          ProgressSink progress, CancellationToken cancel)
             throws OrtModelSession.RuntimeFailure {
         OrtModelSession.Config cfg = new OrtModelSession.Config(s.threads(), Optimization.ALL, null);

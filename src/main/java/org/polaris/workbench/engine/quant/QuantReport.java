@@ -113,6 +113,7 @@ public record QuantReport(QuantRequest request, String calibrationData, boolean 
         settings.put("evaluationData", evaluationData);
         settings.put("exclude", o.exclude());
         settings.put("weightOnlyLayers", o.weightOnly());
+        settings.put("speedCheck", o.mode() == QuantOptions.Mode.STATIC && req().speedCheck());
         m.put("settings", settings);
         m.put("original", side(evaluation.original()));
         m.put("quantized", side(evaluation.quantized()));

@@ -12,10 +12,20 @@ import java.nio.file.Path;
  * @param report where the JSON report goes; {@code null} puts it beside the output as {@code OUT.report.json}
  * @param minCosine verification: mean output cosine to the original below this fails the job
  * @param sensitivitySeconds time budget for quantizing one layer at a time (static mode; 0 = skip)
+ * @param speedCheck static mode: time convolutions with few input channels (image stems, where ONNX Runtime's
+ *                   8-bit kernel is slower than its float one) both ways and keep them in float when that is faster
  */
 public record QuantRequest(Path model, Path output, boolean overwrite, QuantOptions options, Dataset calibration,
                            int calibrationSamples, Dataset evaluation, QuantEvaluator.Settings evalSettings,
-                           Path report, double minCosine, double sensitivitySeconds) {
+                           Path report, double minCosine, double sensitivitySeconds, boolean speedCheck) {
+
+    /** A request with the speed check on. */
+    public QuantRequest(Path model, Path output, boolean overwrite, QuantOptions options, Dataset calibration,
+                        int calibrationSamples, Dataset evaluation, QuantEvaluator.Settings evalSettings, Path report,
+                        double minCosine, double sensitivitySeconds) {
+        this(model, output, overwrite, options, calibration, calibrationSamples, evaluation, evalSettings, report,
+                minCosine, sensitivitySeconds, true);
+    }
 
     /** A request without the per-layer accuracy sensitivity analysis. */
     public QuantRequest(Path model, Path output, boolean overwrite, QuantOptions options, Dataset calibration,

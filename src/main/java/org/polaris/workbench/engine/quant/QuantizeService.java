@@ -86,6 +86,9 @@ public final class QuantizeService {
                 }
                 progress.progress(0.46, "rewriting the graph");
                 result = q.quantize(prepped, o, plan, ranges);
+                if (ranges != null && req.speedCheck()) {
+                    result = speedCheck(q, prepped, o, ranges, result, req, progress, cancel);
+                }
             }
         } catch (OrtModelSession.RuntimeFailure e) {
             throw new QuantizationException("calibration failed: " + e.getMessage(), e);
@@ -124,6 +127,59 @@ public final class QuantizeService {
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /**
+     * Times the model with each few-channel convolution quantized and kept in float (interleaved ONNX Runtime runs,
+     * the report's thread count and batch) and keeps whichever is faster by more than 3%, noting why in the layer's
+     * report.
+     */
+    private static QdqQuantizer.Result speedCheck(QdqQuantizer q, OnnxModel prepped, QuantOptions o,
+                                                  Map<String, Range> ranges, QdqQuantizer.Result result,
+                                                  QuantRequest req, ProgressSink progress, CancellationToken cancel)
+            throws OrtModelSession.RuntimeFailure {
+        List<String> candidates = QdqQuantizer.fewChannelConvs(prepped, o);
+        if (candidates.isEmpty()) {
+            return result;
+        }
+        Dataset d = req.evaluation() != null ? req.evaluation() : req.calibration();
+        int batch = Calibrator.batchSize(prepped.graph());
+        QuantEvaluator.Settings s = req.evalSettings();
+        int lb = batch == 1 ? 1 : Math.max(1, Math.min(s.latencyBatch(), d.size()));
+        Tensor x = d.batch(0, lb).withName(prepped.graph().feedInputs().get(0).name());
+        QuantEvaluator.Settings timing = new QuantEvaluator.Settings(s.samples(), Math.max(40, s.latencyRuns()),
+                Math.max(10, s.warmup()), s.threads(), s.latencyBatch());
+        QdqQuantizer.Result best = result;
+        java.util.Set<String> exclude = new java.util.HashSet<>(o.exclude());
+        Map<String, String> notes = new LinkedHashMap<>();
+        for (String c : candidates) {
+            cancel.throwIfCancelled();
+            progress.progress(0.46, "timing " + c + " in int8 and in float");
+            java.util.Set<String> more = new java.util.HashSet<>(exclude);
+            more.add(c);
+            QuantOptions alt = o.withExclude(more);
+            QdqQuantizer.Result floatStem = q.quantize(prepped, alt, q.plan(prepped, alt), ranges);
+            Evaluation.Latency[] t = new QuantEvaluator().latency(OnnxModelWriter.toBytes(best.model()),
+                    OnnxModelWriter.toBytes(floatStem.model()), x, timing, ProgressSink.NONE, cancel);
+            String note = String.format(java.util.Locale.ROOT,
+                    "model median %.4f ms with this layer in int8, %.4f ms with it in float (batch %d, %d thread(s))",
+                    t[0].medianMs(), t[1].medianMs(), t[0].batch(), t[0].threads());
+            if (t[1].medianMs() < 0.97 * t[0].medianMs()) {
+                best = floatStem;
+                exclude = more;
+                notes.put(c, "kept in float: ONNX Runtime's 8-bit kernel is slower here; " + note);
+            } else {
+                notes.put(c, "speed check: " + note);
+            }
+        }
+        List<LayerReport> layers = new java.util.ArrayList<>();
+        for (LayerReport l : best.layers()) {
+            String n = notes.get(l.name());
+            layers.add(n == null ? l : new LayerReport(l.name(), l.opType(), l.weight(), l.input(), l.bits(),
+                    l.perChannel(), l.sqnrDb(), l.cosine(), l.maxAbsError(), l.inputMin(), l.inputMax(),
+                    l.note() == null || l.note().isEmpty() || l.bits() == 32 ? n : l.note() + "; " + n));
+        }
+        return new QdqQuantizer.Result(best.model(), layers);
     }
 
     /** Refuses an existing output without {@code overwrite}, and any output that is the input model itself. */

@@ -15,6 +15,8 @@ public final class Settings {
     public String quantCalibrationData;
     public String quantEvaluationData;
     public String quantCalibration = "percentile";
+    /** Quantize pane: time few-channel stem convolutions in int8 and float and keep the faster. */
+    public boolean quantSpeedCheck = true;
     public String sparsityEvaluationData;
     public String sparsityMethod = "magnitude";
     public double sparsityTarget = 0.5;

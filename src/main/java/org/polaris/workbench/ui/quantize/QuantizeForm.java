@@ -73,6 +73,12 @@ final class QuantizeForm extends FormGrid {
         sens.setId("quantSensitivity");
         sens.selectedProperty().bindBidirectional(vm.sensitivityProperty());
         add("Sensitivity", sens);
+        CheckBox speed = new CheckBox("keep the image stem in float where int8 measures slower");
+        speed.setId("quantSpeedCheck");
+        speed.setTooltip(new javafx.scene.control.Tooltip("Times convolutions with at most 4 input channels both "
+                + "ways in ONNX Runtime before writing the model; their 8-bit kernel is often the slower one"));
+        speed.selectedProperty().bindBidirectional(vm.speedCheckProperty());
+        add("Speed", speed);
 
         heading("Preprocessing");
         add("pixel x", text(vm.scaleProperty(), "quantScale"));

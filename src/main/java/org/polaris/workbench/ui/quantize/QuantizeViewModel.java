@@ -74,6 +74,7 @@ public final class QuantizeViewModel {
     private final StringProperty std = new SimpleStringProperty("1");
     private final ObjectProperty<Path> output = new SimpleObjectProperty<>();
     private final BooleanProperty sensitivity = new SimpleBooleanProperty(false);
+    private final BooleanProperty speedCheck = new SimpleBooleanProperty(true);
     /** Time budget of the accuracy-based sensitivity ranking when it is switched on. */
     static final double SENSITIVITY_BUDGET_SECONDS = 30;
     private boolean outputConfirmed;
@@ -98,6 +99,7 @@ public final class QuantizeViewModel {
         var s = settings.get();
         Optional.ofNullable(s.quantCalibrationData).map(Path::of).filter(Files::exists).ifPresent(calibData::set);
         Optional.ofNullable(s.quantEvaluationData).map(Path::of).filter(Files::exists).ifPresent(evalData::set);
+        speedCheck.set(s.quantSpeedCheck);
         try {
             calibration.set(Calibration.parse(s.quantCalibration == null ? "percentile" : s.quantCalibration).method());
         } catch (IllegalArgumentException ignored) {
@@ -188,7 +190,7 @@ public final class QuantizeViewModel {
         // Data sets are opened on the worker thread (reading 10,000 images is not for the FX thread).
         return new QuantRequest(model.get(), output.get(), outputConfirmed, o, null, calibSamples.get(), null,
                 new QuantEvaluator.Settings(evalSamples.get(), 100, 20, 1, 1), null, 0.9,
-                sensitivity.get() ? SENSITIVITY_BUDGET_SECONDS : 0);
+                sensitivity.get() ? SENSITIVITY_BUDGET_SECONDS : 0, speedCheck.get());
     }
 
     private QuantRequest withData(QuantRequest r) throws Exception {
@@ -200,7 +202,7 @@ public final class QuantizeViewModel {
         Path evalPath = evalData.get() != null ? evalData.get() : calibData.get();
         Dataset eval = DataSources.open(evalPath, pre, evalSamples.get(), input);
         return new QuantRequest(r.model(), r.output(), r.overwrite(), r.options(), calib, r.calibrationSamples(), eval,
-                r.evalSettings(), null, r.minCosine(), r.sensitivitySeconds());
+                r.evalSettings(), null, r.minCosine(), r.sensitivitySeconds(), r.speedCheck());
     }
 
     private void rememberSettings() {
@@ -208,6 +210,7 @@ public final class QuantizeViewModel {
         s.quantCalibrationData = calibData.get() == null ? null : calibData.get().toString();
         s.quantEvaluationData = evalData.get() == null ? null : evalData.get().toString();
         s.quantCalibration = new Calibration(calibration.get(), percentile.get()).toString();
+        s.quantSpeedCheck = speedCheck.get();
         settings.save();
     }
 
@@ -262,6 +265,8 @@ public final class QuantizeViewModel {
     public BooleanProperty perChannelProperty() { return perChannel; }
     public BooleanProperty symmetricProperty() { return symmetric; }
     public BooleanProperty sensitivityProperty() { return sensitivity; }
+    /** Static mode: time few-channel stem convolutions both ways and keep the faster (on by default). */
+    public BooleanProperty speedCheckProperty() { return speedCheck; }
     public ObjectProperty<Calibration.Method> calibrationProperty() { return calibration; }
     public DoubleProperty percentileProperty() { return percentile; }
     public ObjectProperty<Integer> blockSizeProperty() { return blockSize; }

@@ -81,7 +81,8 @@ class EngineSessionIT {
             boolean sym = Files.exists(tmp.resolve("q-" + model.getFileName()));
             Path out = tmp.resolve((sym ? "qs-" : "q-") + model.getFileName());
             new QuantizeService().run(new QuantRequest(model, out, false, sym ? symmetric : QuantOptions.staticInt8(), data, 64, data,
-                    new QuantEvaluator.Settings(100, 2, 1, 1, 1), null, 0.9), ProgressSink.NONE, CancellationToken.none());
+                    new QuantEvaluator.Settings(100, 2, 1, 1, 1), null, 0.9, 0, false), ProgressSink.NONE,
+                    CancellationToken.none());
             assertMatchesOrt(out, 2);
             // quantized convolutions and Linear layers run as integer QLinearConv / QGemm
             OnnxModel q = new OnnxModelReader().read(out);

@@ -59,7 +59,9 @@ class QuantizeViewModelTest {
     void quantizeFillsResultLayersAndHistogramAndOpensTheResult() {
         dialogs.dataAnswers.add(IDX);
         vm.chooseCalibrationData(false);
+        vm.speedCheckProperty().set(false);
         vm.quantize();
+        assertThat(vm.resultProperty().get().request().speedCheck()).isFalse();
         assertThat(vm.errorProperty().get()).isEmpty();
         assertThat(tmp.resolve("fashion_cnn-int8.onnx")).exists();
         assertThat(vm.resultCard()).anyMatch(kv -> kv[0].equals("Accuracy"));
@@ -76,9 +78,30 @@ class QuantizeViewModelTest {
     }
 
     @Test
+    void theSpeedCheckIsOnByDefaultAndItsVerdictShowsOnTheStemRow() {
+        dialogs.dataAnswers.add(IDX);
+        vm.chooseCalibrationData(false);
+        assertThat(vm.speedCheckProperty().get()).isTrue();
+        vm.quantize();
+        assertThat(vm.errorProperty().get()).isEmpty();
+        assertThat(vm.resultProperty().get().request().speedCheck()).isTrue();
+        LayerRow conv1 = vm.layers().stream().filter(r -> r.name().equals("/conv1/Conv")).findFirst().orElseThrow();
+        assertThat(conv1.report().note()).contains("with this layer in int8", "with it in float");
+        // a stem the check kept in float is not ranked and is not a user exclusion
+        if (conv1.report().bits() == 32) {
+            assertThat(conv1.rank()).isZero();
+            assertThat(conv1.report().note()).startsWith("kept in float");
+        } else {
+            assertThat(conv1.rank()).isPositive();
+        }
+        assertThat(vm.resultProperty().get().request().options().exclude()).isEmpty();
+    }
+
+    @Test
     void keepFloatTicksBecomeExclusionsOnTheNextRun() {
         dialogs.dataAnswers.add(IDX);
         vm.chooseCalibrationData(false);
+        vm.speedCheckProperty().set(false);
         vm.quantize();
         LayerRow fc1 = vm.layers().stream().filter(r -> r.name().equals("/fc1/Gemm")).findFirst().orElseThrow();
         fc1.keepFloatProperty().set(true);
@@ -104,11 +127,13 @@ class QuantizeViewModelTest {
     @Test
     void failuresShowAsMessagesAndSettingsAreRemembered() {
         vm.calibrationProperty().set(Calibration.Method.ENTROPY);
+        vm.speedCheckProperty().set(false);
         vm.scaleProperty().set("one/255");
         vm.quantize();
         assertThat(vm.errorProperty().get()).contains("scale");
         assertThat(tmp.resolve("fashion_cnn-int8.onnx")).doesNotExist();
         assertThat(new SettingsStore(tmp.resolve("settings.json")).get().quantCalibration).isEqualTo("entropy");
+        assertThat(new SettingsStore(tmp.resolve("settings.json")).get().quantSpeedCheck).isFalse();
     }
 
     @Test
