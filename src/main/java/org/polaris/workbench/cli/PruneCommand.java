@@ -91,6 +91,20 @@ public final class PruneCommand implements Callable<Integer> {
                     + "zeros; calibrated on the evaluation data) before verifying and comparing it with the original")
     String quantize;
 
+    @Option(names = "--refit",
+            description = "after pruning, re-fit the weights each mask keeps (and the biases) by least squares, layer by "
+                    + "layer, so each Gemm/MatMul reproduces the original layer's outputs on --calib-data (no gradient "
+                    + "training; the zeros stay where pruning put them)")
+    boolean refit;
+
+    @Option(names = "--calib-data", paramLabel = "PATH",
+            description = "samples for --refit (IDX images file or image folder; labels unused). Default: the "
+                    + "evaluation data, which makes the reported accuracy optimistic (the report says so)")
+    Path calibData;
+
+    @Option(names = "--calib-samples", defaultValue = "5000", paramLabel = "N", description = "samples --refit uses")
+    int calibSamples;
+
     @Option(names = "--eval-data", paramLabel = "PATH",
             description = "IDX images file or image folder (labels give accuracy); random inputs if omitted (flagged)")
     Path evalData;
@@ -150,6 +164,18 @@ public final class PruneCommand implements Callable<Integer> {
                 new LinkedHashSet<>(exclude), data,
                 new QuantEvaluator.Settings(evalSamples, latencyRuns, Math.max(5, latencyRuns / 5), 1, latencyBatch), reportPath,
                 sparseStorage, channelMultiple, alloc, quantize != null);
+        if (refit) {
+            if (m.kind() == PruneMethod.Kind.CHANNEL) {
+                throw new CliException("--refit keeps a pruning mask's weights: use it with magnitude, nm or block", 2);
+            }
+            if (calibSamples < 1) {
+                throw new CliException("--calib-samples must be at least 1, got " + calibSamples, 2);
+            }
+            Dataset calib = calibData != null ? open(calibData, om, calibSamples) : data;
+            req = req.withRefit(calib, calibData != null ? calibSamples : Math.min(calibSamples, data.size()));
+        } else if (calibData != null) {
+            throw new CliException("--calib-data is only used with --refit", 2);
+        }
         PrintWriter err = spec.commandLine().getErr();
         PruneService.Result r;
         try {
@@ -187,6 +213,12 @@ public final class PruneCommand implements Callable<Integer> {
             out.printf("Channels:   %s%n", String.join(", ", r.layers().stream().map(l -> l.node() + " "
                     + l.format().replaceFirst("^channels ([0-9]+->[0-9]+).*$", "$1")).toList()));
         }
+        if (!r.refit().isEmpty()) {
+            out.printf(Locale.ROOT, "Re-fit:     %s (%d samples%s)%n", String.join(", ", r.refit().stream().map(l ->
+                    l.refit() ? String.format(Locale.ROOT, "%s error %.3f -> %.3f", l.node(), l.errorBefore(),
+                            l.errorAfter()) : l.node() + " kept as pruned").toList()), r.refitSamples(),
+                    calibData == null ? ", the evaluation data: accuracy is optimistic" : "");
+        }
         if (!r.skipped().isEmpty()) {
             out.printf("Left whole: %s%n", String.join("; ", r.skipped().stream().map(k -> k.node() + " (" + k.reason() + ")").toList()));
         }
@@ -196,8 +228,12 @@ public final class PruneCommand implements Callable<Integer> {
     }
 
     private Dataset dataset(Path path, OnnxModel m) throws CliException {
+        return open(path, m, evalSamples);
+    }
+
+    private Dataset open(Path path, OnnxModel m, int samples) throws CliException {
         try {
-            return DataSources.open(path, pre.toPreprocessing(), evalSamples,
+            return DataSources.open(path, pre.toPreprocessing(), samples,
                     m == null || m.graph().feedInputs().isEmpty() ? null : m.graph().feedInputs().get(0).type());
         } catch (DataException | IllegalArgumentException e) {
             throw new CliException(e.getMessage(), 2);

@@ -47,13 +47,67 @@ class PruneCommandTest {
         }
         assertThat(j.get("agreement").get("top1").asDouble()).isBetween(0.5, 1.0);
         assertThat(j.get("layers")).hasSize(3);
-        assertThat(j.get("layers").get(0).get("format").asText()).isEqualTo("sparse linear int32");
-        // 40% of fc1 kept as 4-byte values + 4-byte indices: 0.8 of its dense bytes
-        assertThat(j.get("pruned").get("fileBytes").asLong()).isLessThan(j.get("original").get("fileBytes").asLong() * 85 / 100);
+        // fc1 (100,352 weights) is stored in 4 row blocks of at most 32,768 so each has 16-bit indices
+        assertThat(j.get("layers").get(0).get("format").asText()).isEqualTo("sparse linear int16 in 4 blocks");
+        // 40% of fc1 kept as 4-byte values + 2-byte indices: 0.6 of its dense bytes
+        assertThat(j.get("pruned").get("fileBytes").asLong()).isLessThan(j.get("original").get("fileBytes").asLong() * 65 / 100);
+        assertThat(j.get("refit").isNull()).isTrue();
         assertThat(j.get("layers").get(0).get("shape")).hasSize(2);
         // OUT exists now: refused without --force
         assertThat(run("prune", TestData.FASHION_MLP.toString(), "-o", p.toString())).isEqualTo(2);
         assertThat(err).contains("exists");
+    }
+
+    @Test
+    void refitOnSeparateDataKeepsTheMaskAndReportsEachLayer() throws Exception {
+        Path plain = tmp.resolve("plain.onnx");
+        Path refit = tmp.resolve("refit.onnx");
+        String[] common = {"--sparsity", "0.8", "--eval-data", IDX, "--eval-samples", "1000", "--latency-runs", "5",
+                "--sparse-storage"};
+        assertThat(run(concat(new String[] {"prune", TestData.FASHION_MLP.toString(), "-o", plain.toString()}, common)))
+                .as(err).isZero();
+        // calibration: the last 1,000 images of the subset, evaluation: the first 1,000
+        Path calib = tmp.resolve("calib-idx3-ubyte");
+        writeTail(Path.of(IDX), calib, 1000);
+        int code = run(concat(new String[] {"prune", TestData.FASHION_MLP.toString(), "-o", refit.toString(), "--refit",
+                "--calib-data", calib.toString(), "--calib-samples", "1000"}, common));
+        assertThat(code).as(err).isZero();
+        assertThat(out).contains("Re-fit:", "/fc1/Gemm error", "1000 samples").doesNotContain("optimistic");
+        JsonNode a = new ObjectMapper().readTree(tmp.resolve("plain.onnx.report.json").toFile());
+        JsonNode b = new ObjectMapper().readTree(tmp.resolve("refit.onnx.report.json").toFile());
+        assertThat(b.get("refit").get("samples").asInt()).isEqualTo(1000);
+        assertThat(b.get("refit").get("onEvaluationData").asBoolean()).isFalse();
+        assertThat(b.get("refit").get("layers")).hasSize(3).allSatisfy(l -> {
+            assertThat(l.get("refit").asBoolean()).isTrue();
+            assertThat(l.get("errorAfter").asDouble()).isLessThan(l.get("errorBefore").asDouble());
+        });
+        // same mask, same file size; accuracy on images the re-fit did not see is higher
+        assertThat(b.get("overallSparsity").asDouble()).isEqualTo(a.get("overallSparsity").asDouble());
+        assertThat(b.get("pruned").get("fileBytes").asLong()).isEqualTo(a.get("pruned").get("fileBytes").asLong());
+        assertThat(b.get("pruned").get("accuracy").asDouble()).isGreaterThan(a.get("pruned").get("accuracy").asDouble() + 0.05);
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    /** The last {@code n} images of an IDX file (gzip in, plain out). */
+    private static void writeTail(Path gz, Path out, int n) throws Exception {
+        byte[] all;
+        try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(gz))) {
+            all = in.readAllBytes();
+        }
+        java.nio.ByteBuffer h = java.nio.ByteBuffer.wrap(all);
+        int magic = h.getInt();
+        int count = h.getInt();
+        int rows = h.getInt();
+        int cols = h.getInt();
+        java.nio.ByteBuffer o = java.nio.ByteBuffer.allocate(16 + n * rows * cols);
+        o.putInt(magic).putInt(n).putInt(rows).putInt(cols);
+        o.put(all, 16 + (count - n) * rows * cols, n * rows * cols);
+        Files.write(out, o.array());
     }
 
     @Test
@@ -69,6 +123,11 @@ class PruneCommandTest {
         assertThat(run("prune", TestData.FASHION_MLP.toString(), "-o", p.toString(), "--method", "channel",
                 "--scope", "global")).isEqualTo(4);
         assertThat(err).contains("--method magnitude");
+        assertThat(run("prune", TestData.FASHION_MLP.toString(), "-o", p.toString(), "--calib-data", IDX)).isEqualTo(2);
+        assertThat(err).contains("--calib-data is only used with --refit");
+        assertThat(run("prune", TestData.FASHION_MLP.toString(), "-o", p.toString(), "--refit", "--method", "channel"))
+                .isEqualTo(2);
+        assertThat(err).contains("--refit keeps a pruning mask");
         assertThat(run("prune", tmp.resolve("missing.onnx").toString(), "-o", p.toString())).isEqualTo(3);
         assertThat(p).doesNotExist();
     }

@@ -15,6 +15,7 @@ import java.util.Set;
  * Brings a graph into the shape quantization needs: {@code Constant} nodes become initializers (exporters such as
  * paddle2onnx keep every weight there), {@code Identity} aliases of initializers are bypassed, and initializers
  * listed as graph inputs (IR < 4) are dropped from the inputs so a replaced weight leaves no dangling input.
+ * A {@code Concat} of initializers (a weight stored sparse in blocks, {@link SparseChunks}) becomes one initializer.
  */
 public final class GraphPrep {
 
@@ -22,6 +23,7 @@ public final class GraphPrep {
     }
 
     public static OnnxModel normalize(OnnxModel model) {
+        model = SparseChunks.fold(model);
         Graph g = model.graph();
         Map<String, Tensor> inits = new LinkedHashMap<>();
         g.initializers().forEach(t -> inits.put(t.name(), t));

@@ -12,6 +12,7 @@ import org.polaris.workbench.engine.model.Node;
 import org.polaris.workbench.engine.model.OnnxModel;
 import org.polaris.workbench.engine.model.OnnxModelReader;
 import org.polaris.workbench.engine.model.OnnxModelWriter;
+import org.polaris.workbench.engine.model.SparseChunks;
 import org.polaris.workbench.engine.model.SparseTensorCodec;
 import org.polaris.workbench.engine.model.Tensor;
 import org.polaris.workbench.engine.onnx.OrtModelSession;
@@ -51,11 +52,27 @@ public final class PruneService {
      *                     zeros stay exact zeros) before it is verified and compared with the original
      * @param channelMultiple channel pruning keeps a multiple of this many channels per layer; 0: the CPU's block
      *                        ({@link ChannelPruner#defaultMultiple()})
+     * @param refitData unstructured methods: re-fit the weights each mask keeps by least squares on these samples
+     *                  ({@link Reconstruction}); null: plain pruning
+     * @param refitSamples how many of {@code refitData}'s samples the re-fit uses
      */
     public record Request(Path model, Path output, boolean overwrite, PruneMethod method, double sparsity,
                           String scope, Set<String> exclude, Dataset evaluation, QuantEvaluator.Settings evalSettings,
                           Path reportPath, boolean sparseStorage, int channelMultiple, Allocation.Strategy allocation,
-                          boolean quantizeInt8) {
+                          boolean quantizeInt8, Dataset refitData, int refitSamples) {
+
+        public Request(Path model, Path output, boolean overwrite, PruneMethod method, double sparsity, String scope,
+                       Set<String> exclude, Dataset evaluation, QuantEvaluator.Settings evalSettings, Path reportPath,
+                       boolean sparseStorage, int channelMultiple, Allocation.Strategy allocation, boolean quantizeInt8) {
+            this(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings, reportPath,
+                    sparseStorage, channelMultiple, allocation, quantizeInt8, null, 0);
+        }
+
+        /** The same request with least-squares re-fitting of the kept weights on {@code data} (null: off). */
+        public Request withRefit(Dataset data, int samples) {
+            return new Request(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings,
+                    reportPath, sparseStorage, channelMultiple, allocation, quantizeInt8, data, samples);
+        }
 
         public Request(Path model, Path output, boolean overwrite, PruneMethod method, double sparsity, String scope,
                        Set<String> exclude, Dataset evaluation, QuantEvaluator.Settings evalSettings, Path reportPath,
@@ -66,17 +83,17 @@ public final class PruneService {
 
         public Request withQuantizeInt8(boolean on) {
             return new Request(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings,
-                    reportPath, sparseStorage, channelMultiple, allocation, on);
+                    reportPath, sparseStorage, channelMultiple, allocation, on, refitData, refitSamples);
         }
 
         public Request withSparseStorage(boolean on) {
             return new Request(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings,
-                    reportPath, on, channelMultiple, allocation, quantizeInt8);
+                    reportPath, on, channelMultiple, allocation, quantizeInt8, refitData, refitSamples);
         }
 
         public Request withAllocation(Allocation.Strategy a) {
             return new Request(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings,
-                    reportPath, sparseStorage, channelMultiple, a, quantizeInt8);
+                    reportPath, sparseStorage, channelMultiple, a, quantizeInt8, refitData, refitSamples);
         }
     }
 
@@ -88,9 +105,15 @@ public final class PruneService {
     public record Layer(String name, String node, long[] shape, double sparsity, String format, long storedBytes) {
     }
 
+    /**
+     * @param refit what least-squares re-fitting did per weight (empty when it was off)
+     * @param refitSamples calibration samples the re-fit used (0 when off)
+     * @param refitOnEvaluationData the re-fit saw the evaluation samples themselves (its accuracy is optimistic)
+     */
     public record Result(Path output, PruneMethod method, double requestedSparsity, String scope, double overallSparsity,
                          List<Layer> layers, List<ChannelPruner.Skipped> skipped, SensitivityScan.Result sensitivity,
-                         QuantEvaluator.Result comparison, double seconds) {
+                         QuantEvaluator.Result comparison, double seconds, List<Reconstruction.Layer> refit,
+                         int refitSamples, boolean refitOnEvaluationData) {
 
         public Map<String, Object> toJson(Path model) {
             Map<String, Object> j = new LinkedHashMap<>();
@@ -112,6 +135,24 @@ public final class PruneService {
             j.put("agreement", agreementJson(comparison.agreement()));
             j.put("layers", layersJson(layers));
             j.put("skipped", skipped.stream().map(k -> Map.of("node", k.node(), "reason", k.reason())).toList());
+            if (!refit.isEmpty()) {
+                Map<String, Object> rf = new LinkedHashMap<>();
+                rf.put("samples", refitSamples);
+                rf.put("onEvaluationData", refitOnEvaluationData);
+                rf.put("layers", refit.stream().map(l -> {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("weight", l.weight());
+                    m.put("node", l.node());
+                    m.put("refit", l.refit());
+                    m.put("errorBefore", Double.isNaN(l.errorBefore()) ? null : l.errorBefore());
+                    m.put("errorAfter", Double.isNaN(l.errorAfter()) ? null : l.errorAfter());
+                    m.put("note", l.note());
+                    return m;
+                }).toList());
+                j.put("refit", rf);
+            } else {
+                j.put("refit", null);
+            }
             j.put("seconds", seconds);
             return j;
         }
@@ -163,7 +204,7 @@ public final class PruneService {
         }
         long t0 = System.nanoTime();
         progress.progress(0.01, "reading " + req.model().getFileName());
-        OnnxModel original = reader.read(req.model());
+        OnnxModel original = SparseChunks.fold(reader.read(req.model()));
         Map<String, Tensor> inits = new LinkedHashMap<>();
         original.graph().initializers().forEach(t -> inits.put(t.name(), t));
         Map<String, Object[]> targets = new LinkedHashMap<>();
@@ -204,6 +245,12 @@ public final class PruneService {
                 perLayer = targets.keySet().stream().mapToDouble(k -> byWeight.getOrDefault(k, 0.0)).toArray();
             }
         }
+        List<Reconstruction.Layer> refit = List.of();
+        int refitSamples = 0;
+        if (req.refitData() != null && req.method().kind() == PruneMethod.Kind.CHANNEL) {
+            throw new QuantizationException("re-fitting keeps a pruning mask's weights: use it with magnitude, N:M or "
+                    + "block pruning, not channel pruning");
+        }
         if (req.method().kind() == PruneMethod.Kind.CHANNEL) {
             progress.progress(0.05, "removing " + Math.round(100 * s) + "% of the channels of every eligible layer");
             ChannelPruner.Outcome o = ChannelPruner.prune(original, s, req.method().l1(), req.exclude(),
@@ -229,6 +276,18 @@ public final class PruneService {
             result = o.model();
         } else {
             result = unstructured(req, original, inits, targets, s, perLayer, pruned, layers, progress, cancel);
+            if (req.refitData() != null) {
+                try {
+                    Reconstruction.Result rr = Reconstruction.run(original, result, pruned, req.refitData(),
+                            Math.max(1, req.refitSamples()), (f, m) -> progress.progress(0.22 + 0.07 * f, m), cancel);
+                    pruned.putAll(rr.weights());
+                    result = rr.model();
+                    refit = rr.layers();
+                    refitSamples = rr.samples();
+                } catch (OrtModelSession.RuntimeFailure e) {
+                    throw new QuantizationException("re-fitting failed: " + e.getMessage(), e);
+                }
+            }
             long zeros = 0;
             long total = 0;
             for (float[] p : pruned.values()) {
@@ -236,6 +295,18 @@ public final class PruneService {
                 total += p.length;
             }
             overall = (double) zeros / total;
+        }
+        if (req.sparseStorage() && !req.quantizeInt8()) {
+            // weights too big for 16-bit indices go into row blocks that have them (6 bytes a kept float, not 8)
+            SparseChunks.Outcome split = SparseChunks.split(result);
+            result = split.model();
+            List<Layer> stored = new ArrayList<>();
+            for (Layer l : layers) {
+                SparseChunks.Split sp = split.splits().get(l.name());
+                stored.add(sp == null ? l : new Layer(l.name(), l.node(), l.shape(), l.sparsity(),
+                        "sparse " + sp.encoding() + " in " + sp.blocks() + " blocks", sp.bytes()));
+            }
+            layers = stored;
         }
         byte[] originalBytes = Files.readAllBytes(req.model());
         byte[] prunedBytes = OnnxModelWriter.toBytes(result);
@@ -257,7 +328,7 @@ public final class PruneService {
                 throw new QuantizationException("evaluation failed: " + e.getMessage(), e);
             }
             Result r = new Result(req.output(), req.method(), s, req.scope(), overall, layers, skipped, scan, cmp,
-                    (System.nanoTime() - t0) / 1e9);
+                    (System.nanoTime() - t0) / 1e9, refit, refitSamples, req.refitData() == req.evaluation());
             cancel.throwIfCancelled();
             progress.progress(0.97, "writing " + req.output().getFileName());
             AtomicFiles.moveIntoPlace(tmp, req.output(), req.overwrite());
@@ -283,7 +354,7 @@ public final class PruneService {
         try {
             progress.progress(0.31, "quantizing the pruned model to int8");
             int n = Math.min(300, req.evaluation().size());
-            new QuantizeService().run(new QuantRequest(tmp, q, true, QuantOptions.staticInt8(), req.evaluation(),
+            org.polaris.workbench.engine.quant.QuantReport qr = new QuantizeService().run(new QuantRequest(tmp, q, true, QuantOptions.staticInt8(), req.evaluation(),
                             Math.min(200, n), req.evaluation(), new QuantEvaluator.Settings(n, 5, 2, 1, 1), qReport, 0.9),
                     (f, m) -> progress.progress(0.31 + 0.03 * f, "int8: " + m), cancel);
             OnnxModel qm = reader.read(q);
@@ -298,7 +369,10 @@ public final class PruneService {
                         && e.getValue().elementCount() == Tensor.elementCount(l.shape())).map(Map.Entry::getValue)
                         .findFirst().orElse(null);
                 if (c == null) {
-                    out.add(l);
+                    boolean slower = qr.layers().stream().anyMatch(x -> x.name().equals(l.node()) && x.note() != null
+                            && x.note().startsWith("kept in float"));
+                    out.add(slower ? new Layer(l.name(), l.node(), l.shape(), l.sparsity(),
+                            l.format() + ", kept float: int8 measured slower", l.storedBytes()) : l);
                     continue;
                 }
                 float[] p = pruned.get(l.name());
@@ -442,6 +516,7 @@ public final class PruneService {
      * is listed once. {@code exclude} names nodes (or {@code Op#index} for unnamed ones) to leave out.
      */
     public static List<Target> targets(OnnxModel model, Set<String> exclude) {
+        model = SparseChunks.fold(model);
         Map<String, Tensor> inits = new LinkedHashMap<>();
         model.graph().initializers().forEach(t -> inits.put(t.name(), t));
         Map<String, Target> out = new LinkedHashMap<>();
@@ -474,12 +549,21 @@ public final class PruneService {
 
     /** The written file as a user would open it: the zeros are there, and ONNX Runtime runs it to finite outputs. */
     private void verify(Path file, Map<String, float[]> pruned, Dataset data) throws QuantizationException, ModelLoadException {
-        OnnxModel reread = reader.read(file);
+        OnnxModel reread = SparseChunks.fold(reader.read(file));
+        Set<String> found = new java.util.HashSet<>();
         for (Tensor t : reread.graph().initializers()) {
             float[] want = pruned.get(t.name());
             if (want != null && countZeros(t.toFloats()) != countZeros(want)) {
                 throw new QuantizationException("verification failed: " + t.name() + " lost its zeros when written");
             }
+            if (want != null) {
+                found.add(t.name());
+            }
+        }
+        if (!pruned.isEmpty() && reread.graph().initializers().stream().noneMatch(t -> t.dataType() == DataType.INT8)
+                && !found.containsAll(pruned.keySet())) {
+            throw new QuantizationException("verification failed: the written model lacks pruned weights "
+                    + pruned.keySet().stream().filter(k -> !found.contains(k)).toList());
         }
         String input = reread.graph().feedInputs().get(0).name();
         try (OrtModelSession s = OrtModelSession.open(Files.readAllBytes(file),

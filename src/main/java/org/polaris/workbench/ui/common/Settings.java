@@ -20,6 +20,9 @@ public final class Settings {
     public String sparsityEvaluationData;
     public String sparsityMethod = "magnitude";
     public double sparsityTarget = 0.5;
+    /** Sparsity pane: re-fit kept weights by least squares, and on which data. */
+    public boolean sparsityRefit;
+    public String sparsityRefitData;
 
     /** Puts {@code path} first in the recent list, without duplicates, keeping at most {@link #MAX_RECENT}. */
     public void touchRecent(String path) {

@@ -259,6 +259,24 @@ public final class SparsityView extends SplitPane {
             int8.setId("sparsityInt8");
             int8.selectedProperty().bindBidirectional(vm.quantizeInt8Property());
             add("Quantize", int8);
+            CheckBox refit = new CheckBox("re-fit kept weights (least squares)");
+            refit.setId("sparsityRefit");
+            refit.setTooltip(new javafx.scene.control.Tooltip("Layer by layer, the weights each mask keeps and the "
+                    + "biases are re-solved so Gemm/MatMul outputs match the original's on the calibration data"));
+            refit.selectedProperty().bindBidirectional(vm.refitProperty());
+            refit.disableProperty().bind(vm.methodProperty().isEqualTo("channel").or(vm.methodProperty().isEqualTo("channel:l1")));
+            Label refitLabel = new Label();
+            refitLabel.setId("sparsityRefitData");
+            refitLabel.textProperty().bind(Bindings.createStringBinding(() -> vm.refitDataProperty().get() == null
+                    ? "calibration: the evaluation data" : "calibration: " + vm.refitDataProperty().get().getFileName(),
+                    vm.refitDataProperty()));
+            Button refitIdx = new Button("IDX file…");
+            refitIdx.setOnAction(e -> vm.chooseRefitData(false));
+            Button refitFolder = new Button("Image folder…");
+            refitFolder.setOnAction(e -> vm.chooseRefitData(true));
+            HBox refitButtons = new HBox(6, refitIdx, refitFolder);
+            refitButtons.disableProperty().bind(refit.selectedProperty().not());
+            add("Re-fit", new VBox(4, refit, refitLabel, refitButtons));
 
             heading("Evaluation");
             Label data = new Label();

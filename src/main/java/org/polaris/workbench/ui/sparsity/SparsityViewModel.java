@@ -31,6 +31,7 @@ import org.polaris.workbench.engine.sparsity.Allocation;
 import org.polaris.workbench.engine.sparsity.MaskMap;
 import org.polaris.workbench.engine.sparsity.PruneMethod;
 import org.polaris.workbench.engine.sparsity.PruneService;
+import org.polaris.workbench.engine.sparsity.Reconstruction;
 import org.polaris.workbench.engine.sparsity.Pruner;
 import org.polaris.workbench.engine.sparsity.SensitivityScan;
 import org.polaris.workbench.engine.sparsity.SparseBench;
@@ -77,6 +78,11 @@ public final class SparsityViewModel {
     private final BooleanProperty sparseStorage = new SimpleBooleanProperty(true);
     private final BooleanProperty quantizeInt8 = new SimpleBooleanProperty(false);
     private final ObjectProperty<Path> evalData = new SimpleObjectProperty<>();
+    private final BooleanProperty refit = new SimpleBooleanProperty(false);
+    /** Samples the re-fit uses; null: the evaluation data (the report then calls the accuracy optimistic). */
+    private final ObjectProperty<Path> refitData = new SimpleObjectProperty<>();
+    /** Calibration samples the re-fit reads at most. */
+    static final int REFIT_SAMPLES = 5000;
     private final IntegerProperty evalSamples = new SimpleIntegerProperty(1000);
     private final DoubleProperty tolerance = new SimpleDoubleProperty(1.0);
     private final StringProperty scale = new SimpleStringProperty("1/255");
@@ -105,6 +111,8 @@ public final class SparsityViewModel {
         this.workspace = workspace;
         var s = settings.get();
         Optional.ofNullable(s.sparsityEvaluationData).map(Path::of).filter(Files::exists).ifPresent(evalData::set);
+        Optional.ofNullable(s.sparsityRefitData).map(Path::of).filter(Files::exists).ifPresent(refitData::set);
+        refit.set(s.sparsityRefit);
         if (s.sparsityMethod != null && METHODS.contains(s.sparsityMethod)) {
             method.set(s.sparsityMethod);
         }
@@ -198,6 +206,11 @@ public final class SparsityViewModel {
         dialogs.chooseData(folder, Optional.ofNullable(evalData.get()).map(Path::getParent)).ifPresent(evalData::set);
     }
 
+    public void chooseRefitData(boolean folder) {
+        dialogs.chooseData(folder, Optional.ofNullable(refitData.get()).or(() -> Optional.ofNullable(evalData.get()))
+                .map(Path::getParent)).ifPresent(refitData::set);
+    }
+
     public void chooseOutput() {
         Path suggested = output.get() != null ? output.get() : Path.of("pruned.onnx");
         dialogs.chooseSaveFile("Save pruned model as", suggested).ifPresent(p -> {
@@ -207,10 +220,14 @@ public final class SparsityViewModel {
     }
 
     private Dataset dataset(Path modelPath, int samples) throws Exception {
+        return dataset(modelPath, evalData.get(), samples);
+    }
+
+    private Dataset dataset(Path modelPath, Path data, int samples) throws Exception {
         OnnxModel m = new OnnxModelReader().read(modelPath);
         ValueType input = m.graph().feedInputs().isEmpty() ? null : m.graph().feedInputs().get(0).type();
         Preprocessing pre = new Preprocessing(DataSources.parseScale(scale.get()), new double[] {0}, new double[] {1}, 0, 0, "NCHW");
-        return DataSources.open(evalData.get(), pre, samples, input);
+        return DataSources.open(data, pre, samples, input);
     }
 
     /** Prunes each layer alone at a range of levels and charts accuracy against sparsity. */
@@ -275,14 +292,22 @@ public final class SparsityViewModel {
         boolean int8 = quantizeInt8.get();
         Allocation.Strategy alloc = allocation.get();
         int samples = evalSamples.get();
+        boolean refitOn = refit.get() && pm.kind() != PruneMethod.Kind.CHANNEL;
+        Path refitPath = refitData.get();
         rememberSettings();
         tasks.submit("Pruning " + m.getFileName(), (progress, cancel) -> {
+            Dataset eval = dataset(m, samples);
             PruneService.Request req = new PruneService.Request(m, out, overwrite, pm, target, finalScope, Set.of(),
-                    dataset(m, samples), new QuantEvaluator.Settings(samples, 100, 20, 1, 1),
+                    eval, new QuantEvaluator.Settings(samples, 100, 20, 1, 1),
                     out.resolveSibling(out.getFileName() + ".report.json"), sparse, 0, alloc, int8);
+            if (refitOn) {
+                req = refitPath != null ? req.withRefit(dataset(m, refitPath, REFIT_SAMPLES), REFIT_SAMPLES)
+                        : req.withRefit(eval, Math.min(REFIT_SAMPLES, eval.size()));
+            }
             PruneService.Result r = service.run(req, progress, cancel);
             Map<String, Tensor> after = new HashMap<>();
-            new OnnxModelReader().read(out).graph().initializers().forEach(t -> after.put(t.name(), t));
+            org.polaris.workbench.engine.model.SparseChunks.fold(new OnnxModelReader().read(out)).graph().initializers()
+                    .forEach(t -> after.put(t.name(), t));
             return Map.entry(r, after);
         }, e -> show(e.getKey(), e.getValue()), ex -> error.set(message(ex)));
     }
@@ -316,6 +341,11 @@ public final class SparsityViewModel {
                 + String.format(Locale.ROOT, " (%.2fx smaller)", (double) o.fileBytes() / p.fileBytes())});
         card.add(new String[] {"Latency", String.format(Locale.ROOT, "%.3f -> %.3f ms (ONNX Runtime, batch 1)",
                 o.latency().medianMs(), p.latency().medianMs())});
+        if (!r.refit().isEmpty()) {
+            card.add(new String[] {"Re-fit", r.refit().stream().filter(Reconstruction.Layer::refit).count() + " of "
+                    + r.refit().size() + " layers on " + r.refitSamples() + " samples"
+                    + (r.refitOnEvaluationData() ? " (the evaluation data: accuracy is optimistic)" : "")});
+        }
         card.add(new String[] {"Output", r.output().toString()});
         resultCard.setAll(card);
         List<String> warnings = new ArrayList<>();
@@ -337,6 +367,8 @@ public final class SparsityViewModel {
     private void rememberSettings() {
         var s = settings.get();
         s.sparsityEvaluationData = evalData.get() == null ? null : evalData.get().toString();
+        s.sparsityRefit = refit.get();
+        s.sparsityRefitData = refitData.get() == null ? null : refitData.get().toString();
         s.sparsityMethod = method.get();
         s.sparsityTarget = sparsity.get();
         settings.save();
@@ -365,6 +397,9 @@ public final class SparsityViewModel {
     public BooleanProperty sparseStorageProperty() { return sparseStorage; }
     public BooleanProperty quantizeInt8Property() { return quantizeInt8; }
     public ObjectProperty<Path> evalDataProperty() { return evalData; }
+    /** Re-fit the weights each mask keeps by least squares (magnitude, N:M, block). */
+    public BooleanProperty refitProperty() { return refit; }
+    public ObjectProperty<Path> refitDataProperty() { return refitData; }
     public IntegerProperty evalSamplesProperty() { return evalSamples; }
     public DoubleProperty toleranceProperty() { return tolerance; }
     public StringProperty scaleProperty() { return scale; }

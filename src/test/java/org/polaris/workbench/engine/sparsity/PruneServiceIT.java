@@ -98,13 +98,16 @@ class PruneServiceIT {
                 .withSparseStorage(true), ProgressSink.NONE, CancellationToken.none());
         assertThat(s.layers()).allSatisfy(l -> assertThat(l.format()).startsWith("sparse "));
         assertThat(d.layers()).allSatisfy(l -> assertThat(l.format()).isEqualTo("dense"));
-        // values (4 bytes) + 4-byte or 2-byte indices for 20% of the weights: about 2.5x smaller than float32
-        assertThat((double) Files.size(TestData.FASHION_MLP) / Files.size(sparse)).isGreaterThan(2.4);
+        // values (4 bytes) + 2-byte indices (fc1 in row blocks of <= 32,768) for 20% of the weights: > 3x smaller
+        assertThat((double) Files.size(TestData.FASHION_MLP) / Files.size(sparse)).isGreaterThan(3.0);
+        assertThat(s.layers().get(0).format()).isEqualTo("sparse linear int16 in 4 blocks");
         assertThat(Files.size(dense)).isGreaterThan(Files.size(TestData.FASHION_MLP) - 100);
         assertThat(s.comparison().quantized().fileBytes()).isEqualTo(Files.size(sparse));
         // the same weights: our reader densifies them to the dense file's bytes, ONNX Runtime to the same outputs
         OnnxModel a = new OnnxModelReader().read(dense);
-        OnnxModel b = new OnnxModelReader().read(sparse);
+        OnnxModel blocks = new OnnxModelReader().read(sparse);
+        assertThat(blocks.graph().nodes().get(0).opType()).isEqualTo("Concat");
+        OnnxModel b = org.polaris.workbench.engine.model.SparseChunks.fold(blocks);
         assertThat(b.graph().initializers()).hasSameSizeAs(a.graph().initializers());
         for (Tensor t : a.graph().initializers()) {
             Tensor u = b.graph().initializers().stream().filter(x -> x.name().equals(t.name())).findFirst().orElseThrow();
@@ -155,7 +158,9 @@ class PruneServiceIT {
         Path out = tmp.resolve("cnn-p-q.onnx");
         PruneService.Result r = new PruneService().run(request(TestData.FASHION_CNN, out, "magnitude", 0.6, "global")
                 .withQuantizeInt8(true), ProgressSink.NONE, CancellationToken.none());
-        assertThat(r.layers()).allSatisfy(l -> assertThat(l.format()).startsWith("int8 "));
+        // every layer in int8, but a stem the quantizer's speed check timed slower in int8 (then it says so)
+        assertThat(r.layers()).allSatisfy(l -> assertThat(l.format()).matches("int8 .*|.*kept float: int8 measured slower"));
+        assertThat(r.layers()).filteredOn(l -> l.format().startsWith("int8 ")).hasSizeGreaterThanOrEqualTo(3);
         assertThat((double) Files.size(TestData.FASHION_CNN) / Files.size(out)).isGreaterThan(3.5);
         // the written file: int8 weight codes behind DequantizeLinear, each holding its layer's pruned zeros
         OnnxModel q = new OnnxModelReader().read(out);

@@ -78,12 +78,18 @@ class SparsityPaneViewTest {
         assertThat(robot.lookup("#sparsityDataLabel").queryLabeled().getText()).startsWith("t10k-2000");
 
         robot.interact(() -> sparsity.sparsityProperty().set(0.7));
+        javafx.scene.control.CheckBox refit = robot.lookup("#sparsityRefit").query();
+        robot.interact(refit::fire);
+        assertThat(sparsity.refitProperty().get()).isTrue();
+        assertThat(robot.lookup("#sparsityRefitData").queryLabeled().getText()).contains("the evaluation data");
         robot.clickOn("#pruneButton");
         WaitForAsyncUtils.waitFor(90, TimeUnit.SECONDS, () -> sparsity.resultProperty().get() != null);
         WaitForAsyncUtils.waitForFxEvents();
         GridPane card = robot.lookup("#sparsityResultCard").query();
         assertThat(card.getChildren()).isNotEmpty();
         assertThat(robot.lookup("Accuracy").tryQuery()).isPresent();
+        assertThat(robot.lookup("Re-fit").tryQuery()).isPresent();
+        assertThat(sparsity.resultProperty().get().refit()).anyMatch(l -> l.refit());
         assertThat(model.resolveSibling("cnn-pruned.onnx")).exists();
 
         robot.clickOn("/fc1/Gemm");

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.polaris.workbench.engine.sparsity.Allocation;
 import org.polaris.workbench.engine.sparsity.MaskMap;
 import org.polaris.workbench.engine.sparsity.PruneService;
+import org.polaris.workbench.engine.sparsity.Reconstruction;
 import org.polaris.workbench.testutil.ScriptedDialogs;
 import org.polaris.workbench.testutil.TestData;
 import org.polaris.workbench.ui.common.InlineTaskRunner;
@@ -110,6 +111,30 @@ class SparsityViewModelTest {
         assertThat(x.cols()).isEqualTo(64);
         assertThat(x.results()).hasSize(SparsityViewModel.CROSSOVER_SPARSITIES.length);
         assertThat(x.results()).allSatisfy(r -> assertThat(r.csrMs()).isPositive());
+    }
+
+    @Test
+    void refitFromThePaneSaysWhichDataItUsedAndIsRemembered() throws Exception {
+        vm.sparsityProperty().set(0.8);
+        vm.refitProperty().set(true);
+        vm.prune();
+        assertThat(vm.errorProperty().get()).isEmpty();
+        PruneService.Result r = vm.resultProperty().get();
+        // the CNN's two Gemm layers are re-fitted, its convolutions are left as pruned
+        assertThat(r.refit()).filteredOn(Reconstruction.Layer::refit).extracting(Reconstruction.Layer::node)
+                .containsExactly("/fc1/Gemm", "/fc2/Gemm");
+        assertThat(r.refitOnEvaluationData()).isTrue();
+        assertThat(vm.resultCard()).anyMatch(kv -> kv[0].equals("Re-fit") && kv[1].startsWith("2 of 4 layers on 300 samples")
+                && kv[1].contains("optimistic"));
+        assertThat(new SettingsStore(tmp.resolve("settings.json")).get().sparsityRefit).isTrue();
+
+        dialogs.dataAnswers.add(IDX);
+        vm.chooseRefitData(false);
+        vm.prune();
+        assertThat(vm.errorProperty().get()).isEmpty();
+        assertThat(vm.resultProperty().get().refitOnEvaluationData()).isFalse();
+        assertThat(vm.resultCard()).anyMatch(kv -> kv[0].equals("Re-fit") && !kv[1].contains("optimistic"));
+        assertThat(new SettingsStore(tmp.resolve("settings.json")).get().sparsityRefitData).endsWith("t10k-2000-images-idx3-ubyte.gz");
     }
 
     @Test
