@@ -93,7 +93,7 @@ public final class PruneCommand implements Callable<Integer> {
 
     @Option(names = "--refit",
             description = "after pruning, re-fit the weights each mask keeps (and the biases) by least squares, layer by "
-                    + "layer, so each Gemm/MatMul reproduces the original layer's outputs on --calib-data (no gradient "
+                    + "layer, so each Gemm/MatMul/Conv reproduces the original layer's outputs on --calib-data (no gradient "
                     + "training; the zeros stay where pruning put them)")
     boolean refit;
 

@@ -25,13 +25,13 @@ import java.util.Map;
  * Post-training correction of pruned fully connected layers, without gradient training: layer by layer in graph
  * order, the weights each pruning mask keeps (and the layer's bias) are re-fitted by least squares, so that the
  * layer fed with the pruned model's own activations reproduces the original layer's outputs on calibration
- * samples. The mask never changes: removed weights stay exactly zero, so file size and sparse formats are those of
+ * samples (a convolution: its input patches against its outputs, position by position). The mask never changes: removed weights stay exactly zero, so file size and sparse formats are those of
  * plain pruning; later layers are fitted on the activations of the already corrected earlier ones.
  *
  * <p>Per layer the work is one streaming pass of ONNX Runtime over the samples for each model (memory holds the
  * {@code (in+1)^2} Gram matrix, never the samples), then one small Cholesky solve per output row over that row's
- * kept inputs. Gemm ({@code transA = 0}, {@code alpha = 1}) and MatMul with a 2-D constant weight are re-fitted;
- * convolutions, and layers too wide to fit here, are left as pruned with a reason.
+ * kept inputs. Gemm ({@code transA = 0}, {@code alpha = 1}), MatMul with a 2-D constant weight and 2-D Conv with
+ * group 1 are re-fitted; other layers, and layers too wide to fit here, are left as pruned with a reason.
  */
 public final class Reconstruction {
 
@@ -99,20 +99,21 @@ public final class Reconstruction {
                 out.add(new Layer(wName, label, false, why, Double.NaN, Double.NaN));
                 continue;
             }
+            boolean conv = node.opType().equals("Conv");
             boolean transB = node.opType().equals("Gemm")
                     && node.attribute("transB").map(Attribute::asLong).orElse(0L) == 1;
-            int rows = (int) (transB ? w.dims()[0] : w.dims()[1]);
-            int in = (int) (transB ? w.dims()[1] : w.dims()[0]);
-            Tensor biasT = node.opType().equals("Gemm") && node.inputs().size() >= 3 && !node.inputs().get(2).isEmpty()
-                    ? inits.get(node.inputs().get(2)) : null;
-            if (node.opType().equals("Gemm") && node.inputs().size() >= 3 && !node.inputs().get(2).isEmpty()
-                    && (biasT == null || biasT.dataType() != DataType.FLOAT || biasT.elementCount() != rows
+            int axis = conv || transB ? 0 : 1;
+            int rows = (int) w.dims()[axis];
+            int in = (int) (w.elementCount() / rows);
+            boolean hasBias = !node.opType().equals("MatMul") && node.inputs().size() >= 3 && !node.inputs().get(2).isEmpty();
+            Tensor biasT = hasBias ? inits.get(node.inputs().get(2)) : null;
+            if (hasBias && (biasT == null || biasT.dataType() != DataType.FLOAT || biasT.elementCount() != rows
                     || node.attribute("beta").map(Attribute::asFloat).orElse(1f) != 1f)) {
                 out.add(new Layer(wName, label, false, "bias is not a constant per-output vector: kept as pruned",
                         Double.NaN, Double.NaN));
                 continue;
             }
-            float[] wRows = Pruner.toRows(current.get(wName), w.dims(), transB ? 0 : 1);
+            float[] wRows = Pruner.toRows(current.get(wName), w.dims(), axis);
             double flops = 0;
             for (int r = 0; r < rows; r++) {
                 int k = 1;
@@ -127,8 +128,7 @@ public final class Reconstruction {
             }
             progress.progress((double) c / candidates.size(), "re-fitting " + label + " on " + n + " samples");
             boolean bias = biasT != null;
-            Gram gram = gram(original, model, node.inputs().get(0), node.outputs().get(0), in, rows, bias, calibration,
-                    n, cancel);
+            Gram gram = gram(original, model, node, w.dims(), in, rows, bias, calibration, n, cancel);
             float[] b = biasT != null ? biasT.toFloats() : new float[rows];
             float[] newRows = wRows.clone();
             float[] newBias = b.clone();
@@ -167,7 +167,7 @@ public final class Reconstruction {
                     after += e0;
                 }
             }
-            float[] newW = Pruner.fromRows(newRows, w.dims(), transB ? 0 : 1);
+            float[] newW = Pruner.fromRows(newRows, w.dims(), axis);
             current.put(wName, newW);
             Map<String, Tensor> replace = new LinkedHashMap<>();
             replace.put(wName, Tensor.ofFloats(wName, w.dims(), newW));
@@ -186,9 +186,25 @@ public final class Reconstruction {
 
     /** Why a layer is left as pruned, or null when it can be re-fitted. */
     private static String unsupported(Node node, Tensor w, Map<String, Tensor> inits, int samples) {
+        if (node.opType().equals("Conv")) {
+            if (w == null || w.dataType() != DataType.FLOAT || w.rank() != 4) {
+                return "convolution without a 2-D float32 kernel: kept as pruned";
+            }
+            if (node.attribute("group").map(Attribute::asLong).orElse(1L) != 1) {
+                return "grouped convolution: kept as pruned";
+            }
+            String pad = node.attribute("auto_pad").map(Attribute::asString).orElse("NOTSET");
+            if (!pad.equals("NOTSET") && !pad.equals("VALID")) {
+                return "convolution with auto_pad " + pad + ": kept as pruned";
+            }
+            long in = w.elementCount() / w.dims()[0];
+            if (in > MAX_INPUTS) {
+                return "kernel of " + in + " weights per output > " + MAX_INPUTS + ": kept as pruned";
+            }
+            return samples < 1 ? "no calibration samples: kept as pruned" : null;
+        }
         if (w == null || w.dataType() != DataType.FLOAT || w.rank() != 2) {
-            return node.opType().equals("Conv") ? "convolution: kept as pruned (only Gemm and MatMul are re-fitted)"
-                    : "weight is not a 2-D float32 constant: kept as pruned";
+            return "weight is not a 2-D float32 constant: kept as pruned";
         }
         switch (node.opType()) {
             case "Gemm" -> {
@@ -201,7 +217,7 @@ public final class Reconstruction {
                 // the activation is the first input and the weight the second
             }
             default -> {
-                return node.opType() + ": kept as pruned (only Gemm and MatMul are re-fitted)";
+                return node.opType() + ": kept as pruned (Gemm, MatMul and Conv are re-fitted)";
             }
         }
         if (inits.containsKey(node.inputs().get(0))) {
@@ -336,21 +352,30 @@ public final class Reconstruction {
         return x;
     }
 
+    /** Most patch rows a convolution's statistics take (positions are spread evenly over the samples beyond it). */
+    static final long MAX_CONV_ROWS = 200_000;
+
     /**
      * Streams the calibration samples through both models: the layer's input as the pruned (and already corrected)
-     * model computes it, and its output as the original model computes it.
+     * model computes it, and its output as the original model computes it. A convolution contributes one row per
+     * output position: the input patch (channels x kernel, zero padding) against the output channels there.
      */
-    private static Gram gram(OnnxModel original, OnnxModel current, String inputTensor, String outputTensor, int in,
-                             int rows, boolean bias, Dataset data, int samples, CancellationToken cancel)
+    private static Gram gram(OnnxModel original, OnnxModel current, Node node, long[] wDims, int in, int rows,
+                             boolean bias, Dataset data, int samples, CancellationToken cancel)
             throws OrtModelSession.RuntimeFailure {
+        String inputTensor = node.inputs().get(0);
+        String outputTensor = node.outputs().get(0);
         Gram gram = new Gram(in + (bias ? 1 : 0), rows);
         String feed = original.graph().feedInputs().get(0).name();
         int batch = Calibrator.batchSize(original.graph());
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         OrtModelSession.Config cfg = new OrtModelSession.Config(threads, OrtModelSession.Optimization.BASIC, null);
+        boolean conv = node.opType().equals("Conv");
         try (OrtModelSession a = OrtModelSession.open(exposing(current, inputTensor), cfg);
              OrtModelSession o = OrtModelSession.open(exposing(original, outputTensor), cfg)) {
             double[] x = new double[gram.n];
+            float[] target = new float[rows];
+            long seenRows = 0;
             for (int start = 0; start < samples; start += batch) {
                 cancel.throwIfCancelled();
                 int count = Math.min(batch, samples - start);
@@ -359,6 +384,11 @@ public final class Reconstruction {
                 Tensor ys = o.run(Map.of(feed, in0)).get(outputTensor);
                 float[] xv = xs.toFloats();
                 float[] yv = ys.toFloats();
+                if (conv) {
+                    seenRows = convRows(node, wDims, xs.dims(), xv, ys.dims(), yv, gram, x, target, bias, samples,
+                            seenRows);
+                    continue;
+                }
                 int m = xv.length / in;
                 if ((long) m * in != xv.length || (long) m * rows != yv.length) {
                     throw new OrtModelSession.RuntimeFailure("layer input " + inputTensor + " (" + xv.length
@@ -374,6 +404,59 @@ public final class Reconstruction {
         }
         gram.mirror();
         return gram;
+    }
+
+    /** Adds one batch of a 2-D convolution's patch rows; returns the running count of positions seen. */
+    private static long convRows(Node node, long[] wDims, long[] xDims, float[] xv, long[] yDims, float[] yv, Gram gram,
+                                 double[] x, float[] target, boolean bias, int samples, long seen)
+            throws OrtModelSession.RuntimeFailure {
+        if (xDims.length != 4 || yDims.length != 4 || xDims[1] != wDims[1] || yDims[1] != wDims[0]
+                || xDims[0] != yDims[0]) {
+            throw new OrtModelSession.RuntimeFailure("convolution " + node.name() + ": input " + java.util.Arrays.toString(xDims)
+                    + " and output " + java.util.Arrays.toString(yDims) + " do not match its kernel "
+                    + java.util.Arrays.toString(wDims), null);
+        }
+        int c = (int) xDims[1];
+        int h = (int) xDims[2];
+        int wd = (int) xDims[3];
+        int m = (int) yDims[1];
+        int oh = (int) yDims[2];
+        int ow = (int) yDims[3];
+        int kh = (int) wDims[2];
+        int kw = (int) wDims[3];
+        long[] st = node.attribute("strides").map(Attribute::asLongs).orElse(new long[] {1, 1});
+        long[] dl = node.attribute("dilations").map(Attribute::asLongs).orElse(new long[] {1, 1});
+        long[] pd = node.attribute("pads").map(Attribute::asLongs).orElse(new long[] {0, 0, 0, 0});
+        // keep about MAX_CONV_ROWS positions over all samples: every k-th position
+        long total = (long) samples * oh * ow;
+        long every = Math.max(1, (total + MAX_CONV_ROWS - 1) / MAX_CONV_ROWS);
+        int in = c * kh * kw;
+        for (int s = 0; s < xDims[0]; s++) {
+            for (int py = 0; py < oh; py++) {
+                for (int px = 0; px < ow; px++, seen++) {
+                    if (seen % every != 0) {
+                        continue;
+                    }
+                    int k = 0;
+                    for (int ci = 0; ci < c; ci++) {
+                        for (int i = 0; i < kh; i++) {
+                            long iy = py * st[0] - pd[0] + i * dl[0];
+                            for (int j = 0; j < kw; j++, k++) {
+                                long ix = px * st[1] - pd[1] + j * dl[1];
+                                x[k] = iy < 0 || iy >= h || ix < 0 || ix >= wd ? 0
+                                        : xv[(int) ((((long) s * c + ci) * h + iy) * wd + ix)];
+                            }
+                        }
+                    }
+                    if (bias) x[in] = 1;
+                    for (int mo = 0; mo < m; mo++) {
+                        target[mo] = yv[((s * m + mo) * oh + py) * ow + px];
+                    }
+                    gram.add(x, target, 0);
+                }
+            }
+        }
+        return seen;
     }
 
     /** The model with {@code tensor} added to its outputs (unless it already is one or is the feed). */

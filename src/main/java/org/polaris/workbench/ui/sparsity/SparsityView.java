@@ -262,7 +262,7 @@ public final class SparsityView extends SplitPane {
             CheckBox refit = new CheckBox("re-fit kept weights (least squares)");
             refit.setId("sparsityRefit");
             refit.setTooltip(new javafx.scene.control.Tooltip("Layer by layer, the weights each mask keeps and the "
-                    + "biases are re-solved so Gemm/MatMul outputs match the original's on the calibration data"));
+                    + "biases are re-solved so Gemm/MatMul/Conv outputs match the original's on the calibration data"));
             refit.selectedProperty().bindBidirectional(vm.refitProperty());
             refit.disableProperty().bind(vm.methodProperty().isEqualTo("channel").or(vm.methodProperty().isEqualTo("channel:l1")));
             Label refitLabel = new Label();

@@ -45,7 +45,7 @@ public final class PruneBenchmark {
         doc.append("### Fashion-MNIST MLP (784-128-64-10), 80% of weights, stored as sparse_initializers\n\n");
         doc.append("Re-fit (`--refit --calib-data train-images-idx3-ubyte.gz --calib-samples 5000`): after pruning, the ")
                 .append("weights each mask keeps and the biases are re-solved by least squares, layer by layer, so each ")
-                .append("Gemm reproduces the original layer's outputs on the first 5,000 Fashion-MNIST *training* images ")
+                .append("layer (Gemm, Conv) reproduces the original layer's outputs on the first 5,000 Fashion-MNIST *training* images ")
                 .append("(Debian `dataset-fashion-mnist`; none of them is in the evaluation set). No gradient training: ")
                 .append("one Cholesky solve per output row; the masks, zero counts and file sizes are those of plain ")
                 .append("pruning. Files: fc1 (100,352 weights) is stored in 4 row blocks of at most 32,768 weights, so ")
@@ -101,6 +101,17 @@ public final class PruneBenchmark {
                         bestRefitDrop, bestRefitDrop <= 1 ? "met" : "not met"),
                 bestDrop, ratio, ratio >= 3 ? "met" : "not met"));
 
+        if (calib != null) {
+            doc.append("### Fashion-MNIST CNN, 80% magnitude (global), plain and re-fitted (convolutions patch by patch)\n\n");
+            doc.append("| method | scope / allocation | re-fit | removed | accuracy | drop (points) | file | smaller | latency ms (batch 1) |\n");
+            doc.append("|---|---|---|---:|---:|---:|---:|---:|---:|\n");
+            for (Dataset rf : new Dataset[] {null, calib}) {
+                PruneService.Result r = run(TestData.FASHION_CNN, dir, "magnitude", 0.8, "global",
+                        Allocation.Strategy.UNIFORM, true, 0, 300, 1, data, false, rf);
+                doc.append(row("magnitude", "global / uniform | " + (rf == null ? "no" : "yes"), r));
+            }
+            doc.append('\n');
+        }
         doc.append("### Fashion-MNIST CNN, 30% of channels removed (physically: smaller weights, rewired graph)\n\n");
         doc.append("| channel multiple | layers | accuracy | drop (points) | file | smaller | latency batch 1 (ms) | batch 1 | latency batch 32 (ms) | batch 32 |\n");
         doc.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");

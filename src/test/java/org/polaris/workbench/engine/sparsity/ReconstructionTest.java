@@ -103,26 +103,80 @@ class ReconstructionTest {
     }
 
     @Test
-    void convolutionsAreLeftAsPrunedWithAReasonAndCancelStops() throws Exception {
+    void convolutionsAreRefittedPatchByPatchAndTheCnnRecovers() throws Exception {
         OnnxModel cnn = new OnnxModelReader().read(TestData.FASHION_CNN);
         Map<String, float[]> w = new LinkedHashMap<>();
-        for (PruneService.Target t : PruneService.targets(cnn, java.util.Set.of())) {
-            Tensor x = cnn.graph().initializers().stream().filter(i -> i.name().equals(t.weight())).findFirst().orElseThrow();
+        List<Tensor> inits = new ArrayList<>();
+        Map<String, PruneService.Target> targets = new LinkedHashMap<>();
+        PruneService.targets(cnn, java.util.Set.of()).forEach(t -> targets.put(t.weight(), t));
+        for (Tensor x : cnn.graph().initializers()) {
+            PruneService.Target t = targets.get(x.name());
+            if (t == null) {
+                inits.add(x);
+                continue;
+            }
             int[] rc = Pruner.rowsCols(x.dims(), t.axis());
-            w.put(t.weight(), Pruner.fromRows(Pruner.prune(Pruner.toRows(x.toFloats(), x.dims(), t.axis()), rc[0],
-                    rc[1], PruneMethod.parse("magnitude"), 0.8), x.dims(), t.axis()));
+            float[] p = Pruner.fromRows(Pruner.prune(Pruner.toRows(x.toFloats(), x.dims(), t.axis()), rc[0], rc[1],
+                    PruneMethod.parse("magnitude"), 0.8), x.dims(), t.axis());
+            w.put(x.name(), p);
+            inits.add(Tensor.ofFloats(x.name(), x.dims(), p));
         }
-        Dataset data = IdxDataset.open(IMAGES, Preprocessing.unitScale(), 64);
-        Reconstruction.Result r = Reconstruction.run(cnn, cnn, w, data, 64, ProgressSink.NONE, CancellationToken.none());
-        assertThat(r.layers()).filteredOn(l -> l.node().contains("conv")).allSatisfy(l -> {
-            assertThat(l.refit()).isFalse();
-            assertThat(l.note()).contains("convolution");
+        OnnxModel plain = cnn.withGraph(cnn.graph().withInitializers(inits, java.util.Set.of()));
+        Dataset all = IdxDataset.open(IMAGES, Preprocessing.unitScale(), 0);
+        Dataset fit = new Dataset() {
+            public Tensor batch(int start, int count) { return all.batch(1000 + start, count); }
+            public int size() { return 1000; }
+            public int label(int i) { return all.label(1000 + i); }
+            public String description() { return "images 1000..1999 of the sample subset"; }
+        };
+        Reconstruction.Result r = Reconstruction.run(cnn, plain, w, fit, 1000, ProgressSink.NONE, CancellationToken.none());
+        assertThat(r.layers()).extracting(Reconstruction.Layer::node)
+                .containsExactly("/conv1/Conv", "/conv2/Conv", "/fc1/Gemm", "/fc2/Gemm");
+        assertThat(r.layers()).allSatisfy(l -> {
+            assertThat(l.refit()).as(l.note()).isTrue();
+            assertThat(l.errorAfter()).isLessThanOrEqualTo(l.errorBefore());
         });
-        assertThat(r.layers()).filteredOn(l -> l.node().contains("fc")).hasSize(2).allMatch(Reconstruction.Layer::refit);
+        assertThat(r.layers().get(1).errorAfter()).isLessThan(r.layers().get(1).errorBefore() / 2);
+        for (Map.Entry<String, float[]> e : w.entrySet()) {
+            float[] after = r.weights().get(e.getKey());
+            for (int i = 0; i < after.length; i++) {
+                assertThat(after[i] == 0f).isEqualTo(e.getValue()[i] == 0f);
+            }
+        }
+        assertThat(accuracy(r.model(), all)).isGreaterThan(accuracy(plain, all));
+
+        // unpruned weights reproduce the original outputs exactly from the gathered patches (padding, order, bias)
+        Map<String, float[]> dense = new LinkedHashMap<>();
+        cnn.graph().initializers().stream().filter(x -> targets.containsKey(x.name()) && x.rank() == 4)
+                .forEach(x -> dense.put(x.name(), x.toFloats()));
+        Reconstruction.Result exact = Reconstruction.run(cnn, cnn, dense, fit, 200, ProgressSink.NONE,
+                CancellationToken.none());
+        assertThat(exact.layers()).hasSize(2).allSatisfy(l -> assertThat(l.errorBefore()).as(l.node()).isLessThan(1e-9));
+
         CancellationToken c = new CancellationToken();
         c.cancel();
-        assertThatThrownBy(() -> Reconstruction.run(cnn, cnn, w, data, 64, ProgressSink.NONE, c))
+        assertThatThrownBy(() -> Reconstruction.run(cnn, plain, w, fit, 64, ProgressSink.NONE, c))
                 .isInstanceOf(CancelledException.class);
+    }
+
+    @Test
+    void groupedConvolutionsAreLeftAsPrunedWithTheReason() throws Exception {
+        // x [N,2,5,5] -> depthwise Conv (group 2) -> y
+        org.polaris.workbench.engine.model.Node conv = new org.polaris.workbench.engine.model.Node("dw", "Conv", "",
+                List.of("x", "w"), List.of("y"), List.of(org.polaris.workbench.engine.model.Attribute.ofInt("group", 2)), "");
+        var f = org.polaris.workbench.engine.model.ValueType.tensor(org.polaris.workbench.engine.model.DataType.FLOAT, null);
+        Tensor wt = Tensor.ofFloats("w", new long[] {2, 1, 3, 3}, new float[18]);
+        var g = new org.polaris.workbench.engine.model.Graph("g", List.of(conv),
+                List.of(new org.polaris.workbench.engine.model.ValueInfo("x", f, "")),
+                List.of(new org.polaris.workbench.engine.model.ValueInfo("y", f, "")), List.of(), List.of(wt), "", null);
+        OnnxModel m = new OnnxModel(8, Map.of("", 13L), "", "", "", 0, "", Map.of(), g, null, null, 0);
+        Reconstruction.Result r = Reconstruction.run(m, m, Map.of("w", new float[18]),
+                new org.polaris.workbench.engine.data.RandomDataset(new long[] {2, 5, 5}, 4, 1), 4, ProgressSink.NONE,
+                CancellationToken.none());
+        assertThat(r.layers()).singleElement().satisfies(l -> {
+            assertThat(l.refit()).isFalse();
+            assertThat(l.note()).isEqualTo("grouped convolution: kept as pruned");
+        });
     }
 
     private static double accuracy(OnnxModel m, Dataset d) throws Exception {

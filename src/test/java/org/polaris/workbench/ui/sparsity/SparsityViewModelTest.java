@@ -120,11 +120,11 @@ class SparsityViewModelTest {
         vm.prune();
         assertThat(vm.errorProperty().get()).isEmpty();
         PruneService.Result r = vm.resultProperty().get();
-        // the CNN's two Gemm layers are re-fitted, its convolutions are left as pruned
+        // the CNN's convolutions and Gemm layers are all re-fitted
         assertThat(r.refit()).filteredOn(Reconstruction.Layer::refit).extracting(Reconstruction.Layer::node)
-                .containsExactly("/fc1/Gemm", "/fc2/Gemm");
+                .containsExactly("/conv1/Conv", "/conv2/Conv", "/fc1/Gemm", "/fc2/Gemm");
         assertThat(r.refitOnEvaluationData()).isTrue();
-        assertThat(vm.resultCard()).anyMatch(kv -> kv[0].equals("Re-fit") && kv[1].startsWith("2 of 4 layers on 300 samples")
+        assertThat(vm.resultCard()).anyMatch(kv -> kv[0].equals("Re-fit") && kv[1].startsWith("4 of 4 layers on 300 samples")
                 && kv[1].contains("optimistic"));
         assertThat(new SettingsStore(tmp.resolve("settings.json")).get().sparsityRefit).isTrue();
 
