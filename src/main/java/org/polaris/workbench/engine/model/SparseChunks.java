@@ -23,6 +23,8 @@ public final class SparseChunks {
     /** Estimated bytes each extra block and the Concat node add to the file (names, headers). */
     static final int OVERHEAD_PER_BLOCK = 48;
     static final String SUFFIX = "_block";
+    /** Largest tensor {@link #fold} builds (one Java array). */
+    static final long MAX_JOINED_BYTES = Integer.MAX_VALUE - 64;
 
     /** One split tensor: how many blocks, and the bytes its values and indices take in the file. */
     public record Split(String tensor, int blocks, long bytes, String encoding) {
@@ -216,6 +218,11 @@ public final class SparseChunks {
         }
         dims[(int) axis] = joinedLen;
         int width = first.dataType().bits() / 8;
+        long bytes = 0;
+        for (Tensor p : parts) bytes += p.raw().length;
+        if (bytes > MAX_JOINED_BYTES || Tensor.elementCount(dims) * width != bytes) {
+            return null; // left for ONNX Runtime to join: too big for one Java array here, or inconsistent
+        }
         long outer = 1;
         for (int i = 0; i < axis; i++) outer *= dims[i];
         long inner = 1;

@@ -39,6 +39,8 @@ public final class Reconstruction {
     static final int MAX_INPUTS = 2048;
     /** Largest estimated number of floating-point operations spent on one layer's solves. */
     static final double MAX_SOLVE_FLOPS = 3e10;
+    /** Most doubles a layer's Gram matrix and input-output products may take together (128 MB). */
+    static final long MAX_STATISTICS = 16L << 20;
     /** Ridge term, relative to the mean diagonal of the Gram matrix: keeps inputs that never fire harmless. */
     static final double DAMPING = 1e-3;
 
@@ -110,6 +112,12 @@ public final class Reconstruction {
             if (hasBias && (biasT == null || biasT.dataType() != DataType.FLOAT || biasT.elementCount() != rows
                     || node.attribute("beta").map(Attribute::asFloat).orElse(1f) != 1f)) {
                 out.add(new Layer(wName, label, false, "bias is not a constant per-output vector: kept as pruned",
+                        Double.NaN, Double.NaN));
+                continue;
+            }
+            if ((long) (in + 1) * (in + 1) + (long) (in + 1) * rows > MAX_STATISTICS) {
+                out.add(new Layer(wName, label, false, String.format(Locale.ROOT,
+                        "%d outputs x %d inputs: statistics too large to hold here; kept as pruned", rows, in),
                         Double.NaN, Double.NaN));
                 continue;
             }
