@@ -82,8 +82,9 @@ public final class PruneCommand implements Callable<Integer> {
     int channelMultiple;
 
     @Option(names = "--sparse-storage",
-            description = "store pruned weights as ONNX sparse_initializers (values + narrowest indices) where that is "
-                    + "smaller, so the file shrinks; ONNX Runtime densifies them at load")
+            description = "store pruned weights as ONNX sparse_initializers (values + narrowest indices; tensors over "
+                    + "32,768 elements in row blocks with 16-bit indices, joined by a Concat folded at load) where that "
+                    + "is smaller, so the file shrinks; ONNX Runtime densifies them at load")
     boolean sparseStorage;
 
     @Option(names = "--quantize", paramLabel = "int8",
