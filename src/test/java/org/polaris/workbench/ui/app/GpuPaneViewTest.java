@@ -64,6 +64,8 @@ class GpuPaneViewTest {
         assertThat(gpu.sampling()).isFalse(); // the Models pane is showing
         robot.clickOn("#nav-gpu");
         WaitForAsyncUtils.waitFor(20, TimeUnit.SECONDS, () -> !gpu.devices().isEmpty() || !gpu.deviceProblemProperty().get().isEmpty());
+        // the list fills and its first device is selected in one FX callback: let it finish before reading the details
+        WaitForAsyncUtils.waitForFxEvents();
         assertThat(gpu.sampling()).isTrue();
         if (OpenCl.discover().available()) {
             assertThat(robot.lookup("#gpuDevices").<ListView<?>>query().getItems()).isNotEmpty();
