@@ -172,8 +172,8 @@ public final class PruneCommand implements Callable<Integer> {
             if (calibSamples < 1) {
                 throw new CliException("--calib-samples must be at least 1, got " + calibSamples, 2);
             }
-            Dataset calib = calibData != null ? open(calibData, om, calibSamples) : data;
-            req = req.withRefit(calib, calibData != null ? calibSamples : Math.min(calibSamples, data.size()));
+            // the re-fit reads at most as many samples as the data set has
+            req = req.withRefit(calibData != null ? open(calibData, om, calibSamples) : data, calibSamples);
         } else if (calibData != null) {
             throw new CliException("--calib-data is only used with --refit", 2);
         }
@@ -218,7 +218,7 @@ public final class PruneCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "Re-fit:     %s (%d samples%s)%n", String.join(", ", r.refit().stream().map(l ->
                     l.refit() ? String.format(Locale.ROOT, "%s error %.3f -> %.3f", l.node(), l.errorBefore(),
                             l.errorAfter()) : l.node() + " kept as pruned").toList()), r.refitSamples(),
-                    calibData == null ? ", the evaluation data: accuracy is optimistic" : "");
+                    r.refitOnEvaluationData() ? ", the evaluation data: accuracy is optimistic" : "");
         }
         if (!r.skipped().isEmpty()) {
             out.printf("Left whole: %s%n", String.join("; ", r.skipped().stream().map(k -> k.node() + " (" + k.reason() + ")").toList()));

@@ -186,9 +186,10 @@ public final class QdqQuantizer {
         }
         List<LayerReport> layers = new ArrayList<>();
         Map<Integer, Integer> swapped = reluPoolSwaps(gi, act);
+        Set<Integer> movedRelus = new HashSet<>(swapped.values());
         for (int i = 0; i < gi.graph.nodes().size(); i++) {
             Node n = gi.node(i);
-            if (swapped.containsValue(i)) {
+            if (movedRelus.contains(i)) {
                 continue; // this Relu is written after its MaxPool, below
             }
             Integer relu = swapped.get(i);

@@ -80,8 +80,7 @@ public final class QuantEvaluator {
             }
         }
         boolean labels = data.hasLabels() && !data.isSynthetic();
-        int lb = batch == 1 ? 1 : Math.max(1, Math.min(s.latencyBatch(), data.size()));
-        Evaluation.Latency[] lat = latency(original, quantized, data.batch(0, lb).withName(input), s, progress, cancel);
+        Evaluation.Latency[] lat = latency(original, quantized, latencyInput(data, batch, s, input), s, progress, cancel);
         Evaluation.Agreement agreement = new Evaluation.Agreement((double) agree / n, cosSum / n, cosMin, maxAbs, n);
         Evaluation.Side o = side(original, labels ? (double) correct0 / n : null, lat[0]);
         Evaluation.Side q = side(quantized, labels ? (double) correct1 / n : null, lat[1]);
@@ -99,6 +98,15 @@ public final class QuantEvaluator {
             if (v[i] > v[best]) best = i;
         }
         return best;
+    }
+
+    /**
+     * The input every latency comparison times: the first {@code latencyBatch} samples, or one sample for a model
+     * whose batch is fixed at 1.
+     */
+    static Tensor latencyInput(Dataset data, int modelBatch, Settings s, String input) {
+        int lb = modelBatch == 1 ? 1 : Math.max(1, Math.min(s.latencyBatch(), data.size()));
+        return data.batch(0, lb).withName(input);
     }
 
     /** Times both models under the same settings in one run, alternating blocks of runs. */

@@ -129,6 +129,9 @@ public final class QuantizeService {
         }
     }
 
+    /** How a layer's note starts when the speed check kept it in float. */
+    public static final String KEPT_FLOAT_SLOWER = "kept in float: ONNX Runtime's 8-bit kernel is slower here";
+
     /**
      * Times the model with each few-channel convolution quantized and kept in float (interleaved ONNX Runtime runs,
      * the report's thread count and batch) and keeps whichever is faster by more than 3%, noting why in the layer's
@@ -143,13 +146,13 @@ public final class QuantizeService {
             return result;
         }
         Dataset d = req.evaluation() != null ? req.evaluation() : req.calibration();
-        int batch = Calibrator.batchSize(prepped.graph());
         QuantEvaluator.Settings s = req.evalSettings();
-        int lb = batch == 1 ? 1 : Math.max(1, Math.min(s.latencyBatch(), d.size()));
-        Tensor x = d.batch(0, lb).withName(prepped.graph().feedInputs().get(0).name());
+        Tensor x = QuantEvaluator.latencyInput(d, Calibrator.batchSize(prepped.graph()), s,
+                prepped.graph().feedInputs().get(0).name());
         QuantEvaluator.Settings timing = new QuantEvaluator.Settings(s.samples(), Math.max(40, s.latencyRuns()),
                 Math.max(10, s.warmup()), s.threads(), s.latencyBatch());
         QdqQuantizer.Result best = result;
+        byte[] bestBytes = OnnxModelWriter.toBytes(best.model());
         java.util.Set<String> exclude = new java.util.HashSet<>(o.exclude());
         Map<String, String> notes = new LinkedHashMap<>();
         for (String c : candidates) {
@@ -159,15 +162,17 @@ public final class QuantizeService {
             more.add(c);
             QuantOptions alt = o.withExclude(more);
             QdqQuantizer.Result floatStem = q.quantize(prepped, alt, q.plan(prepped, alt), ranges);
-            Evaluation.Latency[] t = new QuantEvaluator().latency(OnnxModelWriter.toBytes(best.model()),
-                    OnnxModelWriter.toBytes(floatStem.model()), x, timing, ProgressSink.NONE, cancel);
+            byte[] floatStemBytes = OnnxModelWriter.toBytes(floatStem.model());
+            Evaluation.Latency[] t = new QuantEvaluator().latency(bestBytes, floatStemBytes, x, timing,
+                    ProgressSink.NONE, cancel);
             String note = String.format(java.util.Locale.ROOT,
                     "model median %.4f ms with this layer in int8, %.4f ms with it in float (batch %d, %d thread(s))",
                     t[0].medianMs(), t[1].medianMs(), t[0].batch(), t[0].threads());
             if (t[1].medianMs() < 0.97 * t[0].medianMs()) {
                 best = floatStem;
+                bestBytes = floatStemBytes;
                 exclude = more;
-                notes.put(c, "kept in float: ONNX Runtime's 8-bit kernel is slower here; " + note);
+                notes.put(c, KEPT_FLOAT_SLOWER + "; " + note);
             } else {
                 notes.put(c, "speed check: " + note);
             }

@@ -370,7 +370,7 @@ public final class PruneService {
                         .findFirst().orElse(null);
                 if (c == null) {
                     boolean slower = qr.layers().stream().anyMatch(x -> x.name().equals(l.node()) && x.note() != null
-                            && x.note().startsWith("kept in float"));
+                            && x.note().startsWith(QuantizeService.KEPT_FLOAT_SLOWER));
                     out.add(slower ? new Layer(l.name(), l.node(), l.shape(), l.sparsity(),
                             l.format() + ", kept float: int8 measured slower", l.storedBytes()) : l);
                     continue;
@@ -560,6 +560,7 @@ public final class PruneService {
                 found.add(t.name());
             }
         }
+        // (after --quantize int8 the weights are int8 codes under other names; quantize() checks those)
         if (!pruned.isEmpty() && reread.graph().initializers().stream().noneMatch(t -> t.dataType() == DataType.INT8)
                 && !found.containsAll(pruned.keySet())) {
             throw new QuantizationException("verification failed: the written model lacks pruned weights "

@@ -71,8 +71,6 @@ public final class Reconstruction {
         Map<String, Tensor> inits = new LinkedHashMap<>();
         g.initializers().forEach(t -> inits.put(t.name(), t));
         Map<String, float[]> current = new LinkedHashMap<>(weights);
-        Map<String, Tensor> prunedInits = new LinkedHashMap<>();
-        pruned.graph().initializers().forEach(t -> prunedInits.put(t.name(), t));
         List<Layer> out = new ArrayList<>();
         List<Node> nodes = g.nodes();
         int n = Math.min(samples, calibration.size());
@@ -137,7 +135,7 @@ public final class Reconstruction {
             progress.progress((double) c / candidates.size(), "re-fitting " + label + " on " + n + " samples");
             boolean bias = biasT != null;
             Gram gram = gram(original, model, node, w.dims(), in, rows, bias, calibration, n, cancel);
-            float[] b = biasT != null ? biasT.toFloats() : new float[rows];
+            float[] b = bias ? biasT.toFloats() : new float[rows];
             float[] newRows = wRows.clone();
             float[] newBias = b.clone();
             double before = 0;
@@ -179,7 +177,7 @@ public final class Reconstruction {
             current.put(wName, newW);
             Map<String, Tensor> replace = new LinkedHashMap<>();
             replace.put(wName, Tensor.ofFloats(wName, w.dims(), newW));
-            if (biasT != null) {
+            if (bias) {
                 replace.put(biasT.name(), Tensor.ofFloats(biasT.name(), biasT.dims(), newBias));
             }
             model = replaceInitializers(model, replace);

@@ -220,12 +220,15 @@ public final class SparsityViewModel {
     }
 
     private Dataset dataset(Path modelPath, int samples) throws Exception {
-        return dataset(modelPath, evalData.get(), samples);
+        return dataset(inputType(modelPath), evalData.get(), samples);
     }
 
-    private Dataset dataset(Path modelPath, Path data, int samples) throws Exception {
+    private static ValueType inputType(Path modelPath) throws Exception {
         OnnxModel m = new OnnxModelReader().read(modelPath);
-        ValueType input = m.graph().feedInputs().isEmpty() ? null : m.graph().feedInputs().get(0).type();
+        return m.graph().feedInputs().isEmpty() ? null : m.graph().feedInputs().get(0).type();
+    }
+
+    private Dataset dataset(ValueType input, Path data, int samples) throws Exception {
         Preprocessing pre = new Preprocessing(DataSources.parseScale(scale.get()), new double[] {0}, new double[] {1}, 0, 0, "NCHW");
         return DataSources.open(data, pre, samples, input);
     }
@@ -294,15 +297,16 @@ public final class SparsityViewModel {
         int samples = evalSamples.get();
         boolean refitOn = refit.get() && pm.kind() != PruneMethod.Kind.CHANNEL;
         Path refitPath = refitData.get();
+        Path evalPath = evalData.get();
         rememberSettings();
         tasks.submit("Pruning " + m.getFileName(), (progress, cancel) -> {
-            Dataset eval = dataset(m, samples);
+            ValueType input = inputType(m);
+            Dataset eval = dataset(input, evalPath, samples);
             PruneService.Request req = new PruneService.Request(m, out, overwrite, pm, target, finalScope, Set.of(),
                     eval, new QuantEvaluator.Settings(samples, 100, 20, 1, 1),
                     out.resolveSibling(out.getFileName() + ".report.json"), sparse, 0, alloc, int8);
             if (refitOn) {
-                req = refitPath != null ? req.withRefit(dataset(m, refitPath, REFIT_SAMPLES), REFIT_SAMPLES)
-                        : req.withRefit(eval, Math.min(REFIT_SAMPLES, eval.size()));
+                req = req.withRefit(refitPath != null ? dataset(input, refitPath, REFIT_SAMPLES) : eval, REFIT_SAMPLES);
             }
             PruneService.Result r = service.run(req, progress, cancel);
             Map<String, Tensor> after = new HashMap<>();
