@@ -106,8 +106,8 @@ public final class QuantBenchmark {
         }
         if (!SPEED_NOTES.isEmpty()) {
             doc.append("Speed check (default; `--no-speed-check` turns it off): convolutions with at most 4 input ")
-                    .append("channels (image stems, where ONNX Runtime's 8-bit kernel gathers the input a byte at a ")
-                    .append("time) are timed with the whole model both ways and kept in float when that is more than ")
+                    .append("channels (image stems, where ONNX Runtime's 8-bit kernel handles so few input channels ")
+                    .append("poorly) are timed with the whole model both ways and kept in float when that is more than ")
                     .append("3% faster. Verdicts in this run:\n\n");
             SPEED_NOTES.forEach(n -> doc.append("- ").append(n).append('\n'));
             doc.append('\n');

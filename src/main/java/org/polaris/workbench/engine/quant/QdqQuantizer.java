@@ -79,7 +79,7 @@ public final class QdqQuantizer {
 
     /**
      * Convolutions this plan quantizes that read at most {@value #FEW_CHANNELS} input channels (group 1): image
-     * stems. ONNX Runtime's 8-bit convolution gathers such inputs a byte at a time and can be several times slower
+     * stems. ONNX Runtime's 8-bit convolution handles so few input channels poorly and can be several times slower
      * than its float kernel there, so {@link QuantizeService} times these both ways.
      */
     public static List<String> fewChannelConvs(OnnxModel model, QuantOptions o) {
@@ -228,7 +228,7 @@ public final class QdqQuantizer {
      * quantized layer), to be written as {@code MaxPool -> Relu}: the same values (max commutes with a monotone
      * function), but the QuantizeLinear then follows the Relu, which ONNX Runtime folds into it, instead of the
      * MaxPool, which its optimizer would move the QuantizeLinear in front of, leaving an 8-bit MaxPool in NCHW
-     * that runs 50x slower than the float one it fuses into the convolution's NCHWc layout.
+     * that runs several times slower than the float one it fuses into the convolution's NCHWc layout.
      *
      * @return MaxPool node index to Relu node index
      */
