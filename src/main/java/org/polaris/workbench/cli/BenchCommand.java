@@ -42,15 +42,19 @@ public final class BenchCommand implements Callable<Integer> {
             description = "one or more runtimes, compared in the same run (default ort)")
     List<String> runtimes;
 
+    @Bounds(min = 1, max = 4096)
     @Option(names = "--batch", split = ",", defaultValue = "1", paramLabel = "N", description = "batch sizes, e.g. 1,8,32")
     List<Integer> batches;
 
+    @Bounds(min = 1, max = 256)
     @Option(names = "--threads", split = ",", defaultValue = "1", paramLabel = "N", description = "thread counts")
     List<Integer> threads;
 
+    @Bounds(min = 0, max = 100000)
     @Option(names = "--warmup", defaultValue = "10", paramLabel = "N")
     int warmup;
 
+    @Bounds(min = 1, max = 1000000)
     @Option(names = "--runs", defaultValue = "50", paramLabel = "N")
     int runs;
 

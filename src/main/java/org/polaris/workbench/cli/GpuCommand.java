@@ -125,6 +125,7 @@ public final class GpuCommand implements Runnable {
         @Option(names = "--markdown", description = "a markdown report with the SGEMM tuning and bandwidth too (for docs)")
         boolean markdown;
 
+        @Bounds(min = 0, max = 16384)
         @Option(names = "--size", defaultValue = "0", paramLabel = "N", description = "SGEMM size for --markdown (default 1024 on GPUs, 512 otherwise)")
         int size;
 
@@ -161,9 +162,11 @@ public final class GpuCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
+        @Bounds(min = 10, max = 10000)
         @Option(names = "--interval", defaultValue = "1000", paramLabel = "MS", description = "sampling interval, 10..10000 ms (default 1000)")
         long interval;
 
+        @Bounds(min = 0.01, max = 86400)
         @Option(names = "--duration", defaultValue = "10", paramLabel = "S", description = "seconds to sample (default 10)")
         double duration;
 
@@ -224,9 +227,11 @@ public final class GpuCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
+        @Bounds(min = 0, max = 255)
         @Option(names = "--device", paramLabel = "N", description = "device index from `gpu list` (default: every device)")
         Integer device;
 
+        @Bounds(min = 0, max = 16384)
         @Option(names = "--size", defaultValue = "0", paramLabel = "N", description = "square SGEMM size (default 1024 on GPUs, 512 otherwise)")
         int size;
 

@@ -15,6 +15,7 @@ final class InputOptions {
     @Option(names = "--data", paramLabel = "IDX", description = "an IDX images file (labels beside it are shown)")
     Path data;
 
+    @Bounds(min = 0, max = 10000000)
     @Option(names = "--index", defaultValue = "0", paramLabel = "N", description = "sample index in --data")
     int index;
 

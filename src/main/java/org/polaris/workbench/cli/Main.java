@@ -1,20 +1,38 @@
 package org.polaris.workbench.cli;
 
+import org.polaris.workbench.engine.data.DataException;
+import org.polaris.workbench.engine.exec.UnsupportedOpsException;
+import org.polaris.workbench.engine.io.OutputException;
 import org.polaris.workbench.engine.model.ModelLoadException;
+import org.polaris.workbench.engine.quant.QuantizationException;
 import picocli.CommandLine;
 
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 
-/** Entry point for headless use: parses the command line and returns the process exit code. */
+/**
+ * Entry point for headless use: parses the command line and returns the process exit code. Every failure ends as
+ * one line on stderr that names the user's file and the problem, with control characters escaped, and one of the
+ * documented exit codes; never a stack trace.
+ */
 public final class Main {
 
+    /** Exit code for a failure the tool did not foresee (a bug); the line still says what happened. */
+    public static final int EXIT_INTERNAL = 1;
+    /** Exit code for a usage error: options, data files, an output the tool will not write. */
+    public static final int EXIT_USAGE = 2;
     /** Exit code for an unreadable or invalid model. */
     public static final int EXIT_BAD_MODEL = 3;
-    /** Exit code for a quantization that failed or failed its own verification; nothing was written. */
+    /** Exit code for a quantization or pruning that failed or failed its own verification; nothing was written. */
     public static final int EXIT_QUANTIZATION_FAILED = 4;
     /** Exit code when the engine lacks an op the model uses. */
     public static final int EXIT_UNSUPPORTED_OP = 5;
+    /** Exit code when an output could not be written (full disk, I/O error); nothing was left in place. */
+    public static final int EXIT_WRITE_FAILED = 6;
+    /** Exit code when memory ran out; nothing was written. */
+    public static final int EXIT_OUT_OF_MEMORY = 7;
 
     private Main() {
     }
@@ -26,28 +44,95 @@ public final class Main {
     public static int execute(String[] args, PrintStream out, PrintStream err) {
         PrintWriter errWriter = new PrintWriter(err, true);
         CommandLine cmd = new CommandLine(new WorkbenchCommand())
-                .setOut(new PrintWriter(out, true))
+                .setOut(new PrintWriter(new java.io.OutputStreamWriter(new SafeStream(out), StandardCharsets.UTF_8), true))
                 .setErr(errWriter)
                 .setExecutionExceptionHandler((ex, line, parsed) -> {
-                    if (ex instanceof ModelLoadException mle) {
-                        errWriter.println("error: " + mle.getMessage());
-                        return EXIT_BAD_MODEL;
-                    }
-                    if (ex instanceof org.polaris.workbench.engine.quant.QuantizationException qe) {
-                        errWriter.println("error: " + qe.getMessage());
-                        return EXIT_QUANTIZATION_FAILED;
-                    }
-                    if (ex instanceof org.polaris.workbench.engine.exec.UnsupportedOpsException ue) {
-                        errWriter.println("error: " + ue.getMessage());
-                        return EXIT_UNSUPPORTED_OP;
-                    }
-                    if (ex instanceof CliException ce) {
-                        errWriter.println("error: " + ce.getMessage());
-                        return ce.exitCode();
-                    }
-                    errWriter.println("internal error: " + ex);
-                    return 1;
+                    Failure f = classify(ex);
+                    errWriter.println(f.prefix() + Terminal.line(f.message()));
+                    return f.code();
                 });
-        return cmd.execute(args);
+        cmd.setExecutionStrategy(OptionBounds::execute);
+        cmd.setParameterExceptionHandler(new CommandLine.IParameterExceptionHandler() {
+            @Override
+            public int handleParseException(CommandLine.ParameterException ex, String[] a) {
+                CommandLine c = ex.getCommandLine();
+                errWriter.println("error: " + Terminal.line(ex.getMessage()));
+                errWriter.println("Try '" + c.getCommandSpec().qualifiedName() + " --help' for usage.");
+                return EXIT_USAGE;
+            }
+        });
+        try {
+            return cmd.execute(args);
+        } catch (OutOfMemoryError e) {
+            errWriter.println("error: out of memory (" + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MiB heap); nothing was written; raise it with -Xmx or use a smaller input");
+            return EXIT_OUT_OF_MEMORY;
+        }
+    }
+
+    /** The exit code and line for an exception a command threw. */
+    record Failure(int code, String prefix, String message) {
+    }
+
+    static Failure classify(Throwable ex) {
+        if (ex instanceof ModelLoadException e) {
+            return new Failure(EXIT_BAD_MODEL, "error: ", e.getMessage());
+        }
+        if (ex instanceof QuantizationException e) {
+            return new Failure(EXIT_QUANTIZATION_FAILED, "error: ", e.getMessage());
+        }
+        if (ex instanceof UnsupportedOpsException e) {
+            return new Failure(EXIT_UNSUPPORTED_OP, "error: ", e.getMessage());
+        }
+        if (ex instanceof OutputException e) {
+            return new Failure(e.reason().refusal() ? EXIT_USAGE : EXIT_WRITE_FAILED, "error: ", e.getMessage());
+        }
+        if (ex instanceof DataException e) {
+            return new Failure(EXIT_USAGE, "error: ", e.getMessage());
+        }
+        if (ex instanceof CliException e) {
+            return new Failure(e.exitCode(), "error: ", e.getMessage());
+        }
+        if (ex instanceof OutOfMemoryError) {
+            return new Failure(EXIT_OUT_OF_MEMORY, "error: ", "out of memory (" + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MiB heap); nothing was written; raise it with -Xmx or use a smaller input");
+        }
+        if (ex instanceof java.io.IOException e) {
+            return new Failure(EXIT_USAGE, "error: ", e instanceof java.nio.file.NoSuchFileException n
+                    ? n.getFile() + ": no such file" : String.valueOf(e.getMessage()));
+        }
+        String m = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getClass().getSimpleName() + ": " + ex.getMessage();
+        return new Failure(EXIT_INTERNAL, "internal error: ", m);
+    }
+
+    /** Command output with control characters escaped; picocli's help and the reports go through it. */
+    private static final class SafeStream extends OutputStream {
+        private final PrintStream out;
+        private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+
+        SafeStream(PrintStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public void write(int b) {
+            line.write(b);
+            if (b == '\n') {
+                flushLine();
+            }
+        }
+
+        @Override
+        public void flush() {
+            flushLine();
+            out.flush();
+        }
+
+        private void flushLine() {
+            if (line.size() > 0) {
+                out.print(Terminal.safe(line.toString(StandardCharsets.UTF_8)));
+                line.reset();
+            }
+        }
     }
 }

@@ -38,9 +38,11 @@ public final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--runtime", defaultValue = "engine", paramLabel = "ort|engine", description = "default engine")
     String runtime;
 
+    @Bounds(min = 1, max = 256)
     @Option(names = "--threads", defaultValue = "1", paramLabel = "N")
     int threads;
 
+    @Bounds(min = 1, max = 1000000)
     @Option(names = "--top", defaultValue = "15", paramLabel = "N", description = "slowest nodes to list in text output")
     int top;
 

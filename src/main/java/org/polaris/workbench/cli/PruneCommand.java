@@ -18,7 +18,6 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
@@ -57,6 +56,7 @@ public final class PruneCommand implements Callable<Integer> {
             description = "magnitude (default), nm:N:M (e.g. nm:2:4), block:RxC (e.g. block:4x4), channel or channel:l1")
     String method;
 
+    @Bounds(min = 0, max = 0.999)
     @Option(names = "--sparsity", defaultValue = "0.5", paramLabel = "S",
             description = "fraction of weights (blocks, channels) to remove, in [0, 1); nm:N:M fixes it at 1 - N/M")
     double sparsity;
@@ -64,7 +64,7 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--scope", defaultValue = "auto", paramLabel = "layer|global",
             description = "layer: every layer loses S; global: one magnitude threshold over all layers, so large layers "
                     + "lose more and small ones (often the first and last) less. Default: global for magnitude "
-                    + "(it kept the Fashion CNN's accuracy at 50% where layer scope lost 20 points), layer otherwise")
+                    + "(it kept the Fashion CNN's accuracy at 50%% where layer scope lost 20 points), layer otherwise")
     String scope;
 
     @Option(names = "--allocation", defaultValue = "uniform", paramLabel = "uniform|erk|sensitivity",
@@ -76,6 +76,7 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--exclude", split = ",", paramLabel = "NODE", description = "layers (node names) to leave dense")
     List<String> exclude = List.of();
 
+    @Bounds(min = 0, max = 1024)
     @Option(names = "--channel-multiple", defaultValue = "0", paramLabel = "N",
             description = "channel pruning keeps a multiple of N channels per layer (CPU kernels work in channel blocks, "
                     + "so 22 channels cost as much as 32); default: the CPU's block, 16 with AVX-512, else 8")
@@ -103,6 +104,7 @@ public final class PruneCommand implements Callable<Integer> {
                     + "evaluation data, which makes the reported accuracy optimistic (the report says so)")
     Path calibData;
 
+    @Bounds(min = 1, max = 1000000)
     @Option(names = "--calib-samples", defaultValue = "5000", paramLabel = "N", description = "samples --refit uses")
     int calibSamples;
 
@@ -110,12 +112,15 @@ public final class PruneCommand implements Callable<Integer> {
             description = "IDX images file or image folder (labels give accuracy); random inputs if omitted (flagged)")
     Path evalData;
 
+    @Bounds(min = 1, max = 1000000)
     @Option(names = "--eval-samples", defaultValue = "1000", paramLabel = "N", description = "evaluation samples")
     int evalSamples;
 
+    @Bounds(min = 1, max = 100000)
     @Option(names = "--latency-runs", defaultValue = "100", paramLabel = "N", description = "timed batch-1 runs per model")
     int latencyRuns;
 
+    @Bounds(min = 1, max = 4096)
     @Option(names = "--latency-batch", defaultValue = "1", paramLabel = "N", description = "samples per timed run (default 1)")
     int latencyBatch;
 
@@ -127,9 +132,6 @@ public final class PruneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (Files.exists(output) && !force) {
-            throw new CliException(output + " exists; pass --force to replace it", 2);
-        }
         PruneMethod m;
         try {
             m = PruneMethod.parse(method);
@@ -178,12 +180,7 @@ public final class PruneCommand implements Callable<Integer> {
             throw new CliException("--calib-data is only used with --refit", 2);
         }
         PrintWriter err = spec.commandLine().getErr();
-        PruneService.Result r;
-        try {
-            r = new PruneService().run(req, new ConsoleProgress(err), CancellationToken.none());
-        } catch (FileAlreadyExistsException e) {
-            throw new CliException(output + " exists; pass --force to replace it", 2);
-        }
+        PruneService.Result r = new PruneService().run(req, new ConsoleProgress(err), CancellationToken.none());
         PrintWriter out = spec.commandLine().getOut();
         Evaluation.Side o = r.comparison().original();
         Evaluation.Side p = r.comparison().quantized();
@@ -252,12 +249,8 @@ public final class PruneCommand implements Callable<Integer> {
             throw new CliException("TorchScript declares no input shape: give --eval-data or keep NAME.onnx beside it", 2);
         }
         Dataset data = dataset(evalData, shapes);
-        PruneService.TorchResult r;
-        try {
-            r = new PruneService().runTorchScript(model, output, force, m, sparsity, data, evalSamples, reportPath);
-        } catch (FileAlreadyExistsException e) {
-            throw new CliException(output + " exists; pass --force to replace it", 2);
-        }
+        PruneService.TorchResult r = new PruneService().runTorchScript(model, output, force, m, sparsity, data,
+                evalSamples, reportPath);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "Wrote %s: %s, %d weights, %.1f%% zero (TorchScript, float32 with zeros)%n", output, m,
                 r.layers().size(), 100.0 * r.overallSparsity());

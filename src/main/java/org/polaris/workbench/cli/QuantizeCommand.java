@@ -2,7 +2,6 @@ package org.polaris.workbench.cli;
 
 import org.polaris.workbench.engine.data.DataException;
 import org.polaris.workbench.engine.data.DataSources;
-import org.polaris.workbench.engine.data.DataException;
 import org.polaris.workbench.engine.data.Dataset;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.model.OnnxModel;
@@ -23,7 +22,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.nio.file.FileAlreadyExistsException;
+import org.polaris.workbench.engine.io.OutputPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
@@ -58,6 +57,7 @@ public final class QuantizeCommand implements Callable<Integer> {
                     + "fp16: float16 weight storage")
     String mode;
 
+    @Bounds(min = 4, max = 16)
     @Option(names = "--bits", defaultValue = "8", paramLabel = "8|4|16",
             description = "weight bits; 4 implies weight-only, 16 float16 storage")
     int bits;
@@ -86,6 +86,7 @@ public final class QuantizeCommand implements Callable<Integer> {
             description = "activation code type (default uint8)")
     String activationType;
 
+    @Bounds(min = 16, max = 4096)
     @Option(names = "--block-size", defaultValue = "32", paramLabel = "N", description = "4-bit block size: 32, 64 or 128")
     int blockSize;
 
@@ -101,21 +102,26 @@ public final class QuantizeCommand implements Callable<Integer> {
             description = "IDX images file (.gz or plain) or a folder of images; random inputs if omitted (flagged)")
     Path calibData;
 
+    @Bounds(min = 1, max = 1000000)
     @Option(names = "--calib-samples", defaultValue = "200", paramLabel = "N", description = "calibration samples")
     int calibSamples;
 
     @Option(names = "--eval-data", paramLabel = "PATH", description = "evaluation data (labels give accuracy); default: the calibration data")
     Path evalData;
 
+    @Bounds(min = 1, max = 1000000)
     @Option(names = "--eval-samples", defaultValue = "2000", paramLabel = "N", description = "evaluation samples")
     int evalSamples;
 
+    @Bounds(min = 1, max = 100000)
     @Option(names = "--latency-runs", defaultValue = "100", paramLabel = "N", description = "timed batch-1 runs per model")
     int latencyRuns;
 
+    @Bounds(min = 1, max = 256)
     @Option(names = "--threads", defaultValue = "1", paramLabel = "N", description = "ONNX Runtime threads for latency")
     int threads;
 
+    @Bounds(min = 1, max = 4096)
     @Option(names = "--latency-batch", defaultValue = "1", paramLabel = "N", description = "samples per timed run (default 1)")
     int latencyBatch;
 
@@ -130,6 +136,7 @@ public final class QuantizeCommand implements Callable<Integer> {
             + "(image stems) without timing them against float first")
     boolean noSpeedCheck;
 
+    @Bounds(min = 0, max = 86400)
     @Option(names = "--sensitivity", defaultValue = "0", paramLabel = "SECONDS",
             description = "static mode: quantize one layer at a time on evaluation samples and rank layers by the "
                     + "output change, within this time budget (default 0: off)")
@@ -138,6 +145,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--report", paramLabel = "REPORT.json", description = "report path (default: OUT.report.json)")
     Path report;
 
+    @Bounds(min = -1, max = 1)
     @Option(names = "--min-cosine", defaultValue = "0.9", paramLabel = "C",
             description = "fail (exit 4) when the outputs' mean cosine to the original is below this")
     double minCosine;
@@ -147,9 +155,6 @@ public final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (Files.exists(output) && !force) {
-            throw new CliException(output + " exists; pass --force to replace it", 2);
-        }
         QuantOptions options = options();
         if (model.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".pt")) {
             return torchScript(options);
@@ -162,12 +167,7 @@ public final class QuantizeCommand implements Callable<Integer> {
                 new QuantEvaluator.Settings(evalSamples, latencyRuns, Math.max(5, latencyRuns / 5), threads, latencyBatch), report,
                 minCosine, sensitivity, !noSpeedCheck);
         PrintWriter err = spec.commandLine().getErr();
-        QuantReport r;
-        try {
-            r = new QuantizeService().run(req, new ConsoleProgress(err), CancellationToken.none());
-        } catch (FileAlreadyExistsException e) {
-            throw new CliException(output + " exists; pass --force to replace it", 2);
-        }
+        QuantReport r = new QuantizeService().run(req, new ConsoleProgress(err), CancellationToken.none());
         PrintWriter out = spec.commandLine().getOut();
         out.print(QuantizeSummary.text(r));
         out.flush();
@@ -192,31 +192,10 @@ public final class QuantizeCommand implements Callable<Integer> {
         } catch (DataException | IllegalArgumentException e) {
             throw new CliException(e.getMessage(), 2);
         }
-        org.polaris.workbench.engine.quant.TorchQuantizer.Result r;
-        try {
-            r = new org.polaris.workbench.engine.quant.TorchQuantizer().fakeQuantize(model, output, force, o.bits(), data,
-                    evalSamples, minCosine);
-        } catch (java.nio.file.FileAlreadyExistsException e) {
-            throw new CliException(output + " exists; pass --force to replace it", 2);
-        }
-        java.util.Map<String, Object> j = new java.util.LinkedHashMap<>();
-        j.put("model", model.toString());
-        j.put("output", output.toString());
-        j.put("settings", java.util.Map.of("mode", "weight-only fake-quant (TorchScript)", "bits", o.bits()));
-        j.put("original", java.util.Map.of("fileBytes", r.originalBytes()));
-        j.put("quantized", java.util.Map.of("fileBytes", r.quantizedBytes()));
-        j.put("agreement", java.util.Map.of("top1", r.agreement().top1(), "cosine", r.agreement().meanCosine(),
-                "maxAbsError", r.agreement().maxAbsError(), "samples", r.agreement().samples()));
-        java.util.List<java.util.Map<String, Object>> layers = new java.util.ArrayList<>();
-        r.layers().forEach(l -> layers.add(java.util.Map.of("name", l.name(), "bits", l.bits(), "perChannel", true,
-                "sqnrDb", Double.isFinite(l.sqnrDb()) ? l.sqnrDb() : 999.0)));
-        j.put("layers", layers);
-        j.put("warnings", java.util.List.of("TorchScript weights are fake-quantized: the .pt stays float32, "
-                + "so it is not smaller or faster; use it to check accuracy, or quantize the ONNX twin for deployment."));
         Path reportPath = report != null ? report : output.resolveSibling(output.getFileName() + ".report.json");
-        org.polaris.workbench.engine.util.AtomicFiles.write(reportPath,
-                new com.fasterxml.jackson.databind.ObjectMapper().enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                        .writeValueAsBytes(j), true);
+        org.polaris.workbench.engine.quant.TorchQuantizer.Result r = new org.polaris.workbench.engine.quant.TorchQuantizer()
+                .fakeQuantize(model, output, reportPath, OutputPolicy.of(force, model, twin), o.bits(), data,
+                        evalSamples, minCosine);
         var out = spec.commandLine().getOut();
         out.printf(java.util.Locale.ROOT, "Wrote %s (weights fake-quantized to %d bits, stored as float32)%n", output, o.bits());
         out.printf(java.util.Locale.ROOT, "Agreement:  top-1 %.2f%%, mean cosine %.5f over %d samples%n",

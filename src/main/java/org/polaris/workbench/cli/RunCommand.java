@@ -39,9 +39,11 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--runtime", defaultValue = "ort", paramLabel = "ort|engine", description = "default ort")
     String runtime;
 
+    @Bounds(min = 1, max = 1000000)
     @Option(names = "--top", defaultValue = "5", paramLabel = "K")
     int top;
 
+    @Bounds(min = 1, max = 256)
     @Option(names = "--threads", defaultValue = "1", paramLabel = "N")
     int threads;
 

@@ -66,9 +66,11 @@ public final class SnnCommand implements Runnable {
         @Option(names = "--convert", description = "convert --model to a spiking network")
         boolean convert;
 
+        @Bounds(min = 1, max = 2000000)
         @Option(names = "--neurons", defaultValue = "1000", paramLabel = "N", description = "template: hidden neurons (default 1000)")
         int neurons;
 
+        @Bounds(min = 1, max = 1000000)
         @Option(names = "--steps", defaultValue = "100", paramLabel = "T", description = "time steps of 1 ms (default 100)")
         int steps;
 
@@ -79,6 +81,7 @@ public final class SnnCommand implements Runnable {
         @Option(names = "--data", paramLabel = "PATH", description = "IDX images or image folder (converted models: required)")
         Path data;
 
+        @Bounds(min = 1, max = 100000)
         @Option(names = "--samples", defaultValue = "500", paramLabel = "K", description = "samples to evaluate (default 500)")
         int samples;
 
@@ -230,15 +233,19 @@ public final class SnnCommand implements Runnable {
         @Spec
         CommandSpec spec;
 
+        @Bounds(min = 1, max = 2000000)
         @Option(names = "--neurons", defaultValue = "100000", paramLabel = "N")
         int neurons;
 
+        @Bounds(min = 1, max = 10000)
         @Option(names = "--fanout", defaultValue = "100", paramLabel = "F")
         int fanout;
 
+        @Bounds(min = 0, max = 1000)
         @Option(names = "--rate", defaultValue = "10", paramLabel = "HZ")
         double rate;
 
+        @Bounds(min = 1, max = 1000000)
         @Option(names = "--steps", defaultValue = "1000", paramLabel = "T", description = "steps of 1 ms (default 1000)")
         int steps;
 

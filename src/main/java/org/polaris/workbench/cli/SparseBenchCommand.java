@@ -29,18 +29,23 @@ public final class SparseBenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Bounds(min = 1, max = 16384)
     @Option(names = "--rows", defaultValue = "1000", paramLabel = "R", description = "outputs (default 1000)")
     int rows;
 
+    @Bounds(min = 1, max = 16384)
     @Option(names = "--cols", defaultValue = "1280", paramLabel = "C", description = "inputs (default 1280)")
     int cols;
 
+    @Bounds(min = 0, max = 0.999)
     @Option(names = "--sparsity", split = ",", paramLabel = "S", description = "default 0.5,0.8,0.9,0.95")
     List<Double> sparsity = new ArrayList<>(List.of(0.5, 0.8, 0.9, 0.95));
 
+    @Bounds(min = 1, max = 4096)
     @Option(names = "--batch", split = ",", paramLabel = "B", description = "default 1,16")
     List<Integer> batch = new ArrayList<>(List.of(1, 16));
 
+    @Bounds(min = 0.001, max = 60)
     @Option(names = "--seconds", defaultValue = "0.3", paramLabel = "T", description = "timing per kernel and setting")
     double seconds;
 

@@ -164,6 +164,6 @@ class PruneCommandTest {
         }
         assertThat(j.get("crossover").get("16").has("csr")).isTrue();
         assertThat(run("sparse-bench", "--sparsity", "1.2", "--rows", "8", "--cols", "8")).isEqualTo(2);
-        assertThat(err).contains("[0, 1)");
+        assertThat(err).contains("--sparsity must be 0..0.999, not 1.2");
     }
 }

@@ -21,6 +21,9 @@ public final class DataSources {
         if (path == null) {
             return new RandomDataset(sampleShape(modelInput), Math.max(1, samples), 42);
         }
+        if (!Files.exists(path)) {
+            throw new DataException(path + ": no such file or folder");
+        }
         if (Files.isDirectory(path)) {
             Preprocessing p = pre.crop() > 0 ? pre : withModelCrop(pre, modelInput);
             return ImageFolderDataset.open(path, p, Math.max(1, samples / 5));
@@ -52,7 +55,11 @@ public final class DataSources {
     public static double parseScale(String s) {
         String[] parts = s.trim().split("/");
         try {
-            return parts.length == 2 ? Double.parseDouble(parts[0]) / Double.parseDouble(parts[1]) : Double.parseDouble(s.trim());
+            double v = parts.length == 2 ? Double.parseDouble(parts[0]) / Double.parseDouble(parts[1]) : Double.parseDouble(s.trim());
+            if (!Double.isFinite(v) || v == 0 || Math.abs(v) > 1e6) {
+                throw new IllegalArgumentException("scale must be a finite, non-zero number up to 1e6, not " + s);
+            }
+            return v;
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("scale must be a number or a fraction like 1/255, not " + s);
         }

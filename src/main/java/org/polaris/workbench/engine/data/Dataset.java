@@ -20,6 +20,11 @@ public interface Dataset {
     /** What the data is, for reports ("fashion-mnist t10k, 10000 labelled images"). */
     String description();
 
+    /** The files this data set reads (outputs of a run must never replace them). */
+    default java.util.List<java.nio.file.Path> files() {
+        return java.util.List.of();
+    }
+
     /** True for synthetic inputs: accuracy numbers from them mean nothing, and reports say so. */
     default boolean isSynthetic() {
         return false;

@@ -1,5 +1,6 @@
 package org.polaris.workbench.engine.data;
 
+import org.polaris.workbench.engine.io.InputFiles;
 import org.polaris.workbench.engine.model.Tensor;
 
 import java.io.DataInputStream;
@@ -39,33 +40,53 @@ public final class IdxDataset implements Dataset {
 
     /**
      * Opens an images file and, when present, the labels file beside it (same name with {@code images-idx3} replaced
-     * by {@code labels-idx1}). {@code limit} caps how many samples are kept (0 for all).
+     * by {@code labels-idx1}). {@code limit} caps how many samples are kept (0 for all). Only the kept samples are
+     * read, streamed in chunks: memory follows the bytes actually present, never what a header claims.
      */
     public static IdxDataset open(Path images, Preprocessing pre, int limit) throws DataException {
         String name = images.getFileName().toString();
         Path labelsFile = images.resolveSibling(name.replace("images-idx3", "labels-idx1"));
-        byte[][] img = read(images, 3);
-        int n = img[0].length == 0 ? 0 : header(img, 0);
-        int r = header(img, 1);
-        int c = header(img, 2);
-        int keep = limit > 0 ? Math.min(limit, n) : n;
-        byte[] px = java.util.Arrays.copyOf(img[1], keep * r * c);
+        Parsed img = read(images, 3, limit);
+        int n = img.dims()[0];
+        int r = img.dims()[1];
+        int c = img.dims()[2];
+        int keep = img.kept();
         byte[] lab = null;
+        java.util.List<Path> sources = new java.util.ArrayList<>(java.util.List.of(images));
         if (!labelsFile.equals(images) && Files.isRegularFile(labelsFile)) {
-            byte[][] l = read(labelsFile, 1);
-            if (header(l, 0) != n) {
-                throw new DataException(labelsFile + ": holds " + header(l, 0) + " labels for " + n + " images");
+            Parsed l = read(labelsFile, 1, keep);
+            if (l.dims()[0] != n) {
+                throw new DataException(labelsFile + ": holds " + l.dims()[0] + " labels for " + n + " images");
             }
-            lab = java.util.Arrays.copyOf(l[1], keep);
+            lab = l.payload();
+            sources.add(labelsFile);
         }
-        return new IdxDataset(px, lab, keep, r, c, pre, name + ": " + keep + (lab != null ? " labelled" : "")
-                + " images " + r + "x" + c);
+        IdxDataset d = new IdxDataset(img.payload(), lab, keep, r, c, pre, name + ": " + keep
+                + (lab != null ? " labelled" : "") + " images " + r + "x" + c);
+        d.sources = java.util.List.copyOf(sources);
+        return d;
     }
 
-    /** Returns {header dims as big-endian ints packed in a byte array, payload}. */
-    private static byte[][] read(Path file, int expectedRank) throws DataException {
+    /** The files behind this data set (images, and labels when found). */
+    private java.util.List<Path> sources = java.util.List.of();
+
+    @Override
+    public java.util.List<Path> files() {
+        return sources;
+    }
+
+    /** Header dimensions, how many items were kept, and their bytes. */
+    private record Parsed(int[] dims, int kept, byte[] payload) {
+    }
+
+    private static Parsed read(Path file, int expectedRank, int limit) throws DataException {
+        String problem = InputFiles.problem(file);
+        if (problem != null) {
+            throw new DataException(file + ": " + problem);
+        }
+        boolean gz = file.toString().endsWith(".gz");
         try (InputStream raw = Files.newInputStream(file);
-             InputStream in = file.toString().endsWith(".gz") ? new GZIPInputStream(raw, 1 << 16) : raw;
+             InputStream in = gz ? new GZIPInputStream(raw, 1 << 16) : raw;
              DataInputStream data = new DataInputStream(in)) {
             int magic = data.readInt();
             if ((magic >>> 8) != 0x08 || (magic & 0xff) != expectedRank) {
@@ -73,36 +94,60 @@ public final class IdxDataset implements Dataset {
                         + " dimensions (magic 0x" + Integer.toHexString(magic) + ")");
             }
             int[] dims = new int[expectedRank];
-            long total = 1;
+            long itemBytes = 1;
             for (int i = 0; i < expectedRank; i++) {
                 dims[i] = data.readInt();
                 int max = i == 0 ? MAX_ITEMS : MAX_SIDE;
                 if (dims[i] < 0 || dims[i] > max) {
                     throw new DataException(file + ": dimension " + i + " is " + dims[i] + " (limit " + max + ")");
                 }
-                total *= dims[i];
+                if (i > 0) {
+                    itemBytes *= dims[i];
+                }
             }
-            if (total > Integer.MAX_VALUE - 8) {
-                throw new DataException(file + ": " + total + " bytes of data is too large");
+            long header = 4L + 4L * expectedRank;
+            if (!gz && Files.size(file) < header + dims[0] * itemBytes) {
+                throw new DataException(file + ": truncated IDX file: the header declares " + dims[0] + " items of "
+                        + itemBytes + " bytes but the file has " + Files.size(file) + " bytes");
             }
-            byte[] payload = new byte[(int) total];
-            data.readFully(payload);
-            byte[] header = new byte[4 * expectedRank];
-            for (int i = 0; i < expectedRank; i++) {
-                java.nio.ByteBuffer.wrap(header).putInt(4 * i, dims[i]);
+            int keep = limit > 0 ? Math.min(limit, dims[0]) : dims[0];
+            long want = keep * itemBytes;
+            if (want > Integer.MAX_VALUE - 8) {
+                throw new DataException(file + ": " + keep + " items of " + itemBytes + " bytes is too much to read "
+                        + "at once; read fewer samples");
             }
-            return new byte[][] {header, payload};
+            byte[] payload = readUpTo(data, (int) want);
+            if (payload.length < want) {
+                throw new DataException(file + ": truncated IDX file: the header declares " + dims[0]
+                        + " items but the data ends after " + payload.length / Math.max(1, itemBytes));
+            }
+            return new Parsed(dims, keep, payload);
         } catch (NoSuchFileException e) {
             throw new DataException(file + ": no such file");
         } catch (java.io.EOFException e) {
             throw new DataException(file + ": truncated IDX file");
+        } catch (java.util.zip.ZipException e) {
+            throw new DataException(file + ": corrupt gzip data (" + e.getMessage() + ")");
         } catch (IOException e) {
             throw new DataException(file + ": cannot read: " + e.getMessage());
         }
     }
 
-    private static int header(byte[][] file, int dim) {
-        return dim * 4 < file[0].length ? java.nio.ByteBuffer.wrap(file[0]).getInt(4 * dim) : 1;
+    /** Reads up to {@code want} bytes in growing chunks, so a lying header costs only what is really there. */
+    private static byte[] readUpTo(InputStream in, int want) throws IOException {
+        byte[] buf = new byte[Math.min(want, 1 << 20)];
+        int have = 0;
+        while (have < want) {
+            if (have == buf.length) {
+                buf = java.util.Arrays.copyOf(buf, (int) Math.min(want, 2L * buf.length));
+            }
+            int n = in.read(buf, have, buf.length - have);
+            if (n < 0) {
+                break;
+            }
+            have += n;
+        }
+        return have == buf.length ? buf : java.util.Arrays.copyOf(buf, have);
     }
 
     @Override

@@ -2,13 +2,18 @@ package org.polaris.workbench.engine.data;
 
 import org.polaris.workbench.engine.model.Tensor;
 
+import org.polaris.workbench.engine.io.InputFiles;
+
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
@@ -21,10 +26,18 @@ import java.util.stream.Stream;
 public final class ImageFolderDataset implements Dataset {
 
     private static final long MAX_IMAGE_BYTES = 64L << 20;
+    /**
+     * Largest image decoded, in pixels (read from the file's header before decoding); a 30000x30000 PNG would need
+     * 3.6 GB. Raise with {@code -Dpolaris.maxImagePixels=N}.
+     */
+    public static final long MAX_PIXELS = Long.getLong("polaris.maxImagePixels", 50_000_000L);
 
     private final List<Path> files;
     private final Preprocessing pre;
     private final int variants;
+    /** The last decoded image: variants of one file come one after another, so each file is decoded once. */
+    private int cachedIndex = -1;
+    private BufferedImage cached;
 
     private ImageFolderDataset(List<Path> files, Preprocessing pre, int variants) {
         this.files = files;
@@ -48,7 +61,36 @@ public final class ImageFolderDataset implements Dataset {
         if (images.isEmpty()) {
             throw new DataException(dir + ": no .png or .jpg images");
         }
+        for (Path p : images) {
+            String problem = InputFiles.problem(p);
+            if (problem != null) {
+                throw new DataException(p + ": " + problem);
+            }
+        }
         return new ImageFolderDataset(images, pre, Math.max(1, variants));
+    }
+
+    /** One image file as a data set of one sample (its own errors name it, not a copy). */
+    public static ImageFolderDataset ofFile(Path image, Preprocessing pre) throws DataException {
+        if (pre.crop() <= 0) {
+            throw new DataException(image + ": image inputs need a crop size (the model's input height and width)");
+        }
+        String problem = InputFiles.problem(image);
+        if (problem != null) {
+            throw new DataException(image + ": " + problem);
+        }
+        ImageFolderDataset d = new ImageFolderDataset(List.of(image), pre, 1);
+        try {
+            d.load(0);
+        } catch (DataFileException e) {
+            throw new DataException(e.getMessage());
+        }
+        return d;
+    }
+
+    @Override
+    public List<Path> files() {
+        return files;
     }
 
     @Override
@@ -63,7 +105,7 @@ public final class ImageFolderDataset implements Dataset {
         float[] out = new float[count * 3 * plane];
         for (int b = 0; b < count; b++) {
             int idx = start + b;
-            BufferedImage img = crop(load(files.get(idx / variants)), idx % variants);
+            BufferedImage img = crop(load(idx / variants), idx % variants);
             for (int y = 0; y < side; y++) {
                 for (int x = 0; x < side; x++) {
                     int rgb = img.getRGB(x, y);
@@ -81,18 +123,60 @@ public final class ImageFolderDataset implements Dataset {
         return Tensor.ofFloats("batch", dims, out);
     }
 
-    private BufferedImage load(Path file) {
+    private BufferedImage load(int index) {
+        if (index == cachedIndex) {
+            return cached;
+        }
+        Path file = files.get(index);
         try {
+            String problem = InputFiles.problem(file);
+            if (problem != null) {
+                throw new DataFileException(file + ": " + problem);
+            }
             if (Files.size(file) > MAX_IMAGE_BYTES) {
-                throw new IllegalStateException(file + ": image file over " + MAX_IMAGE_BYTES + " bytes");
+                throw new DataFileException(file + ": image file over " + MAX_IMAGE_BYTES + " bytes");
             }
-            BufferedImage img = ImageIO.read(file.toFile());
-            if (img == null) {
-                throw new IllegalStateException(file + ": not a readable image");
-            }
+            BufferedImage img = decode(file);
+            cached = img;
+            cachedIndex = index;
             return img;
         } catch (IOException e) {
-            throw new IllegalStateException(file + ": " + e.getMessage(), e);
+            throw new DataFileException(file + ": not a readable image (" + e.getMessage() + ")");
+        }
+    }
+
+    /** Reads width and height from the header and refuses oversized images before any pixel is decoded. */
+    private static BufferedImage decode(Path file) throws IOException {
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            if (in == null) {
+                throw new DataFileException(file + ": not a readable image");
+            }
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new DataFileException(file + ": not a readable image (no PNG or JPEG header)");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                long w = reader.getWidth(0);
+                long h = reader.getHeight(0);
+                if (w <= 0 || h <= 0 || w * h > MAX_PIXELS) {
+                    throw new DataFileException(file + ": image is " + w + "x" + h + " pixels, over the limit of "
+                            + MAX_PIXELS + " (raise it with -Dpolaris.maxImagePixels=N)");
+                }
+                BufferedImage img = reader.read(0);
+                if (img == null) {
+                    throw new DataFileException(file + ": not a readable image");
+                }
+                return img;
+            } finally {
+                reader.dispose();
+            }
+        } catch (RuntimeException e) {
+            if (e instanceof DataFileException) {
+                throw e;
+            }
+            throw new DataFileException(file + ": not a readable image (" + e.getClass().getSimpleName() + ")");
         }
     }
 

@@ -21,6 +21,20 @@ public record Preprocessing(double scale, double[] mean, double[] std, int resiz
                 throw new IllegalArgumentException("std values must be finite and non-zero: " + Arrays.toString(std));
             }
         }
+        for (double m : mean) {
+            if (!Double.isFinite(m)) {
+                throw new IllegalArgumentException("mean values must be finite: " + Arrays.toString(mean));
+            }
+        }
+        if (!Double.isFinite(scale) || scale == 0) {
+            throw new IllegalArgumentException("scale must be finite and non-zero, not " + scale);
+        }
+        if (resize < 0 || resize > 8192 || crop < 0 || crop > 8192) {
+            throw new IllegalArgumentException("resize and crop must be 0..8192 pixels, not " + resize + " and " + crop);
+        }
+        if (mean.length > 64) {
+            throw new IllegalArgumentException("at most 64 mean/std values");
+        }
         if (!layout.equals("NCHW") && !layout.equals("NHWC")) {
             throw new IllegalArgumentException("layout must be NCHW or NHWC, not " + layout);
         }

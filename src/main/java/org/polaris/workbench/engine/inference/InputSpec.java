@@ -10,8 +10,6 @@ import org.polaris.workbench.engine.model.OnnxModel;
 import org.polaris.workbench.engine.model.Tensor;
 import org.polaris.workbench.engine.model.ValueType;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -34,25 +32,19 @@ public record InputSpec(Path image, Path idx, int index, Preprocessing preproces
         Preprocessing pre = DataSources.withModelCrop(preprocessing, in);
         Dataset d;
         int at = 0;
-        try {
-            if (image != null) {
-                if (!Files.isRegularFile(image)) {
-                    throw new DataException(image + ": no such image file");
-                }
-                Path tmp = Files.createTempDirectory("polaris-input");
-                Files.copy(image, tmp.resolve(image.getFileName()));
-                d = ImageFolderDataset.open(tmp, pre, 1);
-            } else if (idx != null) {
-                d = IdxDataset.open(idx, pre, index + 1);
-                at = index;
-                if (index < 0 || index >= d.size()) {
-                    throw new DataException(idx + ": sample " + index + " does not exist (" + d.size() + " read)");
-                }
-            } else {
-                d = DataSources.open(null, pre, batch, in);
+        if (image != null) {
+            d = ImageFolderDataset.ofFile(image, pre);
+        } else if (idx != null) {
+            if (index < 0) {
+                throw new DataException(idx + ": sample " + index + " does not exist");
             }
-        } catch (IOException e) {
-            throw new DataException(image + ": " + e.getMessage());
+            d = IdxDataset.open(idx, pre, index + 1);
+            at = index;
+            if (index >= d.size()) {
+                throw new DataException(idx + ": sample " + index + " does not exist (" + d.size() + " read)");
+            }
+        } else {
+            d = DataSources.open(null, pre, batch, in);
         }
         Tensor x = image == null && idx == null ? d.batch(0, batch) : repeat(d.batch(at, 1), batch);
         return new Sample(x.withName(name), d.label(at), d.description());

@@ -16,4 +16,9 @@ public final class Schedulers {
             return t;
         });
     }
+
+    /** Runs {@code body} once when the JVM shuts down (normal exit, Ctrl-C, SIGTERM). */
+    public static void onShutdown(String name, Runnable body) {
+        Runtime.getRuntime().addShutdownHook(new Thread(body, name));
+    }
 }

@@ -37,4 +37,14 @@ public record OnnxModel(long irVersion, Map<String, Long> opsets, String produce
     public String displayName() {
         return source == null ? graph.name() : source.getFileName().toString();
     }
+
+    /** The side files this model's weights were read from (external data), resolved beside the model. */
+    public java.util.List<Path> externalFiles() {
+        if (source == null) {
+            return java.util.List.of();
+        }
+        Path dir = source.toAbsolutePath().getParent();
+        return graph.initializers().stream().map(Tensor::externalLocation).filter(java.util.Objects::nonNull)
+                .distinct().map(dir::resolve).toList();
+    }
 }

@@ -32,8 +32,11 @@ public final class OnnxModelReader {
          * also fit in three quarters of this JVM's heap.
          */
         public static final Limits DEFAULT = new Limits(Integer.MAX_VALUE, Integer.MAX_VALUE - 8, 16L << 30, 64, 32,
-                2_000_000, Runtime.getRuntime().maxMemory() / 4 * 3);
+                1_000_000, Runtime.getRuntime().maxMemory() / 4 * 3);
     }
+
+    /** How many times its file's size sparse initializers may densify to (-Dpolaris.sparseExpansion=N raises it). */
+    static final long SPARSE_EXPANSION = Long.getLong("polaris.sparseExpansion", 256);
 
     private final Limits limits;
 
@@ -46,12 +49,43 @@ public final class OnnxModelReader {
     }
 
     public OnnxModel read(Path file) throws ModelLoadException {
+        try {
+            return readChecked(file);
+        } catch (OutOfMemoryError e) {
+            // last resort: the estimate below let through a file whose objects still did not fit
+            throw new ModelLoadException(file, Problem.TOO_LARGE, "ran out of memory reading it ("
+                    + (Runtime.getRuntime().maxMemory() >> 20) + " MiB heap); start the workbench with a larger -Xmx");
+        }
+    }
+
+    /**
+     * Bytes the parsed protobuf and the IR take per node, measured on long chains of small nodes (the worst case
+     * per byte of file: about 34 bytes of file a node).
+     */
+    static final long BYTES_PER_NODE = 1000;
+
+    private OnnxModel readChecked(Path file) throws ModelLoadException {
         byte[] bytes = readBounded(file);
+        long nodes = WireScan.topLevelNodes(bytes);
+        if (nodes > limits.maxNodes()) {
+            throw new ModelLoadException(file, Problem.LIMIT_EXCEEDED, "has " + nodes + " nodes; the limit is "
+                    + limits.maxNodes());
+        }
+        long need = 2L * bytes.length + BYTES_PER_NODE * nodes;
+        if (need > limits.memoryBudget()) {
+            throw new ModelLoadException(file, Problem.TOO_LARGE, "reading its " + nodes + " nodes needs about "
+                    + (need >> 20) + " MiB, more than the " + (limits.memoryBudget() >> 20)
+                    + " MiB available; start the workbench with a larger -Xmx");
+        }
         OnnxMl.ModelProto proto = parse(file, bytes);
         // The file buffer and the tensors copied out of it live side by side while converting.
         long externalBudget = Math.min(limits.maxExternalBytes(), limits.memoryBudget() - 2L * bytes.length);
-        return new Converter(file, limits, new ExternalDataResolver(file, Math.max(0, externalBudget)),
-                Math.max(0, limits.memoryBudget() - 2L * bytes.length)).model(proto, bytes.length);
+        // sparse initializers may densify, but not a few bytes into gigabytes: at most SPARSE_EXPANSION times the
+        // file (at least 64 MiB), which still covers a 99%-sparse tensor's expansion
+        long denseBudget = Math.min(Math.max(0, limits.memoryBudget() - 2L * bytes.length),
+                Math.max(64L << 20, SPARSE_EXPANSION * bytes.length));
+        return new Converter(file, limits, new ExternalDataResolver(file, Math.max(0, externalBudget)), denseBudget)
+                .model(proto, bytes.length);
     }
 
     /**
@@ -73,6 +107,11 @@ public final class OnnxModelReader {
         try {
             if (Files.isDirectory(file)) {
                 throw new ModelLoadException(file, Problem.NOT_A_FILE, "is a directory, not an ONNX model file");
+            }
+            String problem = org.polaris.workbench.engine.io.InputFiles.problem(file);
+            if (problem != null) {
+                throw new ModelLoadException(file, problem.startsWith("no such") ? Problem.NOT_FOUND : Problem.NOT_A_FILE,
+                        problem);
             }
             long size = Files.size(file);
             if (size == 0) {

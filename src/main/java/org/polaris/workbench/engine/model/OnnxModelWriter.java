@@ -6,11 +6,10 @@ import com.google.protobuf.InvalidProtocolBufferException;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.polaris.workbench.engine.util.AtomicFiles;
+import org.polaris.workbench.engine.io.OutputPolicy;
+import org.polaris.workbench.engine.io.OutputSet;
 
 /**
  * Writes the IR back to an {@code .onnx} file. Output goes to a temporary file in the target folder and is moved
@@ -39,25 +38,24 @@ public final class OnnxModelWriter {
     }
 
     /**
-     * Writes {@code model} to {@code target} atomically. Refuses to replace an existing file unless
-     * {@code overwrite} is set.
+     * Writes {@code model} to {@code target} atomically under the shared output rule: an existing file is replaced
+     * only with {@code overwrite}; folders, device nodes and symbolic links never.
      */
     public void write(OnnxModel model, Path target, boolean overwrite) throws IOException {
-        if (!overwrite && Files.exists(target)) {
-            throw new FileAlreadyExistsException(target.toString(), null, "exists; not overwriting without --force");
+        try (OutputSet out = new OutputSet(new OutputPolicy(overwrite, List.of()))) {
+            write(model, out, target);
+            out.commit();
         }
+    }
+
+    /** Stages {@code model} as {@code target} in {@code out}; it is in place only when the set is committed. */
+    public void write(OnnxModel model, OutputSet out, Path target) throws IOException {
         OnnxMl.ModelProto proto = toProto(model);
         if (proto.getSerializedSize() < 0) {
             throw new IOException(target + ": model is larger than 2 GiB and cannot be written inline");
         }
-        Path tmp = AtomicFiles.tempBeside(target);
-        try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                proto.writeTo(out);
-            }
-            AtomicFiles.moveIntoPlace(tmp, target, overwrite);
-        } finally {
-            Files.deleteIfExists(tmp);
+        try (OutputStream os = out.open(target)) {
+            proto.writeTo(os);
         }
     }
 

@@ -91,6 +91,12 @@ final class TensorConverter {
             return t.getRawData().toByteArray();
         }
         int n = (int) count;
+        // what the file holds is checked before anything the size of what it declares is allocated
+        expect(name, present(t, type), switch (type) {
+            case COMPLEX64, COMPLEX128 -> 2 * count;
+            case INT4, UINT4, FLOAT4E2M1 -> (count + 1) / 2;
+            default -> count;
+        });
         ByteBuffer out = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
         switch (type) {
             case FLOAT -> { expect(name, t.getFloatDataCount(), count); t.getFloatDataList().forEach(out::putFloat); }
@@ -123,6 +129,16 @@ final class TensorConverter {
             throw invalid(name, "holds " + out.position() + " data bytes, expected " + bytes);
         }
         return out.array();
+    }
+
+    private static int present(OnnxMl.TensorProto t, DataType type) {
+        return switch (type) {
+            case FLOAT, COMPLEX64 -> t.getFloatDataCount();
+            case DOUBLE, COMPLEX128 -> t.getDoubleDataCount();
+            case INT64 -> t.getInt64DataCount();
+            case UINT64, UINT32 -> t.getUint64DataCount();
+            default -> t.getInt32DataCount();
+        };
     }
 
     private void expect(String name, int actual, long expected) throws ModelLoadException {

@@ -199,8 +199,9 @@ public record QuantReport(QuantRequest request, String calibrationData, boolean 
         return Double.isFinite(v) ? v : null;
     }
 
-    static void write(QuantReport r, Path file) throws IOException {
+    /** Stages the report as {@code file} among the run's outputs (in place when they are committed). */
+    static void stage(QuantReport r, org.polaris.workbench.engine.io.OutputSet outputs, Path file) throws IOException {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        AtomicFiles.write(file, mapper.writeValueAsBytes(r.toJson()), true);
+        outputs.write(file, mapper.writeValueAsBytes(r.toJson()));
     }
 }

@@ -35,6 +35,19 @@ public record QuantRequest(Path model, Path output, boolean overwrite, QuantOpti
                 minCosine, 0);
     }
 
+    /** The output rule for this job: replace only with {@code overwrite}, never the model or its data. */
+    public org.polaris.workbench.engine.io.OutputPolicy outputPolicy() {
+        java.util.List<Path> in = new java.util.ArrayList<>();
+        in.add(model);
+        if (calibration != null) {
+            in.addAll(calibration.files());
+        }
+        if (evaluation != null) {
+            in.addAll(evaluation.files());
+        }
+        return new org.polaris.workbench.engine.io.OutputPolicy(overwrite, in);
+    }
+
     public Path reportPath() {
         return report != null ? report : output.resolveSibling(output.getFileName() + ".report.json");
     }

@@ -14,7 +14,8 @@ import org.polaris.workbench.engine.model.Tensor;
 import org.polaris.workbench.engine.model.ValueInfo;
 import org.polaris.workbench.engine.onnx.OrtModelSession;
 import org.polaris.workbench.engine.quant.RangeEstimator.Range;
-import org.polaris.workbench.engine.util.AtomicFiles;
+import org.polaris.workbench.engine.io.OutputPolicy;
+import org.polaris.workbench.engine.io.OutputSet;
 
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -35,10 +36,12 @@ public final class QuantizeService {
 
     public QuantReport run(QuantRequest req, ProgressSink progress, CancellationToken cancel)
             throws ModelLoadException, QuantizationException, IOException {
-        checkOutput(req.model(), req.output(), req.overwrite());
+        OutputPolicy policy = req.outputPolicy();
+        policy.preflight(req.output(), req.reportPath());
         long t0 = System.nanoTime();
         progress.progress(0.01, "reading " + req.model().getFileName());
         OnnxModel original = reader.read(req.model());
+        policy = policy.withInputs(original.externalFiles());
         checkSupported(original, req.options());
         OnnxModel prepped = GraphPrep.normalize(original);
         QuantOptions o = req.options();
@@ -95,9 +98,9 @@ public final class QuantizeService {
         }
         byte[] originalBytes = OnnxModelWriter.toBytes(original);
         byte[] quantizedBytes = OnnxModelWriter.toBytes(result.model());
-        Path tmp = AtomicFiles.tempBeside(req.output());
-        try {
-            Files.write(tmp, quantizedBytes);
+        try (OutputSet outputs = new OutputSet(policy)) {
+            outputs.write(req.output(), quantizedBytes);
+            Path tmp = outputs.temporary(req.output());
             cancel.throwIfCancelled();
             progress.progress(0.5, "verifying the result in a fresh ONNX Runtime session");
             Dataset eval = req.evaluation() != null ? req.evaluation() : req.calibration();
@@ -110,22 +113,15 @@ public final class QuantizeService {
             } catch (OrtModelSession.RuntimeFailure e) {
                 throw new QuantizationException("evaluation failed: " + e.getMessage(), e);
             }
-            if (ev.agreement().meanCosine() < req.minCosine()) {
-                throw new QuantizationException(String.format(java.util.Locale.ROOT,
-                        "the quantized model's outputs drift from the original's (mean cosine %.4f < %.4f over %d "
-                                + "samples); exclude the most sensitive layers or use per-channel/percentile settings",
-                        ev.agreement().meanCosine(), req.minCosine(), ev.agreement().samples()));
-            }
+            Verification.requireAgreement(ev.agreement(), req.minCosine());
             QuantReport report = QuantReport.of(req, eval, ev, result.layers(), List.copyOf(activations.values()),
                     sensitivity, (System.nanoTime() - t0) / 1e9);
             cancel.throwIfCancelled();
             progress.progress(0.97, "writing " + req.output().getFileName());
-            AtomicFiles.moveIntoPlace(tmp, req.output(), req.overwrite());
-            QuantReport.write(report, req.reportPath());
+            QuantReport.stage(report, outputs, req.reportPath());
+            outputs.commit();
             progress.progress(1, "done");
             return report;
-        } finally {
-            Files.deleteIfExists(tmp);
         }
     }
 
@@ -187,16 +183,6 @@ public final class QuantizeService {
         return new QdqQuantizer.Result(best.model(), layers);
     }
 
-    /** Refuses an existing output without {@code overwrite}, and any output that is the input model itself. */
-    public static void checkOutput(Path model, Path output, boolean overwrite) throws IOException, QuantizationException {
-        if (!overwrite && Files.exists(output)) {
-            throw new FileAlreadyExistsException(output.toString(), null, "exists; pass --force to replace it");
-        }
-        if (output.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) {
-            throw new QuantizationException(output + ": the output would replace the input model; choose another file");
-        }
-    }
-
     private static long[] downsample(long[] hist, int bins) {
         if (hist.length == 0) {
             return hist;
@@ -253,18 +239,10 @@ public final class QuantizeService {
                 }
                 if (e.getValue().dataType() == DataType.FLOAT) {
                     float[] v = qt.toFloats();
-                    for (float f : v) {
-                        if (!Float.isFinite(f)) {
-                            throw new QuantizationException("verification failed: output " + e.getKey()
-                                    + " contains NaN or infinity");
-                        }
-                    }
-                    double cos = QuantMath.cosine(e.getValue().toFloats(), v);
-                    if (cos < minCosine) {
-                        throw new QuantizationException(String.format(java.util.Locale.ROOT,
-                                "verification failed: output %s has cosine %.4f to the original (minimum %.4f)",
-                                e.getKey(), cos, minCosine));
-                    }
+                    float[] ref = e.getValue().toFloats();
+                    Verification.requireFinite("original", e.getKey(), ref);
+                    Verification.requireFinite("quantized", e.getKey(), v);
+                    Verification.requireCosine(e.getKey(), QuantMath.cosine(ref, v), minCosine);
                 }
             }
         } catch (OrtModelSession.RuntimeFailure e) {

@@ -25,7 +25,10 @@ import org.polaris.workbench.engine.quant.QuantizationException;
 import org.polaris.workbench.engine.quant.QuantizeService;
 import org.polaris.workbench.engine.quant.TorchQuantizer;
 import org.polaris.workbench.engine.torch.TorchFakeQuant;
-import org.polaris.workbench.engine.util.AtomicFiles;
+import org.polaris.workbench.engine.io.OutputPolicy;
+import org.polaris.workbench.engine.io.OutputSet;
+import org.polaris.workbench.engine.io.TempFiles;
+import org.polaris.workbench.engine.quant.Verification;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -79,6 +82,18 @@ public final class PruneService {
                        boolean sparseStorage, int channelMultiple, Allocation.Strategy allocation) {
             this(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings, reportPath,
                     sparseStorage, channelMultiple, allocation, false);
+        }
+
+        /** The output rule for this job: replace only with {@code overwrite}, never the model or its data. */
+        public OutputPolicy outputPolicy() {
+            List<Path> in = new ArrayList<>(List.of(model));
+            if (evaluation != null) {
+                in.addAll(evaluation.files());
+            }
+            if (refitData != null) {
+                in.addAll(refitData.files());
+            }
+            return new OutputPolicy(overwrite, in);
         }
 
         public Request withQuantizeInt8(boolean on) {
@@ -195,7 +210,8 @@ public final class PruneService {
 
     public Result run(Request req, ProgressSink progress, CancellationToken cancel)
             throws ModelLoadException, QuantizationException, IOException {
-        QuantizeService.checkOutput(req.model(), req.output(), req.overwrite());
+        OutputPolicy policy = req.outputPolicy();
+        policy.preflight(req.output(), req.reportPath());
         if (!req.scope().equals("layer") && !req.scope().equals("global")) {
             throw new QuantizationException("unknown scope '" + req.scope() + "': use layer or global");
         }
@@ -205,6 +221,7 @@ public final class PruneService {
         long t0 = System.nanoTime();
         progress.progress(0.01, "reading " + req.model().getFileName());
         OnnxModel original = SparseChunks.fold(reader.read(req.model()));
+        policy = policy.withInputs(original.externalFiles());
         Map<String, Tensor> inits = new LinkedHashMap<>();
         original.graph().initializers().forEach(t -> inits.put(t.name(), t));
         Map<String, Object[]> targets = new LinkedHashMap<>();
@@ -308,16 +325,17 @@ public final class PruneService {
             }
             layers = stored;
         }
-        byte[] originalBytes = Files.readAllBytes(req.model());
+        // in memory with every weight inline, so external data resolves the same for both sides
+        byte[] originalBytes = OnnxModelWriter.toBytes(original);
         byte[] prunedBytes = OnnxModelWriter.toBytes(result);
-        Path tmp = AtomicFiles.tempBeside(req.output());
-        try {
-            Files.write(tmp, prunedBytes);
+        try (OutputSet outputs = new OutputSet(policy)) {
+            outputs.write(req.output(), prunedBytes);
+            Path tmp = outputs.temporary(req.output());
             cancel.throwIfCancelled();
             progress.progress(0.3, "verifying the result in a fresh ONNX Runtime session");
             verify(tmp, pruned, req.evaluation());
             if (req.quantizeInt8()) {
-                layers = quantize(req, tmp, pruned, layers, progress, cancel);
+                layers = quantize(req, outputs, pruned, layers, progress, cancel);
             }
             QuantEvaluator.Result cmp;
             try {
@@ -327,17 +345,16 @@ public final class PruneService {
             } catch (OrtModelSession.RuntimeFailure e) {
                 throw new QuantizationException("evaluation failed: " + e.getMessage(), e);
             }
+            Verification.requireAgreement(cmp.agreement(), -1);
             Result r = new Result(req.output(), req.method(), s, req.scope(), overall, layers, skipped, scan, cmp,
                     (System.nanoTime() - t0) / 1e9, refit, refitSamples, req.refitData() == req.evaluation());
             cancel.throwIfCancelled();
             progress.progress(0.97, "writing " + req.output().getFileName());
-            AtomicFiles.moveIntoPlace(tmp, req.output(), req.overwrite());
             ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            AtomicFiles.write(req.reportPath(), mapper.writeValueAsBytes(r.toJson(req.model())), true);
+            outputs.write(req.reportPath(), mapper.writeValueAsBytes(r.toJson(req.model())));
+            outputs.commit();
             progress.progress(1, "done");
             return r;
-        } finally {
-            Files.deleteIfExists(tmp);
         }
     }
 
@@ -346,11 +363,12 @@ public final class PruneService {
      * the evaluation data as calibration data, every pruned weight's int8 codes are checked to hold at least its
      * zeros, pruned int8 weights are stored sparse when asked and smaller, and {@code tmp} is replaced by the result.
      */
-    private List<Layer> quantize(Request req, Path tmp, Map<String, float[]> pruned, List<Layer> layers,
+    private List<Layer> quantize(Request req, OutputSet outputs, Map<String, float[]> pruned, List<Layer> layers,
                                  ProgressSink progress, CancellationToken cancel)
             throws ModelLoadException, QuantizationException, IOException {
-        Path q = AtomicFiles.tempBeside(req.output());
-        Path qReport = q.resolveSibling(q.getFileName() + ".report.json");
+        Path tmp = outputs.temporary(req.output());
+        Path q = TempFiles.createBeside(req.output());
+        Path qReport = TempFiles.createBeside(req.reportPath());
         try {
             progress.progress(0.31, "quantizing the pruned model to int8");
             int n = Math.min(300, req.evaluation().size());
@@ -389,11 +407,11 @@ public final class PruneService {
                         structure + "int8 " + (enc == null ? "dense" : "sparse " + enc),
                         enc == null ? c.raw().length : enc.bytes()));
             }
-            Files.write(tmp, OnnxModelWriter.toBytes(qm.withGraph(qm.graph().withInitializers(qm.graph().initializers(), sparse))));
+            outputs.write(req.output(), OnnxModelWriter.toBytes(qm.withGraph(qm.graph().withInitializers(qm.graph().initializers(), sparse))));
             return out;
         } finally {
-            Files.deleteIfExists(q);
-            Files.deleteIfExists(qReport);
+            TempFiles.delete(q);
+            TempFiles.delete(qReport);
         }
     }
 
@@ -468,43 +486,48 @@ public final class PruneService {
     public TorchResult runTorchScript(Path model, Path output, boolean overwrite, PruneMethod method, double sparsity,
                                       Dataset data, int samples, Path reportPath)
             throws ModelLoadException, QuantizationException, IOException {
-        QuantizeService.checkOutput(model, output, overwrite);
+        OutputPolicy policy = new OutputPolicy(overwrite, List.of(model)).withInputs(data.files());
+        policy.preflight(output, reportPath);
         double s = Double.isNaN(method.fixedSparsity()) ? sparsity : method.fixedSparsity();
-        List<TorchFakeQuant.Changed> changed = TorchFakeQuant.rewrite(model, output, overwrite, (w, dims) -> {
-            int[] rc = Pruner.rowsCols(dims, 0);
-            return Pruner.prune(w, rc[0], rc[1], method, s);
-        });
-        Evaluation.Agreement a;
-        try {
-            a = TorchQuantizer.compare(model, output, data, samples);
-        } catch (RuntimeException e) {
-            Files.deleteIfExists(output);
-            throw new QuantizationException("verification failed: the written .pt does not run: " + e.getMessage(), e);
+        try (OutputSet outputs = new OutputSet(policy)) {
+            List<TorchFakeQuant.Changed> changed = TorchFakeQuant.rewrite(model, outputs, output, (w, dims) -> {
+                int[] rc = Pruner.rowsCols(dims, 0);
+                return Pruner.prune(w, rc[0], rc[1], method, s);
+            });
+            Path written = outputs.temporary(output);
+            Evaluation.Agreement a;
+            try {
+                a = TorchQuantizer.compare(model, written, data, samples);
+            } catch (RuntimeException e) {
+                throw new QuantizationException("verification failed: the written .pt does not run: " + e.getMessage(), e);
+            }
+            Verification.requireAgreement(a, -1);
+            List<Layer> layers = new ArrayList<>();
+            long zeros = 0;
+            long total = 0;
+            for (TorchFakeQuant.Changed c : changed) {
+                long z = countZeros(c.after());
+                zeros += z;
+                total += c.after().length;
+                layers.add(new Layer(c.name(), c.name(), c.shape(), (double) z / c.after().length, "dense",
+                        4L * c.after().length));
+            }
+            double overall = total == 0 ? 0.0 : (double) zeros / total;
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("model", model.toString());
+            j.put("output", output.toString());
+            j.put("method", method.toString());
+            j.put("requestedSparsity", s);
+            j.put("scope", "layer");
+            j.put("overallSparsity", overall);
+            j.put("original", Map.of("fileBytes", Files.size(model)));
+            j.put("pruned", Map.of("fileBytes", Files.size(written)));
+            j.put("agreement", Result.agreementJson(a));
+            j.put("layers", Result.layersJson(layers));
+            outputs.write(reportPath, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(j));
+            outputs.commit();
+            return new TorchResult(output, layers, overall, a);
         }
-        List<Layer> layers = new ArrayList<>();
-        long zeros = 0;
-        long total = 0;
-        for (TorchFakeQuant.Changed c : changed) {
-            long z = countZeros(c.after());
-            zeros += z;
-            total += c.after().length;
-            layers.add(new Layer(c.name(), c.name(), c.shape(), (double) z / c.after().length, "dense",
-                    4L * c.after().length));
-        }
-        double overall = total == 0 ? 0.0 : (double) zeros / total;
-        Map<String, Object> j = new LinkedHashMap<>();
-        j.put("model", model.toString());
-        j.put("output", output.toString());
-        j.put("method", method.toString());
-        j.put("requestedSparsity", s);
-        j.put("scope", "layer");
-        j.put("overallSparsity", overall);
-        j.put("original", Map.of("fileBytes", Files.size(model)));
-        j.put("pruned", Map.of("fileBytes", Files.size(output)));
-        j.put("agreement", Result.agreementJson(a));
-        j.put("layers", Result.layersJson(layers));
-        AtomicFiles.write(reportPath, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(j), true);
-        return new TorchResult(output, layers, overall, a);
     }
 
     /** A prunable weight: the first layer that uses it, and its output-channel axis. */

@@ -133,6 +133,10 @@ public final class AmdSysfs {
 
     static String read(Path file) {
         // sysfs reports every attribute as 4096 bytes long, so bound the read itself, not the reported size
+        // a FIFO or device planted under the root would block or stream forever: regular files only
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
         try (java.io.InputStream in = Files.newInputStream(file)) {
             return new String(in.readNBytes(MAX_FILE), StandardCharsets.US_ASCII);
         } catch (IOException | SecurityException | UnsupportedOperationException e) {

@@ -9,11 +9,10 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import org.polaris.workbench.engine.model.ModelLoadException;
-import org.polaris.workbench.engine.util.AtomicFiles;
+import org.polaris.workbench.engine.io.OutputSet;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,9 +33,12 @@ public final class TorchFakeQuant {
     private TorchFakeQuant() {
     }
 
-    public static List<Changed> rewrite(Path in, Path out, boolean overwrite,
+    /** Writes the edited module as {@code out} staged in {@code outputs} (in place when they are committed). */
+    public static List<Changed> rewrite(Path in, OutputSet outputs, Path out,
                                         BiFunction<float[], long[], float[]> transform)
             throws ModelLoadException, IOException {
+        TorchArchive.check(in);
+        TorchProbe.check(in);
         System.setProperty("ai.djl.offline", "true");
         List<Changed> changed = new ArrayList<>();
         try {
@@ -54,14 +56,8 @@ public final class TorchFakeQuant {
                     a.set(after);
                     changed.add(new Changed(p.getKey(), shape, before, after));
                 }
-                Path tmp = AtomicFiles.tempBeside(out);
-                try {
-                    try (OutputStream os = Files.newOutputStream(tmp)) {
-                        JniUtils.writeModule((PtSymbolBlock) model.getBlock(), os, false);
-                    }
-                    AtomicFiles.moveIntoPlace(tmp, out, overwrite);
-                } finally {
-                    Files.deleteIfExists(tmp);
+                try (OutputStream os = outputs.open(out)) {
+                    JniUtils.writeModule((PtSymbolBlock) model.getBlock(), os, false);
                 }
             }
         } catch (ModelNotFoundException | MalformedModelException | RuntimeException e) {

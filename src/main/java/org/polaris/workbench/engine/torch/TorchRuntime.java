@@ -37,7 +37,19 @@ public final class TorchRuntime implements ModelRuntime {
         this.predictor = model.newPredictor();
     }
 
+    /** Opens a user's file: checked by {@link TorchArchive}, then loaded once in a child JVM first. */
     public static TorchRuntime open(Path file, int threads) throws ModelLoadException {
+        TorchArchive.check(file);
+        TorchProbe.check(file);
+        return load(file, threads);
+    }
+
+    /** Opens a file this process wrote through libtorch itself (no child-process check). */
+    public static TorchRuntime openWritten(Path file, int threads) throws ModelLoadException {
+        return load(file, threads);
+    }
+
+    private static TorchRuntime load(Path file, int threads) throws ModelLoadException {
         if (!Files.isRegularFile(file)) {
             throw new ModelLoadException(file, ModelLoadException.Problem.NOT_FOUND, "no such TorchScript file");
         }

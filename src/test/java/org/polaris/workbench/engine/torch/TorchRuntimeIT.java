@@ -58,7 +58,8 @@ class TorchRuntimeIT {
                 Preprocessing.unitScale(), 300);
         Path out = tmp.resolve("cnn-w8.pt");
         var r = new org.polaris.workbench.engine.quant.TorchQuantizer().fakeQuantize(
-                TestData.SAMPLES.resolve("fashion-mnist/fashion_cnn.pt"), out, false, 8, data, 300, 0.99);
+                TestData.SAMPLES.resolve("fashion-mnist/fashion_cnn.pt"), out, tmp.resolve("cnn-w8.json"),
+                org.polaris.workbench.engine.io.OutputPolicy.createNew(), 8, data, 300, 0.99);
         assertThat(out).exists();
         assertThat(r.agreement().top1()).isGreaterThan(0.98);
         assertThat(r.layers()).extracting(l -> l.name()).contains("conv1.weight", "fc1.weight");
@@ -71,8 +72,10 @@ class TorchRuntimeIT {
             assertThat(row0.size()).isLessThanOrEqualTo(255);
         }
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new org.polaris.workbench.engine.quant.TorchQuantizer()
-                .fakeQuantize(TestData.SAMPLES.resolve("fashion-mnist/fashion_cnn.pt"), out, false, 8, data, 10, 0.9))
-                .isInstanceOf(java.nio.file.FileAlreadyExistsException.class);
+                .fakeQuantize(TestData.SAMPLES.resolve("fashion-mnist/fashion_cnn.pt"), out, tmp.resolve("other.json"),
+                        org.polaris.workbench.engine.io.OutputPolicy.createNew(), 8, data, 10, 0.9))
+                .isInstanceOf(org.polaris.workbench.engine.io.OutputException.class)
+                .hasMessageContaining("exists");
     }
 
     @Test

@@ -1,0 +1,47 @@
+package org.polaris.workbench.engine.quant;
+
+import java.util.Locale;
+
+/**
+ * The checks every compressed model must pass before it is written, shared by quantize and prune. Comparisons are
+ * written so that NaN fails them: an agreement that cannot be computed is a failure, never a pass.
+ */
+public final class Verification {
+
+    private Verification() {
+    }
+
+    /** Fails when any value is NaN or infinite; {@code whose} says which model ("original", "quantized"). */
+    public static void requireFinite(String whose, String output, float[] values) throws QuantizationException {
+        for (float f : values) {
+            if (!Float.isFinite(f)) {
+                throw new QuantizationException("verification failed: the " + whose + " model's output " + output
+                        + " contains NaN or infinity, so agreement cannot be computed");
+            }
+        }
+    }
+
+    /** Fails unless {@code cosine} is a number at least {@code min}. */
+    public static void requireCosine(String output, double cosine, double min) throws QuantizationException {
+        if (!(cosine >= min)) {
+            throw new QuantizationException(Double.isNaN(cosine)
+                    ? "verification failed: output " + output + " cannot be compared with the original (cosine is NaN)"
+                    : String.format(Locale.ROOT, "verification failed: output %s has cosine %.4f to the original "
+                    + "(minimum %.4f)", output, cosine, min));
+        }
+    }
+
+    /** Fails unless the evaluation's agreement is computable and its mean cosine reaches {@code minCosine}. */
+    public static void requireAgreement(Evaluation.Agreement a, double minCosine) throws QuantizationException {
+        if (a.samples() < 1 || Double.isNaN(a.meanCosine()) || Double.isNaN(a.top1())) {
+            throw new QuantizationException("verification failed: agreement with the original cannot be computed "
+                    + "(outputs are not finite, or no sample was compared); nothing written");
+        }
+        if (!(a.meanCosine() >= minCosine)) {
+            throw new QuantizationException(String.format(Locale.ROOT,
+                    "the result's outputs drift from the original's (mean cosine %.4f < %.4f over %d samples); "
+                            + "exclude the most sensitive layers or use milder settings",
+                    a.meanCosine(), minCosine, a.samples()));
+        }
+    }
+}
