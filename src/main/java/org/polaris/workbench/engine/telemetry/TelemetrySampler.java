@@ -77,6 +77,10 @@ public final class TelemetrySampler implements AutoCloseable {
     private int markerNext;
     private ScheduledExecutorService scheduler;
     private ScheduledFuture<?> task;
+    /** Held while a scheduled sample runs, so {@link #stop} can wait for it. */
+    private final Object sampling = new Object();
+    /** Bumped by every start and stop; a scheduled run from an older start does nothing. */
+    private long generation;
 
     /**
      * @param root filesystem root for sysfs and /proc ({@code /}; a temporary tree in tests)
@@ -158,40 +162,65 @@ public final class TelemetrySampler implements AutoCloseable {
     }
 
     /** Samples every {@code intervalMillis} (10 ms to 10 s) on a daemon thread until {@link #stop}. */
-    public synchronized void start(long intervalMillis) {
+    public void start(long intervalMillis) {
         if (intervalMillis < 10 || intervalMillis > 10_000) {
             throw new IllegalArgumentException("sampling interval must be 10 ms to 10 s, got " + intervalMillis);
         }
         stop();
-        if (scheduler == null) {
-            scheduler = Schedulers.single("polaris-telemetry");
-        }
-        task = scheduler.scheduleAtFixedRate(() -> {
-            try {
-                sampleOnce();
-            } catch (RuntimeException e) {
-                // one bad reading must not end sampling
+        synchronized (this) {
+            if (scheduler == null) {
+                scheduler = Schedulers.single("polaris-telemetry");
             }
-        }, 0, intervalMillis, TimeUnit.MILLISECONDS);
+            long mine = ++generation;
+            task = scheduler.scheduleAtFixedRate(() -> {
+                // lock order: sampling, then this (sampleOnce's bookkeeping); stop() never holds both
+                synchronized (sampling) {
+                    if (generation() != mine) {
+                        return;
+                    }
+                    try {
+                        sampleOnce();
+                    } catch (RuntimeException e) {
+                        // one bad reading must not end sampling
+                    }
+                }
+            }, 0, intervalMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private synchronized long generation() {
+        return generation;
     }
 
     public synchronized boolean running() {
         return task != null && !task.isDone();
     }
 
-    public synchronized void stop() {
-        if (task != null) {
-            task.cancel(false);
-            task = null;
+    /**
+     * Stops sampling and returns only after a sample in flight has been written: once it returns, the rings no
+     * longer change until the next {@link #start}.
+     */
+    public void stop() {
+        synchronized (this) {
+            generation++;
+            if (task != null) {
+                task.cancel(false);
+                task = null;
+            }
+        }
+        synchronized (sampling) {
+            // waits for the scheduled sample in flight, if any; later runs see a newer generation and skip
         }
     }
 
     @Override
-    public synchronized void close() {
+    public void close() {
         stop();
-        if (scheduler != null) {
-            scheduler.shutdownNow();
-            scheduler = null;
+        synchronized (this) {
+            if (scheduler != null) {
+                scheduler.shutdownNow();
+                scheduler = null;
+            }
         }
     }
 

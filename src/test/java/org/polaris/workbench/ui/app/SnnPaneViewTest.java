@@ -53,12 +53,13 @@ class SnnPaneViewTest {
         robot.clickOn("#nav-snn");
         robot.clickOn("#snnRun");
         WaitForAsyncUtils.waitFor(20, TimeUnit.SECONDS, () -> snn.simulation().stats().steps() > 600);
-        WaitForAsyncUtils.waitForFxEvents();
-        Thread.sleep(100);
-        WaitForAsyncUtils.waitForFxEvents();
         Canvas raster = robot.lookup("#snnRaster").query();
         double[] ink = new double[1];
-        robot.interact(() -> ink[0] = Screenshots.ink(raster, 0.6, 2));
+        // the raster is redrawn on pulses: wait for a frame with the spikes in it
+        WaitForAsyncUtils.waitFor(10, TimeUnit.SECONDS, () -> {
+            robot.interact(() -> ink[0] = Screenshots.ink(raster, 0.6, 2));
+            return ink[0] > 0.005;
+        });
         assertThat(ink[0]).isGreaterThan(0.005);
         assertThat(robot.lookup("#snnRasterTitle").queryLabeled().getText()).contains("spikes shown");
 
@@ -70,8 +71,8 @@ class SnnPaneViewTest {
         });
         robot.clickOn("#snnRun");
         WaitForAsyncUtils.waitFor(30, TimeUnit.SECONDS, () -> snn.simulation().stats().steps() > 1500);
-        Thread.sleep(200);
-        WaitForAsyncUtils.waitForFxEvents();
+        WaitForAsyncUtils.waitFor(10, TimeUnit.SECONDS,
+                () -> robot.lookup("#snnRasterTitle").queryLabeled().getText().contains("drawn in"));
         String busy = robot.lookup("#snnRasterTitle").queryLabeled().getText();
         assertThat(busy).contains("drawn in");
         System.out.println("SNN raster under load: " + busy + "; simulated rate " + snn.simulation().stats().spikes() * 1000L
