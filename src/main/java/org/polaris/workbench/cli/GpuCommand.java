@@ -10,7 +10,8 @@ import org.polaris.workbench.engine.opencl.OpenCl;
 import org.polaris.workbench.engine.opencl.SgemmTuner;
 import org.polaris.workbench.engine.telemetry.Sample;
 import org.polaris.workbench.engine.telemetry.TelemetrySampler;
-import org.polaris.workbench.engine.util.AtomicFiles;
+import org.polaris.workbench.engine.io.OutputPolicy;
+import org.polaris.workbench.engine.io.OutputSet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -176,6 +177,9 @@ public final class GpuCommand implements Runnable {
         @Option(names = "--sysfs-root", paramLabel = "DIR", description = "read sys/ and proc/ under DIR instead of / (tests)")
         Path root;
 
+        @Option(names = "--force", description = "replace --csv OUT if it exists")
+        boolean force;
+
         @Override
         public Integer call() throws Exception {
             if (interval < 10 || interval > 10_000 || !(duration > 0 && duration <= 86_400)) {
@@ -185,6 +189,8 @@ public final class GpuCommand implements Runnable {
             if (root != null && !Files.isDirectory(root)) {
                 throw new CliException("--sysfs-root " + root + " is not a folder", 2);
             }
+            OutputPolicy policy = OutputPolicy.of(force);
+            policy.preflight(csv);
             PrintWriter out = spec.commandLine().getOut();
             StringBuilder rows = new StringBuilder(TelemetrySampler.csvHeader()).append('\n');
             if (csv == null) {
@@ -211,7 +217,10 @@ public final class GpuCommand implements Runnable {
                 }
             }
             if (csv != null) {
-                AtomicFiles.write(csv, rows.toString().getBytes(StandardCharsets.UTF_8), true);
+                try (OutputSet o = new OutputSet(policy)) {
+                    o.write(csv, rows.toString().getBytes(StandardCharsets.UTF_8));
+                    o.commit();
+                }
                 out.printf("Wrote %d samples to %s%n", samples, csv);
             }
             out.flush();

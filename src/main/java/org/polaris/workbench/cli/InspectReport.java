@@ -46,6 +46,9 @@ final class InspectReport {
         rt.put("version", in.runtime().runtimeVersion());
         rt.put("inputs", in.runtime().inputs().stream().map(InspectReport::value).toList());
         rt.put("outputs", in.runtime().outputs().stream().map(InspectReport::value).toList());
+        if (!in.runtime().loaded()) {
+            rt.put("notLoaded", in.runtime().notLoadedBecause());
+        }
         rt.put("differences", in.differences());
         m.put("onnxRuntime", rt);
         if (withWeights) {
@@ -122,7 +125,8 @@ final class InspectReport {
         line(b, "Parameters", Sizes.count(s.parameters()) + " in " + s.weights().size() + " weights, "
                 + Sizes.bytes(s.weightBytes()) + " (" + s.weightBytesByType().entrySet().stream()
                 .map(e -> e.getKey() + " " + Sizes.bytes(e.getValue())).collect(Collectors.joining(", ")) + ")");
-        line(b, "Runtime", (s.opsets().isEmpty() ? "" : "ONNX Runtime ") + in.runtime().runtimeVersion() + " loads the model; "
+        line(b, "Runtime", !in.runtime().loaded() ? "not loaded into ONNX Runtime: " + in.runtime().notLoadedBecause()
+                : (s.opsets().isEmpty() ? "" : "ONNX Runtime ") + in.runtime().runtimeVersion() + " loads the model; "
                 + (in.differences().isEmpty() ? "its inputs and outputs match the file" : "it differs from the file:"));
         in.differences().forEach(d -> b.append("  ").append(d).append('\n'));
         if (withWeights) {

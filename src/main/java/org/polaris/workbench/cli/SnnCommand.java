@@ -16,7 +16,8 @@ import org.polaris.workbench.engine.snn.NeuronParams;
 import org.polaris.workbench.engine.snn.Population;
 import org.polaris.workbench.engine.snn.Projection;
 import org.polaris.workbench.engine.snn.SnnBench;
-import org.polaris.workbench.engine.util.AtomicFiles;
+import org.polaris.workbench.engine.io.OutputPolicy;
+import org.polaris.workbench.engine.io.OutputSet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -70,7 +71,7 @@ public final class SnnCommand implements Runnable {
         @Option(names = "--neurons", defaultValue = "1000", paramLabel = "N", description = "template: hidden neurons (default 1000)")
         int neurons;
 
-        @Bounds(min = 1, max = 1000000)
+        @Bounds(min = 1, max = 100000)
         @Option(names = "--steps", defaultValue = "100", paramLabel = "T", description = "time steps of 1 ms (default 100)")
         int steps;
 
@@ -93,6 +94,9 @@ public final class SnnCommand implements Runnable {
         @Option(names = "--raster", paramLabel = "OUT.csv", description = "write the recorded spikes (step,population,neuron)")
         Path raster;
 
+        @Option(names = "--force", description = "replace --raster OUT.csv if it exists")
+        boolean force;
+
         @Option(names = "--json", description = "print one JSON object")
         boolean json;
 
@@ -106,6 +110,8 @@ public final class SnnCommand implements Runnable {
             } catch (IllegalArgumentException e) {
                 throw new CliException(e.getMessage(), 2);
             }
+            OutputPolicy policy = OutputPolicy.of(force, model, data);
+            policy.preflight(raster);
             long t0 = System.nanoTime();
             Map<String, Object> j = new LinkedHashMap<>();
             PrintWriter out = spec.commandLine().getOut();
@@ -210,7 +216,10 @@ public final class SnnCommand implements Runnable {
                 if (raster != null) {
                     StringWriter w = new StringWriter();
                     net.recorder().writeCsv(w);
-                    AtomicFiles.write(raster, w.toString().getBytes(StandardCharsets.UTF_8), true);
+                    try (OutputSet o = new OutputSet(policy)) {
+                        o.write(raster, w.toString().getBytes(StandardCharsets.UTF_8));
+                        o.commit();
+                    }
                 }
                 if (!json) {
                     out.printf(Locale.ROOT, "Template: %d neurons, %d steps: %d spikes (%.1f Hz mean), %d synaptic events, "
@@ -237,7 +246,7 @@ public final class SnnCommand implements Runnable {
         @Option(names = "--neurons", defaultValue = "100000", paramLabel = "N")
         int neurons;
 
-        @Bounds(min = 1, max = 10000)
+        @Bounds(min = 0, max = 10000)
         @Option(names = "--fanout", defaultValue = "100", paramLabel = "F")
         int fanout;
 

@@ -56,7 +56,7 @@ public final class OrtRuntime implements ModelRuntime {
     public List<NodeTiming> profile(Map<String, Tensor> inputs, int runs) {
         Path dir = null;
         try {
-            dir = Files.createTempDirectory("polaris-ort-profile");
+            dir = org.polaris.workbench.engine.io.TempFiles.createFolder("polaris-ort-profile");
             OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
             opts.setIntraOpNumThreads(threads);
             opts.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
@@ -81,7 +81,7 @@ public final class OrtRuntime implements ModelRuntime {
         } catch (OrtException | IOException e) {
             throw new IllegalStateException("ONNX Runtime profiling failed: " + e.getMessage(), e);
         } finally {
-            deleteQuietly(dir);
+            org.polaris.workbench.engine.io.TempFiles.delete(dir);
         }
     }
 
@@ -115,16 +115,6 @@ public final class OrtRuntime implements ModelRuntime {
         return runs;
     }
 
-    private static void deleteQuietly(Path dir) {
-        if (dir == null) {
-            return;
-        }
-        try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temp folder left behind is harmless
-        }
-    }
 
     @Override
     public void close() {

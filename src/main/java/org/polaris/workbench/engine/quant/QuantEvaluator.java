@@ -152,7 +152,7 @@ public final class QuantEvaluator {
     /** Size on disk plus what ONNX Runtime's EXTENDED optimizer turns the graph into. */
     private Evaluation.Side side(byte[] model, Double accuracy, Evaluation.Latency latency)
             throws OrtModelSession.RuntimeFailure, IOException {
-        Path dump = Files.createTempFile("polaris-optimized", ".onnx");
+        Path dump = org.polaris.workbench.engine.io.TempFiles.createFile("polaris-optimized", ".onnx");
         try {
             try (OrtModelSession ignored = OrtModelSession.open(model,
                     new OrtModelSession.Config(1, Optimization.EXTENDED, dump))) {
@@ -175,7 +175,7 @@ public final class QuantEvaluator {
         } catch (org.polaris.workbench.engine.model.ModelLoadException e) {
             throw new IOException("cannot read ONNX Runtime's optimized graph: " + e.getMessage(), e);
         } finally {
-            Files.deleteIfExists(dump);
+            org.polaris.workbench.engine.io.TempFiles.delete(dump);
         }
     }
 

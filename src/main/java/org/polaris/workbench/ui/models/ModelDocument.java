@@ -78,7 +78,8 @@ public final class ModelDocument {
                 .collect(Collectors.joining(", "));
         String byType = s.weightBytesByType().entrySet().stream()
                 .map(e -> e.getKey() + " " + Sizes.bytes(e.getValue())).collect(Collectors.joining(", "));
-        String runtime = "ONNX Runtime " + inspection.runtime().runtimeVersion() + ": loads"
+        String runtime = !inspection.runtime().loaded() ? "not loaded: " + inspection.runtime().notLoadedBecause()
+                : "ONNX Runtime " + inspection.runtime().runtimeVersion() + ": loads"
                 + (inspection.differences().isEmpty() ? ", signature matches the file"
                 : ", " + inspection.differences().size() + " difference(s) from the file");
         return List.of(
