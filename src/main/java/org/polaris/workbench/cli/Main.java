@@ -75,6 +75,18 @@ public final class Main {
     }
 
     static Failure classify(Throwable ex) {
+        // a known failure wrapped by a worker or a library still gets its own code and message
+        for (Throwable c = ex; c != null && c.getCause() != c; c = c.getCause()) {
+            if (c instanceof ModelLoadException || c instanceof QuantizationException || c instanceof OutputException
+                    || c instanceof DataException || c instanceof org.polaris.workbench.engine.data.DataFileException
+                    || c instanceof CliException || c instanceof OutOfMemoryError) {
+                ex = c;
+                break;
+            }
+        }
+        if (ex instanceof org.polaris.workbench.engine.data.DataFileException e) {
+            return new Failure(EXIT_USAGE, "error: ", e.getMessage());
+        }
         if (ex instanceof ModelLoadException e) {
             return new Failure(EXIT_BAD_MODEL, "error: ", e.getMessage());
         }

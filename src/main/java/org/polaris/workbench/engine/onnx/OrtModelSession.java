@@ -19,6 +19,10 @@ import java.util.Map;
  */
 public final class OrtModelSession implements AutoCloseable {
 
+    static {
+        OrtNatives.prepare();
+    }
+
     /** Graph optimization level, as ONNX Runtime names them. */
     public enum Optimization { NONE, BASIC, EXTENDED, ALL }
 
@@ -38,6 +42,22 @@ public final class OrtModelSession implements AutoCloseable {
     private OrtModelSession(OrtSession session, OrtSession.SessionOptions options) {
         this.session = session;
         this.options = options;
+    }
+
+    /**
+     * Fails with a {@link org.polaris.workbench.engine.model.ModelLoadException} naming {@code file} when ONNX
+     * Runtime cannot load the model: a broken input is the user's model's problem (exit 3), not a failure of the
+     * job that was asked of it.
+     */
+    public static void requireLoads(java.nio.file.Path file, byte[] model)
+            throws org.polaris.workbench.engine.model.ModelLoadException {
+        try (OrtModelSession ignored = open(model, Config.singleThread(Optimization.BASIC))) {
+            // loading is the check
+        } catch (RuntimeFailure e) {
+            throw new org.polaris.workbench.engine.model.ModelLoadException(file,
+                    org.polaris.workbench.engine.model.ModelLoadException.Problem.RUNTIME_REJECTED,
+                    "ONNX Runtime cannot load it: " + String.valueOf(e.getMessage()).replaceAll("\\s+", " "), e);
+        }
     }
 
     public static OrtModelSession open(byte[] model, Config config) throws RuntimeFailure {

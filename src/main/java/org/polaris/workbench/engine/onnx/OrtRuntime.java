@@ -21,6 +21,10 @@ import java.util.Map;
 /** ONNX Runtime behind the common runtime interface; profiles come from its own per-node trace. */
 public final class OrtRuntime implements ModelRuntime {
 
+    static {
+        OrtNatives.prepare();
+    }
+
     private final byte[] model;
     private final int threads;
     private final OrtModelSession session;

@@ -27,6 +27,10 @@ import java.util.stream.Collectors;
 /** Opens ONNX Runtime sessions: the reference for what a model is and what it computes. */
 public final class OrtSessions {
 
+    static {
+        OrtNatives.prepare();
+    }
+
     private OrtSessions() {
     }
 

@@ -43,6 +43,8 @@ public final class QuantizeService {
         OnnxModel original = reader.read(req.model());
         policy = policy.withInputs(original.externalFiles());
         checkSupported(original, req.options());
+        byte[] originalBytes = OnnxModelWriter.toBytes(original);
+        OrtModelSession.requireLoads(req.model(), originalBytes);
         OnnxModel prepped = GraphPrep.normalize(original);
         QuantOptions o = req.options();
         QdqQuantizer.Result result;
@@ -96,7 +98,6 @@ public final class QuantizeService {
         } catch (OrtModelSession.RuntimeFailure e) {
             throw new QuantizationException("calibration failed: " + e.getMessage(), e);
         }
-        byte[] originalBytes = OnnxModelWriter.toBytes(original);
         byte[] quantizedBytes = OnnxModelWriter.toBytes(result.model());
         try (OutputSet outputs = new OutputSet(policy)) {
             outputs.write(req.output(), quantizedBytes);

@@ -222,6 +222,8 @@ public final class PruneService {
         progress.progress(0.01, "reading " + req.model().getFileName());
         OnnxModel original = SparseChunks.fold(reader.read(req.model()));
         policy = policy.withInputs(original.externalFiles());
+        byte[] originalBytes = OnnxModelWriter.toBytes(original);
+        OrtModelSession.requireLoads(req.model(), originalBytes);
         Map<String, Tensor> inits = new LinkedHashMap<>();
         original.graph().initializers().forEach(t -> inits.put(t.name(), t));
         Map<String, Object[]> targets = new LinkedHashMap<>();
@@ -325,8 +327,6 @@ public final class PruneService {
             }
             layers = stored;
         }
-        // in memory with every weight inline, so external data resolves the same for both sides
-        byte[] originalBytes = OnnxModelWriter.toBytes(original);
         byte[] prunedBytes = OnnxModelWriter.toBytes(result);
         try (OutputSet outputs = new OutputSet(policy)) {
             outputs.write(req.output(), prunedBytes);

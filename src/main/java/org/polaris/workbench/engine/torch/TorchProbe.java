@@ -1,5 +1,6 @@
 package org.polaris.workbench.engine.torch;
 
+import org.polaris.workbench.engine.io.ArgFiles;
 import org.polaris.workbench.engine.io.TempFiles;
 import org.polaris.workbench.engine.model.ModelLoadException;
 import org.polaris.workbench.engine.model.ModelLoadException.Problem;
@@ -39,10 +40,10 @@ public final class TorchProbe {
             dir = TempFiles.createFolder("polaris-torch-probe");
             Path message = dir.resolve("message.txt");
             Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-            List<String> cmd = new ArrayList<>(List.of(java.toString(), "-Xmx512m", "-XX:-CreateCoredumpOnCrash",
-                    "-XX:ErrorFile=" + dir.resolve("hs_err.log"), "-Dai.djl.offline=true",
-                    "-cp", System.getProperty("java.class.path"), TorchProbe.class.getName(),
-                    file.toAbsolutePath().toString(), message.toString()));
+            List<String> cmd = new ArrayList<>(List.of(java.toString(), ArgFiles.write(dir.resolve("args.txt"),
+                    List.of("-Xmx512m", "-XX:-CreateCoredumpOnCrash", "-XX:ErrorFile=" + dir.resolve("hs_err.log"),
+                            "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
+                            TorchProbe.class.getName(), file.toAbsolutePath().toString(), message.toString()))));
             Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("output.txt").toFile()).start();
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {

@@ -12,6 +12,10 @@ public final class Launcher {
     }
 
     public static void main(String[] args) {
+        java.util.OptionalInt relaunched = org.polaris.workbench.cli.ShortCommandLine.relaunchIfLong(args);
+        if (relaunched.isPresent()) {
+            System.exit(relaunched.getAsInt());
+        }
         if (args.length == 0) {
             WorkbenchApp.launchApp(args);
         } else {

@@ -1,0 +1,108 @@
+package org.polaris.workbench.cli;
+
+import org.polaris.workbench.engine.io.ArgFiles;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+
+/**
+ * ONNX Runtime 1.29 reads {@code /proc/self/cmdline} into a fixed buffer when it starts and crashes the process
+ * (SIGSEGV) when the command line is over about 4 KB, which a long {@code --exclude} list or a long class path
+ * reaches. When this process's command line is that long, it runs itself again with the same arguments passed
+ * through an argument file (the {@code java} launcher's {@code @file}, or picocli's for the installed launcher), so
+ * the new process's command line is short, and returns its exit code.
+ */
+public final class ShortCommandLine {
+
+    /** Below ONNX Runtime's buffer, with room for what the relaunch adds. */
+    static final int LIMIT = 3000;
+    private static final String MARK = "polaris.relaunched";
+
+    private ShortCommandLine() {
+    }
+
+    /** The exit code of the relaunched process, or empty when this one may go on itself. */
+    public static OptionalInt relaunchIfLong(String[] userArgs) {
+        Path self = Path.of("/proc/self/cmdline");
+        if (System.getProperty(MARK) != null || !Files.isReadable(self)) {
+            return OptionalInt.empty();
+        }
+        List<String> argv;
+        try {
+            byte[] raw = Files.readAllBytes(self);
+            if (raw.length <= LIMIT) {
+                return OptionalInt.empty();
+            }
+            argv = split(raw);
+        } catch (IOException e) {
+            return OptionalInt.empty();
+        }
+        if (argv.isEmpty()) {
+            return OptionalInt.empty();
+        }
+        String exe = argv.get(0);
+        boolean javaLauncher = Path.of(exe).getFileName().toString().equals("java");
+        Path argFile = null;
+        try {
+            argFile = Files.createTempFile("polaris-args", ".txt",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            List<String> cmd = new ArrayList<>();
+            if (javaLauncher) {
+                // the java launcher expands @file itself: every JVM option and argument, as given
+                List<String> rest = new ArrayList<>(argv.subList(1, argv.size()));
+                rest.add(0, "-D" + MARK + "=true");
+                Files.writeString(argFile, ArgFiles.quote(rest), StandardCharsets.UTF_8);
+                cmd.add(javaExecutable(exe));
+                cmd.add("@" + argFile);
+            } else {
+                // a native launcher (jpackage) starts its JVM in-process from its own config: picocli expands @file
+                Files.writeString(argFile, ArgFiles.quote(List.of(userArgs)), StandardCharsets.UTF_8);
+                cmd.add(exe);
+                cmd.add("@" + argFile);
+            }
+            Process p = new ProcessBuilder(cmd).inheritIO().start();
+            Runtime.getRuntime().addShutdownHook(new Thread(p::destroy, "polaris-relaunch-stop"));
+            return OptionalInt.of(p.waitFor());
+        } catch (IOException e) {
+            return OptionalInt.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return OptionalInt.of(130);
+        } finally {
+            if (argFile != null) {
+                try {
+                    Files.deleteIfExists(argFile);
+                } catch (IOException e) {
+                    // a leftover argument file in the temp folder is harmless
+                }
+            }
+        }
+    }
+
+    private static String javaExecutable(String argv0) {
+        Path p = Path.of(argv0);
+        return p.isAbsolute() ? argv0 : Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    static List<String> split(byte[] raw) {
+        List<String> out = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i < raw.length; i++) {
+            if (raw[i] == 0) {
+                out.add(new String(raw, start, i - start, StandardCharsets.UTF_8));
+                start = i + 1;
+            }
+        }
+        if (start < raw.length) {
+            out.add(new String(raw, start, raw.length - start, StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+
+}
