@@ -220,6 +220,9 @@ public final class PruneCommand implements Callable<Integer> {
         if (!r.skipped().isEmpty()) {
             out.printf("Left whole: %s%n", String.join("; ", r.skipped().stream().map(k -> k.node() + " (" + k.reason() + ")").toList()));
         }
+        if (r.externalData() != null) {
+            out.printf("Weights:    %s (external data, as in the input)%n", r.externalData());
+        }
         out.printf("Report:     %s%n", reportPath);
         out.flush();
         return 0;

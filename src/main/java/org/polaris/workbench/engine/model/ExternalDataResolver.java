@@ -20,11 +20,13 @@ final class ExternalDataResolver {
 
     private final Path model;
     private final long maxTotalBytes;
+    private final java.util.Map<String, Path> aliases;
     private long totalBytes;
 
-    ExternalDataResolver(Path model, long maxTotalBytes) {
+    ExternalDataResolver(Path model, long maxTotalBytes, java.util.Map<String, Path> aliases) {
         this.model = model;
         this.maxTotalBytes = maxTotalBytes;
+        this.aliases = aliases;
     }
 
     String locationOf(List<OnnxMl.StringStringEntryProto> entries) {
@@ -70,7 +72,11 @@ final class ExternalDataResolver {
     private Path confined(String tensor, String location) throws ModelLoadException {
         try {
             Path dir = model.toAbsolutePath().getParent().toRealPath();
-            Path rel = Path.of(location);
+            Path alias = aliases.get(location);
+            Path rel = alias != null ? alias.getFileName() : Path.of(location);
+            if (alias != null && !alias.toAbsolutePath().getParent().toRealPath().equals(dir)) {
+                throw fail(tensor, "external alias for '" + location + "' is not beside the model");
+            }
             if (rel.isAbsolute()) {
                 throw fail(tensor, "external location '" + location + "' is absolute; it must be relative to the model");
             }

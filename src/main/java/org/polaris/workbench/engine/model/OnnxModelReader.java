@@ -49,8 +49,17 @@ public final class OnnxModelReader {
     }
 
     public OnnxModel read(Path file) throws ModelLoadException {
+        return read(file, Map.of());
+    }
+
+    /**
+     * Reads {@code file} with external-data locations renamed: a tensor stored in {@code location} is read from
+     * {@code aliases.get(location)}, a file in the model's own folder (how a written model is re-read while its side
+     * file still has its temporary name).
+     */
+    public OnnxModel read(Path file, Map<String, Path> aliases) throws ModelLoadException {
         try {
-            return readChecked(file);
+            return readChecked(file, aliases);
         } catch (OutOfMemoryError e) {
             // last resort: the estimate below let through a file whose objects still did not fit
             throw new ModelLoadException(file, Problem.TOO_LARGE, "ran out of memory reading it ("
@@ -64,7 +73,7 @@ public final class OnnxModelReader {
      */
     static final long BYTES_PER_NODE = 1000;
 
-    private OnnxModel readChecked(Path file) throws ModelLoadException {
+    private OnnxModel readChecked(Path file, Map<String, Path> aliases) throws ModelLoadException {
         byte[] bytes = readBounded(file);
         long nodes = WireScan.topLevelNodes(bytes);
         if (nodes > limits.maxNodes()) {
@@ -84,7 +93,7 @@ public final class OnnxModelReader {
         // file (at least 64 MiB), which still covers a 99%-sparse tensor's expansion
         long denseBudget = Math.min(Math.max(0, limits.memoryBudget() - 2L * bytes.length),
                 Math.max(64L << 20, SPARSE_EXPANSION * bytes.length));
-        return new Converter(file, limits, new ExternalDataResolver(file, Math.max(0, externalBudget)), denseBudget)
+        return new Converter(file, limits, new ExternalDataResolver(file, Math.max(0, externalBudget), aliases), denseBudget)
                 .model(proto, bytes.length);
     }
 
@@ -100,7 +109,7 @@ public final class OnnxModelReader {
         } catch (InvalidProtocolBufferException e) {
             throw new ModelLoadException(file, Problem.CORRUPT, "not a serialized ONNX tensor: " + shortMessage(e));
         }
-        return new TensorConverter(file, limits).convert(proto, new ExternalDataResolver(file, limits.maxExternalBytes()));
+        return new TensorConverter(file, limits).convert(proto, new ExternalDataResolver(file, limits.maxExternalBytes(), Map.of()));
     }
 
     private byte[] readBounded(Path file) throws ModelLoadException {

@@ -170,4 +170,36 @@ public final class OnnxModelWriter {
         return toProto(m).toByteArray();
     }
 
+    /** A model whose named initializers live in a side file: the model's bytes and the side file's. */
+    public record WithExternalData(byte[] model, byte[] data) {
+    }
+
+    /**
+     * The model with the initializers named in {@code external} stored in a side file {@code location} (relative
+     * to the model, so it resolves beside it), each at a 64-byte aligned offset; the rest stays inline.
+     */
+    public static WithExternalData toBytesWithExternal(OnnxModel m, java.util.Set<String> external, String location) {
+        OnnxMl.ModelProto proto = toProto(m);
+        OnnxMl.GraphProto.Builder g = proto.getGraph().toBuilder();
+        java.io.ByteArrayOutputStream side = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < g.getInitializerCount(); i++) {
+            OnnxMl.TensorProto t = g.getInitializer(i);
+            if (!external.contains(t.getName()) || !t.hasRawData()) {
+                continue;
+            }
+            while (side.size() % 64 != 0) {
+                side.write(0);
+            }
+            long offset = side.size();
+            byte[] raw = t.getRawData().toByteArray();
+            side.write(raw, 0, raw.length);
+            g.setInitializer(i, t.toBuilder().clearRawData()
+                    .setDataLocation(OnnxMl.TensorProto.DataLocation.EXTERNAL)
+                    .addExternalData(entry("location", location))
+                    .addExternalData(entry("offset", Long.toString(offset)))
+                    .addExternalData(entry("length", Long.toString(t.getRawData().size()))));
+        }
+        return new WithExternalData(proto.toBuilder().setGraph(g).build().toByteArray(), side.toByteArray());
+    }
+
 }

@@ -61,6 +61,18 @@ public final class OrtModelSession implements AutoCloseable {
     }
 
     public static OrtModelSession open(byte[] model, Config config) throws RuntimeFailure {
+        return open(model, null, config);
+    }
+
+    /**
+     * A session over a model file, loaded by ONNX Runtime itself from disk: external data resolves beside the file,
+     * as it will for anyone who uses the file.
+     */
+    public static OrtModelSession open(java.nio.file.Path model, Config config) throws RuntimeFailure {
+        return open(null, model, config);
+    }
+
+    private static OrtModelSession open(byte[] model, java.nio.file.Path file, Config config) throws RuntimeFailure {
         OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
         try {
             opts.setOptimizationLevel(switch (config.optimization()) {
@@ -75,7 +87,8 @@ public final class OrtModelSession implements AutoCloseable {
             if (config.optimizedModelPath() != null) {
                 opts.setOptimizedModelFilePath(config.optimizedModelPath().toString());
             }
-            return new OrtModelSession(OrtSessions.env().createSession(model, opts), opts);
+            return new OrtModelSession(model != null ? OrtSessions.env().createSession(model, opts)
+                    : OrtSessions.env().createSession(file.toString(), opts), opts);
         } catch (OrtException | RuntimeException e) {
             opts.close();
             throw new RuntimeFailure("ONNX Runtime cannot load the model: " + oneLine(e), e);

@@ -128,12 +128,13 @@ public final class PruneService {
     public record Result(Path output, PruneMethod method, double requestedSparsity, String scope, double overallSparsity,
                          List<Layer> layers, List<ChannelPruner.Skipped> skipped, SensitivityScan.Result sensitivity,
                          QuantEvaluator.Result comparison, double seconds, List<Reconstruction.Layer> refit,
-                         int refitSamples, boolean refitOnEvaluationData) {
+                         int refitSamples, boolean refitOnEvaluationData, Path externalData) {
 
         public Map<String, Object> toJson(Path model) {
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("model", model.toString());
             j.put("output", output.toString());
+            j.put("externalData", externalData == null ? null : externalData.toString());
             j.put("method", method.toString());
             j.put("requestedSparsity", requestedSparsity);
             j.put("scope", scope);
@@ -327,19 +328,41 @@ public final class PruneService {
             }
             layers = stored;
         }
-        byte[] prunedBytes = OnnxModelWriter.toBytes(result);
+        // weights the input kept in an external file stay in one beside the output (inline for --quantize int8)
+        Set<String> externalNames = new java.util.LinkedHashSet<>();
+        original.graph().initializers().stream().filter(t -> t.externalLocation() != null)
+                .forEach(t -> externalNames.add(t.name()));
+        Path side = externalNames.isEmpty() || req.quantizeInt8() ? null
+                : req.output().resolveSibling(req.output().getFileName() + ".data");
+        policy.preflight(side);
         try (OutputSet outputs = new OutputSet(policy)) {
-            outputs.write(req.output(), prunedBytes);
-            Path tmp = outputs.temporary(req.output());
+            Path tmp;
+            OnnxModel written;
+            byte[] writtenBytes;
+            if (side != null) {
+                OnnxModelWriter.WithExternalData w = OnnxModelWriter.toBytesWithExternal(result, externalNames,
+                        side.getFileName().toString());
+                outputs.write(req.output(), w.model());
+                outputs.write(side, w.data());
+                tmp = outputs.temporary(req.output());
+                written = reader.read(tmp, Map.of(side.getFileName().toString(), outputs.temporary(side)));
+                writtenBytes = OnnxModelWriter.toBytes(written);
+            } else {
+                outputs.write(req.output(), OnnxModelWriter.toBytes(result));
+                tmp = outputs.temporary(req.output());
+                written = reader.read(tmp);
+                writtenBytes = Files.readAllBytes(tmp);
+            }
             cancel.throwIfCancelled();
             progress.progress(0.3, "verifying the result in a fresh ONNX Runtime session");
-            verify(tmp, pruned, req.evaluation());
+            verify(written, writtenBytes, pruned, req.evaluation());
             if (req.quantizeInt8()) {
                 layers = quantize(req, outputs, pruned, layers, progress, cancel);
+                writtenBytes = Files.readAllBytes(tmp);
             }
             QuantEvaluator.Result cmp;
             try {
-                cmp = new QuantEvaluator().compare(originalBytes, Files.readAllBytes(tmp), req.evaluation(),
+                cmp = new QuantEvaluator().compare(originalBytes, writtenBytes, req.evaluation(),
                         Calibrator.batchSize(original.graph()),
                         req.evalSettings(), (f, m) -> progress.progress(0.35 + 0.6 * f, m), cancel);
             } catch (OrtModelSession.RuntimeFailure e) {
@@ -347,7 +370,7 @@ public final class PruneService {
             }
             Verification.requireAgreement(cmp.agreement(), -1);
             Result r = new Result(req.output(), req.method(), s, req.scope(), overall, layers, skipped, scan, cmp,
-                    (System.nanoTime() - t0) / 1e9, refit, refitSamples, req.refitData() == req.evaluation());
+                    (System.nanoTime() - t0) / 1e9, refit, refitSamples, req.refitData() == req.evaluation(), side);
             cancel.throwIfCancelled();
             progress.progress(0.97, "writing " + req.output().getFileName());
             ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -571,8 +594,9 @@ public final class PruneService {
     }
 
     /** The written file as a user would open it: the zeros are there, and ONNX Runtime runs it to finite outputs. */
-    private void verify(Path file, Map<String, float[]> pruned, Dataset data) throws QuantizationException, ModelLoadException {
-        OnnxModel reread = SparseChunks.fold(reader.read(file));
+    private void verify(OnnxModel written, byte[] writtenBytes, Map<String, float[]> pruned, Dataset data)
+            throws QuantizationException {
+        OnnxModel reread = SparseChunks.fold(written);
         Set<String> found = new java.util.HashSet<>();
         for (Tensor t : reread.graph().initializers()) {
             float[] want = pruned.get(t.name());
@@ -590,7 +614,7 @@ public final class PruneService {
                     + pruned.keySet().stream().filter(k -> !found.contains(k)).toList());
         }
         String input = reread.graph().feedInputs().get(0).name();
-        try (OrtModelSession s = OrtModelSession.open(Files.readAllBytes(file),
+        try (OrtModelSession s = OrtModelSession.open(writtenBytes,
                 OrtModelSession.Config.singleThread(OrtModelSession.Optimization.ALL))) {
             for (Map.Entry<String, Tensor> e : s.run(Map.of(input, data.batch(0, 1).withName(input))).entrySet()) {
                 if (e.getValue().dataType() == DataType.FLOAT) {
@@ -605,8 +629,6 @@ public final class PruneService {
         } catch (OrtModelSession.RuntimeFailure e) {
             throw new QuantizationException("verification failed: the written model does not run in ONNX Runtime: "
                     + e.getMessage(), e);
-        } catch (IOException e) {
-            throw new QuantizationException("cannot re-read " + file + ": " + e.getMessage(), e);
         }
     }
 }
