@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = "Show inputs, outputs, operators and weights of an ONNX model, and check that ONNX Runtime loads it.",
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:model read and loaded", "2:usage error", "3:unreadable or invalid model"})
+        exitCodeList = {"0:model read and loaded", "2:usage error", "3:unreadable or invalid model", "7:out of memory; nothing was written (raise -Xmx)"})
 public final class InspectCommand implements Callable<Integer> {
 
     @Spec

@@ -29,8 +29,10 @@ public final class Main {
     public static final int EXIT_QUANTIZATION_FAILED = 4;
     /** Exit code when the engine lacks an op the model uses. */
     public static final int EXIT_UNSUPPORTED_OP = 5;
+    /** Exit code of {@code gpu check} and {@code gpu bench} when no OpenCL device is found. */
+    public static final int EXIT_NO_OPENCL_DEVICE = 6;
     /** Exit code when an output could not be written (full disk, I/O error); nothing was left in place. */
-    public static final int EXIT_WRITE_FAILED = 6;
+    public static final int EXIT_WRITE_FAILED = 8;
     /** Exit code when memory ran out; nothing was written. */
     public static final int EXIT_OUT_OF_MEMORY = 7;
 

@@ -331,12 +331,12 @@ class ReliabilityIT {
         Path full = mount("full-mount", "size=64k");
         Path fm = folder("output-full-disk");
         Path m13 = copy(TestData.FASHION_MLP, fm, "model.onnx");
-        quantize("output-full-disk", 6, full.resolve("q.onnx").toString(), fm, Set.of(), m13, full.resolve("q.onnx"));
+        quantize("output-full-disk", 8, full.resolve("q.onnx").toString(), fm, Set.of(), m13, full.resolve("q.onnx"));
         Path fr = folder("report-full-disk");
         Path m14 = copy(TestData.FASHION_MLP, fr, "model.onnx");
         // the model fits elsewhere, the report does not fit on the full disk: neither may appear
         fill(full.resolve("filler.bin"));
-        quantize("report-full-disk", 6, full.resolve("r.json").toString(), fr, Set.of(), m14, fr.resolve("q.onnx"),
+        quantize("report-full-disk", 8, full.resolve("r.json").toString(), fr, Set.of(), m14, fr.resolve("q.onnx"),
                 "--report", full.resolve("r.json").toString());
     }
 

@@ -67,6 +67,7 @@ public final class ClRuntime implements AutoCloseable {
         cl_context_properties props = new cl_context_properties();
         props.addProperty(CL_CONTEXT_PLATFORM, OpenCl.platformOf(id));
         this.context = clCreateContext(props, 1, new cl_device_id[] {id}, null, null, null);
+        JvmSignals.restore();
         this.queue = clCreateCommandQueue(context, id, 0, null);
     }
 
@@ -156,6 +157,8 @@ public final class ClRuntime implements AutoCloseable {
         } catch (IOException | CLException e) {
             // a stale or damaged binary: build from source and replace it
             return null;
+        } finally {
+            JvmSignals.restore();
         }
     }
 
@@ -185,6 +188,8 @@ public final class ClRuntime implements AutoCloseable {
             clGetProgramBuildInfo(p, id, CL_PROGRAM_BUILD_LOG, log.length, Pointer.to(log), null);
             throw new IllegalStateException("OpenCL build of " + resource + " (" + options + ") failed on " + device.name()
                     + ":\n" + new String(log, StandardCharsets.UTF_8).trim(), e);
+        } finally {
+            JvmSignals.restore();
         }
     }
 
@@ -287,6 +292,8 @@ public final class ClRuntime implements AutoCloseable {
     public void run(cl_kernel k, long[] global, long[] local) {
         clEnqueueNDRangeKernel(queue, k, global.length, null, global, local, 0, null, null);
         clFinish(queue);
+        // drivers may compile a work-group function for a new local size at the first enqueue
+        JvmSignals.restore();
     }
 
     @Override

@@ -48,6 +48,15 @@ public final class OpenCl {
     }
 
     private static Discovery scan() {
+        JvmSignals.snapshot();
+        try {
+            return scanDevices();
+        } finally {
+            JvmSignals.restore();
+        }
+    }
+
+    private static Discovery scanDevices() {
         try {
             CL.setExceptionsEnabled(true);
             int[] count = new int[1];
@@ -88,6 +97,7 @@ public final class OpenCl {
 
     /** The driver handle of a discovered device (found again by its position in the discovery order). */
     static cl_device_id handle(ClDevice d) {
+        JvmSignals.snapshot();
         int[] count = new int[1];
         clGetPlatformIDs(0, null, count);
         cl_platform_id[] platforms = new cl_platform_id[count[0]];
