@@ -158,15 +158,7 @@ public final class LimitsBenchmark {
     }
 
     private static Path chain(Path file, int n) throws Exception {
-        OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("chain");
-        String prev = "x";
-        for (int i = 0; i < n; i++) {
-            String out = i == n - 1 ? "y" : "t" + i;
-            g.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Relu").setName("n" + i).addInput(prev).addOutput(out));
-            prev = out;
-        }
-        g.addInput(value("x", 1, 4)).addOutput(value("y", 1, 4));
-        Files.write(file, model(g.build()).toByteArray());
+        Files.write(file, org.polaris.workbench.testutil.Protos.reluChain(n).toByteArray());
         return file;
     }
 

@@ -9,9 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Child-JVM side of the reliability suite: runs many CLI invocations one after another in a JVM started with a
@@ -45,13 +43,7 @@ public final class CliBatch {
                     new PrintStream(e, true, StandardCharsets.UTF_8));
             Outcome r = new Outcome(c.name(), code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8),
                     (System.nanoTime() - t0) / 1_000_000);
-            Map<String, Object> line = new LinkedHashMap<>();
-            line.put("name", r.name());
-            line.put("code", r.code());
-            line.put("out", r.out());
-            line.put("err", r.err());
-            line.put("millis", r.millis());
-            Files.writeString(results, json.writeValueAsString(line) + "\n", StandardCharsets.UTF_8,
+            Files.writeString(results, json.writeValueAsString(r) + "\n", StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         }
     }

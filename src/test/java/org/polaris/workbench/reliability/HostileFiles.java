@@ -13,9 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.zip.CRC32;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
-import java.util.zip.ZipOutputStream;
 
 /**
  * Writes hostile inputs at test time, from a fixed seed: each is a few bytes that claim much more, point outside
@@ -108,15 +105,7 @@ final class HostileFiles {
 
     /** A chain of {@code n} Relu nodes (34 bytes a node on disk). */
     Path manyNodes(int n) throws IOException {
-        OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("chain");
-        String prev = "x";
-        for (int i = 0; i < n; i++) {
-            String out = i == n - 1 ? "y" : "t" + i;
-            g.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Relu").setName("n" + i).addInput(prev).addOutput(out));
-            prev = out;
-        }
-        g.addInput(Protos.tensorValue("x", 1, 4)).addOutput(Protos.tensorValue("y", 1, 4));
-        return write("nodes-" + n + ".onnx", Protos.model(g.build(), 13).toByteArray());
+        return write("nodes-" + n + ".onnx", Protos.reluChain(n).toByteArray());
     }
 
     /** A valid model with terminal escape sequences in its metadata and graph name. */
@@ -184,31 +173,17 @@ final class HostileFiles {
      * (the crash of the issue). {@code pickleBomb} instead replaces data.pkl with a string claiming 2 GB.
      */
     Path torchScript(Path pt, String name, boolean pickleBomb) throws IOException {
-        Path out = dir.resolve(name);
-        try (ZipFile in = new ZipFile(pt.toFile());
-             ZipOutputStream zo = new ZipOutputStream(Files.newOutputStream(out))) {
-            boolean cut = false;
-            for (var e : java.util.Collections.list(in.entries())) {
-                byte[] data = in.getInputStream(e).readAllBytes();
-                if (!pickleBomb && !cut && e.getName().matches(".*/data/[0-9]+")) {
-                    data = java.util.Arrays.copyOf(data, 4);
-                    cut = true;
-                }
-                if (pickleBomb && e.getName().endsWith("/data.pkl")) {
-                    data = new byte[] {(byte) 0x80, 2, 'X', (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f, 'a'};
-                }
-                ZipEntry z = new ZipEntry(e.getName());
-                z.setMethod(ZipEntry.STORED);
-                z.setSize(data.length);
-                CRC32 crc = new CRC32();
-                crc.update(data);
-                z.setCrc(crc.getValue());
-                zo.putNextEntry(z);
-                zo.write(data);
-                zo.closeEntry();
+        boolean[] cut = {false};
+        return org.polaris.workbench.testutil.Zips.rewrite(pt, dir.resolve(name), (entry, data) -> {
+            if (!pickleBomb && !cut[0] && entry.matches(".*/data/[0-9]+")) {
+                cut[0] = true;
+                return java.util.Arrays.copyOf(data, 4);
             }
-        }
-        return out;
+            if (pickleBomb && entry.endsWith("/data.pkl")) {
+                return new byte[] {(byte) 0x80, 2, 'X', (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f, 'a'};
+            }
+            return data;
+        });
     }
 
     static Path fifo(Path p) throws IOException, InterruptedException {

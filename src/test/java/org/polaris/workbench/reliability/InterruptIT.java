@@ -52,7 +52,7 @@ class InterruptIT {
                 .isNotEmpty();
         assertThat(new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start().waitFor()).isZero();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).isEqualTo(exitCode);
+        assertThat(p.exitValue()).as("exit; log:%n%s", Files.readString(dir.resolve("log.txt"))).isEqualTo(exitCode);
         try (Stream<Path> s = Files.list(dir)) {
             assertThat(s.map(f -> f.getFileName().toString()).sorted().toList())
                     .containsExactly("jvm.args", "log.txt", "model.onnx", "tmp");

@@ -53,4 +53,17 @@ public final class Protos {
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
                 .setGraph(g).build();
     }
+
+    /** A chain of {@code n} Relu nodes over a float[4] input (about 34 bytes a node serialized). */
+    public static OnnxMl.ModelProto reluChain(int n) {
+        OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("chain");
+        String prev = "x";
+        for (int i = 0; i < n; i++) {
+            String out = i == n - 1 ? "y" : "t" + i;
+            g.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Relu").setName("n" + i).addInput(prev).addOutput(out));
+            prev = out;
+        }
+        g.addInput(tensorValue("x", 1, 4)).addOutput(tensorValue("y", 1, 4));
+        return model(g.build(), 13);
+    }
 }

@@ -87,8 +87,13 @@ public final class OrtModelSession implements AutoCloseable {
             if (config.optimizedModelPath() != null) {
                 opts.setOptimizedModelFilePath(config.optimizedModelPath().toString());
             }
-            return new OrtModelSession(model != null ? OrtSessions.env().createSession(model, opts)
-                    : OrtSessions.env().createSession(file.toString(), opts), opts);
+            OrtCalls.enter();
+            try {
+                return new OrtModelSession(model != null ? OrtSessions.env().createSession(model, opts)
+                        : OrtSessions.env().createSession(file.toString(), opts), opts);
+            } finally {
+                OrtCalls.exit();
+            }
         } catch (OrtException | RuntimeException e) {
             opts.close();
             throw new RuntimeFailure("ONNX Runtime cannot load the model: " + oneLine(e), e);
@@ -112,12 +117,15 @@ public final class OrtModelSession implements AutoCloseable {
                 feeds.put(e.getKey(), OrtSessions.toOrt(env, e.getValue()));
             }
             Map<String, Tensor> out = new LinkedHashMap<>();
+            OrtCalls.enter();
             try (OrtSession.Result result = session.run(feeds)) {
                 for (Map.Entry<String, OnnxValue> e : result) {
                     if (e.getValue() instanceof OnnxTensor t) {
                         out.put(e.getKey(), OrtSessions.fromOrt(e.getKey(), t));
                     }
                 }
+            } finally {
+                OrtCalls.exit();
             }
             return out;
         } catch (OrtException | RuntimeException e) {
@@ -135,9 +143,14 @@ public final class OrtModelSession implements AutoCloseable {
             for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
                 feeds.put(e.getKey(), OrtSessions.toOrt(env, e.getValue()));
             }
-            long t0 = System.nanoTime();
-            try (OrtSession.Result ignored = session.run(feeds)) {
-                return System.nanoTime() - t0;
+            OrtCalls.enter();
+            try {
+                long t0 = System.nanoTime();
+                try (OrtSession.Result ignored = session.run(feeds)) {
+                    return System.nanoTime() - t0;
+                }
+            } finally {
+                OrtCalls.exit();
             }
         } catch (OrtException | RuntimeException e) {
             throw new RuntimeFailure("ONNX Runtime failed to run the model: " + oneLine(e), e);
@@ -153,12 +166,14 @@ public final class OrtModelSession implements AutoCloseable {
 
     @Override
     public void close() {
+        OrtCalls.enter();
         try {
             session.close();
         } catch (OrtException ignored) {
             // closing a session that failed half-way; nothing to recover
         } finally {
             options.close();
+            OrtCalls.exit();
         }
     }
 

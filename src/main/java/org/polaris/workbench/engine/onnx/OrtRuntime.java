@@ -66,7 +66,7 @@ public final class OrtRuntime implements ModelRuntime {
             opts.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
             opts.enableProfiling(dir.resolve("trace").toString());
             String trace;
-            try (opts; OrtSession s = OrtSessions.env().createSession(model, opts)) {
+            try (OrtCalls.Held held = OrtCalls.held(); opts; OrtSession s = OrtSessions.env().createSession(model, opts)) {
                 Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
                 try {
                     for (Map.Entry<String, Tensor> e : inputs.entrySet()) {

@@ -40,7 +40,8 @@ public final class OrtSessions {
 
     /** Loads the model in a real session and reports its inputs and outputs. */
     public static RuntimeView describe(Path model) throws ModelLoadException {
-        try (OrtSession.SessionOptions opts = options(OrtSession.SessionOptions.OptLevel.NO_OPT);
+        try (OrtCalls.Held held = OrtCalls.held();
+             OrtSession.SessionOptions opts = options(OrtSession.SessionOptions.OptLevel.NO_OPT);
              OrtSession session = env().createSession(model.toString(), opts)) {
             return new RuntimeView(env().getVersion(), values(session.getInputInfo()),
                     values(session.getOutputInfo()));

@@ -88,27 +88,10 @@ class TorchRuntimeIT {
     @Test
     void aFileLibtorchRejectsIsReportedFromTheChildProcess(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         // a well-formed archive whose TorchScript code does not parse: the archive check passes, libtorch refuses it
-        Path bad = tmp.resolve("bad-code.pt");
         Path pt = TestData.SAMPLES.resolve("fashion-mnist/fashion_mlp.pt");
-        try (java.util.zip.ZipFile in = new java.util.zip.ZipFile(pt.toFile());
-             java.util.zip.ZipOutputStream zo = new java.util.zip.ZipOutputStream(java.nio.file.Files.newOutputStream(bad))) {
-            for (var e : java.util.Collections.list(in.entries())) {
-                byte[] data = in.getInputStream(e).readAllBytes();
-                if (e.getName().endsWith("code/__torch__.py")) {
-                    data = "class Mlp(Module):\n  def forward(self, x: Tensor) -> Tensor:\n    return x +* )\n"
-                            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                }
-                java.util.zip.ZipEntry z = new java.util.zip.ZipEntry(e.getName());
-                z.setMethod(java.util.zip.ZipEntry.STORED);
-                z.setSize(data.length);
-                java.util.zip.CRC32 crc = new java.util.zip.CRC32();
-                crc.update(data);
-                z.setCrc(crc.getValue());
-                zo.putNextEntry(z);
-                zo.write(data);
-                zo.closeEntry();
-            }
-        }
+        Path bad = org.polaris.workbench.testutil.Zips.rewrite(pt, tmp.resolve("bad-code.pt"), (n, d) ->
+                n.endsWith("code/__torch__.py") ? ("class Mlp(Module):\n  def forward(self, x: Tensor) -> Tensor:\n"
+                        + "    return x +* )\n").getBytes(java.nio.charset.StandardCharsets.UTF_8) : d);
         TorchArchive.check(bad);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> TorchRuntime.open(bad, 1))
                 .isInstanceOf(org.polaris.workbench.engine.model.ModelLoadException.class)
