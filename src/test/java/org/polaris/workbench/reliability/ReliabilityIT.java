@@ -70,6 +70,7 @@ class ReliabilityIT {
     static void runEveryCaseInOneSmallChildJvm() throws Exception {
         gen = new HostileFiles(Files.createDirectories(base.resolve("gen")));
         hostileModels();
+        largeModel();
         hostileData();
         hostileOutputs();
         absurdOptions();
@@ -211,6 +212,19 @@ class ReliabilityIT {
         Path tp = folder("prune-torch-cut-storage");
         add("prune-torch-cut-storage", 3, cut.toString(), tp, Set.of(), "prune", cut.toString(), "-o",
                 tp.resolve("p.pt").toString(), "--eval-data", DATA, "--eval-samples", "10", "--scope", "layer");
+    }
+
+    /**
+     * The memory ceiling with a real-sized model: 64 MiB of weights must open and prune in the 512 MiB child
+     * (measured peaks: docs/benchmarks.md, limits).
+     */
+    private static void largeModel() throws Exception {
+        Path f = folder("large-model-prune");
+        Path big = Files.move(gen.wideMlp("wide-64MiB.onnx", 2048, 4), f.resolve("wide-64MiB.onnx"));
+        add("large-model-inspect", 0, null, f, Set.of("pruned.onnx", "pruned.onnx.report.json"), "inspect", "--weights",
+                big.toString());
+        add("large-model-prune", 0, null, f, Set.of("pruned.onnx", "pruned.onnx.report.json"), "prune", big.toString(),
+                "-o", f.resolve("pruned.onnx").toString(), "--eval-samples", "20", "--latency-runs", "2");
     }
 
     private static void hostileData() throws Exception {

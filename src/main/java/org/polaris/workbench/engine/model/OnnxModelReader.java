@@ -74,27 +74,27 @@ public final class OnnxModelReader {
     static final long BYTES_PER_NODE = 1000;
 
     private OnnxModel readChecked(Path file, Map<String, Path> aliases) throws ModelLoadException {
-        byte[] bytes = readBounded(file);
-        long nodes = WireScan.topLevelNodes(bytes);
+        long size = checkFile(file, 1);
+        long nodes = WireScan.topLevelNodes(file);
         if (nodes > limits.maxNodes()) {
             throw new ModelLoadException(file, Problem.LIMIT_EXCEEDED, "has " + nodes + " nodes; the limit is "
                     + limits.maxNodes());
         }
-        long need = 2L * bytes.length + BYTES_PER_NODE * nodes;
+        // streamed: each tensor's bytes are read once into the array the IR keeps (no whole-file buffer)
+        long need = size + size / 4 + BYTES_PER_NODE * nodes;
         if (need > limits.memoryBudget()) {
-            throw new ModelLoadException(file, Problem.TOO_LARGE, "reading its " + nodes + " nodes needs about "
-                    + (need >> 20) + " MiB, more than the " + (limits.memoryBudget() >> 20)
+            throw new ModelLoadException(file, Problem.TOO_LARGE, "reading it (" + size + " bytes, " + nodes
+                    + " nodes) needs about " + (need >> 20) + " MiB, more than the " + (limits.memoryBudget() >> 20)
                     + " MiB available; start the workbench with a larger -Xmx");
         }
-        OnnxMl.ModelProto proto = parse(file, bytes);
-        // The file buffer and the tensors copied out of it live side by side while converting.
-        long externalBudget = Math.min(limits.maxExternalBytes(), limits.memoryBudget() - 2L * bytes.length);
+        OnnxMl.ModelProto proto = parse(file);
+        long externalBudget = Math.min(limits.maxExternalBytes(), limits.memoryBudget() - size);
         // sparse initializers may densify, but not a few bytes into gigabytes: at most SPARSE_EXPANSION times the
         // file (at least 64 MiB), which still covers a 99%-sparse tensor's expansion
-        long denseBudget = Math.min(Math.max(0, limits.memoryBudget() - 2L * bytes.length),
-                Math.max(64L << 20, SPARSE_EXPANSION * bytes.length));
+        long denseBudget = Math.min(Math.max(0, limits.memoryBudget() - size),
+                Math.max(64L << 20, SPARSE_EXPANSION * size));
         return new Converter(file, limits, new ExternalDataResolver(file, Math.max(0, externalBudget), aliases), denseBudget)
-                .model(proto, bytes.length);
+                .model(proto, size);
     }
 
     /**
@@ -113,6 +113,20 @@ public final class OnnxModelReader {
     }
 
     private byte[] readBounded(Path file) throws ModelLoadException {
+        checkFile(file, 2);
+        try {
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new ModelLoadException(file, Problem.NOT_FOUND, "no such file");
+        } catch (AccessDeniedException e) {
+            throw new ModelLoadException(file, Problem.UNREADABLE, "permission denied");
+        } catch (IOException e) {
+            throw new ModelLoadException(file, Problem.UNREADABLE, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** A regular, non-empty file within the size limits, {@code copies} of which fit the memory budget; its size. */
+    private long checkFile(Path file, int copies) throws ModelLoadException {
         try {
             if (Files.isDirectory(file)) {
                 throw new ModelLoadException(file, Problem.NOT_A_FILE, "is a directory, not an ONNX model file");
@@ -131,12 +145,15 @@ public final class OnnxModelReader {
                         "file is " + size + " bytes; the limit is " + limits.maxFileBytes()
                                 + " (use external data for larger weights)");
             }
-            if (2 * size > limits.memoryBudget()) {
+            if (copies * size > limits.memoryBudget()) {
                 throw new ModelLoadException(file, Problem.TOO_LARGE, "reading this " + size + "-byte file needs about "
-                        + 2 * size + " bytes of memory, more than the " + limits.memoryBudget()
+                        + copies * size + " bytes of memory, more than the " + limits.memoryBudget()
                         + " available; start the workbench with a larger -Xmx");
             }
-            return Files.readAllBytes(file);
+            if (!Files.isReadable(file)) {
+                throw new ModelLoadException(file, Problem.UNREADABLE, "permission denied");
+            }
+            return size;
         } catch (NoSuchFileException e) {
             throw new ModelLoadException(file, Problem.NOT_FOUND, "no such file");
         } catch (AccessDeniedException e) {
@@ -146,11 +163,10 @@ public final class OnnxModelReader {
         }
     }
 
-    private OnnxMl.ModelProto parse(Path file, byte[] bytes) throws ModelLoadException {
+    private OnnxMl.ModelProto parse(Path file) throws ModelLoadException {
         OnnxMl.ModelProto proto;
-        try {
-            CodedInputStream in = CodedInputStream.newInstance(bytes);
-            in.enableAliasing(true);
+        try (java.io.InputStream stream = Files.newInputStream(file)) {
+            CodedInputStream in = CodedInputStream.newInstance(stream, 1 << 16);
             in.setRecursionLimit(limits.maxGraphDepth() * 8 + 16);
             in.setSizeLimit(Integer.MAX_VALUE);
             proto = OnnxMl.ModelProto.parseFrom(in);

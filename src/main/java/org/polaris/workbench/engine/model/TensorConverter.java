@@ -88,7 +88,7 @@ final class TensorConverter {
                 throw invalid(name, "raw_data has " + t.getRawData().size() + " bytes but " + type + " " + shape(t)
                         + " needs " + bytes);
             }
-            return t.getRawData().toByteArray();
+            return ByteStrings.take(t.getRawData());
         }
         int n = (int) count;
         // what the file holds is checked before anything the size of what it declares is allocated
@@ -170,7 +170,8 @@ final class TensorConverter {
         if (t.dataType() == DataType.STRING) {
             t.strings().forEach(s -> b.addStringData(ByteString.copyFrom(s)));
         } else {
-            b.setRawData(ByteString.copyFrom(t.raw()));
+            // tensors are immutable: the proto can share the bytes instead of copying a whole model's weights
+            b.setRawData(com.google.protobuf.UnsafeByteOperations.unsafeWrap(t.raw()));
         }
         return b.build();
     }

@@ -9,18 +9,20 @@ import java.io.IOException;
  * Counts what a serialized model holds without building it: a walk over the wire format that allocates nothing,
  * so the reader can refuse a file whose objects would not fit in memory before protobuf builds them.
  */
-final class WireScan {
+public final class WireScan {
 
     private static final int MODEL_GRAPH = 7;
     private static final int GRAPH_NODE = 1;
+    private static final int NODE_OP_TYPE = 4;
 
     private WireScan() {
     }
 
-    /** Nodes of the main graph (0 when the bytes are not a model; the parser then says why). */
-    static long topLevelNodes(byte[] model) {
-        try {
-            CodedInputStream in = CodedInputStream.newInstance(model);
+    /** Nodes of the main graph (0 when the file is not a model; the parser then says why). */
+    static long topLevelNodes(java.nio.file.Path model) {
+        try (java.io.InputStream stream = java.nio.file.Files.newInputStream(model)) {
+            CodedInputStream in = CodedInputStream.newInstance(stream, 1 << 16);
+            in.setSizeLimit(Integer.MAX_VALUE);
             long nodes = 0;
             while (!in.isAtEnd()) {
                 int tag = in.readTag();
@@ -45,6 +47,51 @@ final class WireScan {
             return nodes;
         } catch (IOException | RuntimeException e) {
             return 0;
+        }
+    }
+
+    /**
+     * The op types of the main graph's nodes, in order, read without building the model (weights are skipped on
+     * the wire): what ONNX Runtime's optimized-graph dump is read for.
+     */
+    public static java.util.List<String> topLevelOpTypes(java.nio.file.Path model) throws ModelLoadException {
+        java.util.List<String> ops = new java.util.ArrayList<>();
+        try (java.io.InputStream stream = java.nio.file.Files.newInputStream(model)) {
+            CodedInputStream in = CodedInputStream.newInstance(stream, 1 << 16);
+            in.setSizeLimit(Integer.MAX_VALUE);
+            while (!in.isAtEnd()) {
+                int tag = in.readTag();
+                if (WireFormat.getTagFieldNumber(tag) == MODEL_GRAPH
+                        && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+                    int graphLimit = in.pushLimit(in.readRawVarint32());
+                    while (!in.isAtEnd()) {
+                        int t = in.readTag();
+                        if (WireFormat.getTagFieldNumber(t) == GRAPH_NODE
+                                && WireFormat.getTagWireType(t) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+                            int nodeLimit = in.pushLimit(in.readRawVarint32());
+                            String op = "";
+                            while (!in.isAtEnd()) {
+                                int f = in.readTag();
+                                if (WireFormat.getTagFieldNumber(f) == NODE_OP_TYPE) {
+                                    op = in.readStringRequireUtf8();
+                                } else if (!in.skipField(f)) {
+                                    break;
+                                }
+                            }
+                            in.popLimit(nodeLimit);
+                            ops.add(op);
+                        } else if (!in.skipField(t)) {
+                            break;
+                        }
+                    }
+                    in.popLimit(graphLimit);
+                } else if (tag == 0 || !in.skipField(tag)) {
+                    break;
+                }
+            }
+            return ops;
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new ModelLoadException(model, ModelLoadException.Problem.CORRUPT, "cannot scan its nodes: " + e.getMessage());
         }
     }
 }

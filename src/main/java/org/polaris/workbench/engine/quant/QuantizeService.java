@@ -106,7 +106,7 @@ public final class QuantizeService {
             progress.progress(0.5, "verifying the result in a fresh ONNX Runtime session");
             Dataset eval = req.evaluation() != null ? req.evaluation() : req.calibration();
             int batch = Calibrator.batchSize(prepped.graph());
-            verify(tmp, originalBytes, eval, batch, req.minCosine());
+            verify(tmp, req.output(), originalBytes, eval, batch, req.minCosine());
             QuantEvaluator.Result ev;
             try {
                 ev = new QuantEvaluator().compare(originalBytes, Files.readAllBytes(tmp), eval, batch,
@@ -222,9 +222,9 @@ public final class QuantizeService {
     }
 
     /** Loads the written file as a user would and checks its outputs against the original's on real inputs. */
-    private void verify(Path file, byte[] original, Dataset data, int batch, double minCosine)
+    private void verify(Path file, Path target, byte[] original, Dataset data, int batch, double minCosine)
             throws QuantizationException, ModelLoadException {
-        OnnxModel reread = reader.read(file);
+        OnnxModel reread = Verification.reread(reader, file, target, Map.of());
         String input = reread.graph().feedInputs().get(0).name();
         int n = Math.min(Math.max(1, batch), data.size());
         Tensor x = data.batch(0, n).withName(input);

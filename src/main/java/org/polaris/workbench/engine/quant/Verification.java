@@ -44,4 +44,20 @@ public final class Verification {
                     a.meanCosine(), minCosine, a.samples()));
         }
     }
+
+    /**
+     * Reads a staged output back (the temporary file {@code staged} that becomes {@code target}); a failure names
+     * the user's output, not the temporary file, and fails the verification (nothing is written).
+     */
+    public static org.polaris.workbench.engine.model.OnnxModel reread(
+            org.polaris.workbench.engine.model.OnnxModelReader reader, java.nio.file.Path staged,
+            java.nio.file.Path target, java.util.Map<String, java.nio.file.Path> aliases) throws QuantizationException {
+        try {
+            return reader.read(staged, aliases);
+        } catch (org.polaris.workbench.engine.model.ModelLoadException e) {
+            String why = String.valueOf(e.getMessage()).replace(staged.toString() + ": ", "");
+            throw new QuantizationException(target + ": verification failed: the written model cannot be read back: "
+                    + why + "; nothing was written", e);
+        }
+    }
 }

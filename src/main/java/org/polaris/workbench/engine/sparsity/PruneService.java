@@ -223,8 +223,8 @@ public final class PruneService {
         progress.progress(0.01, "reading " + req.model().getFileName());
         OnnxModel original = SparseChunks.fold(reader.read(req.model()));
         policy = policy.withInputs(original.externalFiles());
-        byte[] originalBytes = OnnxModelWriter.toBytes(original);
-        OrtModelSession.requireLoads(req.model(), originalBytes);
+        // (serialized again for the comparison: holding a copy of a large model all run doubles the peak)
+        OrtModelSession.requireLoads(req.model(), OnnxModelWriter.toBytes(original));
         Map<String, Tensor> inits = new LinkedHashMap<>();
         original.graph().initializers().forEach(t -> inits.put(t.name(), t));
         Map<String, Object[]> targets = new LinkedHashMap<>();
@@ -238,6 +238,7 @@ public final class PruneService {
         double s = Double.isNaN(req.method().fixedSparsity()) ? req.sparsity() : req.method().fixedSparsity();
         List<Layer> layers = new ArrayList<>();
         Map<String, float[]> pruned = new LinkedHashMap<>();
+        Map<String, Long> zeroCounts = new LinkedHashMap<>();
         OnnxModel result;
         double overall;
         List<ChannelPruner.Skipped> skipped = List.of();
@@ -315,6 +316,11 @@ public final class PruneService {
                 total += p.length;
             }
             overall = (double) zeros / total;
+            for (Map.Entry<String, float[]> e : pruned.entrySet()) {
+                zeroCounts.put(e.getKey(), countZeros(e.getValue()));
+            }
+            // the result's tensors hold the weights now; the float copies would double the peak
+            pruned.clear();
         }
         if (req.sparseStorage() && !req.quantizeInt8()) {
             // weights too big for 16-bit indices go into row blocks that have them (6 bytes a kept float, not 8)
@@ -345,24 +351,28 @@ public final class PruneService {
                 outputs.write(req.output(), w.model());
                 outputs.write(side, w.data());
                 tmp = outputs.temporary(req.output());
-                written = reader.read(tmp, Map.of(side.getFileName().toString(), outputs.temporary(side)));
+                written = Verification.reread(reader, tmp, req.output(),
+                        Map.of(side.getFileName().toString(), outputs.temporary(side)));
                 writtenBytes = OnnxModelWriter.toBytes(written);
             } else {
-                outputs.write(req.output(), OnnxModelWriter.toBytes(result));
+                new OnnxModelWriter().write(result, outputs, req.output());
+                result = null;
                 tmp = outputs.temporary(req.output());
-                written = reader.read(tmp);
+                written = Verification.reread(reader, tmp, req.output(), Map.of());
                 writtenBytes = Files.readAllBytes(tmp);
             }
+            result = null;
             cancel.throwIfCancelled();
             progress.progress(0.3, "verifying the result in a fresh ONNX Runtime session");
-            verify(written, writtenBytes, pruned, req.evaluation());
+            verify(written, writtenBytes, zeroCounts, req.evaluation());
+            written = null;
             if (req.quantizeInt8()) {
-                layers = quantize(req, outputs, pruned, layers, progress, cancel);
+                layers = quantize(req, outputs, zeroCounts, layers, progress, cancel);
                 writtenBytes = Files.readAllBytes(tmp);
             }
             QuantEvaluator.Result cmp;
             try {
-                cmp = new QuantEvaluator().compare(originalBytes, writtenBytes, req.evaluation(),
+                cmp = new QuantEvaluator().compare(OnnxModelWriter.toBytes(original), writtenBytes, req.evaluation(),
                         Calibrator.batchSize(original.graph()),
                         req.evalSettings(), (f, m) -> progress.progress(0.35 + 0.6 * f, m), cancel);
             } catch (OrtModelSession.RuntimeFailure e) {
@@ -386,7 +396,7 @@ public final class PruneService {
      * the evaluation data as calibration data, every pruned weight's int8 codes are checked to hold at least its
      * zeros, pruned int8 weights are stored sparse when asked and smaller, and {@code tmp} is replaced by the result.
      */
-    private List<Layer> quantize(Request req, OutputSet outputs, Map<String, float[]> pruned, List<Layer> layers,
+    private List<Layer> quantize(Request req, OutputSet outputs, Map<String, Long> pruned, List<Layer> layers,
                                  ProgressSink progress, CancellationToken cancel)
             throws ModelLoadException, QuantizationException, IOException {
         Path tmp = outputs.temporary(req.output());
@@ -416,12 +426,12 @@ public final class PruneService {
                             l.format() + ", kept float: int8 measured slower", l.storedBytes()) : l);
                     continue;
                 }
-                float[] p = pruned.get(l.name());
+                Long p = pruned.get(l.name());
                 long zeroCodes = 0;
                 for (byte b : c.raw()) if (b == 0) zeroCodes++;
-                if (p != null && zeroCodes < countZeros(p)) {
+                if (p != null && zeroCodes < p) {
                     throw new QuantizationException("verification failed: quantizing " + l.name() + " lost zeros ("
-                            + zeroCodes + " zero codes for " + countZeros(p) + " pruned weights)");
+                            + zeroCodes + " zero codes for " + p + " pruned weights)");
                 }
                 SparseTensorCodec.Encoding enc = req.sparseStorage() ? SparseTensorCodec.encodingFor(c) : null;
                 if (enc != null) sparse.add(c.name());
@@ -459,7 +469,9 @@ public final class PruneService {
                 long here = 0;
                 for (float v : a) if (Math.abs(v) == t) here++;
                 long take = Math.min(ties, here);
-                pruned.put(name, Pruner.pruneBelow(a, t, take));
+                // the arrays are this method's own copies: prune them in place
+                pruned.put(name, Pruner.pruneBelowInPlace(a, t, take));
+                all[k - 1] = null;
                 ties -= take;
             }
         } else {
@@ -594,13 +606,13 @@ public final class PruneService {
     }
 
     /** The written file as a user would open it: the zeros are there, and ONNX Runtime runs it to finite outputs. */
-    private void verify(OnnxModel written, byte[] writtenBytes, Map<String, float[]> pruned, Dataset data)
+    private void verify(OnnxModel written, byte[] writtenBytes, Map<String, Long> pruned, Dataset data)
             throws QuantizationException {
         OnnxModel reread = SparseChunks.fold(written);
         Set<String> found = new java.util.HashSet<>();
         for (Tensor t : reread.graph().initializers()) {
-            float[] want = pruned.get(t.name());
-            if (want != null && countZeros(t.toFloats()) != countZeros(want)) {
+            Long want = pruned.get(t.name());
+            if (want != null && countZeros(t.toFloats()) != want) {
                 throw new QuantizationException("verification failed: " + t.name() + " lost its zeros when written");
             }
             if (want != null) {

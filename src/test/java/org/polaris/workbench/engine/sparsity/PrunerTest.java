@@ -50,6 +50,40 @@ class PrunerTest {
     }
 
     @Test
+    void theGlobalThresholdIsTheSortedReferenceOnAnyCount() {
+        java.util.Random r = new java.util.Random(11);
+        for (int trial = 0; trial < 40; trial++) {
+            int layers = 1 + r.nextInt(4);
+            float[][] ws = new float[layers][];
+            int total = 0;
+            for (int l = 0; l < layers; l++) {
+                ws[l] = new float[1 + r.nextInt(997)];
+                for (int i = 0; i < ws[l].length; i++) {
+                    // Gaussians, exact zeros, negative zeros, repeated values and a few huge ones
+                    int kind = r.nextInt(10);
+                    ws[l][i] = kind == 0 ? 0f : kind == 1 ? -0f : kind == 2 ? 0.25f * (r.nextInt(3) - 1)
+                            : kind == 3 ? (float) (1e30 * r.nextGaussian()) : (float) r.nextGaussian();
+                }
+                total += ws[l].length;
+            }
+            float[] concat = new float[total];
+            int at = 0;
+            for (float[] w : ws) {
+                System.arraycopy(w, 0, concat, at, w.length);
+                at += w.length;
+            }
+            for (long count : new long[] {1, 2, total / 3, total / 2, total - 1, total, total + 5}) {
+                if (count < 1) {
+                    continue;
+                }
+                assertThat(Pruner.globalThreshold(ws, count)).as("trial %d count %d", trial, count)
+                        .isEqualTo(Pruner.threshold(concat, count));
+            }
+        }
+        assertThat(Pruner.globalThreshold(new float[][] {{1f}}, 0)).isEqualTo(Float.NEGATIVE_INFINITY);
+    }
+
+    @Test
     void nmKeepsTheNLargestOfEveryGroup() {
         float[] w = gaussian(8 * 64, 2);
         float[] p = Pruner.prune(w, 8, 64, PruneMethod.parse("nm:2:4"), 0.9);
