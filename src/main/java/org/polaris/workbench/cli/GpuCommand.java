@@ -158,7 +158,8 @@ public final class GpuCommand implements Runnable {
 
     @Command(name = "monitor", mixinStandardHelpOptions = true,
             description = "Sample AMD (sysfs), NVIDIA (nvidia-smi) and host telemetry as CSV rows",
-            exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:sampled", "2:usage error (options, --csv exists)", "8:an output could not be written (full disk, I/O error); nothing was left in place"})
+            exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:sampled", "2:usage error (options, --csv exists)",
+                    "8:an output could not be written (full disk, I/O error); nothing was left in place"})
     static final class Monitor implements java.util.concurrent.Callable<Integer> {
         @Spec
         CommandSpec spec;

@@ -38,7 +38,8 @@ import java.util.concurrent.Callable;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:pruned, verified and written", "2:usage error (options, data files, OUT exists)",
                 "3:unreadable or invalid model", "4:pruning failed or failed its own verification (nothing written)",
-                "7:out of memory; nothing was written (raise -Xmx)", "8:an output could not be written (full disk, I/O error); nothing was left in place"})
+                "7:out of memory; nothing was written (raise -Xmx)",
+                "8:an output could not be written (full disk, I/O error); nothing was left in place"})
 public final class PruneCommand implements Callable<Integer> {
 
     @Spec

@@ -3,6 +3,7 @@ package org.polaris.workbench.cli;
 import org.polaris.workbench.engine.data.DataException;
 import org.polaris.workbench.engine.data.DataSources;
 import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.io.OutputPolicy;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.model.OnnxModel;
 import org.polaris.workbench.engine.model.OnnxModelReader;
@@ -22,7 +23,6 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import org.polaris.workbench.engine.io.OutputPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
@@ -38,7 +38,8 @@ import java.util.concurrent.Callable;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:quantized, verified and written", "2:usage error (options, data files, OUT exists)",
                 "3:unreadable or invalid model", "4:quantization failed or failed its own verification (nothing written)",
-                "7:out of memory; nothing was written (raise -Xmx)", "8:an output could not be written (full disk, I/O error); nothing was left in place"})
+                "7:out of memory; nothing was written (raise -Xmx)",
+                "8:an output could not be written (full disk, I/O error); nothing was left in place"})
 public final class QuantizeCommand implements Callable<Integer> {
 
     @Spec

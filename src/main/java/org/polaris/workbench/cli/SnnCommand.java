@@ -56,7 +56,8 @@ public final class SnnCommand implements Runnable {
             description = {"Without --model: a template network (Poisson inputs -> LIF hidden layer -> 10 LIF outputs, "
                     + "random weights) for --steps steps. With --model M.onnx --convert: the ReLU MLP converted to "
                     + "integrate-and-fire neurons, evaluated on --data against the ANN at several step counts."},
-            exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:simulated", "2:usage error (options, data files, --raster exists)", "3:unreadable model", "8:an output could not be written (full disk, I/O error); nothing was left in place"})
+            exitCodeListHeading = "%nExit codes:%n", exitCodeList = {"0:simulated", "2:usage error (options, data files, --raster exists)", "3:unreadable model",
+                    "8:an output could not be written (full disk, I/O error); nothing was left in place"})
     static final class Run implements Callable<Integer> {
         @Spec
         CommandSpec spec;
