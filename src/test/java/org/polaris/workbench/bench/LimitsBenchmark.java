@@ -1,7 +1,5 @@
 package org.polaris.workbench.bench;
 
-import ai.onnx.proto.OnnxMl;
-import com.google.protobuf.ByteString;
 import org.polaris.workbench.engine.io.ArgFiles;
 import org.polaris.workbench.engine.model.OnnxModelReader;
 
@@ -158,43 +156,12 @@ public final class LimitsBenchmark {
     }
 
     private static Path wideMlp(Path file, int width, int layers) throws Exception {
-        java.util.Random rnd = new java.util.Random(7);
-        OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("wide");
-        String prev = "x";
-        for (int l = 0; l < layers; l++) {
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(width * width * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            float scale = (float) (1 / Math.sqrt(width));
-            for (int i = 0; i < width * width; i++) {
-                b.putFloat((float) rnd.nextGaussian() * scale);
-            }
-            g.addInitializer(OnnxMl.TensorProto.newBuilder().setName("w" + l).setDataType(1).addDims(width).addDims(width)
-                    .setRawData(ByteString.copyFrom(b.array())));
-            String out = l == layers - 1 ? "y" : "h" + l;
-            g.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Gemm").setName("fc" + l).addInput(prev).addInput("w" + l)
-                    .addOutput(out));
-            prev = out;
-        }
-        g.addInput(value("x", 1, width)).addOutput(value("y", 1, width));
-        Files.write(file, model(g.build()).toByteArray());
+        Files.write(file, org.polaris.workbench.testutil.Protos.wideMlp(width, layers, 7).toByteArray());
         return file;
     }
 
     private static Path chain(Path file, int n) throws Exception {
         Files.write(file, org.polaris.workbench.testutil.Protos.reluChain(n).toByteArray());
         return file;
-    }
-
-    private static OnnxMl.ValueInfoProto value(String name, long... dims) {
-        OnnxMl.TensorShapeProto.Builder shape = OnnxMl.TensorShapeProto.newBuilder();
-        for (long d : dims) {
-            shape.addDim(OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
-        }
-        return OnnxMl.ValueInfoProto.newBuilder().setName(name).setType(OnnxMl.TypeProto.newBuilder().setTensorType(
-                OnnxMl.TypeProto.Tensor.newBuilder().setElemType(1).setShape(shape))).build();
-    }
-
-    private static OnnxMl.ModelProto model(OnnxMl.GraphProto g) {
-        return OnnxMl.ModelProto.newBuilder().setIrVersion(7).setProducerName("polaris-limits")
-                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13)).setGraph(g).build();
     }
 }

@@ -110,23 +110,7 @@ final class HostileFiles {
 
     /** A real-sized model: {@code layers} float32 Gemm layers of {@code width}^2 random weights (a fixed seed). */
     Path wideMlp(String name, int width, int layers) throws IOException {
-        OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("wide");
-        String prev = "x";
-        for (int l = 0; l < layers; l++) {
-            ByteBuffer b = ByteBuffer.allocate(width * width * 4).order(ByteOrder.LITTLE_ENDIAN);
-            float scale = (float) (1 / Math.sqrt(width));
-            for (int i = 0; i < width * width; i++) {
-                b.putFloat((float) random.nextGaussian() * scale);
-            }
-            g.addInitializer(OnnxMl.TensorProto.newBuilder().setName("w" + l).setDataType(1).addDims(width).addDims(width)
-                    .setRawData(ByteString.copyFrom(b.array())));
-            String out = l == layers - 1 ? "y" : "h" + l;
-            g.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Gemm").setName("fc" + l).addInput(prev).addInput("w" + l)
-                    .addOutput(out));
-            prev = out;
-        }
-        g.addInput(Protos.tensorValue("x", 1, 1, width)).addOutput(Protos.tensorValue("y", 1, 1, width));
-        return write(name, Protos.model(g.build(), 13).toByteArray());
+        return write(name, Protos.wideMlp(width, layers, random.nextLong()).toByteArray());
     }
 
     /** A valid model with terminal escape sequences in its metadata and graph name. */

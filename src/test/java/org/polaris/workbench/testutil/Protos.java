@@ -66,4 +66,26 @@ public final class Protos {
         g.addInput(tensorValue("x", 1, 4)).addOutput(tensorValue("y", 1, 4));
         return model(g.build(), 13);
     }
+
+    /** {@code layers} float32 Gemm layers of {@code width}^2 Gaussian weights scaled by 1/sqrt(width), seeded. */
+    public static OnnxMl.ModelProto wideMlp(int width, int layers, long seed) {
+        java.util.Random random = new java.util.Random(seed);
+        OnnxMl.GraphProto.Builder g = OnnxMl.GraphProto.newBuilder().setName("wide");
+        String prev = "x";
+        for (int l = 0; l < layers; l++) {
+            ByteBuffer b = ByteBuffer.allocate(width * width * 4).order(ByteOrder.LITTLE_ENDIAN);
+            float scale = (float) (1 / Math.sqrt(width));
+            for (int i = 0; i < width * width; i++) {
+                b.putFloat((float) random.nextGaussian() * scale);
+            }
+            g.addInitializer(OnnxMl.TensorProto.newBuilder().setName("w" + l).setDataType(1).addDims(width).addDims(width)
+                    .setRawData(ByteString.copyFrom(b.array())));
+            String out = l == layers - 1 ? "y" : "h" + l;
+            g.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Gemm").setName("fc" + l).addInput(prev).addInput("w" + l)
+                    .addOutput(out));
+            prev = out;
+        }
+        g.addInput(tensorValue("x", 1, 1, width)).addOutput(tensorValue("y", 1, 1, width));
+        return model(g.build(), 13);
+    }
 }

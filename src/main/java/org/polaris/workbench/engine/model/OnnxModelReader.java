@@ -116,13 +116,19 @@ public final class OnnxModelReader {
         checkFile(file, 2);
         try {
             return Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new ModelLoadException(file, Problem.NOT_FOUND, "no such file");
-        } catch (AccessDeniedException e) {
-            throw new ModelLoadException(file, Problem.UNREADABLE, "permission denied");
         } catch (IOException e) {
-            throw new ModelLoadException(file, Problem.UNREADABLE, "cannot read: " + e.getMessage(), e);
+            throw unreadable(file, e);
         }
+    }
+
+    private static ModelLoadException unreadable(Path file, IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return new ModelLoadException(file, Problem.NOT_FOUND, "no such file");
+        }
+        if (e instanceof AccessDeniedException) {
+            return new ModelLoadException(file, Problem.UNREADABLE, "permission denied");
+        }
+        return new ModelLoadException(file, Problem.UNREADABLE, "cannot read: " + e.getMessage(), e);
     }
 
     /** A regular, non-empty file within the size limits, {@code copies} of which fit the memory budget; its size. */
@@ -154,12 +160,8 @@ public final class OnnxModelReader {
                 throw new ModelLoadException(file, Problem.UNREADABLE, "permission denied");
             }
             return size;
-        } catch (NoSuchFileException e) {
-            throw new ModelLoadException(file, Problem.NOT_FOUND, "no such file");
-        } catch (AccessDeniedException e) {
-            throw new ModelLoadException(file, Problem.UNREADABLE, "permission denied");
         } catch (IOException e) {
-            throw new ModelLoadException(file, Problem.UNREADABLE, "cannot read: " + e.getMessage(), e);
+            throw unreadable(file, e);
         }
     }
 

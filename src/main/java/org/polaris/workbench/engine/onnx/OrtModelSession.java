@@ -73,6 +73,12 @@ public final class OrtModelSession implements AutoCloseable {
     }
 
     private static OrtModelSession open(byte[] model, java.nio.file.Path file, Config config) throws RuntimeFailure {
+        try (OrtCalls.Held held = OrtCalls.held()) {
+            return openHeld(model, file, config);
+        }
+    }
+
+    private static OrtModelSession openHeld(byte[] model, java.nio.file.Path file, Config config) throws RuntimeFailure {
         OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
         try {
             opts.setOptimizationLevel(switch (config.optimization()) {
@@ -87,13 +93,8 @@ public final class OrtModelSession implements AutoCloseable {
             if (config.optimizedModelPath() != null) {
                 opts.setOptimizedModelFilePath(config.optimizedModelPath().toString());
             }
-            OrtCalls.enter();
-            try {
-                return new OrtModelSession(model != null ? OrtSessions.env().createSession(model, opts)
-                        : OrtSessions.env().createSession(file.toString(), opts), opts);
-            } finally {
-                OrtCalls.exit();
-            }
+            return new OrtModelSession(model != null ? OrtSessions.env().createSession(model, opts)
+                    : OrtSessions.env().createSession(file.toString(), opts), opts);
         } catch (OrtException | RuntimeException e) {
             opts.close();
             throw new RuntimeFailure("ONNX Runtime cannot load the model: " + oneLine(e), e);
@@ -110,6 +111,12 @@ public final class OrtModelSession implements AutoCloseable {
 
     /** Runs once and returns every output that is a tensor, in the session's output order. */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) throws RuntimeFailure {
+        try (OrtCalls.Held held = OrtCalls.held()) {
+            return runHeld(inputs);
+        }
+    }
+
+    private Map<String, Tensor> runHeld(Map<String, Tensor> inputs) throws RuntimeFailure {
         OrtEnvironment env = OrtSessions.env();
         Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
         try {
@@ -117,15 +124,12 @@ public final class OrtModelSession implements AutoCloseable {
                 feeds.put(e.getKey(), OrtSessions.toOrt(env, e.getValue()));
             }
             Map<String, Tensor> out = new LinkedHashMap<>();
-            OrtCalls.enter();
             try (OrtSession.Result result = session.run(feeds)) {
                 for (Map.Entry<String, OnnxValue> e : result) {
                     if (e.getValue() instanceof OnnxTensor t) {
                         out.put(e.getKey(), OrtSessions.fromOrt(e.getKey(), t));
                     }
                 }
-            } finally {
-                OrtCalls.exit();
             }
             return out;
         } catch (OrtException | RuntimeException e) {
@@ -137,20 +141,21 @@ public final class OrtModelSession implements AutoCloseable {
 
     /** Runs once and returns the wall time in nanoseconds, outputs discarded (inputs converted beforehand). */
     public long timeRun(Map<String, Tensor> inputs) throws RuntimeFailure {
+        try (OrtCalls.Held held = OrtCalls.held()) {
+            return timeRunHeld(inputs);
+        }
+    }
+
+    private long timeRunHeld(Map<String, Tensor> inputs) throws RuntimeFailure {
         OrtEnvironment env = OrtSessions.env();
         Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
                 feeds.put(e.getKey(), OrtSessions.toOrt(env, e.getValue()));
             }
-            OrtCalls.enter();
-            try {
-                long t0 = System.nanoTime();
-                try (OrtSession.Result ignored = session.run(feeds)) {
-                    return System.nanoTime() - t0;
-                }
-            } finally {
-                OrtCalls.exit();
+            long t0 = System.nanoTime();
+            try (OrtSession.Result ignored = session.run(feeds)) {
+                return System.nanoTime() - t0;
             }
         } catch (OrtException | RuntimeException e) {
             throw new RuntimeFailure("ONNX Runtime failed to run the model: " + oneLine(e), e);

@@ -58,6 +58,12 @@ public final class OrtRuntime implements ModelRuntime {
     /** One profiling session: a warm-up run, then {@code runs} traced runs; each node's median over those. */
     @Override
     public List<NodeTiming> profile(Map<String, Tensor> inputs, int runs) {
+        try (OrtCalls.Held held = OrtCalls.held()) {
+            return profileHeld(inputs, runs);
+        }
+    }
+
+    private List<NodeTiming> profileHeld(Map<String, Tensor> inputs, int runs) {
         Path dir = null;
         try {
             dir = org.polaris.workbench.engine.io.TempFiles.createFolder("polaris-ort-profile");
@@ -66,7 +72,7 @@ public final class OrtRuntime implements ModelRuntime {
             opts.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
             opts.enableProfiling(dir.resolve("trace").toString());
             String trace;
-            try (OrtCalls.Held held = OrtCalls.held(); opts; OrtSession s = OrtSessions.env().createSession(model, opts)) {
+            try (opts; OrtSession s = OrtSessions.env().createSession(model, opts)) {
                 Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
                 try {
                     for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
