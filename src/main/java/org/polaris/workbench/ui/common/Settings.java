@@ -10,6 +10,8 @@ public final class Settings {
 
     public List<String> recentFiles = new ArrayList<>();
     public String lastDirectory;
+    /** Where compressed models are suggested: the folder last chosen with "Save as…" (see OutputFolder). */
+    public String outputDirectory;
     public double windowWidth = 1280;
     public double windowHeight = 800;
     public String quantCalibrationData;

@@ -33,6 +33,7 @@ import org.polaris.workbench.engine.quant.QuantReport;
 import org.polaris.workbench.engine.quant.QuantRequest;
 import org.polaris.workbench.engine.quant.QuantizeService;
 import org.polaris.workbench.ui.common.DialogService;
+import org.polaris.workbench.ui.common.OutputFolder;
 import org.polaris.workbench.ui.common.OutputNames;
 import org.polaris.workbench.ui.common.SettingsStore;
 import org.polaris.workbench.ui.common.TaskRunner;
@@ -113,7 +114,10 @@ public final class QuantizeViewModel {
                 model.set(workspace.openModels().get(workspace.openModels().size() - 1));
             }
         });
-        model.addListener((o, a, b) -> suggestOutput());
+        model.addListener((o, a, b) -> {
+            outputConfirmed = false;
+            suggestOutput();
+        });
         bits.addListener((o, a, b) -> {
             if (b == 4) {
                 mode.set(QuantOptions.Mode.WEIGHT_ONLY);
@@ -136,7 +140,11 @@ public final class QuantizeViewModel {
         }
         String tag = mode.get() == QuantOptions.Mode.FP16 ? "fp16" : bits.get() == 4 ? "int4"
                 : mode.get() == QuantOptions.Mode.WEIGHT_ONLY ? "w8" : "int8";
-        output.set(OutputNames.beside(m, tag));
+        if (outputConfirmed && output.get() != null) {
+            // a file the user chose with "Save as…" is never replaced by a suggestion
+            return;
+        }
+        output.set(OutputNames.in(OutputFolder.current(settings), m, tag));
         outputConfirmed = false;
     }
 
@@ -146,6 +154,7 @@ public final class QuantizeViewModel {
             output.set(p);
             // The system save dialog has already asked before replacing an existing file.
             outputConfirmed = true;
+            OutputFolder.remember(settings, p);
         });
     }
 
@@ -172,7 +181,10 @@ public final class QuantizeViewModel {
         }
         rememberSettings();
         tasks.submit("Quantizing " + model.get().getFileName(),
-                (progress, cancel) -> service.run(withData(request), progress, cancel),
+                (progress, cancel) -> {
+                    OutputFolder.prepare(request.output());
+                    return service.run(withData(request), progress, cancel);
+                },
                 this::show,
                 ex -> error.set(ex.getMessage() == null ? ex.toString() : ex.getMessage()));
     }
@@ -229,6 +241,8 @@ public final class QuantizeViewModel {
         warning.set(String.join("\n", r.warnings()));
         selectedLayer.set(null);
         histogram.set(HistogramData.empty("Select a layer to see its input's calibrated range"));
+        // the file just written is done with: the next run gets a fresh name
+        outputConfirmed = false;
         suggestOutput();
     }
 

@@ -37,6 +37,7 @@ import org.polaris.workbench.engine.sparsity.SensitivityScan;
 import org.polaris.workbench.engine.sparsity.SparseBench;
 import org.polaris.workbench.engine.util.Sizes;
 import org.polaris.workbench.ui.common.DialogService;
+import org.polaris.workbench.ui.common.OutputFolder;
 import org.polaris.workbench.ui.common.OutputNames;
 import org.polaris.workbench.ui.common.SettingsStore;
 import org.polaris.workbench.ui.common.TaskRunner;
@@ -120,6 +121,7 @@ public final class SparsityViewModel {
             sparsity.set(s.sparsityTarget);
         }
         model.addListener((o, a, b) -> {
+            outputConfirmed = false;
             suggestOutput();
             loadLayers();
         });
@@ -144,7 +146,11 @@ public final class SparsityViewModel {
             output.set(null);
             return;
         }
-        output.set(OutputNames.beside(m, method.get().startsWith("channel") ? "channels" : "pruned"));
+        if (outputConfirmed && output.get() != null) {
+            // a file the user chose with "Save as…" is never replaced by a suggestion
+            return;
+        }
+        output.set(OutputNames.in(OutputFolder.current(settings), m, method.get().startsWith("channel") ? "channels" : "pruned"));
         outputConfirmed = false;
     }
 
@@ -216,6 +222,7 @@ public final class SparsityViewModel {
         dialogs.chooseSaveFile("Save pruned model as", suggested).ifPresent(p -> {
             output.set(p);
             outputConfirmed = true;
+            OutputFolder.remember(settings, p);
         });
     }
 
@@ -300,6 +307,7 @@ public final class SparsityViewModel {
         Path evalPath = evalData.get();
         rememberSettings();
         tasks.submit("Pruning " + m.getFileName(), (progress, cancel) -> {
+            OutputFolder.prepare(out);
             ValueType input = inputType(m);
             Dataset eval = dataset(input, evalPath, samples);
             PruneService.Request req = new PruneService.Request(m, out, overwrite, pm, target, finalScope, Set.of(),
@@ -365,6 +373,8 @@ public final class SparsityViewModel {
         }
         warning.set(String.join("\n", warnings));
         showMask(selectedLayer.get());
+        // the file just written is done with: the next run gets a fresh name
+        outputConfirmed = false;
         suggestOutput();
     }
 

@@ -39,6 +39,8 @@ final class TestWindow {
 
     TestWindow(Path dir, Path sysfsRoot, ScriptedDialogs dialogs, Workspace workspace) {
         SettingsStore settings = new SettingsStore(dir.resolve("settings.json"));
+        // outputs go to the test's folder (the standard output folder is the user's Documents)
+        settings.get().outputDirectory = dir.toString();
         models = new ModelsViewModel(new ModelInspector(), tasks, dialogs, settings, new SampleCatalog(TestData.SAMPLES), workspace);
         quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs, settings, workspace);
         sparsity = new SparsityViewModel(new PruneService(), tasks, dialogs, settings, workspace);

@@ -38,8 +38,9 @@ class QuantizeViewModelTest {
         model = Files.copy(TestData.FASHION_CNN, tmp.resolve("fashion_cnn.onnx"));
         workspace.setOpener(opened::add);
         workspace.openModels().add(model);
-        vm = new QuantizeViewModel(new QuantizeService(), new InlineTaskRunner(), dialogs,
-                new SettingsStore(tmp.resolve("settings.json")), workspace);
+        SettingsStore store = new SettingsStore(tmp.resolve("settings.json"));
+        store.get().outputDirectory = tmp.toString();
+        vm = new QuantizeViewModel(new QuantizeService(), new InlineTaskRunner(), dialogs, store, workspace);
         vm.calibSamplesProperty().set(64);
         vm.evalSamplesProperty().set(300);
     }
@@ -53,6 +54,29 @@ class QuantizeViewModelTest {
         assertThat(vm.modeProperty().get()).isEqualTo(QuantOptions.Mode.WEIGHT_ONLY);
         assertThat(vm.outputProperty().get()).isEqualTo(tmp.resolve("fashion_cnn-int4-2.onnx"));
         assertThat(vm.canQuantizeProperty().get()).isTrue();
+    }
+
+    @Test
+    void outputsGoToTheOutputFolderNeverBesideTheModelAndSaveAsIsKept() throws Exception {
+        Path samples = Files.createDirectories(tmp.resolve("samples"));
+        Path sample = Files.copy(TestData.FASHION_CNN, samples.resolve("sample.onnx"));
+        SettingsStore fresh = new SettingsStore(tmp.resolve("fresh-settings.json"));
+        QuantizeViewModel v = new QuantizeViewModel(new QuantizeService(), new InlineTaskRunner(), dialogs, fresh,
+                workspace);
+        v.modelProperty().set(sample);
+        // no folder chosen yet: the standard output folder, not the model's (for samples, the app's own) folder
+        assertThat(v.outputProperty().get().getParent())
+                .isEqualTo(org.polaris.workbench.ui.common.OutputFolder.standard());
+        Path chosen = Files.createDirectories(tmp.resolve("mine")).resolve("my-choice.onnx");
+        dialogs.saveAnswers.add(chosen);
+        v.chooseOutput();
+        assertThat(fresh.get().outputDirectory).isEqualTo(chosen.getParent().toString());
+        // changing the mode does not silently replace a file chosen with "Save as…"
+        v.bitsProperty().set(4);
+        assertThat(v.outputProperty().get()).isEqualTo(chosen);
+        // another model gets a suggestion again, in the remembered folder
+        v.modelProperty().set(model);
+        assertThat(v.outputProperty().get()).isEqualTo(chosen.getParent().resolve("fashion_cnn-int4.onnx"));
     }
 
     @Test

@@ -40,8 +40,10 @@ class SparsityViewModelTest {
         model = Files.copy(TestData.FASHION_CNN, tmp.resolve("fashion_cnn.onnx"));
         workspace.setOpener(opened::add);
         workspace.openModels().add(model);
+        SettingsStore store = new SettingsStore(tmp.resolve("settings.json"));
+        store.get().outputDirectory = tmp.toString();
         vm = new SparsityViewModel(new PruneService(), new InlineTaskRunner(), dialogs,
-                new SettingsStore(tmp.resolve("settings.json")), workspace);
+                store, workspace);
         vm.evalSamplesProperty().set(300);
         dialogs.dataAnswers.add(IDX);
         vm.chooseEvaluationData(false);
