@@ -56,20 +56,20 @@ public final class WorkbenchApp extends Application {
         snn = new SnnViewModel(tasks, dialogs, workspace);
         MainWindow window = new MainWindow(models, quantize, sparsity, inference, gpu, snn, tasks, this::quit);
         Settings s = settings.get();
-        Scene scene = new Scene(window, clamp(s.windowWidth, 800, 4000), clamp(s.windowHeight, 560, 3000));
+        javafx.geometry.Rectangle2D screen = javafx.stage.Screen.getPrimary().getVisualBounds();
+        WindowBounds bounds = WindowBounds.initial(s.windowWidth, s.windowHeight, screen.getWidth(), screen.getHeight());
+        Scene scene = new Scene(window, bounds.width(), bounds.height());
         scene.getStylesheets().add(Objects.requireNonNull(
                 WorkbenchApp.class.getResource("/org/polaris/workbench/ui/workbench.css")).toExternalForm());
         primaryStage.setTitle("Polaris Workbench");
         primaryStage.getIcons().add(new Image(Objects.requireNonNull(
                 WorkbenchApp.class.getResource("/org/polaris/workbench/ui/icon-64.png")).toExternalForm()));
         primaryStage.setScene(scene);
+        primaryStage.setMinWidth(bounds.minWidth());
+        primaryStage.setMinHeight(bounds.minHeight());
         primaryStage.setOnCloseRequest(e -> saveWindow());
         primaryStage.show();
         LOG.info("window shown");
-    }
-
-    private static double clamp(double v, double lo, double hi) {
-        return Double.isFinite(v) ? Math.max(lo, Math.min(hi, v)) : lo;
     }
 
     private void saveWindow() {
