@@ -66,9 +66,9 @@ public final class Main {
         try {
             return cmd.execute(args);
         } catch (OutOfMemoryError e) {
-            errWriter.println("error: out of memory (" + (Runtime.getRuntime().maxMemory() >> 20)
-                    + " MiB heap); nothing was written; raise it with -Xmx or use a smaller input");
-            return EXIT_OUT_OF_MEMORY;
+            Failure f = classify(e);
+            errWriter.println(f.prefix() + f.message());
+            return f.code();
         }
     }
 

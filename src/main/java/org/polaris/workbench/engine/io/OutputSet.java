@@ -33,10 +33,6 @@ public final class OutputSet implements AutoCloseable {
         this.policy = policy;
     }
 
-    public OutputPolicy policy() {
-        return policy;
-    }
-
     /** Checks {@code target} and creates its (empty) temporary file; returns the temporary file. */
     public Path stage(Path target) throws OutputException {
         Path existing = staged.get(target);
@@ -80,45 +76,41 @@ public final class OutputSet implements AutoCloseable {
     private static final class Guarded extends java.io.FilterOutputStream {
         private final Path target;
 
+        private interface Io {
+            void run() throws IOException;
+        }
+
         Guarded(Path target, OutputStream out) {
             super(out);
             this.target = target;
         }
 
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
+        private void guard(Io io) throws OutputException {
             try {
-                out.write(b, off, len);
+                io.run();
             } catch (IOException e) {
                 throw writeFailed(target, e);
             }
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            guard(() -> out.write(b, off, len));
         }
 
         @Override
         public void write(int b) throws IOException {
-            try {
-                out.write(b);
-            } catch (IOException e) {
-                throw writeFailed(target, e);
-            }
+            guard(() -> out.write(b));
         }
 
         @Override
         public void flush() throws IOException {
-            try {
-                out.flush();
-            } catch (IOException e) {
-                throw writeFailed(target, e);
-            }
+            guard(out::flush);
         }
 
         @Override
         public void close() throws IOException {
-            try {
-                out.close();
-            } catch (IOException e) {
-                throw writeFailed(target, e);
-            }
+            guard(out::close);
         }
     }
 
@@ -126,8 +118,6 @@ public final class OutputSet implements AutoCloseable {
     public void write(Path target, byte[] bytes) throws OutputException {
         try (OutputStream out = open(target)) {
             out.write(bytes);
-        } catch (OutputException e) {
-            throw e;
         } catch (IOException e) {
             throw writeFailed(target, e);
         }
@@ -149,9 +139,10 @@ public final class OutputSet implements AutoCloseable {
         }
         synchronized (TempFiles.LOCK) {
             List<Path[]> done = new ArrayList<>();
+            Path target = null;
             try {
                 for (Map.Entry<Path, Path> e : staged.entrySet()) {
-                    Path target = e.getKey();
+                    target = e.getKey();
                     Path tmp = e.getValue();
                     if (!Files.exists(tmp, LinkOption.NOFOLLOW_LINKS)) {
                         throw new OutputException(target, OutputException.Reason.INTERRUPTED, "interrupted; not written");
@@ -168,18 +159,13 @@ public final class OutputSet implements AutoCloseable {
                 }
             } catch (IOException | RuntimeException e) {
                 undo(done);
-                throw e instanceof OutputException oe ? oe : writeFailed(lastTarget(done), e);
+                throw writeFailed(target, e);
             }
             for (Path[] d : done) {
                 TempFiles.delete(d[1]);
             }
             committed = true;
         }
-    }
-
-    private Path lastTarget(List<Path[]> done) {
-        int i = Math.min(done.size(), staged.size() - 1);
-        return new ArrayList<>(staged.keySet()).get(Math.max(0, i));
     }
 
     /** A hard link to the file about to be replaced, so a failed commit can put it back. */

@@ -95,13 +95,6 @@ public final class TempFiles {
         }
     }
 
-    /** How many registered temporary files exist now (for tests). */
-    public static int live() {
-        synchronized (LOCK) {
-            return (int) LIVE.stream().filter(Files::exists).count();
-        }
-    }
-
     static void register(Path p) {
         synchronized (LOCK) {
             if (!hookInstalled) {

@@ -90,13 +90,7 @@ public final class ClRuntime implements AutoCloseable {
 
     /** Where compiled programs are kept: {@code -Dpolaris.cache.dir}, else the XDG cache folder. */
     public static Path cacheDir() {
-        String p = System.getProperty("polaris.cache.dir");
-        if (p != null && !p.isBlank()) {
-            return Path.of(p).resolve("opencl");
-        }
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-        return base.resolve("polaris-workbench").resolve("opencl");
+        return org.polaris.workbench.engine.util.CacheFolder.root().resolve("opencl");
     }
 
     static String source(String resource) {

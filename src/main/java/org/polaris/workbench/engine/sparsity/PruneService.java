@@ -348,6 +348,7 @@ public final class PruneService {
             if (side != null) {
                 OnnxModelWriter.WithExternalData w = OnnxModelWriter.toBytesWithExternal(result, externalNames,
                         side.getFileName().toString());
+                result = null;
                 outputs.write(req.output(), w.model());
                 outputs.write(side, w.data());
                 tmp = outputs.temporary(req.output());
@@ -361,7 +362,6 @@ public final class PruneService {
                 written = Verification.reread(reader, tmp, req.output(), Map.of());
                 writtenBytes = Files.readAllBytes(tmp);
             }
-            result = null;
             cancel.throwIfCancelled();
             progress.progress(0.3, "verifying the result in a fresh ONNX Runtime session");
             verify(written, writtenBytes, zeroCounts, req.evaluation());
