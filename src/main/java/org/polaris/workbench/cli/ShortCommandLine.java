@@ -68,6 +68,14 @@ public final class ShortCommandLine {
             }
             Process p = new ProcessBuilder(cmd).inheritIO().start();
             Runtime.getRuntime().addShutdownHook(new Thread(p::destroy, "polaris-relaunch-stop"));
+            Interrupts.onInterrupt(() -> {
+                p.destroy();
+                try {
+                    p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
             return OptionalInt.of(p.waitFor());
         } catch (IOException e) {
             return OptionalInt.empty();

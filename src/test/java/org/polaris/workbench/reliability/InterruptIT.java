@@ -48,7 +48,8 @@ class InterruptIT {
         while (stagedFiles().isEmpty() && p.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        assertThat(stagedFiles()).as("the run staged its output; log:%n%s", Files.readString(dir.resolve("log.txt")))
+        assertThat(stagedFiles()).as("the run staged its output; %s; log:%n%s",
+                p.isAlive() ? "still running" : "exited " + p.exitValue(), Files.readString(dir.resolve("log.txt")))
                 .isNotEmpty();
         assertThat(new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).start().waitFor()).isZero();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();

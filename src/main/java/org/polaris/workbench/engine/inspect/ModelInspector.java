@@ -45,7 +45,7 @@ public final class ModelInspector {
         cancel.throwIfCancelled();
         int nodes = model.graph().nodes().size();
         if (nodes > ORT_CHECK_NODES) {
-            // ONNX Runtime's graph loader grows faster than linearly (measured: 100k nodes 4 s, 300k 28 s)
+            // ONNX Runtime's graph loader grows faster than linearly (measured by bench-limits, docs/benchmarks.md)
             ModelSummary summary = summarizer.summarize(model, (f, m) -> progress.progress(0.2 + 0.8 * f, m), cancel);
             RuntimeView skipped = RuntimeView.notLoaded(nodes + " nodes is over " + ORT_CHECK_NODES
                     + ", where ONNX Runtime's loader takes minutes (-Dpolaris.ortCheckNodes=N raises it)");

@@ -77,6 +77,13 @@ public final class TempFiles {
         }
     }
 
+    /** Tracks a file or folder someone else created (a library's temporary folder), so cleanup removes it too. */
+    public static void track(Path p) {
+        if (p != null) {
+            register(p);
+        }
+    }
+
     /** Deletes a registered file or folder (with its contents) and forgets it; missing is fine. */
     public static void delete(Path p) {
         if (p == null) {
@@ -111,7 +118,8 @@ public final class TempFiles {
         }
     }
 
-    private static void cleanUpAtExit() {
+    /** Deletes every registered temporary file now, and refuses new ones (what the shutdown hook does). */
+    public static void cleanUpAtExit() {
         List<Path> all;
         synchronized (LOCK) {
             shuttingDown = true;

@@ -11,18 +11,25 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * globals under it and the process aborted (exit 134) instead of exiting 130. Native calls hold a read lock; a
  * shutdown hook takes the write lock (waiting up to 5 s for the call in flight), after which no new call starts.
  */
-final class OrtCalls {
+public final class OrtCalls {
 
     private static final ReentrantReadWriteLock LOCK = new ReentrantReadWriteLock();
 
     static {
-        Schedulers.onShutdown("polaris-ort-quiesce", () -> {
-            try {
-                LOCK.writeLock().tryLock(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        Schedulers.onShutdown("polaris-ort-quiesce", OrtCalls::quiesce);
+    }
+
+    /**
+     * Waits (up to 5 s) for the native call in flight and lets no new one start. ONNX Runtime's Java binding releases
+     * its environment in a shutdown hook of its own, which runs beside this one in no set order, so an interrupt
+     * should call this and then halt without the hooks ({@code cli.Interrupts}).
+     */
+    public static void quiesce() {
+        try {
+            LOCK.writeLock().tryLock(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private OrtCalls() {

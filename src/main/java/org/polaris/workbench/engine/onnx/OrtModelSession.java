@@ -56,7 +56,7 @@ public final class OrtModelSession implements AutoCloseable {
         } catch (RuntimeFailure e) {
             throw new org.polaris.workbench.engine.model.ModelLoadException(file,
                     org.polaris.workbench.engine.model.ModelLoadException.Problem.RUNTIME_REJECTED,
-                    "ONNX Runtime cannot load it: " + String.valueOf(e.getMessage()).replaceAll("\\s+", " "), e);
+                    String.valueOf(e.getMessage()).replaceAll("\\s+", " "), e);
         }
     }
 

@@ -54,4 +54,27 @@ final class OrtNatives {
             // the binding falls back to unpacking into the temporary folder itself
         }
     }
+
+    private static boolean tracked;
+
+    /**
+     * ONNX Runtime's binding creates an {@code onnxruntime-java*} folder even when it loads from
+     * {@code onnxruntime.native.path}, and leaves its removal to {@code deleteOnExit}, which an interrupted run
+     * (halted, see {@code cli.Interrupts}) skips: the folder is tracked with the workbench's temporary files.
+     */
+    static synchronized void trackTempFolder() {
+        if (tracked) {
+            return;
+        }
+        tracked = true;
+        try {
+            java.lang.reflect.Field f = Class.forName("ai.onnxruntime.OnnxRuntime").getDeclaredField("tempDirectory");
+            f.setAccessible(true);
+            if (f.get(null) instanceof Path p) {
+                org.polaris.workbench.engine.io.TempFiles.track(p);
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // another binding version: its folder is left to deleteOnExit
+        }
+    }
 }

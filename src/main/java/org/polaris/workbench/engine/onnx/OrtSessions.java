@@ -35,7 +35,9 @@ public final class OrtSessions {
     }
 
     static OrtEnvironment env() {
-        return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "polaris-workbench");
+        OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "polaris-workbench");
+        OrtNatives.trackTempFolder();
+        return env;
     }
 
     /** Loads the model in a real session and reports its inputs and outputs. */

@@ -12,6 +12,9 @@ public final class Launcher {
     }
 
     public static void main(String[] args) {
+        if (args.length > 0) {
+            org.polaris.workbench.cli.Interrupts.install();
+        }
         java.util.OptionalInt relaunched = org.polaris.workbench.cli.ShortCommandLine.relaunchIfLong(args);
         if (relaunched.isPresent()) {
             System.exit(relaunched.getAsInt());
