@@ -17,6 +17,16 @@ public final class ScriptedDialogs implements DialogService {
     public final Deque<Path> saveAnswers = new ArrayDeque<>();
     public final Deque<Path> dataAnswers = new ArrayDeque<>();
     public final List<String> errors = new ArrayList<>();
+    /** Answers to confirmation questions, in order; none left means "Cancel". */
+    public final Deque<Boolean> confirmAnswers = new ArrayDeque<>();
+    public final List<String> questions = new ArrayList<>();
+
+    @Override
+    public boolean confirm(String title, String message, String confirmLabel) {
+        questions.add(title + ": " + message);
+        Boolean a = confirmAnswers.poll();
+        return a != null && a;
+    }
 
     @Override
     public List<Path> chooseModelFiles(Optional<Path> initialDirectory) {

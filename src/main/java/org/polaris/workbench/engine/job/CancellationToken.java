@@ -3,10 +3,26 @@ package org.polaris.workbench.engine.job;
 /** Cooperative cancellation: long operations call {@link #throwIfCancelled()} at coarse steps. */
 public final class CancellationToken {
 
+    private static final CancellationToken[] NO_PARENTS = {};
+
+    private final CancellationToken[] parents;
     private volatile boolean cancelled;
+
+    public CancellationToken() {
+        this(NO_PARENTS);
+    }
+
+    private CancellationToken(CancellationToken[] parents) {
+        this.parents = parents;
+    }
 
     public static CancellationToken none() {
         return new CancellationToken();
+    }
+
+    /** A token that is cancelled when it, {@code a} or {@code b} is. */
+    public static CancellationToken either(CancellationToken a, CancellationToken b) {
+        return new CancellationToken(new CancellationToken[] {a, b});
     }
 
     public void cancel() {
@@ -14,11 +30,19 @@ public final class CancellationToken {
     }
 
     public boolean isCancelled() {
-        return cancelled;
+        if (cancelled) {
+            return true;
+        }
+        for (CancellationToken p : parents) {
+            if (p.isCancelled()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public void throwIfCancelled() {
-        if (cancelled) {
+        if (isCancelled()) {
             throw new CancelledException();
         }
     }

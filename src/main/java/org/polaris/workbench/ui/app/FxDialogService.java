@@ -64,6 +64,17 @@ final class FxDialogService implements DialogService {
     }
 
     @Override
+    public boolean confirm(String title, String message, String confirmLabel) {
+        javafx.scene.control.ButtonType yes = new javafx.scene.control.ButtonType(confirmLabel,
+                javafx.scene.control.ButtonBar.ButtonData.OK_DONE);
+        Alert alert = new Alert(Alert.AlertType.CONFIRMATION, message, yes, javafx.scene.control.ButtonType.CANCEL);
+        alert.initOwner(owner.get());
+        alert.setTitle(title);
+        alert.setHeaderText(title);
+        return alert.showAndWait().filter(yes::equals).isPresent();
+    }
+
+    @Override
     public void showError(String title, String message) {
         Alert alert = new Alert(Alert.AlertType.ERROR, message);
         alert.initOwner(owner.get());

@@ -30,6 +30,8 @@ import org.polaris.workbench.ui.sparsity.SparsityView;
 import org.polaris.workbench.ui.sparsity.SparsityViewModel;
 
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -41,8 +43,8 @@ final class MainWindow extends BorderPane {
     private final VBox nav = new VBox(4);
 
     MainWindow(ModelsViewModel models, QuantizeViewModel quantize, SparsityViewModel sparsity, InferenceViewModel inference,
-               GpuViewModel gpu, SnnViewModel snn, TaskRunner tasks, Runnable quit) {
-        setTop(menu(models, tasks, quit));
+               GpuViewModel gpu, SnnViewModel snn, TaskRunner tasks, QuitGuard quit, Consumer<String> showDocument) {
+        setTop(menu(models, tasks, quit, showDocument));
         nav.setPadding(new Insets(8, 6, 8, 6));
         nav.getStyleClass().add("nav-bar");
         setLeft(nav);
@@ -74,7 +76,7 @@ final class MainWindow extends BorderPane {
         nav.getChildren().add(b);
     }
 
-    private MenuBar menu(ModelsViewModel models, TaskRunner tasks, Runnable quit) {
+    private MenuBar menu(ModelsViewModel models, TaskRunner tasks, QuitGuard quit, Consumer<String> showDocument) {
         MenuItem open = new MenuItem("Open model…");
         open.setId("menuOpen");
         open.setAccelerator(new KeyCodeCombination(KeyCode.O, KeyCombination.SHORTCUT_DOWN));
@@ -91,9 +93,12 @@ final class MainWindow extends BorderPane {
                 recent.getItems().add(item);
             }
             if (!recent.getItems().isEmpty()) {
+                MenuItem missing = new MenuItem("Remove missing files");
+                missing.setId("menuRecentRemoveMissing");
+                missing.setOnAction(e -> models.removeMissingRecent());
                 MenuItem clear = new MenuItem("Clear recent files");
                 clear.setOnAction(e -> models.clearRecent());
-                recent.getItems().addAll(new SeparatorMenuItem(), clear);
+                recent.getItems().addAll(new SeparatorMenuItem(), missing, clear);
             }
             recent.setDisable(recent.getItems().isEmpty());
         };
@@ -120,21 +125,26 @@ final class MainWindow extends BorderPane {
         cancel.setOnAction(e -> tasks.cancelAll());
         MenuItem exit = new MenuItem("Quit");
         exit.setAccelerator(new KeyCodeCombination(KeyCode.Q, KeyCombination.SHORTCUT_DOWN));
-        exit.setOnAction(e -> quit.run());
+        exit.setOnAction(e -> quit.quit());
         Menu file = new Menu("_File", null, open, recent, samples, new SeparatorMenuItem(), close, cancel,
                 new SeparatorMenuItem(), exit);
 
+        MenuItem guide = new MenuItem("User guide");
+        guide.setId("menuGuide");
+        guide.setAccelerator(new KeyCodeCombination(KeyCode.F1));
+        Optional<Path> guideFile = AboutInfo.userGuide();
+        guide.setDisable(guideFile.isEmpty());
+        guide.setOnAction(e -> guideFile.ifPresent(p -> showDocument.accept(p.toUri().toString())));
         MenuItem about = new MenuItem("About Polaris Workbench");
+        about.setId("menuAbout");
         about.setOnAction(e -> {
-            Alert a = new Alert(Alert.AlertType.INFORMATION,
-                    "Inspect, compress and run neural networks on local hardware.\n"
-                            + "Java " + System.getProperty("java.version") + ", JavaFX " + System.getProperty("javafx.version"));
+            Alert a = new Alert(Alert.AlertType.INFORMATION, AboutInfo.text());
             a.setTitle("About Polaris Workbench");
-            a.setHeaderText("Polaris Workbench");
+            a.setHeaderText("Polaris Workbench " + AboutInfo.version());
             a.initOwner(getScene().getWindow());
             a.showAndWait();
         });
-        Menu help = new Menu("_Help", null, about);
+        Menu help = new Menu("_Help", null, guide, about);
         return new MenuBar(file, help);
     }
 }

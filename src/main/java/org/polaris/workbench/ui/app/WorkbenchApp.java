@@ -54,7 +54,9 @@ public final class WorkbenchApp extends Application {
                 org.polaris.workbench.engine.telemetry.TelemetrySampler.system(),
                 org.polaris.workbench.engine.opencl.OpenCl::discover);
         snn = new SnnViewModel(tasks, dialogs, workspace);
-        MainWindow window = new MainWindow(models, quantize, sparsity, inference, gpu, snn, tasks, this::quit);
+        quitGuard = new QuitGuard(tasks, dialogs, this::quit);
+        MainWindow window = new MainWindow(models, quantize, sparsity, inference, gpu, snn, tasks, quitGuard,
+                getHostServices()::showDocument);
         Settings s = settings.get();
         javafx.geometry.Rectangle2D screen = javafx.stage.Screen.getPrimary().getVisualBounds();
         WindowBounds bounds = WindowBounds.initial(s.windowWidth, s.windowHeight, screen.getWidth(), screen.getHeight());
@@ -67,7 +69,13 @@ public final class WorkbenchApp extends Application {
         primaryStage.setScene(scene);
         primaryStage.setMinWidth(bounds.minWidth());
         primaryStage.setMinHeight(bounds.minHeight());
-        primaryStage.setOnCloseRequest(e -> saveWindow());
+        primaryStage.setOnCloseRequest(e -> {
+            if (quitGuard.mayQuit()) {
+                saveWindow();
+            } else {
+                e.consume();
+            }
+        });
         primaryStage.show();
         LOG.info("window shown");
     }
@@ -81,6 +89,7 @@ public final class WorkbenchApp extends Application {
     }
 
     private GpuViewModel gpu;
+    private QuitGuard quitGuard;
     private SnnViewModel snn;
 
     private void quit() {

@@ -12,6 +12,9 @@ public interface DialogService {
 
     void showError(String title, String message);
 
+    /** Asks a yes/no question; true when the user confirms. */
+    boolean confirm(String title, String message, String confirmLabel);
+
     /** Lets the user pick where to save; empty when cancelled. */
     Optional<Path> chooseSaveFile(String title, Path suggested);
 

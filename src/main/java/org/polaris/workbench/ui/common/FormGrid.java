@@ -1,27 +1,31 @@
 package org.polaris.workbench.ui.common;
 
 import javafx.beans.property.IntegerProperty;
-import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.ReadOnlyObjectProperty;
 import javafx.beans.property.StringProperty;
 import javafx.collections.ObservableList;
 import javafx.geometry.Insets;
 import javafx.scene.Node;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
-import javafx.scene.control.ListCell;
 import javafx.scene.control.Spinner;
 import javafx.scene.control.TextField;
+import javafx.scene.control.ScrollPane;
+import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.ColumnConstraints;
+import javafx.scene.layout.HBox;
 import javafx.scene.layout.GridPane;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.Region;
 
 import java.nio.file.Path;
+import java.util.function.Consumer;
 
 /** A two-column settings form (labels, fields) with the controls the panes' forms share. */
 public class FormGrid extends GridPane {
 
     private int row;
+    private final HBox actions = new HBox(8);
 
     protected FormGrid() {
         setHgap(8);
@@ -34,26 +38,10 @@ public class FormGrid extends GridPane {
         getColumnConstraints().addAll(labels, fields);
     }
 
-    /** A chooser over the models open in the Models pane, showing file names. */
-    protected static ComboBox<Path> modelChooser(ObservableList<Path> models, ObjectProperty<Path> selected, String id) {
-        ComboBox<Path> box = new ComboBox<>(models);
-        box.setId(id);
-        box.valueProperty().bindBidirectional(selected);
-        box.setPromptText("open a model in the Models pane");
-        box.setCellFactory(lv -> pathCell());
-        box.setButtonCell(pathCell());
-        box.setMaxWidth(Double.MAX_VALUE);
-        return box;
-    }
-
-    private static ListCell<Path> pathCell() {
-        return new ListCell<>() {
-            @Override
-            protected void updateItem(Path p, boolean empty) {
-                super.updateItem(p, empty);
-                setText(empty || p == null ? null : p.getFileName().toString());
-            }
-        };
+    /** The chooser over the open models every pane shows; it changes the workbench's current model. */
+    protected static ComboBox<Path> modelChooser(ObservableList<Path> models, ReadOnlyObjectProperty<Path> current,
+                                                 Consumer<Path> select, String id) {
+        return ModelChooser.create(models, current, select, id);
     }
 
     protected static Spinner<Integer> spinner(IntegerProperty p, int min, int max) {
@@ -75,6 +63,23 @@ public class FormGrid extends GridPane {
         Label l = new Label(text);
         l.getStyleClass().add("section-heading");
         add(l, 0, row++, 2, 1);
+    }
+
+    /** Buttons that stay below the scrolling form, always visible (Quantize, Cancel). */
+    protected void action(Node... nodes) {
+        actions.getChildren().addAll(nodes);
+    }
+
+    /** The form in a scroll pane with its action buttons fixed below it. */
+    public Region scrollingWithActions(double minWidth) {
+        ScrollPane scroll = new ScrollPane(this);
+        scroll.setFitToWidth(true);
+        actions.setPadding(new Insets(8, 10, 8, 10));
+        actions.getStyleClass().add("form-actions");
+        BorderPane pane = new BorderPane(scroll);
+        pane.setBottom(actions);
+        pane.setMinWidth(minWidth);
+        return pane;
     }
 
     protected void add(String label, Node node) {

@@ -27,18 +27,33 @@ public final class SampleCatalog {
         return dir;
     }
 
-    /** ONNX and TorchScript models in the samples folder, up to two folders down, sorted by name. */
+    /**
+     * The models listed in the folder's {@code models.txt} (what ships), sorted by file name; without that file (a
+     * folder the user pointed {@code polaris.samples.dir} at), the ONNX and TorchScript files up to two folders down.
+     */
     public List<Path> models() {
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
-        try (Stream<Path> s = Files.walk(dir, 3)) {
-            return s.filter(p -> (p.getFileName().toString().endsWith(".onnx") || p.getFileName().toString().endsWith(".pt"))
-                            && Files.isRegularFile(p))
-                    .sorted((a, b) -> a.getFileName().toString().compareToIgnoreCase(b.getFileName().toString()))
-                    .toList();
-        } catch (IOException e) {
+        Path manifest = dir.resolve("models.txt");
+        try {
+            if (Files.isRegularFile(manifest)) {
+                try (Stream<String> lines = Files.lines(manifest)) {
+                    return sorted(lines.map(String::trim).filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                            .map(dir::resolve).filter(Files::isRegularFile));
+                }
+            }
+            try (Stream<Path> s = Files.walk(dir, 3)) {
+                return sorted(s.filter(p -> (p.getFileName().toString().endsWith(".onnx")
+                        || p.getFileName().toString().endsWith(".pt")) && Files.isRegularFile(p)));
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
             return List.of();
         }
+    }
+
+    private static List<Path> sorted(Stream<Path> models) {
+        return models.sorted((a, b) -> a.getFileName().toString().compareToIgnoreCase(b.getFileName().toString()))
+                .toList();
     }
 }

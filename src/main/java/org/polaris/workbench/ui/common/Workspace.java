@@ -1,25 +1,112 @@
 package org.polaris.workbench.ui.common;
 
+import javafx.beans.property.ReadOnlyObjectProperty;
+import javafx.beans.property.ReadOnlyObjectWrapper;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
+import org.polaris.workbench.engine.job.CancellationToken;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * What the panes share without depending on each other: the models open in the Models pane, and a way to open
- * another one there (a quantized result, say). The composition root wires the Models pane in as the opener.
+ * The one model selection every pane observes: the models open in the workbench, in opening order, and the current
+ * one. Panes work on the current model and show it; a chooser in any pane changes it for all. Jobs started for a
+ * model are cancelled when it is closed. Touched only from the FX thread (the caller's thread in tests).
  */
 public final class Workspace {
 
-    private final ObservableList<Path> openModels = FXCollections.observableArrayList();
-    private Consumer<Path> opener = p -> { };
+    private final ObservableList<Path> open = FXCollections.observableArrayList();
+    private final ObservableList<Path> openView = FXCollections.unmodifiableObservableList(open);
+    private final ReadOnlyObjectWrapper<Path> current = new ReadOnlyObjectWrapper<>();
+    private final Map<Path, List<CancellationToken>> jobs = new HashMap<>();
+    private Consumer<Path> opener = this::add;
     private Consumer<String> marker = m -> { };
 
+    /** The open models, in opening order (read-only: use {@link #add} and {@link #remove}). */
     public ObservableList<Path> openModels() {
-        return openModels;
+        return openView;
     }
 
+    public ReadOnlyObjectProperty<Path> currentProperty() {
+        return current.getReadOnlyProperty();
+    }
+
+    public Path current() {
+        return current.get();
+    }
+
+    public boolean isOpen(Path model) {
+        return model != null && open.contains(model);
+    }
+
+    /** Adds {@code model} (once) and makes it the current model. */
+    public void add(Path model) {
+        if (!open.contains(model)) {
+            open.add(model);
+        }
+        current.set(model);
+    }
+
+    /** Makes an open model the current one; anything else (null included) is ignored while models are open. */
+    public void select(Path model) {
+        if (isOpen(model)) {
+            current.set(model);
+        }
+    }
+
+    /** Closes {@code model}: cancels its jobs and selects its neighbour in the list when it was current. */
+    public void remove(Path model) {
+        int i = open.indexOf(model);
+        if (i < 0) {
+            return;
+        }
+        List<CancellationToken> running = jobs.remove(model);
+        if (running != null) {
+            running.forEach(CancellationToken::cancel);
+        }
+        boolean wasCurrent = model.equals(current.get());
+        open.remove(i);
+        if (wasCurrent) {
+            current.set(open.isEmpty() ? null : open.get(Math.min(i, open.size() - 1)));
+        }
+    }
+
+    /**
+     * Runs {@code job} for {@code model}: it is cancelled when the model is closed, and its callbacks are dropped
+     * when the model is no longer open by the time it finishes.
+     */
+    public <T> void submit(TaskRunner tasks, Path model, String title, TaskRunner.Job<T> job,
+                           Consumer<T> onSuccess, Consumer<Throwable> onFailure) {
+        CancellationToken own = new CancellationToken();
+        jobs.computeIfAbsent(model, k -> new ArrayList<>()).add(own);
+        // the runner's token stops the job on "Cancel"; ours when the model is closed
+        tasks.submit(title, (progress, cancel) -> job.run(progress, CancellationToken.either(cancel, own)),
+                r -> {
+                    forget(model, own);
+                    if (isOpen(model)) {
+                        onSuccess.accept(r);
+                    }
+                }, ex -> {
+                    forget(model, own);
+                    if (isOpen(model)) {
+                        onFailure.accept(ex);
+                    }
+                });
+    }
+
+    private void forget(Path model, CancellationToken token) {
+        List<CancellationToken> list = jobs.get(model);
+        if (list != null) {
+            list.remove(token);
+        }
+    }
+
+    /** How models are opened with their details (the Models pane); by default just added. */
     public void setOpener(Consumer<Path> opener) {
         this.opener = opener;
     }
@@ -34,7 +121,7 @@ public final class Workspace {
         marker.accept(label);
     }
 
-    /** Opens {@code model} in the Models pane. */
+    /** Opens {@code model} in the Models pane (a quantized result, say). */
     public void open(Path model) {
         opener.accept(model);
     }

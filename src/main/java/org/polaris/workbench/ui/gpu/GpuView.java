@@ -45,7 +45,9 @@ public final class GpuView extends SplitPane {
             {Metric.VRAM_USED_MB, Metric.GTT_USED_MB, Metric.PROCESS_RSS_MB},
             {Metric.TEMP_C, Metric.POWER_W},
             {Metric.SCLK_MHZ, Metric.MCLK_MHZ}};
-    private static final String[] TITLES = {"Utilization %", "Memory MB", "Temperature C, power W", "Clocks MHz"};
+    private static final String[] TITLES = {"Utilization", "Memory", "Temperature and power", "Clocks"};
+    /** Short axis names: a long one is cut off on a small chart. */
+    private static final String[] UNITS = {"%", "MB", "C, W", "MHz"};
 
     private final GpuViewModel vm;
     private final List<XYChart> charts = new ArrayList<>();
@@ -56,7 +58,11 @@ public final class GpuView extends SplitPane {
 
     public GpuView(GpuViewModel vm) {
         this.vm = vm;
-        getItems().addAll(devicePanel(), telemetryPanel());
+        javafx.scene.control.ScrollPane left = new javafx.scene.control.ScrollPane(devicePanel());
+        left.setFitToWidth(true);
+        left.setFitToHeight(true);
+        left.setMinWidth(300);
+        getItems().addAll(left, telemetryPanel());
         setDividerPositions(0.34);
         sceneProperty().addListener((o, a, scene) -> {
             boolean shown = scene != null;
@@ -110,17 +116,23 @@ public final class GpuView extends SplitPane {
         result.setId("gpuBenchResult");
         result.setWrapText(true);
         result.textProperty().bind(vm.benchResultProperty());
-        Label error = new Label();
-        error.setWrapText(true);
-        error.textProperty().bind(vm.errorProperty());
-        error.getStyleClass().add("error-text");
-        Button place = new Button("Place the open model on CPU / OpenCL");
+        org.polaris.workbench.ui.common.Texts.copyable(details);
+        org.polaris.workbench.ui.common.Texts.copyable(result);
+        Label error = org.polaris.workbench.ui.common.Cards.message("gpuError", vm.errorProperty(), "error-text");
+        javafx.scene.control.ComboBox<java.nio.file.Path> model = org.polaris.workbench.ui.common.ModelChooser.create(
+                vm.models(), vm.modelProperty(), vm::selectModel, "gpuModel");
+        Button place = new Button("Place on CPU / OpenCL");
         place.setId("gpuPlace");
+        place.disableProperty().bind(vm.modelProperty().isNull());
         place.setOnAction(e -> vm.computePlacement());
-        Label placeSummary = new Label();
-        placeSummary.setId("gpuPlacementSummary");
-        placeSummary.setWrapText(true);
-        placeSummary.textProperty().bind(vm.placementSummaryProperty());
+        HBox placeRow = new HBox(8, model, place);
+        HBox.setHgrow(model, Priority.ALWAYS);
+        Label placeError = org.polaris.workbench.ui.common.Cards.message("gpuPlacementError",
+                vm.placementErrorProperty(), "error-text");
+        Label placeMade = org.polaris.workbench.ui.common.Cards.provenance("gpuPlacementProvenance",
+                vm.placementProvenanceProperty());
+        Label placeSummary = org.polaris.workbench.ui.common.Cards.message("gpuPlacementSummary",
+                vm.placementSummaryProperty(), "summary-text");
         javafx.scene.control.TableView<org.polaris.workbench.engine.exec.EngineSession.Placement> table =
                 new javafx.scene.control.TableView<>(vm.placement());
         table.setId("gpuPlacement");
@@ -129,8 +141,11 @@ public final class GpuView extends SplitPane {
         table.getColumns().add(column("Op", org.polaris.workbench.engine.exec.EngineSession.Placement::op, 60));
         table.getColumns().add(column("Device", org.polaris.workbench.engine.exec.EngineSession.Placement::device, 60));
         table.getColumns().add(column("Why", org.polaris.workbench.engine.exec.EngineSession.Placement::reason, 360));
-        VBox box = new VBox(8, new Label("OpenCL devices"), problem, list, details, bench, result, place, placeSummary,
-                table, error);
+        table.setMinHeight(140);
+        Label placeTitle = new Label("Placement of a model");
+        placeTitle.getStyleClass().add("section-heading");
+        VBox box = new VBox(8, new Label("OpenCL devices"), problem, list, details, bench, result, error, placeTitle,
+                placeRow, placeError, placeMade, placeSummary, table);
         VBox.setVgrow(table, Priority.ALWAYS);
         box.setPadding(new Insets(10));
         return box;
@@ -140,6 +155,7 @@ public final class GpuView extends SplitPane {
                                                                           double width) {
         javafx.scene.control.TableColumn<T, String> c = new javafx.scene.control.TableColumn<>(title);
         c.setCellValueFactory(cell -> new javafx.beans.property.ReadOnlyStringWrapper(f.apply(cell.getValue())));
+        c.setCellFactory(org.polaris.workbench.ui.common.TextCells.withTooltip());
         c.setPrefWidth(width);
         return c;
     }
@@ -181,12 +197,14 @@ public final class GpuView extends SplitPane {
         grid.setHgap(6);
         grid.setVgap(6);
         for (int i = 0; i < CHARTS.length; i++) {
-            XYChart c = new XYChart(new DefaultNumericAxis("seconds ago", null), new DefaultNumericAxis(TITLES[i], null));
+            XYChart c = new XYChart(new DefaultNumericAxis("seconds ago", null), new DefaultNumericAxis(UNITS[i], null));
             c.setId("telemetryChart" + i);
             c.setTitle(TITLES[i]);
             c.setAnimated(false);
             ErrorDataSetRenderer r = new ErrorDataSetRenderer();
             r.setDrawMarker(false);
+            // a NaN point breaks the line where sampling paused (pane hidden), instead of a straight line across
+            r.setAllowNaNs(true);
             c.getRenderers().setAll(r);
             Map<Metric, DoubleDataSet> m = new EnumMap<>(Metric.class);
             for (Metric metric : CHARTS[i]) m.put(metric, new DoubleDataSet(metric.label()));
@@ -216,21 +234,30 @@ public final class GpuView extends SplitPane {
         vm.refreshTelemetryDevices();
         List<Sample> s = vm.samples();
         long last = s.isEmpty() ? 0 : s.get(s.size() - 1).epochMillis();
+        long gap = Math.max(1500, 3000L / vm.rateHzProperty().get());
         for (int i = 0; i < charts.size(); i++) {
             ErrorDataSetRenderer r = (ErrorDataSetRenderer) charts.get(i).getRenderers().get(0);
             List<DoubleDataSet> shown = new ArrayList<>();
             for (Map.Entry<Metric, DoubleDataSet> e : series.get(i).entrySet()) {
-                double[] xs = new double[s.size()];
-                double[] ys = new double[s.size()];
+                double[] xs = new double[2 * s.size()];
+                double[] ys = new double[2 * s.size()];
                 int n = 0;
+                int real = 0;
+                long prev = Long.MIN_VALUE;
                 for (Sample x : s) {
                     double v = x.get(e.getKey());
                     if (!Double.isNaN(v)) {
+                        if (prev != Long.MIN_VALUE && x.epochMillis() - prev > gap) {
+                            xs[n] = (prev + x.epochMillis()) / 2.0 / 1000.0 - last / 1000.0;
+                            ys[n++] = Double.NaN;
+                        }
                         xs[n] = (x.epochMillis() - last) / 1000.0;
                         ys[n++] = v;
+                        real++;
+                        prev = x.epochMillis();
                     }
                 }
-                if (n > 0) {
+                if (real > 0) {
                     e.getValue().set(java.util.Arrays.copyOf(xs, n), java.util.Arrays.copyOf(ys, n));
                     shown.add(e.getValue());
                 }

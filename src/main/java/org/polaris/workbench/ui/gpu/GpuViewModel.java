@@ -17,7 +17,12 @@ import org.polaris.workbench.engine.opencl.OpenCl;
 import org.polaris.workbench.engine.telemetry.Sample;
 import org.polaris.workbench.engine.telemetry.TelemetrySampler;
 import org.polaris.workbench.engine.util.AtomicFiles;
+import org.polaris.workbench.engine.exec.PlacementService;
 import org.polaris.workbench.ui.common.DialogService;
+import org.polaris.workbench.ui.common.GuiMessages;
+import org.polaris.workbench.ui.common.Outcome;
+import org.polaris.workbench.ui.common.PerModel;
+import org.polaris.workbench.ui.common.Provenance;
 import org.polaris.workbench.ui.common.TaskRunner;
 import org.polaris.workbench.ui.common.Workspace;
 
@@ -55,6 +60,10 @@ public final class GpuViewModel {
     private final ObservableList<org.polaris.workbench.engine.exec.EngineSession.Placement> placement =
             FXCollections.observableArrayList();
     private final ReadOnlyStringWrapper placementSummary = new ReadOnlyStringWrapper("");
+    private final ReadOnlyStringWrapper placementProvenance = new ReadOnlyStringWrapper("");
+    private final ReadOnlyStringWrapper placementError = new ReadOnlyStringWrapper("");
+    private final PerModel<Outcome<PlacementService.Report>> placements;
+    private final PerModel<String> placementErrors;
     private final Workspace workspace;
     private boolean visible;
 
@@ -66,6 +75,11 @@ public final class GpuViewModel {
         this.discovery = discovery;
         this.workspace = workspace;
         workspace.setMarker(sampler::mark);
+        placements = new PerModel<>(workspace);
+        placementErrors = new PerModel<>(workspace);
+        placements.shownProperty().addListener((o, a, r) -> showPlacement(r));
+        placementError.bind(javafx.beans.binding.Bindings.createStringBinding(() ->
+                placementErrors.get() == null ? "" : placementErrors.get(), placementErrors.shownProperty()));
         selected.addListener((o, a, d) -> details.set(describe(d)));
         rateHz.addListener((o, a, b) -> {
             if (b.intValue() < 1 || b.intValue() > 10) {
@@ -86,7 +100,7 @@ public final class GpuViewModel {
             if (!devices.isEmpty() && selected.get() == null) {
                 selected.set(devices.stream().filter(x -> x.type().equals("gpu")).findFirst().orElse(devices.get(0)));
             }
-        }, ex -> deviceProblem.set("No OpenCL device: " + ex.getMessage()));
+        }, ex -> deviceProblem.set("No OpenCL device: " + GuiMessages.of(ex)));
     }
 
     static String describe(ClDevice d) {
@@ -124,44 +138,34 @@ public final class GpuViewModel {
                     r.size(), r.tuning().naiveGflops(), r.tuning().best(), r.tuning().bestGflops(), r.tuning().speedup(),
                     r.bandwidthGBs(), r.known() == null ? "" : String.format(Locale.ROOT, "; %.0f%% of peak FP32, %.0f%% of bandwidth",
                             100 * r.peakFraction(), 100 * r.bandwidthFraction())));
-        }, ex -> error.set(ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+        }, ex -> error.set(GuiMessages.of(ex)));
     }
 
-    /**
-     * Where the engine's automatic placement puts each node of the model last opened in the Models pane: one
-     * inference on random input of the model's shape (batch 1) with the OpenCL backend in {@code auto} mode.
-     */
+    /** Where the engine's automatic placement puts each node of the current model (one run on random input). */
     public void computePlacement() {
-        if (workspace.openModels().isEmpty() || tasks.runningProperty().get()) {
-            placementSummary.set("Open a model in the Models pane first");
+        Path model = workspace.current();
+        if (model == null || tasks.runningProperty().get()) {
             return;
         }
-        Path model = workspace.openModels().get(workspace.openModels().size() - 1);
         error.set("");
         sampler.mark("placement of " + model.getFileName());
-        tasks.submit("Placing " + model.getFileName() + " on CPU and OpenCL", (p, c) -> {
-            var m = new org.polaris.workbench.engine.model.OnnxModelReader().read(model);
-            var in = m.graph().feedInputs().get(0);
-            long[] dims = in.type().shape().stream().mapToLong(d -> d.isFixed() ? d.value() : 1).toArray();
-            var x = new org.polaris.workbench.engine.data.RandomDataset(java.util.Arrays.copyOfRange(dims, 1, dims.length),
-                    (int) dims[0], 1).batch(0, (int) dims[0]).withName(in.name());
-            try (var pool = new org.polaris.workbench.engine.job.EnginePool(Runtime.getRuntime().availableProcessors())) {
-                var session = org.polaris.workbench.engine.exec.EngineSession.load(m, pool,
-                        org.polaris.workbench.engine.exec.EngineSession.Device.AUTO);
-                try {
-                    p.progress(0.5, "running once to place every node");
-                    session.run(java.util.Map.of(in.name(), x), false);
-                    return java.util.Map.entry(session.deviceDescription(), session.lastPlacement());
-                } finally {
-                    session.close();
-                }
-            }
-        }, r -> {
-            placement.setAll(r.getValue());
-            long gpu = r.getValue().stream().filter(x -> x.device().equals("opencl")).count();
-            placementSummary.set(String.format(Locale.ROOT, "%s: %d of %d nodes on OpenCL. Device: %s", model.getFileName(), gpu,
-                    r.getValue().size(), r.getKey()));
-        }, ex -> error.set(ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+        Provenance made = Provenance.now(model, "Polaris engine, automatic CPU/OpenCL placement, random input");
+        workspace.submit(tasks, model, "Placing " + model.getFileName() + " on CPU and OpenCL",
+                (p, c) -> PlacementService.place(model, p, c),
+                r -> placements.put(model, new Outcome<>(r, made)),
+                ex -> placementErrors.put(model, GuiMessages.of(ex)));
+    }
+
+    private void showPlacement(Outcome<PlacementService.Report> o) {
+        placement.setAll(o == null ? List.of() : o.result().nodes());
+        placementSummary.set(o == null ? "" : String.format(Locale.ROOT, "%d of %d nodes on OpenCL. Device: %s",
+                o.result().onOpenCl(), o.result().nodes().size(), o.result().device()));
+        placementProvenance.set(o == null ? "" : o.provenance().line());
+    }
+
+    /** Makes {@code m} the workbench's current model (the chooser). */
+    public void selectModel(Path m) {
+        workspace.select(m);
     }
 
     /** The pane was shown or hidden: sampling runs while shown (or recording) and not paused. */
@@ -245,4 +249,11 @@ public final class GpuViewModel {
     public ReadOnlyStringProperty errorProperty() { return error.getReadOnlyProperty(); }
     public ObservableList<org.polaris.workbench.engine.exec.EngineSession.Placement> placement() { return placement; }
     public ReadOnlyStringProperty placementSummaryProperty() { return placementSummary.getReadOnlyProperty(); }
+    /** Which model and settings produced the placement shown. */
+    public ReadOnlyStringProperty placementProvenanceProperty() { return placementProvenance.getReadOnlyProperty(); }
+    /** Why placing the current model failed. */
+    public ReadOnlyStringProperty placementErrorProperty() { return placementError.getReadOnlyProperty(); }
+    public ObservableList<Path> models() { return workspace.openModels(); }
+    /** The model placement works on: the workbench's current model. */
+    public javafx.beans.property.ReadOnlyObjectProperty<Path> modelProperty() { return workspace.currentProperty(); }
 }

@@ -9,6 +9,7 @@ import javafx.scene.control.Spinner;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.VBox;
 import org.polaris.workbench.engine.inference.Runtimes;
+import org.polaris.workbench.ui.common.DisplayNames;
 import org.polaris.workbench.ui.common.FormGrid;
 
 import java.nio.file.Path;
@@ -17,10 +18,12 @@ import java.nio.file.Path;
 final class InferenceForm extends FormGrid {
 
     InferenceForm(InferenceViewModel vm) {
-        add("Model", modelChooser(vm.models(), vm.modelProperty(), "inferenceModel"));
+        add("Model", modelChooser(vm.models(), vm.modelProperty(), vm::selectModel, "inferenceModel"));
         ChoiceBox<Runtimes.Kind> runtime = new ChoiceBox<>();
         runtime.getItems().addAll(Runtimes.Kind.values());
         runtime.valueProperty().bindBidirectional(vm.runtimeProperty());
+        runtime.setId("inferenceRuntime");
+        runtime.setConverter(DisplayNames.converter(DisplayNames::runtime));
         add("Runtime", runtime);
 
         heading("Input");
@@ -28,6 +31,7 @@ final class InferenceForm extends FormGrid {
         source.setId("inferenceSource");
         source.getItems().addAll(InferenceViewModel.Source.values());
         source.valueProperty().bindBidirectional(vm.sourceProperty());
+        source.setConverter(DisplayNames.converter(InferenceViewModel.Source::label));
         add("Source", source);
         Label data = label(vm.datasetProperty(), "(none)");
         Button chooseData = new Button("IDX file…");

@@ -25,7 +25,10 @@ import javafx.scene.layout.VBox;
 import org.polaris.workbench.engine.inference.BenchResult;
 import org.polaris.workbench.engine.inference.InferenceService;
 import org.polaris.workbench.engine.runtime.NodeTiming;
+import org.polaris.workbench.ui.common.Cards;
+import org.polaris.workbench.ui.common.DisplayNames;
 import org.polaris.workbench.ui.common.FileDrop;
+import org.polaris.workbench.ui.common.TextCells;
 import org.polaris.workbench.ui.common.HistogramChart;
 
 import java.util.LinkedHashMap;
@@ -40,13 +43,7 @@ public final class InferenceView extends SplitPane {
         ScrollPane form = new ScrollPane(new InferenceForm(vm));
         form.setFitToWidth(true);
         form.setMinWidth(380);
-        Label error = new Label();
-        error.setId("inferenceError");
-        error.getStyleClass().add("error-text");
-        error.setWrapText(true);
-        error.textProperty().bind(vm.errorProperty());
-        error.visibleProperty().bind(vm.errorProperty().isNotEmpty());
-        error.managedProperty().bind(error.visibleProperty());
+        Label error = Cards.message("inferenceError", vm.errorProperty(), "error-text");
         TabPane tabs = new TabPane(new Tab("Run", runTab(vm)), new Tab("Benchmark", benchTab(vm)),
                 new Tab("Profile", profileTab(vm)));
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
@@ -91,7 +88,7 @@ public final class InferenceView extends SplitPane {
         csv.setOnAction(e -> vm.exportBenchmark(true));
         TableView<BenchResult> table = new TableView<>(vm.benchResults());
         table.setId("benchTable");
-        table.getColumns().add(col("Runtime", BenchResult::runtime, 80));
+        table.getColumns().add(col("Runtime", r -> DisplayNames.runtime(r.runtime()), 120));
         table.getColumns().add(col("Batch", r -> Integer.toString(r.batch()), 60));
         table.getColumns().add(col("Threads", r -> Integer.toString(r.threads()), 65));
         table.getColumns().add(col("p50 ms", r -> fmt(r.p50Ms()), 85));
@@ -108,22 +105,30 @@ public final class InferenceView extends SplitPane {
             } else {
                 double lo = java.util.Arrays.stream(r.samplesMs()).min().orElse(0);
                 double hi = java.util.Arrays.stream(r.samplesMs()).max().orElse(0);
-                latency.show(r.runtime() + ", batch " + r.batch() + ": " + r.runs() + " runs", lo, hi,
+                latency.show(DisplayNames.runtime(r.runtime()) + ", batch " + r.batch() + ": " + r.runs() + " runs", lo, hi,
                         vm.latencyHistogram(r, 30));
             }
         });
-        XYChart throughput = new XYChart(new DefaultNumericAxis("batch size", null), new DefaultNumericAxis("samples/s", null));
+        // batch sizes and throughputs span decades (1 to 32, tens to thousands per second): log axes
+        DefaultNumericAxis batchAxis = new DefaultNumericAxis("batch size", null);
+        batchAxis.setLogAxis(true);
+        DefaultNumericAxis rateAxis = new DefaultNumericAxis("samples/s", null);
+        rateAxis.setLogAxis(true);
+        XYChart throughput = new XYChart(batchAxis, rateAxis);
         throughput.setId("throughputChart");
         throughput.setTitle("Throughput by batch size");
         throughput.getRenderers().setAll(new ErrorDataSetRenderer());
         vm.benchResults().addListener((ListChangeListener<BenchResult>) c -> {
             Map<String, DoubleDataSet> byRuntime = new LinkedHashMap<>();
             for (BenchResult r : vm.benchResults()) {
-                byRuntime.computeIfAbsent(r.runtime(), DoubleDataSet::new).add(r.batch(), r.throughputPerSec());
+                byRuntime.computeIfAbsent(DisplayNames.runtime(r.runtime()), DoubleDataSet::new).add(r.batch(), r.throughputPerSec());
             }
             throughput.getRenderers().get(0).getDatasets().setAll(byRuntime.values());
         });
-        VBox top = new VBox(8, new HBox(8, bench, json, csv), table);
+        json.disableProperty().bind(javafx.beans.binding.Bindings.isEmpty(vm.benchResults()));
+        csv.disableProperty().bind(json.disableProperty());
+        Label made = Cards.provenance("benchProvenance", vm.benchProvenanceProperty());
+        VBox top = new VBox(8, new HBox(8, bench, json, csv), made, table);
         VBox.setVgrow(table, Priority.ALWAYS);
         top.setPadding(new Insets(8));
         SplitPane charts = new SplitPane(latency, throughput);
@@ -163,7 +168,8 @@ public final class InferenceView extends SplitPane {
         nodes.getColumns().add(col("ms", t -> fmt(t.nanos() / 1e6), 80));
         nodes.getColumns().add(col("GFLOP/s", t -> t.flops() == 0 ? "" : String.format(Locale.ROOT, "%.2f",
                 t.flops() / (double) Math.max(1, t.nanos())), 80));
-        VBox box = new VBox(8, profile, ops, nodes);
+        Label made = Cards.provenance("profileProvenance", vm.profileProvenanceProperty());
+        VBox box = new VBox(8, profile, made, ops, nodes);
         VBox.setVgrow(nodes, Priority.ALWAYS);
         box.setPadding(new Insets(8));
         return box;
@@ -176,6 +182,7 @@ public final class InferenceView extends SplitPane {
     private static <R> TableColumn<R, String> col(String title, Function<R, String> f, double width) {
         TableColumn<R, String> c = new TableColumn<>(title);
         c.setCellValueFactory(cell -> new ReadOnlyStringWrapper(f.apply(cell.getValue())));
+        c.setCellFactory(TextCells.withTooltip());
         c.setPrefWidth(width);
         return c;
     }

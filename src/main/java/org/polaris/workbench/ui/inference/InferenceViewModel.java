@@ -5,6 +5,7 @@ import javafx.beans.binding.BooleanBinding;
 import javafx.beans.property.BooleanProperty;
 import javafx.beans.property.IntegerProperty;
 import javafx.beans.property.ObjectProperty;
+import javafx.beans.property.ReadOnlyObjectProperty;
 import javafx.beans.property.ReadOnlyStringProperty;
 import javafx.beans.property.ReadOnlyStringWrapper;
 import javafx.beans.property.SimpleBooleanProperty;
@@ -22,6 +23,11 @@ import org.polaris.workbench.engine.inference.InputSpec;
 import org.polaris.workbench.engine.inference.Runtimes;
 import org.polaris.workbench.engine.runtime.NodeTiming;
 import org.polaris.workbench.ui.common.DialogService;
+import org.polaris.workbench.ui.common.DisplayNames;
+import org.polaris.workbench.ui.common.GuiMessages;
+import org.polaris.workbench.ui.common.Outcome;
+import org.polaris.workbench.ui.common.PerModel;
+import org.polaris.workbench.ui.common.Provenance;
 import org.polaris.workbench.ui.common.TaskRunner;
 import org.polaris.workbench.ui.common.Workspace;
 
@@ -38,7 +44,28 @@ import java.util.Optional;
 public final class InferenceViewModel {
 
     /** Where the input comes from. */
-    public enum Source { RANDOM, DATASET, IMAGE }
+    public enum Source {
+        RANDOM("random values"), DATASET("a sample of an IDX file"), IMAGE("an image file");
+
+        private final String label;
+
+        Source(String label) {
+            this.label = label;
+        }
+
+        /** What the Source box shows. */
+        public String label() {
+            return label;
+        }
+    }
+
+    /** One run's top classes and summary line. */
+    record RunView(String summary, List<InferenceService.Prediction> top) {
+    }
+
+    /** One profile's op shares and slowest nodes. */
+    record ProfileView(List<OpShare> shares, List<NodeTiming> slowest) {
+    }
 
     /** One op type's share of a profiled run. */
     public record OpShare(String opType, double ms, double share, int nodes) {
@@ -49,7 +76,7 @@ public final class InferenceViewModel {
     private final DialogService dialogs;
     private final Workspace workspace;
 
-    private final ObjectProperty<Path> model = new SimpleObjectProperty<>();
+    private final ReadOnlyObjectProperty<Path> model;
     private final ObjectProperty<Runtimes.Kind> runtime = new SimpleObjectProperty<>(Runtimes.Kind.ORT);
     private final ObjectProperty<Source> source = new SimpleObjectProperty<>(Source.RANDOM);
     private final ObjectProperty<Path> dataset = new SimpleObjectProperty<>();
@@ -70,6 +97,12 @@ public final class InferenceViewModel {
     private final ObservableList<OpShare> opShares = FXCollections.observableArrayList();
     private final ObservableList<NodeTiming> slowestNodes = FXCollections.observableArrayList();
     private final ReadOnlyStringWrapper error = new ReadOnlyStringWrapper("");
+    private final ReadOnlyStringWrapper benchProvenance = new ReadOnlyStringWrapper("");
+    private final ReadOnlyStringWrapper profileProvenance = new ReadOnlyStringWrapper("");
+    private final PerModel<Outcome<RunView>> runResults;
+    private final PerModel<Outcome<List<BenchResult>>> benches;
+    private final PerModel<Outcome<ProfileView>> profiles;
+    private final PerModel<String> errors;
     private final BooleanBinding canRun;
 
     public InferenceViewModel(InferenceService service, TaskRunner tasks, DialogService dialogs, Workspace workspace) {
@@ -77,16 +110,49 @@ public final class InferenceViewModel {
         this.tasks = tasks;
         this.dialogs = dialogs;
         this.workspace = workspace;
-        if (!workspace.openModels().isEmpty()) {
-            model.set(workspace.openModels().get(workspace.openModels().size() - 1));
-        }
-        workspace.openModels().addListener((javafx.collections.ListChangeListener<Path>) c -> {
-            if (model.get() == null && !workspace.openModels().isEmpty()) {
-                model.set(workspace.openModels().get(workspace.openModels().size() - 1));
-            }
+        this.model = workspace.currentProperty();
+        runResults = new PerModel<>(workspace);
+        benches = new PerModel<>(workspace);
+        profiles = new PerModel<>(workspace);
+        errors = new PerModel<>(workspace);
+        runResults.shownProperty().addListener((o, a, r) -> {
+            predictions.setAll(r == null ? List.of() : r.result().top());
+            runSummary.set(r == null ? "" : r.result().summary());
         });
+        benches.shownProperty().addListener((o, a, r) -> {
+            benchResults.setAll(r == null ? List.of() : r.result());
+            selectedBench.set(benchResults.isEmpty() ? null : benchResults.get(0));
+            benchProvenance.set(r == null ? "" : r.provenance().line());
+        });
+        profiles.shownProperty().addListener((o, a, r) -> {
+            opShares.setAll(r == null ? List.of() : r.result().shares());
+            slowestNodes.setAll(r == null ? List.of() : r.result().slowest());
+            profileProvenance.set(r == null ? "" : r.provenance().line());
+        });
+        error.bind(Bindings.createStringBinding(() -> errors.get() == null ? "" : errors.get(), errors.shownProperty()));
+        javafx.beans.InvalidationListener stale = x -> errors.putCurrent(null);
+        for (javafx.beans.Observable p : new javafx.beans.Observable[] {runtime, source, dataset, index, image, scale,
+                mean, std, batches, threads, runs, compareRuntimes}) {
+            p.addListener(stale);
+        }
         canRun = Bindings.createBooleanBinding(() -> model.get() != null && !tasks.runningProperty().get(), model,
                 tasks.runningProperty());
+    }
+
+    /** Makes {@code m} the workbench's current model (the chooser). */
+    public void selectModel(Path m) {
+        workspace.select(m);
+    }
+
+    /** "ONNX Runtime, 1 thread, input: random values". */
+    private String settingsLine(Runtimes.Kind kind) {
+        String in = switch (source.get()) {
+            case RANDOM -> "random input";
+            case DATASET -> dataset.get() == null ? "no data" : dataset.get().getFileName() + " #" + index.get();
+            case IMAGE -> image.get() == null ? "no image" : image.get().getFileName().toString();
+        };
+        return (kind == null ? "ONNX Runtime and Polaris engine" : DisplayNames.runtime(kind)) + ", "
+                + threads.get() + (threads.get() == 1 ? " thread" : " threads") + ", " + in;
     }
 
     private InputSpec input() {
@@ -124,36 +190,36 @@ public final class InferenceViewModel {
     }
 
     public void run() {
-        start("Running " + name(), () -> {
+        Runtimes.Kind kind = runtime.get();
+        start("Running " + name(), kind, () -> {
             InputSpec in = input();
-            return (p, c) -> service.run(model.get(), runtime.get(), in, 5, threads.get());
-        }, r -> {
-            predictions.setAll(r.top());
-            runSummary.set(String.format(java.util.Locale.ROOT, "%s on %s: %.2f ms, input %s%s", name(), r.runtime(),
-                    r.wallMs(), r.source(), r.label() >= 0 ? ", label " + r.label()
-                            + (r.labelName() == null ? "" : " (" + r.labelName() + ")") : ""));
-        });
+            Path m = model.get();
+            return (p, c) -> service.run(m, kind, in, 5, threads.get());
+        }, (m, made, r) -> runResults.put(m, new Outcome<>(new RunView(String.format(java.util.Locale.ROOT,
+                "%s on %s: %.2f ms, input %s%s", m.getFileName(), DisplayNames.runtime(r.runtime()),
+                r.wallMs(), r.source(), r.label() >= 0 ? ", label " + r.label()
+                        + (r.labelName() == null ? "" : " (" + r.labelName() + ")") : ""), r.top()), made)));
     }
 
     public void benchmark() {
-        start("Benchmarking " + name(), () -> {
+        Runtimes.Kind kind = compareRuntimes.get() ? null : runtime.get();
+        start("Benchmarking " + name(), kind, () -> {
             InputSpec in = input();
             List<Integer> b = parseBatches(batches.get());
-            List<Runtimes.Kind> kinds = compareRuntimes.get() ? List.of(Runtimes.Kind.ORT, Runtimes.Kind.ENGINE)
-                    : List.of(runtime.get());
+            List<Runtimes.Kind> kinds = kind == null ? List.of(Runtimes.Kind.ORT, Runtimes.Kind.ENGINE) : List.of(kind);
             int r = Math.max(1, runs.get());
-            return (p, c) -> service.bench(model.get(), kinds, b, List.of(threads.get()), Math.max(1, r / 5), r, in, p, c);
-        }, results -> {
-            benchResults.setAll(results);
-            selectedBench.set(results.isEmpty() ? null : results.get(0));
-        });
+            Path m = model.get();
+            return (p, c) -> service.bench(m, kinds, b, List.of(threads.get()), Math.max(1, r / 5), r, in, p, c);
+        }, (m, made, results) -> benches.put(m, new Outcome<>(List.copyOf(results), made)));
     }
 
     public void profile() {
-        start("Profiling " + name(), () -> {
+        Runtimes.Kind kind = runtime.get();
+        start("Profiling " + name(), kind, () -> {
             InputSpec in = input();
-            return (p, c) -> service.profile(model.get(), runtime.get(), in, threads.get(), p, c);
-        }, nodes -> {
+            Path m = model.get();
+            return (p, c) -> service.profile(m, kind, in, threads.get(), p, c);
+        }, (m, made, nodes) -> {
             long total = Math.max(1, nodes.stream().mapToLong(NodeTiming::nanos).sum());
             Map<String, long[]> byOp = new LinkedHashMap<>();
             nodes.forEach(n -> {
@@ -164,34 +230,40 @@ public final class InferenceViewModel {
             List<OpShare> shares = new ArrayList<>();
             byOp.forEach((op, a) -> shares.add(new OpShare(op, a[0] / 1e6, (double) a[0] / total, (int) a[1])));
             shares.sort(Comparator.comparingDouble(OpShare::ms).reversed());
-            opShares.setAll(shares);
-            slowestNodes.setAll(nodes.stream().sorted(Comparator.comparingLong(NodeTiming::nanos).reversed()).limit(15).toList());
+            profiles.put(m, new Outcome<>(new ProfileView(List.copyOf(shares), nodes.stream()
+                    .sorted(Comparator.comparingLong(NodeTiming::nanos).reversed()).limit(15).toList()), made));
         });
+    }
+
+    private interface Done<T> {
+        void accept(Path model, Provenance made, T result);
     }
 
     private interface JobFactory<T> {
         TaskRunner.Job<T> create();
     }
 
-    private <T> void start(String title, JobFactory<T> factory, java.util.function.Consumer<T> done) {
+    private <T> void start(String title, Runtimes.Kind kind, JobFactory<T> factory, Done<T> done) {
         if (!canRun.get()) {
             return;
         }
-        error.set("");
+        Path m = model.get();
+        errors.put(m, null);
         TaskRunner.Job<T> job;
         try {
             job = factory.create();
         } catch (IllegalArgumentException e) {
-            error.set(e.getMessage());
+            errors.put(m, GuiMessages.of(e));
             return;
         }
+        Provenance made = Provenance.now(m, settingsLine(kind));
         workspace.mark(title);
-        tasks.submit(title, job, r -> {
+        workspace.submit(tasks, m, title, job, r -> {
             workspace.mark(title + ": done");
-            done.accept(r);
+            done.accept(m, made, r);
         }, ex -> {
             workspace.mark(title + ": failed");
-            error.set(ex.getMessage() == null ? ex.toString() : ex.getMessage());
+            errors.put(m, GuiMessages.of(ex));
         });
     }
 
@@ -223,9 +295,9 @@ public final class InferenceViewModel {
         }
         dialogs.chooseSaveFile("Export benchmark", Path.of("benchmark." + (csv ? "csv" : "json"))).ifPresent(p -> {
             try {
-                BenchExport.write(p, List.copyOf(benchResults), csv, model.get());
+                BenchExport.write(p, List.copyOf(benchResults), csv, benches.get().provenance().model());
             } catch (java.io.IOException e) {
-                error.set("cannot write " + p + ": " + e.getMessage());
+                errors.putCurrent("Cannot write " + p + ": " + e.getMessage());
             }
         });
     }
@@ -244,7 +316,12 @@ public final class InferenceViewModel {
     }
 
     public ObservableList<Path> models() { return workspace.openModels(); }
-    public ObjectProperty<Path> modelProperty() { return model; }
+    /** The model the pane works on: the workbench's current model. */
+    public ReadOnlyObjectProperty<Path> modelProperty() { return model; }
+    /** Which model and settings produced the benchmark table shown. */
+    public ReadOnlyStringProperty benchProvenanceProperty() { return benchProvenance.getReadOnlyProperty(); }
+    /** Which model and settings produced the profile shown. */
+    public ReadOnlyStringProperty profileProvenanceProperty() { return profileProvenance.getReadOnlyProperty(); }
     public ObjectProperty<Runtimes.Kind> runtimeProperty() { return runtime; }
     public ObjectProperty<Source> sourceProperty() { return source; }
     public ObjectProperty<Path> datasetProperty() { return dataset; }

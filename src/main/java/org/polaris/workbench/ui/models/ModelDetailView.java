@@ -30,12 +30,8 @@ final class ModelDetailView extends TabPane {
     }
 
     private static ScrollPane overview(ModelsViewModel vm) {
-        GridPane card = new GridPane();
-        card.setId("summaryCard");
-        card.getStyleClass().add("summary-card");
-        card.setHgap(12);
-        card.setVgap(4);
-        vm.summaryCard().addListener((ListChangeListener<String[]>) c -> fillCard(card, vm));
+        // labels keep their width and values wrap: a long opset line never collapses the card to "…"
+        GridPane card = org.polaris.workbench.ui.common.Cards.summary("summaryCard", vm.summaryCard());
 
         TableView<IoRow> io = new TableView<>(vm.ioRows());
         io.setId("ioTable");
@@ -71,21 +67,10 @@ final class ModelDetailView extends TabPane {
         return scroll;
     }
 
-    private static void fillCard(GridPane card, ModelsViewModel vm) {
-        card.getChildren().clear();
-        int row = 0;
-        for (String[] kv : vm.summaryCard()) {
-            Label k = new Label(kv[0]);
-            k.getStyleClass().add("card-label");
-            Label v = new Label(kv[1]);
-            v.setWrapText(true);
-            card.addRow(row++, k, v);
-        }
-    }
-
     static <R> TableColumn<R, String> column(String title, java.util.function.Function<R, String> value) {
         TableColumn<R, String> c = new TableColumn<>(title);
         c.setCellValueFactory(cell -> new ReadOnlyStringWrapper(value.apply(cell.getValue())));
+        c.setCellFactory(org.polaris.workbench.ui.common.TextCells.withTooltip());
         return c;
     }
 }

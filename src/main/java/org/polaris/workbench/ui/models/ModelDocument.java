@@ -79,7 +79,7 @@ public final class ModelDocument {
         String byType = s.weightBytesByType().entrySet().stream()
                 .map(e -> e.getKey() + " " + Sizes.bytes(e.getValue())).collect(Collectors.joining(", "));
         String runtime = !inspection.runtime().loaded() ? "not loaded: " + inspection.runtime().notLoadedBecause()
-                : "ONNX Runtime " + inspection.runtime().runtimeVersion() + ": loads"
+                : runtimeName(inspection.runtime().runtimeVersion()) + ": loads"
                 + (inspection.differences().isEmpty() ? ", signature matches the file"
                 : ", " + inspection.differences().size() + " difference(s) from the file");
         return List.of(
@@ -92,6 +92,11 @@ public final class ModelDocument {
                 new String[] {"Parameters", Sizes.count(s.parameters()) + " in " + s.weights().size() + " weights"},
                 new String[] {"Weights", Sizes.bytes(s.weightBytes()) + (byType.isEmpty() ? "" : " (" + byType + ")")},
                 new String[] {"Runtime", runtime});
+    }
+
+    /** "ONNX Runtime 1.29.0", or the TorchScript runtime's own name ("PyTorch (DJL)"). */
+    private static String runtimeName(String version) {
+        return version.startsWith("PyTorch") ? version : "ONNX Runtime " + version;
     }
 
     @Override

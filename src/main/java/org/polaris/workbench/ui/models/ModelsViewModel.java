@@ -39,6 +39,10 @@ public final class ModelsViewModel {
     private final ObservableList<ModelDocument> documents = FXCollections.observableArrayList();
     private final ObjectProperty<ModelDocument> selected = new SimpleObjectProperty<>();
     private final ObservableList<Path> recentFiles = FXCollections.observableArrayList();
+    // one wrapper kept for good: a listener on a fresh wrapper per call is garbage-collected with the wrapper
+    private final ObservableList<Path> recentView = FXCollections.unmodifiableObservableList(recentFiles);
+    private final ObservableList<ModelDocument> documentsView = FXCollections.unmodifiableObservableList(documents);
+    private final Workspace workspace;
     private final ObservableList<IoRow> ioRows = FXCollections.observableArrayList();
     private final ObservableList<OpRow> opRows = FXCollections.observableArrayList();
     private final ObservableList<String[]> summaryCard = FXCollections.observableArrayList();
@@ -61,11 +65,19 @@ public final class ModelsViewModel {
         this.dialogs = dialogs;
         this.settings = settings;
         this.samples = samples;
+        this.workspace = workspace;
         settings.get().recentFiles.forEach(p -> recentFiles.add(Path.of(p)));
-        selected.addListener((obs, old, doc) -> showDocument(doc));
+        selected.addListener((obs, old, doc) -> {
+            showDocument(doc);
+            if (doc != null) {
+                workspace.select(doc.path());
+            }
+        });
         workspace.setOpener(this::open);
-        documents.addListener((javafx.collections.ListChangeListener<ModelDocument>) c ->
-                workspace.openModels().setAll(documents.stream().map(ModelDocument::path).toList()));
+        // the workspace owns the selection; this pane's list and details follow it
+        workspace.currentProperty().addListener((o, a, p) -> selected.set(document(p).orElse(null)));
+        workspace.openModels().addListener((javafx.collections.ListChangeListener<Path>) c ->
+                documents.removeIf(d -> !workspace.isOpen(d.path())));
         weights.predicateProperty().bind(Bindings.createObjectBinding(() -> {
             String f = weightFilter.get() == null ? "" : weightFilter.get().trim().toLowerCase(Locale.ROOT);
             return f.isEmpty() ? w -> true : w -> matches(w, f);
@@ -108,17 +120,23 @@ public final class ModelsViewModel {
     /** Loads {@code file} in the background; if it is already open, selects it instead. */
     public void open(Path file) {
         Path abs = file.toAbsolutePath().normalize();
-        Optional<ModelDocument> existing = documents.stream().filter(d -> d.path().equals(abs)).findFirst();
+        Optional<ModelDocument> existing = document(abs);
         if (existing.isPresent()) {
             selected.set(existing.get());
             return;
         }
         error.set("");
+        if (!Files.exists(abs, java.nio.file.LinkOption.NOFOLLOW_LINKS) && recentFiles.contains(abs)) {
+            removeRecent(abs);
+            error.set(abs + " no longer exists; it was removed from the recent files");
+            return;
+        }
         tasks.submit("Opening " + abs.getFileName(),
                 (progress, cancel) -> inspector.inspect(abs, progress, cancel),
                 inspection -> {
                     ModelDocument doc = new ModelDocument(abs, inspection);
                     documents.add(doc);
+                    workspace.add(abs);
                     selected.set(doc);
                     remember(abs);
                 },
@@ -137,14 +155,34 @@ public final class ModelsViewModel {
         recentFiles.setAll(settings.get().recentFiles.stream().map(Path::of).toList());
     }
 
+    private Optional<ModelDocument> document(Path p) {
+        return documents.stream().filter(d -> d.path().equals(p)).findFirst();
+    }
+
+    /** Closes the selected model; a job running on it is cancelled and writes nothing. */
     public void closeSelected() {
         ModelDocument doc = selected.get();
         if (doc == null) {
             return;
         }
-        int i = documents.indexOf(doc);
-        documents.remove(doc);
-        selected.set(documents.isEmpty() ? null : documents.get(Math.min(i, documents.size() - 1)));
+        if (workspace.isOpen(doc.path())) {
+            workspace.remove(doc.path());
+        } else {
+            documents.remove(doc);
+            selected.set(null);
+        }
+    }
+
+    /** Takes one file off the recent list (a file that was moved or deleted, say). */
+    public void removeRecent(Path file) {
+        settings.get().recentFiles.remove(file.toString());
+        settings.save();
+        recentFiles.remove(file);
+    }
+
+    /** Takes the files that no longer exist off the recent list. */
+    public void removeMissingRecent() {
+        List.copyOf(recentFiles).stream().filter(p -> !Files.exists(p)).forEach(this::removeRecent);
     }
 
     public void clearRecent() {
@@ -162,7 +200,7 @@ public final class ModelsViewModel {
     }
 
     public ObservableList<ModelDocument> documents() {
-        return FXCollections.unmodifiableObservableList(documents);
+        return documentsView;
     }
 
     public ObjectProperty<ModelDocument> selectedProperty() {
@@ -170,7 +208,7 @@ public final class ModelsViewModel {
     }
 
     public ObservableList<Path> recentFiles() {
-        return FXCollections.unmodifiableObservableList(recentFiles);
+        return recentView;
     }
 
     public ObservableList<IoRow> ioRows() {

@@ -45,6 +45,7 @@ final class WeightsView extends SplitPane {
         sorted.comparatorProperty().bind(table.comparatorProperty());
         TableColumn<WeightStats, String> name = ModelDetailView.column("Name", WeightStats::name);
         name.setPrefWidth(280);
+        name.setMinWidth(120);
         TableColumn<WeightStats, String> shape = ModelDetailView.column("Shape", w -> Arrays.toString(w.shape()));
         shape.setPrefWidth(130);
         table.getColumns().add(name);
@@ -95,10 +96,13 @@ final class WeightsView extends SplitPane {
             protected void updateItem(Number v, boolean empty) {
                 super.updateItem(v, empty);
                 setText(empty || v == null ? null : real ? Sizes.number(v.doubleValue()) : Sizes.count(v.longValue()));
+                setTooltip(empty || v == null ? null : new javafx.scene.control.Tooltip(String.valueOf(v)));
             }
         });
         c.getStyleClass().add("numeric");
         c.setPrefWidth(90);
+        // never narrower than a number: "-0.0…" tells nothing
+        c.setMinWidth(78);
         return c;
     }
 }

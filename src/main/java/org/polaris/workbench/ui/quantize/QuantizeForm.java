@@ -10,6 +10,7 @@ import javafx.scene.layout.HBox;
 import javafx.util.StringConverter;
 import org.polaris.workbench.engine.quant.Calibration;
 import org.polaris.workbench.engine.quant.QuantOptions;
+import org.polaris.workbench.ui.common.DisplayNames;
 import org.polaris.workbench.ui.common.FormGrid;
 
 import java.nio.file.Path;
@@ -18,7 +19,7 @@ import java.nio.file.Path;
 final class QuantizeForm extends FormGrid {
 
     QuantizeForm(QuantizeViewModel vm) {
-        add("Model", modelChooser(vm.models(), vm.modelProperty(), "quantModel"));
+        add("Model", modelChooser(vm.models(), vm.modelProperty(), vm::selectModel, "quantModel"));
 
         heading("Scheme");
         ChoiceBox<QuantOptions.Mode> mode = new ChoiceBox<>();
@@ -55,7 +56,8 @@ final class QuantizeForm extends FormGrid {
         ChoiceBox<Calibration.Method> method = new ChoiceBox<>();
         method.getItems().addAll(Calibration.Method.values());
         method.valueProperty().bindBidirectional(vm.calibrationProperty());
-        method.setConverter(converter(m -> m.name().toLowerCase()));
+        method.setConverter(converter(DisplayNames::calibration));
+        method.setId("quantCalibration");
         TextField pct = new TextField();
         pct.setPrefColumnCount(5);
         pct.textProperty().bindBidirectional(vm.percentileProperty(), new javafx.util.converter.NumberStringConverter("0.###"));
@@ -91,6 +93,7 @@ final class QuantizeForm extends FormGrid {
         out.textProperty().bind(Bindings.createStringBinding(() ->
                 vm.outputProperty().get() == null ? "(pick a model)" : vm.outputProperty().get().toString(), vm.outputProperty()));
         out.setWrapText(true);
+        org.polaris.workbench.ui.common.Texts.copyable(out);
         Button saveAs = new Button("Save as…");
         saveAs.setOnAction(e -> vm.chooseOutput());
         add("File", new javafx.scene.layout.VBox(4, out, saveAs));
@@ -103,13 +106,14 @@ final class QuantizeForm extends FormGrid {
         Button cancel = new Button("Cancel");
         cancel.setOnAction(e -> vm.cancel());
         cancel.disableProperty().bind(vm.canQuantizeProperty().or(vm.modelProperty().isNull()));
-        add("", new HBox(8, run, cancel));
+        action(run, cancel);
     }
 
     private javafx.scene.layout.VBox dataRow(javafx.beans.property.ObjectProperty<Path> data, String id, String none,
                                              Runnable file, Runnable folder) {
         Label l = new Label();
         l.setId(id + "DataLabel");
+        org.polaris.workbench.ui.common.Texts.copyable(l);
         l.textProperty().bind(Bindings.createStringBinding(() ->
                 data.get() == null ? none : data.get().getFileName().toString(), data));
         Button f = new Button("IDX file…");

@@ -25,12 +25,11 @@ import java.util.function.Function;
 public final class QuantizeView extends SplitPane {
 
     public QuantizeView(QuantizeViewModel vm) {
-        ScrollPane form = new ScrollPane(new QuantizeForm(vm));
-        form.setFitToWidth(true);
-        form.setMinWidth(420);
+        javafx.scene.layout.Region form = new QuantizeForm(vm).scrollingWithActions(380);
 
         Label error = Cards.message("quantError", vm.errorProperty(), "error-text");
         Label warning = Cards.message("quantWarning", vm.warningProperty(), "warning-text");
+        Label made = Cards.provenance("quantProvenance", vm.provenanceProperty());
 
         GridPane card = Cards.summary("quantResultCard", vm.resultCard());
         card.visibleProperty().bind(vm.resultProperty().isNotNull());
@@ -48,12 +47,22 @@ public final class QuantizeView extends SplitPane {
             chart.highlight(h.clipMin(), h.counts().length == 0 ? h.clipMin() - 1 : h.clipMax(), "quantized range");
         });
 
-        VBox top = new VBox(8, error, warning, card, openResult, new Label("Layers (tick to keep in float, or to quantize weights only, on the next run)"), table);
+        VBox summary = new VBox(8, error, made, warning, card, openResult);
+        summary.setPadding(new Insets(10));
+        ScrollPane summaryScroll = new ScrollPane(summary);
+        summaryScroll.setFitToWidth(true);
+        summaryScroll.setMinHeight(90);
+        Label tableTitle = new Label("Layers (tick to keep in float, or to quantize weights only, on the next run)");
+        tableTitle.setWrapText(true);
+        VBox layers = new VBox(6, tableTitle, table);
         VBox.setVgrow(table, Priority.ALWAYS);
-        top.setPadding(new Insets(10));
-        SplitPane right = new SplitPane(top, chart);
+        layers.setPadding(new Insets(6, 10, 6, 10));
+        layers.setMinHeight(150);
+        chart.setMinHeight(120);
+        // the summary scrolls on its own so a long card never squeezes the layer table to nothing (1024x700)
+        SplitPane right = new SplitPane(summaryScroll, layers, chart);
         right.setOrientation(Orientation.VERTICAL);
-        right.setDividerPositions(0.62);
+        right.setDividerPositions(0.34, 0.7);
         getItems().addAll(form, right);
         setDividerPositions(0.36);
     }
@@ -92,6 +101,7 @@ public final class QuantizeView extends SplitPane {
     private static TableColumn<LayerRow, String> col(String title, Function<LayerRow, String> f, double width) {
         TableColumn<LayerRow, String> c = new TableColumn<>(title);
         c.setCellValueFactory(cell -> new ReadOnlyStringWrapper(f.apply(cell.getValue())));
+        c.setCellFactory(org.polaris.workbench.ui.common.TextCells.withTooltip());
         c.setPrefWidth(width);
         c.setEditable(false);
         return c;

@@ -33,6 +33,11 @@ import org.polaris.workbench.engine.quant.QuantReport;
 import org.polaris.workbench.engine.quant.QuantRequest;
 import org.polaris.workbench.engine.quant.QuantizeService;
 import org.polaris.workbench.ui.common.DialogService;
+import org.polaris.workbench.ui.common.GuiMessages;
+import org.polaris.workbench.ui.common.JobForm;
+import org.polaris.workbench.ui.common.Outcome;
+import org.polaris.workbench.ui.common.PerModel;
+import org.polaris.workbench.ui.common.Provenance;
 import org.polaris.workbench.ui.common.OutputFolder;
 import org.polaris.workbench.ui.common.OutputNames;
 import org.polaris.workbench.ui.common.SettingsStore;
@@ -56,7 +61,8 @@ public final class QuantizeViewModel {
     private final SettingsStore settings;
     private final Workspace workspace;
 
-    private final ObjectProperty<Path> model = new SimpleObjectProperty<>();
+    private final ReadOnlyObjectProperty<Path> model;
+    private final JobForm form;
     private final ObjectProperty<QuantOptions.Mode> mode = new SimpleObjectProperty<>(QuantOptions.Mode.STATIC);
     private final ObjectProperty<Integer> bits = new SimpleObjectProperty<>(8);
     private final BooleanProperty perChannel = new SimpleBooleanProperty(true);
@@ -68,17 +74,10 @@ public final class QuantizeViewModel {
             new SimpleObjectProperty<>(QuantOptions.Int4Format.MATMUL_NBITS);
     private final ObjectProperty<Path> calibData = new SimpleObjectProperty<>();
     private final IntegerProperty calibSamples = new SimpleIntegerProperty(200);
-    private final ObjectProperty<Path> evalData = new SimpleObjectProperty<>();
-    private final IntegerProperty evalSamples = new SimpleIntegerProperty(2000);
-    private final StringProperty scale = new SimpleStringProperty("1/255");
-    private final StringProperty mean = new SimpleStringProperty("0");
-    private final StringProperty std = new SimpleStringProperty("1");
-    private final ObjectProperty<Path> output = new SimpleObjectProperty<>();
     private final BooleanProperty sensitivity = new SimpleBooleanProperty(false);
     private final BooleanProperty speedCheck = new SimpleBooleanProperty(true);
     /** Time budget of the accuracy-based sensitivity ranking when it is switched on. */
     static final double SENSITIVITY_BUDGET_SECONDS = 30;
-    private boolean outputConfirmed;
 
     private final ObservableList<LayerRow> layers = FXCollections.observableArrayList();
     private final ObjectProperty<LayerRow> selectedLayer = new SimpleObjectProperty<>();
@@ -87,7 +86,10 @@ public final class QuantizeViewModel {
     private final ObservableList<String[]> resultCard = FXCollections.observableArrayList();
     private final ReadOnlyStringWrapper warning = new ReadOnlyStringWrapper("");
     private final ReadOnlyStringWrapper error = new ReadOnlyStringWrapper("");
+    private final ReadOnlyStringWrapper provenance = new ReadOnlyStringWrapper("");
     private final ReadOnlyObjectWrapper<QuantReport> result = new ReadOnlyObjectWrapper<>();
+    private final PerModel<Outcome<QuantReport>> results;
+    private final PerModel<String> errors;
     private final BooleanBinding canQuantize;
 
     public QuantizeViewModel(QuantizeService service, TaskRunner tasks, DialogService dialogs, SettingsStore settings,
@@ -97,73 +99,65 @@ public final class QuantizeViewModel {
         this.dialogs = dialogs;
         this.settings = settings;
         this.workspace = workspace;
+        this.model = workspace.currentProperty();
+        this.form = new JobForm(settings, dialogs, 2000);
+        this.results = new PerModel<>(workspace);
+        this.errors = new PerModel<>(workspace);
         var s = settings.get();
         Optional.ofNullable(s.quantCalibrationData).map(Path::of).filter(Files::exists).ifPresent(calibData::set);
-        Optional.ofNullable(s.quantEvaluationData).map(Path::of).filter(Files::exists).ifPresent(evalData::set);
+        Optional.ofNullable(s.quantEvaluationData).map(Path::of).filter(Files::exists).ifPresent(form.evalDataProperty()::set);
         speedCheck.set(s.quantSpeedCheck);
         try {
             calibration.set(Calibration.parse(s.quantCalibration == null ? "percentile" : s.quantCalibration).method());
         } catch (IllegalArgumentException ignored) {
             // a hand-edited settings file: keep the default
         }
-        if (!workspace.openModels().isEmpty()) {
-            model.set(workspace.openModels().get(workspace.openModels().size() - 1));
-        }
-        workspace.openModels().addListener((javafx.collections.ListChangeListener<Path>) c -> {
-            if (model.get() == null && !workspace.openModels().isEmpty()) {
-                model.set(workspace.openModels().get(workspace.openModels().size() - 1));
-            }
-        });
-        model.addListener((o, a, b) -> {
-            outputConfirmed = false;
-            suggestOutput();
-        });
+        model.addListener((o, a, b) -> form.modelChanged(b, tag()));
         bits.addListener((o, a, b) -> {
             if (b == 4) {
                 mode.set(QuantOptions.Mode.WEIGHT_ONLY);
             }
-            suggestOutput();
+            form.suggest(model.get(), tag());
         });
-        mode.addListener((o, a, b) -> suggestOutput());
+        mode.addListener((o, a, b) -> form.suggest(model.get(), tag()));
         selectedLayer.addListener((o, a, row) -> showHistogram(row));
-        canQuantize = Bindings.createBooleanBinding(() -> model.get() != null && output.get() != null
-                && !tasks.runningProperty().get(), model, output, tasks.runningProperty());
-        suggestOutput();
+        results.shownProperty().addListener((o, a, r) -> show(r));
+        error.bind(javafx.beans.binding.Bindings.createStringBinding(() ->
+                errors.get() == null ? "" : errors.get(), errors.shownProperty()));
+        // an error about settings goes once they change
+        javafx.beans.InvalidationListener stale = x -> errors.putCurrent(null);
+        for (javafx.beans.Observable p : form.inputs()) {
+            p.addListener(stale);
+        }
+        for (javafx.beans.Observable p : new javafx.beans.Observable[] {mode, bits, perChannel, symmetric, calibration,
+                percentile, blockSize, int4Format, calibData, calibSamples}) {
+            p.addListener(stale);
+        }
+        canQuantize = Bindings.createBooleanBinding(() -> model.get() != null && form.outputProperty().get() != null
+                && !tasks.runningProperty().get(), model, form.outputProperty(), tasks.runningProperty());
+        form.suggest(model.get(), tag());
     }
 
-    /** OUT next to the model as NAME-int8.onnx (or -int4, -w8), numbered so that nothing is overwritten. */
-    private void suggestOutput() {
-        Path m = model.get();
-        if (m == null) {
-            output.set(null);
-            return;
-        }
-        String tag = mode.get() == QuantOptions.Mode.FP16 ? "fp16" : bits.get() == 4 ? "int4"
+    private String tag() {
+        return mode.get() == QuantOptions.Mode.FP16 ? "fp16" : bits.get() == 4 ? "int4"
                 : mode.get() == QuantOptions.Mode.WEIGHT_ONLY ? "w8" : "int8";
-        if (outputConfirmed && output.get() != null) {
-            // a file the user chose with "Save as…" is never replaced by a suggestion
-            return;
-        }
-        output.set(OutputNames.in(OutputFolder.current(settings), m, tag));
-        outputConfirmed = false;
+    }
+
+    /** Makes {@code m} the workbench's current model (the chooser). */
+    public void selectModel(Path m) {
+        workspace.select(m);
     }
 
     public void chooseOutput() {
-        Path suggested = output.get() != null ? output.get() : Path.of("quantized.onnx");
-        dialogs.chooseSaveFile("Save quantized model as", suggested).ifPresent(p -> {
-            output.set(p);
-            // The system save dialog has already asked before replacing an existing file.
-            outputConfirmed = true;
-            OutputFolder.remember(settings, p);
-        });
+        form.chooseOutput("Save quantized model as", "quantized.onnx");
     }
 
     public void chooseCalibrationData(boolean folder) {
-        dialogs.chooseData(folder, Optional.ofNullable(calibData.get()).map(Path::getParent)).ifPresent(calibData::set);
+        form.chooseData(calibData, folder);
     }
 
     public void chooseEvaluationData(boolean folder) {
-        dialogs.chooseData(folder, Optional.ofNullable(evalData.get()).map(Path::getParent)).ifPresent(evalData::set);
+        form.chooseData(form.evalDataProperty(), folder);
     }
 
     /** Runs the job in the background; the result card, layer table and histogram fill in when it succeeds. */
@@ -171,22 +165,41 @@ public final class QuantizeViewModel {
         if (!canQuantize.get()) {
             return;
         }
-        error.set("");
+        Path m = model.get();
+        errors.put(m, null);
         QuantRequest request;
         try {
             request = request();
         } catch (IllegalArgumentException e) {
-            error.set(e.getMessage());
+            errors.put(m, GuiMessages.of(e));
             return;
         }
         rememberSettings();
-        tasks.submit("Quantizing " + model.get().getFileName(),
+        Provenance made = Provenance.now(m, settingsLine(request));
+        workspace.submit(tasks, m, "Quantizing " + m.getFileName(),
                 (progress, cancel) -> {
                     OutputFolder.prepare(request.output());
                     return service.run(withData(request), progress, cancel);
                 },
-                this::show,
-                ex -> error.set(ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+                r -> {
+                    form.written(m, tag());
+                    results.put(m, new Outcome<>(r, made));
+                },
+                ex -> errors.put(m, GuiMessages.of(ex)));
+    }
+
+    /** "static int8, per channel, percentile 99.99 calibration on t10k.gz (200 samples)". */
+    private String settingsLine(QuantRequest r) {
+        QuantOptions o = r.options();
+        String scheme = switch (o.mode()) {
+            case FP16 -> "float16 storage";
+            case WEIGHT_ONLY -> "weight-only int" + o.bits();
+            case STATIC -> "static int" + o.bits() + ", " + (o.perChannel() ? "per channel" : "per tensor")
+                    + ", " + o.calibration().toString().replace(':', ' ') + " calibration on "
+                    + (calibData.get() == null ? "random inputs" : calibData.get().getFileName()
+                    + " (" + r.calibrationSamples() + " samples)");
+        };
+        return scheme + ", ONNX Runtime";
     }
 
     private QuantRequest request() {
@@ -200,19 +213,19 @@ public final class QuantizeViewModel {
                 perChannel.get(), symmetric.get(), symmetric.get() ? IntType.INT8 : IntType.UINT8, true,
                 blockSize.get(), int4Format.get(), cal, exclude, weightsOnly);
         // Data sets are opened on the worker thread (reading 10,000 images is not for the FX thread).
-        return new QuantRequest(model.get(), output.get(), outputConfirmed, o, null, calibSamples.get(), null,
-                new QuantEvaluator.Settings(evalSamples.get(), 100, 20, 1, 1), null, 0.9,
+        return new QuantRequest(model.get(), form.outputProperty().get(), form.outputChosen(), o, null,
+                calibSamples.get(), null,
+                new QuantEvaluator.Settings(form.evalSamplesProperty().get(), 100, 20, 1, 1), null, 0.9,
                 sensitivity.get() ? SENSITIVITY_BUDGET_SECONDS : 0, speedCheck.get());
     }
 
     private QuantRequest withData(QuantRequest r) throws Exception {
         OnnxModel m = new OnnxModelReader().read(r.model());
         ValueType input = m.graph().feedInputs().isEmpty() ? null : m.graph().feedInputs().get(0).type();
-        Preprocessing pre = new Preprocessing(DataSources.parseScale(scale.get()),
-                DataSources.parseList(mean.get(), "mean"), DataSources.parseList(std.get(), "std"), 0, 0, "NCHW");
+        Preprocessing pre = form.preprocessing();
         Dataset calib = DataSources.open(calibData.get(), pre, r.calibrationSamples(), input);
-        Path evalPath = evalData.get() != null ? evalData.get() : calibData.get();
-        Dataset eval = DataSources.open(evalPath, pre, evalSamples.get(), input);
+        Path evalPath = form.evalDataProperty().get() != null ? form.evalDataProperty().get() : calibData.get();
+        Dataset eval = DataSources.open(evalPath, pre, r.evalSettings().samples(), input);
         return new QuantRequest(r.model(), r.output(), r.overwrite(), r.options(), calib, r.calibrationSamples(), eval,
                 r.evalSettings(), null, r.minCosine(), r.sensitivitySeconds(), r.speedCheck());
     }
@@ -220,14 +233,27 @@ public final class QuantizeViewModel {
     private void rememberSettings() {
         var s = settings.get();
         s.quantCalibrationData = calibData.get() == null ? null : calibData.get().toString();
-        s.quantEvaluationData = evalData.get() == null ? null : evalData.get().toString();
+        s.quantEvaluationData = form.evalDataProperty().get() == null ? null : form.evalDataProperty().get().toString();
         s.quantCalibration = new Calibration(calibration.get(), percentile.get()).toString();
         s.quantSpeedCheck = speedCheck.get();
         settings.save();
     }
 
-    private void show(QuantReport r) {
+    /** Shows the current model's last result, or nothing. */
+    private void show(Outcome<QuantReport> outcome) {
+        QuantReport r = outcome == null ? null : outcome.result();
         result.set(r);
+        selectedLayer.set(null);
+        histogram.set(HistogramData.empty(r == null ? "Run quantization, then select a layer"
+                : "Select a layer to see its input's calibrated range"));
+        if (r == null) {
+            layers.clear();
+            resultCard.clear();
+            warning.set("");
+            provenance.set("");
+            return;
+        }
+        provenance.set(outcome.provenance().line());
         Set<String> kept = r.request().options().exclude();
         Set<String> weightsOnly = r.request().options().weightOnly();
         List<LayerReport> byRisk = r.layers().stream().filter(l -> l.bits() < 32)
@@ -238,12 +264,7 @@ public final class QuantizeViewModel {
                 r.sensitivity().isEmpty() ? byRisk.indexOf(l) + 1 : r.sensitivityRank(l.name()),
                 kept.contains(l.name()), weightsOnly.contains(l.name()))).toList());
         resultCard.setAll(ResultCard.rows(r));
-        warning.set(String.join("\n", r.warnings()));
-        selectedLayer.set(null);
-        histogram.set(HistogramData.empty("Select a layer to see its input's calibrated range"));
-        // the file just written is done with: the next run gets a fresh name
-        outputConfirmed = false;
-        suggestOutput();
+        warning.set(GuiMessages.text(String.join("\n", r.warnings())));
     }
 
     private void showHistogram(LayerRow row) {
@@ -273,7 +294,11 @@ public final class QuantizeViewModel {
         return workspace.openModels();
     }
 
-    public ObjectProperty<Path> modelProperty() { return model; }
+    /** The model the pane works on: the workbench's current model. */
+    public ReadOnlyObjectProperty<Path> modelProperty() { return model; }
+    public JobForm form() { return form; }
+    /** Which model and settings produced the result shown. */
+    public ReadOnlyStringProperty provenanceProperty() { return provenance.getReadOnlyProperty(); }
     public ObjectProperty<QuantOptions.Mode> modeProperty() { return mode; }
     public ObjectProperty<Integer> bitsProperty() { return bits; }
     public BooleanProperty perChannelProperty() { return perChannel; }
@@ -287,12 +312,12 @@ public final class QuantizeViewModel {
     public ObjectProperty<QuantOptions.Int4Format> int4FormatProperty() { return int4Format; }
     public ObjectProperty<Path> calibDataProperty() { return calibData; }
     public IntegerProperty calibSamplesProperty() { return calibSamples; }
-    public ObjectProperty<Path> evalDataProperty() { return evalData; }
-    public IntegerProperty evalSamplesProperty() { return evalSamples; }
-    public StringProperty scaleProperty() { return scale; }
-    public StringProperty meanProperty() { return mean; }
-    public StringProperty stdProperty() { return std; }
-    public ReadOnlyObjectProperty<Path> outputProperty() { return output; }
+    public ObjectProperty<Path> evalDataProperty() { return form.evalDataProperty(); }
+    public IntegerProperty evalSamplesProperty() { return form.evalSamplesProperty(); }
+    public StringProperty scaleProperty() { return form.scaleProperty(); }
+    public StringProperty meanProperty() { return form.meanProperty(); }
+    public StringProperty stdProperty() { return form.stdProperty(); }
+    public ReadOnlyObjectProperty<Path> outputProperty() { return form.outputProperty(); }
     public ObservableList<LayerRow> layers() { return layers; }
     public ObjectProperty<LayerRow> selectedLayerProperty() { return selectedLayer; }
     public ReadOnlyObjectProperty<HistogramData> histogramProperty() { return histogram.getReadOnlyProperty(); }

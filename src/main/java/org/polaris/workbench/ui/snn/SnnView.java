@@ -50,6 +50,7 @@ public final class SnnView extends SplitPane {
     private final XYChart rateChart;
     private final ErrorDataSetRenderer rateRenderer = new ErrorDataSetRenderer();
     private LiveSimulation current;
+    private ErrorDataSetRenderer traceRenderer;
     private long lastSeq;
     private Timeline timer;
 
@@ -59,6 +60,7 @@ public final class SnnView extends SplitPane {
         statsTitle.getStyleClass().add("form-heading");
         Label error = Cards.message("snnError", vm.errorProperty(), "error-text");
         VBox left = new VBox(8, new Form(vm), error, statsTitle, Cards.summary("snnStats", vm.statsCard()),
+                Cards.provenance("snnConversionProvenance", vm.conversionProvenanceProperty()),
                 Cards.summary("snnConversion", vm.conversionCard()));
         left.setPadding(new Insets(0, 8, 8, 8));
         ScrollPane form = new ScrollPane(left);
@@ -80,6 +82,7 @@ public final class SnnView extends SplitPane {
         ErrorDataSetRenderer tr = new ErrorDataSetRenderer();
         tr.setDrawMarker(false);
         tr.getDatasets().addAll(traceSets);
+        traceRenderer = tr;
         traceChart.getRenderers().setAll(tr);
         rateChart = new XYChart(new DefaultNumericAxis("step", null), new DefaultNumericAxis("Hz", null));
         rateChart.setId("snnRates");
@@ -141,10 +144,15 @@ public final class SnnView extends SplitPane {
         title.setText(String.format(Locale.ROOT, "Spike raster, last %d steps: %d spikes shown (drawn in %.1f ms); rows: %s",
                 WINDOW, shown.size(), frameMs, String.join(", ", sim.populationNames())));
         int[] traced = sim.tracedNeurons();
-        for (int k = 0; k < 3; k++) {
+        // a population smaller than three (the STDP example's single output) is traced once, not three times
+        int distinct = (int) java.util.Arrays.stream(traced).distinct().count();
+        for (int k = 0; k < distinct; k++) {
             double[][] t = sim.trace(k);
             traceSets[k].set(t[0], t[1]);
             traceSets[k].setName("neuron " + traced[k]);
+        }
+        if (traceRenderer.getDatasets().size() != distinct) {
+            traceRenderer.getDatasets().setAll(java.util.Arrays.asList(traceSets).subList(0, distinct));
         }
         for (int p = 0; p < rateRenderer.getDatasets().size(); p++) {
             double[][] r = sim.rateHistory(p);
@@ -239,8 +247,10 @@ public final class SnnView extends SplitPane {
             enc.setId("snnEncoding");
             enc.getItems().addAll("rate", "poisson", "latency");
             enc.valueProperty().bindBidirectional(vm.encodingProperty());
-            VBox convBox = new VBox(4, new Label("Converted model: data for normalization and display"),
-                    new HBox(6, data, folder), dataLabel, new HBox(6, new Label("coding"), enc), new HBox(6, next, eval));
+            javafx.scene.control.ComboBox<java.nio.file.Path> model = org.polaris.workbench.ui.common.ModelChooser.create(
+                    vm.models(), vm.modelProperty(), vm::selectModel, "snnModel");
+            VBox convBox = new VBox(4, new Label("Converted model (a ReLU MLP) and data for normalization and display"),
+                    model, new HBox(6, data, folder), dataLabel, new HBox(6, new Label("coding"), enc), new HBox(6, next, eval));
             convBox.visibleProperty().bind(conv);
             convBox.managedProperty().bind(conv);
             add("", convBox);

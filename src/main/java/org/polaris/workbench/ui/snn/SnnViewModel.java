@@ -12,19 +12,17 @@ import javafx.beans.property.SimpleIntegerProperty;
 import javafx.beans.property.SimpleObjectProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
-import org.polaris.workbench.engine.job.Schedulers;
+import org.polaris.workbench.engine.snn.SimulationService;
 import org.polaris.workbench.engine.snn.AnnToSnn;
 import org.polaris.workbench.engine.snn.LiveSimulation;
 import org.polaris.workbench.ui.common.DialogService;
+import org.polaris.workbench.ui.common.GuiMessages;
 import org.polaris.workbench.ui.common.TaskRunner;
 import org.polaris.workbench.ui.common.Workspace;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * State and actions of the SNN pane: a live simulation (feed-forward template or the STDP pattern-learning example)
@@ -46,7 +44,6 @@ public final class SnnViewModel {
     private final DoubleProperty stdpRate = new SimpleDoubleProperty(0.01);
     private final BooleanProperty openCl = new SimpleBooleanProperty(false);
     private final IntegerProperty tracedNeuron = new SimpleIntegerProperty(0);
-    private org.polaris.workbench.engine.opencl.ClRuntime clRuntime;
     private final ObjectProperty<String> encoding = new SimpleObjectProperty<>("rate");
     private final ReadOnlyBooleanWrapper running = new ReadOnlyBooleanWrapper(false);
     private final BooleanProperty paused = new SimpleBooleanProperty(false);
@@ -59,11 +56,10 @@ public final class SnnViewModel {
     private final IntegerProperty sampleIndex = new SimpleIntegerProperty(0);
     private final ObservableList<String[]> conversionCard = FXCollections.observableArrayList();
     private final javafx.beans.property.ReadOnlyStringWrapper error = new javafx.beans.property.ReadOnlyStringWrapper("");
-    private AnnToSnn.Converted converted;
-    private java.util.List<AnnToSnn.Layer> convertedAnn;
-    private org.polaris.workbench.engine.data.Dataset dataset;
-    private ScheduledExecutorService scheduler;
-    private ScheduledFuture<?> task;
+    private final javafx.beans.property.ReadOnlyStringWrapper conversionProvenance =
+            new javafx.beans.property.ReadOnlyStringWrapper("");
+    private final SimulationService service = new SimulationService();
+    private SimulationService.Conversion conversion;
     private boolean visible = true;
 
     public SnnViewModel(TaskRunner tasks, DialogService dialogs, Workspace workspace) {
@@ -77,7 +73,8 @@ public final class SnnViewModel {
             inputHz.set(b == LiveSimulation.Template.STDP ? 5 : 40);
             reset();
         });
-        workspace.openModels().addListener((javafx.collections.ListChangeListener<java.nio.file.Path>) ch -> {
+        // the converted network belongs to the current model: another model means another conversion
+        workspace.currentProperty().addListener((o, a, b) -> {
             if (template.get() == LiveSimulation.Template.CONVERTED) reset();
         });
         hidden.addListener((o, a, b) -> reset());
@@ -126,40 +123,39 @@ public final class SnnViewModel {
     }
 
     /**
-     * CONVERTED: converts the model last opened in the Models pane (a ReLU MLP) with the chosen IDX data for
-     * normalization, in the background, then shows sample {@link #sampleIndexProperty()}.
+     * CONVERTED: converts the workbench's current model (a ReLU MLP) with the chosen data for normalization, in the
+     * background, then shows sample {@link #sampleIndexProperty()}.
      */
     private void prepareConverted() {
-        if (workspace.openModels().isEmpty() || data.get() == null) {
-            error.set("Open a ReLU MLP in the Models pane and choose an IDX file to convert and watch it");
+        java.nio.file.Path model = workspace.current();
+        conversion = null;
+        conversionCard.clear();
+        conversionProvenance.set("");
+        if (model == null || data.get() == null) {
+            error.set(model == null ? "Open a ReLU MLP (File > Open model) and choose data to convert it"
+                    : "Choose data (IDX file or image folder) to convert " + model.getFileName());
             return;
         }
-        java.nio.file.Path model = workspace.openModels().get(workspace.openModels().size() - 1);
         java.nio.file.Path idx = data.get();
-        tasks.submit("Converting " + model.getFileName() + " to a spiking network", (p, c) -> {
-            var m = new org.polaris.workbench.engine.model.OnnxModelReader().read(model);
-            var d = org.polaris.workbench.engine.data.DataSources.open(idx,
-                    org.polaris.workbench.engine.data.Preprocessing.unitScale(), 2000, m.graph().feedInputs().get(0).type());
-            var ann = AnnToSnn.extract(m);
-            return new Object[] {ann, AnnToSnn.normalize(ann, d, Math.min(500, d.size()), 99.9), d};
-        }, r -> {
-            @SuppressWarnings("unchecked")
-            java.util.List<AnnToSnn.Layer> ann = (java.util.List<AnnToSnn.Layer>) r[0];
-            convertedAnn = ann;
-            converted = (AnnToSnn.Converted) r[1];
-            dataset = (org.polaris.workbench.engine.data.Dataset) r[2];
-            sim = new LiveSimulation(converted);
-            sim.setEncoding(encoding.get());
-            applyDevice();
-            showSample();
-        }, ex -> error.set(ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+        workspace.submit(tasks, model, "Converting " + model.getFileName() + " to a spiking network",
+                (p, c) -> SimulationService.convert(model, idx, p, c), r -> {
+                    if (!model.equals(workspace.current()) || template.get() != LiveSimulation.Template.CONVERTED) {
+                        return;
+                    }
+                    conversion = r;
+                    sim = new LiveSimulation(r.converted());
+                    sim.setEncoding(encoding.get());
+                    applyDevice();
+                    showSample();
+                }, ex -> error.set(GuiMessages.of(ex)));
     }
 
     private void showSample() {
         LiveSimulation s = sim;
-        if (s == null || s.template() != LiveSimulation.Template.CONVERTED || dataset == null) {
+        if (s == null || s.template() != LiveSimulation.Template.CONVERTED || conversion == null) {
             return;
         }
+        var dataset = conversion.dataset();
         int i = Math.floorMod(sampleIndex.get(), dataset.size());
         s.show(dataset.batch(i, 1).toFloats(), dataset.label(i));
         refreshStats();
@@ -179,19 +175,20 @@ public final class SnnViewModel {
 
     /** Accuracy of the converted network against the ANN at several step counts, with SynOps and energy. */
     public void evaluateConversion() {
-        if (converted == null || dataset == null) {
-            error.set("Convert a model first (template: converted model)");
+        if (conversion == null) {
+            error.set("Convert a model first (Template: converted model)");
             return;
         }
-        AnnToSnn.Converted c = converted;
-        var ann = convertedAnn;
-        var d = dataset;
-        tasks.submit("Evaluating the converted network", (p, cancel) -> {
-            try (var pool = new org.polaris.workbench.engine.job.EnginePool(Runtime.getRuntime().availableProcessors())) {
-                return AnnToSnn.evaluate(ann, c, d, Math.min(500, d.size()), new int[] {5, 10, 20, 50, 100, 200}, "rate",
-                        pool, p, cancel);
+        SimulationService.Conversion c = conversion;
+        org.polaris.workbench.ui.common.Provenance made = org.polaris.workbench.ui.common.Provenance.now(c.model(),
+                "converted with " + c.data().getFileName() + ", rate coding, " + Math.min(500, c.dataset().size())
+                        + " samples");
+        workspace.submit(tasks, c.model(), "Evaluating the converted network", (p, cancel) ->
+                SimulationService.evaluate(c, new int[] {5, 10, 20, 50, 100, 200}, p, cancel), r -> {
+            if (c != conversion) {
+                return;
             }
-        }, r -> {
+            conversionProvenance.set(made.line());
             List<String[]> rows = new ArrayList<>();
             rows.add(new String[] {"ANN accuracy", String.format(Locale.ROOT, "%.2f%% on %d images", 100 * r.annAccuracy(), r.samples())});
             StringBuilder b = new StringBuilder();
@@ -204,7 +201,7 @@ public final class SnnViewModel {
             rows.add(new String[] {"Energy estimate", String.format(Locale.ROOT, "%.0f nJ vs %.0f nJ (%.1f pJ/event, %.1f pJ/MAC)",
                     r.snnEnergyNj(), r.annEnergyNj(), AnnToSnn.PJ_PER_SYNOP, AnnToSnn.PJ_PER_MAC)});
             conversionCard.setAll(rows);
-        }, ex -> error.set(ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+        }, ex -> error.set(GuiMessages.of(ex)));
     }
 
     /** Moves the current network's neuron updates to the first OpenCL GPU (else device) or back to the CPU. */
@@ -214,17 +211,13 @@ public final class SnnViewModel {
             sim.setDevice(null);
             return;
         }
-        var d = org.polaris.workbench.engine.opencl.OpenCl.discover();
-        if (!d.available()) {
+        SimulationService.Device d = service.openCl();
+        if (d.kernels() == null) {
             error.set("No OpenCL device: " + d.problem());
             openCl.set(false);
             return;
         }
-        if (clRuntime == null) {
-            clRuntime = org.polaris.workbench.engine.opencl.ClRuntime.open(d.devices().stream()
-                    .filter(x -> x.type().equals("gpu")).findFirst().orElse(d.devices().get(0)));
-        }
-        sim.setDevice(new org.polaris.workbench.engine.opencl.ClKernels(clRuntime));
+        sim.setDevice(d.kernels());
     }
 
     /** Writes the held spikes and membrane traces as CSV: {@code kind,step,neuron,value} (atomically). */
@@ -277,27 +270,20 @@ public final class SnnViewModel {
     }
 
     private synchronized void schedule() {
-        boolean go = running.get() && !paused.get() && visible;
-        if (go && task == null) {
-            if (scheduler == null) {
-                scheduler = Schedulers.single("polaris-snn");
-            }
-            LiveSimulation s = sim;
-            task = scheduler.scheduleAtFixedRate(() -> s.advance(Math.max(1, speed.get())), 0, TICK_MS, TimeUnit.MILLISECONDS);
-        } else if (!go) {
+        boolean go = running.get() && !paused.get() && visible && sim != null;
+        if (go) {
+            service.start(sim, speed::get, TICK_MS);
+        } else {
             stopTicks();
         }
     }
 
-    private synchronized void stopTicks() {
-        if (task != null) {
-            task.cancel(false);
-            task = null;
-        }
+    private void stopTicks() {
+        service.stop();
     }
 
-    public synchronized boolean advancing() {
-        return task != null;
+    public boolean advancing() {
+        return service.advancing();
     }
 
     /** Rebuilds the statistics card from the simulation (call from the UI timer). */
@@ -343,19 +329,21 @@ public final class SnnViewModel {
     public javafx.beans.property.ReadOnlyStringProperty errorProperty() { return error.getReadOnlyProperty(); }
 
     public void close() {
-        stopTicks();
-        if (scheduler != null) {
-            scheduler.shutdownNow();
-            try {
-                scheduler.awaitTermination(2, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        if (clRuntime != null) {
-            clRuntime.close();
-            clRuntime = null;
-        }
+        service.close();
+    }
+
+    public ObservableList<java.nio.file.Path> models() { return workspace.openModels(); }
+    /** The model the converted template uses: the workbench's current model. */
+    public javafx.beans.property.ReadOnlyObjectProperty<java.nio.file.Path> modelProperty() {
+        return workspace.currentProperty();
+    }
+    /** Makes {@code m} the workbench's current model (the chooser). */
+    public void selectModel(java.nio.file.Path m) {
+        workspace.select(m);
+    }
+    /** Which model and settings produced the conversion card shown. */
+    public javafx.beans.property.ReadOnlyStringProperty conversionProvenanceProperty() {
+        return conversionProvenance.getReadOnlyProperty();
     }
 
     public ObjectProperty<LiveSimulation.Template> templateProperty() { return template; }

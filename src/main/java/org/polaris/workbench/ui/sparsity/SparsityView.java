@@ -46,12 +46,11 @@ import java.util.function.Function;
 public final class SparsityView extends SplitPane {
 
     public SparsityView(SparsityViewModel vm) {
-        ScrollPane form = new ScrollPane(new Form(vm));
-        form.setFitToWidth(true);
-        form.setMinWidth(400);
+        javafx.scene.layout.Region form = new Form(vm).scrollingWithActions(380);
 
         Label error = Cards.message("sparsityError", vm.errorProperty(), "error-text");
         Label warning = Cards.message("sparsityWarning", vm.warningProperty(), "warning-text");
+        Label made = Cards.provenance("sparsityProvenance", vm.provenanceProperty());
         GridPane card = Cards.summary("sparsityResultCard", vm.resultCard());
         card.visibleProperty().bind(vm.resultProperty().isNotNull());
         card.managedProperty().bind(card.visibleProperty());
@@ -61,17 +60,24 @@ public final class SparsityView extends SplitPane {
         openResult.setOnAction(e -> vm.openResult());
 
         TableView<SparsityRow> table = table(vm);
-        VBox top = new VBox(8, error, warning, card, openResult, new Label("Prunable layers (select one for its mask)"), table);
+        VBox summary = new VBox(8, error, made, warning, card, openResult);
+        summary.setPadding(new Insets(10));
+        ScrollPane summaryScroll = new ScrollPane(summary);
+        summaryScroll.setFitToWidth(true);
+        summaryScroll.setMinHeight(90);
+        VBox layers = new VBox(6, new Label("Prunable layers (select one for its mask)"), table);
         VBox.setVgrow(table, Priority.ALWAYS);
-        top.setPadding(new Insets(10));
+        layers.setPadding(new Insets(6, 10, 6, 10));
+        layers.setMinHeight(150);
 
         TabPane charts = new TabPane(new Tab("Mask", maskPanel(vm)), new Tab("Sensitivity", sensitivityChart(vm)),
                 new Tab("Crossover", crossoverPanel(vm)));
         charts.setId("sparsityCharts");
         charts.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
-        SplitPane right = new SplitPane(top, charts);
+        charts.setMinHeight(150);
+        SplitPane right = new SplitPane(summaryScroll, layers, charts);
         right.setOrientation(Orientation.VERTICAL);
-        right.setDividerPositions(0.55);
+        right.setDividerPositions(0.3, 0.62);
         getItems().addAll(form, right);
         setDividerPositions(0.33);
     }
@@ -98,6 +104,7 @@ public final class SparsityView extends SplitPane {
     private static TableColumn<SparsityRow, String> col(String title, Function<SparsityRow, String> f, double width) {
         TableColumn<SparsityRow, String> c = new TableColumn<>(title);
         c.setCellValueFactory(cell -> new ReadOnlyStringWrapper(f.apply(cell.getValue())));
+        c.setCellFactory(org.polaris.workbench.ui.common.TextCells.withTooltip());
         c.setPrefWidth(width);
         return c;
     }
@@ -179,7 +186,10 @@ public final class SparsityView extends SplitPane {
     }
 
     private static VBox crossoverPanel(SparsityViewModel vm) {
-        XYChart chart = new XYChart(new DefaultNumericAxis("sparsity", null), new DefaultNumericAxis("time per product", "ms"));
+        // dense and sparse times differ by decades at high sparsity: a log time axis
+        DefaultNumericAxis time = new DefaultNumericAxis("time per product", "ms");
+        time.setLogAxis(true);
+        XYChart chart = new XYChart(new DefaultNumericAxis("sparsity", null), time);
         chart.setId("crossoverChart");
         chart.setTitle("Measure to compare dense, CSR and BSR for the selected layer's shape");
         ErrorDataSetRenderer renderer = new ErrorDataSetRenderer();
@@ -187,6 +197,7 @@ public final class SparsityView extends SplitPane {
         Label summary = new Label();
         summary.setId("crossoverSummary");
         summary.setWrapText(true);
+        org.polaris.workbench.ui.common.Texts.copyable(summary);
         vm.crossoverProperty().addListener((o, a, r) -> {
             renderer.getDatasets().clear();
             if (r == null) {
@@ -225,7 +236,7 @@ public final class SparsityView extends SplitPane {
     /** The settings column. */
     private static final class Form extends FormGrid {
         Form(SparsityViewModel vm) {
-            add("Model", modelChooser(vm.models(), vm.modelProperty(), "sparsityModel"));
+            add("Model", modelChooser(vm.models(), vm.modelProperty(), vm::selectModel, "sparsityModel"));
             heading("Pruning");
             ChoiceBox<String> method = new ChoiceBox<>();
             method.setId("sparsityMethod");
@@ -250,6 +261,8 @@ public final class SparsityView extends SplitPane {
             alloc.setId("sparsityAllocation");
             alloc.getItems().addAll(Allocation.Strategy.values());
             alloc.valueProperty().bindBidirectional(vm.allocationProperty());
+            alloc.setConverter(org.polaris.workbench.ui.common.DisplayNames.converter(
+                    org.polaris.workbench.ui.common.DisplayNames::allocation));
             add("Allocation", alloc);
             CheckBox storage = new CheckBox("store as sparse_initializers (smaller file)");
             storage.setMnemonicParsing(false);
@@ -314,7 +327,7 @@ public final class SparsityView extends SplitPane {
             Button cancel = new Button("Cancel");
             cancel.setOnAction(e -> vm.cancel());
             cancel.disableProperty().bind(vm.canRunProperty().or(vm.modelProperty().isNull()));
-            add("", new HBox(8, run, cancel));
+            action(run, cancel);
         }
     }
 }

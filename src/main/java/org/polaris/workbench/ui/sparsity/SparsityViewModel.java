@@ -37,6 +37,12 @@ import org.polaris.workbench.engine.sparsity.SensitivityScan;
 import org.polaris.workbench.engine.sparsity.SparseBench;
 import org.polaris.workbench.engine.util.Sizes;
 import org.polaris.workbench.ui.common.DialogService;
+import org.polaris.workbench.ui.common.DisplayNames;
+import org.polaris.workbench.ui.common.GuiMessages;
+import org.polaris.workbench.ui.common.JobForm;
+import org.polaris.workbench.ui.common.Outcome;
+import org.polaris.workbench.ui.common.PerModel;
+import org.polaris.workbench.ui.common.Provenance;
 import org.polaris.workbench.ui.common.OutputFolder;
 import org.polaris.workbench.ui.common.OutputNames;
 import org.polaris.workbench.ui.common.SettingsStore;
@@ -71,34 +77,36 @@ public final class SparsityViewModel {
     private final SettingsStore settings;
     private final Workspace workspace;
 
-    private final ObjectProperty<Path> model = new SimpleObjectProperty<>();
+    private final ReadOnlyObjectProperty<Path> model;
+    private final JobForm form;
     private final StringProperty method = new SimpleStringProperty("magnitude");
     private final DoubleProperty sparsity = new SimpleDoubleProperty(0.5);
     private final StringProperty scope = new SimpleStringProperty("auto");
     private final ObjectProperty<Allocation.Strategy> allocation = new SimpleObjectProperty<>(Allocation.Strategy.UNIFORM);
     private final BooleanProperty sparseStorage = new SimpleBooleanProperty(true);
     private final BooleanProperty quantizeInt8 = new SimpleBooleanProperty(false);
-    private final ObjectProperty<Path> evalData = new SimpleObjectProperty<>();
     private final BooleanProperty refit = new SimpleBooleanProperty(false);
     /** Samples the re-fit uses; null: the evaluation data (the report then calls the accuracy optimistic). */
     private final ObjectProperty<Path> refitData = new SimpleObjectProperty<>();
     /** Calibration samples the re-fit reads at most. */
     static final int REFIT_SAMPLES = 5000;
-    private final IntegerProperty evalSamples = new SimpleIntegerProperty(1000);
     private final DoubleProperty tolerance = new SimpleDoubleProperty(1.0);
-    private final StringProperty scale = new SimpleStringProperty("1/255");
-    private final ObjectProperty<Path> output = new SimpleObjectProperty<>();
-    private boolean outputConfirmed;
 
     private final ObservableList<SparsityRow> layers = FXCollections.observableArrayList();
     private final ObjectProperty<SparsityRow> selectedLayer = new SimpleObjectProperty<>();
     private final ReadOnlyObjectWrapper<MaskMap> mask = new ReadOnlyObjectWrapper<>(MaskMap.empty("Select a layer"));
-    private final ReadOnlyObjectWrapper<SensitivityScan.Result> sensitivity = new ReadOnlyObjectWrapper<>();
+    private final PerModel<SensitivityScan.Result> sensitivities;
     private final ReadOnlyObjectWrapper<SparseBench.Result> crossover = new ReadOnlyObjectWrapper<>();
     private final ObservableList<String[]> resultCard = FXCollections.observableArrayList();
     private final ReadOnlyStringWrapper warning = new ReadOnlyStringWrapper("");
     private final ReadOnlyStringWrapper error = new ReadOnlyStringWrapper("");
     private final ReadOnlyObjectWrapper<PruneService.Result> result = new ReadOnlyObjectWrapper<>();
+    private final ReadOnlyStringWrapper provenance = new ReadOnlyStringWrapper("");
+    /** A pruning result with the pruned file's weights, for the mask. */
+    private record Pruned(PruneService.Result result, Map<String, Tensor> after) {
+    }
+    private final PerModel<Outcome<Pruned>> results;
+    private final PerModel<String> errors;
     private final BooleanBinding canRun;
     /** The weights the mask shows: the pruned file's after a run, the model's before. */
     private Map<String, Tensor> shownWeights = Map.of();
@@ -110,8 +118,14 @@ public final class SparsityViewModel {
         this.dialogs = dialogs;
         this.settings = settings;
         this.workspace = workspace;
+        this.model = workspace.currentProperty();
+        this.form = new JobForm(settings, dialogs, 1000);
+        this.results = new PerModel<>(workspace);
+        this.errors = new PerModel<>(workspace);
+        this.sensitivities = new PerModel<>(workspace);
         var s = settings.get();
-        Optional.ofNullable(s.sparsityEvaluationData).map(Path::of).filter(Files::exists).ifPresent(evalData::set);
+        Optional.ofNullable(s.sparsityEvaluationData).map(Path::of).filter(Files::exists)
+                .ifPresent(form.evalDataProperty()::set);
         Optional.ofNullable(s.sparsityRefitData).map(Path::of).filter(Files::exists).ifPresent(refitData::set);
         refit.set(s.sparsityRefit);
         if (s.sparsityMethod != null && METHODS.contains(s.sparsityMethod)) {
@@ -121,52 +135,46 @@ public final class SparsityViewModel {
             sparsity.set(s.sparsityTarget);
         }
         model.addListener((o, a, b) -> {
-            outputConfirmed = false;
-            suggestOutput();
+            form.modelChanged(b, tag());
             loadLayers();
         });
-        method.addListener((o, a, b) -> suggestOutput());
+        method.addListener((o, a, b) -> form.suggest(model.get(), tag()));
         selectedLayer.addListener((o, a, row) -> showMask(row));
-        canRun = Bindings.createBooleanBinding(() -> model.get() != null && output.get() != null
-                && !tasks.runningProperty().get(), model, output, tasks.runningProperty());
-        workspace.openModels().addListener((javafx.collections.ListChangeListener<Path>) c -> {
-            if (model.get() == null && !workspace.openModels().isEmpty()) {
-                model.set(workspace.openModels().get(workspace.openModels().size() - 1));
-            }
-        });
-        if (!workspace.openModels().isEmpty()) {
-            model.set(workspace.openModels().get(workspace.openModels().size() - 1));
+        error.bind(Bindings.createStringBinding(() -> errors.get() == null ? "" : errors.get(), errors.shownProperty()));
+        javafx.beans.InvalidationListener stale = x -> errors.putCurrent(null);
+        for (javafx.beans.Observable p : form.inputs()) {
+            p.addListener(stale);
         }
+        for (javafx.beans.Observable p : new javafx.beans.Observable[] {method, sparsity, scope, allocation,
+                sparseStorage, quantizeInt8, refit, refitData, tolerance}) {
+            p.addListener(stale);
+        }
+        canRun = Bindings.createBooleanBinding(() -> model.get() != null && form.outputProperty().get() != null
+                && !tasks.runningProperty().get(), model, form.outputProperty(), tasks.runningProperty());
+        form.suggest(model.get(), tag());
+        loadLayers();
     }
 
-    /** OUT beside the model as NAME-pruned.onnx (or -channels), numbered so that nothing is overwritten. */
-    private void suggestOutput() {
-        Path m = model.get();
-        if (m == null) {
-            output.set(null);
-            return;
-        }
-        if (outputConfirmed && output.get() != null) {
-            // a file the user chose with "Save as…" is never replaced by a suggestion
-            return;
-        }
-        output.set(OutputNames.in(OutputFolder.current(settings), m, method.get().startsWith("channel") ? "channels" : "pruned"));
-        outputConfirmed = false;
+    private String tag() {
+        return method.get().startsWith("channel") ? "channels" : "pruned";
+    }
+
+    /** Makes {@code m} the workbench's current model (the chooser). */
+    public void selectModel(Path m) {
+        workspace.select(m);
     }
 
     /** Reads the model in the background and lists its prunable layers with their current sparsity. */
     private void loadLayers() {
         Path m = model.get();
         layers.clear();
-        sensitivity.set(null);
         crossover.set(null);
-        result.set(null);
-        resultCard.clear();
-        warning.set("");
+        shownWeights = Map.of();
+        showResult(null);
         if (m == null) {
             return;
         }
-        tasks.submit("Reading layers of " + m.getFileName(), (progress, cancel) -> {
+        workspace.submit(tasks, m, "Reading layers of " + m.getFileName(), (progress, cancel) -> {
             OnnxModel om = new OnnxModelReader().read(m);
             Map<String, Tensor> weights = new HashMap<>();
             om.graph().initializers().forEach(t -> weights.put(t.name(), t));
@@ -183,10 +191,12 @@ public final class SparsityViewModel {
                 shownWeights = e.getValue();
                 layers.setAll(e.getKey());
                 if (layers.isEmpty()) {
-                    error.set(m.getFileName() + " has no Conv, Gemm or MatMul layer with float32 weights to prune");
+                    errors.put(m, m.getFileName() + " has no Conv, Gemm or MatMul layer with float32 weights to prune");
                 }
+                // this model's last pruning result, if it had one
+                showResult(results.get());
             }
-        }, ex -> error.set(message(ex)));
+        }, ex -> errors.put(m, GuiMessages.of(ex)));
     }
 
     private void showMask(SparsityRow row) {
@@ -205,29 +215,24 @@ public final class SparsityViewModel {
             if (row == selectedLayer.get()) { // still the selected layer when the mask is ready
                 mask.set(m);
             }
-        }, ex -> error.set(message(ex)));
+        }, ex -> errors.putCurrent(GuiMessages.of(ex)));
     }
 
     public void chooseEvaluationData(boolean folder) {
-        dialogs.chooseData(folder, Optional.ofNullable(evalData.get()).map(Path::getParent)).ifPresent(evalData::set);
+        form.chooseData(form.evalDataProperty(), folder);
     }
 
     public void chooseRefitData(boolean folder) {
-        dialogs.chooseData(folder, Optional.ofNullable(refitData.get()).or(() -> Optional.ofNullable(evalData.get()))
+        dialogs.chooseData(folder, Optional.ofNullable(refitData.get()).or(() -> Optional.ofNullable(evalDataProperty().get()))
                 .map(Path::getParent)).ifPresent(refitData::set);
     }
 
     public void chooseOutput() {
-        Path suggested = output.get() != null ? output.get() : Path.of("pruned.onnx");
-        dialogs.chooseSaveFile("Save pruned model as", suggested).ifPresent(p -> {
-            output.set(p);
-            outputConfirmed = true;
-            OutputFolder.remember(settings, p);
-        });
+        form.chooseOutput("Save pruned model as", "pruned.onnx");
     }
 
     private Dataset dataset(Path modelPath, int samples) throws Exception {
-        return dataset(inputType(modelPath), evalData.get(), samples);
+        return dataset(inputType(modelPath), evalDataProperty().get(), samples);
     }
 
     private static ValueType inputType(Path modelPath) throws Exception {
@@ -236,8 +241,7 @@ public final class SparsityViewModel {
     }
 
     private Dataset dataset(ValueType input, Path data, int samples) throws Exception {
-        Preprocessing pre = new Preprocessing(DataSources.parseScale(scale.get()), new double[] {0}, new double[] {1}, 0, 0, "NCHW");
-        return DataSources.open(data, pre, samples, input);
+        return DataSources.open(data, form.preprocessing(), samples, input);
     }
 
     /** Prunes each layer alone at a range of levels and charts accuracy against sparsity. */
@@ -246,7 +250,7 @@ public final class SparsityViewModel {
         if (m == null || tasks.runningProperty().get()) {
             return;
         }
-        error.set("");
+        errors.put(m, null);
         PruneMethod pm;
         try {
             pm = PruneMethod.parse(method.get());
@@ -254,15 +258,15 @@ public final class SparsityViewModel {
                 pm = PruneMethod.parse("magnitude");
             }
         } catch (IllegalArgumentException e) {
-            error.set(e.getMessage());
+            errors.put(m, GuiMessages.of(e));
             return;
         }
         PruneMethod scanMethod = pm;
-        int n = Math.min(500, evalSamples.get());
-        tasks.submit("Scanning layer sensitivity of " + m.getFileName(), (progress, cancel) ->
+        int n = Math.min(500, evalSamplesProperty().get());
+        workspace.submit(tasks, m, "Scanning layer sensitivity of " + m.getFileName(), (progress, cancel) ->
                         SensitivityScan.run(new OnnxModelReader().read(m), scanMethod,
                                 new double[] {0.25, 0.5, 0.7, 0.8, 0.9, 0.95}, dataset(m, n), n, progress, cancel),
-                sensitivity::set, ex -> error.set(message(ex)));
+                r -> sensitivities.put(m, r), ex -> errors.put(m, GuiMessages.of(ex)));
     }
 
     /** Times dense, CSR and BSR products for the selected layer's shape at a few sparsities (batch 1). */
@@ -272,41 +276,49 @@ public final class SparsityViewModel {
             return;
         }
         int[] rc = Pruner.rowsCols(row.target().shape(), row.target().axis());
-        tasks.submit("Measuring the sparse crossover for " + rc[0] + " x " + rc[1], (progress, cancel) ->
+        Path m = model.get();
+        workspace.submit(tasks, m, "Measuring the sparse crossover for " + rc[0] + " x " + rc[1], (progress, cancel) ->
                         new SparseBench(30_000_000L).run(rc[0], rc[1], CROSSOVER_SPARSITIES, new int[] {1}, progress, cancel),
-                crossover::set, ex -> error.set(message(ex)));
+                r -> {
+                    if (m.equals(model.get())) {
+                        crossover.set(r);
+                    }
+                }, ex -> errors.put(m, GuiMessages.of(ex)));
     }
 
     public void prune() {
         if (!canRun.get()) {
             return;
         }
-        error.set("");
+        Path m = model.get();
+        errors.put(m, null);
         PruneMethod pm;
         try {
             pm = PruneMethod.parse(method.get());
         } catch (IllegalArgumentException e) {
-            error.set(e.getMessage());
+            errors.put(m, GuiMessages.of(e));
             return;
         }
-        Path m = model.get();
         String sc = scope.get();
         if (sc.equals("auto")) {
             sc = pm.kind() == PruneMethod.Kind.MAGNITUDE && allocation.get() == Allocation.Strategy.UNIFORM ? "global" : "layer";
         }
         String finalScope = sc;
-        Path out = output.get();
-        boolean overwrite = outputConfirmed;
+        Path out = form.outputProperty().get();
+        boolean overwrite = form.outputChosen();
         double target = sparsity.get();
         boolean sparse = sparseStorage.get();
         boolean int8 = quantizeInt8.get();
         Allocation.Strategy alloc = allocation.get();
-        int samples = evalSamples.get();
+        int samples = evalSamplesProperty().get();
         boolean refitOn = refit.get() && pm.kind() != PruneMethod.Kind.CHANNEL;
         Path refitPath = refitData.get();
-        Path evalPath = evalData.get();
+        Path evalPath = evalDataProperty().get();
         rememberSettings();
-        tasks.submit("Pruning " + m.getFileName(), (progress, cancel) -> {
+        Provenance made = Provenance.now(m, String.format(Locale.ROOT, "%s to %.0f%%, %s scope, %s allocation%s%s",
+                pm, 100 * target, finalScope, DisplayNames.allocation(alloc), int8 ? ", then int8" : "",
+                refitOn ? ", re-fit" : ""));
+        workspace.submit(tasks, m, "Pruning " + m.getFileName(), (progress, cancel) -> {
             OutputFolder.prepare(out);
             ValueType input = inputType(m);
             Dataset eval = dataset(input, evalPath, samples);
@@ -321,21 +333,35 @@ public final class SparsityViewModel {
             org.polaris.workbench.engine.model.SparseChunks.fold(new OnnxModelReader().read(out)).graph().initializers()
                     .forEach(t -> after.put(t.name(), t));
             return Map.entry(r, after);
-        }, e -> show(e.getKey(), e.getValue()), ex -> error.set(message(ex)));
+        }, e -> {
+            form.written(m, tag());
+            results.put(m, new Outcome<>(new Pruned(e.getKey(), e.getValue()), made));
+            if (e.getKey().sensitivity() != null) {
+                sensitivities.put(m, e.getKey().sensitivity());
+            }
+            showResult(results.get());
+        }, ex -> errors.put(m, GuiMessages.of(ex)));
     }
 
-    private void show(PruneService.Result r, Map<String, Tensor> after) {
+    /** Shows a pruning result of the current model on its layer rows, card and mask, or clears them. */
+    private void showResult(Outcome<Pruned> outcome) {
+        if (outcome == null) {
+            result.set(null);
+            resultCard.clear();
+            warning.set("");
+            provenance.set("");
+            return;
+        }
+        PruneService.Result r = outcome.result().result();
+        provenance.set(outcome.provenance().line());
         result.set(r);
-        shownWeights = after;
+        shownWeights = outcome.result().after();
         Map<String, PruneService.Layer> byWeight = new HashMap<>();
         r.layers().forEach(l -> byWeight.put(l.name(), l));
         layers.replaceAll(row -> {
             PruneService.Layer l = byWeight.get(row.target().weight());
             return l == null ? row.withResult(0, "unchanged", row.denseBytes()) : row.withResult(l.sparsity(), l.format(), l.storedBytes());
         });
-        if (r.sensitivity() != null) {
-            sensitivity.set(r.sensitivity());
-        }
         Evaluation.Side o = r.comparison().original();
         Evaluation.Side p = r.comparison().quantized();
         List<String[]> card = new ArrayList<>();
@@ -371,25 +397,18 @@ public final class SparsityViewModel {
         if (!r.skipped().isEmpty()) {
             warnings.add("Left whole: " + String.join("; ", r.skipped().stream().map(k -> k.node() + " (" + k.reason() + ")").toList()));
         }
-        warning.set(String.join("\n", warnings));
+        warning.set(GuiMessages.text(String.join("\n", warnings)));
         showMask(selectedLayer.get());
-        // the file just written is done with: the next run gets a fresh name
-        outputConfirmed = false;
-        suggestOutput();
     }
 
     private void rememberSettings() {
         var s = settings.get();
-        s.sparsityEvaluationData = evalData.get() == null ? null : evalData.get().toString();
+        s.sparsityEvaluationData = evalDataProperty().get() == null ? null : evalDataProperty().get().toString();
         s.sparsityRefit = refit.get();
         s.sparsityRefitData = refitData.get() == null ? null : refitData.get().toString();
         s.sparsityMethod = method.get();
         s.sparsityTarget = sparsity.get();
         settings.save();
-    }
-
-    private static String message(Throwable ex) {
-        return ex.getMessage() == null ? ex.toString() : ex.getMessage();
     }
 
     public void cancel() {
@@ -403,25 +422,29 @@ public final class SparsityViewModel {
     }
 
     public ObservableList<Path> models() { return workspace.openModels(); }
-    public ObjectProperty<Path> modelProperty() { return model; }
+    /** The model the pane works on: the workbench's current model. */
+    public ReadOnlyObjectProperty<Path> modelProperty() { return model; }
+    public JobForm form() { return form; }
+    /** Which model and settings produced the result shown. */
+    public ReadOnlyStringProperty provenanceProperty() { return provenance.getReadOnlyProperty(); }
     public StringProperty methodProperty() { return method; }
     public DoubleProperty sparsityProperty() { return sparsity; }
     public StringProperty scopeProperty() { return scope; }
     public ObjectProperty<Allocation.Strategy> allocationProperty() { return allocation; }
     public BooleanProperty sparseStorageProperty() { return sparseStorage; }
     public BooleanProperty quantizeInt8Property() { return quantizeInt8; }
-    public ObjectProperty<Path> evalDataProperty() { return evalData; }
+    public ObjectProperty<Path> evalDataProperty() { return form.evalDataProperty(); }
     /** Re-fit the weights each mask keeps by least squares (magnitude, N:M, block). */
     public BooleanProperty refitProperty() { return refit; }
     public ObjectProperty<Path> refitDataProperty() { return refitData; }
-    public IntegerProperty evalSamplesProperty() { return evalSamples; }
+    public IntegerProperty evalSamplesProperty() { return form.evalSamplesProperty(); }
     public DoubleProperty toleranceProperty() { return tolerance; }
-    public StringProperty scaleProperty() { return scale; }
-    public ReadOnlyObjectProperty<Path> outputProperty() { return output; }
+    public StringProperty scaleProperty() { return form.scaleProperty(); }
+    public ReadOnlyObjectProperty<Path> outputProperty() { return form.outputProperty(); }
     public ObservableList<SparsityRow> layers() { return layers; }
     public ObjectProperty<SparsityRow> selectedLayerProperty() { return selectedLayer; }
     public ReadOnlyObjectProperty<MaskMap> maskProperty() { return mask.getReadOnlyProperty(); }
-    public ReadOnlyObjectProperty<SensitivityScan.Result> sensitivityProperty() { return sensitivity.getReadOnlyProperty(); }
+    public ReadOnlyObjectProperty<SensitivityScan.Result> sensitivityProperty() { return sensitivities.shownProperty(); }
     public ReadOnlyObjectProperty<SparseBench.Result> crossoverProperty() { return crossover.getReadOnlyProperty(); }
     public ObservableList<String[]> resultCard() { return resultCard; }
     public ReadOnlyStringProperty warningProperty() { return warning.getReadOnlyProperty(); }

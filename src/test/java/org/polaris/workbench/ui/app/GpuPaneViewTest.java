@@ -79,7 +79,7 @@ class GpuPaneViewTest {
         assertThat(gpu.telemetryDeviceProperty().get()).isEqualTo("card0");
         assertThat(robot.lookup("#telemetryMarkers").queryLabeled().getText()).contains("Benchmarking cnn.onnx");
         if (OpenCl.discover().available()) {
-            robot.interact(() -> workspace.openModels().add(TestData.FASHION_CNN));
+            robot.interact(() -> workspace.add(TestData.FASHION_CNN));
             robot.clickOn("#gpuPlace");
             WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, () -> !gpu.placement().isEmpty());
             WaitForAsyncUtils.waitForFxEvents();

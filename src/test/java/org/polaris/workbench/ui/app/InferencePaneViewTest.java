@@ -39,7 +39,7 @@ class InferencePaneViewTest {
 
     @Start
     void start(Stage stage) throws Exception {
-        workspace.openModels().add(TestData.FASHION_CNN);
+        workspace.add(TestData.FASHION_CNN);
         w = new TestWindow(Files.createTempDirectory(tmp, "pane"), null, dialogs, workspace);
         tasks = w.tasks;
         inference = w.inference;

@@ -36,8 +36,11 @@ final class TestWindow {
     final InferenceViewModel inference;
     final GpuViewModel gpu;
     final SnnViewModel snn;
+    final ScriptedDialogs dialogs;
+    final java.util.List<String> shownDocuments = new java.util.ArrayList<>();
 
     TestWindow(Path dir, Path sysfsRoot, ScriptedDialogs dialogs, Workspace workspace) {
+        this.dialogs = dialogs;
         SettingsStore settings = new SettingsStore(dir.resolve("settings.json"));
         // outputs go to the test's folder (the standard output folder is the user's Documents)
         settings.get().outputDirectory = dir.toString();
@@ -51,7 +54,8 @@ final class TestWindow {
     }
 
     void show(Stage stage, double width, double height) {
-        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference, gpu, snn, tasks, stage::close), width, height));
+        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference, gpu, snn, tasks,
+                new QuitGuard(tasks, dialogs, stage::close), shownDocuments::add), width, height));
         stage.show();
     }
 

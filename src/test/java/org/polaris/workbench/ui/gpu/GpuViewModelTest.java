@@ -66,18 +66,29 @@ class GpuViewModelTest {
     }
 
     @Test
-    void placesTheOpenModelNodeByNodeWithReasons() {
+    void placesTheCurrentModelNodeByNodeWithReasonsAndKeepsEachModelsPlacement() {
         vm.computePlacement();
-        assertThat(vm.placementSummaryProperty().get()).contains("Open a model");
-        workspace.openModels().add(org.polaris.workbench.testutil.TestData.FASHION_CNN);
+        assertThat(vm.placementSummaryProperty().get()).isEmpty();
+        assertThat(vm.modelProperty().get()).isNull();
+        workspace.add(org.polaris.workbench.testutil.TestData.FASHION_CNN);
         vm.computePlacement();
         if (!OpenCl.discover().available()) {
-            assertThat(vm.errorProperty().get()).contains("no OpenCL device");
+            assertThat(vm.placementErrorProperty().get()).contains("OpenCL");
             return;
         }
-        assertThat(vm.errorProperty().get()).isEmpty();
+        assertThat(vm.placementErrorProperty().get()).isEmpty();
         assertThat(vm.placement()).isNotEmpty().allSatisfy(p -> assertThat(p.reason()).isNotBlank());
-        assertThat(vm.placementSummaryProperty().get()).contains("fashion_cnn.onnx", "nodes on OpenCL");
+        assertThat(vm.placementSummaryProperty().get()).contains("nodes on OpenCL");
+        assertThat(vm.placementProvenanceProperty().get()).startsWith("fashion_cnn.onnx · Polaris engine");
+        int cnnNodes = vm.placement().size();
+        // another model selected: its own (empty) placement, never the CNN's
+        workspace.add(org.polaris.workbench.testutil.TestData.FASHION_MLP);
+        assertThat(vm.placement()).isEmpty();
+        assertThat(vm.placementSummaryProperty().get()).isEmpty();
+        assertThat(vm.placementProvenanceProperty().get()).isEmpty();
+        workspace.select(org.polaris.workbench.testutil.TestData.FASHION_CNN);
+        assertThat(vm.placement()).hasSize(cnnNodes);
+        assertThat(vm.placementProvenanceProperty().get()).startsWith("fashion_cnn.onnx");
     }
 
     @Test

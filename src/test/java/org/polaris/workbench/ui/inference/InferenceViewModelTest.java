@@ -32,7 +32,7 @@ class InferenceViewModelTest {
 
     @BeforeEach
     void setUp() {
-        workspace.openModels().add(TestData.FASHION_CNN);
+        workspace.add(TestData.FASHION_CNN);
         vm = new InferenceViewModel(new InferenceService(), new InlineTaskRunner(), dialogs, workspace);
     }
 

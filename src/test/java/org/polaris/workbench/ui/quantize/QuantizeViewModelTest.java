@@ -37,7 +37,7 @@ class QuantizeViewModelTest {
     void setUp() throws Exception {
         model = Files.copy(TestData.FASHION_CNN, tmp.resolve("fashion_cnn.onnx"));
         workspace.setOpener(opened::add);
-        workspace.openModels().add(model);
+        workspace.add(model);
         SettingsStore store = new SettingsStore(tmp.resolve("settings.json"));
         store.get().outputDirectory = tmp.toString();
         vm = new QuantizeViewModel(new QuantizeService(), new InlineTaskRunner(), dialogs, store, workspace);
@@ -63,7 +63,7 @@ class QuantizeViewModelTest {
         SettingsStore fresh = new SettingsStore(tmp.resolve("fresh-settings.json"));
         QuantizeViewModel v = new QuantizeViewModel(new QuantizeService(), new InlineTaskRunner(), dialogs, fresh,
                 workspace);
-        v.modelProperty().set(sample);
+        workspace.add(sample);
         // no folder chosen yet: the standard output folder, not the model's (for samples, the app's own) folder
         assertThat(v.outputProperty().get().getParent())
                 .isEqualTo(org.polaris.workbench.ui.common.OutputFolder.standard());
@@ -75,7 +75,7 @@ class QuantizeViewModelTest {
         v.bitsProperty().set(4);
         assertThat(v.outputProperty().get()).isEqualTo(chosen);
         // another model gets a suggestion again, in the remembered folder
-        v.modelProperty().set(model);
+        workspace.select(model);
         assertThat(v.outputProperty().get()).isEqualTo(chosen.getParent().resolve("fashion_cnn-int4.onnx"));
     }
 

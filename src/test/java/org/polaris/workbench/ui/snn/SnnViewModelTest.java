@@ -108,7 +108,7 @@ class SnnViewModelTest {
     void aConvertedModelIsWatchedImageByImageAndEvaluated() {
         vm.templateProperty().set(LiveSimulation.Template.CONVERTED);
         assertThat(vm.errorProperty().get()).contains("Open a ReLU MLP");
-        workspace.openModels().add(org.polaris.workbench.testutil.TestData.FASHION_MLP);
+        workspace.add(org.polaris.workbench.testutil.TestData.FASHION_MLP);
         dialogs.dataAnswers.add(org.polaris.workbench.testutil.TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz"));
         vm.chooseData();
         assertThat(vm.errorProperty().get()).isEmpty();

@@ -39,7 +39,7 @@ class SparsityViewModelTest {
     void setUp() throws Exception {
         model = Files.copy(TestData.FASHION_CNN, tmp.resolve("fashion_cnn.onnx"));
         workspace.setOpener(opened::add);
-        workspace.openModels().add(model);
+        workspace.add(model);
         SettingsStore store = new SettingsStore(tmp.resolve("settings.json"));
         store.get().outputDirectory = tmp.toString();
         vm = new SparsityViewModel(new PruneService(), new InlineTaskRunner(), dialogs,
