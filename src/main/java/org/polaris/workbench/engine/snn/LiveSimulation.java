@@ -19,6 +19,32 @@ public final class LiveSimulation {
     public static final int HISTORY = 2_000;
 
     /** One displayed spike: simulation step and the neuron's row in the raster (populations stacked). */
+    /**
+     * One consistent snapshot for drawing: spikes after a sequence number, the raster's row layout, the traced
+     * neurons' membrane traces (one per distinct neuron), population rate histories and the plastic weights.
+     */
+    public record Frame(List<Spike> spikes, int rows, int[] rowOffsets, List<String> populations, int[] traced,
+                        List<double[][]> traces, List<double[][]> rates, float[] weights) {
+    }
+
+    /** Everything a view draws, taken under the simulation's lock so that it is consistent. */
+    public synchronized Frame frame(long sinceSeq) {
+        int[] all = tracedNeurons();
+        // a population smaller than three (the STDP example's single output) is traced once, not three times
+        int distinct = (int) java.util.Arrays.stream(all).distinct().count();
+        List<double[][]> traces = new java.util.ArrayList<>();
+        for (int k = 0; k < distinct; k++) {
+            traces.add(trace(k));
+        }
+        List<String> names = populationNames();
+        List<double[][]> rates = new java.util.ArrayList<>();
+        for (int p = 0; p < names.size(); p++) {
+            rates.add(rateHistory(p));
+        }
+        return new Frame(spikesSince(sinceSeq), rows(), rowOffsets(), names, java.util.Arrays.copyOf(all, distinct),
+                List.copyOf(traces), List.copyOf(rates), weights());
+    }
+
     public record Spike(long seq, int step, int row) {
     }
 

@@ -44,6 +44,20 @@ public class FormGrid extends GridPane {
         return ModelChooser.create(models, current, select, id);
     }
 
+    /** A choice box may be narrower than its longest choice: it fills its column and names its value on hover. */
+    private static <T> void fit(javafx.scene.control.ChoiceBox<T> choice) {
+        choice.setMaxWidth(Double.MAX_VALUE);
+        choice.setMinWidth(60);
+        choice.tooltipProperty().bind(javafx.beans.binding.Bindings.createObjectBinding(() -> {
+            T v = choice.getValue();
+            if (v == null) {
+                return null;
+            }
+            String text = choice.getConverter() == null ? v.toString() : choice.getConverter().toString(v);
+            return new javafx.scene.control.Tooltip(text);
+        }, choice.valueProperty(), choice.converterProperty()));
+    }
+
     protected static Spinner<Integer> spinner(IntegerProperty p, int min, int max) {
         Spinner<Integer> s = new Spinner<>(min, max, p.get());
         s.setEditable(true);
@@ -83,7 +97,17 @@ public class FormGrid extends GridPane {
     }
 
     protected void add(String label, Node node) {
-        add(new Label(label), 0, row);
+        // long check box and label texts wrap in a narrow form instead of ending in "..."
+        if (node instanceof javafx.scene.control.Labeled l) {
+            l.setWrapText(true);
+            l.setMinHeight(Region.USE_PREF_SIZE);
+        }
+        if (node instanceof javafx.scene.control.ChoiceBox<?> choice) {
+            fit(choice);
+        }
+        Label name = new Label(label);
+        name.setMinWidth(Region.USE_PREF_SIZE);
+        add(name, 0, row);
         add(node, 1, row++);
     }
 }

@@ -58,7 +58,9 @@ public final class FxTaskRunner extends TaskRunnerState implements AutoCloseable
             finish(token);
             Throwable ex = task.getException();
             if (ex instanceof CancelledException) {
-                message.set(title + " cancelled");
+                if (!message.isBound()) { // else another job's progress is showing
+                    message.set(title + " cancelled");
+                }
             } else {
                 LOG.debug("{} failed", title, ex);
                 onFailure.accept(ex);

@@ -20,6 +20,7 @@ public final class HistogramChart extends XYChart {
         ((DefaultNumericAxis) getYAxis()).setForceZeroInRange(true);
         setLegendVisible(false);
         setTitle(emptyTitle);
+        Charts.titled(this);
         ErrorDataSetRenderer renderer = new ErrorDataSetRenderer();
         renderer.setPolyLineStyle(LineStyle.HISTOGRAM_FILLED);
         renderer.setDrawMarker(false);

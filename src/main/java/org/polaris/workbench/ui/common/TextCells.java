@@ -13,6 +13,25 @@ public final class TextCells {
     private TextCells() {
     }
 
+    /** A table's empty-state text: wraps in a narrow table instead of ending in "...". */
+    public static javafx.scene.control.Label placeholder(String text) {
+        javafx.scene.control.Label l = new javafx.scene.control.Label(text);
+        l.setWrapText(true);
+        l.setTextAlignment(javafx.scene.text.TextAlignment.CENTER);
+        l.setPadding(new javafx.geometry.Insets(8));
+        return l;
+    }
+
+    /** Keeps a column at least as wide as its header text (plus room for the sort arrow): "Keep F..." tells nothing. */
+    public static void fitHeader(TableColumn<?, ?> column) {
+        javafx.scene.text.Text t = new javafx.scene.text.Text(column.getText());
+        double w = Math.ceil(t.getLayoutBounds().getWidth()) + 28;
+        column.setMinWidth(Math.max(column.getMinWidth(), w));
+        if (column.getPrefWidth() < w) {
+            column.setPrefWidth(w);
+        }
+    }
+
     public static <R> Callback<TableColumn<R, String>, TableCell<R, String>> withTooltip() {
         return col -> new TableCell<>() {
             {

@@ -45,7 +45,7 @@ public final class GpuView extends SplitPane {
             {Metric.VRAM_USED_MB, Metric.GTT_USED_MB, Metric.PROCESS_RSS_MB},
             {Metric.TEMP_C, Metric.POWER_W},
             {Metric.SCLK_MHZ, Metric.MCLK_MHZ}};
-    private static final String[] TITLES = {"Utilization", "Memory", "Temperature and power", "Clocks"};
+    private static final String[] TITLES = {"Utilization", "Memory", "Temperature, power", "Clocks"};
     /** Short axis names: a long one is cut off on a small chart. */
     private static final String[] UNITS = {"%", "MB", "C, W", "MHz"};
 
@@ -54,6 +54,7 @@ public final class GpuView extends SplitPane {
     private final List<Map<Metric, DoubleDataSet>> series = new ArrayList<>();
     private final List<XValueIndicator> markers = new ArrayList<>();
     private final Label markerText = new Label();
+    private final Label missing = new Label();
     private Timeline timer;
 
     public GpuView(GpuViewModel vm) {
@@ -92,7 +93,7 @@ public final class GpuView extends SplitPane {
         ListView<ClDevice> list = new ListView<>(vm.devices());
         list.setId("gpuDevices");
         list.setPrefHeight(140);
-        list.setPlaceholder(new Label("Looking for OpenCL devices…"));
+        list.setPlaceholder(org.polaris.workbench.ui.common.TextCells.placeholder("Looking for OpenCL devices…"));
         list.setCellFactory(l -> new ListCell<>() {
             @Override
             protected void updateItem(ClDevice d, boolean empty) {
@@ -125,6 +126,7 @@ public final class GpuView extends SplitPane {
         place.setId("gpuPlace");
         place.disableProperty().bind(vm.modelProperty().isNull());
         place.setOnAction(e -> vm.computePlacement());
+        place.setMinWidth(javafx.scene.layout.Region.USE_PREF_SIZE);
         HBox placeRow = new HBox(8, model, place);
         HBox.setHgrow(model, Priority.ALWAYS);
         Label placeError = org.polaris.workbench.ui.common.Cards.message("gpuPlacementError",
@@ -136,7 +138,7 @@ public final class GpuView extends SplitPane {
         javafx.scene.control.TableView<org.polaris.workbench.engine.exec.EngineSession.Placement> table =
                 new javafx.scene.control.TableView<>(vm.placement());
         table.setId("gpuPlacement");
-        table.setPlaceholder(new Label("Where the engine runs each node (auto placement, measured costs)"));
+        table.setPlaceholder(org.polaris.workbench.ui.common.TextCells.placeholder("Where the engine runs each node (auto placement, measured costs)"));
         table.getColumns().add(column("Node", org.polaris.workbench.engine.exec.EngineSession.Placement::node, 120));
         table.getColumns().add(column("Op", org.polaris.workbench.engine.exec.EngineSession.Placement::op, 60));
         table.getColumns().add(column("Device", org.polaris.workbench.engine.exec.EngineSession.Placement::device, 60));
@@ -157,6 +159,7 @@ public final class GpuView extends SplitPane {
         c.setCellValueFactory(cell -> new javafx.beans.property.ReadOnlyStringWrapper(f.apply(cell.getValue())));
         c.setCellFactory(org.polaris.workbench.ui.common.TextCells.withTooltip());
         c.setPrefWidth(width);
+        org.polaris.workbench.ui.common.TextCells.fitHeader(c);
         return c;
     }
 
@@ -189,7 +192,9 @@ public final class GpuView extends SplitPane {
         export.setId("telemetryExport");
         export.setOnAction(e -> vm.exportCsv());
         HBox top = new HBox(8, new Label("Device"), device);
-        HBox bottom = new HBox(8, new Label("Samples per second"), rate, pause, record, export);
+        // wraps onto a second line in a narrow window instead of cutting the controls' names
+        javafx.scene.layout.FlowPane bottom = new javafx.scene.layout.FlowPane(8, 6, new Label("Samples per second"), rate,
+                pause, record, export);
         top.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
         bottom.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
         VBox controls = new VBox(6, top, bottom);
@@ -197,7 +202,7 @@ public final class GpuView extends SplitPane {
         grid.setHgap(6);
         grid.setVgap(6);
         for (int i = 0; i < CHARTS.length; i++) {
-            XYChart c = new XYChart(new DefaultNumericAxis("seconds ago", null), new DefaultNumericAxis(UNITS[i], null));
+            XYChart c = org.polaris.workbench.ui.common.Charts.titled(new XYChart(new DefaultNumericAxis("seconds ago", null), new DefaultNumericAxis(UNITS[i], null)));
             c.setId("telemetryChart" + i);
             c.setTitle(TITLES[i]);
             c.setAnimated(false);
@@ -215,7 +220,9 @@ public final class GpuView extends SplitPane {
             grid.add(c, i % 2, i / 2);
         }
         markerText.setId("telemetryMarkers");
-        VBox box = new VBox(8, controls, grid, markerText);
+        missing.setId("telemetryMissing");
+        missing.setWrapText(true);
+        VBox box = new VBox(8, controls, grid, missing, markerText);
         VBox.setVgrow(grid, Priority.ALWAYS);
         box.setPadding(new Insets(10));
         return box;
@@ -235,6 +242,7 @@ public final class GpuView extends SplitPane {
         List<Sample> s = vm.samples();
         long last = s.isEmpty() ? 0 : s.get(s.size() - 1).epochMillis();
         long gap = Math.max(1500, 3000L / vm.rateHzProperty().get());
+        List<String> notReported = new ArrayList<>();
         for (int i = 0; i < charts.size(); i++) {
             ErrorDataSetRenderer r = (ErrorDataSetRenderer) charts.get(i).getRenderers().get(0);
             List<DoubleDataSet> shown = new ArrayList<>();
@@ -265,8 +273,11 @@ public final class GpuView extends SplitPane {
             if (!r.getDatasets().equals(shown)) {
                 r.getDatasets().setAll(shown);
             }
-            charts.get(i).setTitle(shown.isEmpty() ? TITLES[i] + " (not available)" : TITLES[i]);
+            if (shown.isEmpty()) {
+                notReported.add(TITLES[i].toLowerCase(java.util.Locale.ROOT));
+            }
         }
+        missing.setText(notReported.isEmpty() ? "" : "Not reported for this device: " + String.join("; ", notReported));
         XYChart first = charts.get(0);
         first.getPlugins().removeAll(markers);
         markers.clear();

@@ -70,7 +70,7 @@ public final class InferenceView extends SplitPane {
         top.getColumns().add(col("Class", p -> Integer.toString(p.index()), 70));
         top.getColumns().add(col("Label", p -> p.label() == null ? "" : p.label(), 260));
         top.getColumns().add(col("Score", p -> String.format(Locale.ROOT, "%.4f", p.score()), 100));
-        top.setPlaceholder(new Label("Run the model to see its top classes"));
+        top.setPlaceholder(org.polaris.workbench.ui.common.TextCells.placeholder("Run the model to see its top classes"));
         VBox box = new VBox(8, run, summary, top);
         VBox.setVgrow(top, Priority.ALWAYS);
         box.setPadding(new Insets(8));
@@ -95,7 +95,7 @@ public final class InferenceView extends SplitPane {
         table.getColumns().add(col("p90 ms", r -> fmt(r.p90Ms()), 85));
         table.getColumns().add(col("p99 ms", r -> fmt(r.p99Ms()), 85));
         table.getColumns().add(col("samples/s", r -> String.format(Locale.ROOT, "%.1f", r.throughputPerSec()), 100));
-        table.setPlaceholder(new Label("Batch sizes, runs and threads are on the left; both runtimes run in the same benchmark"));
+        table.setPlaceholder(org.polaris.workbench.ui.common.TextCells.placeholder("Batch sizes, runs and threads are on the left; both runtimes run in the same benchmark"));
         table.getSelectionModel().selectedItemProperty().addListener((o, a, b) -> vm.selectedBenchProperty().set(b));
         HistogramChart latency = new HistogramChart("latency (ms)", "Select a configuration");
         latency.setId("latencyHistogram");
@@ -114,7 +114,7 @@ public final class InferenceView extends SplitPane {
         batchAxis.setLogAxis(true);
         DefaultNumericAxis rateAxis = new DefaultNumericAxis("samples/s", null);
         rateAxis.setLogAxis(true);
-        XYChart throughput = new XYChart(batchAxis, rateAxis);
+        XYChart throughput = org.polaris.workbench.ui.common.Charts.titled(new XYChart(batchAxis, rateAxis));
         throughput.setId("throughputChart");
         throughput.setTitle("Throughput by batch size");
         throughput.getRenderers().setAll(new ErrorDataSetRenderer());
@@ -184,6 +184,7 @@ public final class InferenceView extends SplitPane {
         c.setCellValueFactory(cell -> new ReadOnlyStringWrapper(f.apply(cell.getValue())));
         c.setCellFactory(TextCells.withTooltip());
         c.setPrefWidth(width);
+        org.polaris.workbench.ui.common.TextCells.fitHeader(c);
         return c;
     }
 }

@@ -71,6 +71,7 @@ final class ModelDetailView extends TabPane {
         TableColumn<R, String> c = new TableColumn<>(title);
         c.setCellValueFactory(cell -> new ReadOnlyStringWrapper(value.apply(cell.getValue())));
         c.setCellFactory(org.polaris.workbench.ui.common.TextCells.withTooltip());
+        org.polaris.workbench.ui.common.TextCells.fitHeader(c);
         return c;
     }
 }

@@ -26,7 +26,7 @@ public final class ModelsView extends BorderPane {
 
         ListView<ModelDocument> open = new ListView<>(vm.documents());
         open.setId("openModels");
-        open.setPlaceholder(new Label("No model open"));
+        open.setPlaceholder(org.polaris.workbench.ui.common.TextCells.placeholder("No model open"));
         open.getSelectionModel().selectedItemProperty().addListener((o, a, b) -> {
             if (b != null) {
                 vm.selectedProperty().set(b);
@@ -36,7 +36,7 @@ public final class ModelsView extends BorderPane {
 
         ListView<Path> recent = new ListView<>(vm.recentFiles());
         recent.setId("recentFiles");
-        recent.setPlaceholder(new Label("No recent files"));
+        recent.setPlaceholder(org.polaris.workbench.ui.common.TextCells.placeholder("No recent files"));
         recent.setCellFactory(lv -> new ListCell<>() {
             @Override
             protected void updateItem(Path p, boolean empty) {

@@ -58,7 +58,7 @@ final class WeightsView extends SplitPane {
         table.getColumns().add(numeric("Std", WeightStats::std, true));
         table.getColumns().add(numeric("Zeros %", w -> 100 * w.zeroFraction(), true));
         table.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY_FLEX_LAST_COLUMN);
-        table.setPlaceholder(new Label("No weights match"));
+        table.setPlaceholder(org.polaris.workbench.ui.common.TextCells.placeholder("No weights match"));
         table.getSelectionModel().selectedItemProperty().addListener((o, a, w) -> vm.selectedWeightProperty().set(w));
         vm.selectedWeightProperty().addListener((o, a, w) -> {
             if (w != null && table.getSelectionModel().getSelectedItem() != w) {
@@ -103,6 +103,7 @@ final class WeightsView extends SplitPane {
         c.setPrefWidth(90);
         // never narrower than a number: "-0.0…" tells nothing
         c.setMinWidth(78);
+        org.polaris.workbench.ui.common.TextCells.fitHeader(c);
         return c;
     }
 }

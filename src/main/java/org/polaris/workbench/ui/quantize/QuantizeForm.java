@@ -62,7 +62,8 @@ final class QuantizeForm extends FormGrid {
         pct.setPrefColumnCount(5);
         pct.textProperty().bindBidirectional(vm.percentileProperty(), new javafx.util.converter.NumberStringConverter("0.###"));
         pct.disableProperty().bind(vm.calibrationProperty().isNotEqualTo(Calibration.Method.PERCENTILE));
-        add("Method", new HBox(8, method, new Label("percentile"), pct));
+        add("Method", method);
+        add("Percentile", pct);
         add("Data", dataRow(vm.calibDataProperty(), "calib", "random inputs (flagged in the report)",
                 () -> vm.chooseCalibrationData(false), () -> vm.chooseCalibrationData(true)));
         add("Samples", spinner(vm.calibSamplesProperty(), 1, 100_000));

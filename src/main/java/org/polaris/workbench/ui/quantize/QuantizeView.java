@@ -71,16 +71,18 @@ public final class QuantizeView extends SplitPane {
         TableView<LayerRow> t = new TableView<>(vm.layers());
         t.setId("quantLayers");
         t.setEditable(true);
-        t.setPlaceholder(new Label("No result yet"));
+        t.setPlaceholder(org.polaris.workbench.ui.common.TextCells.placeholder("No result yet"));
         TableColumn<LayerRow, Boolean> keep = new TableColumn<>("Keep FP32");
         keep.setCellValueFactory(c -> c.getValue().keepFloatProperty());
         keep.setCellFactory(CheckBoxTableCell.forTableColumn(keep));
         keep.setEditable(true);
+        org.polaris.workbench.ui.common.TextCells.fitHeader(keep);
         t.getColumns().add(keep);
         TableColumn<LayerRow, Boolean> wo = new TableColumn<>("Weights only");
         wo.setCellValueFactory(c -> c.getValue().weightOnlyProperty());
         wo.setCellFactory(CheckBoxTableCell.forTableColumn(wo));
         wo.setEditable(true);
+        org.polaris.workbench.ui.common.TextCells.fitHeader(wo);
         t.getColumns().add(wo);
         t.getColumns().add(col("Layer", r -> r.name(), 220));
         t.getColumns().add(col("Op", r -> r.report().opType(), 70));
@@ -104,6 +106,7 @@ public final class QuantizeView extends SplitPane {
         c.setCellFactory(org.polaris.workbench.ui.common.TextCells.withTooltip());
         c.setPrefWidth(width);
         c.setEditable(false);
+        org.polaris.workbench.ui.common.TextCells.fitHeader(c);
         return c;
     }
 }

@@ -49,7 +49,7 @@ public final class SnnView extends SplitPane {
     private final DoubleDataSet[] traceSets = {new DoubleDataSet("neuron 0"), new DoubleDataSet("neuron 1"), new DoubleDataSet("neuron 2")};
     private final XYChart rateChart;
     private final ErrorDataSetRenderer rateRenderer = new ErrorDataSetRenderer();
-    private LiveSimulation current;
+    private Object current;
     private ErrorDataSetRenderer traceRenderer;
     private long lastSeq;
     private Timeline timer;
@@ -74,17 +74,18 @@ public final class SnnView extends SplitPane {
         rasterHolder.setMinHeight(200);
         Label rasterTitle = new Label();
         rasterTitle.setId("snnRasterTitle");
+        org.polaris.workbench.ui.common.Texts.copyable(rasterTitle);
 
-        XYChart traceChart = new XYChart(new DefaultNumericAxis("step", null), new DefaultNumericAxis("membrane", null));
+        XYChart traceChart = org.polaris.workbench.ui.common.Charts.titled(new XYChart(new DefaultNumericAxis("step", null), new DefaultNumericAxis("membrane", null)));
         traceChart.setId("snnTraces");
-        traceChart.setTitle("Membrane potential (three neurons of the second population)");
+        traceChart.setTitle("Membrane potential (second population)");
         traceChart.setAnimated(false);
         ErrorDataSetRenderer tr = new ErrorDataSetRenderer();
         tr.setDrawMarker(false);
         tr.getDatasets().addAll(traceSets);
         traceRenderer = tr;
         traceChart.getRenderers().setAll(tr);
-        rateChart = new XYChart(new DefaultNumericAxis("step", null), new DefaultNumericAxis("Hz", null));
+        rateChart = org.polaris.workbench.ui.common.Charts.titled(new XYChart(new DefaultNumericAxis("step", null), new DefaultNumericAxis("Hz", null)));
         rateChart.setId("snnRates");
         rateChart.setTitle("Population rates (" + LiveSimulation.RATE_WINDOW + "-step windows)");
         rateChart.setAnimated(false);
@@ -123,15 +124,21 @@ public final class SnnView extends SplitPane {
 
     /** Pulls what is new from the simulation and redraws raster, charts and weights. */
     void redraw(Label title) {
-        LiveSimulation sim = vm.simulation();
-        if (sim != current) {
-            current = sim;
+        SnnViewModel.View view = vm.frame(lastSeq);
+        if (view == null) {
+            return;
+        }
+        if (view.sim() != current) {
+            // another network: start the raster over and read it from its first spike
+            current = view.sim();
             shown.clear();
             lastSeq = 0;
+            view = vm.frame(0);
             rateRenderer.getDatasets().clear();
-            for (String n : sim.populationNames()) rateRenderer.getDatasets().add(new DoubleDataSet(n));
+            for (String n : view.frame().populations()) rateRenderer.getDatasets().add(new DoubleDataSet(n));
         }
-        List<LiveSimulation.Spike> fresh = sim.spikesSince(lastSeq);
+        LiveSimulation.Frame f = view.frame();
+        List<LiveSimulation.Spike> fresh = f.spikes();
         if (!fresh.isEmpty()) {
             lastSeq = fresh.get(fresh.size() - 1).seq() + 1;
             shown.addAll(fresh);
@@ -139,26 +146,24 @@ public final class SnnView extends SplitPane {
         int last = shown.isEmpty() ? 0 : shown.peekLast().step();
         while (!shown.isEmpty() && shown.peekFirst().step() < last - WINDOW) shown.pollFirst();
         long t0 = System.nanoTime();
-        drawRaster(sim, last);
+        drawRaster(f, last);
         double frameMs = (System.nanoTime() - t0) / 1e6;
         title.setText(String.format(Locale.ROOT, "Spike raster, last %d steps: %d spikes shown (drawn in %.1f ms); rows: %s",
-                WINDOW, shown.size(), frameMs, String.join(", ", sim.populationNames())));
-        int[] traced = sim.tracedNeurons();
-        // a population smaller than three (the STDP example's single output) is traced once, not three times
-        int distinct = (int) java.util.Arrays.stream(traced).distinct().count();
+                WINDOW, shown.size(), frameMs, String.join(", ", f.populations())));
+        int distinct = f.traced().length;
         for (int k = 0; k < distinct; k++) {
-            double[][] t = sim.trace(k);
+            double[][] t = f.traces().get(k);
             traceSets[k].set(t[0], t[1]);
-            traceSets[k].setName("neuron " + traced[k]);
+            traceSets[k].setName("neuron " + f.traced()[k]);
         }
         if (traceRenderer.getDatasets().size() != distinct) {
             traceRenderer.getDatasets().setAll(java.util.Arrays.asList(traceSets).subList(0, distinct));
         }
-        for (int p = 0; p < rateRenderer.getDatasets().size(); p++) {
-            double[][] r = sim.rateHistory(p);
+        for (int p = 0; p < rateRenderer.getDatasets().size() && p < f.rates().size(); p++) {
+            double[][] r = f.rates().get(p);
             ((DoubleDataSet) rateRenderer.getDatasets().get(p)).set(r[0], r[1]);
         }
-        drawWeights(sim.weights());
+        drawWeights(f.weights());
         vm.refreshStats();
     }
 
@@ -168,7 +173,7 @@ public final class SnnView extends SplitPane {
      * Draws the raster into a pixel buffer and hands it to the canvas in one call: one array write per spike instead
      * of one fill per spike, so the cost stays flat as the spike count grows.
      */
-    private void drawRaster(LiveSimulation sim, int last) {
+    private void drawRaster(LiveSimulation.Frame sim, int last) {
         int w = Math.max(1, (int) raster.getWidth());
         int h = Math.max(1, (int) raster.getHeight());
         if (pixels.length != w * h) pixels = new int[w * h];

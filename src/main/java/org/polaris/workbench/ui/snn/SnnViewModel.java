@@ -323,6 +323,16 @@ public final class SnnViewModel {
         return sim;
     }
 
+    /** What the view draws: a snapshot of the current network; {@code sim} identifies it (a new one starts over). */
+    public record View(Object sim, LiveSimulation.Frame frame) {
+    }
+
+    /** A snapshot of the current network with the spikes after {@code sinceSeq}; null before there is one. */
+    public View frame(long sinceSeq) {
+        LiveSimulation s = sim;
+        return s == null ? null : new View(s, s.frame(sinceSeq));
+    }
+
     public ObjectProperty<java.nio.file.Path> dataProperty() { return data; }
     public IntegerProperty sampleIndexProperty() { return sampleIndex; }
     public ObservableList<String[]> conversionCard() { return conversionCard; }

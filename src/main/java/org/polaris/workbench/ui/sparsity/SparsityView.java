@@ -85,7 +85,7 @@ public final class SparsityView extends SplitPane {
     private static TableView<SparsityRow> table(SparsityViewModel vm) {
         TableView<SparsityRow> t = new TableView<>(vm.layers());
         t.setId("sparsityLayers");
-        t.setPlaceholder(new Label("Open a model with Conv, Gemm or MatMul layers"));
+        t.setPlaceholder(org.polaris.workbench.ui.common.TextCells.placeholder("Open a model with Conv, Gemm or MatMul layers"));
         t.getColumns().add(col("Layer", SparsityRow::node, 200));
         t.getColumns().add(col("Shape", SparsityRow::shape, 120));
         t.getColumns().add(col("Now", r -> pct(r.current()), 60));
@@ -106,6 +106,7 @@ public final class SparsityView extends SplitPane {
         c.setCellValueFactory(cell -> new ReadOnlyStringWrapper(f.apply(cell.getValue())));
         c.setCellFactory(org.polaris.workbench.ui.common.TextCells.withTooltip());
         c.setPrefWidth(width);
+        org.polaris.workbench.ui.common.TextCells.fitHeader(c);
         return c;
     }
 
@@ -155,8 +156,8 @@ public final class SparsityView extends SplitPane {
     }
 
     private static VBox sensitivityChart(SparsityViewModel vm) {
-        XYChart chart = new XYChart(new DefaultNumericAxis("sparsity of that layer alone", null),
-                new DefaultNumericAxis("accuracy", null));
+        XYChart chart = org.polaris.workbench.ui.common.Charts.titled(new XYChart(new DefaultNumericAxis("sparsity of that layer alone", null),
+                new DefaultNumericAxis("accuracy", null)));
         chart.setId("sensitivityChart");
         chart.setTitle("Scan layers to see how much each can lose");
         ErrorDataSetRenderer renderer = new ErrorDataSetRenderer();
@@ -189,7 +190,7 @@ public final class SparsityView extends SplitPane {
         // dense and sparse times differ by decades at high sparsity: a log time axis
         DefaultNumericAxis time = new DefaultNumericAxis("time per product", "ms");
         time.setLogAxis(true);
-        XYChart chart = new XYChart(new DefaultNumericAxis("sparsity", null), time);
+        XYChart chart = org.polaris.workbench.ui.common.Charts.titled(new XYChart(new DefaultNumericAxis("sparsity", null), time));
         chart.setId("crossoverChart");
         chart.setTitle("Measure to compare dense, CSR and BSR for the selected layer's shape");
         ErrorDataSetRenderer renderer = new ErrorDataSetRenderer();

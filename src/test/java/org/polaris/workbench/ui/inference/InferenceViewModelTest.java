@@ -13,6 +13,8 @@ import org.polaris.workbench.ui.common.Workspace;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import org.polaris.workbench.engine.inference.BenchResult;
 import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -93,5 +95,40 @@ class InferenceViewModelTest {
         vm.run();
         assertThat(vm.errorProperty().get()).contains("choose an image");
         assertThatThrownBy(() -> InferenceViewModel.parseBatches("0")).hasMessageContaining("1 to 4096");
+    }
+
+    @Test
+    void eachModelShowsItsOwnResultsWithTheModelAndSettingsThatMadeThem() {
+        vm.batchesProperty().set("1");
+        vm.runsProperty().set(3);
+        vm.compareRuntimesProperty().set(false);
+        vm.benchmark();
+        vm.run();
+        assertThat(vm.benchProvenanceProperty().get()).startsWith("fashion_cnn.onnx · ONNX Runtime, 1 thread, random input");
+        assertThat(vm.runSummaryProperty().get()).startsWith("fashion_cnn.onnx on ONNX Runtime");
+        List<BenchResult> cnnBench = List.copyOf(vm.benchResults());
+        // another model: nothing of the CNN's is shown under it
+        workspace.add(TestData.FASHION_MLP);
+        assertThat(vm.modelProperty().get()).isEqualTo(TestData.FASHION_MLP);
+        assertThat(vm.benchResults()).isEmpty();
+        assertThat(vm.benchProvenanceProperty().get()).isEmpty();
+        assertThat(vm.runSummaryProperty().get()).isEmpty();
+        assertThat(vm.predictions()).isEmpty();
+        vm.batchesProperty().set("1,x");
+        vm.benchmark();
+        assertThat(vm.errorProperty().get()).contains("batch sizes");
+        // back to the CNN: its table, and not the MLP's error
+        workspace.select(TestData.FASHION_CNN);
+        assertThat(vm.benchResults()).containsExactlyElementsOf(cnnBench);
+        assertThat(vm.errorProperty().get()).isEmpty();
+        workspace.select(TestData.FASHION_MLP);
+        assertThat(vm.errorProperty().get()).contains("batch sizes");
+        // an error goes once the setting it was about changes
+        vm.batchesProperty().set("1");
+        assertThat(vm.errorProperty().get()).isEmpty();
+        // closing the CNN forgets its results
+        workspace.remove(TestData.FASHION_CNN);
+        workspace.add(TestData.FASHION_CNN);
+        assertThat(vm.benchResults()).isEmpty();
     }
 }

@@ -119,4 +119,47 @@ class ModelsViewModelTest {
         assertThat(vm.sampleModels()).extracting(p -> p.getFileName().toString())
                 .contains("fashion_mlp.onnx", "fashion_cnn.onnx", "mnist-8.onnx");
     }
+
+    @Test
+    void theRecentListIsOneLiveListAndMissingFilesLeaveIt() throws Exception {
+        javafx.collections.ObservableList<Path> recent = vm.recentFiles();
+        assertThat(vm.recentFiles()).isSameAs(recent);
+        List<Path> seen = new java.util.ArrayList<>();
+        recent.addListener((javafx.collections.ListChangeListener<Path>) c -> seen.add(null));
+        Path gone = Files.copy(TestData.MNIST8, tmp.resolve("gone.onnx"));
+        vm.open(gone);
+        vm.open(TestData.FASHION_MLP);
+        assertThat(seen).isNotEmpty();
+        assertThat(recent).containsExactly(TestData.FASHION_MLP.toAbsolutePath().normalize(), gone);
+        vm.closeSelected();
+        vm.closeSelected();
+        Files.delete(gone);
+        // opening a file that is gone says so and takes it off the list
+        vm.open(gone);
+        assertThat(vm.errorProperty().get()).isEqualTo(gone + " no longer exists; it was removed from the recent files");
+        assertThat(recent).containsExactly(TestData.FASHION_MLP.toAbsolutePath().normalize());
+        assertThat(new SettingsStore(tmp.resolve("settings.json")).get().recentFiles)
+                .containsExactly(TestData.FASHION_MLP.toAbsolutePath().normalize().toString());
+        // a restart reads the same list
+        assertThat(newViewModel().recentFiles()).containsExactly(TestData.FASHION_MLP.toAbsolutePath().normalize());
+    }
+
+    @Test
+    void theModelsPaneFollowsAndDrivesTheWorkspaceSelection() {
+        org.polaris.workbench.ui.common.Workspace ws = new org.polaris.workbench.ui.common.Workspace();
+        ModelsViewModel m = new ModelsViewModel(new ModelInspector(), new InlineTaskRunner(), dialogs, settings,
+                new SampleCatalog(TestData.SAMPLES), ws);
+        m.open(TestData.MNIST8);
+        m.open(TestData.FASHION_MLP);
+        Path mnist = TestData.MNIST8.toAbsolutePath().normalize();
+        assertThat(ws.openModels()).containsExactly(mnist, TestData.FASHION_MLP.toAbsolutePath().normalize());
+        ws.select(mnist); // chosen in another pane
+        assertThat(m.selectedProperty().get().path()).isEqualTo(mnist);
+        assertThat(m.ioRows()).extracting(IoRow::name).containsExactly("Input3", "Plus214_Output_0");
+        m.closeSelected();
+        assertThat(ws.openModels()).containsExactly(TestData.FASHION_MLP.toAbsolutePath().normalize());
+        assertThat(ws.current()).isEqualTo(TestData.FASHION_MLP.toAbsolutePath().normalize());
+        assertThat(m.selectedProperty().get().path()).isEqualTo(ws.current());
+        assertThat(m.documents()).hasSize(1);
+    }
 }

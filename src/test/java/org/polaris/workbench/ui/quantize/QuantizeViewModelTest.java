@@ -14,6 +14,7 @@ import org.polaris.workbench.ui.common.Workspace;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -170,5 +171,37 @@ class QuantizeViewModelTest {
         vm.quantize();
         assertThat(vm.errorProperty().get()).isEmpty();
         assertThat(Files.size(chosen)).isGreaterThan(1000);
+    }
+
+    @Test
+    void resultsAndErrorsBelongToTheirModel() throws Exception {
+        dialogs.dataAnswers.add(IDX);
+        vm.chooseCalibrationData(false);
+        vm.speedCheckProperty().set(false);
+        vm.quantize();
+        assertThat(vm.provenanceProperty().get()).startsWith("fashion_cnn.onnx · static int8, per channel, "
+                + "percentile 99.99 calibration on t10k-2000-images-idx3-ubyte.gz (64 samples), ONNX Runtime");
+        assertThat(vm.layers()).hasSize(4);
+        List<String[]> card = List.copyOf(vm.resultCard());
+        Path mlp = Files.copy(TestData.FASHION_MLP, tmp.resolve("fashion_mlp.onnx"));
+        workspace.add(mlp);
+        assertThat(vm.resultProperty().get()).isNull();
+        assertThat(vm.resultCard()).isEmpty();
+        assertThat(vm.layers()).isEmpty();
+        assertThat(vm.provenanceProperty().get()).isEmpty();
+        assertThat(vm.outputProperty().get()).isEqualTo(tmp.resolve("fashion_mlp-int8.onnx"));
+        // a failure on the MLP is shown for the MLP only
+        vm.scaleProperty().set("one/255");
+        vm.quantize();
+        assertThat(vm.errorProperty().get()).contains("scale");
+        assertThat(vm.resultCard()).isEmpty();
+        workspace.select(model);
+        assertThat(vm.errorProperty().get()).isEmpty();
+        assertThat(vm.resultCard()).containsExactlyElementsOf(card);
+        assertThat(vm.provenanceProperty().get()).startsWith("fashion_cnn.onnx");
+        workspace.select(mlp);
+        assertThat(vm.errorProperty().get()).contains("scale");
+        vm.scaleProperty().set("1/255");
+        assertThat(vm.errorProperty().get()).isEmpty();
     }
 }
