@@ -119,6 +119,8 @@ public final class GpuView extends SplitPane {
         result.textProperty().bind(vm.benchResultProperty());
         org.polaris.workbench.ui.common.Texts.copyable(details);
         org.polaris.workbench.ui.common.Texts.copyable(result);
+        details.setMinHeight(javafx.scene.layout.Region.USE_PREF_SIZE);
+        result.setMinHeight(javafx.scene.layout.Region.USE_PREF_SIZE);
         Label error = org.polaris.workbench.ui.common.Cards.message("gpuError", vm.errorProperty(), "error-text");
         javafx.scene.control.ComboBox<java.nio.file.Path> model = org.polaris.workbench.ui.common.ModelChooser.create(
                 vm.models(), vm.modelProperty(), vm::selectModel, "gpuModel");
