@@ -11,7 +11,6 @@ import org.polaris.workbench.engine.runtime.ModelRuntime;
 import org.polaris.workbench.engine.runtime.NodeTiming;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

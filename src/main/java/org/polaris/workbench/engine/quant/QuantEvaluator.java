@@ -3,15 +3,11 @@ package org.polaris.workbench.engine.quant;
 import org.polaris.workbench.engine.data.Dataset;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.ProgressSink;
-import org.polaris.workbench.engine.model.Node;
-import org.polaris.workbench.engine.model.OnnxModel;
-import org.polaris.workbench.engine.model.OnnxModelReader;
 import org.polaris.workbench.engine.model.Tensor;
 import org.polaris.workbench.engine.onnx.OrtModelSession;
 import org.polaris.workbench.engine.onnx.OrtModelSession.Optimization;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;

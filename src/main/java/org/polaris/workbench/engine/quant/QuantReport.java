@@ -3,7 +3,6 @@ package org.polaris.workbench.engine.quant;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.polaris.workbench.engine.data.Dataset;
-import org.polaris.workbench.engine.util.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -18,7 +18,6 @@ import org.polaris.workbench.engine.io.OutputPolicy;
 import org.polaris.workbench.engine.io.OutputSet;
 
 import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

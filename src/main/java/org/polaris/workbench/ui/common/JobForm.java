@@ -83,6 +83,18 @@ public final class JobForm {
                 DataSources.parseList(std.get(), "std"), 0, 0, "NCHW");
     }
 
+    /** The first input's type of {@code model} (what data must be shaped like); null for a model without inputs. */
+    public static org.polaris.workbench.engine.model.ValueType inputType(Path model) throws Exception {
+        var m = new org.polaris.workbench.engine.model.OnnxModelReader().read(model);
+        return m.graph().feedInputs().isEmpty() ? null : m.graph().feedInputs().get(0).type();
+    }
+
+    /** Opens {@code data} (null: random inputs) for an input of type {@code input}, preprocessed as the form says. */
+    public org.polaris.workbench.engine.data.Dataset open(org.polaris.workbench.engine.model.ValueType input, Path data,
+                                                          int samples) throws Exception {
+        return DataSources.open(data, preprocessing(), samples, input);
+    }
+
     /** The settings whose change makes an error about them stale. */
     public Observable[] inputs() {
         return new Observable[] {evalData, evalSamples, scale, mean, std, output};

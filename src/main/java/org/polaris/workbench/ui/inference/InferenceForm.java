@@ -27,11 +27,11 @@ final class InferenceForm extends FormGrid {
         add("Runtime", runtime);
 
         heading("Input");
-        ChoiceBox<InferenceViewModel.Source> source = new ChoiceBox<>();
+        ChoiceBox<InputSource> source = new ChoiceBox<>();
         source.setId("inferenceSource");
-        source.getItems().addAll(InferenceViewModel.Source.values());
+        source.getItems().addAll(InputSource.values());
         source.valueProperty().bindBidirectional(vm.sourceProperty());
-        source.setConverter(DisplayNames.converter(InferenceViewModel.Source::label));
+        source.setConverter(DisplayNames.converter(InputSource::label));
         add("Source", source);
         Label data = label(vm.datasetProperty(), "(none)");
         Button chooseData = new Button("IDX file…");

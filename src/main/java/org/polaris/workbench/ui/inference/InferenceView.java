@@ -142,12 +142,12 @@ public final class InferenceView extends SplitPane {
         profile.setId("inferenceProfile");
         profile.disableProperty().bind(vm.canRunProperty().not());
         profile.setOnAction(e -> vm.profile());
-        TableView<InferenceViewModel.OpShare> ops = new TableView<>(vm.opShares());
+        TableView<OpShare> ops = new TableView<>(vm.opShares());
         ops.setId("opShares");
-        ops.getColumns().add(col("Op type", InferenceViewModel.OpShare::opType, 160));
+        ops.getColumns().add(col("Op type", OpShare::opType, 160));
         ops.getColumns().add(col("ms", s -> fmt(s.ms()), 80));
         ops.getColumns().add(col("Nodes", s -> Integer.toString(s.nodes()), 60));
-        TableColumn<InferenceViewModel.OpShare, Number> bar = new TableColumn<>("Share");
+        TableColumn<OpShare, Number> bar = new TableColumn<>("Share");
         bar.setCellValueFactory(c -> new ReadOnlyObjectWrapper<>(c.getValue().share()));
         bar.setCellFactory(c -> new TableCell<>() {
             private final ProgressBar pb = new ProgressBar();

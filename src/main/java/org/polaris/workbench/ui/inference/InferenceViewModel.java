@@ -33,31 +33,12 @@ import org.polaris.workbench.ui.common.Workspace;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /** State and actions of the Inference pane: run once, benchmark, profile. */
 public final class InferenceViewModel {
-
-    /** Where the input comes from. */
-    public enum Source {
-        RANDOM("random values"), DATASET("a sample of an IDX file"), IMAGE("an image file");
-
-        private final String label;
-
-        Source(String label) {
-            this.label = label;
-        }
-
-        /** What the Source box shows. */
-        public String label() {
-            return label;
-        }
-    }
 
     /** One run's top classes and summary line. */
     record RunView(String summary, List<InferenceService.Prediction> top) {
@@ -67,10 +48,6 @@ public final class InferenceViewModel {
     record ProfileView(List<OpShare> shares, List<NodeTiming> slowest) {
     }
 
-    /** One op type's share of a profiled run. */
-    public record OpShare(String opType, double ms, double share, int nodes) {
-    }
-
     private final InferenceService service;
     private final TaskRunner tasks;
     private final DialogService dialogs;
@@ -78,7 +55,7 @@ public final class InferenceViewModel {
 
     private final ReadOnlyObjectProperty<Path> model;
     private final ObjectProperty<Runtimes.Kind> runtime = new SimpleObjectProperty<>(Runtimes.Kind.ORT);
-    private final ObjectProperty<Source> source = new SimpleObjectProperty<>(Source.RANDOM);
+    private final ObjectProperty<InputSource> source = new SimpleObjectProperty<>(InputSource.RANDOM);
     private final ObjectProperty<Path> dataset = new SimpleObjectProperty<>();
     private final IntegerProperty index = new SimpleIntegerProperty(0);
     private final ObjectProperty<Path> image = new SimpleObjectProperty<>();
@@ -219,20 +196,8 @@ public final class InferenceViewModel {
             InputSpec in = input();
             Path m = model.get();
             return (p, c) -> service.profile(m, kind, in, threads.get(), p, c);
-        }, (m, made, nodes) -> {
-            long total = Math.max(1, nodes.stream().mapToLong(NodeTiming::nanos).sum());
-            Map<String, long[]> byOp = new LinkedHashMap<>();
-            nodes.forEach(n -> {
-                long[] a = byOp.computeIfAbsent(n.opType(), k -> new long[2]);
-                a[0] += n.nanos();
-                a[1]++;
-            });
-            List<OpShare> shares = new ArrayList<>();
-            byOp.forEach((op, a) -> shares.add(new OpShare(op, a[0] / 1e6, (double) a[0] / total, (int) a[1])));
-            shares.sort(Comparator.comparingDouble(OpShare::ms).reversed());
-            profiles.put(m, new Outcome<>(new ProfileView(List.copyOf(shares), nodes.stream()
-                    .sorted(Comparator.comparingLong(NodeTiming::nanos).reversed()).limit(15).toList()), made));
-        });
+        }, (m, made, nodes) -> profiles.put(m, new Outcome<>(new ProfileView(OpShare.of(nodes), nodes.stream()
+                .sorted(Comparator.comparingLong(NodeTiming::nanos).reversed()).limit(15).toList()), made)));
     }
 
     private interface Done<T> {
@@ -274,7 +239,7 @@ public final class InferenceViewModel {
     public void chooseDataset() {
         dialogs.chooseData(false, Optional.ofNullable(dataset.get()).map(Path::getParent)).ifPresent(p -> {
             dataset.set(p);
-            source.set(Source.DATASET);
+            source.set(InputSource.DATASET);
         });
     }
 
@@ -285,7 +250,7 @@ public final class InferenceViewModel {
     /** An image dropped on the pane or chosen in a dialog becomes the input. */
     public void useImage(Path p) {
         image.set(p);
-        source.set(Source.IMAGE);
+        source.set(InputSource.IMAGE);
     }
 
     /** Writes the benchmark table as JSON or CSV where the user chooses. */
@@ -304,15 +269,7 @@ public final class InferenceViewModel {
 
     /** Latency samples of the selected configuration, binned for the histogram. */
     public long[] latencyHistogram(BenchResult r, int bins) {
-        double[] s = r.samplesMs();
-        double lo = Arrays.stream(s).min().orElse(0);
-        double hi = Arrays.stream(s).max().orElse(0);
-        long[] h = new long[bins];
-        for (double v : s) {
-            int b = hi > lo ? (int) ((v - lo) / (hi - lo) * bins) : 0;
-            h[Math.min(bins - 1, b)]++;
-        }
-        return h;
+        return OpShare.histogram(r.samplesMs(), bins);
     }
 
     public ObservableList<Path> models() { return workspace.openModels(); }
@@ -323,7 +280,7 @@ public final class InferenceViewModel {
     /** Which model and settings produced the profile shown. */
     public ReadOnlyStringProperty profileProvenanceProperty() { return profileProvenance.getReadOnlyProperty(); }
     public ObjectProperty<Runtimes.Kind> runtimeProperty() { return runtime; }
-    public ObjectProperty<Source> sourceProperty() { return source; }
+    public ObjectProperty<InputSource> sourceProperty() { return source; }
     public ObjectProperty<Path> datasetProperty() { return dataset; }
     public IntegerProperty indexProperty() { return index; }
     public ObjectProperty<Path> imageProperty() { return image; }

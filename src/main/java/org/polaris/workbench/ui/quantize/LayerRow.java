@@ -11,6 +11,19 @@ import org.polaris.workbench.engine.quant.LayerReport;
  */
 public final class LayerRow {
 
+    /** The rows of a result, ranked by measured accuracy sensitivity when it ran, else by weight SQNR. */
+    static java.util.List<LayerRow> of(org.polaris.workbench.engine.quant.QuantReport r) {
+        java.util.Set<String> kept = r.request().options().exclude();
+        java.util.Set<String> weightsOnly = r.request().options().weightOnly();
+        java.util.List<LayerReport> byRisk = r.layers().stream().filter(l -> l.bits() < 32)
+                .sorted(java.util.Comparator.comparingDouble(l -> Double.isNaN(l.sqnrDb()) ? Double.MAX_VALUE : l.sqnrDb()))
+                .toList();
+        return r.layers().stream().map(l -> new LayerRow(l,
+                r.sensitivity().isEmpty() ? byRisk.indexOf(l) + 1 : r.sensitivityRank(l.name()),
+                kept.contains(l.name()), weightsOnly.contains(l.name()))).toList();
+    }
+
+
     private final LayerReport report;
     private final int rank;
     private final BooleanProperty keepFloat;

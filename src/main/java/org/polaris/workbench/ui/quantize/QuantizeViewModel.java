@@ -14,19 +14,13 @@ import javafx.beans.property.SimpleBooleanProperty;
 import javafx.beans.property.SimpleDoubleProperty;
 import javafx.beans.property.SimpleIntegerProperty;
 import javafx.beans.property.SimpleObjectProperty;
-import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
-import org.polaris.workbench.engine.data.DataSources;
 import org.polaris.workbench.engine.data.Dataset;
-import org.polaris.workbench.engine.data.Preprocessing;
-import org.polaris.workbench.engine.model.OnnxModel;
-import org.polaris.workbench.engine.model.OnnxModelReader;
 import org.polaris.workbench.engine.model.ValueType;
 import org.polaris.workbench.engine.quant.Calibration;
 import org.polaris.workbench.engine.quant.IntType;
-import org.polaris.workbench.engine.quant.LayerReport;
 import org.polaris.workbench.engine.quant.QuantEvaluator;
 import org.polaris.workbench.engine.quant.QuantOptions;
 import org.polaris.workbench.engine.quant.QuantReport;
@@ -39,16 +33,13 @@ import org.polaris.workbench.ui.common.Outcome;
 import org.polaris.workbench.ui.common.PerModel;
 import org.polaris.workbench.ui.common.Provenance;
 import org.polaris.workbench.ui.common.OutputFolder;
-import org.polaris.workbench.ui.common.OutputNames;
 import org.polaris.workbench.ui.common.SettingsStore;
 import org.polaris.workbench.ui.common.TaskRunner;
 import org.polaris.workbench.ui.common.Workspace;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -220,12 +211,10 @@ public final class QuantizeViewModel {
     }
 
     private QuantRequest withData(QuantRequest r) throws Exception {
-        OnnxModel m = new OnnxModelReader().read(r.model());
-        ValueType input = m.graph().feedInputs().isEmpty() ? null : m.graph().feedInputs().get(0).type();
-        Preprocessing pre = form.preprocessing();
-        Dataset calib = DataSources.open(calibData.get(), pre, r.calibrationSamples(), input);
+        ValueType input = JobForm.inputType(r.model());
+        Dataset calib = form.open(input, calibData.get(), r.calibrationSamples());
         Path evalPath = form.evalDataProperty().get() != null ? form.evalDataProperty().get() : calibData.get();
-        Dataset eval = DataSources.open(evalPath, pre, r.evalSettings().samples(), input);
+        Dataset eval = form.open(input, evalPath, r.evalSettings().samples());
         return new QuantRequest(r.model(), r.output(), r.overwrite(), r.options(), calib, r.calibrationSamples(), eval,
                 r.evalSettings(), null, r.minCosine(), r.sensitivitySeconds(), r.speedCheck());
     }
@@ -254,15 +243,7 @@ public final class QuantizeViewModel {
             return;
         }
         provenance.set(outcome.provenance().line());
-        Set<String> kept = r.request().options().exclude();
-        Set<String> weightsOnly = r.request().options().weightOnly();
-        List<LayerReport> byRisk = r.layers().stream().filter(l -> l.bits() < 32)
-                .sorted(Comparator.comparingDouble(l -> Double.isNaN(l.sqnrDb()) ? Double.MAX_VALUE : l.sqnrDb()))
-                .toList();
-        // Measured accuracy sensitivity ranks layers when it ran; otherwise the weight SQNR does.
-        layers.setAll(r.layers().stream().map(l -> new LayerRow(l,
-                r.sensitivity().isEmpty() ? byRisk.indexOf(l) + 1 : r.sensitivityRank(l.name()),
-                kept.contains(l.name()), weightsOnly.contains(l.name()))).toList());
+        layers.setAll(LayerRow.of(r));
         resultCard.setAll(ResultCard.rows(r));
         warning.set(GuiMessages.text(String.join("\n", r.warnings())));
     }

@@ -17,6 +17,11 @@ import java.util.stream.Collectors;
 public record SparsityRow(PruneService.Target target, double current, double after, String format, long denseBytes,
                           long storedBytes) {
 
+    /** A layer as read from the model, before any run. */
+    static SparsityRow of(org.polaris.workbench.engine.sparsity.PrunableLayers.Layer l) {
+        return new SparsityRow(l.target(), l.zeroFraction(), Double.NaN, "", l.denseBytes(), 0);
+    }
+
     public String node() {
         return target.node();
     }

@@ -243,6 +243,17 @@ public final class SparsityView extends SplitPane {
             method.setId("sparsityMethod");
             method.getItems().addAll(SparsityViewModel.METHODS);
             method.valueProperty().bindBidirectional(vm.methodProperty());
+            // the CLI's spellings ("nm:2:4") are not the GUI's words
+            method.setConverter(org.polaris.workbench.ui.common.DisplayNames.converter(m -> switch (m) {
+                case "magnitude" -> "single weights (magnitude)";
+                case "nm:2:4" -> "2 of every 4 (N:M)";
+                case "nm:4:8" -> "4 of every 8 (N:M)";
+                case "block:4x4" -> "4x4 blocks";
+                case "block:8x8" -> "8x8 blocks";
+                case "channel" -> "whole channels (L2 norm)";
+                case "channel:l1" -> "whole channels (L1 norm)";
+                default -> m;
+            }));
             add("Method", method);
             Slider target = new Slider(0, 0.95, vm.sparsityProperty().get());
             target.setId("sparsityTarget");

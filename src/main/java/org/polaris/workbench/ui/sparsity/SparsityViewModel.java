@@ -12,30 +12,24 @@ import javafx.beans.property.ReadOnlyStringProperty;
 import javafx.beans.property.ReadOnlyStringWrapper;
 import javafx.beans.property.SimpleBooleanProperty;
 import javafx.beans.property.SimpleDoubleProperty;
-import javafx.beans.property.SimpleIntegerProperty;
 import javafx.beans.property.SimpleObjectProperty;
 import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
-import org.polaris.workbench.engine.data.DataSources;
 import org.polaris.workbench.engine.data.Dataset;
-import org.polaris.workbench.engine.data.Preprocessing;
-import org.polaris.workbench.engine.model.OnnxModel;
 import org.polaris.workbench.engine.model.OnnxModelReader;
 import org.polaris.workbench.engine.model.Tensor;
 import org.polaris.workbench.engine.model.ValueType;
-import org.polaris.workbench.engine.quant.Evaluation;
 import org.polaris.workbench.engine.quant.QuantEvaluator;
 import org.polaris.workbench.engine.sparsity.Allocation;
 import org.polaris.workbench.engine.sparsity.MaskMap;
 import org.polaris.workbench.engine.sparsity.PruneMethod;
+import org.polaris.workbench.engine.sparsity.PrunableLayers;
 import org.polaris.workbench.engine.sparsity.PruneService;
-import org.polaris.workbench.engine.sparsity.Reconstruction;
 import org.polaris.workbench.engine.sparsity.Pruner;
 import org.polaris.workbench.engine.sparsity.SensitivityScan;
 import org.polaris.workbench.engine.sparsity.SparseBench;
-import org.polaris.workbench.engine.util.Sizes;
 import org.polaris.workbench.ui.common.DialogService;
 import org.polaris.workbench.ui.common.DisplayNames;
 import org.polaris.workbench.ui.common.GuiMessages;
@@ -44,14 +38,12 @@ import org.polaris.workbench.ui.common.Outcome;
 import org.polaris.workbench.ui.common.PerModel;
 import org.polaris.workbench.ui.common.Provenance;
 import org.polaris.workbench.ui.common.OutputFolder;
-import org.polaris.workbench.ui.common.OutputNames;
 import org.polaris.workbench.ui.common.SettingsStore;
 import org.polaris.workbench.ui.common.TaskRunner;
 import org.polaris.workbench.ui.common.Workspace;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -68,7 +60,6 @@ public final class SparsityViewModel {
     /** Methods offered in the pane, as the CLI spells them. */
     public static final List<String> METHODS = List.of("magnitude", "nm:2:4", "nm:4:8", "block:4x4", "block:8x8",
             "channel", "channel:l1");
-    static final int MASK_CELLS = 96;
     static final double[] CROSSOVER_SPARSITIES = {0.5, 0.7, 0.8, 0.9, 0.95};
 
     private final PruneService service;
@@ -93,8 +84,7 @@ public final class SparsityViewModel {
     private final DoubleProperty tolerance = new SimpleDoubleProperty(1.0);
 
     private final ObservableList<SparsityRow> layers = FXCollections.observableArrayList();
-    private final ObjectProperty<SparsityRow> selectedLayer = new SimpleObjectProperty<>();
-    private final ReadOnlyObjectWrapper<MaskMap> mask = new ReadOnlyObjectWrapper<>(MaskMap.empty("Select a layer"));
+    private final LayerMasks masks;
     private final PerModel<SensitivityScan.Result> sensitivities;
     private final ReadOnlyObjectWrapper<SparseBench.Result> crossover = new ReadOnlyObjectWrapper<>();
     private final ObservableList<String[]> resultCard = FXCollections.observableArrayList();
@@ -102,14 +92,12 @@ public final class SparsityViewModel {
     private final ReadOnlyStringWrapper error = new ReadOnlyStringWrapper("");
     private final ReadOnlyObjectWrapper<PruneService.Result> result = new ReadOnlyObjectWrapper<>();
     private final ReadOnlyStringWrapper provenance = new ReadOnlyStringWrapper("");
-    /** A pruning result with the pruned file's weights, for the mask. */
+    /** A pruning result with the pruned file's weights, for the masks. */
     private record Pruned(PruneService.Result result, Map<String, Tensor> after) {
     }
     private final PerModel<Outcome<Pruned>> results;
     private final PerModel<String> errors;
     private final BooleanBinding canRun;
-    /** The weights the mask shows: the pruned file's after a run, the model's before. */
-    private Map<String, Tensor> shownWeights = Map.of();
 
     public SparsityViewModel(PruneService service, TaskRunner tasks, DialogService dialogs, SettingsStore settings,
                              Workspace workspace) {
@@ -123,6 +111,7 @@ public final class SparsityViewModel {
         this.results = new PerModel<>(workspace);
         this.errors = new PerModel<>(workspace);
         this.sensitivities = new PerModel<>(workspace);
+        this.masks = new LayerMasks(tasks, errors::putCurrent);
         var s = settings.get();
         Optional.ofNullable(s.sparsityEvaluationData).map(Path::of).filter(Files::exists)
                 .ifPresent(form.evalDataProperty()::set);
@@ -139,7 +128,6 @@ public final class SparsityViewModel {
             loadLayers();
         });
         method.addListener((o, a, b) -> form.suggest(model.get(), tag()));
-        selectedLayer.addListener((o, a, row) -> showMask(row));
         error.bind(Bindings.createStringBinding(() -> errors.get() == null ? "" : errors.get(), errors.shownProperty()));
         javafx.beans.InvalidationListener stale = x -> errors.putCurrent(null);
         for (javafx.beans.Observable p : form.inputs()) {
@@ -169,53 +157,24 @@ public final class SparsityViewModel {
         Path m = model.get();
         layers.clear();
         crossover.set(null);
-        shownWeights = Map.of();
+        masks.use(Map.of(), false);
         showResult(null);
         if (m == null) {
             return;
         }
-        workspace.submit(tasks, m, "Reading layers of " + m.getFileName(), (progress, cancel) -> {
-            OnnxModel om = new OnnxModelReader().read(m);
-            Map<String, Tensor> weights = new HashMap<>();
-            om.graph().initializers().forEach(t -> weights.put(t.name(), t));
-            List<SparsityRow> rows = new ArrayList<>();
-            for (PruneService.Target t : PruneService.targets(om, Set.of())) {
-                float[] w = weights.get(t.weight()).toFloats();
-                long zeros = 0;
-                for (float f : w) if (f == 0f) zeros++;
-                rows.add(new SparsityRow(t, (double) zeros / w.length, Double.NaN, "", 4L * w.length, 0));
-            }
-            return Map.entry(rows, weights);
-        }, e -> {
-            if (m.equals(model.get())) {
-                shownWeights = e.getValue();
-                layers.setAll(e.getKey());
-                if (layers.isEmpty()) {
-                    errors.put(m, m.getFileName() + " has no Conv, Gemm or MatMul layer with float32 weights to prune");
-                }
-                // this model's last pruning result, if it had one
-                showResult(results.get());
-            }
-        }, ex -> errors.put(m, GuiMessages.of(ex)));
-    }
-
-    private void showMask(SparsityRow row) {
-        if (row == null || !shownWeights.containsKey(row.target().weight())) {
-            mask.set(MaskMap.empty("Select a layer to see its zero pattern"));
-            return;
-        }
-        Tensor w = shownWeights.get(row.target().weight());
-        String state = result.get() == null ? "as opened" : "after pruning";
-        // decoding and laying out a large weight is not for the FX thread
-        tasks.submit("Drawing the mask of " + row.node(), (p, c) -> {
-            int[] rc = Pruner.rowsCols(w.dims(), row.target().axis());
-            float[] rows = Pruner.toRows(w.toFloats(), w.dims(), row.target().axis());
-            return MaskMap.of(row.node() + " (" + rc[0] + " x " + rc[1] + ", " + state + ")", rows, rc[0], rc[1], MASK_CELLS);
-        }, m -> {
-            if (row == selectedLayer.get()) { // still the selected layer when the mask is ready
-                mask.set(m);
-            }
-        }, ex -> errors.putCurrent(GuiMessages.of(ex)));
+        workspace.submit(tasks, m, "Reading layers of " + m.getFileName(), (progress, cancel) -> PrunableLayers.read(m),
+                snapshot -> {
+                    if (!m.equals(model.get())) {
+                        return;
+                    }
+                    masks.use(snapshot.weights(), false);
+                    layers.setAll(snapshot.layers().stream().map(SparsityRow::of).toList());
+                    if (layers.isEmpty()) {
+                        errors.put(m, m.getFileName() + " has no Conv, Gemm or MatMul layer with float32 weights to prune");
+                    }
+                    // this model's last pruning result, if it had one
+                    showResult(results.get());
+                }, ex -> errors.put(m, GuiMessages.of(ex)));
     }
 
     public void chooseEvaluationData(boolean folder) {
@@ -229,19 +188,6 @@ public final class SparsityViewModel {
 
     public void chooseOutput() {
         form.chooseOutput("Save pruned model as", "pruned.onnx");
-    }
-
-    private Dataset dataset(Path modelPath, int samples) throws Exception {
-        return dataset(inputType(modelPath), evalDataProperty().get(), samples);
-    }
-
-    private static ValueType inputType(Path modelPath) throws Exception {
-        OnnxModel m = new OnnxModelReader().read(modelPath);
-        return m.graph().feedInputs().isEmpty() ? null : m.graph().feedInputs().get(0).type();
-    }
-
-    private Dataset dataset(ValueType input, Path data, int samples) throws Exception {
-        return DataSources.open(data, form.preprocessing(), samples, input);
     }
 
     /** Prunes each layer alone at a range of levels and charts accuracy against sparsity. */
@@ -265,13 +211,15 @@ public final class SparsityViewModel {
         int n = Math.min(500, evalSamplesProperty().get());
         workspace.submit(tasks, m, "Scanning layer sensitivity of " + m.getFileName(), (progress, cancel) ->
                         SensitivityScan.run(new OnnxModelReader().read(m), scanMethod,
-                                new double[] {0.25, 0.5, 0.7, 0.8, 0.9, 0.95}, dataset(m, n), n, progress, cancel),
+                                new double[] {0.25, 0.5, 0.7, 0.8, 0.9, 0.95},
+                                form.open(JobForm.inputType(m), evalDataProperty().get(), n), n, progress, cancel),
                 r -> sensitivities.put(m, r), ex -> errors.put(m, GuiMessages.of(ex)));
     }
 
     /** Times dense, CSR and BSR products for the selected layer's shape at a few sparsities (batch 1). */
     public void measureCrossover() {
-        SparsityRow row = selectedLayer.get() != null ? selectedLayer.get() : layers.isEmpty() ? null : layers.get(0);
+        SparsityRow row = masks.selectedProperty().get() != null ? masks.selectedProperty().get()
+                : layers.isEmpty() ? null : layers.get(0);
         if (row == null || tasks.runningProperty().get()) {
             return;
         }
@@ -320,19 +268,16 @@ public final class SparsityViewModel {
                 refitOn ? ", re-fit" : ""));
         workspace.submit(tasks, m, "Pruning " + m.getFileName(), (progress, cancel) -> {
             OutputFolder.prepare(out);
-            ValueType input = inputType(m);
-            Dataset eval = dataset(input, evalPath, samples);
+            ValueType input = JobForm.inputType(m);
+            Dataset eval = form.open(input, evalPath, samples);
             PruneService.Request req = new PruneService.Request(m, out, overwrite, pm, target, finalScope, Set.of(),
                     eval, new QuantEvaluator.Settings(samples, 100, 20, 1, 1),
                     out.resolveSibling(out.getFileName() + ".report.json"), sparse, 0, alloc, int8);
             if (refitOn) {
-                req = req.withRefit(refitPath != null ? dataset(input, refitPath, REFIT_SAMPLES) : eval, REFIT_SAMPLES);
+                req = req.withRefit(refitPath != null ? form.open(input, refitPath, REFIT_SAMPLES) : eval, REFIT_SAMPLES);
             }
             PruneService.Result r = service.run(req, progress, cancel);
-            Map<String, Tensor> after = new HashMap<>();
-            org.polaris.workbench.engine.model.SparseChunks.fold(new OnnxModelReader().read(out)).graph().initializers()
-                    .forEach(t -> after.put(t.name(), t));
-            return Map.entry(r, after);
+            return Map.entry(r, PrunableLayers.weights(out));
         }, e -> {
             form.written(m, tag());
             results.put(m, new Outcome<>(new Pruned(e.getKey(), e.getValue()), made));
@@ -355,50 +300,16 @@ public final class SparsityViewModel {
         PruneService.Result r = outcome.result().result();
         provenance.set(outcome.provenance().line());
         result.set(r);
-        shownWeights = outcome.result().after();
         Map<String, PruneService.Layer> byWeight = new HashMap<>();
         r.layers().forEach(l -> byWeight.put(l.name(), l));
         layers.replaceAll(row -> {
             PruneService.Layer l = byWeight.get(row.target().weight());
             return l == null ? row.withResult(0, "unchanged", row.denseBytes()) : row.withResult(l.sparsity(), l.format(), l.storedBytes());
         });
-        Evaluation.Side o = r.comparison().original();
-        Evaluation.Side p = r.comparison().quantized();
-        List<String[]> card = new ArrayList<>();
-        boolean int8 = r.layers().stream().anyMatch(l -> l.format().contains("int8"));
-        card.add(new String[] {"Method", r.method() + (int8 ? " + int8" : "") + ", " + r.scope() + " scope, "
-                + String.format(Locale.ROOT, "%.1f%% removed", 100 * r.overallSparsity())});
-        if (o.accuracy() != null) {
-            card.add(new String[] {"Accuracy", String.format(Locale.ROOT, "%.2f%% -> %.2f%% (%+.2f points)",
-                    100 * o.accuracy(), 100 * p.accuracy(), 100 * (p.accuracy() - o.accuracy()))});
-        }
-        card.add(new String[] {"Agreement", String.format(Locale.ROOT, "top-1 %.2f%%, mean cosine %.4f over %d samples",
-                100 * r.comparison().agreement().top1(), r.comparison().agreement().meanCosine(),
-                r.comparison().agreement().samples())});
-        card.add(new String[] {"File size", Sizes.bytes(o.fileBytes()) + " -> " + Sizes.bytes(p.fileBytes())
-                + String.format(Locale.ROOT, " (%.2fx smaller)", (double) o.fileBytes() / p.fileBytes())});
-        card.add(new String[] {"Latency", String.format(Locale.ROOT, "%.3f -> %.3f ms (ONNX Runtime, batch 1)",
-                o.latency().medianMs(), p.latency().medianMs())});
-        if (!r.refit().isEmpty()) {
-            card.add(new String[] {"Re-fit", r.refit().stream().filter(Reconstruction.Layer::refit).count() + " of "
-                    + r.refit().size() + " layers on " + r.refitSamples() + " samples"
-                    + (r.refitOnEvaluationData() ? " (the evaluation data: accuracy is optimistic)" : "")});
-        }
-        card.add(new String[] {"Output", r.output().toString()});
-        resultCard.setAll(card);
-        List<String> warnings = new ArrayList<>();
-        double drop = o.accuracy() != null ? 100 * (o.accuracy() - p.accuracy())
-                : 100 * (1 - r.comparison().agreement().top1());
-        if (drop > tolerance.get()) {
-            warnings.add(String.format(Locale.ROOT, "This setting costs %.2f %s, more than the %.2f-point tolerance: "
-                            + "lower the target, try another allocation, or exclude sensitive layers.", drop,
-                    o.accuracy() != null ? "accuracy points" : "points of top-1 agreement", tolerance.get()));
-        }
-        if (!r.skipped().isEmpty()) {
-            warnings.add("Left whole: " + String.join("; ", r.skipped().stream().map(k -> k.node() + " (" + k.reason() + ")").toList()));
-        }
+        resultCard.setAll(PruneCard.rows(r));
+        List<String> warnings = PruneCard.warnings(r, tolerance.get());
         warning.set(GuiMessages.text(String.join("\n", warnings)));
-        showMask(selectedLayer.get());
+        masks.use(outcome.result().after(), true);
     }
 
     private void rememberSettings() {
@@ -442,8 +353,8 @@ public final class SparsityViewModel {
     public StringProperty scaleProperty() { return form.scaleProperty(); }
     public ReadOnlyObjectProperty<Path> outputProperty() { return form.outputProperty(); }
     public ObservableList<SparsityRow> layers() { return layers; }
-    public ObjectProperty<SparsityRow> selectedLayerProperty() { return selectedLayer; }
-    public ReadOnlyObjectProperty<MaskMap> maskProperty() { return mask.getReadOnlyProperty(); }
+    public ObjectProperty<SparsityRow> selectedLayerProperty() { return masks.selectedProperty(); }
+    public ReadOnlyObjectProperty<MaskMap> maskProperty() { return masks.maskProperty(); }
     public ReadOnlyObjectProperty<SensitivityScan.Result> sensitivityProperty() { return sensitivities.shownProperty(); }
     public ReadOnlyObjectProperty<SparseBench.Result> crossoverProperty() { return crossover.getReadOnlyProperty(); }
     public ObservableList<String[]> resultCard() { return resultCard; }

@@ -80,8 +80,8 @@ class InferenceViewModelTest {
     void profileBreaksDownByOpType() {
         vm.runtimeProperty().set(Runtimes.Kind.ENGINE);
         vm.profile();
-        assertThat(vm.opShares()).extracting(InferenceViewModel.OpShare::opType).contains("Conv", "Gemm");
-        assertThat(vm.opShares().stream().mapToDouble(InferenceViewModel.OpShare::share).sum())
+        assertThat(vm.opShares()).extracting(OpShare::opType).contains("Conv", "Gemm");
+        assertThat(vm.opShares().stream().mapToDouble(OpShare::share).sum())
                 .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
         assertThat(vm.slowestNodes()).isNotEmpty();
     }
@@ -91,7 +91,7 @@ class InferenceViewModelTest {
         vm.batchesProperty().set("1,x");
         vm.benchmark();
         assertThat(vm.errorProperty().get()).contains("batch sizes");
-        vm.sourceProperty().set(InferenceViewModel.Source.IMAGE);
+        vm.sourceProperty().set(InputSource.IMAGE);
         vm.run();
         assertThat(vm.errorProperty().get()).contains("choose an image");
         assertThatThrownBy(() -> InferenceViewModel.parseBatches("0")).hasMessageContaining("1 to 4096");

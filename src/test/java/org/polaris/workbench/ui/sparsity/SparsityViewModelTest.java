@@ -64,7 +64,7 @@ class SparsityViewModelTest {
         MaskMap m = vm.maskProperty().get();
         assertThat(m.rows()).isEqualTo(64);
         assertThat(m.cells().length).isEqualTo(64);
-        assertThat(m.cells()[0].length).isEqualTo(SparsityViewModel.MASK_CELLS);
+        assertThat(m.cells()[0].length).isEqualTo(LayerMasks.CELLS);
         assertThat(minCell(m)).isEqualTo(1.0);
         vm.methodProperty().set("channel");
         assertThat(vm.outputProperty().get()).isEqualTo(tmp.resolve("fashion_cnn-channels.onnx"));
