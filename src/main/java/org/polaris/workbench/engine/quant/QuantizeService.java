@@ -29,10 +29,11 @@ import java.util.Map;
  * evaluate original against quantized, then move the new file into place and write the report. Nothing appears
  * at the output path unless every step succeeded; a cancelled or failed job leaves no files behind.
  */
-public final class QuantizeService {
+public final class QuantizeService implements Quantizer {
 
     private final OnnxModelReader reader = new OnnxModelReader();
 
+    @Override
     public QuantReport run(QuantRequest req, ProgressSink progress, CancellationToken cancel)
             throws ModelLoadException, QuantizationException, IOException {
         OutputPolicy policy = req.outputPolicy();

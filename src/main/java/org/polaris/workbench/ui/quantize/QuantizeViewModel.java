@@ -25,7 +25,7 @@ import org.polaris.workbench.engine.quant.QuantEvaluator;
 import org.polaris.workbench.engine.quant.QuantOptions;
 import org.polaris.workbench.engine.quant.QuantReport;
 import org.polaris.workbench.engine.quant.QuantRequest;
-import org.polaris.workbench.engine.quant.QuantizeService;
+import org.polaris.workbench.engine.quant.Quantizer;
 import org.polaris.workbench.ui.common.DialogService;
 import org.polaris.workbench.ui.common.GuiMessages;
 import org.polaris.workbench.ui.common.JobForm;
@@ -46,7 +46,7 @@ import java.util.Set;
 /** State and actions of the Quantize pane. */
 public final class QuantizeViewModel {
 
-    private final QuantizeService service;
+    private final Quantizer service;
     private final TaskRunner tasks;
     private final DialogService dialogs;
     private final SettingsStore settings;
@@ -83,7 +83,7 @@ public final class QuantizeViewModel {
     private final PerModel<String> errors;
     private final BooleanBinding canQuantize;
 
-    public QuantizeViewModel(QuantizeService service, TaskRunner tasks, DialogService dialogs, SettingsStore settings,
+    public QuantizeViewModel(Quantizer service, TaskRunner tasks, DialogService dialogs, SettingsStore settings,
                              Workspace workspace) {
         this.service = service;
         this.tasks = tasks;

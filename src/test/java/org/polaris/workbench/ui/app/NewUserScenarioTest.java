@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.polaris.workbench.testutil.Gate;
 import org.polaris.workbench.testutil.ScriptedDialogs;
 import org.polaris.workbench.testutil.TestData;
 import org.polaris.workbench.ui.common.Workspace;
@@ -203,37 +204,37 @@ class NewUserScenarioTest {
         assertThat(robot.lookup("#quantLayers").queryTableView().getItems()).isEmpty();
 
         // closing another model while a job runs leaves the job alone; its result shows under its model
-        robot.interact(() -> {
-            w.quantize.calibDataProperty().set(IDX);
-            w.quantize.calibSamplesProperty().set(500);
-            w.quantize.evalSamplesProperty().set(2000);
-        });
+        robot.interact(() -> w.quantize.calibDataProperty().set(IDX));
+        Gate held = new Gate();
+        w.quantizeGate = held;
         waitIdle(); // a model switch starts short jobs (the Sparsity pane reads layers); buttons wait for them
         robot.clickOn("#quantizeButton");
-        WaitForAsyncUtils.waitFor(10, TimeUnit.SECONDS, () -> w.tasks.runningProperty().get());
+        held.awaitJob();
         show(robot, "models");
         robot.clickOn(robot.lookup("#openModels").lookup("mnist-8.onnx").<Node>query());
         robot.press(KeyCode.CONTROL, KeyCode.W).release(KeyCode.W, KeyCode.CONTROL);
         WaitForAsyncUtils.waitForFxEvents();
         assertThat(workspace.openModels()).containsExactly(cnn, mlp);
+        held.open();
         waitIdle();
+        assertThat(held.cancelledWhileHeld()).isFalse();
         assertThat(dir.resolve("cnn-int8.onnx")).exists();
         robot.interact(() -> workspace.select(cnn));
         show(robot, "quantize");
         assertThat(robot.lookup("#quantProvenance").queryAs(Label.class).getText()).startsWith("Result of cnn.onnx");
 
         // closing the model a job runs on cancels the job: nothing is written, nothing is left behind
-        // (the accuracy ranking makes the job last long enough to be closed under it)
         List<String> before = listing(dir);
-        robot.clickOn("#quantSensitivity");
+        Gate closing = new Gate();
+        w.quantizeGate = closing;
         waitIdle(); // a model switch starts short jobs (the Sparsity pane reads layers); buttons wait for them
         robot.clickOn("#quantizeButton");
-        WaitForAsyncUtils.waitFor(10, TimeUnit.SECONDS, () -> w.tasks.runningProperty().get());
+        closing.awaitJob();
         show(robot, "models");
         assertThat(workspace.current()).isEqualTo(cnn);
-        assertThat(w.tasks.runningProperty().get()).as("the job still runs when its model is closed").isTrue();
         robot.press(KeyCode.CONTROL, KeyCode.W).release(KeyCode.W, KeyCode.CONTROL);
         waitIdle();
+        assertThat(closing.cancelledWhileHeld()).isTrue();
         assertThat(workspace.openModels()).containsExactly(mlp);
         assertThat(listing(dir)).isEqualTo(before);
         show(robot, "quantize");
@@ -335,14 +336,11 @@ class NewUserScenarioTest {
     void quittingDuringAJobAsksFirst(FxRobot robot) throws Exception {
         open(robot, cnn);
         show(robot, "quantize");
-        robot.interact(() -> {
-            w.quantize.calibDataProperty().set(IDX);
-            w.quantize.calibSamplesProperty().set(500);
-            w.quantize.evalSamplesProperty().set(2000);
-        });
+        Gate held = new Gate();
+        w.quantizeGate = held;
         waitIdle(); // a model switch starts short jobs (the Sparsity pane reads layers); buttons wait for them
         robot.clickOn("#quantizeButton");
-        WaitForAsyncUtils.waitFor(10, TimeUnit.SECONDS, () -> w.tasks.runningProperty().get());
+        held.awaitJob();
         robot.press(KeyCode.CONTROL, KeyCode.Q).release(KeyCode.Q, KeyCode.CONTROL);
         WaitForAsyncUtils.waitForFxEvents();
         assertThat(dialogs.questions).hasSize(1).first().asString().startsWith("Quit Polaris Workbench?");
@@ -352,6 +350,7 @@ class NewUserScenarioTest {
         WaitForAsyncUtils.waitForFxEvents();
         assertThat(stage.isShowing()).isFalse();
         waitIdle();
+        assertThat(held.cancelledWhileHeld()).isTrue();
         assertThat(dir.resolve("cnn-int8.onnx")).doesNotExist();
     }
 }

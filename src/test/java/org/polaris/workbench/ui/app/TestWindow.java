@@ -37,6 +37,8 @@ final class TestWindow {
     final GpuViewModel gpu;
     final SnnViewModel snn;
     final ScriptedDialogs dialogs;
+    /** When set, the next quantization waits there first (see {@link org.polaris.workbench.testutil.Gate}). */
+    volatile org.polaris.workbench.testutil.Gate quantizeGate;
     final java.util.List<String> shownDocuments = new java.util.ArrayList<>();
 
     TestWindow(Path dir, Path sysfsRoot, ScriptedDialogs dialogs, Workspace workspace) {
@@ -45,7 +47,14 @@ final class TestWindow {
         // outputs go to the test's folder (the standard output folder is the user's Documents)
         settings.get().outputDirectory = dir.toString();
         models = new ModelsViewModel(new ModelInspector(), tasks, dialogs, settings, new SampleCatalog(TestData.SAMPLES), workspace);
-        quantize = new QuantizeViewModel(new QuantizeService(), tasks, dialogs, settings, workspace);
+        QuantizeService real = new QuantizeService();
+        quantize = new QuantizeViewModel((r, p, c) -> {
+            org.polaris.workbench.testutil.Gate g = quantizeGate;
+            if (g != null) {
+                g.pass(c);
+            }
+            return real.run(r, p, c);
+        }, tasks, dialogs, settings, workspace);
         sparsity = new SparsityViewModel(new PruneService(), tasks, dialogs, settings, workspace);
         inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
         snn = new SnnViewModel(tasks, dialogs, workspace);
