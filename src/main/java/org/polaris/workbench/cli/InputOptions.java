@@ -9,10 +9,11 @@ import java.nio.file.Path;
 /** Input options shared by run, bench and profile. */
 final class InputOptions {
 
-    @Option(names = "--input", paramLabel = "IMAGE", description = "an image file (resized and center-cropped to the model's input)")
-    Path image;
+    @Mixin
+    ModelInputOptions model = new ModelInputOptions();
 
-    @Option(names = "--data", paramLabel = "IDX", description = "an IDX images file (labels beside it are shown)")
+    @Option(names = "--data", paramLabel = "PATH", description = "a data set to take sample --index from: an IDX file "
+            + "(labels beside it are shown), a folder of images, .wav clips, .npz samples or ONNX test_data_set_* folders")
     Path data;
 
     @Bounds(min = 0, max = 10000000)
@@ -23,6 +24,6 @@ final class InputOptions {
     PreprocessingOptions pre = new PreprocessingOptions();
 
     InputSpec spec() throws CliException {
-        return new InputSpec(image, data, index, pre.toPreprocessing());
+        return new InputSpec(model.request(pre.toPreprocessing()), data, index);
     }
 }

@@ -3,6 +3,7 @@ package org.polaris.workbench.cli;
 import org.polaris.workbench.engine.data.DataException;
 import org.polaris.workbench.engine.data.DataSources;
 import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.data.InputData;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.model.OnnxModel;
 import org.polaris.workbench.engine.model.OnnxModelReader;
@@ -132,6 +133,9 @@ public final class PruneCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     PreprocessingOptions pre = new PreprocessingOptions();
 
+    @picocli.CommandLine.Mixin
+    ModelInputOptions inputs = new ModelInputOptions();
+
     @Override
     public Integer call() throws Exception {
         PruneMethod m;
@@ -164,7 +168,7 @@ public final class PruneCommand implements Callable<Integer> {
             return torchScript(m, reportPath);
         }
         OnnxModel om = new OnnxModelReader().read(model);
-        Dataset data = dataset(evalData, om);
+        InputData data = feeds(evalData, om, evalSamples);
         PruneService.Request req = new PruneService.Request(model, output, force, m, sparsity, scope,
                 new LinkedHashSet<>(exclude), data,
                 new QuantEvaluator.Settings(evalSamples, latencyRuns, Math.max(5, latencyRuns / 5), 1, latencyBatch), reportPath,
@@ -177,7 +181,7 @@ public final class PruneCommand implements Callable<Integer> {
                 throw new CliException("--calib-samples must be at least 1, got " + calibSamples, 2);
             }
             // the re-fit reads at most as many samples as the data set has
-            req = req.withRefit(calibData != null ? open(calibData, om, calibSamples) : data, calibSamples);
+            req = req.withRefit(calibData != null ? feeds(calibData, om, calibSamples) : data, calibSamples);
         } else if (calibData != null) {
             throw new CliException("--calib-data is only used with --refit", 2);
         }
@@ -196,9 +200,7 @@ public final class PruneCommand implements Callable<Integer> {
         if (o.accuracy() != null) {
             out.printf(Locale.ROOT, "Accuracy:   %.2f%% -> %.2f%%%n", 100 * o.accuracy(), 100 * p.accuracy());
         }
-        out.printf(Locale.ROOT, "Agreement:  top-1 %.2f%%, mean cosine %.5f over %d samples%s%n",
-                100 * r.comparison().agreement().top1(), r.comparison().agreement().meanCosine(),
-                r.comparison().agreement().samples(), evalData == null ? " (random inputs)" : "");
+        out.print(AgreementText.lines(r.comparison().agreement(), data.isSynthetic() ? " (generated inputs)" : ""));
         boolean channels = m.kind() == PruneMethod.Kind.CHANNEL;
         out.printf(Locale.ROOT, "Latency:    %.3f -> %.3f ms (%.0f%% %s; ONNX Runtime, batch %d, 1 thread%s)%n",
                 o.latency().medianMs(), p.latency().medianMs(),
@@ -228,6 +230,14 @@ public final class PruneCommand implements Callable<Integer> {
         out.printf("Report:     %s%n", reportPath);
         out.flush();
         return 0;
+    }
+
+    private InputData feeds(Path path, OnnxModel m, int samples) throws CliException {
+        try {
+            return DataSources.open(path, inputs.request(pre.toPreprocessing()), samples, m.graph().feedInputs());
+        } catch (DataException e) {
+            throw new CliException(e.getMessage(), 2);
+        }
     }
 
     private Dataset dataset(Path path, OnnxModel m) throws CliException {

@@ -3,11 +3,11 @@ package org.polaris.workbench.cli;
 import org.polaris.workbench.engine.data.DataException;
 import org.polaris.workbench.engine.data.DataSources;
 import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.data.InputData;
 import org.polaris.workbench.engine.io.OutputPolicy;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.model.OnnxModel;
 import org.polaris.workbench.engine.model.OnnxModelReader;
-import org.polaris.workbench.engine.model.ValueType;
 import org.polaris.workbench.engine.quant.Calibration;
 import org.polaris.workbench.engine.quant.IntType;
 import org.polaris.workbench.engine.quant.QuantEvaluator;
@@ -101,7 +101,8 @@ public final class QuantizeCommand implements Callable<Integer> {
     String calibration;
 
     @Option(names = "--calib-data", paramLabel = "PATH",
-            description = "IDX images file (.gz or plain) or a folder of images; random inputs if omitted (flagged)")
+            description = "IDX images file (.gz or plain), a folder of images, .wav clips, .npz samples or ONNX "
+                    + "test_data_set_* folders; generated inputs if omitted (flagged)")
     Path calibData;
 
     @Bounds(min = 1, max = 1000000)
@@ -155,6 +156,9 @@ public final class QuantizeCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     PreprocessingOptions pre = new PreprocessingOptions();
 
+    @picocli.CommandLine.Mixin
+    ModelInputOptions inputs = new ModelInputOptions();
+
     @Override
     public Integer call() throws Exception {
         QuantOptions options = options();
@@ -162,9 +166,9 @@ public final class QuantizeCommand implements Callable<Integer> {
             return torchScript(options);
         }
         OnnxModel m = new OnnxModelReader().read(model);
-        Dataset calib = dataset(calibData, m, calibSamples);
+        InputData calib = feeds(calibData, m, calibSamples);
         // Without --eval-data the calibration source is reused, read again up to --eval-samples.
-        Dataset eval = dataset(evalData != null ? evalData : calibData, m, evalSamples);
+        InputData eval = feeds(evalData != null ? evalData : calibData, m, evalSamples);
         QuantRequest req = new QuantRequest(model, output, force, options, calib, calibSamples, eval,
                 new QuantEvaluator.Settings(evalSamples, latencyRuns, Math.max(5, latencyRuns / 5), threads, latencyBatch), report,
                 minCosine, sensitivity, !noSpeedCheck);
@@ -240,11 +244,10 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
     }
 
-    private Dataset dataset(Path path, OnnxModel m, int samples) throws CliException {
-        ValueType input = m.graph().feedInputs().isEmpty() ? null : m.graph().feedInputs().get(0).type();
+    private InputData feeds(Path path, OnnxModel m, int samples) throws CliException {
         try {
-            return DataSources.open(path, pre.toPreprocessing(), samples, input);
-        } catch (DataException | IllegalArgumentException e) {
+            return DataSources.open(path, inputs.request(pre.toPreprocessing()), samples, m.graph().feedInputs());
+        } catch (DataException e) {
             throw new CliException(e.getMessage(), 2);
         }
     }

@@ -24,8 +24,7 @@ final class QuantizeSummary {
             b.append(String.format(Locale.ROOT, "Accuracy:   %.2f%% -> %.2f%% top-1 (%d samples)%n",
                     100 * o.accuracy(), 100 * q.accuracy(), a.samples()));
         }
-        b.append(String.format(Locale.ROOT, "Agreement:  top-1 %.2f%%, mean cosine %.5f, max |error| %.4g%n",
-                100 * a.top1(), a.meanCosine(), a.maxAbsError()));
+        b.append(AgreementText.lines(a, r.evaluationSynthetic() ? " (generated inputs)" : ""));
         b.append(String.format(Locale.ROOT, "Latency:    %.3f ms -> %.3f ms median, p90 %.3f -> %.3f (%.2fx, batch %d, "
                         + "%d thread(s))%n", o.latency().medianMs(), q.latency().medianMs(), o.latency().p90Ms(),
                 q.latency().p90Ms(), r.speedup(), q.latency().batch(), q.latency().threads()));

@@ -1,15 +1,96 @@
 package org.polaris.workbench.engine.data;
 
 import org.polaris.workbench.engine.model.Dim;
+import org.polaris.workbench.engine.model.ValueInfo;
 import org.polaris.workbench.engine.model.ValueType;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
-/** Turns what a user points at (an IDX file, a folder of images, or nothing) into a {@link Dataset}. */
+/**
+ * Turns what a user points at (an IDX file, a folder of images, audio, {@code .npz} samples or ONNX test data sets,
+ * or nothing) plus the {@code --shape}/{@code --input} request into the feeds of a model's inputs.
+ */
 public final class DataSources {
 
     private DataSources() {
+    }
+
+    /**
+     * The feeds for a model: {@code path} covers the inputs it holds (by name for {@code .npz} and test data sets;
+     * single-tensor data feeds the first input without an {@code --input} source), every other input takes its
+     * source; without {@code path} every input takes its source (seeded random by default, flagged synthetic).
+     *
+     * @param samples how many samples the caller will use (image folders yield extra crops to reach it)
+     */
+    public static Feeds open(Path path, InputPlan.Request request, int samples, List<ValueInfo> inputs)
+            throws DataException {
+        if (inputs.isEmpty()) {
+            throw new DataException("the model has no inputs to feed");
+        }
+        if (path == null) {
+            return new Feeds(InputPlan.resolve(inputs, request, Set.of()), null, samples);
+        }
+        if (!Files.exists(path)) {
+            throw new DataException(path + ": no such file or folder");
+        }
+        List<String> names = inputs.stream().map(ValueInfo::name).toList();
+        if (NamedSamples.handles(path) || path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npz")) {
+            NamedSamples d = NamedSamples.open(path, names, samples);
+            Set<String> covered = new HashSet<>(d.names());
+            covered.retainAll(names);
+            if (covered.isEmpty()) {
+                throw new DataException(path + ": holds " + String.join(", ", d.names()) + ", none of the model's inputs ("
+                        + String.join(", ", names) + ")");
+            }
+            return new Feeds(InputPlan.resolve(inputs, request, covered), d, samples);
+        }
+        Set<String> bound = new HashSet<>();
+        for (InputSource.Binding b : request.sources()) {
+            bound.add(b.input() == null ? names.get(0) : b.input());
+        }
+        String primary = names.stream().filter(n -> !bound.contains(n)).findFirst()
+                .orElseThrow(() -> new DataException(path + ": every model input already has an --input source"));
+        InputPlan plan = InputPlan.resolve(inputs, request, Set.of(primary));
+        InputPlan.Planned p = plan.input(primary);
+        Dataset d;
+        if (Files.isDirectory(path) && WavFolderDataset.handles(path)) {
+            d = WavFolderDataset.open(path, request.sampleRate(), p.info().type().shape() != null
+                    && p.info().type().shape().size() == 1, samples);
+        } else if (Files.isDirectory(path)) {
+            d = ImageFolderDataset.open(path, squareDefaults(plan.preprocessing(), p), Math.max(1, samples / 5),
+                    imageGeometry(path, p, plan.preprocessing()));
+        } else {
+            d = IdxDataset.open(path, plan.preprocessing(), samples);
+        }
+        return new Feeds(plan, d, samples);
+    }
+
+    private static ImageGeometry imageGeometry(Path path, InputPlan.Planned p, Preprocessing pre) throws DataException {
+        if (p.shape() == null) {
+            throw new DataException(path + ": images for input '" + p.name() + "' " + Dim.format(p.info().type().shape())
+                    + " need its height and width: pass --shape " + InputPlan.flag(p.info()));
+        }
+        try {
+            return ImageGeometry.of(p.shape(), pre.layout());
+        } catch (IllegalArgumentException e) {
+            throw new DataException(path + ": input '" + p.name() + "' does not take images: " + e.getMessage());
+        }
+    }
+
+    /** Square image inputs resize the shorter side to 8/7 of the input (256 for 224) before the center crop. */
+    private static Preprocessing squareDefaults(Preprocessing pre, InputPlan.Planned p) {
+        if (pre.resize() > 0 || p.shape() == null || p.shape().length < 3) {
+            return pre;
+        }
+        long[] s = p.shape();
+        long side = Math.max(s[s.length - 1], s[s.length - 2]);
+        return new Preprocessing(pre.scale(), pre.mean(), pre.std(), (int) Math.min(8192, side * 8 / 7), pre.crop(),
+                pre.layout());
     }
 
     /**

@@ -1,32 +1,28 @@
 package org.polaris.workbench.engine.data;
 
 import org.polaris.workbench.engine.model.Tensor;
+import org.polaris.workbench.engine.model.ValueInfo;
 
-/** Model inputs for calibration and evaluation, read batch by batch so memory stays bounded. */
-public interface Dataset {
+import java.util.List;
+import java.util.Map;
 
-    int size();
+/**
+ * Samples of one tensor (IDX images, an image folder, audio clips, random values). Alone it feeds a single-input
+ * model; {@link Feeds} pairs it with sources for a model's other inputs.
+ */
+public interface Dataset extends InputData {
 
-    /** Samples {@code [start, start + count)} as one float32 NCHW batch. */
+    /** Samples {@code [start, start + count)} as one batch tensor (batch dimension first). */
     Tensor batch(int start, int count);
 
-    /** Class label of sample {@code i}, or -1 when the data set has no labels. */
-    int label(int i);
-
-    default boolean hasLabels() {
-        return size() > 0 && label(0) >= 0;
-    }
-
-    /** What the data is, for reports ("fashion-mnist t10k, 10000 labelled images"). */
-    String description();
-
-    /** The files this data set reads (outputs of a run must never replace them). */
-    default java.util.List<java.nio.file.Path> files() {
-        return java.util.List.of();
-    }
-
-    /** True for synthetic inputs: accuracy numbers from them mean nothing, and reports say so. */
-    default boolean isSynthetic() {
-        return false;
+    @Override
+    default Map<String, Tensor> feeds(int start, int count, List<ValueInfo> inputs) {
+        if (inputs.size() != 1) {
+            throw new DataFileException(description() + " gives one tensor a sample, but the model has "
+                    + inputs.size() + " inputs (" + String.join(", ", inputs.stream().map(ValueInfo::name).toList())
+                    + "): give the others a source with --input NAME=SOURCE");
+        }
+        ValueInfo in = inputs.get(0);
+        return Map.of(in.name(), TensorFit.fit(batch(start, count), in, count));
     }
 }

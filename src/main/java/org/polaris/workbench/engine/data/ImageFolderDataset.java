@@ -19,9 +19,10 @@ import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
- * A folder of PNG/JPEG images (unlabelled), loaded one batch at a time: resize the shorter side, center-crop,
- * normalize, NCHW or NHWC RGB. With {@code variants > 1} each image also yields shifted crops, so a handful of
- * photos can feed a calibration run of realistic, distinct inputs.
+ * A folder of PNG/JPEG/BMP/GIF images (unlabelled), loaded one batch at a time into the input's geometry: for a
+ * square input resize the shorter side and center-crop, else resize to the input's height and width; gray, RGB or
+ * RGBA; NCHW or NHWC; normalized. With {@code variants > 1} each image also yields shifted crops (square inputs),
+ * so a handful of photos can feed a calibration run of realistic, distinct inputs.
  */
 public final class ImageFolderDataset implements Dataset {
 
@@ -35,31 +36,39 @@ public final class ImageFolderDataset implements Dataset {
     private final List<Path> files;
     private final Preprocessing pre;
     private final int variants;
+    private final ImageGeometry geometry;
     /** The last decoded image: variants of one file come one after another, so each file is decoded once. */
     private int cachedIndex = -1;
     private BufferedImage cached;
 
-    private ImageFolderDataset(List<Path> files, Preprocessing pre, int variants) {
+    private ImageFolderDataset(List<Path> files, Preprocessing pre, int variants, ImageGeometry geometry) {
         this.files = files;
         this.pre = pre;
-        this.variants = variants;
+        this.variants = geometry.height() == geometry.width() ? variants : 1;
+        this.geometry = geometry;
     }
 
+    /** Square RGB crops of {@code pre.crop()} pixels. */
     public static ImageFolderDataset open(Path dir, Preprocessing pre, int variants) throws DataException {
         if (pre.crop() <= 0) {
             throw new DataException(dir + ": image inputs need a crop size (the model's input height and width)");
         }
+        return open(dir, pre, variants, ImageGeometry.square(pre.crop(), pre.layout().equals("NHWC")));
+    }
+
+    public static ImageFolderDataset open(Path dir, Preprocessing pre, int variants, ImageGeometry geometry)
+            throws DataException {
         List<Path> images;
         try (Stream<Path> s = Files.list(dir)) {
             images = s.filter(p -> {
                 String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-                return n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg");
+                return n.matches(".*\\.(png|jpe?g|bmp|gif)");
             }).sorted().toList();
         } catch (IOException e) {
             throw new DataException(dir + ": cannot list images: " + e.getMessage());
         }
         if (images.isEmpty()) {
-            throw new DataException(dir + ": no .png or .jpg images");
+            throw new DataException(dir + ": no .png, .jpg, .bmp or .gif images");
         }
         for (Path p : images) {
             String problem = InputFiles.problem(p);
@@ -67,7 +76,7 @@ public final class ImageFolderDataset implements Dataset {
                 throw new DataException(p + ": " + problem);
             }
         }
-        return new ImageFolderDataset(images, pre, Math.max(1, variants));
+        return new ImageFolderDataset(images, pre, Math.max(1, variants), geometry);
     }
 
     /** One image file as a data set of one sample (its own errors name it, not a copy). */
@@ -75,11 +84,16 @@ public final class ImageFolderDataset implements Dataset {
         if (pre.crop() <= 0) {
             throw new DataException(image + ": image inputs need a crop size (the model's input height and width)");
         }
+        return ofFile(image, pre, ImageGeometry.square(pre.crop(), pre.layout().equals("NHWC")));
+    }
+
+    /** One image file in the given geometry. */
+    public static ImageFolderDataset ofFile(Path image, Preprocessing pre, ImageGeometry geometry) throws DataException {
         String problem = InputFiles.problem(image);
         if (problem != null) {
             throw new DataException(image + ": " + problem);
         }
-        ImageFolderDataset d = new ImageFolderDataset(List.of(image), pre, 1);
+        ImageFolderDataset d = new ImageFolderDataset(List.of(image), pre, 1, geometry);
         try {
             d.load(0);
         } catch (DataFileException e) {
@@ -100,27 +114,32 @@ public final class ImageFolderDataset implements Dataset {
 
     @Override
     public Tensor batch(int start, int count) {
-        int side = pre.crop();
-        int plane = side * side;
-        float[] out = new float[count * 3 * plane];
+        ImageGeometry g = geometry;
+        int per = g.sampleElements();
+        float[] out = new float[count * per];
         for (int b = 0; b < count; b++) {
             int idx = start + b;
             BufferedImage img = crop(load(idx / variants), idx % variants);
-            for (int y = 0; y < side; y++) {
-                for (int x = 0; x < side; x++) {
-                    int rgb = img.getRGB(x, y);
-                    int[] ch = {(rgb >> 16) & 0xff, (rgb >> 8) & 0xff, rgb & 0xff};
-                    for (int c = 0; c < 3; c++) {
-                        int pos = pre.layout().equals("NCHW")
-                                ? b * 3 * plane + c * plane + y * side + x
-                                : b * 3 * plane + (y * side + x) * 3 + c;
-                        out[pos] = pre.apply(ch[c], c);
+            for (int y = 0; y < g.height(); y++) {
+                for (int x = 0; x < g.width(); x++) {
+                    int argb = img.getRGB(x, y);
+                    int r = (argb >> 16) & 0xff;
+                    int gr = (argb >> 8) & 0xff;
+                    int bl = argb & 0xff;
+                    if (g.channels() == 1) {
+                        // ITU-R BT.601 luma, what PIL's convert("L") computes
+                        int luma = (int) Math.round(0.299 * r + 0.587 * gr + 0.114 * bl);
+                        out[b * per + g.offset(0, y, x)] = pre.apply(luma, 0);
+                        continue;
+                    }
+                    int[] ch = {r, gr, bl, (argb >>> 24) & 0xff};
+                    for (int c = 0; c < g.channels(); c++) {
+                        out[b * per + g.offset(c, y, x)] = pre.apply(ch[c], c);
                     }
                 }
             }
         }
-        long[] dims = pre.layout().equals("NCHW") ? new long[] {count, 3, side, side} : new long[] {count, side, side, 3};
-        return Tensor.ofFloats("batch", dims, out);
+        return Tensor.ofFloats("batch", g.dims(count), out);
     }
 
     private BufferedImage load(int index) {
@@ -180,18 +199,22 @@ public final class ImageFolderDataset implements Dataset {
         }
     }
 
-    /** Resizes the shorter side to {@code resize} (bilinear) and takes a crop; variant 0 is the center crop. */
+    /**
+     * Square inputs: resizes the shorter side to {@code resize} (bilinear) and takes a crop; variant 0 is the center
+     * crop. Other inputs: resized to the input's width and height.
+     */
     private BufferedImage crop(BufferedImage src, int variant) {
-        int side = pre.crop();
-        int target = Math.max(pre.resize(), side);
+        if (geometry.height() != geometry.width()
+                || (variant == 0 && src.getWidth() == geometry.width() && src.getHeight() == geometry.height())) {
+            // an image already of the input's size is taken as it is (a 28x28 Fashion-MNIST PNG stays exact)
+            return scaled(src, geometry.width(), geometry.height());
+        }
+        int side = geometry.height();
+        int target = Math.max(pre.resize() > 0 ? pre.resize() : side, side);
         double f = (double) target / Math.min(src.getWidth(), src.getHeight());
         int w = Math.max(side, (int) Math.round(src.getWidth() * f));
         int h = Math.max(side, (int) Math.round(src.getHeight() * f));
-        BufferedImage scaled = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = scaled.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-        g.drawImage(src, 0, 0, w, h, null);
-        g.dispose();
+        BufferedImage scaled = scaled(src, w, h);
         int x0 = (w - side) / 2;
         int y0 = (h - side) / 2;
         if (variant > 0) {
@@ -201,6 +224,15 @@ public final class ImageFolderDataset implements Dataset {
             y0 = clamp(y0 + (int) Math.round(Math.sin(a) * (h - side) / 2.0 * ((variant % 3) + 1) / 3.0), h - side);
         }
         return scaled.getSubimage(x0, y0, side, side);
+    }
+
+    private static BufferedImage scaled(BufferedImage src, int w, int h) {
+        BufferedImage scaled = new BufferedImage(w, h, BufferedImage.TYPE_INT_ARGB);
+        Graphics2D g = scaled.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+        g.drawImage(src, 0, 0, w, h, null);
+        g.dispose();
+        return scaled;
     }
 
     private static int clamp(int v, int max) {

@@ -26,10 +26,15 @@ public final class InferenceService {
 
     /**
      * @param label the sample's true class, or -1
+     * @param output the output top-k was read from (the first class-like one), else the first output
+     * @param top top-k classes of {@code output}, empty when no output is class-like
+     * @param outputs every output, in the model's order
+     * @param tensors every output's values (for saving and heat maps)
      * @param wallMs one inference, after loading
      */
     public record RunResult(String runtime, String source, int label, String labelName, String output, long[] shape,
-                            List<Prediction> top, double wallMs) {
+                            List<Prediction> top, List<OutputSummary> outputs, Map<String, Tensor> tensors,
+                            boolean synthetic, double wallMs) {
     }
 
     private final OnnxModelReader reader = new OnnxModelReader();
@@ -72,25 +77,31 @@ public final class InferenceService {
         double ms;
         try (ModelRuntime rt = Runtimes.open(kind, model, m, threads, device)) {
             long t0 = System.nanoTime();
-            out = rt.run(Map.of(s.input().name(), s.input()));
+            out = rt.run(s.feeds());
             ms = (System.nanoTime() - t0) / 1e6;
         }
-        Tensor first = out.values().iterator().next();
-        float[] v = first.toFloats();
-        List<String> labels = Labels.near(model, v.length);
+        List<OutputSummary> summaries = new ArrayList<>();
+        out.values().forEach(t -> summaries.add(OutputSummary.of(t)));
+        OutputSummary primary = summaries.stream().filter(OutputSummary::classLike).findFirst().orElse(null);
         List<Prediction> top = new ArrayList<>();
-        boolean[] used = new boolean[v.length];
-        for (int k = 0; k < Math.min(topK, v.length); k++) {
-            int best = -1;
-            for (int i = 0; i < v.length; i++) {
-                if (!used[i] && (best < 0 || v[i] > v[best])) best = i;
+        List<String> labels = List.of();
+        if (primary != null) {
+            float[] v = out.get(primary.name()).toFloats();
+            labels = Labels.near(model, v.length);
+            boolean[] used = new boolean[v.length];
+            for (int k = 0; k < Math.min(topK, v.length); k++) {
+                int best = -1;
+                for (int i = 0; i < v.length; i++) {
+                    if (!used[i] && (best < 0 || v[i] > v[best])) best = i;
+                }
+                used[best] = true;
+                top.add(new Prediction(best, labels.isEmpty() ? null : labels.get(best), v[best]));
             }
-            used[best] = true;
-            top.add(new Prediction(best, labels.isEmpty() ? null : labels.get(best), v[best]));
         }
+        OutputSummary shown = primary != null ? primary : summaries.get(0);
         String labelName = s.label() >= 0 && s.label() < labels.size() ? labels.get(s.label()) : null;
         return new RunResult(kind.name().toLowerCase(java.util.Locale.ROOT), s.source(), s.label(), labelName,
-                first.name(), first.dims(), top, ms);
+                shown.name(), shown.shape(), top, summaries, out, s.synthetic(), ms);
     }
 
     public List<BenchResult> bench(Path model, List<Runtimes.Kind> kinds, List<Integer> batches, List<Integer> threads,
@@ -104,9 +115,9 @@ public final class InferenceService {
                 try (ModelRuntime rt = Runtimes.open(kind, model, m, t, device)) {
                     for (int b : batches) {
                         cancel.throwIfCancelled();
-                        Tensor x = input.sample(m, b).input();
+                        Map<String, Tensor> x = input.sample(m, b).feeds();
                         int done = results.size();
-                        results.add(Benchmark.run(rt, Map.of(x.name(), x), b, t, warmup, runs,
+                        results.add(Benchmark.run(rt, x, b, t, warmup, runs,
                                 (f, msg) -> progress.progress((done + f) / total, msg), cancel));
                     }
                 }
@@ -138,8 +149,7 @@ public final class InferenceService {
                                     ProgressSink progress, CancellationToken cancel)
             throws ModelLoadException, UnsupportedOpsException, DataException {
         OnnxModel m = describe(model);
-        Tensor x = input.sample(m, 1).input();
-        Map<String, Tensor> feeds = Map.of(x.name(), x);
+        Map<String, Tensor> feeds = input.sample(m, 1).feeds();
         try (ModelRuntime rt = Runtimes.open(kind, model, m, threads, device)) {
             long t0 = System.nanoTime();
             for (int i = 0; i < PROFILE_MAX_WARMUP; i++) {

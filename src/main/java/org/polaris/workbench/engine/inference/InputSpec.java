@@ -1,66 +1,73 @@
 package org.polaris.workbench.engine.inference;
 
 import org.polaris.workbench.engine.data.DataException;
+import org.polaris.workbench.engine.data.DataFileException;
 import org.polaris.workbench.engine.data.DataSources;
-import org.polaris.workbench.engine.data.Dataset;
-import org.polaris.workbench.engine.data.IdxDataset;
-import org.polaris.workbench.engine.data.ImageFolderDataset;
+import org.polaris.workbench.engine.data.Feeds;
+import org.polaris.workbench.engine.data.InputPlan;
 import org.polaris.workbench.engine.data.Preprocessing;
 import org.polaris.workbench.engine.model.OnnxModel;
 import org.polaris.workbench.engine.model.Tensor;
-import org.polaris.workbench.engine.model.ValueType;
+import org.polaris.workbench.engine.model.ValueInfo;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
- * Where an inference input comes from: an image file, sample {@code index} of an IDX file, or (both null) seeded
- * random data shaped like the model's input. Crop and resize default to the model's input size.
+ * What one run feeds a model: sample {@code index} of a data set ({@code data}: IDX, image or audio folder, .npz
+ * samples, ONNX test data sets) for the inputs it holds, and the request's sources (files or generators) and shapes
+ * for the rest; without {@code data} every input takes its source (seeded random by default).
  */
-public record InputSpec(Path image, Path idx, int index, Preprocessing preprocessing) {
+public record InputSpec(InputPlan.Request request, Path data, int index) {
 
-    /** One prepared input: a batch tensor named for the model, the sample's label (or -1), and what it is. */
-    public record Sample(Tensor input, int label, String source) {
+    /** One prepared run: the feeds, the sample's label (or -1), what they are, and whether any is random. */
+    public record Sample(Map<String, Tensor> feeds, int label, String source, boolean synthetic) {
+        public Sample {
+            feeds = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(feeds));
+        }
     }
 
     public static InputSpec random() {
-        return new InputSpec(null, null, 0, Preprocessing.unitScale());
+        return new InputSpec(InputPlan.Request.of(Preprocessing.unitScale()), null, 0);
     }
 
     public Sample sample(OnnxModel model, int batch) throws DataException {
-        ValueType in = model.graph().feedInputs().get(0).type();
-        String name = model.graph().feedInputs().get(0).name();
-        Preprocessing pre = DataSources.withModelCrop(preprocessing, in);
-        Dataset d;
-        int at = 0;
-        if (image != null) {
-            d = ImageFolderDataset.ofFile(image, pre);
-        } else if (idx != null) {
+        List<ValueInfo> inputs = model.graph().feedInputs();
+        try {
+            if (data == null) {
+                Feeds f = DataSources.open(null, request, batch, inputs);
+                return new Sample(f.feeds(0, batch, inputs), -1, f.description(), f.isSynthetic());
+            }
             if (index < 0) {
-                throw new DataException(idx + ": sample " + index + " does not exist");
+                throw new DataException(data + ": sample " + index + " does not exist");
             }
-            d = IdxDataset.open(idx, pre, index + 1);
-            at = index;
-            if (index >= d.size()) {
-                throw new DataException(idx + ": sample " + index + " does not exist (" + d.size() + " read)");
+            Feeds f = DataSources.open(data, request, index + 1, inputs);
+            if (index >= f.size()) {
+                throw new DataException(data + ": sample " + index + " does not exist (" + f.size() + " read)");
             }
-        } else {
-            d = DataSources.open(null, pre, batch, in);
+            Map<String, Tensor> one = f.feeds(index, 1, inputs);
+            Map<String, Tensor> feeds = new LinkedHashMap<>();
+            for (ValueInfo v : inputs) {
+                InputPlan.Planned p = f.plan().input(v.name());
+                Tensor t = one.get(v.name());
+                feeds.put(v.name(), batch > 1 && p.batched() && t.rank() > 0 && t.dims()[0] == 1 ? repeat(t, batch) : t);
+            }
+            return new Sample(feeds, f.label(index), f.description() + ", sample " + index, f.isSynthetic());
+        } catch (DataFileException e) {
+            throw new DataException(e.getMessage());
         }
-        Tensor x = image == null && idx == null ? d.batch(0, batch) : repeat(d.batch(at, 1), batch);
-        return new Sample(x.withName(name), d.label(at), d.description());
     }
 
     private static Tensor repeat(Tensor one, int batch) {
-        if (batch == 1) {
-            return one;
-        }
-        float[] v = one.toFloats();
-        float[] all = new float[v.length * batch];
-        for (int b = 0; b < batch; b++) {
-            System.arraycopy(v, 0, all, b * v.length, v.length);
+        byte[] raw = one.raw();
+        byte[] all = new byte[Math.multiplyExact(raw.length, batch)];
+        for (int i = 0; i < batch; i++) {
+            System.arraycopy(raw, 0, all, i * raw.length, raw.length);
         }
         long[] dims = one.dims();
         dims[0] = batch;
-        return Tensor.ofFloats(one.name(), dims, all);
+        return new Tensor(one.name(), one.dataType(), dims, all, List.of(), null, "");
     }
 }

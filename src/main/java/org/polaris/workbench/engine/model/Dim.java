@@ -45,4 +45,12 @@ public record Dim(long value, String param) {
         }
         return isFixed() ? Long.toString(value) : "?";
     }
+
+    /** A shape as users read it: {@code [batch,3,?,?]}; {@code [?]}-ranked unknown shapes as "unknown". */
+    public static String format(java.util.List<Dim> shape) {
+        if (shape == null) {
+            return "an unknown shape";
+        }
+        return "[" + String.join(",", shape.stream().map(Dim::toString).toList()) + "]";
+    }
 }

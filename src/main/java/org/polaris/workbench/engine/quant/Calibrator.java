@@ -1,6 +1,6 @@
 package org.polaris.workbench.engine.quant;
 
-import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.data.InputData;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.ProgressSink;
 import org.polaris.workbench.engine.model.DataType;
@@ -26,16 +26,17 @@ import java.util.Set;
  */
 public final class Calibrator {
 
-    public Map<String, ActivationStats> collect(OnnxModel model, List<String> tensors, Dataset data, int samples,
+    public Map<String, ActivationStats> collect(OnnxModel model, List<String> tensors, InputData data, int samples,
                                                 Calibration method, ProgressSink progress, CancellationToken cancel)
             throws OrtModelSession.RuntimeFailure {
         Graph g = model.graph();
-        String input = g.feedInputs().get(0).name();
+        Set<String> feedNames = new HashSet<>();
+        g.feedInputs().forEach(v -> feedNames.add(v.name()));
         Set<String> present = new HashSet<>();
         g.outputs().forEach(v -> present.add(v.name()));
         List<ValueInfo> outputs = new ArrayList<>(g.outputs());
         for (String t : tensors) {
-            if (!present.contains(t) && !t.equals(input)) {
+            if (!present.contains(t) && !feedNames.contains(t)) {
                 outputs.add(new ValueInfo(t, ValueType.tensor(DataType.FLOAT, null), ""));
                 present.add(t);
             }
@@ -46,7 +47,7 @@ public final class Calibrator {
         Map<String, ActivationStats> stats = new LinkedHashMap<>();
         tensors.forEach(t -> stats.put(t, new ActivationStats()));
         int n = Math.min(samples, data.size());
-        int batch = batchSize(g);
+        int batch = Math.min(batchSize(g), data.maxBatch());
         // Histograms are collected for every method: they feed the report and the pane's range plots.
         int passes = 2;
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
@@ -56,9 +57,9 @@ public final class Calibrator {
                 for (int start = 0; start < n; start += batch) {
                     cancel.throwIfCancelled();
                     int count = Math.min(batch, n - start);
-                    Tensor x = data.batch(start, count).withName(input);
-                    Map<String, Tensor> out = session.run(Map.of(input, x));
-                    out.put(input, x);
+                    Map<String, Tensor> x = data.feeds(start, count, g.feedInputs());
+                    Map<String, Tensor> out = session.run(x);
+                    out.putAll(x);
                     for (Map.Entry<String, ActivationStats> e : stats.entrySet()) {
                         Tensor t = out.get(e.getKey());
                         if (t == null || t.dataType() != DataType.FLOAT) {

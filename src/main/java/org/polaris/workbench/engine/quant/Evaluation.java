@@ -23,7 +23,55 @@ public final class Evaluation {
                        int leftoverQdq, Map<String, Integer> optimizedOps) {
     }
 
-    /** How closely the quantized model follows the original on the same inputs. */
-    public record Agreement(double top1, double meanCosine, double minCosine, double maxAbsError, int samples) {
+    /**
+     * How closely the result follows the original on the same inputs, on its primary output (the first class-like
+     * one, else the first), with every output's own numbers in {@code outputs}.
+     *
+     * @param top1 argmax agreement of the primary output, or NaN when it is not class-like (a map, boxes, a state)
+     */
+    public record Agreement(double top1, double meanCosine, double minCosine, double maxAbsError, int samples,
+                            java.util.List<OutputAgreement> outputs) {
+        public Agreement {
+            outputs = java.util.List.copyOf(outputs);
+        }
+
+        /** One output only (TorchScript and single-output comparisons). */
+        public Agreement(double top1, double meanCosine, double minCosine, double maxAbsError, int samples) {
+            this(top1, meanCosine, minCosine, maxAbsError, samples, java.util.List.of());
+        }
+    }
+
+    /**
+     * One output compared sample by sample.
+     *
+     * @param classLike a {@code [batch, classes]} score output: top-1 agreement is meaningful
+     * @param top1 argmax agreement, or NaN when not class-like
+     * @param mismatched samples whose shapes differ between the models (e.g. a different number of detections)
+     */
+    public record OutputAgreement(String output, boolean classLike, double top1, double meanCosine, double minCosine,
+                                  double maxAbsError, int samples, int mismatched) {
+    }
+
+    /** Every output's comparison as JSON objects (NaN and infinities as null). */
+    public static java.util.List<Map<String, Object>> outputsJson(java.util.List<OutputAgreement> outputs) {
+        java.util.List<Map<String, Object>> out = new java.util.ArrayList<>();
+        for (OutputAgreement o : outputs) {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("output", o.output());
+            m.put("classLike", o.classLike());
+            m.put("top1", finite(o.top1()));
+            m.put("meanCosine", finite(o.meanCosine()));
+            m.put("minCosine", finite(o.minCosine()));
+            m.put("maxAbsError", finite(o.maxAbsError()));
+            m.put("samples", o.samples());
+            m.put("mismatchedShapes", o.mismatched());
+            out.add(m);
+        }
+        return out;
+    }
+
+    /** A number for JSON: null when NaN or infinite. */
+    public static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
     }
 }

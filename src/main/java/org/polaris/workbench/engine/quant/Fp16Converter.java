@@ -54,37 +54,8 @@ public final class Fp16Converter {
         return new QdqQuantizer.Result(QdqQuantizer.rebuild(model, nodes, added), layers);
     }
 
-    /** IEEE 754 binary16, round to nearest even, overflow to infinity, subnormals kept. */
+    /** IEEE 754 binary16, round to nearest even (shared with tensor encoding). */
     static short toHalf(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        int sign = (bits >>> 16) & 0x8000;
-        int exp = ((bits >>> 23) & 0xff) - 127 + 15;
-        int mant = bits & 0x7fffff;
-        if (((bits >>> 23) & 0xff) == 0xff) {
-            return (short) (sign | 0x7c00 | (mant != 0 ? 0x200 : 0));
-        }
-        if (exp >= 31) {
-            return (short) (sign | 0x7c00);
-        }
-        if (exp <= 0) {
-            if (exp < -10) {
-                return (short) sign;
-            }
-            mant |= 0x800000;
-            int shift = 14 - exp;
-            int half = mant >> shift;
-            int rem = mant & ((1 << shift) - 1);
-            int mid = 1 << (shift - 1);
-            if (rem > mid || (rem == mid && (half & 1) == 1)) {
-                half++;
-            }
-            return (short) (sign | half);
-        }
-        int half = (exp << 10) | (mant >> 13);
-        int rem = mant & 0x1fff;
-        if (rem > 0x1000 || (rem == 0x1000 && (half & 1) == 1)) {
-            half++;
-        }
-        return (short) (sign | half);
+        return org.polaris.workbench.engine.model.TensorEncoder.toHalf(f);
     }
 }

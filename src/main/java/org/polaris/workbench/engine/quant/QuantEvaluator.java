@@ -1,6 +1,7 @@
 package org.polaris.workbench.engine.quant;
 
-import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.data.InputData;
+import org.polaris.workbench.engine.model.ValueInfo;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.ProgressSink;
 import org.polaris.workbench.engine.model.Tensor;
@@ -10,6 +11,7 @@ import org.polaris.workbench.engine.onnx.OrtModelSession.Optimization;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -34,58 +36,36 @@ public final class QuantEvaluator {
     public record Result(Evaluation.Side original, Evaluation.Side quantized, Evaluation.Agreement agreement) {
     }
 
-    /** @param batch samples per evaluation run (1 for models with a fixed batch of 1) */
-    public Result compare(byte[] original, byte[] quantized, Dataset data, int batch, Settings s, ProgressSink progress,
-                          CancellationToken cancel) throws OrtModelSession.RuntimeFailure, IOException {
+    /**
+     * @param inputs the model's feed inputs (both models take the same)
+     * @param batch samples per evaluation run (1 for models with a fixed batch of 1)
+     */
+    public Result compare(byte[] original, byte[] quantized, List<ValueInfo> inputs, InputData data, int batch,
+                          Settings s, ProgressSink progress, CancellationToken cancel)
+            throws OrtModelSession.RuntimeFailure, IOException {
         int n = Math.min(s.samples(), data.size());
+        int step = Math.max(1, Math.min(batch, data.maxBatch()));
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
-        int correct0 = 0;
-        int correct1 = 0;
-        int agree = 0;
-        double cosSum = 0;
-        double cosMin = 1;
-        double maxAbs = 0;
-        String input;
+        OutputComparison cmp = new OutputComparison();
         try (OrtModelSession a = OrtModelSession.open(original, new OrtModelSession.Config(threads, Optimization.ALL, null));
              OrtModelSession b = OrtModelSession.open(quantized, new OrtModelSession.Config(threads, Optimization.ALL, null))) {
-            input = a.inputNames().get(0);
-            for (int start = 0; start < n; start += batch) {
+            for (int start = 0; start < n; start += step) {
                 cancel.throwIfCancelled();
-                int count = Math.min(batch, n - start);
-                Tensor x = data.batch(start, count).withName(input);
-                Tensor ya = first(a.run(Map.of(input, x)));
-                Tensor yb = first(b.run(Map.of(input, x)));
-                float[] fa = ya.toFloats();
-                float[] fb = yb.toFloats();
-                int per = fa.length / count;
+                int count = Math.min(step, n - start);
+                Map<String, Tensor> x = data.feeds(start, count, inputs);
+                int[] labels = new int[count];
                 for (int i = 0; i < count; i++) {
-                    float[] ra = Arrays.copyOfRange(fa, i * per, (i + 1) * per);
-                    float[] rb = Arrays.copyOfRange(fb, i * per, (i + 1) * per);
-                    int ta = argmax(ra);
-                    int tb = argmax(rb);
-                    int label = data.label(start + i);
-                    if (ta == label) correct0++;
-                    if (tb == label) correct1++;
-                    if (ta == tb) agree++;
-                    double cos = QuantMath.cosine(ra, rb);
-                    cosSum += cos;
-                    cosMin = Math.min(cosMin, cos);
-                    maxAbs = Math.max(maxAbs, QuantMath.maxAbsError(ra, rb));
+                    labels[i] = data.isSynthetic() ? -1 : data.label(start + i);
                 }
+                cmp.add(a.run(x), b.run(x), count, labels);
                 progress.progress(0.6 * (start + count) / n, "evaluating: " + (start + count) + "/" + n + " samples");
             }
         }
-        boolean labels = data.hasLabels() && !data.isSynthetic();
-        Evaluation.Latency[] lat = latency(original, quantized, latencyInput(data, batch, s, input), s, progress, cancel);
-        Evaluation.Agreement agreement = new Evaluation.Agreement((double) agree / n, cosSum / n, cosMin, maxAbs, n);
-        Evaluation.Side o = side(original, labels ? (double) correct0 / n : null, lat[0]);
-        Evaluation.Side q = side(quantized, labels ? (double) correct1 / n : null, lat[1]);
+        Evaluation.Latency[] lat = latency(original, quantized, latencyInput(data, inputs, step, s), s, progress, cancel);
+        Evaluation.Side o = side(original, cmp.accuracy(true), lat[0]);
+        Evaluation.Side q = side(quantized, cmp.accuracy(false), lat[1]);
         progress.progress(1, "evaluation done");
-        return new Result(o, q, agreement);
-    }
-
-    private static Tensor first(Map<String, Tensor> out) {
-        return out.values().iterator().next();
+        return new Result(o, q, cmp.agreement());
     }
 
     static int argmax(float[] v) {
@@ -97,16 +77,16 @@ public final class QuantEvaluator {
     }
 
     /**
-     * The input every latency comparison times: the first {@code latencyBatch} samples, or one sample for a model
-     * whose batch is fixed at 1.
+     * The feeds every latency comparison times: the first {@code latencyBatch} samples, or one sample for a model
+     * whose batch is fixed at 1 or whose inputs cannot stack samples.
      */
-    static Tensor latencyInput(Dataset data, int modelBatch, Settings s, String input) {
-        int lb = modelBatch == 1 ? 1 : Math.max(1, Math.min(s.latencyBatch(), data.size()));
-        return data.batch(0, lb).withName(input);
+    static Map<String, Tensor> latencyInput(InputData data, List<ValueInfo> inputs, int modelBatch, Settings s) {
+        int lb = modelBatch == 1 ? 1 : Math.max(1, Math.min(s.latencyBatch(), Math.min(data.size(), data.maxBatch())));
+        return data.feeds(0, lb, inputs);
     }
 
     /** Times both models under the same settings in one run, alternating blocks of runs. */
-    Evaluation.Latency[] latency(byte[] original, byte[] quantized, Tensor x, Settings s,
+    Evaluation.Latency[] latency(byte[] original, byte[] quantized, Map<String, Tensor> feed, Settings s,
                                          ProgressSink progress, CancellationToken cancel)
             throws OrtModelSession.RuntimeFailure {
         OrtModelSession.Config cfg = new OrtModelSession.Config(s.threads(), Optimization.ALL, null);
@@ -114,7 +94,6 @@ public final class QuantEvaluator {
         double[] tb = new double[s.latencyRuns()];
         try (OrtModelSession a = OrtModelSession.open(original, cfg);
              OrtModelSession b = OrtModelSession.open(quantized, cfg)) {
-            Map<String, Tensor> feed = Map.of(x.name(), x);
             for (int i = 0; i < s.warmup(); i++) {
                 a.timeRun(feed);
                 b.timeRun(feed);
@@ -134,7 +113,8 @@ public final class QuantEvaluator {
                 }
             }
         }
-        int b = (int) x.dims()[0];
+        Tensor first = feed.values().iterator().next();
+        int b = first.rank() == 0 ? 1 : (int) first.dims()[0];
         return new Evaluation.Latency[] {stats(ta, s.threads(), b), stats(tb, s.threads(), b)};
     }
 

@@ -2,7 +2,7 @@ package org.polaris.workbench.engine.quant;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.data.InputData;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -31,7 +31,7 @@ public record QuantReport(QuantRequest request, String calibrationData, boolean 
                              float scale, int zeroPoint, long[] histogram) {
     }
 
-    static QuantReport of(QuantRequest req, Dataset eval, QuantEvaluator.Result ev, List<LayerReport> layers,
+    static QuantReport of(QuantRequest req, InputData eval, QuantEvaluator.Result ev, List<LayerReport> layers,
                           List<Activation> activations, Map<String, SensitivityAnalyzer.Sensitivity> sensitivity,
                           double seconds) {
         List<String> warnings = new ArrayList<>();
@@ -49,14 +49,20 @@ public record QuantReport(QuantRequest request, String calibrationData, boolean 
                     100 * o.accuracy(), 100 * q.accuracy()));
         }
         if (req.calibration() != null && req.calibration().isSynthetic() && req.options().mode() == QuantOptions.Mode.STATIC) {
-            warnings.add("Calibrated on random inputs: activation ranges may not match real data. Pass --calib-data.");
+            warnings.add("Calibrated on generated inputs: activation ranges may not match real data. Pass --calib-data.");
         }
         if (eval.isSynthetic()) {
-            warnings.add("Evaluated on random inputs: agreement numbers say little about real accuracy. Pass --eval-data.");
+            warnings.add("Evaluated on generated inputs: agreement numbers say little about real accuracy. Pass --eval-data.");
         }
         return new QuantReport(req, req.calibration() == null ? null : req.calibration().description(),
                 req.calibration() != null && req.calibration().isSynthetic(), eval.description(), ev, layers,
                 activations, sensitivity, warnings, seconds);
+    }
+
+    /** True when the evaluation inputs were generated at random (agreement only, no accuracy meaning). */
+    public boolean evaluationSynthetic() {
+        InputData e = request.evaluation() != null ? request.evaluation() : request.calibration();
+        return e != null && e.isSynthetic();
     }
 
     private static String slowerAdvice(QuantOptions o, Evaluation.Side q) {
@@ -118,11 +124,12 @@ public record QuantReport(QuantRequest request, String calibrationData, boolean 
         m.put("quantized", side(evaluation.quantized()));
         Evaluation.Agreement a = evaluation.agreement();
         Map<String, Object> agreement = new LinkedHashMap<>();
-        agreement.put("top1", a.top1());
+        agreement.put("top1", finite(a.top1()));
         agreement.put("cosine", finite(a.meanCosine()));
         agreement.put("minCosine", finite(a.minCosine()));
         agreement.put("maxAbsError", finite(a.maxAbsError()));
         agreement.put("samples", a.samples());
+        agreement.put("outputs", Evaluation.outputsJson(a.outputs()));
         m.put("agreement", agreement);
         m.put("sizeRatio", finite(sizeRatio()));
         m.put("speedup", finite(speedup()));

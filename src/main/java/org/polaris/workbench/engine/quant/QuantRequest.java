@@ -1,6 +1,6 @@
 package org.polaris.workbench.engine.quant;
 
-import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.data.InputData;
 
 import java.nio.file.Path;
 
@@ -15,21 +15,21 @@ import java.nio.file.Path;
  * @param speedCheck static mode: time convolutions with few input channels (image stems, where ONNX Runtime's
  *                   8-bit kernel is slower than its float one) both ways and keep them in float when that is faster
  */
-public record QuantRequest(Path model, Path output, boolean overwrite, QuantOptions options, Dataset calibration,
-                           int calibrationSamples, Dataset evaluation, QuantEvaluator.Settings evalSettings,
+public record QuantRequest(Path model, Path output, boolean overwrite, QuantOptions options, InputData calibration,
+                           int calibrationSamples, InputData evaluation, QuantEvaluator.Settings evalSettings,
                            Path report, double minCosine, double sensitivitySeconds, boolean speedCheck) {
 
     /** A request with the speed check on. */
-    public QuantRequest(Path model, Path output, boolean overwrite, QuantOptions options, Dataset calibration,
-                        int calibrationSamples, Dataset evaluation, QuantEvaluator.Settings evalSettings, Path report,
+    public QuantRequest(Path model, Path output, boolean overwrite, QuantOptions options, InputData calibration,
+                        int calibrationSamples, InputData evaluation, QuantEvaluator.Settings evalSettings, Path report,
                         double minCosine, double sensitivitySeconds) {
         this(model, output, overwrite, options, calibration, calibrationSamples, evaluation, evalSettings, report,
                 minCosine, sensitivitySeconds, true);
     }
 
     /** A request without the per-layer accuracy sensitivity analysis. */
-    public QuantRequest(Path model, Path output, boolean overwrite, QuantOptions options, Dataset calibration,
-                        int calibrationSamples, Dataset evaluation, QuantEvaluator.Settings evalSettings, Path report,
+    public QuantRequest(Path model, Path output, boolean overwrite, QuantOptions options, InputData calibration,
+                        int calibrationSamples, InputData evaluation, QuantEvaluator.Settings evalSettings, Path report,
                         double minCosine) {
         this(model, output, overwrite, options, calibration, calibrationSamples, evaluation, evalSettings, report,
                 minCosine, 0);

@@ -1,6 +1,6 @@
 package org.polaris.workbench.engine.quant;
 
-import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.data.InputData;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.ProgressSink;
 import org.polaris.workbench.engine.model.OnnxModel;
@@ -27,7 +27,7 @@ public final class SensitivityAnalyzer {
     public record Sensitivity(double meanCosine, double top1Agreement) {
     }
 
-    public Map<String, Sensitivity> analyze(OnnxModel prepped, QuantOptions o, Map<String, Range> ranges, Dataset data,
+    public Map<String, Sensitivity> analyze(OnnxModel prepped, QuantOptions o, Map<String, Range> ranges, InputData data,
                                             int samples, int batch, double budgetSeconds, ProgressSink progress,
                                             CancellationToken cancel) throws OrtModelSession.RuntimeFailure {
         GraphIndex gi = new GraphIndex(prepped.graph());
@@ -37,13 +37,15 @@ public final class SensitivityAnalyzer {
                 layers.add(gi.label(i));
             }
         }
-        String input = prepped.graph().feedInputs().get(0).name();
         int n = Math.max(1, Math.min(samples, data.size()));
-        List<Tensor> xs = new ArrayList<>();
-        for (int s = 0; s < n; s += batch) {
-            xs.add(data.batch(s, Math.min(batch, n - s)).withName(input));
+        int step = Math.max(1, Math.min(batch, data.maxBatch()));
+        List<Map<String, Tensor>> xs = new ArrayList<>();
+        List<Integer> counts = new ArrayList<>();
+        for (int s = 0; s < n; s += step) {
+            counts.add(Math.min(step, n - s));
+            xs.add(data.feeds(s, counts.get(counts.size() - 1), prepped.graph().feedInputs()));
         }
-        List<float[]> reference = run(OnnxModelWriter.toBytes(prepped), input, xs);
+        List<Map<String, Tensor>> reference = run(OnnxModelWriter.toBytes(prepped), xs);
         Map<String, Sensitivity> out = new LinkedHashMap<>();
         long deadline = System.nanoTime() + (long) (budgetSeconds * 1e9);
         QdqQuantizer q = new QdqQuantizer();
@@ -56,42 +58,34 @@ public final class SensitivityAnalyzer {
             QuantOptions only = o.withExclude(others);
             QdqQuantizer.Plan plan = q.plan(prepped, only);
             OnnxModel single = q.quantize(prepped, only, plan, ranges).model();
-            List<float[]> got = run(OnnxModelWriter.toBytes(single), input, xs);
-            out.put(layer, compare(reference, got, xs));
+            List<Map<String, Tensor>> got = run(OnnxModelWriter.toBytes(single), xs);
+            out.put(layer, compare(reference, got, counts));
             progress.progress((k + 1.0) / layers.size(), "sensitivity: " + layer);
         }
         return out;
     }
 
-    private static List<float[]> run(byte[] model, String input, List<Tensor> xs) throws OrtModelSession.RuntimeFailure {
-        List<float[]> out = new ArrayList<>();
+    private static List<Map<String, Tensor>> run(byte[] model, List<Map<String, Tensor>> xs)
+            throws OrtModelSession.RuntimeFailure {
+        List<Map<String, Tensor>> out = new ArrayList<>();
         try (OrtModelSession s = OrtModelSession.open(model,
                 new OrtModelSession.Config(Math.max(1, Runtime.getRuntime().availableProcessors()),
                         OrtModelSession.Optimization.ALL, null))) {
-            for (Tensor x : xs) {
-                out.add(s.run(Map.of(input, x)).values().iterator().next().toFloats());
+            for (Map<String, Tensor> x : xs) {
+                out.add(s.run(x));
             }
         }
         return out;
     }
 
-    private static Sensitivity compare(List<float[]> ref, List<float[]> got, List<Tensor> xs) {
-        double cos = 0;
-        int agree = 0;
-        int count = 0;
+    private static Sensitivity compare(List<Map<String, Tensor>> ref, List<Map<String, Tensor>> got, List<Integer> counts) {
+        OutputComparison cmp = new OutputComparison();
         for (int b = 0; b < ref.size(); b++) {
-            int rows = (int) xs.get(b).dims()[0];
-            int per = ref.get(b).length / rows;
-            for (int r = 0; r < rows; r++) {
-                float[] a = java.util.Arrays.copyOfRange(ref.get(b), r * per, (r + 1) * per);
-                float[] c = java.util.Arrays.copyOfRange(got.get(b), r * per, (r + 1) * per);
-                cos += QuantMath.cosine(a, c);
-                if (QuantEvaluator.argmax(a) == QuantEvaluator.argmax(c)) {
-                    agree++;
-                }
-                count++;
-            }
+            int[] labels = new int[counts.get(b)];
+            java.util.Arrays.fill(labels, -1);
+            cmp.add(ref.get(b), got.get(b), counts.get(b), labels);
         }
-        return new Sensitivity(cos / count, (double) agree / count);
+        Evaluation.Agreement a = cmp.agreement();
+        return new Sensitivity(a.meanCosine(), a.top1());
     }
 }

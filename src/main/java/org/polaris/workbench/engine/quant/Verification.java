@@ -31,9 +31,34 @@ public final class Verification {
         }
     }
 
+    /**
+     * Every output of the original is present in the result; float outputs of equal shape are finite and have at
+     * least {@code minCosine} to the original's (outputs whose shape follows the data, like detections, may differ).
+     */
+    public static void requireClose(java.util.Map<String, org.polaris.workbench.engine.model.Tensor> original,
+                                    java.util.Map<String, org.polaris.workbench.engine.model.Tensor> result,
+                                    String whose, double minCosine) throws QuantizationException {
+        for (java.util.Map.Entry<String, org.polaris.workbench.engine.model.Tensor> e : original.entrySet()) {
+            org.polaris.workbench.engine.model.Tensor r = result.get(e.getKey());
+            if (r == null) {
+                throw new QuantizationException("verification failed: output " + e.getKey() + " is missing in the "
+                        + whose + " model");
+            }
+            if (e.getValue().dataType() == org.polaris.workbench.engine.model.DataType.FLOAT
+                    && java.util.Arrays.equals(r.dims(), e.getValue().dims())) {
+                float[] ref = e.getValue().toFloats();
+                float[] v = r.toFloats();
+                requireFinite("original", e.getKey(), ref);
+                requireFinite(whose, e.getKey(), v);
+                requireCosine(e.getKey(), QuantMath.cosine(ref, v), minCosine);
+            }
+        }
+    }
+
     /** Fails unless the evaluation's agreement is computable and its mean cosine reaches {@code minCosine}. */
     public static void requireAgreement(Evaluation.Agreement a, double minCosine) throws QuantizationException {
-        if (a.samples() < 1 || Double.isNaN(a.meanCosine()) || Double.isNaN(a.top1())) {
+        boolean classLike = a.outputs().isEmpty() || a.outputs().stream().anyMatch(Evaluation.OutputAgreement::classLike);
+        if (a.samples() < 1 || Double.isNaN(a.meanCosine()) || (classLike && Double.isNaN(a.top1()))) {
             throw new QuantizationException("verification failed: agreement with the original cannot be computed "
                     + "(outputs are not finite, or no sample was compared); nothing written");
         }

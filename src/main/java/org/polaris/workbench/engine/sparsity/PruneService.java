@@ -3,6 +3,7 @@ package org.polaris.workbench.engine.sparsity;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.data.InputData;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.ProgressSink;
 import org.polaris.workbench.engine.model.Attribute;
@@ -60,25 +61,25 @@ public final class PruneService {
      * @param refitSamples how many of {@code refitData}'s samples the re-fit uses
      */
     public record Request(Path model, Path output, boolean overwrite, PruneMethod method, double sparsity,
-                          String scope, Set<String> exclude, Dataset evaluation, QuantEvaluator.Settings evalSettings,
+                          String scope, Set<String> exclude, InputData evaluation, QuantEvaluator.Settings evalSettings,
                           Path reportPath, boolean sparseStorage, int channelMultiple, Allocation.Strategy allocation,
-                          boolean quantizeInt8, Dataset refitData, int refitSamples) {
+                          boolean quantizeInt8, InputData refitData, int refitSamples) {
 
         public Request(Path model, Path output, boolean overwrite, PruneMethod method, double sparsity, String scope,
-                       Set<String> exclude, Dataset evaluation, QuantEvaluator.Settings evalSettings, Path reportPath,
+                       Set<String> exclude, InputData evaluation, QuantEvaluator.Settings evalSettings, Path reportPath,
                        boolean sparseStorage, int channelMultiple, Allocation.Strategy allocation, boolean quantizeInt8) {
             this(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings, reportPath,
                     sparseStorage, channelMultiple, allocation, quantizeInt8, null, 0);
         }
 
         /** The same request with least-squares re-fitting of the kept weights on {@code data} (null: off). */
-        public Request withRefit(Dataset data, int samples) {
+        public Request withRefit(InputData data, int samples) {
             return new Request(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings,
                     reportPath, sparseStorage, channelMultiple, allocation, quantizeInt8, data, samples);
         }
 
         public Request(Path model, Path output, boolean overwrite, PruneMethod method, double sparsity, String scope,
-                       Set<String> exclude, Dataset evaluation, QuantEvaluator.Settings evalSettings, Path reportPath,
+                       Set<String> exclude, InputData evaluation, QuantEvaluator.Settings evalSettings, Path reportPath,
                        boolean sparseStorage, int channelMultiple, Allocation.Strategy allocation) {
             this(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings, reportPath,
                     sparseStorage, channelMultiple, allocation, false);
@@ -174,8 +175,14 @@ public final class PruneService {
         }
 
         static Map<String, Object> agreementJson(Evaluation.Agreement a) {
-            return Map.of("top1", a.top1(), "meanCosine", a.meanCosine(), "minCosine", a.minCosine(),
-                    "maxAbsError", a.maxAbsError(), "samples", a.samples());
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("top1", Evaluation.finite(a.top1()));
+            m.put("meanCosine", Evaluation.finite(a.meanCosine()));
+            m.put("minCosine", Evaluation.finite(a.minCosine()));
+            m.put("maxAbsError", Evaluation.finite(a.maxAbsError()));
+            m.put("samples", a.samples());
+            m.put("outputs", Evaluation.outputsJson(a.outputs()));
+            return m;
         }
 
         static List<Map<String, Object>> layersJson(List<Layer> layers) {
@@ -372,8 +379,8 @@ public final class PruneService {
             }
             QuantEvaluator.Result cmp;
             try {
-                cmp = new QuantEvaluator().compare(OnnxModelWriter.toBytes(original), writtenBytes, req.evaluation(),
-                        Calibrator.batchSize(original.graph()),
+                cmp = new QuantEvaluator().compare(OnnxModelWriter.toBytes(original), writtenBytes,
+                        original.graph().feedInputs(), req.evaluation(), Calibrator.batchSize(original.graph()),
                         req.evalSettings(), (f, m) -> progress.progress(0.35 + 0.6 * f, m), cancel);
             } catch (OrtModelSession.RuntimeFailure e) {
                 throw new QuantizationException("evaluation failed: " + e.getMessage(), e);
@@ -606,7 +613,7 @@ public final class PruneService {
     }
 
     /** The written file as a user would open it: the zeros are there, and ONNX Runtime runs it to finite outputs. */
-    private void verify(OnnxModel written, byte[] writtenBytes, Map<String, Long> pruned, Dataset data)
+    private void verify(OnnxModel written, byte[] writtenBytes, Map<String, Long> pruned, InputData data)
             throws QuantizationException {
         OnnxModel reread = SparseChunks.fold(written);
         Set<String> found = new java.util.HashSet<>();
@@ -625,10 +632,9 @@ public final class PruneService {
             throw new QuantizationException("verification failed: the written model lacks pruned weights "
                     + pruned.keySet().stream().filter(k -> !found.contains(k)).toList());
         }
-        String input = reread.graph().feedInputs().get(0).name();
         try (OrtModelSession s = OrtModelSession.open(writtenBytes,
                 OrtModelSession.Config.singleThread(OrtModelSession.Optimization.ALL))) {
-            for (Map.Entry<String, Tensor> e : s.run(Map.of(input, data.batch(0, 1).withName(input))).entrySet()) {
+            for (Map.Entry<String, Tensor> e : s.run(data.feeds(0, 1, reread.graph().feedInputs())).entrySet()) {
                 if (e.getValue().dataType() == DataType.FLOAT) {
                     for (float f : e.getValue().toFloats()) {
                         if (!Float.isFinite(f)) {

@@ -1,6 +1,6 @@
 package org.polaris.workbench.engine.sparsity;
 
-import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.data.InputData;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.ProgressSink;
 import org.polaris.workbench.engine.model.Attribute;
@@ -64,7 +64,7 @@ public final class Reconstruction {
      * @param pruned   the same graph with pruned weights
      * @param weights  pruned weights by initializer name (those present are candidates)
      */
-    public static Result run(OnnxModel original, OnnxModel pruned, Map<String, float[]> weights, Dataset calibration,
+    public static Result run(OnnxModel original, OnnxModel pruned, Map<String, float[]> weights, InputData calibration,
                              int samples, ProgressSink progress, CancellationToken cancel)
             throws OrtModelSession.RuntimeFailure {
         Graph g = original.graph();
@@ -367,13 +367,12 @@ public final class Reconstruction {
      * output position: the input patch (channels x kernel, zero padding) against the output channels there.
      */
     private static Gram gram(OnnxModel original, OnnxModel current, Node node, long[] wDims, int in, int rows,
-                             boolean bias, Dataset data, int samples, CancellationToken cancel)
+                             boolean bias, InputData data, int samples, CancellationToken cancel)
             throws OrtModelSession.RuntimeFailure {
         String inputTensor = node.inputs().get(0);
         String outputTensor = node.outputs().get(0);
         Gram gram = new Gram(in + (bias ? 1 : 0), rows);
-        String feed = original.graph().feedInputs().get(0).name();
-        int batch = Calibrator.batchSize(original.graph());
+        int batch = Math.min(Calibrator.batchSize(original.graph()), data.maxBatch());
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         OrtModelSession.Config cfg = new OrtModelSession.Config(threads, OrtModelSession.Optimization.BASIC, null);
         boolean conv = node.opType().equals("Conv");
@@ -385,9 +384,9 @@ public final class Reconstruction {
             for (int start = 0; start < samples; start += batch) {
                 cancel.throwIfCancelled();
                 int count = Math.min(batch, samples - start);
-                Tensor in0 = data.batch(start, count).withName(feed);
-                Tensor xs = inputTensor.equals(feed) ? in0 : a.run(Map.of(feed, in0)).get(inputTensor);
-                Tensor ys = o.run(Map.of(feed, in0)).get(outputTensor);
+                Map<String, Tensor> in0 = data.feeds(start, count, original.graph().feedInputs());
+                Tensor xs = in0.containsKey(inputTensor) ? in0.get(inputTensor) : a.run(in0).get(inputTensor);
+                Tensor ys = o.run(in0).get(outputTensor);
                 float[] xv = xs.toFloats();
                 float[] yv = ys.toFloats();
                 if (conv) {

@@ -1,6 +1,6 @@
 package org.polaris.workbench.engine.sparsity;
 
-import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.data.InputData;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.ProgressSink;
 import org.polaris.workbench.engine.model.OnnxModel;
@@ -43,18 +43,18 @@ public final class SensitivityScan {
     private SensitivityScan() {
     }
 
-    public static Result run(OnnxModel model, PruneMethod method, double[] levels, Dataset data, int samples,
+    public static Result run(OnnxModel model, PruneMethod method, double[] levels, InputData data, int samples,
                              ProgressSink progress, CancellationToken cancel) throws OrtModelSession.RuntimeFailure {
         if (method.kind() == PruneMethod.Kind.CHANNEL) {
             throw new IllegalArgumentException("the sensitivity scan prunes weights in place: use magnitude, nm or block");
         }
         List<PruneService.Target> targets = PruneService.targets(model, Set.of());
         int n = Math.min(samples, data.size());
-        int batch = Math.min(Calibrator.batchSize(model.graph()), Math.max(1, n));
+        int batch = Math.min(Math.min(Calibrator.batchSize(model.graph()), data.maxBatch()), Math.max(1, n));
         boolean labelled = data.hasLabels() && !data.isSynthetic();
         double[] fixed = Double.isNaN(method.fixedSparsity()) ? levels : new double[] {method.fixedSparsity()};
-        int[] reference = labelled ? null : predictions(OnnxModelWriter.toBytes(model), data, n, batch);
-        double baseline = score(OnnxModelWriter.toBytes(model), data, n, batch, reference);
+        int[] reference = labelled ? null : predictions(OnnxModelWriter.toBytes(model), model, data, n, batch);
+        double baseline = score(OnnxModelWriter.toBytes(model), model, data, n, batch, reference);
         List<Curve> curves = new ArrayList<>();
         int done = 0;
         int total = targets.size() * fixed.length;
@@ -78,7 +78,7 @@ public final class SensitivityScan {
                 }
                 byte[] bytes = OnnxModelWriter.toBytes(model.withGraph(model.graph().withInitializers(inits,
                         model.graph().sparseInitializers())));
-                points.add(new Point(level, score(bytes, data, n, batch, reference)));
+                points.add(new Point(level, score(bytes, model, data, n, batch, reference)));
             }
             curves.add(new Curve(t.weight(), t.node(), t.shape(), points));
         }
@@ -86,9 +86,9 @@ public final class SensitivityScan {
         return new Result(baseline, labelled, n, curves);
     }
 
-    private static double score(byte[] model, Dataset data, int n, int batch, int[] reference)
+    private static double score(byte[] model, OnnxModel graph, InputData data, int n, int batch, int[] reference)
             throws OrtModelSession.RuntimeFailure {
-        int[] p = predictions(model, data, n, batch);
+        int[] p = predictions(model, graph, data, n, batch);
         int hit = 0;
         for (int i = 0; i < n; i++) {
             if (p[i] == (reference == null ? data.label(i) : reference[i])) hit++;
@@ -96,16 +96,15 @@ public final class SensitivityScan {
         return n == 0 ? 0 : (double) hit / n;
     }
 
-    private static int[] predictions(byte[] model, Dataset data, int n, int batch)
+    private static int[] predictions(byte[] model, OnnxModel graph, InputData data, int n, int batch)
             throws OrtModelSession.RuntimeFailure {
         int[] out = new int[n];
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         try (OrtModelSession s = OrtModelSession.open(model,
                 new OrtModelSession.Config(threads, OrtModelSession.Optimization.ALL, null))) {
-            String input = s.inputNames().get(0);
             for (int start = 0; start < n; start += batch) {
                 int count = Math.min(batch, n - start);
-                Map<String, Tensor> y = s.run(Map.of(input, data.batch(start, count).withName(input)));
+                Map<String, Tensor> y = s.run(data.feeds(start, count, graph.graph().feedInputs()));
                 float[] f = y.values().iterator().next().toFloats();
                 int per = f.length / count;
                 for (int i = 0; i < count; i++) {

@@ -79,6 +79,11 @@ public class FormGrid extends GridPane {
         add(l, 0, row++, 2, 1);
     }
 
+    /** A node across both columns (a table). */
+    protected void wide(Node node) {
+        add(node, 0, row++, 2, 1);
+    }
+
     /** Buttons that stay below the scrolling form, always visible (Quantize, Cancel). */
     protected void action(Node... nodes) {
         actions.getChildren().addAll(nodes);

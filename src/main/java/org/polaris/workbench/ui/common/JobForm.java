@@ -10,6 +10,7 @@ import javafx.beans.property.SimpleObjectProperty;
 import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
 import org.polaris.workbench.engine.data.DataSources;
+import org.polaris.workbench.engine.data.InputPlan;
 import org.polaris.workbench.engine.data.Preprocessing;
 
 import java.nio.file.Path;
@@ -83,16 +84,14 @@ public final class JobForm {
                 DataSources.parseList(std.get(), "std"), 0, 0, "NCHW");
     }
 
-    /** The first input's type of {@code model} (what data must be shaped like); null for a model without inputs. */
-    public static org.polaris.workbench.engine.model.ValueType inputType(Path model) throws Exception {
+    /**
+     * Opens {@code data} (null: generated inputs) as the feeds of {@code model}'s inputs, with the shapes and sources
+     * of its Inputs table ({@code request}, taken on the FX thread). Runs on a worker: it reads the model.
+     */
+    public static org.polaris.workbench.engine.data.InputData open(Path model, InputPlan.Request request, Path data,
+                                                                   int samples) throws Exception {
         var m = new org.polaris.workbench.engine.model.OnnxModelReader().read(model);
-        return m.graph().feedInputs().isEmpty() ? null : m.graph().feedInputs().get(0).type();
-    }
-
-    /** Opens {@code data} (null: random inputs) for an input of type {@code input}, preprocessed as the form says. */
-    public org.polaris.workbench.engine.data.Dataset open(org.polaris.workbench.engine.model.ValueType input, Path data,
-                                                          int samples) throws Exception {
-        return DataSources.open(data, preprocessing(), samples, input);
+        return DataSources.open(data, request, samples, m.graph().feedInputs());
     }
 
     /** The settings whose change makes an error about them stale. */

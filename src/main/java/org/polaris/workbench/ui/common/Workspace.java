@@ -24,8 +24,14 @@ public final class Workspace {
     private final ObservableList<Path> openView = FXCollections.unmodifiableObservableList(open);
     private final ReadOnlyObjectWrapper<Path> current = new ReadOnlyObjectWrapper<>();
     private final Map<Path, List<CancellationToken>> jobs = new HashMap<>();
+    private final Map<Path, ModelInputs> inputs = new HashMap<>();
+    private final ReadOnlyObjectWrapper<ModelInputs> currentInputs = new ReadOnlyObjectWrapper<>(new ModelInputs());
     private Consumer<Path> opener = this::add;
     private Consumer<String> marker = m -> { };
+
+    public Workspace() {
+        current.addListener((o, a, m) -> currentInputs.set(inputs(m)));
+    }
 
     /** The open models, in opening order (read-only: use {@link #add} and {@link #remove}). */
     public ObservableList<Path> openModels() {
@@ -38,6 +44,16 @@ public final class Workspace {
 
     public Path current() {
         return current.get();
+    }
+
+    /** The Inputs table of an open model (shapes and sources the user set), shared by every pane. */
+    public ModelInputs inputs(Path model) {
+        return model == null ? new ModelInputs() : inputs.computeIfAbsent(model, m -> new ModelInputs());
+    }
+
+    /** The current model's Inputs table (an empty one without a model). */
+    public ReadOnlyObjectProperty<ModelInputs> currentInputsProperty() {
+        return currentInputs.getReadOnlyProperty();
     }
 
     public boolean isOpen(Path model) {
@@ -70,6 +86,7 @@ public final class Workspace {
             running.forEach(CancellationToken::cancel);
         }
         boolean wasCurrent = model.equals(current.get());
+        inputs.remove(model);
         open.remove(i);
         if (wasCurrent) {
             current.set(open.isEmpty() ? null : open.get(Math.min(i, open.size() - 1)));

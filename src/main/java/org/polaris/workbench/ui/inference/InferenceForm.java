@@ -26,7 +26,8 @@ final class InferenceForm extends FormGrid {
         runtime.setConverter(DisplayNames.converter(DisplayNames::runtime));
         add("Runtime", runtime);
 
-        heading("Input");
+        heading("Inputs");
+        wide(new org.polaris.workbench.ui.common.InputsTable(vm.inputsProperty(), "inferenceInputs"));
         ChoiceBox<InputSource> source = new ChoiceBox<>();
         source.setId("inferenceSource");
         source.getItems().addAll(InputSource.values());
@@ -34,7 +35,7 @@ final class InferenceForm extends FormGrid {
         source.setConverter(DisplayNames.converter(InputSource::label));
         add("Source", source);
         Label data = label(vm.datasetProperty(), "(none)");
-        Button chooseData = new Button("IDX file…");
+        Button chooseData = new Button("Data…");
         chooseData.setOnAction(e -> vm.chooseDataset());
         Spinner<Integer> index = new Spinner<>(0, 10_000_000, 0);
         index.setEditable(true);

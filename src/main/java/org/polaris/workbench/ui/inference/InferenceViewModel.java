@@ -16,6 +16,8 @@ import javafx.beans.property.StringProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
 import org.polaris.workbench.engine.data.DataSources;
+import org.polaris.workbench.engine.data.InputPlan;
+import org.polaris.workbench.ui.common.InputRow;
 import org.polaris.workbench.engine.data.Preprocessing;
 import org.polaris.workbench.engine.inference.BenchResult;
 import org.polaris.workbench.engine.inference.InferenceService;
@@ -117,6 +119,11 @@ public final class InferenceViewModel {
     }
 
     /** Makes {@code m} the workbench's current model (the chooser). */
+    /** The current model's Inputs table (shapes and sources), shared with the other panes. */
+    public javafx.beans.property.ReadOnlyObjectProperty<org.polaris.workbench.ui.common.ModelInputs> inputsProperty() {
+        return workspace.currentInputsProperty();
+    }
+
     public void selectModel(Path m) {
         workspace.select(m);
     }
@@ -135,11 +142,27 @@ public final class InferenceViewModel {
     private InputSpec input() {
         Preprocessing pre = new Preprocessing(DataSources.parseScale(scale.get()), DataSources.parseList(mean.get(), "mean"),
                 DataSources.parseList(std.get(), "std"), 0, 0, "NCHW");
+        InputPlan.Request table = workspace.inputs(model.get()).request(pre);
         return switch (source.get()) {
-            case RANDOM -> new InputSpec(null, null, 0, pre);
-            case DATASET -> new InputSpec(null, require(dataset.get(), "choose an IDX file"), index.get(), pre);
-            case IMAGE -> new InputSpec(require(image.get(), "choose an image"), null, 0, pre);
+            case RANDOM -> new InputSpec(table, null, 0);
+            case DATASET -> new InputSpec(table, require(dataset.get(), "choose a data set"), index.get());
+            case IMAGE -> new InputSpec(withImage(table, require(image.get(), "choose an image")), null, 0);
         };
+    }
+
+    /** The image feeds the first input the Inputs table gives no source. */
+    private InputPlan.Request withImage(InputPlan.Request table, Path img) {
+        var rows = workspace.inputs(model.get()).rows();
+        java.util.Set<String> bound = new java.util.HashSet<>();
+        table.sources().forEach(b -> bound.add(b.input()));
+        String target = rows.stream().map(InputRow::name).filter(n -> !bound.contains(n)).findFirst().orElse(null);
+        if (target == null && !rows.isEmpty()) {
+            return table;
+        }
+        List<org.polaris.workbench.engine.data.InputSource.Binding> sources = new ArrayList<>(table.sources());
+        sources.add(new org.polaris.workbench.engine.data.InputSource.Binding(target,
+                new org.polaris.workbench.engine.data.InputSource.File(img)));
+        return new InputPlan.Request(table.shapes(), sources, table.preprocessing(), table.sampleRate());
     }
 
     private static Path require(Path p, String what) {

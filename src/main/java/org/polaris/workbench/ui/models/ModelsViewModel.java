@@ -136,6 +136,7 @@ public final class ModelsViewModel {
                 inspection -> {
                     ModelDocument doc = new ModelDocument(abs, inspection);
                     documents.add(doc);
+                    workspace.inputs(abs).declare(doc.summary().inputs());
                     workspace.add(abs);
                     selected.set(doc);
                     remember(abs);

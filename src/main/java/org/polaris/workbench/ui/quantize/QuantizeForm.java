@@ -20,6 +20,8 @@ final class QuantizeForm extends FormGrid {
 
     QuantizeForm(QuantizeViewModel vm) {
         add("Model", modelChooser(vm.models(), vm.modelProperty(), vm::selectModel, "quantModel"));
+        heading("Inputs");
+        wide(new org.polaris.workbench.ui.common.InputsTable(vm.inputsProperty(), "quantInputs"));
 
         heading("Scheme");
         ChoiceBox<QuantOptions.Mode> mode = new ChoiceBox<>();

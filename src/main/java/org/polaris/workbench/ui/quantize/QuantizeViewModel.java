@@ -17,8 +17,8 @@ import javafx.beans.property.SimpleObjectProperty;
 import javafx.beans.property.StringProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
-import org.polaris.workbench.engine.data.Dataset;
-import org.polaris.workbench.engine.model.ValueType;
+import org.polaris.workbench.engine.data.InputData;
+import org.polaris.workbench.engine.data.InputPlan;
 import org.polaris.workbench.engine.quant.Calibration;
 import org.polaris.workbench.engine.quant.IntType;
 import org.polaris.workbench.engine.quant.QuantEvaluator;
@@ -135,6 +135,11 @@ public final class QuantizeViewModel {
     }
 
     /** Makes {@code m} the workbench's current model (the chooser). */
+    /** The current model's Inputs table (shapes and sources), shared with the other panes. */
+    public javafx.beans.property.ReadOnlyObjectProperty<org.polaris.workbench.ui.common.ModelInputs> inputsProperty() {
+        return workspace.currentInputsProperty();
+    }
+
     public void selectModel(Path m) {
         workspace.select(m);
     }
@@ -158,19 +163,22 @@ public final class QuantizeViewModel {
         }
         Path m = model.get();
         errors.put(m, null);
+        rememberSettings();
         QuantRequest request;
+        InputPlan.Request inputs;
         try {
             request = request();
+            inputs = workspace.inputs(m).request(form.preprocessing());
         } catch (IllegalArgumentException e) {
             errors.put(m, GuiMessages.of(e));
             return;
         }
-        rememberSettings();
-        Provenance made = Provenance.now(m, settingsLine(request));
+        String shapes = workspace.inputs(m).summary();
+        Provenance made = Provenance.now(m, settingsLine(request) + (shapes.isEmpty() ? "" : ", inputs " + shapes));
         workspace.submit(tasks, m, "Quantizing " + m.getFileName(),
                 (progress, cancel) -> {
                     OutputFolder.prepare(request.output());
-                    return service.run(withData(request), progress, cancel);
+                    return service.run(withData(request, inputs), progress, cancel);
                 },
                 r -> {
                     form.written(m, tag());
@@ -210,11 +218,10 @@ public final class QuantizeViewModel {
                 sensitivity.get() ? SENSITIVITY_BUDGET_SECONDS : 0, speedCheck.get());
     }
 
-    private QuantRequest withData(QuantRequest r) throws Exception {
-        ValueType input = JobForm.inputType(r.model());
-        Dataset calib = form.open(input, calibData.get(), r.calibrationSamples());
+    private QuantRequest withData(QuantRequest r, InputPlan.Request inputs) throws Exception {
+        InputData calib = JobForm.open(r.model(), inputs, calibData.get(), r.calibrationSamples());
         Path evalPath = form.evalDataProperty().get() != null ? form.evalDataProperty().get() : calibData.get();
-        Dataset eval = form.open(input, evalPath, r.evalSettings().samples());
+        InputData eval = JobForm.open(r.model(), inputs, evalPath, r.evalSettings().samples());
         return new QuantRequest(r.model(), r.output(), r.overwrite(), r.options(), calib, r.calibrationSamples(), eval,
                 r.evalSettings(), null, r.minCosine(), r.sensitivitySeconds(), r.speedCheck());
     }

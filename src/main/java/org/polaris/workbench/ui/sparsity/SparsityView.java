@@ -238,6 +238,8 @@ public final class SparsityView extends SplitPane {
     private static final class Form extends FormGrid {
         Form(SparsityViewModel vm) {
             add("Model", modelChooser(vm.models(), vm.modelProperty(), vm::selectModel, "sparsityModel"));
+            heading("Inputs");
+            wide(new org.polaris.workbench.ui.common.InputsTable(vm.inputsProperty(), "sparsityInputs"));
             heading("Pruning");
             ChoiceBox<String> method = new ChoiceBox<>();
             method.setId("sparsityMethod");

@@ -17,10 +17,10 @@ import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
-import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.data.InputData;
+import org.polaris.workbench.engine.data.InputPlan;
 import org.polaris.workbench.engine.model.OnnxModelReader;
 import org.polaris.workbench.engine.model.Tensor;
-import org.polaris.workbench.engine.model.ValueType;
 import org.polaris.workbench.engine.quant.QuantEvaluator;
 import org.polaris.workbench.engine.sparsity.Allocation;
 import org.polaris.workbench.engine.sparsity.MaskMap;
@@ -148,6 +148,11 @@ public final class SparsityViewModel {
     }
 
     /** Makes {@code m} the workbench's current model (the chooser). */
+    /** The current model's Inputs table (shapes and sources), shared with the other panes. */
+    public javafx.beans.property.ReadOnlyObjectProperty<org.polaris.workbench.ui.common.ModelInputs> inputsProperty() {
+        return workspace.currentInputsProperty();
+    }
+
     public void selectModel(Path m) {
         workspace.select(m);
     }
@@ -209,10 +214,18 @@ public final class SparsityViewModel {
         }
         PruneMethod scanMethod = pm;
         int n = Math.min(500, evalSamplesProperty().get());
+        InputPlan.Request inputs;
+        try {
+            inputs = workspace.inputs(m).request(form.preprocessing());
+        } catch (IllegalArgumentException e) {
+            errors.put(m, GuiMessages.of(e));
+            return;
+        }
+        Path scanData = evalDataProperty().get();
         workspace.submit(tasks, m, "Scanning layer sensitivity of " + m.getFileName(), (progress, cancel) ->
                         SensitivityScan.run(new OnnxModelReader().read(m), scanMethod,
                                 new double[] {0.25, 0.5, 0.7, 0.8, 0.9, 0.95},
-                                form.open(JobForm.inputType(m), evalDataProperty().get(), n), n, progress, cancel),
+                                JobForm.open(m, inputs, scanData, n), n, progress, cancel),
                 r -> sensitivities.put(m, r), ex -> errors.put(m, GuiMessages.of(ex)));
     }
 
@@ -262,19 +275,26 @@ public final class SparsityViewModel {
         boolean refitOn = refit.get() && pm.kind() != PruneMethod.Kind.CHANNEL;
         Path refitPath = refitData.get();
         Path evalPath = evalDataProperty().get();
+        InputPlan.Request inputs;
+        try {
+            inputs = workspace.inputs(m).request(form.preprocessing());
+        } catch (IllegalArgumentException e) {
+            errors.put(m, GuiMessages.of(e));
+            return;
+        }
+        String shapes = workspace.inputs(m).summary();
         rememberSettings();
         Provenance made = Provenance.now(m, String.format(Locale.ROOT, "%s to %.0f%%, %s scope, %s allocation%s%s",
                 pm, 100 * target, finalScope, DisplayNames.allocation(alloc), int8 ? ", then int8" : "",
-                refitOn ? ", re-fit" : ""));
+                refitOn ? ", re-fit" : "") + (shapes.isEmpty() ? "" : ", inputs " + shapes));
         workspace.submit(tasks, m, "Pruning " + m.getFileName(), (progress, cancel) -> {
             OutputFolder.prepare(out);
-            ValueType input = JobForm.inputType(m);
-            Dataset eval = form.open(input, evalPath, samples);
+            InputData eval = JobForm.open(m, inputs, evalPath, samples);
             PruneService.Request req = new PruneService.Request(m, out, overwrite, pm, target, finalScope, Set.of(),
                     eval, new QuantEvaluator.Settings(samples, 100, 20, 1, 1),
                     out.resolveSibling(out.getFileName() + ".report.json"), sparse, 0, alloc, int8);
             if (refitOn) {
-                req = req.withRefit(refitPath != null ? form.open(input, refitPath, REFIT_SAMPLES) : eval, REFIT_SAMPLES);
+                req = req.withRefit(refitPath != null ? JobForm.open(m, inputs, refitPath, REFIT_SAMPLES) : eval, REFIT_SAMPLES);
             }
             PruneService.Result r = service.run(req, progress, cancel);
             return Map.entry(r, PrunableLayers.weights(out));

@@ -1,0 +1,150 @@
+#!/usr/bin/python3
+"""Exports the real-model corpus the workbench is tested on (issue 14) into a folder (default target/corpus-models/).
+
+Random (seeded) weights: conformance of inputs, shapes, quantization and pruning needs the real architectures, not
+trained weights. Models keep the dynamic dimensions users meet: batch, image height/width, sequence length, and
+extra state inputs. Needs Debian's python3-torch and python3-torchvision.
+
+  make_corpus_models.py OUT [ci|full]
+
+`ci` (default) exports the set CorpusIT runs in CI; `full` adds the heavier ones (docs/corpus.sh runs them all and
+writes the coverage table into docs/benchmarks.md).
+"""
+import os
+import sys
+import warnings
+
+import torch
+import torchvision
+
+warnings.filterwarnings("ignore")
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join("target", "corpus-models")
+SET = sys.argv[2] if len(sys.argv) > 2 else "ci"
+
+
+def export(name, model, args, inputs, outputs, dynamic, opset=13):
+    path = os.path.join(OUT, name + ".onnx")
+    if os.path.exists(path):
+        return
+    model.eval()
+    tmp = path + ".part"
+    # with grad enabled: under no_grad PyTorch's fused transformer fast path has no ONNX export
+    torch.onnx.export(model, args, tmp, input_names=inputs, output_names=outputs, dynamic_axes=dynamic,
+                      opset_version=opset, do_constant_folding=True)
+    os.replace(tmp, path)
+    print("wrote", path, os.path.getsize(path), "bytes", flush=True)
+
+
+def image_model(name, ctor, size=224, outputs=("logits",)):
+    torch.manual_seed(0)
+    dyn = {"image": {0: "batch", 2: "height", 3: "width"}}
+    for o in outputs:
+        dyn[o] = {0: "batch"}
+    export(name, ctor(), torch.zeros(1, 3, size, size), ["image"], list(outputs), dyn)
+
+
+class Seg(torch.nn.Module):
+    """torchvision segmenters return a dict; the exported graph has the 'out' map only."""
+
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, x):
+        return self.m(x)["out"]
+
+
+class Encoder(torch.nn.Module):
+    """A text encoder: token embeddings, a TransformerEncoder and a per-token head; dynamic sequence length."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(1000, 64)
+        layer = torch.nn.TransformerEncoderLayer(64, 4, 128, dropout=0.0, batch_first=True)
+        self.encoder = torch.nn.TransformerEncoder(layer, 2)
+        self.head = torch.nn.Linear(64, 8)
+
+    def forward(self, tokens):
+        return self.head(self.encoder(self.embed(tokens)))
+
+
+class Recurrent(torch.nn.Module):
+    """A streaming audio model like a voice-activity detector: features, state in, state out."""
+
+    def __init__(self, kind):
+        super().__init__()
+        self.kind = kind
+        cls = torch.nn.LSTM if kind == "lstm" else torch.nn.GRU
+        self.rnn = cls(40, 64, num_layers=2, batch_first=True)
+        self.head = torch.nn.Linear(64, 2)
+
+    def forward(self, x, h, c=None):
+        if self.kind == "lstm":
+            y, (h2, c2) = self.rnn(x, (h, c))
+            return torch.sigmoid(self.head(y)), h2, c2
+        y, h2 = self.rnn(x, h)
+        return torch.sigmoid(self.head(y)), h2
+
+
+class TwoInputs(torch.nn.Module):
+    """An image and a per-sample gain vector: a small multi-input model with dynamic height and width."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 16, 3, padding=1)
+        self.conv2 = torch.nn.Conv2d(16, 16, 3, padding=1, stride=2)
+        self.fc = torch.nn.Linear(16, 5)
+
+    def forward(self, image, gain):
+        y = torch.relu(self.conv(image))
+        y = torch.relu(self.conv2(y)).mean(dim=(2, 3))
+        return self.fc(y * gain)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    tv = torchvision.models
+    image_model("mobilenet_v3_small", lambda: tv.mobilenet_v3_small(weights=None))
+    image_model("shufflenet_v2_x0_5", lambda: tv.shufflenet_v2_x0_5(weights=None))
+    torch.manual_seed(0)
+    export("lraspp_mobilenet_v3", Seg(tv.segmentation.lraspp_mobilenet_v3_large(weights=None, weights_backbone=None)),
+           torch.zeros(1, 3, 224, 224), ["image"], ["out"],
+           {"image": {0: "batch", 2: "height", 3: "width"}, "out": {0: "batch", 2: "height", 3: "width"}})
+    torch.manual_seed(0)
+    export("transformer_encoder", Encoder(), torch.zeros(1, 12, dtype=torch.long), ["tokens"], ["scores"],
+           {"tokens": {0: "batch", 1: "sequence"}, "scores": {0: "batch", 1: "sequence"}})
+    torch.manual_seed(0)
+    export("lstm_state", Recurrent("lstm"), (torch.zeros(1, 10, 40), torch.zeros(2, 1, 64), torch.zeros(2, 1, 64)),
+           ["features", "h", "c"], ["speech", "h_out", "c_out"],
+           {"features": {0: "batch", 1: "frames"}, "h": {1: "batch"}, "c": {1: "batch"}, "speech": {0: "batch", 1: "frames"}})
+    torch.manual_seed(0)
+    export("gru_state", Recurrent("gru"), (torch.zeros(1, 10, 40), torch.zeros(2, 1, 64)),
+           ["features", "h"], ["speech", "h_out"],
+           {"features": {0: "batch", 1: "frames"}, "h": {1: "batch"}, "speech": {0: "batch", 1: "frames"}})
+    torch.manual_seed(0)
+    export("two_inputs", TwoInputs(), (torch.zeros(1, 3, 32, 32), torch.ones(1, 16)), ["image", "gain"], ["scores"],
+           {"image": {0: "batch", 2: "height", 3: "width"}, "gain": {0: "batch"}, "scores": {0: "batch"}})
+    if SET != "full":
+        return
+    image_model("resnet18", lambda: tv.resnet18(weights=None))
+    image_model("efficientnet_b0", lambda: tv.efficientnet_b0(weights=None))
+    image_model("regnet_y_400mf", lambda: tv.regnet_y_400mf(weights=None))
+    image_model("convnext_tiny", lambda: tv.convnext_tiny(weights=None))
+    torch.manual_seed(0)
+    export("deeplabv3_mobilenet_v3", Seg(tv.segmentation.deeplabv3_mobilenet_v3_large(weights=None, weights_backbone=None)),
+           torch.zeros(1, 3, 224, 224), ["image"], ["out"],
+           {"image": {0: "batch", 2: "height", 3: "width"}, "out": {0: "batch", 2: "height", 3: "width"}})
+    for name, ctor, size in [("ssdlite320_mobilenet_v3", tv.detection.ssdlite320_mobilenet_v3_large, 320),
+                             ("fasterrcnn_mobilenet_v3_320_fpn", tv.detection.fasterrcnn_mobilenet_v3_large_320_fpn, 320)]:
+        torch.manual_seed(0)
+        m = ctor(weights=None, weights_backbone=None)
+        try:
+            export(name, m, [torch.rand(3, size, size)], ["image"], ["boxes", "scores", "labels"],
+                   {"image": {1: "height", 2: "width"}, "boxes": {0: "detections"}, "scores": {0: "detections"},
+                    "labels": {0: "detections"}}, opset=13)
+        except Exception as e:  # report and go on: the coverage table says which did not export
+            print("could not export", name, ":", str(e).splitlines()[0], flush=True)
+
+
+if __name__ == "__main__":
+    main()
