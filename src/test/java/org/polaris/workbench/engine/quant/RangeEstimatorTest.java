@@ -106,4 +106,36 @@ class RangeEstimatorTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> Calibration.parse("percentile:30"))
                 .hasMessageContaining("(50, 100]");
     }
+
+    /**
+     * Half of a ReLU's values repeated exactly at a few levels (a uniform image background through the stem): the
+     * entropy threshold must follow the real features, not fit the spikes, as it does with the spikes removed.
+     */
+    @Test
+    void entropyIgnoresSpikesOfRepeatedValues() {
+        Random rnd = new Random(9);
+        float[] plain = new float[100_000];
+        for (int i = 0; i < plain.length; i++) {
+            plain[i] = (float) Math.abs(rnd.nextGaussian() * 1.5);
+        }
+        float[] spiked = new float[200_000];
+        System.arraycopy(plain, 0, spiked, 0, plain.length);
+        float[] levels = {0.11f, 0.23f, 0.37f, 0.52f};
+        for (int i = plain.length; i < spiked.length; i++) {
+            spiked[i] = levels[i % levels.length];
+        }
+        RangeEstimator.Range clean = RangeEstimator.estimate(stats(plain), Calibration.parse("entropy"), IntType.UINT8);
+        RangeEstimator.Range withSpikes = RangeEstimator.estimate(stats(spiked), Calibration.parse("entropy"), IntType.UINT8);
+        assertThat(withSpikes.max()).isCloseTo(clean.max(), within(0.1 * clean.max()));
+        assertThat(clean.max()).isGreaterThan(3.0);
+        long[] h = {5, 6, 5, 900, 6, 5, 7, 6, 5, 5};
+        assertThat(RangeEstimator.withoutSpikes(h)).containsExactly(5, 6, 5, 5, 6, 5, 7, 6, 5, 5);
+    }
+
+    private static ActivationStats stats(float[] v) {
+        ActivationStats s = new ActivationStats();
+        s.observeRange(v);
+        s.observeHistogram(v);
+        return s;
+    }
 }
