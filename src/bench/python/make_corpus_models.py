@@ -139,7 +139,7 @@ def main():
         torch.manual_seed(0)
         m = ctor(weights=None, weights_backbone=None)
         try:
-            export(name, m, [torch.rand(3, size, size)], ["image"], ["boxes", "scores", "labels"],
+            export(name, m, ([torch.rand(3, size, size)],), ["image"], ["boxes", "scores", "labels"],
                    {"image": {1: "height", 2: "width"}, "boxes": {0: "detections"}, "scores": {0: "detections"},
                     "labels": {0: "detections"}}, opset=13)
         except Exception as e:  # report and go on: the coverage table says which did not export

@@ -171,7 +171,8 @@ public final class RunCommand implements Callable<Integer> {
     private static String values(double[] v) {
         StringBuilder b = new StringBuilder();
         for (double x : v) {
-            b.append(b.length() == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.4g", x));
+            b.append(b.length() == 0 ? "" : " ").append(x == Math.rint(x) && Math.abs(x) < 1e15
+                    ? Long.toString((long) x) : String.format(Locale.ROOT, "%.4g", x));
         }
         return b.length() == 0 ? "-" : b.toString();
     }

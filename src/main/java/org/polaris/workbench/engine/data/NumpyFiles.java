@@ -108,14 +108,31 @@ public final class NumpyFiles {
             shape.setLength(shape.length() - 1);
         }
         shape.append(')');
-        String dict = "{'descr': '" + descr(t.dataType()) + "', 'fortran_order': False, 'shape': " + shape + ", }";
+        byte[] data = t.dataType() == DataType.STRING ? utf32(t) : t.raw();
+        String type = t.dataType() == DataType.STRING ? "<U" + Math.max(1, data.length / Math.max(1, 4 * t.elementCount()))
+                : descr(t.dataType());
+        String dict = "{'descr': '" + type + "', 'fortran_order': False, 'shape': " + shape + ", }";
         int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
         int pad = (64 - unpadded % 64) % 64;
         String header = dict + " ".repeat(pad) + "\n";
         out.write(MAGIC);
         out.write(new byte[] {1, 0, (byte) (header.length() & 0xff), (byte) (header.length() >> 8)});
         out.write(header.getBytes(StandardCharsets.ISO_8859_1));
-        out.write(t.raw());
+        out.write(data);
+    }
+
+    /** String elements as NumPy's fixed-width unicode: UTF-32LE code points, zero-padded to the longest. */
+    private static byte[] utf32(Tensor t) {
+        List<int[]> cps = t.strings().stream().map(b -> new String(b, StandardCharsets.UTF_8).codePoints().toArray()).toList();
+        int width = Math.max(1, cps.stream().mapToInt(c -> c.length).max().orElse(1));
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(Math.multiplyExact(cps.size(), width * 4))
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int[] c : cps) {
+            for (int i = 0; i < width; i++) {
+                b.putInt(i < c.length ? c[i] : 0);
+            }
+        }
+        return b.array();
     }
 
     /** Output names may hold characters a zip entry cannot ('/', '\', ':'): those become '_'. */
@@ -153,8 +170,11 @@ public final class NumpyFiles {
         if (f.find() && f.group(1).equals("True")) {
             throw new DataException(where + ": Fortran-order arrays are not supported (save with numpy.ascontiguousarray)");
         }
-        DataType type = type(d.group(1), where);
         long[] dims = dims(s.group(1), where);
+        if (d.group(1).matches("[<|]U\\d+")) {
+            return strings(in, name, where, dims, Integer.parseInt(d.group(1).substring(2)));
+        }
+        DataType type = type(d.group(1), where);
         long count = 1;
         for (long x : dims) {
             count = Math.multiplyExact(count, x);
@@ -169,6 +189,36 @@ public final class NumpyFiles {
             throw new DataException(where + ": holds " + raw.length + " data bytes, its header says " + bytes);
         }
         return new Tensor(name, type, dims, raw, List.of(), null, "");
+    }
+
+    /** A fixed-width unicode array ({@code <Un}) as a string tensor. */
+    private static Tensor strings(InputStream in, String name, String where, long[] dims, int width)
+            throws IOException, DataException {
+        long count = 1;
+        for (long x : dims) {
+            count = Math.multiplyExact(count, x);
+        }
+        long bytes = Math.multiplyExact(count, 4L * width);
+        if (width > (1 << 20) || bytes > MAX_ARRAY_BYTES) {
+            throw new DataException(where + ": string array of " + bytes + " bytes, over the limit of " + MAX_ARRAY_BYTES);
+        }
+        byte[] raw = in.readNBytes((int) bytes);
+        if (raw.length != bytes) {
+            throw new DataException(where + ": holds " + raw.length + " data bytes, its header says " + bytes);
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        List<byte[]> out = new ArrayList<>();
+        for (long i = 0; i < count; i++) {
+            StringBuilder sb = new StringBuilder();
+            for (int k = 0; k < width; k++) {
+                int cp = b.getInt();
+                if (cp != 0 && Character.isValidCodePoint(cp)) {
+                    sb.appendCodePoint(cp);
+                }
+            }
+            out.add(sb.toString().getBytes(StandardCharsets.UTF_8));
+        }
+        return new Tensor(name, DataType.STRING, dims, new byte[0], out, null, "");
     }
 
     private static long[] dims(String text, String where) throws DataException {

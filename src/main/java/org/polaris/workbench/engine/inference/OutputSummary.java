@@ -32,8 +32,8 @@ public record OutputSummary(String name, String dtype, long[] shape, double min,
             max = Math.max(max, x);
             sum += x;
         }
-        boolean classLike = t.dataType() == DataType.FLOAT
-                && ((dims.length == 2 && dims[0] == 1 && dims[1] > 1) || (dims.length == 1 && dims[0] > 1));
+        // [1, classes] only: a rank-1 float output is as often a detector's per-box scores as a class vector
+        boolean classLike = t.dataType() == DataType.FLOAT && dims.length == 2 && dims[0] == 1 && dims[1] > 1;
         return new OutputSummary(t.name(), t.dataType().displayName(), dims, v.length == 0 ? Double.NaN : min,
                 v.length == 0 ? Double.NaN : max, v.length == 0 ? Double.NaN : sum / v.length,
                 Arrays.copyOf(v, Math.min(FIRST, v.length)), classLike);

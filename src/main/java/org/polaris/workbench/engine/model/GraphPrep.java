@@ -22,6 +22,37 @@ public final class GraphPrep {
     private GraphPrep() {
     }
 
+    /**
+     * Only the first step of {@link #normalize}: every {@code Constant} node that holds a tensor becomes an
+     * initializer of the same name, so weights kept in Constant nodes can be pruned like any other weight. Nothing
+     * else in the graph changes.
+     */
+    public static OnnxModel constantsAsInitializers(OnnxModel model) {
+        Graph g = model.graph();
+        Set<String> graphOutputs = new HashSet<>();
+        g.outputs().forEach(v -> graphOutputs.add(v.name()));
+        List<Tensor> inits = new ArrayList<>(g.initializers());
+        List<Node> kept = new ArrayList<>();
+        for (Node n : g.nodes()) {
+            boolean defaultDomain = n.domain().isEmpty() || n.domain().equals("ai.onnx");
+            Tensor t = defaultDomain && n.opType().equals("Constant") && n.outputs().size() == 1
+                    && !graphOutputs.contains(n.outputs().get(0)) ? constantValue(n) : null;
+            if (t != null) {
+                inits.add(t.withName(n.outputs().get(0)));
+            } else {
+                kept.add(n);
+            }
+        }
+        if (kept.size() == g.nodes().size()) {
+            return model;
+        }
+        Graph out = new Graph(g.name(), kept, g.inputs(), g.outputs(), g.valueInfos(), inits, g.docString(),
+                g.encodedExtras());
+        return new OnnxModel(Math.max(model.irVersion(), 4), model.opsets(), model.producerName(),
+                model.producerVersion(), model.domain(), model.modelVersion(), model.docString(), model.metadata(),
+                out, model.encodedExtras(), model.source(), model.fileBytes());
+    }
+
     public static OnnxModel normalize(OnnxModel model) {
         model = SparseChunks.fold(model);
         Graph g = model.graph();

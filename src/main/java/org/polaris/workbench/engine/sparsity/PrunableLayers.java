@@ -27,7 +27,7 @@ public final class PrunableLayers {
     }
 
     public static Snapshot read(Path model) throws Exception {
-        OnnxModel om = new OnnxModelReader().read(model);
+        OnnxModel om = org.polaris.workbench.engine.model.GraphPrep.constantsAsInitializers(new OnnxModelReader().read(model));
         Map<String, Tensor> weights = weights(om);
         List<Layer> layers = new ArrayList<>();
         for (PruneService.Target t : PruneService.targets(om, Set.of())) {
@@ -45,7 +45,8 @@ public final class PrunableLayers {
 
     /** The weights of a written model, sparse storage unfolded to dense. */
     public static Map<String, Tensor> weights(Path model) throws Exception {
-        return weights(SparseChunks.fold(new OnnxModelReader().read(model)));
+        return weights(org.polaris.workbench.engine.model.GraphPrep.constantsAsInitializers(
+                SparseChunks.fold(new OnnxModelReader().read(model))));
     }
 
     private static Map<String, Tensor> weights(OnnxModel m) {

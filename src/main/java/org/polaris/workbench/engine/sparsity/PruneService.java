@@ -3,6 +3,7 @@ package org.polaris.workbench.engine.sparsity;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.polaris.workbench.engine.data.Dataset;
+import org.polaris.workbench.engine.model.GraphPrep;
 import org.polaris.workbench.engine.data.InputData;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.ProgressSink;
@@ -228,7 +229,8 @@ public final class PruneService {
         }
         long t0 = System.nanoTime();
         progress.progress(0.01, "reading " + req.model().getFileName());
-        OnnxModel original = SparseChunks.fold(reader.read(req.model()));
+        // weights exporters keep in Constant nodes (paddle2onnx keeps all of them there) are weights to prune too
+        OnnxModel original = GraphPrep.constantsAsInitializers(SparseChunks.fold(reader.read(req.model())));
         policy = policy.withInputs(original.externalFiles());
         // (serialized again for the comparison: holding a copy of a large model all run doubles the peak)
         OrtModelSession.requireLoads(req.model(), OnnxModelWriter.toBytes(original));

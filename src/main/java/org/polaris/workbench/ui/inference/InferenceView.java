@@ -61,18 +61,18 @@ public final class InferenceView extends SplitPane {
         run.setDefaultButton(true);
         run.disableProperty().bind(vm.canRunProperty().not());
         run.setOnAction(e -> vm.run());
-        Label summary = new Label();
-        summary.setId("runSummary");
-        summary.setWrapText(true);
-        summary.textProperty().bind(vm.runSummaryProperty());
+        Label summary = Cards.message("runSummary", vm.runSummaryProperty(), "summary-text");
         TableView<InferenceService.Prediction> top = new TableView<>(vm.predictions());
         top.setId("predictions");
         top.getColumns().add(col("Class", p -> Integer.toString(p.index()), 70));
         top.getColumns().add(col("Label", p -> p.label() == null ? "" : p.label(), 260));
         top.getColumns().add(col("Score", p -> String.format(Locale.ROOT, "%.4f", p.score()), 100));
         top.setPlaceholder(org.polaris.workbench.ui.common.TextCells.placeholder("Run the model to see its top classes"));
-        VBox box = new VBox(8, run, summary, top);
-        VBox.setVgrow(top, Priority.ALWAYS);
+        top.setPrefHeight(140);
+        OutputsPanel outputs = new OutputsPanel(vm);
+        Label made = Cards.provenance("runProvenance", vm.runProvenanceProperty());
+        VBox box = new VBox(8, run, made, summary, top, outputs);
+        VBox.setVgrow(outputs, Priority.ALWAYS);
         box.setPadding(new Insets(8));
         return box;
     }

@@ -43,7 +43,8 @@ import java.util.Optional;
 public final class InferenceViewModel {
 
     /** One run's top classes and summary line. */
-    record RunView(String summary, List<InferenceService.Prediction> top) {
+    record RunView(String summary, List<InferenceService.Prediction> top,
+                   List<org.polaris.workbench.engine.inference.OutputSummary> outputs, HeatMap map, Path image) {
     }
 
     /** One profile's op shares and slowest nodes. */
@@ -71,11 +72,16 @@ public final class InferenceViewModel {
 
     private final ReadOnlyStringWrapper runSummary = new ReadOnlyStringWrapper("");
     private final ObservableList<InferenceService.Prediction> predictions = FXCollections.observableArrayList();
+    private final ObservableList<org.polaris.workbench.engine.inference.OutputSummary> outputs =
+            FXCollections.observableArrayList();
+    private final javafx.beans.property.ReadOnlyObjectWrapper<HeatMap> heatMap = new javafx.beans.property.ReadOnlyObjectWrapper<>();
+    private final javafx.beans.property.ReadOnlyObjectWrapper<Path> heatMapImage = new javafx.beans.property.ReadOnlyObjectWrapper<>();
     private final ObservableList<BenchResult> benchResults = FXCollections.observableArrayList();
     private final ObjectProperty<BenchResult> selectedBench = new SimpleObjectProperty<>();
     private final ObservableList<OpShare> opShares = FXCollections.observableArrayList();
     private final ObservableList<NodeTiming> slowestNodes = FXCollections.observableArrayList();
     private final ReadOnlyStringWrapper error = new ReadOnlyStringWrapper("");
+    private final ReadOnlyStringWrapper runProvenance = new ReadOnlyStringWrapper("");
     private final ReadOnlyStringWrapper benchProvenance = new ReadOnlyStringWrapper("");
     private final ReadOnlyStringWrapper profileProvenance = new ReadOnlyStringWrapper("");
     private final PerModel<Outcome<RunView>> runResults;
@@ -96,7 +102,11 @@ public final class InferenceViewModel {
         errors = new PerModel<>(workspace);
         runResults.shownProperty().addListener((o, a, r) -> {
             predictions.setAll(r == null ? List.of() : r.result().top());
+            outputs.setAll(r == null ? List.of() : r.result().outputs());
+            heatMap.set(r == null ? null : r.result().map());
+            heatMapImage.set(r == null ? null : r.result().image());
             runSummary.set(r == null ? "" : r.result().summary());
+            runProvenance.set(r == null ? "" : r.provenance().line());
         });
         benches.shownProperty().addListener((o, a, r) -> {
             benchResults.setAll(r == null ? List.of() : r.result());
@@ -135,8 +145,10 @@ public final class InferenceViewModel {
             case DATASET -> dataset.get() == null ? "no data" : dataset.get().getFileName() + " #" + index.get();
             case IMAGE -> image.get() == null ? "no image" : image.get().getFileName().toString();
         };
+        String shapes = workspace.inputs(model.get()).summary();
         return (kind == null ? "ONNX Runtime and Polaris engine" : DisplayNames.runtime(kind)) + ", "
-                + threads.get() + (threads.get() == 1 ? " thread" : " threads") + ", " + in;
+                + threads.get() + (threads.get() == 1 ? " thread" : " threads") + ", " + in
+                + (shapes.isEmpty() ? "" : ", inputs " + shapes);
     }
 
     private InputSpec input() {
@@ -191,14 +203,20 @@ public final class InferenceViewModel {
 
     public void run() {
         Runtimes.Kind kind = runtime.get();
+        Path img = source.get() == InputSource.IMAGE ? image.get() : null;
         start("Running " + name(), kind, () -> {
             InputSpec in = input();
             Path m = model.get();
-            return (p, c) -> service.run(m, kind, in, 5, threads.get());
-        }, (m, made, r) -> runResults.put(m, new Outcome<>(new RunView(String.format(java.util.Locale.ROOT,
-                "%s on %s: %.2f ms, input %s%s", m.getFileName(), DisplayNames.runtime(r.runtime()),
-                r.wallMs(), r.source(), r.label() >= 0 ? ", label " + r.label()
-                        + (r.labelName() == null ? "" : " (" + r.labelName() + ")") : ""), r.top()), made)));
+            int n = threads.get();
+            return (p, c) -> {
+                InferenceService.RunResult r = service.run(m, kind, in, 5, n);
+                return new RunView(String.format(java.util.Locale.ROOT,
+                        "%s on %s: %.2f ms, input %s%s", m.getFileName(), DisplayNames.runtime(r.runtime()),
+                        r.wallMs(), r.source(), r.label() >= 0 ? ", label " + r.label()
+                                + (r.labelName() == null ? "" : " (" + r.labelName() + ")") : ""), r.top(), r.outputs(),
+                        HeatMap.of(r), img);
+            };
+        }, (m, made, r) -> runResults.put(m, new Outcome<>(r, made)));
     }
 
     public void benchmark() {
@@ -299,6 +317,7 @@ public final class InferenceViewModel {
     /** The model the pane works on: the workbench's current model. */
     public ReadOnlyObjectProperty<Path> modelProperty() { return model; }
     /** Which model and settings produced the benchmark table shown. */
+    public ReadOnlyStringProperty runProvenanceProperty() { return runProvenance.getReadOnlyProperty(); }
     public ReadOnlyStringProperty benchProvenanceProperty() { return benchProvenance.getReadOnlyProperty(); }
     /** Which model and settings produced the profile shown. */
     public ReadOnlyStringProperty profileProvenanceProperty() { return profileProvenance.getReadOnlyProperty(); }
@@ -316,6 +335,12 @@ public final class InferenceViewModel {
     public BooleanProperty compareRuntimesProperty() { return compareRuntimes; }
     public ReadOnlyStringProperty runSummaryProperty() { return runSummary.getReadOnlyProperty(); }
     public ObservableList<InferenceService.Prediction> predictions() { return predictions; }
+    /** Every output of the shown run: name, type, shape, min/max/mean, first values. */
+    public ObservableList<org.polaris.workbench.engine.inference.OutputSummary> outputs() { return outputs; }
+    /** The shown run's first map-like output, or null. */
+    public javafx.beans.property.ReadOnlyObjectProperty<HeatMap> heatMapProperty() { return heatMap.getReadOnlyProperty(); }
+    /** The image the shown run was fed (the heat map is drawn over it), or null. */
+    public javafx.beans.property.ReadOnlyObjectProperty<Path> heatMapImageProperty() { return heatMapImage.getReadOnlyProperty(); }
     public ObservableList<BenchResult> benchResults() { return benchResults; }
     public ObjectProperty<BenchResult> selectedBenchProperty() { return selectedBench; }
     public ObservableList<OpShare> opShares() { return opShares; }

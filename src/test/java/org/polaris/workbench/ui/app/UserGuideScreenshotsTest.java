@@ -101,4 +101,24 @@ class UserGuideScreenshotsTest {
         robot.clickOn(robot.lookup("#benchTable").lookup("1").<Node>query());
         save(robot, "inference-pane.png");
     }
+
+    /** "Your own model": a segmenter with a dynamic image size, its shape set in the Inputs table, run on a photo. */
+    @Test
+    void inputsTableAndOutputs(FxRobot robot) throws Exception {
+        String dir = System.getProperty("polaris.screenshots");
+        assumeTrue(dir != null && !dir.isBlank(), "screenshots are retaken on request only");
+        Path model = org.polaris.workbench.testutil.CorpusModels.get("lraspp_mobilenet_v3");
+        robot.interact(() -> w.models.open(model));
+        WaitForAsyncUtils.waitFor(30, TimeUnit.SECONDS, () -> workspace.openModels().size() == 1);
+        idle();
+        robot.clickOn("#nav-inference");
+        robot.interact(() -> {
+            workspace.inputs(model).rows().get(0).shapeProperty().set("1x3x224x288");
+            w.inference.useImage(Path.of("../shared/images").toAbsolutePath().normalize()
+                    .resolve("skimage_coffee.png"));
+        });
+        robot.clickOn("#inferenceRun");
+        idle();
+        save(robot, "inputs-table.png");
+    }
 }
