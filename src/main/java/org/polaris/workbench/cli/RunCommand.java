@@ -165,7 +165,10 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     private static String num(double v) {
-        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.5g", v);
+        if (Double.isNaN(v)) {
+            return "-";
+        }
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : String.format(Locale.ROOT, "%.5g", v);
     }
 
     private static String values(double[] v) {

@@ -76,7 +76,7 @@ public final class DataSources {
                     + " need its height and width: pass --shape " + InputPlan.flag(p.info()));
         }
         try {
-            return ImageGeometry.of(p.shape(), pre.layout());
+            return ImageGeometry.of(p.shape(), p.batched(), pre.layout());
         } catch (IllegalArgumentException e) {
             throw new DataException(path + ": input '" + p.name() + "' does not take images: " + e.getMessage());
         }

@@ -2,9 +2,10 @@ package org.polaris.workbench.engine.data;
 
 /**
  * How an image becomes one sample of a model input: channels (1 gray, 3 RGB, 4 RGBA), height, width and layout,
- * read from the input's resolved shape: {@code [N,C,H,W]}, {@code [N,H,W,C]} or {@code [N,H,W]} (gray).
+ * read from the input's resolved shape: {@code [N,C,H,W]}, {@code [N,H,W,C]}, {@code [N,H,W]} (gray), or one image
+ * without a batch dimension, {@code [C,H,W]} or {@code [H,W,C]} (as torchvision detectors take it).
  */
-public record ImageGeometry(int channels, int height, int width, boolean nhwc, boolean channelDim) {
+public record ImageGeometry(int channels, int height, int width, boolean nhwc, boolean channelDim, boolean batchDim) {
 
     public ImageGeometry {
         if (channels != 1 && channels != 3 && channels != 4) {
@@ -17,18 +18,26 @@ public record ImageGeometry(int channels, int height, int width, boolean nhwc, b
 
     /** The classic square RGB crop of the given side. */
     public static ImageGeometry square(int side, boolean nhwc) {
-        return new ImageGeometry(3, side, side, nhwc, true);
+        return new ImageGeometry(3, side, side, nhwc, true, true);
     }
 
     /**
      * The geometry of a resolved input shape; {@code layoutHint} ("NCHW"/"NHWC") decides only when both readings
-     * are possible (e.g. {@code [1,3,3,3]}).
+     * are possible (e.g. {@code [1,3,3,3]}). A rank-3 input whose declared first dimension is dynamic
+     * ({@code batched}) stacks gray images; otherwise a first (or else last) dimension of 1, 3 or 4 is the
+     * channels of one image.
      *
      * @throws IllegalArgumentException when the shape is not an image tensor, with the reason
      */
-    public static ImageGeometry of(long[] shape, String layoutHint) {
+    public static ImageGeometry of(long[] shape, boolean batched, String layoutHint) {
         if (shape.length == 3) {
-            return new ImageGeometry(1, side(shape[1]), side(shape[2]), false, false);
+            if (!batched && isChannels(shape[0])) {
+                return new ImageGeometry((int) shape[0], side(shape[1]), side(shape[2]), false, true, false);
+            }
+            if (!batched && isChannels(shape[2])) {
+                return new ImageGeometry((int) shape[2], side(shape[0]), side(shape[1]), true, true, false);
+            }
+            return new ImageGeometry(1, side(shape[1]), side(shape[2]), false, false, true);
         }
         if (shape.length != 4) {
             throw new IllegalArgumentException("an image input has rank 3 or 4, not " + shape.length);
@@ -40,8 +49,8 @@ public record ImageGeometry(int channels, int height, int width, boolean nhwc, b
             throw new IllegalArgumentException("neither dimension 1 nor 3 of " + java.util.Arrays.toString(shape)
                     + " is 1, 3 or 4 image channels");
         }
-        return nhwc ? new ImageGeometry((int) shape[3], side(shape[1]), side(shape[2]), true, true)
-                : new ImageGeometry((int) shape[1], side(shape[2]), side(shape[3]), false, true);
+        return nhwc ? new ImageGeometry((int) shape[3], side(shape[1]), side(shape[2]), true, true, true)
+                : new ImageGeometry((int) shape[1], side(shape[2]), side(shape[3]), false, true, true);
     }
 
     private static boolean isChannels(long d) {
@@ -56,8 +65,14 @@ public record ImageGeometry(int channels, int height, int width, boolean nhwc, b
         return channels * height * width;
     }
 
-    /** Shape of {@code count} samples. */
+    /** Shape of {@code count} samples (one, without a batch dimension). */
     public long[] dims(int count) {
+        if (!batchDim) {
+            if (count != 1) {
+                throw new IllegalArgumentException("this input takes one image (it has no batch dimension), not " + count);
+            }
+            return nhwc ? new long[] {height, width, channels} : new long[] {channels, height, width};
+        }
         if (!channelDim) {
             return new long[] {count, height, width};
         }

@@ -345,7 +345,7 @@ public final class InputPlan {
 
     private ImageGeometry geometry(Planned p, InputSource.File f) throws DataException {
         try {
-            return ImageGeometry.of(p.shape(), pre.layout());
+            return ImageGeometry.of(p.shape(), p.batched(), pre.layout());
         } catch (IllegalArgumentException e) {
             throw new DataException(f.path() + ": input '" + p.name() + "' " + Arrays.toString(p.shape())
                     + " does not take an image: " + e.getMessage());

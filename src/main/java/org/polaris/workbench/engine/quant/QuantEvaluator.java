@@ -80,13 +80,20 @@ public final class QuantEvaluator {
      * The feeds every latency comparison times: the first {@code latencyBatch} samples, or one sample for a model
      * whose batch is fixed at 1 or whose inputs cannot stack samples.
      */
-    static Map<String, Tensor> latencyInput(InputData data, List<ValueInfo> inputs, int modelBatch, Settings s) {
+    static TimedFeed latencyInput(InputData data, List<ValueInfo> inputs, int modelBatch, Settings s) {
         int lb = modelBatch == 1 ? 1 : Math.max(1, Math.min(s.latencyBatch(), Math.min(data.size(), data.maxBatch())));
-        return data.feeds(0, lb, inputs);
+        return new TimedFeed(data.feeds(0, lb, inputs), lb);
+    }
+
+    /**
+     * What one timed run feeds, and how many samples that is (not the first dimension: an input like a detector's
+     * {@code [3,H,W]} image has no batch dimension).
+     */
+    record TimedFeed(Map<String, Tensor> feeds, int samples) {
     }
 
     /** Times both models under the same settings in one run, alternating blocks of runs. */
-    Evaluation.Latency[] latency(byte[] original, byte[] quantized, Map<String, Tensor> feed, Settings s,
+    Evaluation.Latency[] latency(byte[] original, byte[] quantized, TimedFeed timed, Settings s,
                                          ProgressSink progress, CancellationToken cancel)
             throws OrtModelSession.RuntimeFailure {
         OrtModelSession.Config cfg = new OrtModelSession.Config(s.threads(), Optimization.ALL, null);
@@ -95,8 +102,8 @@ public final class QuantEvaluator {
         try (OrtModelSession a = OrtModelSession.open(original, cfg);
              OrtModelSession b = OrtModelSession.open(quantized, cfg)) {
             for (int i = 0; i < s.warmup(); i++) {
-                a.timeRun(feed);
-                b.timeRun(feed);
+                a.timeRun(timed.feeds());
+                b.timeRun(timed.feeds());
             }
             // Alternate blocks of runs rather than single runs: each model keeps warm caches within a block (as
             // it would deployed alone), while machine noise still spreads over both.
@@ -106,16 +113,14 @@ public final class QuantEvaluator {
                 progress.progress(0.6 + 0.3 * i / s.latencyRuns(), "timing: run " + i + "/" + s.latencyRuns());
                 int end = Math.min(s.latencyRuns(), i + block);
                 for (int k = i; k < end; k++) {
-                    ta[k] = a.timeRun(feed) / 1e6;
+                    ta[k] = a.timeRun(timed.feeds()) / 1e6;
                 }
                 for (int k = i; k < end; k++) {
-                    tb[k] = b.timeRun(feed) / 1e6;
+                    tb[k] = b.timeRun(timed.feeds()) / 1e6;
                 }
             }
         }
-        Tensor first = feed.values().iterator().next();
-        int b = first.rank() == 0 ? 1 : (int) first.dims()[0];
-        return new Evaluation.Latency[] {stats(ta, s.threads(), b), stats(tb, s.threads(), b)};
+        return new Evaluation.Latency[] {stats(ta, s.threads(), timed.samples()), stats(tb, s.threads(), timed.samples())};
     }
 
     private static Evaluation.Latency stats(double[] ms, int threads, int batch) {

@@ -145,7 +145,7 @@ public final class QuantizeService implements Quantizer {
         }
         InputData d = req.evaluation() != null ? req.evaluation() : req.calibration();
         QuantEvaluator.Settings s = req.evalSettings();
-        Map<String, Tensor> x = QuantEvaluator.latencyInput(d, prepped.graph().feedInputs(),
+        QuantEvaluator.TimedFeed x = QuantEvaluator.latencyInput(d, prepped.graph().feedInputs(),
                 Calibrator.batchSize(prepped.graph()), s);
         QuantEvaluator.Settings timing = new QuantEvaluator.Settings(s.samples(), Math.max(40, s.latencyRuns()),
                 Math.max(10, s.warmup()), s.threads(), s.latencyBatch());

@@ -8,7 +8,18 @@ import java.util.Locale;
  */
 public final class Verification {
 
+    /** An output whose largest magnitude is below this carries no signal to compare (float32 rounding noise). */
+    static final double VANISHING = 1e-9;
+
     private Verification() {
+    }
+
+    private static double maxAbs(float[] values) {
+        double m = 0;
+        for (float f : values) {
+            m = Math.max(m, Math.abs(f));
+        }
+        return m;
     }
 
     /** Fails when any value is NaN or infinite; {@code whose} says which model ("original", "quantized"). */
@@ -50,7 +61,14 @@ public final class Verification {
                 float[] v = r.toFloats();
                 requireFinite("original", e.getKey(), ref);
                 requireFinite(whose, e.getKey(), v);
-                requireCosine(e.getKey(), QuantMath.cosine(ref, v), minCosine);
+                double cosine = QuantMath.cosine(ref, v);
+                double peak = maxAbs(ref);
+                if (!(cosine >= minCosine) && peak < VANISHING) {
+                    throw new QuantizationException(String.format(Locale.ROOT, "verification failed: the original "
+                            + "model's output %s is numerically zero on these inputs (largest |value| %.3g), so no "
+                            + "comparison means anything; check the model's weights and the inputs", e.getKey(), peak));
+                }
+                requireCosine(e.getKey(), cosine, minCosine);
             }
         }
     }

@@ -46,9 +46,10 @@ public final class Workspace {
         return current.get();
     }
 
-    /** The Inputs table of an open model (shapes and sources the user set), shared by every pane. */
+    /** The Inputs table of an open model (shapes and sources the user set), shared by every pane; any spelling of the path. */
     public ModelInputs inputs(Path model) {
-        return model == null ? new ModelInputs() : inputs.computeIfAbsent(model, m -> new ModelInputs());
+        return model == null ? new ModelInputs()
+                : inputs.computeIfAbsent(model.toAbsolutePath().normalize(), m -> new ModelInputs());
     }
 
     /** The current model's Inputs table (an empty one without a model). */
@@ -86,7 +87,7 @@ public final class Workspace {
             running.forEach(CancellationToken::cancel);
         }
         boolean wasCurrent = model.equals(current.get());
-        inputs.remove(model);
+        inputs.remove(model.toAbsolutePath().normalize());
         open.remove(i);
         if (wasCurrent) {
             current.set(open.isEmpty() ? null : open.get(Math.min(i, open.size() - 1)));

@@ -69,6 +69,10 @@ public final class InferenceView extends SplitPane {
         top.getColumns().add(col("Score", p -> String.format(Locale.ROOT, "%.4f", p.score()), 100));
         top.setPlaceholder(org.polaris.workbench.ui.common.TextCells.placeholder("Run the model to see its top classes"));
         top.setPrefHeight(140);
+        // a model with no class-score output (a segmenter, a detector, an encoder): only the outputs table speaks
+        top.visibleProperty().bind(javafx.beans.binding.Bindings.isNotEmpty(vm.predictions())
+                .or(javafx.beans.binding.Bindings.isEmpty(vm.outputs())));
+        top.managedProperty().bind(top.visibleProperty());
         OutputsPanel outputs = new OutputsPanel(vm);
         Label made = Cards.provenance("runProvenance", vm.runProvenanceProperty());
         VBox box = new VBox(8, run, made, summary, top, outputs);

@@ -153,12 +153,24 @@ class InputFilesFormatsTest {
         }
         Path png = tmp.resolve("red.png");
         ImageIO.write(img, "png", png.toFile());
-        Tensor gray = ImageFolderDataset.ofFile(png, Preprocessing.unitScale(), ImageGeometry.of(new long[] {1, 1, 16, 24}, "NCHW")).batch(0, 1);
+        Tensor gray = ImageFolderDataset.ofFile(png, Preprocessing.unitScale(), ImageGeometry.of(new long[] {1, 1, 16, 24}, true, "NCHW")).batch(0, 1);
         assertThat(gray.dims()).containsExactly(1, 1, 16, 24);
         assertThat(gray.toFloats()[0]).isCloseTo(76 / 255f, org.assertj.core.data.Offset.offset(1e-6f));
-        Tensor nhwc = ImageFolderDataset.ofFile(png, Preprocessing.unitScale(), ImageGeometry.of(new long[] {1, 8, 8, 3}, "NCHW")).batch(0, 1);
+        Tensor nhwc = ImageFolderDataset.ofFile(png, Preprocessing.unitScale(), ImageGeometry.of(new long[] {1, 8, 8, 3}, true, "NCHW")).batch(0, 1);
         assertThat(nhwc.dims()).containsExactly(1, 8, 8, 3);
         assertThat(java.util.Arrays.copyOf(nhwc.toFloats(), 3)).containsExactly(1f, 0f, 0f);
-        assertThatThrownBy(() -> ImageGeometry.of(new long[] {1, 5, 8, 8}, "NCHW")).hasMessageContaining("1, 3 or 4 image channels");
+        assertThatThrownBy(() -> ImageGeometry.of(new long[] {1, 5, 8, 8}, true, "NCHW")).hasMessageContaining("1, 3 or 4 image channels");
+        // one image without a batch dimension, as torchvision detectors take it: [C,H,W] and [H,W,C]
+        Tensor chw = ImageFolderDataset.ofFile(png, Preprocessing.unitScale(), ImageGeometry.of(new long[] {3, 16, 24}, false, "NCHW")).batch(0, 1);
+        assertThat(chw.dims()).containsExactly(3, 16, 24);
+        float[] v = chw.toFloats();
+        assertThat(new float[] {v[0], v[16 * 24], v[2 * 16 * 24]}).containsExactly(1f, 0f, 0f);
+        Tensor hwc = ImageFolderDataset.ofFile(png, Preprocessing.unitScale(), ImageGeometry.of(new long[] {16, 24, 3}, false, "NCHW")).batch(0, 1);
+        assertThat(hwc.dims()).containsExactly(16, 24, 3);
+        assertThat(java.util.Arrays.copyOf(hwc.toFloats(), 3)).containsExactly(1f, 0f, 0f);
+        // a dynamic first dimension is a batch of gray images
+        assertThat(ImageGeometry.of(new long[] {3, 16, 24}, true, "NCHW").dims(2)).containsExactly(2, 16, 24);
+        assertThatThrownBy(() -> ImageGeometry.of(new long[] {3, 16, 24}, false, "NCHW").dims(2))
+                .hasMessageContaining("no batch dimension");
     }
 }

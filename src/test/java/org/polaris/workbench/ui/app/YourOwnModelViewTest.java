@@ -129,5 +129,7 @@ class YourOwnModelViewTest {
         assertThat(robot.lookup("#heatMapTitle").queryLabeled().getText())
                 .startsWith("out [1, 21, 64, 80] (max over 21 channels)");
         assertThat(robot.lookup("#predictions").queryTableView().getItems()).isEmpty();
+        assertThat(robot.lookup("#predictions").queryTableView().isVisible())
+                .as("no class-score output: the top-classes table gives way to the outputs").isFalse();
     }
 }
