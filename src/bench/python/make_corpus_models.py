@@ -123,14 +123,17 @@ class TwoInputs(torch.nn.Module):
         return self.fc(y * gain)
 
 
-def detector(name, ctor, size=320):
-    """A torchvision detector: one [3,H,W] image in (no batch dimension), a variable number of detections out."""
+def detector(name, ctor, outputs, size=320, **kwargs):
+    """A torchvision detector: one [3,H,W] image in (no batch dimension), a variable number of detections out.
+
+    `outputs` names the dict's values in the order the model returns them (SSD: boxes, scores, labels; R-CNN:
+    boxes, labels, scores); `kwargs` go to the constructor (a zero score threshold keeps random weights' detections).
+    """
     torch.manual_seed(0)
-    m = ctor(weights=None, weights_backbone=None)
+    m = ctor(weights=None, weights_backbone=None, **kwargs)
     try:
-        export(name, m, ([torch.rand(3, size, size)],), ["image"], ["boxes", "scores", "labels"],
-               {"image": {1: "height", 2: "width"}, "boxes": {0: "detections"}, "scores": {0: "detections"},
-                "labels": {0: "detections"}}, opset=13)
+        export(name, m, ([torch.rand(3, size, size)],), ["image"], list(outputs),
+               dict({"image": {1: "height", 2: "width"}}, **{o: {0: "detections"} for o in outputs}), opset=13)
     except Exception as e:  # report and go on: the coverage table says which did not export
         print("could not export", name, ":", str(e).splitlines()[0], flush=True)
 
@@ -158,7 +161,7 @@ def main():
     torch.manual_seed(0)
     export("two_inputs", TwoInputs(), (torch.zeros(1, 3, 32, 32), torch.ones(1, 16)), ["image", "gain"], ["scores"],
            {"image": {0: "batch", 2: "height", 3: "width"}, "gain": {0: "batch"}, "scores": {0: "batch"}})
-    detector("ssdlite320_mobilenet_v3", tv.detection.ssdlite320_mobilenet_v3_large)
+    detector("ssdlite320_mobilenet_v3", tv.detection.ssdlite320_mobilenet_v3_large, ("boxes", "scores", "labels"))
     if SET != "full":
         return
     image_model("resnet18", lambda: tv.resnet18(weights=None))
@@ -169,7 +172,8 @@ def main():
     export("deeplabv3_mobilenet_v3", settle(Seg(tv.segmentation.deeplabv3_mobilenet_v3_large(weights=None, weights_backbone=None))),
            torch.zeros(1, 3, 224, 224), ["image"], ["out"],
            {"image": {0: "batch", 2: "height", 3: "width"}, "out": {0: "batch", 2: "height", 3: "width"}})
-    detector("fasterrcnn_mobilenet_v3_320_fpn", tv.detection.fasterrcnn_mobilenet_v3_large_320_fpn)
+    detector("fasterrcnn_mobilenet_v3_320_fpn", tv.detection.fasterrcnn_mobilenet_v3_large_320_fpn,
+             ("boxes", "labels", "scores"), box_score_thresh=0.0)
 
 
 if __name__ == "__main__":

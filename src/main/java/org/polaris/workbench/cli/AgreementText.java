@@ -18,10 +18,17 @@ final class AgreementText {
                 top1, a.meanCosine(), a.maxAbsError(), a.samples(), note));
         if (a.outputs().size() > 1) {
             for (Evaluation.OutputAgreement o : a.outputs()) {
+                if (o.empty() + o.mismatched() == o.samples()) {
+                    b.append(String.format(Locale.ROOT, "  output %s: not compared (%s)%n", o.output(),
+                            o.mismatched() == 0 ? "empty in both models on every sample"
+                                    : o.mismatched() + " samples of another shape, " + o.empty() + " empty in both"));
+                    continue;
+                }
                 b.append(String.format(Locale.ROOT, "  output %s: %smean cosine %.5f (min %.5f), max |error| %.4g%s%n",
                         o.output(), Double.isNaN(o.top1()) ? "" : String.format(Locale.ROOT, "top-1 %.2f%%, ", 100 * o.top1()),
                         o.meanCosine(), o.minCosine(), o.maxAbsError(),
-                        o.mismatched() > 0 ? ", " + o.mismatched() + " samples of another shape" : ""));
+                        (o.mismatched() > 0 ? ", " + o.mismatched() + " samples of another shape" : "")
+                                + (o.empty() > 0 ? ", " + o.empty() + " empty in both" : "")));
             }
         }
         return b.toString();

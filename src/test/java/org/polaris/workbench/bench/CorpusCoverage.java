@@ -26,7 +26,6 @@ public final class CorpusCoverage {
             new CorpusIT.Case("regnet_y_400mf", List.of("--shape", "image=1x3x224x224")),
             new CorpusIT.Case("convnext_tiny", List.of("--shape", "image=1x3x224x224")),
             new CorpusIT.Case("deeplabv3_mobilenet_v3", List.of("--shape", "image=1x3x256x256")),
-            new CorpusIT.Case("ssdlite320_mobilenet_v3", List.of("--shape", "image=3x320x320")),
             new CorpusIT.Case("fasterrcnn_mobilenet_v3_320_fpn", List.of("--shape", "image=3x320x320")));
 
     private CorpusCoverage() {
@@ -73,7 +72,7 @@ public final class CorpusCoverage {
                 + "generated samples saved as an `.npz` folder; every written model was re-read in a fresh ONNX "
                 + "Runtime session by the command itself. \"ok\" is exit 0; otherwise the exit code and the message.\n\n"
                 + "Machine: " + BenchDoc.machine() + ".\n"
-                + "Command: `./mvnw -q test-compile exec:exec@bench-corpus` (rewrites this section). The first seven "
+                + "Command: `./mvnw -q test-compile exec:exec@bench-corpus` (rewrites this section). The first eight "
                 + "rows are the CI share (CorpusIT).\n\n" + t
                 + (notExported.isEmpty() ? "" : "\nNot exported by torch.onnx 1.13 (so not tested):\n\n" + notExported);
         BenchDoc.replaceSection("corpus", doc);

@@ -4,6 +4,7 @@ import org.polaris.workbench.engine.data.InputData;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.ProgressSink;
 import org.polaris.workbench.engine.model.DataType;
+import org.polaris.workbench.engine.model.ElementTypes;
 import org.polaris.workbench.engine.model.Graph;
 import org.polaris.workbench.engine.model.OnnxModel;
 import org.polaris.workbench.engine.model.OnnxModelWriter;
@@ -35,8 +36,10 @@ public final class Calibrator {
         Set<String> present = new HashSet<>();
         g.outputs().forEach(v -> present.add(v.name()));
         List<ValueInfo> outputs = new ArrayList<>(g.outputs());
+        Map<String, DataType> types = ElementTypes.infer(g);
         for (String t : tensors) {
-            if (!present.contains(t) && !feedNames.contains(t)) {
+            // only float tensors are observed: an output declared float over an int64 tensor fails the session
+            if (!present.contains(t) && !feedNames.contains(t) && types.getOrDefault(t, DataType.FLOAT) == DataType.FLOAT) {
                 outputs.add(new ValueInfo(t, ValueType.tensor(DataType.FLOAT, null), ""));
                 present.add(t);
             }

@@ -48,8 +48,13 @@ public final class Evaluation {
      * @param top1 argmax agreement, or NaN when not class-like
      * @param mismatched samples whose shapes differ between the models (e.g. a different number of detections)
      */
+    /**
+     * One output's comparison over {@code samples} samples: {@code mismatched} of them had another shape in the
+     * result (a detector keeping another number of detections), {@code empty} had no values in either model (no
+     * detections); neither kind enters the cosine or the error.
+     */
     public record OutputAgreement(String output, boolean classLike, double top1, double meanCosine, double minCosine,
-                                  double maxAbsError, int samples, int mismatched) {
+                                  double maxAbsError, int samples, int mismatched, int empty) {
     }
 
     /** Every output's comparison as JSON objects (NaN and infinities as null). */
@@ -65,6 +70,7 @@ public final class Evaluation {
             m.put("maxAbsError", finite(o.maxAbsError()));
             m.put("samples", o.samples());
             m.put("mismatchedShapes", o.mismatched());
+            m.put("emptyInBoth", o.empty());
             out.add(m);
         }
         return out;

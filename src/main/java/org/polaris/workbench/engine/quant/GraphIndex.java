@@ -1,5 +1,7 @@
 package org.polaris.workbench.engine.quant;
 
+import org.polaris.workbench.engine.model.DataType;
+import org.polaris.workbench.engine.model.ElementTypes;
 import org.polaris.workbench.engine.model.Graph;
 import org.polaris.workbench.engine.model.Node;
 import org.polaris.workbench.engine.model.Tensor;
@@ -20,10 +22,13 @@ final class GraphIndex {
     final Map<String, Tensor> inits = new LinkedHashMap<>();
     final Map<String, List<Integer>> consumers = new HashMap<>();
     final Set<String> graphOutputs = new HashSet<>();
+    /** Element types known without running the graph ({@link ElementTypes}). */
+    final Map<String, DataType> types;
     private final Set<String> names = new HashSet<>();
 
     GraphIndex(Graph graph) {
         this.graph = graph;
+        this.types = ElementTypes.infer(graph);
         graph.initializers().forEach(t -> inits.put(t.name(), t));
         graph.outputs().forEach(v -> graphOutputs.add(v.name()));
         for (int i = 0; i < graph.nodes().size(); i++) {
@@ -77,6 +82,11 @@ final class GraphIndex {
     /** Whether the user asked to keep node {@code i} in float, by name or by {@code OpType#index}. */
     boolean excluded(int i, java.util.Set<String> exclude) {
         return exclude.contains(label(i)) || exclude.contains(node(i).name());
+    }
+
+    /** True when {@code tensor} is known to hold float32 values (int64 shape arithmetic is never quantized). */
+    boolean isFloat(String tensor) {
+        return types.get(tensor) == DataType.FLOAT;
     }
 
     static boolean isDefaultDomain(Node n) {

@@ -11,8 +11,8 @@ import java.util.Map;
 
 /**
  * Accumulates the comparison of two models' outputs, every output, sample by sample: cosine, max abs error, and
- * top-1 agreement for class-like outputs ({@code [batch, classes]} floats). Accuracy against labels uses the primary
- * output: the first class-like one.
+ * top-1 agreement for class-like outputs ({@code [samples, classes]} floats, one row per sample). Accuracy against
+ * labels uses the primary output: the first class-like one, else the first output that had values to compare.
  */
 final class OutputComparison {
 
@@ -21,6 +21,7 @@ final class OutputComparison {
         int n;
         int agree;
         int mismatched;
+        int empty;
         double cosSum;
         double cosMin = 1;
         double maxAbs;
@@ -41,7 +42,8 @@ final class OutputComparison {
                 continue;
             }
             Acc acc = outputs.computeIfAbsent(e.getKey(), k -> new Acc());
-            acc.classLike = ta.dataType() == DataType.FLOAT && ta.rank() == 2 && ta.dims()[1] > 1;
+            acc.classLike = ta.dataType() == DataType.FLOAT && ta.rank() == 2 && ta.dims()[0] == count
+                    && ta.dims()[1] > 1;
             if (primary == null && acc.classLike) {
                 primary = e.getKey();
             }
@@ -49,6 +51,11 @@ final class OutputComparison {
             int items = perSample ? count : 1;
             if (!Arrays.equals(ta.dims(), tb.dims())) {
                 acc.mismatched += items;
+                acc.n += items;
+                continue;
+            }
+            if (ta.elementCount() == 0) {
+                acc.empty += items; // e.g. no detections in either model: nothing to compare
                 acc.n += items;
                 continue;
             }
@@ -90,17 +97,17 @@ final class OutputComparison {
         List<Evaluation.OutputAgreement> list = new ArrayList<>();
         for (Map.Entry<String, Acc> e : outputs.entrySet()) {
             Acc a = e.getValue();
-            int compared = a.n - a.mismatched;
+            int compared = a.n - a.mismatched - a.empty;
             list.add(new Evaluation.OutputAgreement(e.getKey(), a.classLike,
                     a.classLike && compared > 0 ? (double) a.agree / compared : Double.NaN,
                     compared > 0 ? a.cosSum / compared : Double.NaN, compared > 0 ? a.cosMin : Double.NaN,
-                    a.maxAbs, a.n, a.mismatched));
+                    a.maxAbs, a.n, a.mismatched, a.empty));
         }
         if (list.isEmpty()) {
             return new Evaluation.Agreement(Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, list);
         }
         Evaluation.OutputAgreement p = list.stream().filter(o -> o.output().equals(primary)).findFirst()
-                .orElse(list.get(0));
+                .orElse(list.stream().filter(o -> !Double.isNaN(o.meanCosine())).findFirst().orElse(list.get(0)));
         return new Evaluation.Agreement(p.top1(), p.meanCosine(), p.minCosine(), p.maxAbsError(), p.samples(), list);
     }
 

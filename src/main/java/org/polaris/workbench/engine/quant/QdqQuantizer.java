@@ -107,6 +107,11 @@ public final class QdqQuantizer {
                 || gi.excluded(i, o.weightOnly())) {
             return false;
         }
+        for (int k : activationInputs(gi, n)) {
+            if (!gi.isFloat(n.inputs().get(k))) {
+                return false; // e.g. a detector's anchor arithmetic in int64
+            }
+        }
         return switch (n.opType()) {
             case "Conv" -> n.inputs().size() >= 2 && gi.isInit(n.inputs().get(1));
             case "Gemm" -> n.inputs().size() >= 2 && gi.isInit(n.inputs().get(1))

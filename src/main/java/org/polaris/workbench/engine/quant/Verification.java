@@ -75,6 +75,11 @@ public final class Verification {
 
     /** Fails unless the evaluation's agreement is computable and its mean cosine reaches {@code minCosine}. */
     public static void requireAgreement(Evaluation.Agreement a, double minCosine) throws QuantizationException {
+        if (!a.outputs().isEmpty() && a.outputs().stream().allMatch(o -> o.samples() > 0 && o.empty() == o.samples())) {
+            throw new QuantizationException("verification failed: every output was empty in both models on these "
+                    + "inputs (a detector found nothing), so there is nothing to compare; evaluate on inputs that give "
+                    + "results (--eval-data); nothing written");
+        }
         boolean classLike = a.outputs().isEmpty() || a.outputs().stream().anyMatch(Evaluation.OutputAgreement::classLike);
         if (a.samples() < 1 || Double.isNaN(a.meanCosine()) || (classLike && Double.isNaN(a.top1()))) {
             throw new QuantizationException("verification failed: agreement with the original cannot be computed "

@@ -144,6 +144,7 @@ public final class PruneService {
             j.put("overallSparsity", overallSparsity);
             if (sensitivity != null) {
                 j.put("sensitivity", Map.of("baseline", sensitivity.baseline(), "labelled", sensitivity.labelled(),
+                        "score", sensitivity.score().label(),
                         "samples", sensitivity.samples(), "curves", sensitivity.curves().stream().map(c -> Map.of(
                                 "weight", c.weight(), "node", c.node(), "points", c.points().stream()
                                         .map(p -> List.of(p.sparsity(), p.accuracy())).toList())).toList()));

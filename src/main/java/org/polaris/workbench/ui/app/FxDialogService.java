@@ -50,12 +50,12 @@ final class FxDialogService implements DialogService {
     public Optional<Path> chooseData(boolean folder, Optional<Path> initialDirectory) {
         if (folder) {
             javafx.stage.DirectoryChooser chooser = new javafx.stage.DirectoryChooser();
-            chooser.setTitle("Folder of images");
+            chooser.setTitle("Data folder: images, .wav clips, .npz samples or test_data_set_* folders");
             initialDirectory.map(Path::toFile).filter(File::isDirectory).ifPresent(chooser::setInitialDirectory);
             return Optional.ofNullable(chooser.showDialog(owner.get())).map(File::toPath);
         }
         FileChooser chooser = new FileChooser();
-        chooser.setTitle("IDX images file");
+        chooser.setTitle("Data file: IDX images");
         chooser.getExtensionFilters().addAll(
                 new FileChooser.ExtensionFilter("IDX images (*idx3*)", "*idx3*"),
                 new FileChooser.ExtensionFilter("All files", "*"));

@@ -11,6 +11,10 @@ import javafx.scene.input.ClipboardContent;
 /** Text that may not fit: the full text as a tooltip and a "Copy" context menu. */
 public final class Texts {
 
+    /** What the panes' "Data folder…" buttons take (the data sets of DataSources). */
+    public static final String DATA_FOLDER_TIP = "A folder of images, .wav clips, .npz samples (one array per input "
+            + "name) or ONNX test_data_set_* folders";
+
     private Texts() {
     }
 

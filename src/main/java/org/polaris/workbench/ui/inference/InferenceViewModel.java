@@ -277,8 +277,9 @@ public final class InferenceViewModel {
         return model.get() == null ? "" : model.get().getFileName().toString();
     }
 
-    public void chooseDataset() {
-        dialogs.chooseData(false, Optional.ofNullable(dataset.get()).map(Path::getParent)).ifPresent(p -> {
+    /** A data set to take the sample at the chosen index from: an IDX file or ({@code folder}) a data folder. */
+    public void chooseDataset(boolean folder) {
+        dialogs.chooseData(folder, Optional.ofNullable(dataset.get()).map(Path::getParent)).ifPresent(p -> {
             dataset.set(p);
             source.set(InputSource.DATASET);
         });

@@ -2,7 +2,7 @@ package org.polaris.workbench.ui.inference;
 
 /** Where the Inference pane's input comes from. */
 public enum InputSource {
-    RANDOM("random values"), DATASET("a sample of an IDX file"), IMAGE("an image file");
+    RANDOM("random values"), DATASET("a sample of a data set"), IMAGE("an image file");
 
     private final String label;
 

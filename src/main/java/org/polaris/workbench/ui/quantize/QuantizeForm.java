@@ -119,9 +119,10 @@ final class QuantizeForm extends FormGrid {
         org.polaris.workbench.ui.common.Texts.copyable(l);
         l.textProperty().bind(Bindings.createStringBinding(() ->
                 data.get() == null ? none : data.get().getFileName().toString(), data));
-        Button f = new Button("IDX file…");
+        Button f = new Button("Data file…");
         f.setOnAction(e -> file.run());
-        Button d = new Button("Image folder…");
+        Button d = new Button("Data folder…");
+        d.setTooltip(new javafx.scene.control.Tooltip(org.polaris.workbench.ui.common.Texts.DATA_FOLDER_TIP));
         d.setOnAction(e -> folder.run());
         Button clear = new Button("Clear");
         clear.setOnAction(e -> data.set(null));

@@ -169,7 +169,7 @@ public final class SparsityView extends SplitPane {
                 return;
             }
             chart.setTitle(String.format(Locale.ROOT, "%s vs. sparsity, %d samples (unpruned %.2f%%)",
-                    r.labelled() ? "top-1 accuracy" : "top-1 agreement", r.samples(), 100 * r.baseline()));
+                    r.score().label(), r.samples(), 100 * r.baseline()));
             for (SensitivityScan.Curve c : r.curves()) {
                 DoubleDataSet d = new DoubleDataSet(c.node());
                 for (SensitivityScan.Point p : c.points()) d.add(p.sparsity(), p.accuracy());
@@ -297,9 +297,10 @@ public final class SparsityView extends SplitPane {
             refitLabel.textProperty().bind(Bindings.createStringBinding(() -> vm.refitDataProperty().get() == null
                     ? "calibration: the evaluation data" : "calibration: " + vm.refitDataProperty().get().getFileName(),
                     vm.refitDataProperty()));
-            Button refitIdx = new Button("IDX file…");
+            Button refitIdx = new Button("Data file…");
             refitIdx.setOnAction(e -> vm.chooseRefitData(false));
-            Button refitFolder = new Button("Image folder…");
+            Button refitFolder = new Button("Data folder…");
+            refitFolder.setTooltip(new javafx.scene.control.Tooltip(org.polaris.workbench.ui.common.Texts.DATA_FOLDER_TIP));
             refitFolder.setOnAction(e -> vm.chooseRefitData(true));
             HBox refitButtons = new HBox(6, refitIdx, refitFolder);
             refitButtons.disableProperty().bind(refit.selectedProperty().not());
@@ -310,10 +311,11 @@ public final class SparsityView extends SplitPane {
             data.setId("sparsityDataLabel");
             data.textProperty().bind(Bindings.createStringBinding(() -> vm.evalDataProperty().get() == null
                     ? "random inputs (agreement only)" : vm.evalDataProperty().get().getFileName().toString(), vm.evalDataProperty()));
-            Button idx = new Button("IDX file…");
+            Button idx = new Button("Data file…");
             idx.setId("sparsityIdx");
             idx.setOnAction(e -> vm.chooseEvaluationData(false));
-            Button folder = new Button("Image folder…");
+            Button folder = new Button("Data folder…");
+            folder.setTooltip(new javafx.scene.control.Tooltip(org.polaris.workbench.ui.common.Texts.DATA_FOLDER_TIP));
             folder.setOnAction(e -> vm.chooseEvaluationData(true));
             add("Data", new VBox(4, data, new HBox(6, idx, folder)));
             add("Samples", spinner(vm.evalSamplesProperty(), 1, 100_000));

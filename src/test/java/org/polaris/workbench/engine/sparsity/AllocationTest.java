@@ -43,7 +43,7 @@ class AllocationTest {
 
     @Test
     void sensitivityPrunesTheRobustLayerFirstAndHitsTheTargetExactly() {
-        SensitivityScan.Result scan = new SensitivityScan.Result(0.9, true, 100, List.of(
+        SensitivityScan.Result scan = new SensitivityScan.Result(0.9, SensitivityScan.Score.ACCURACY, 100, List.of(
                 curve("fragile", new long[] {100, 100}, 0.9, 0.7, 0.5, 0.3, 0.1),
                 curve("robust", new long[] {100, 100}, 0.9, 0.9, 0.9, 0.89, 0.88)));
         double[] s = Allocation.sensitivity(scan, 0.5);

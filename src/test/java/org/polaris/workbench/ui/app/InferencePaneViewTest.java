@@ -56,7 +56,7 @@ class InferencePaneViewTest {
     void runBenchmarkAndProfileFromThePane(FxRobot robot) throws Exception {
         robot.clickOn("#nav-inference");
         dialogs.dataAnswers.add(TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz"));
-        robot.clickOn("Data…");
+        robot.clickOn("File…");
         robot.clickOn("#inferenceRun");
         TableView<?> predictions = robot.lookup("#predictions").queryTableView();
         WaitForAsyncUtils.waitFor(30, TimeUnit.SECONDS, () -> predictions.getItems().size() == 5);

@@ -68,7 +68,7 @@ class QuantizePaneViewTest {
         assertThat(robot.lookup("#quantOutput").queryLabeled().getText()).endsWith("cnn-int8.onnx");
 
         dialogs.dataAnswers.add(TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz"));
-        Node idxButton = robot.lookup("IDX file…").queryAll().iterator().next();
+        Node idxButton = robot.lookup("Data file…").queryAll().iterator().next();
         robot.clickOn(idxButton);
         WaitForAsyncUtils.waitForFxEvents();
         assertThat(robot.lookup("#calibDataLabel").queryLabeled().getText()).startsWith("t10k-2000");

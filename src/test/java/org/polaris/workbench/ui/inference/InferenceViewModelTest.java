@@ -41,7 +41,7 @@ class InferenceViewModelTest {
     @Test
     void runsADatasetSampleOnBothRuntimesWithTheSameAnswer() {
         dialogs.dataAnswers.add(IDX);
-        vm.chooseDataset();
+        vm.chooseDataset(false);
         vm.indexProperty().set(3);
         vm.run();
         assertThat(vm.errorProperty().get()).isEmpty();
