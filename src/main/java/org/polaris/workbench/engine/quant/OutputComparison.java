@@ -62,9 +62,14 @@ final class OutputComparison {
             double[] va = ta.toDoubles();
             double[] vb = tb.toDoubles();
             int per = items == 0 ? 0 : va.length / items;
+            // one tensor for the whole batch whose rows are a set (a detector's boxes): row order carries no meaning
+            boolean rowSet = !perSample && ta.rank() >= 2 && ta.dims()[0] > 1;
             for (int i = 0; i < items; i++) {
                 double[] ra = Arrays.copyOfRange(va, i * per, (i + 1) * per);
                 double[] rb = Arrays.copyOfRange(vb, i * per, (i + 1) * per);
+                if (rowSet && QuantMath.cosine(ra, rb) < QuantMath.cosineAnyRowOrder(ra, rb, (int) ta.dims()[0])) {
+                    rb = QuantMath.matchRows(ra, rb, (int) ta.dims()[0]);
+                }
                 double cos = cosine(ra, rb);
                 acc.cosSum += cos;
                 acc.cosMin = Double.isNaN(cos) ? cos : Math.min(acc.cosMin, cos);
@@ -112,18 +117,7 @@ final class OutputComparison {
     }
 
     static double cosine(double[] a, double[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += a[i] * b[i];
-            na += a[i] * a[i];
-            nb += b[i] * b[i];
-        }
-        if (na == 0 && nb == 0) {
-            return 1;
-        }
-        return na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
+        return QuantMath.cosine(a, b);
     }
 
     private static int argmax(double[] v) {

@@ -72,6 +72,21 @@ public final class QuantMath {
         return 10 * Math.log10(signal / noise);
     }
 
+    public static double cosine(double[] a, double[] b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+        if (na == 0 && nb == 0) {
+            return 1;
+        }
+        return na == 0 || nb == 0 ? 0 : dot / Math.sqrt(na * nb);
+    }
+
     public static double cosine(float[] a, float[] b) {
         double dot = 0;
         double na = 0;
@@ -93,5 +108,47 @@ public final class QuantMath {
             m = Math.max(m, Math.abs((double) a[i] - b[i]));
         }
         return m;
+    }
+
+    /** Rows beyond this are compared in order only (matching is quadratic). */
+    static final int MATCH_ROWS = 4096;
+
+    /**
+     * Cosine of two {@code rows}-row tensors whose row order carries no meaning, such as a detector's boxes (near-tied
+     * scores may swap two detections): the better of the in-order cosine and the cosine after giving each row of
+     * {@code a}, in order, the nearest row of {@code b} not yet taken.
+     */
+    public static double cosineAnyRowOrder(double[] a, double[] b, int rows) {
+        double ordered = cosine(a, b);
+        if (rows < 2 || rows > MATCH_ROWS || a.length != b.length || a.length % rows != 0) {
+            return ordered;
+        }
+        return Math.max(ordered, cosine(a, matchRows(a, b, rows)));
+    }
+
+    /** {@code b}'s rows reordered so that row i is the nearest (Euclidean) row to {@code a}'s row i not taken before. */
+    static double[] matchRows(double[] a, double[] b, int rows) {
+        int per = a.length / rows;
+        boolean[] taken = new boolean[rows];
+        double[] out = new double[b.length];
+        for (int i = 0; i < rows; i++) {
+            int best = -1;
+            double bestD = Double.POSITIVE_INFINITY;
+            for (int j = 0; j < rows; j++) {
+                if (taken[j]) continue;
+                double d = 0;
+                for (int k = 0; k < per && d < bestD; k++) {
+                    double x = a[i * per + k] - b[j * per + k];
+                    d += x * x;
+                }
+                if (d < bestD || best < 0) {
+                    bestD = d;
+                    best = j;
+                }
+            }
+            taken[best] = true;
+            System.arraycopy(b, best * per, out, i * per, per);
+        }
+        return out;
     }
 }

@@ -52,4 +52,30 @@ class OutputComparisonTest {
                 .isInstanceOf(QuantizationException.class)
                 .hasMessageContaining("every output was empty in both models");
     }
+
+    @Test
+    void detectionsInAnotherOrderAreMatchedRowByRow() throws Exception {
+        Map<String, Tensor> a = detections(3, 0);
+        float[] boxes = a.get("boxes").toFloats();
+        float[] swapped = boxes.clone();
+        // near-tied scores: the result lists the first two boxes the other way round, slightly moved
+        for (int k = 0; k < 4; k++) {
+            swapped[k] = boxes[4 + k] + 0.01f;
+            swapped[4 + k] = boxes[k];
+        }
+        Map<String, Tensor> b = new LinkedHashMap<>(a);
+        b.put("boxes", Tensor.ofFloats("boxes", new long[] {3, 4}, swapped));
+        assertThat(QuantMath.cosine(boxes, swapped)).isLessThan(0.95);
+        OutputComparison c = new OutputComparison();
+        c.add(a, b, 1, new int[] {-1});
+        Evaluation.OutputAgreement o = c.agreement().outputs().get(0);
+        assertThat(o.meanCosine()).isGreaterThan(0.99999);
+        assertThat(o.maxAbsError()).isCloseTo(0.01, org.assertj.core.data.Offset.offset(1e-5));
+        Verification.requireClose(a, b, "quantized", 0.99);
+        // a result that is wrong, not reordered, still fails
+        Map<String, Tensor> wrong = new LinkedHashMap<>(a);
+        wrong.put("boxes", Tensor.ofFloats("boxes", new long[] {3, 4}, new float[] {9, 0, 0, 0, 0, 9, 0, 0, 0, 0, 9, 0}));
+        assertThatThrownBy(() -> Verification.requireClose(a, wrong, "quantized", 0.9))
+                .hasMessageStartingWith("verification failed: output boxes has cosine");
+    }
 }
