@@ -67,13 +67,15 @@ public final class CorpusCoverage {
         }
         String notExported = exportLog.lines().filter(l -> l.startsWith("could not export")).reduce("", (a, b) -> a + "- " + b + "\n");
         String doc = "## Real-model corpus (`bench-corpus`)\n\n"
-                + "Every command on models exported with Debian's PyTorch 1.13 / torchvision 0.14 (random weights; "
-                + "dynamic batch, image size, sequence length and state inputs kept). Static INT8 calibrates on four "
+                + "Every command on models exported with Debian's PyTorch 1.13 / torchvision 0.14 (random weights "
+                + "with batch-norm statistics measured on random images; detectors keep every detection; dynamic "
+                + "batch, image size, sequence length and state inputs kept). Static INT8 calibrates on four "
                 + "generated samples saved as an `.npz` folder; every written model was re-read in a fresh ONNX "
                 + "Runtime session by the command itself. \"ok\" is exit 0; otherwise the exit code and the message.\n\n"
                 + "Machine: " + BenchDoc.machine() + ".\n"
                 + "Command: `./mvnw -q test-compile exec:exec@bench-corpus` (rewrites this section). The first eight "
-                + "rows are the CI share (CorpusIT).\n\n" + t
+                + "rows are the CI share (CorpusIT), which also runs 127 ONNX conformance models (pytorch-converted, "
+                + "pytorch-operator, simple) on their own test data and compresses the 27 that hold weights.\n\n" + t
                 + (notExported.isEmpty() ? "" : "\nNot exported by torch.onnx 1.13 (so not tested):\n\n" + notExported);
         BenchDoc.replaceSection("corpus", doc);
     }

@@ -15,7 +15,9 @@ import java.util.Set;
  * Brings a graph into the shape quantization needs: {@code Constant} nodes become initializers (exporters such as
  * paddle2onnx keep every weight there), {@code Identity} aliases of initializers are bypassed, and initializers
  * listed as graph inputs (IR < 4) are dropped from the inputs so a replaced weight leaves no dangling input.
- * A {@code Concat} of initializers (a weight stored sparse in blocks, {@link SparseChunks}) becomes one initializer.
+ * A {@code Concat} of initializers (a weight stored sparse in blocks, {@link SparseChunks}) becomes one initializer,
+ * and a {@code Transpose} of a float initializer (a MatMul weight some exporters transpose at run time) a transposed
+ * initializer.
  */
 public final class GraphPrep {
 
@@ -80,15 +82,64 @@ public final class GraphPrep {
                     continue;
                 }
             }
+            if (defaultDomain && n.opType().equals("Transpose") && n.inputs().size() == 1 && n.outputs().size() == 1
+                    && !graphOutputs.contains(n.outputs().get(0))) {
+                Tensor src = inits.get(rename.getOrDefault(n.inputs().get(0), n.inputs().get(0)));
+                if (src != null && src.dataType() == DataType.FLOAT && src.rank() >= 2) {
+                    inits.put(n.outputs().get(0), transposed(src, n, n.outputs().get(0)));
+                    continue;
+                }
+            }
             kept.add(renamed(n, rename));
         }
         kept = foldBatchNorms(kept, inits, graphOutputs);
-        List<ValueInfo> inputs = g.inputs().stream().filter(v -> !inits.containsKey(v.name())).toList();
+        // weights listed as inputs (IR < 4) are no inputs, including those the folds above made unused
+        Set<String> weights = new HashSet<>(inits.keySet());
+        g.initializers().forEach(t -> weights.add(t.name()));
+        List<ValueInfo> inputs = g.inputs().stream().filter(v -> !weights.contains(v.name())).toList();
         Graph out = new Graph(g.name(), kept, inputs, g.outputs(), g.valueInfos(), List.copyOf(inits.values()),
                 g.docString(), g.encodedExtras());
         return new OnnxModel(Math.max(model.irVersion(), 7), model.opsets(), model.producerName(),
                 model.producerVersion(), model.domain(), model.modelVersion(), model.docString(), model.metadata(),
                 out, model.encodedExtras(), model.source(), model.fileBytes());
+    }
+
+    /**
+     * A float initializer transposed as the {@code Transpose} node says (default: dimensions reversed), so a weight
+     * an exporter feeds through {@code Transpose} into MatMul is a constant weight again.
+     */
+    static Tensor transposed(Tensor t, Node transpose, String name) {
+        int r = t.rank();
+        long[] dims = t.dims();
+        int[] perm = new int[r];
+        long[] given = transpose.attribute("perm").map(Attribute::asLongs).orElse(null);
+        for (int k = 0; k < r; k++) {
+            perm[k] = given != null && given.length == r ? (int) given[k] : r - 1 - k;
+        }
+        long[] outDims = new long[r];
+        for (int k = 0; k < r; k++) {
+            outDims[k] = dims[perm[k]];
+        }
+        long[] inStrides = new long[r];
+        long stride = 1;
+        for (int k = r - 1; k >= 0; k--) {
+            inStrides[k] = stride;
+            stride *= dims[k];
+        }
+        float[] in = t.toFloats();
+        float[] out = new float[in.length];
+        int[] idx = new int[r];
+        for (int o = 0; o < out.length; o++) {
+            long src = 0;
+            for (int k = 0; k < r; k++) {
+                src += idx[k] * inStrides[perm[k]];
+            }
+            out[o] = in[(int) src];
+            for (int k = r - 1; k >= 0 && ++idx[k] == outDims[k]; k--) {
+                idx[k] = 0;
+            }
+        }
+        return Tensor.ofFloats(name, outDims, out);
     }
 
     /**

@@ -175,6 +175,8 @@ public final class QdqQuantizer {
     /** Applies the plan: static QDQ when {@code ranges} are given, weight-only INT8 otherwise. */
     public Result quantize(OnnxModel model, QuantOptions o, Plan plan, Map<String, Range> ranges) {
         GraphIndex gi = new GraphIndex(model.graph());
+        // DequantizeLinear needs opset 10 (13 for per-channel scales): older weight-only models get Cast and Mul
+        boolean castMul = o.mode() == QuantOptions.Mode.WEIGHT_ONLY && model.defaultOpset() < 13;
         Map<String, QuantMath.Params> act = activationParams(plan, ranges, o);
         List<Node> nodes = new ArrayList<>();
         List<Tensor> newInits = new ArrayList<>();
@@ -216,7 +218,7 @@ public final class QdqQuantizer {
                 }
             }
             if (gi.hasConstantWeight(i)) {
-                layers.add(quantizeWeight(gi, i, ins, o, act, nodes, newInits));
+                layers.add(quantizeWeight(gi, i, ins, o, act, nodes, newInits, castMul));
             }
             nodes.add(new Node(n.name(), n.opType(), n.domain(), ins, n.outputs(), n.attributes(), n.docString()));
             for (String out : n.outputs()) {
@@ -298,7 +300,8 @@ public final class QdqQuantizer {
     }
 
     private LayerReport quantizeWeight(GraphIndex gi, int i, List<String> ins, QuantOptions o,
-                                       Map<String, QuantMath.Params> act, List<Node> nodes, List<Tensor> inits) {
+                                       Map<String, QuantMath.Params> act, List<Node> nodes, List<Tensor> inits,
+                                       boolean castMul) {
         Node n = gi.node(i);
         String label = gi.label(i);
         Tensor w = gi.inits.get(ins.get(1));
@@ -312,7 +315,8 @@ public final class QdqQuantizer {
         QuantizedTensor qw = WeightQuantizer.perChannel(values, w.dims(), axis, IntType.INT8,
                 o.mode() == QuantOptions.Mode.STATIC || o.symmetricWeights());
         String base = gi.fresh(w.name() + "_q");
-        ins.set(1, emitWeightDq(gi, qw, base, axis >= 0, nodes, inits));
+        ins.set(1, castMul ? emitWeightCastMul(gi, qw, base, axis, nodes, inits)
+                : emitWeightDq(gi, qw, base, axis >= 0, nodes, inits));
         String input = n.inputs().get(0);
         QuantMath.Params x = act.get(input);
         boolean biasDone = false;
@@ -368,6 +372,38 @@ public final class QdqQuantizer {
         }
         List<Attribute> attrs = withAxis && q.scaleDims().length > 0 ? List.of(Attribute.ofInt("axis", q.axis())) : List.of();
         nodes.add(new Node("", "DequantizeLinear", "", ins, List.of(out), attrs, ""));
+        return out;
+    }
+
+    /**
+     * The weight as int8 codes dequantized by {@code (Cast(codes) - zero point) * scale} with numpy broadcasting
+     * (scales shaped {@code [C,1,...]} along {@code axis}): what opset 7 to 12 models get instead of a per-channel
+     * DequantizeLinear. ONNX Runtime folds it into a float weight at load, as it does a weight DequantizeLinear.
+     */
+    static String emitWeightCastMul(GraphIndex gi, QuantizedTensor q, String base, int axis, List<Node> nodes,
+                                    List<Tensor> inits) {
+        long[] shape = new long[axis < 0 ? 0 : q.dims().length];
+        java.util.Arrays.fill(shape, 1);
+        if (axis >= 0) {
+            shape[axis] = q.scales().length;
+        }
+        String scale = gi.fresh(base + "_scale");
+        String cast = gi.fresh(base + "_float");
+        String out = gi.fresh(base + "_dq");
+        inits.add(q.codesTensor(base));
+        inits.add(Tensor.ofFloats(scale, shape, q.scales()));
+        nodes.add(new Node("", "Cast", "", List.of(base), List.of(cast),
+                List.of(Attribute.ofInt("to", org.polaris.workbench.engine.model.DataType.FLOAT.code())), ""));
+        String scaled = cast;
+        if (java.util.Arrays.stream(q.zeroPoints()).anyMatch(z -> z != 0)) {
+            String zp = gi.fresh(base + "_zp");
+            float[] zps = new float[q.zeroPoints().length];
+            for (int k = 0; k < zps.length; k++) zps[k] = q.zeroPoints()[k];
+            inits.add(Tensor.ofFloats(zp, shape, zps));
+            scaled = gi.fresh(base + "_centered");
+            nodes.add(new Node("", "Sub", "", List.of(cast, zp), List.of(scaled), List.of(), ""));
+        }
+        nodes.add(new Node("", "Mul", "", List.of(scaled, scale), List.of(out), List.of(), ""));
         return out;
     }
 

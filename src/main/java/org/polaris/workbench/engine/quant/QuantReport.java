@@ -33,8 +33,8 @@ public record QuantReport(QuantRequest request, String calibrationData, boolean 
 
     static QuantReport of(QuantRequest req, InputData eval, QuantEvaluator.Result ev, List<LayerReport> layers,
                           List<Activation> activations, Map<String, SensitivityAnalyzer.Sensitivity> sensitivity,
-                          double seconds) {
-        List<String> warnings = new ArrayList<>();
+                          double seconds, List<String> notes) {
+        List<String> warnings = new ArrayList<>(notes);
         Evaluation.Side o = ev.original();
         Evaluation.Side q = ev.quantized();
         if (q.latency().medianMs() > o.latency().medianMs() * 1.02) {

@@ -7,6 +7,7 @@ import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.ProgressSink;
 import org.polaris.workbench.engine.model.ModelLoadException;
 import org.polaris.workbench.engine.model.OnnxModel;
+import org.polaris.workbench.engine.model.OpsetUpgrade;
 import org.polaris.workbench.engine.model.OnnxModelReader;
 import org.polaris.workbench.engine.model.OnnxModelWriter;
 import org.polaris.workbench.engine.model.Tensor;
@@ -46,6 +47,12 @@ public final class QuantizeService implements Quantizer {
         OrtModelSession.requireLoads(req.model(), originalBytes);
         OnnxModel prepped = GraphPrep.normalize(original);
         QuantOptions o = req.options();
+        List<String> notes = new java.util.ArrayList<>();
+        if (o.mode() == QuantOptions.Mode.WEIGHT_ONLY && o.bits() == 8 && prepped.defaultOpset() < 7) {
+            prepped = OpsetUpgrade.toOpset7(prepped);
+            notes.add("The model was raised from opset " + original.defaultOpset() + " to opset 7 (no op changes "
+                    + "meaning) so its weights can be dequantized by Cast and Mul; ONNX Runtime has no opset-6 Mul.");
+        }
         QdqQuantizer.Result result;
         Map<String, QuantReport.Activation> activations = new LinkedHashMap<>();
         Map<String, SensitivityAnalyzer.Sensitivity> sensitivity = Map.of();
@@ -117,7 +124,7 @@ public final class QuantizeService implements Quantizer {
             }
             Verification.requireAgreement(ev.agreement(), req.minCosine());
             QuantReport report = QuantReport.of(req, eval, ev, result.layers(), List.copyOf(activations.values()),
-                    sensitivity, (System.nanoTime() - t0) / 1e9);
+                    sensitivity, (System.nanoTime() - t0) / 1e9, notes);
             cancel.throwIfCancelled();
             progress.progress(0.97, "writing " + req.output().getFileName());
             QuantReport.stage(report, outputs, req.reportPath());
@@ -201,7 +208,14 @@ public final class QuantizeService implements Quantizer {
             throw new QuantizationException("the model has no inputs");
         }
         long opset = m.defaultOpset();
-        if (o.mode() == QuantOptions.Mode.STATIC || (o.mode() == QuantOptions.Mode.WEIGHT_ONLY && o.bits() == 8)) {
+        if (o.mode() == QuantOptions.Mode.WEIGHT_ONLY && o.bits() == 8 && opset < 13) {
+            // opset 7-12: Cast and Mul instead of DequantizeLinear; opset 6 is raised to 7 where nothing changes
+            String why = OpsetUpgrade.obstacle(m);
+            if (why != null) {
+                throw new QuantizationException("weight-only INT8 cannot rewrite this model: " + why
+                        + "; re-export it at opset 13 or newer");
+            }
+        } else if (o.mode() == QuantOptions.Mode.STATIC || (o.mode() == QuantOptions.Mode.WEIGHT_ONLY && o.bits() == 8)) {
             if (opset < 10) {
                 throw new QuantizationException("the model uses opset " + opset
                         + "; QuantizeLinear/DequantizeLinear need opset 10 or newer (13 for per-channel): re-export it");
