@@ -67,12 +67,12 @@ class InferenceCommandsTest {
     @Test
     void unsupportedOpExitsFiveAndNamesIt() throws Exception {
         OnnxMl.GraphProto g = OnnxMl.GraphProto.newBuilder().setName("g")
-                .addNode(OnnxMl.NodeProto.newBuilder().setName("my_erf").setOpType("Erf").addInput("x").addOutput("y"))
+                .addNode(OnnxMl.NodeProto.newBuilder().setName("my_bernoulli").setOpType("Bernoulli").addInput("x").addOutput("y"))
                 .addInput(Protos.tensorValue("x", 1, 1, 4)).addOutput(Protos.tensorValue("y", 1, 1, 4)).build();
-        Path f = Files.write(tmp.resolve("erf.onnx"), Protos.model(g, 13).toByteArray());
+        Path f = Files.write(tmp.resolve("bernoulli.onnx"), Protos.model(g, 15).toByteArray());
         CliRun r = CliRun.of("run", f.toString(), "--runtime", "engine");
         assertThat(r.code()).isEqualTo(5);
-        assertThat(r.err()).contains("Erf (my_erf)");
+        assertThat(r.err()).contains("Bernoulli (my_bernoulli)");
         assertThat(CliRun.of("run", f.toString()).code()).isZero();
     }
 

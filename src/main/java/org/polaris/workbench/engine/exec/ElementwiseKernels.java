@@ -36,6 +36,9 @@ final class ElementwiseKernels {
                 lo = in.length > 1 && in[1] != null ? (float) in[1].get(0) : Float.NEGATIVE_INFINITY;
                 hi = in.length > 2 && in[2] != null ? (float) in[2].get(0) : Float.POSITIVE_INFINITY;
             }
+            if (in[0].type != DataType.FLOAT) { // integer Clip keeps its type
+                return new Value[] {MathKernels.map(in[0], in[0].type, x -> Math.min(hi, Math.max(lo, x)))};
+            }
             return new Value[] {map(in[0], x -> Math.min(hi, Math.max(lo, x)))};
         });
         k.put("Softmax", (n, in, o) -> new Value[] {softmax(in[0], Attrs.i(n, "axis", o < 13 ? 1 : -1), o)});

@@ -62,6 +62,9 @@ public final class EngineSession {
     static Map<String, Kernel> registry(EnginePool pool, SparseWeights sparse) {
         Map<String, Kernel> k = new HashMap<>();
         ElementwiseKernels.register(k);
+        MathKernels.register(k);
+        IndexKernels.register(k);
+        ReduceKernels.register(k);
         ShapeKernels.register(k);
         NnKernels.register(k, pool, sparse);
         ConvKernels.register(k, pool, sparse);
@@ -228,8 +231,17 @@ public final class EngineSession {
         Map<float[], Integer> refs = new java.util.IdentityHashMap<>();
         // Constants are looked up in their own map rather than copied into each run's values.
         Map<String, Value> values = new HashMap<>();
+        // Feed arrays are counted like intermediates (a Flatten or Reshape of an input shares its array, which
+        // must stay untouched while that view is alive) but never go to the arena: the caller made them, and
+        // a size no kernel asks for would pile up there run after run.
+        java.util.Set<float[]> feedArrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
-            values.put(e.getKey(), Value.of(e.getValue()));
+            Value v = Value.of(e.getValue());
+            values.put(e.getKey(), v);
+            if (v.f != null) {
+                refs.merge(v.f, 1, Integer::sum);
+                feedArrays.add(v.f);
+            }
         }
         for (ValueInfo in : inputs()) {
             if (!values.containsKey(in.name()) && !constants.containsKey(in.name())) {
@@ -322,7 +334,9 @@ public final class EngineSession {
                     Value gone = values.remove(name);
                     if (gone != null && gone.f != null && refs.containsKey(gone.f) && refs.merge(gone.f, -1, Integer::sum) == 0) {
                         refs.remove(gone.f);
-                        Buffers.release(gone.f);
+                        if (!feedArrays.contains(gone.f)) {
+                            Buffers.release(gone.f);
+                        }
                     }
                 }
             }
@@ -344,7 +358,7 @@ public final class EngineSession {
             }
         }
         // Outputs were copied into the result: their arrays can serve the next run.
-        refs.keySet().forEach(Buffers::release);
+        refs.keySet().stream().filter(a -> !feedArrays.contains(a)).forEach(Buffers::release);
         onDevice.values().forEach(t -> t.buf().close());
         return result;
     }

@@ -46,6 +46,82 @@ public final class Value {
         return new Value(type, shape, null, null, null, data);
     }
 
+    /**
+     * A value of {@code type} holding {@code v} (rounded toward zero and wrapped for integers, nonzero is true for
+     * bool); float16, bfloat16 and double are computed and stored as float32.
+     */
+    static Value ofDoubles(DataType type, int[] shape, double[] v) {
+        int n = v.length;
+        return switch (type) {
+            case INT64, UINT32, UINT64 -> {
+                long[] o = new long[n];
+                for (int k = 0; k < n; k++) o[k] = (long) v[k];
+                yield longs(shape, o);
+            }
+            case INT32, INT16, UINT16 -> {
+                int[] o = new int[n];
+                for (int k = 0; k < n; k++) o[k] = (int) (long) v[k];
+                yield ints(shape, o);
+            }
+            case INT8, UINT8 -> {
+                byte[] o = new byte[n];
+                for (int k = 0; k < n; k++) o[k] = (byte) (long) v[k];
+                yield bytes(type, shape, o);
+            }
+            case BOOL -> {
+                byte[] o = new byte[n];
+                for (int k = 0; k < n; k++) o[k] = (byte) (v[k] != 0 ? 1 : 0);
+                yield bytes(DataType.BOOL, shape, o);
+            }
+            default -> {
+                float[] o = new float[n];
+                for (int k = 0; k < n; k++) o[k] = (float) v[k];
+                yield floats(shape, o);
+            }
+        };
+    }
+
+    /** A value of this one's type and {@code shape} whose element k is this one's element {@code src[k]}. */
+    Value pick(int[] shape, int[] src) {
+        int n = src.length;
+        if (f != null) {
+            float[] o = new float[n];
+            for (int k = 0; k < n; k++) o[k] = f[src[k]];
+            return new Value(type, shape, o, null, null, null);
+        }
+        if (l != null) {
+            long[] o = new long[n];
+            for (int k = 0; k < n; k++) o[k] = l[src[k]];
+            return new Value(type, shape, null, o, null, null);
+        }
+        if (i != null) {
+            int[] o = new int[n];
+            for (int k = 0; k < n; k++) o[k] = i[src[k]];
+            return new Value(type, shape, null, null, o, null);
+        }
+        byte[] o = new byte[n];
+        for (int k = 0; k < n; k++) o[k] = b[src[k]];
+        return new Value(type, shape, null, null, null, o);
+    }
+
+    /** Row-major strides of {@code shape}. */
+    static int[] strides(int[] shape) {
+        int[] s = new int[shape.length];
+        int stride = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            s[d] = stride;
+            stride *= shape[d];
+        }
+        return s;
+    }
+
+    /** Every element as a double. */
+    double[] toDoubles() {
+        double[] d = new double[size()];
+        for (int k = 0; k < d.length; k++) d[k] = get(k);
+        return d;
+    }
+
     public DataType type() {
         return type;
     }
@@ -119,6 +195,8 @@ public final class Value {
                 for (int k = 0; k < n; k++) v[k] = (float) buf.getDouble(8 * k);
                 yield floats(shape, v);
             }
+            // float16 and bfloat16 are computed in float32; 16-bit integers in int32, unsigned 32/64-bit in int64
+            case FLOAT16, BFLOAT16, INT16, UINT16, UINT32, UINT64 -> ofDoubles(t.dataType(), shape, t.toDoubles());
             default -> throw new IllegalArgumentException("the engine does not compute with " + t.dataType()
                     + " tensors (" + t.name() + ")");
         };

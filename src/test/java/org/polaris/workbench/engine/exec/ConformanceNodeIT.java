@@ -1,5 +1,6 @@
 package org.polaris.workbench.engine.exec;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.polaris.workbench.engine.job.EnginePool;
 import org.polaris.workbench.engine.model.DataType;
@@ -12,7 +13,6 @@ import org.polaris.workbench.testutil.TestData;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,47 +20,89 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The ONNX backend node tests (Debian libonnx-testdata) through the engine: every test whose ops the engine
- * implements must match the expected outputs (rtol 1e-3, atol 1e-5, the backend suite's own tolerance scale).
+ * The ONNX backend node tests (Debian libonnx-testdata) through the engine: every test must match its expected
+ * outputs (rtol 1e-3, atol 1e-5, the backend suite's own tolerance scale) unless it is listed, with its reason, in
+ * {@code src/test/resources/conformance/node-not-passing.txt}. The list is the exact set: a test that starts failing
+ * fails this test, and so does a listed test that now passes (take it off the list), so a regression in one op
+ * cannot hide behind progress in another.
  */
 public class ConformanceNodeIT {
 
-    /** Tests the engine passes today; the count may only go up. */
-    static final int MIN_PASSED = 157;
+    static final Path NOT_PASSING = Path.of("src/test/resources/conformance/node-not-passing.txt");
 
-    public record Outcome(int passed, int failed, int unsupported, List<String> failures) {
+    /**
+     * @param notPassing test name -> "unsupported: Op, Op" (ops the engine lacks) or "fails: why"
+     */
+    public record Outcome(int passed, int failed, int unsupported, java.util.SortedMap<String, String> notPassing) {
     }
 
     public static Outcome runAll() throws Exception {
         OnnxModelReader reader = new OnnxModelReader();
         int passed = 0;
+        int failed = 0;
         int unsupported = 0;
-        List<String> failures = new ArrayList<>();
+        java.util.SortedMap<String, String> notPassing = new java.util.TreeMap<>();
         for (Path model : TestData.conformanceModels("node")) {
             Path dir = model.getParent();
             Path vector = dir.resolve("test_data_set_0");
             if (!Files.isDirectory(vector)) {
                 continue;
             }
+            String name = dir.getFileName().toString();
             OnnxModel m;
             EngineSession s;
             try {
                 m = reader.read(model);
                 s = EngineSession.load(m, EnginePool.shared());
-            } catch (UnsupportedOpsException | ModelLoadException e) {
+            } catch (UnsupportedOpsException e) {
                 unsupported++;
+                notPassing.put(name, "unsupported: " + String.join(", ", new java.util.TreeSet<>(e.nodesByOp().keySet())));
+                continue;
+            } catch (ModelLoadException e) {
+                failed++;
+                notPassing.put(name, "fails: " + oneLine(e.getMessage()));
                 continue;
             }
             String why = check(reader, m, s, vector);
             if (why == null) {
                 passed++;
             } else {
-                failures.add(dir.getFileName() + ": " + why);
+                failed++;
+                notPassing.put(name, "fails: " + oneLine(why));
             }
         }
-        return new Outcome(passed, failures.size(), unsupported, failures);
+        return new Outcome(passed, failed, unsupported, notPassing);
     }
 
+    private static String oneLine(String s) {
+        String t = String.valueOf(s).replaceAll("\\s+", " ").trim();
+        return t.length() > 160 ? t.substring(0, 157) + "..." : t;
+    }
+
+    /** The checked-in list: "name<TAB>reason" lines; blank lines and # comments ignored. */
+    static java.util.SortedMap<String, String> listed() throws java.io.IOException {
+        java.util.SortedMap<String, String> m = new java.util.TreeMap<>();
+        for (String line : Files.readAllLines(NOT_PASSING)) {
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            String[] p = line.split("\t", 2);
+            m.put(p[0].trim(), p.length > 1 ? p[1].trim() : "");
+        }
+        return m;
+    }
+
+    /** Rewrites the list from a run: {@code ./mvnw -q test-compile exec:exec@conformance-list} after adding ops. */
+    public static void main(String[] args) throws Exception {
+        Outcome o = runAll();
+        StringBuilder b = new StringBuilder("# ONNX backend node tests (Debian libonnx-testdata) the engine does not pass, "
+                + "with the reason; ConformanceNodeIT asserts this exact set.\n# Rewrite after adding ops: ./mvnw -q "
+                + "test-compile exec:exec@conformance-list (then review the diff).\n");
+        o.notPassing().forEach((k, v) -> b.append(k).append('\t').append(v).append('\n'));
+        Files.writeString(NOT_PASSING, b.toString());
+        System.out.printf("engine node tests: passed %d, failed %d, unsupported %d%n", o.passed(), o.failed(),
+                o.unsupported());
+    }
     private static String check(OnnxModelReader reader, OnnxModel m, EngineSession s, Path vector) {
         try {
             Map<String, Tensor> feeds = new LinkedHashMap<>();
@@ -101,11 +143,20 @@ public class ConformanceNodeIT {
     }
 
     @Test
-    void supportedNodeTestsPass() throws Exception {
+    void exactlyTheListedNodeTestsDoNotPass() throws Exception {
+        Assumptions.assumeTrue(Files.isDirectory(TestData.CONFORMANCE.resolve("node")), "libonnx-testdata is not installed");
         Outcome o = runAll();
         System.out.printf("engine node tests: passed %d, failed %d, unsupported %d%n", o.passed(), o.failed(),
                 o.unsupported());
-        assertThat(o.passed()).as("passed %d, failed %d, unsupported %d; failures: %s", o.passed(), o.failed(),
-                o.unsupported(), o.failures()).isGreaterThanOrEqualTo(MIN_PASSED);
+        java.util.SortedMap<String, String> listed = listed();
+        java.util.SortedMap<String, String> newlyFailing = new java.util.TreeMap<>(o.notPassing());
+        newlyFailing.keySet().removeAll(listed.keySet());
+        java.util.SortedSet<String> nowPassing = new java.util.TreeSet<>(listed.keySet());
+        nowPassing.removeAll(o.notPassing().keySet());
+        assertThat(newlyFailing).as("node tests that do not pass and are not listed in %s", NOT_PASSING).isEmpty();
+        assertThat(nowPassing).as("listed in %s but passing now: take them off the list", NOT_PASSING).isEmpty();
+        // a listed failure keeps its kind: an implemented op that starts failing is not "unsupported"
+        o.notPassing().forEach((k, v) -> assertThat(v.startsWith("unsupported")).as(k + ": " + v)
+                .isEqualTo(listed.get(k).startsWith("unsupported")));
     }
 }

@@ -1,0 +1,584 @@
+package org.polaris.workbench.engine.exec;
+
+import org.polaris.workbench.engine.model.DataType;
+import org.polaris.workbench.engine.model.Node;
+import org.polaris.workbench.engine.model.Tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Shape and indexing ops that select, repeat or scatter elements: each computes, for every output element, the flat
+ * index it comes from ({@link Value#pick}), so every element type goes through the same code. The ONNX operator
+ * spec is the reference; the ONNX backend node tests check each.
+ */
+final class IndexKernels {
+
+    private IndexKernels() {
+    }
+
+    static void register(Map<String, Kernel> k) {
+        k.put("Slice", (n, in, o) -> one(slice(n, in, o)));
+        k.put("Constant", (n, in, o) -> {
+            for (org.polaris.workbench.engine.model.Attribute a : n.attributes()) {
+                switch (a.name()) {
+                    case "value" -> {
+                        return one(Value.of(a.asTensor()));
+                    }
+                    case "value_float" -> {
+                        return one(Value.floats(new int[0], new float[] {a.asFloat()}));
+                    }
+                    case "value_floats" -> {
+                        float[] v = (float[]) a.value();
+                        return one(Value.floats(new int[] {v.length}, v.clone()));
+                    }
+                    case "value_int" -> {
+                        return one(Value.longs(new int[0], new long[] {a.asLong()}));
+                    }
+                    case "value_ints" -> {
+                        long[] v = a.asLongs();
+                        return one(Value.longs(new int[] {v.length}, v));
+                    }
+                    default -> {
+                    }
+                }
+            }
+            throw new IllegalArgumentException("Constant without a numeric value");
+        });
+        k.put("Size", (n, in, o) -> one(Value.longs(new int[0], new long[] {in[0].size()})));
+        k.put("ConstantOfShape", (n, in, o) -> {
+            int[] shape = toInts(in[0].asLongs());
+            Tensor v = n.attribute("value").map(a -> a.asTensor()).orElse(null);
+            double fill = v == null ? 0 : v.toDoubles()[0];
+            double[] d = new double[Value.size(shape)];
+            Arrays.fill(d, fill);
+            return one(Value.ofDoubles(v == null ? DataType.FLOAT : v.dataType(), shape, d));
+        });
+        k.put("Range", (n, in, o) -> {
+            double start = in[0].get(0);
+            double limit = in[1].get(0);
+            double delta = in[2].get(0);
+            int count = (int) Math.max(0, Math.ceil((limit - start) / delta));
+            double[] d = new double[count];
+            for (int i = 0; i < count; i++) d[i] = start + i * delta;
+            return one(Value.ofDoubles(in[0].type, new int[] {count}, d));
+        });
+        k.put("Expand", (n, in, o) -> {
+            int[] shape = ElementwiseKernels.broadcastShape(in[0].shape, toInts(in[1].asLongs()));
+            return one(broadcastTo(in[0], shape));
+        });
+        k.put("Tile", (n, in, o) -> one(tile(in[0], in[1].asLongs())));
+        k.put("Split", IndexKernels::split);
+        k.put("Pad", (n, in, o) -> one(pad(n, in, o)));
+        k.put("GatherElements", (n, in, o) -> one(gatherElements(in[0], in[1], Attrs.i(n, "axis", 0))));
+        k.put("GatherND", (n, in, o) -> one(gatherNd(in[0], in[1], (int) Attrs.i(n, "batch_dims", 0))));
+        k.put("ScatterElements", (n, in, o) -> one(scatterElements(in[0], in[1], in[2], Attrs.i(n, "axis", 0),
+                Attrs.s(n, "reduction", "none"))));
+        k.put("Scatter", (n, in, o) -> one(scatterElements(in[0], in[1], in[2], Attrs.i(n, "axis", 0), "none")));
+        k.put("ScatterND", (n, in, o) -> one(scatterNd(in[0], in[1], in[2], Attrs.s(n, "reduction", "none"))));
+        k.put("CumSum", (n, in, o) -> one(cumSum(in[0], (int) in[1].get(0), Attrs.i(n, "exclusive", 0) != 0,
+                Attrs.i(n, "reverse", 0) != 0)));
+        k.put("Trilu", (n, in, o) -> one(trilu(in[0], in.length > 1 && in[1] != null ? (long) in[1].get(0) : 0,
+                Attrs.i(n, "upper", 1) != 0)));
+        k.put("OneHot", (n, in, o) -> one(oneHot(in[0], (long) in[1].get(0), in[2], Attrs.i(n, "axis", -1))));
+        k.put("TopK", IndexKernels::topK);
+        k.put("ArgMax", (n, in, o) -> one(argExtreme(n, in[0], true)));
+        k.put("ArgMin", (n, in, o) -> one(argExtreme(n, in[0], false)));
+        k.put("DepthToSpace", (n, in, o) -> one(depthToSpace(in[0], (int) Attrs.i(n, "blocksize", 1),
+                Attrs.s(n, "mode", "DCR"))));
+        k.put("SpaceToDepth", (n, in, o) -> one(spaceToDepth(in[0], (int) Attrs.i(n, "blocksize", 1))));
+        k.put("EyeLike", (n, in, o) -> {
+            int rows = in[0].shape[0];
+            int cols = in[0].shape[1];
+            long diag = Attrs.i(n, "k", 0);
+            double[] d = new double[rows * cols];
+            for (int r = 0; r < rows; r++) {
+                long c = r + diag;
+                if (c >= 0 && c < cols) d[r * cols + (int) c] = 1;
+            }
+            DataType t = n.attribute("dtype").map(a -> DataType.fromCode((int) a.asLong())).orElse(in[0].type);
+            return one(Value.ofDoubles(t, in[0].shape, d));
+        });
+        k.put("Compress", (n, in, o) -> one(compress(n, in[0], in[1])));
+        k.put("NonZero", (n, in, o) -> {
+            Value x = in[0];
+            int r = x.rank();
+            List<Integer> hits = new ArrayList<>();
+            for (int i = 0; i < x.size(); i++) if (x.get(i) != 0) hits.add(i);
+            int[] st = Value.strides(x.shape);
+            long[] out = new long[Math.max(r, 1) * hits.size()];
+            for (int h = 0; h < hits.size(); h++) {
+                int rem = hits.get(h);
+                for (int d = 0; d < r; d++) {
+                    out[d * hits.size() + h] = rem / st[d];
+                    rem %= st[d];
+                }
+            }
+            return one(Value.longs(new int[] {r == 0 ? 1 : r, hits.size()}, out));
+        });
+    }
+
+    private static Value[] one(Value v) {
+        return new Value[] {v};
+    }
+
+    static int[] toInts(long[] v) {
+        int[] o = new int[v.length];
+        for (int i = 0; i < v.length; i++) o[i] = Math.toIntExact(v[i]);
+        return o;
+    }
+
+    /** Flat index iteration: calls {@code f} with each multi-index of {@code shape} in row-major order. */
+    private interface IndexVisitor {
+        void visit(int flat, int[] idx);
+    }
+
+    private static void forEach(int[] shape, IndexVisitor f) {
+        int n = Value.size(shape);
+        int[] idx = new int[shape.length];
+        for (int k = 0; k < n; k++) {
+            f.visit(k, idx);
+            for (int d = shape.length - 1; d >= 0; d--) {
+                if (++idx[d] < shape[d]) break;
+                idx[d] = 0;
+            }
+        }
+    }
+
+    private static int flat(int[] idx, int[] strides) {
+        int s = 0;
+        for (int d = 0; d < idx.length; d++) s += idx[d] * strides[d];
+        return s;
+    }
+
+    static Value broadcastTo(Value x, int[] shape) {
+        int[] sx = ElementwiseKernels.broadcastStrides(x.shape, shape);
+        int[] src = new int[Value.size(shape)];
+        forEach(shape, (k, idx) -> src[k] = flat(idx, sx));
+        return x.pick(shape, src);
+    }
+
+    private static Value slice(Node n, Value[] in, int opset) {
+        Value x = in[0];
+        int r = x.rank();
+        long[] starts;
+        long[] ends;
+        long[] axes;
+        long[] steps = null;
+        if (opset < 10) {
+            starts = n.attribute("starts").orElseThrow().asLongs();
+            ends = n.attribute("ends").orElseThrow().asLongs();
+            axes = n.attribute("axes").map(a -> a.asLongs()).orElse(null);
+        } else {
+            starts = in[1].asLongs();
+            ends = in[2].asLongs();
+            axes = in.length > 3 && in[3] != null ? in[3].asLongs() : null;
+            steps = in.length > 4 && in[4] != null ? in[4].asLongs() : null;
+        }
+        int[] begin = new int[r];
+        int[] step = new int[r];
+        int[] shape = x.shape.clone();
+        Arrays.fill(step, 1);
+        for (int i = 0; i < starts.length; i++) {
+            int a = Attrs.axis(axes == null ? i : axes[i], r);
+            long dim = x.shape[a];
+            long st = steps == null ? 1 : steps[i];
+            if (st == 0) throw new IllegalArgumentException("Slice step 0");
+            long s = starts[i] < 0 ? starts[i] + dim : starts[i];
+            long e = ends[i] < 0 ? ends[i] + dim : ends[i];
+            if (st > 0) {
+                s = Math.max(0, Math.min(dim, s));
+                e = Math.max(0, Math.min(dim, e));
+                shape[a] = (int) Math.max(0, (e - s + st - 1) / st);
+            } else {
+                s = Math.max(-1, Math.min(dim - 1, s));
+                e = Math.max(-1, Math.min(dim - 1, e));
+                shape[a] = (int) Math.max(0, (s - e + (-st) - 1) / (-st));
+            }
+            begin[a] = (int) s;
+            step[a] = (int) st;
+        }
+        int[] sx = Value.strides(x.shape);
+        int[] src = new int[Value.size(shape)];
+        forEach(shape, (k, idx) -> {
+            int f = 0;
+            for (int d = 0; d < r; d++) f += (begin[d] + idx[d] * step[d]) * sx[d];
+            src[k] = f;
+        });
+        return x.pick(shape, src);
+    }
+
+    private static Value tile(Value x, long[] repeats) {
+        int r = x.rank();
+        int[] shape = new int[r];
+        for (int d = 0; d < r; d++) shape[d] = Math.toIntExact(x.shape[d] * repeats[d]);
+        int[] sx = Value.strides(x.shape);
+        int[] src = new int[Value.size(shape)];
+        forEach(shape, (k, idx) -> {
+            int f = 0;
+            for (int d = 0; d < r; d++) f += (idx[d] % x.shape[d]) * sx[d];
+            src[k] = f;
+        });
+        return x.pick(shape, src);
+    }
+
+    private static Value[] split(Node n, Value[] in, int opset) {
+        Value x = in[0];
+        int axis = Attrs.axis(Attrs.i(n, "axis", 0), x.rank());
+        int outputs = n.outputs().size();
+        long[] sizes;
+        if (opset >= 13 && in.length > 1 && in[1] != null) {
+            sizes = in[1].asLongs();
+        } else if (n.attribute("split").isPresent()) {
+            sizes = n.attribute("split").get().asLongs();
+        } else {
+            int parts = (int) Attrs.i(n, "num_outputs", outputs);
+            int each = (x.shape[axis] + parts - 1) / parts;
+            sizes = new long[parts];
+            for (int i = 0; i < parts; i++) sizes[i] = Math.max(0, Math.min(each, x.shape[axis] - (long) i * each));
+        }
+        Value[] out = new Value[sizes.length];
+        int offset = 0;
+        int[] sx = Value.strides(x.shape);
+        for (int p = 0; p < sizes.length; p++) {
+            int[] shape = x.shape.clone();
+            shape[axis] = (int) sizes[p];
+            int off = offset;
+            int[] src = new int[Value.size(shape)];
+            forEach(shape, (k, idx) -> {
+                int f = 0;
+                for (int d = 0; d < idx.length; d++) f += (d == axis ? idx[d] + off : idx[d]) * sx[d];
+                src[k] = f;
+            });
+            out[p] = x.pick(shape, src);
+            offset += (int) sizes[p];
+        }
+        return out;
+    }
+
+    private static Value pad(Node n, Value[] in, int opset) {
+        Value x = in[0];
+        int r = x.rank();
+        long[] pads;
+        double constant;
+        String mode = Attrs.s(n, "mode", "constant");
+        long[] axes = null;
+        if (opset < 11) {
+            pads = n.attribute("pads").orElseThrow().asLongs();
+            constant = Attrs.f(n, "value", 0f);
+        } else {
+            pads = in[1].asLongs();
+            constant = in.length > 2 && in[2] != null && in[2].size() > 0 ? in[2].get(0) : 0;
+            axes = in.length > 3 && in[3] != null ? in[3].asLongs() : null;
+        }
+        long[] before = new long[r];
+        long[] after = new long[r];
+        int na = axes == null ? r : axes.length;
+        for (int i = 0; i < na; i++) {
+            int a = axes == null ? i : Attrs.axis(axes[i], r);
+            before[a] = pads[i];
+            after[a] = pads[i + na];
+        }
+        int[] shape = new int[r];
+        for (int d = 0; d < r; d++) shape[d] = Math.toIntExact(x.shape[d] + before[d] + after[d]);
+        int[] sx = Value.strides(x.shape);
+        double[] out = new double[Value.size(shape)];
+        forEach(shape, (k, idx) -> {
+            int f = 0;
+            for (int d = 0; d < r; d++) {
+                long i = idx[d] - before[d];
+                int dim = x.shape[d];
+                if (i < 0 || i >= dim) {
+                    switch (mode) {
+                        case "edge" -> i = i < 0 ? 0 : dim - 1;
+                        case "reflect" -> {
+                            long period = 2L * (dim - 1);
+                            i = period == 0 ? 0 : Math.floorMod(i, period);
+                            if (i >= dim) i = period - i;
+                        }
+                        case "wrap" -> i = Math.floorMod(i, dim);
+                        default -> {
+                            f = -1;
+                        }
+                    }
+                    if (f < 0) break;
+                }
+                f += (int) i * sx[d];
+            }
+            out[k] = f < 0 ? constant : x.get(f);
+        });
+        return Value.ofDoubles(x.type, shape, out);
+    }
+
+    private static Value gatherElements(Value x, Value indices, long axisAttr) {
+        int axis = Attrs.axis(axisAttr, x.rank());
+        int[] shape = indices.shape.clone();
+        int[] sx = Value.strides(x.shape);
+        int[] src = new int[Value.size(shape)];
+        forEach(shape, (k, idx) -> {
+            long i = (long) indices.get(k);
+            if (i < 0) i += x.shape[axis];
+            int f = 0;
+            for (int d = 0; d < idx.length; d++) f += (d == axis ? (int) i : idx[d]) * sx[d];
+            src[k] = f;
+        });
+        return x.pick(shape, src);
+    }
+
+    private static Value gatherNd(Value x, Value indices, int batchDims) {
+        int q = indices.rank();
+        int last = indices.shape[q - 1];
+        List<Integer> outShape = new ArrayList<>();
+        for (int d = 0; d < q - 1; d++) outShape.add(indices.shape[d]);
+        for (int d = batchDims + last; d < x.rank(); d++) outShape.add(x.shape[d]);
+        int[] shape = outShape.stream().mapToInt(Integer::intValue).toArray();
+        int[] sx = Value.strides(x.shape);
+        int slice = 1;
+        for (int d = batchDims + last; d < x.rank(); d++) slice *= x.shape[d];
+        int tuples = indices.size() / last;
+        int batch = 1;
+        for (int d = 0; d < batchDims; d++) batch *= x.shape[d];
+        int perBatch = tuples / Math.max(1, batch);
+        int[] src = new int[Value.size(shape)];
+        for (int t = 0; t < tuples; t++) {
+            int b = perBatch == 0 ? 0 : t / perBatch;
+            int base = 0;
+            // batch dims of x: unravel b over x.shape[0..batchDims)
+            int rem = b;
+            for (int d = batchDims - 1; d >= 0; d--) {
+                base += (rem % x.shape[d]) * sx[d];
+                rem /= x.shape[d];
+            }
+            for (int j = 0; j < last; j++) {
+                long i = (long) indices.get(t * last + j);
+                int dim = x.shape[batchDims + j];
+                base += (int) (i < 0 ? i + dim : i) * sx[batchDims + j];
+            }
+            for (int e = 0; e < slice; e++) src[t * slice + e] = base + e;
+        }
+        return x.pick(shape, src);
+    }
+
+    private static double reduce(String reduction, double old, double update) {
+        return switch (reduction) {
+            case "add" -> old + update;
+            case "mul" -> old * update;
+            case "max" -> Math.max(old, update);
+            case "min" -> Math.min(old, update);
+            default -> update;
+        };
+    }
+
+    private static Value scatterElements(Value x, Value indices, Value updates, long axisAttr, String reduction) {
+        int axis = Attrs.axis(axisAttr, x.rank());
+        double[] out = x.toDoubles();
+        int[] sx = Value.strides(x.shape);
+        forEach(indices.shape, (k, idx) -> {
+            long i = (long) indices.get(k);
+            if (i < 0) i += x.shape[axis];
+            int f = 0;
+            for (int d = 0; d < idx.length; d++) f += (d == axis ? (int) i : idx[d]) * sx[d];
+            out[f] = reduce(reduction, out[f], updates.get(k));
+        });
+        return Value.ofDoubles(x.type, x.shape, out);
+    }
+
+    private static Value scatterNd(Value x, Value indices, Value updates, String reduction) {
+        double[] out = x.toDoubles();
+        int q = indices.rank();
+        int last = indices.shape[q - 1];
+        int[] sx = Value.strides(x.shape);
+        int slice = 1;
+        for (int d = last; d < x.rank(); d++) slice *= x.shape[d];
+        int tuples = indices.size() / last;
+        for (int t = 0; t < tuples; t++) {
+            int base = 0;
+            for (int j = 0; j < last; j++) {
+                long i = (long) indices.get(t * last + j);
+                base += (int) (i < 0 ? i + x.shape[j] : i) * sx[j];
+            }
+            for (int e = 0; e < slice; e++) out[base + e] = reduce(reduction, out[base + e], updates.get(t * slice + e));
+        }
+        return Value.ofDoubles(x.type, x.shape, out);
+    }
+
+    private static Value cumSum(Value x, int axisArg, boolean exclusive, boolean reverse) {
+        int axis = Attrs.axis(axisArg, x.rank());
+        int[] st = Value.strides(x.shape);
+        double[] out = new double[x.size()];
+        int len = x.shape[axis];
+        int stride = st[axis];
+        for (int k = 0; k < out.length; k++) {
+            if ((k / stride) % len != 0) continue; // start of a line along the axis
+            double acc = 0;
+            for (int j = 0; j < len; j++) {
+                int pos = reverse ? len - 1 - j : j;
+                int f = k + pos * stride;
+                if (exclusive) {
+                    out[f] = acc;
+                    acc += x.get(f);
+                } else {
+                    acc += x.get(f);
+                    out[f] = acc;
+                }
+            }
+        }
+        return Value.ofDoubles(x.type, x.shape, out);
+    }
+
+    private static Value trilu(Value x, long diag, boolean upper) {
+        int r = x.rank();
+        int rows = x.shape[r - 2];
+        int cols = x.shape[r - 1];
+        double[] out = x.toDoubles();
+        for (int k = 0; k < out.length; k++) {
+            int c = k % cols;
+            int row = (k / cols) % rows;
+            boolean keep = upper ? c - row >= diag : c - row <= diag;
+            if (!keep) out[k] = 0;
+        }
+        return Value.ofDoubles(x.type, x.shape, out);
+    }
+
+    private static Value oneHot(Value indices, long depth, Value values, long axisAttr) {
+        int r = indices.rank() + 1;
+        int axis = (int) (axisAttr < 0 ? axisAttr + r : axisAttr);
+        int[] shape = new int[r];
+        for (int d = 0, s = 0; d < r; d++) shape[d] = d == axis ? (int) depth : indices.shape[s++];
+        double off = values.get(0);
+        double on = values.get(1);
+        int[] si = Value.strides(indices.shape);
+        double[] out = new double[Value.size(shape)];
+        forEach(shape, (k, idx) -> {
+            int f = 0;
+            for (int d = 0, s = 0; d < r; d++) if (d != axis) f += idx[d] * si[s++];
+            long i = (long) indices.get(f);
+            if (i < 0) i += depth;
+            out[k] = i == idx[axis] ? on : off;
+        });
+        return Value.ofDoubles(values.type, shape, out);
+    }
+
+    private static Value[] topK(Node n, Value[] in, int opset) {
+        Value x = in[0];
+        int axis = Attrs.axis(Attrs.i(n, "axis", -1), x.rank());
+        int kk = (int) (opset >= 10 ? in[1].get(0) : Attrs.i(n, "k", 1));
+        boolean largest = Attrs.i(n, "largest", 1) != 0;
+        int[] shape = x.shape.clone();
+        shape[axis] = kk;
+        int[] st = Value.strides(x.shape);
+        int len = x.shape[axis];
+        int stride = st[axis];
+        int[] src = new int[Value.size(shape)];
+        long[] indices = new long[src.length];
+        int[] so = Value.strides(shape);
+        forEach(shape, (k, idx) -> {
+            if (idx[axis] != 0) return;
+            int base = 0;
+            for (int d = 0; d < idx.length; d++) base += idx[d] * st[d];
+            Integer[] order = new Integer[len];
+            for (int j = 0; j < len; j++) order[j] = j;
+            int b = base;
+            Arrays.sort(order, (p, q) -> {
+                int c = Double.compare(x.get(b + p * stride), x.get(b + q * stride));
+                return c != 0 ? (largest ? -c : c) : Integer.compare(p, q);
+            });
+            for (int j = 0; j < kk; j++) {
+                src[k + j * so[axis]] = base + order[j] * stride;
+                indices[k + j * so[axis]] = order[j];
+            }
+        });
+        return new Value[] {x.pick(shape, src), Value.longs(shape, indices)};
+    }
+
+    private static Value argExtreme(Node n, Value x, boolean max) {
+        int axis = Attrs.axis(Attrs.i(n, "axis", 0), x.rank());
+        boolean keep = Attrs.i(n, "keepdims", 1) != 0;
+        boolean lastIndex = Attrs.i(n, "select_last_index", 0) != 0;
+        int[] st = Value.strides(x.shape);
+        int len = x.shape[axis];
+        int[] reduced = x.shape.clone();
+        reduced[axis] = 1;
+        long[] out = new long[Value.size(reduced)];
+        forEach(reduced, (k, idx) -> {
+            int base = flat(idx, st);
+            int best = 0;
+            double bv = x.get(base);
+            for (int j = 1; j < len; j++) {
+                double v = x.get(base + j * st[axis]);
+                if (max ? (v > bv || (lastIndex && v == bv)) : (v < bv || (lastIndex && v == bv))) {
+                    best = j;
+                    bv = v;
+                }
+            }
+            out[k] = best;
+        });
+        int[] shape = keep ? reduced : remove(x.shape, axis);
+        return Value.longs(shape, out);
+    }
+
+    static int[] remove(int[] shape, int axis) {
+        int[] o = new int[shape.length - 1];
+        for (int d = 0, j = 0; d < shape.length; d++) if (d != axis) o[j++] = shape[d];
+        return o;
+    }
+
+    private static Value depthToSpace(Value x, int bs, String mode) {
+        int b = x.shape[0];
+        int c = x.shape[1];
+        int h = x.shape[2];
+        int w = x.shape[3];
+        int oc = c / (bs * bs);
+        int[] shape = {b, oc, h * bs, w * bs};
+        int[] src = new int[Value.size(shape)];
+        forEach(shape, (k, idx) -> {
+            int y = idx[2] / bs;
+            int by = idx[2] % bs;
+            int xx = idx[3] / bs;
+            int bx = idx[3] % bs;
+            int ch = mode.equals("CRD") ? idx[1] * bs * bs + by * bs + bx : (by * bs + bx) * oc + idx[1];
+            src[k] = ((idx[0] * c + ch) * h + y) * w + xx;
+        });
+        return x.pick(shape, src);
+    }
+
+    private static Value spaceToDepth(Value x, int bs) {
+        int b = x.shape[0];
+        int c = x.shape[1];
+        int h = x.shape[2];
+        int w = x.shape[3];
+        int[] shape = {b, c * bs * bs, h / bs, w / bs};
+        int[] src = new int[Value.size(shape)];
+        forEach(shape, (k, idx) -> {
+            int block = idx[1] / c;
+            int ch = idx[1] % c;
+            int y = idx[2] * bs + block / bs;
+            int xx = idx[3] * bs + block % bs;
+            src[k] = ((idx[0] * c + ch) * h + y) * w + xx;
+        });
+        return x.pick(shape, src);
+    }
+
+    private static Value compress(Node n, Value x, Value cond) {
+        if (n.attribute("axis").isEmpty()) {
+            List<Integer> keep = new ArrayList<>();
+            for (int i = 0; i < Math.min(cond.size(), x.size()); i++) if (cond.get(i) != 0) keep.add(i);
+            return x.pick(new int[] {keep.size()}, keep.stream().mapToInt(Integer::intValue).toArray());
+        }
+        int axis = Attrs.axis(Attrs.i(n, "axis", 0), x.rank());
+        List<Integer> keep = new ArrayList<>();
+        for (int i = 0; i < Math.min(cond.size(), x.shape[axis]); i++) if (cond.get(i) != 0) keep.add(i);
+        int[] shape = x.shape.clone();
+        shape[axis] = keep.size();
+        int[] sx = Value.strides(x.shape);
+        int[] src = new int[Value.size(shape)];
+        forEach(shape, (k, idx) -> {
+            int f = 0;
+            for (int d = 0; d < idx.length; d++) f += (d == axis ? keep.get(idx[d]) : idx[d]) * sx[d];
+            src[k] = f;
+        });
+        return x.pick(shape, src);
+    }
+}
