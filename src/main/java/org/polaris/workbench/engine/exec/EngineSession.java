@@ -65,6 +65,7 @@ public final class EngineSession {
         MathKernels.register(k);
         IndexKernels.register(k);
         ReduceKernels.register(k);
+        ResizeKernels.register(k);
         ShapeKernels.register(k);
         NnKernels.register(k, pool, sparse);
         ConvKernels.register(k, pool, sparse);

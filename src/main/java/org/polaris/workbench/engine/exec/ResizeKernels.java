@@ -1,0 +1,221 @@
+package org.polaris.workbench.engine.exec;
+
+import org.polaris.workbench.engine.model.Node;
+
+import java.util.Map;
+
+/**
+ * Resize (opsets 10-19) and Upsample (7-9) in any rank: nearest (four rounding modes), N-linear and cubic
+ * interpolation, every coordinate transformation mode, {@code exclude_outside} and the extrapolation value of
+ * {@code tf_crop_and_resize}. Separable: each output element is the product over axes of 1, 2 or 4 taps per axis.
+ * Not implemented: {@code antialias} and {@code keep_aspect_ratio_policy} other than stretch (refused).
+ */
+final class ResizeKernels {
+
+    private ResizeKernels() {
+    }
+
+    static void register(Map<String, Kernel> k) {
+        k.put("Resize", (n, in, o) -> new Value[] {resize(n, in, o)});
+        k.put("Upsample", (n, in, o) -> new Value[] {upsample(n, in, o)});
+    }
+
+    private static Value upsample(Node n, Value[] in, int opset) {
+        Value x = in[0];
+        float[] scales = opset >= 9 ? toFloats(in[1]) : floats(n.attribute("scales").orElseThrow().value());
+        String mode = Attrs.s(n, "mode", "nearest");
+        int[] out = new int[x.rank()];
+        for (int d = 0; d < out.length; d++) out[d] = (int) Math.floor(x.shape[d] * scales[d]);
+        return interpolate(x, out, scales, null, mode.equals("linear") || mode.equals("bilinear") ? "linear" : "nearest",
+                "asymmetric", "floor", -0.75, false, 0);
+    }
+
+    private static Value resize(Node n, Value[] in, int opset) {
+        Value x = in[0];
+        int r = x.rank();
+        if (Attrs.i(n, "antialias", 0) != 0) {
+            throw new IllegalArgumentException("Resize with antialias is not implemented");
+        }
+        if (!Attrs.s(n, "keep_aspect_ratio_policy", "stretch").equals("stretch")) {
+            throw new IllegalArgumentException("Resize keep_aspect_ratio_policy other than stretch is not implemented");
+        }
+        Value roiV = null;
+        Value scalesV;
+        Value sizesV = null;
+        if (opset < 11) {
+            scalesV = in[1];
+        } else {
+            roiV = in.length > 1 ? in[1] : null;
+            scalesV = in.length > 2 ? in[2] : null;
+            sizesV = in.length > 3 ? in[3] : null;
+        }
+        int[] axes = Attrs.ints(n, "axes", null);
+        if (axes == null) {
+            axes = new int[r];
+            for (int d = 0; d < r; d++) axes[d] = d;
+        } else {
+            for (int i = 0; i < axes.length; i++) axes[i] = Attrs.axis(axes[i], r);
+        }
+        float[] scales = new float[r];
+        int[] out = x.shape.clone();
+        java.util.Arrays.fill(scales, 1f);
+        if (sizesV != null && sizesV.size() > 0) {
+            long[] sizes = sizesV.asLongs();
+            for (int i = 0; i < axes.length; i++) {
+                out[axes[i]] = (int) sizes[i];
+                scales[axes[i]] = (float) sizes[i] / x.shape[axes[i]];
+            }
+        } else {
+            float[] s = toFloats(scalesV);
+            for (int i = 0; i < axes.length; i++) {
+                scales[axes[i]] = s[i];
+                out[axes[i]] = (int) Math.floor(x.shape[axes[i]] * (double) s[i]);
+            }
+        }
+        double[] roi = null;
+        if (roiV != null && roiV.size() > 0) {
+            float[] rv = toFloats(roiV);
+            roi = new double[2 * r];
+            for (int d = 0; d < r; d++) {
+                roi[d] = 0;
+                roi[r + d] = 1;
+            }
+            for (int i = 0; i < axes.length; i++) {
+                roi[axes[i]] = rv[i];
+                roi[r + axes[i]] = rv[axes.length + i];
+            }
+        }
+        String coord = Attrs.s(n, "coordinate_transformation_mode", opset < 11 ? "asymmetric" : "half_pixel");
+        return interpolate(x, out, scales, roi, Attrs.s(n, "mode", "nearest"), coord,
+                Attrs.s(n, "nearest_mode", opset < 11 ? "floor" : "round_prefer_floor"),
+                Attrs.f(n, "cubic_coeff_a", -0.75f), Attrs.i(n, "exclude_outside", 0) != 0,
+                Attrs.f(n, "extrapolation_value", 0f));
+    }
+
+    private static float[] toFloats(Value v) {
+        float[] f = new float[v.size()];
+        for (int i = 0; i < f.length; i++) f[i] = (float) v.get(i);
+        return f;
+    }
+
+    private static float[] floats(Object attr) {
+        return attr instanceof float[] f ? f : new float[0];
+    }
+
+    /** Taps of one output coordinate along one axis: source indices and weights; {@code outside} when extrapolated. */
+    private record Taps(int[] index, double[] weight, boolean outside) {
+    }
+
+    private static Value interpolate(Value x, int[] out, float[] scales, double[] roi, String mode, String coord,
+                                     String nearestMode, double a, boolean excludeOutside, double extrapolation) {
+        int r = x.rank();
+        Taps[][] taps = new Taps[r][];
+        for (int d = 0; d < r; d++) {
+            taps[d] = new Taps[out[d]];
+            for (int i = 0; i < out[d]; i++) {
+                double src = original(i, out[d], x.shape[d], scales[d], roi == null ? 0 : roi[d],
+                        roi == null ? 1 : roi[r + d], coord);
+                taps[d][i] = taps(src, x.shape[d], mode, nearestMode, a, excludeOutside, coord);
+            }
+        }
+        int[] sx = Value.strides(x.shape);
+        double[] result = new double[Value.size(out)];
+        int[] idx = new int[r];
+        for (int k = 0; k < result.length; k++) {
+            boolean outside = false;
+            for (int d = 0; d < r; d++) outside |= taps[d][idx[d]].outside();
+            result[k] = outside ? extrapolation : accumulate(x, taps, idx, sx, 0, 0, 1);
+            for (int d = r - 1; d >= 0; d--) {
+                if (++idx[d] < out[d]) break;
+                idx[d] = 0;
+            }
+        }
+        return Value.ofDoubles(x.type, out, result);
+    }
+
+    private static double accumulate(Value x, Taps[][] taps, int[] idx, int[] sx, int d, int offset, double w) {
+        if (d == idx.length) {
+            return w * x.get(offset);
+        }
+        Taps t = taps[d][idx[d]];
+        double sum = 0;
+        for (int j = 0; j < t.index().length; j++) {
+            if (t.weight()[j] != 0) {
+                sum += accumulate(x, taps, idx, sx, d + 1, offset + t.index()[j] * sx[d], w * t.weight()[j]);
+            }
+        }
+        return sum;
+    }
+
+    /** The source coordinate of output index {@code x} along an axis, per the coordinate transformation mode. */
+    static double original(int x, int outLen, int inLen, double scale, double start, double end, String coord) {
+        return switch (coord) {
+            case "asymmetric" -> x / scale;
+            // the resized length is scale x input (not rounded down): what scales rather than sizes ask for
+            case "align_corners" -> outLen == 1 ? 0 : x * (inLen - 1.0) / (scale * inLen - 1.0);
+            case "pytorch_half_pixel" -> outLen > 1 ? (x + 0.5) / scale - 0.5 : 0;
+            case "tf_half_pixel_for_nn" -> (x + 0.5) / scale;
+            case "tf_crop_and_resize" -> outLen > 1
+                    ? start * (inLen - 1) + x * (end - start) * (inLen - 1) / (outLen - 1)
+                    : 0.5 * (start + end) * (inLen - 1);
+            case "half_pixel_symmetric" -> {
+                double adjustment = outLen / (scale * inLen);
+                double center = inLen / 2.0;
+                double offset = center * (1 - adjustment);
+                yield offset + (x + 0.5) / scale - 0.5;
+            }
+            default -> (x + 0.5) / scale - 0.5; // half_pixel
+        };
+    }
+
+    private static Taps taps(double src, int len, String mode, String nearestMode, double a, boolean excludeOutside,
+                             String coord) {
+        boolean outside = coord.equals("tf_crop_and_resize") && (src < 0 || src > len - 1);
+        switch (mode) {
+            case "nearest" -> {
+                int i = switch (nearestMode) {
+                    case "round_prefer_ceil" -> (int) Math.floor(src + 0.5);
+                    case "floor" -> (int) Math.floor(src);
+                    case "ceil" -> (int) Math.ceil(src);
+                    default -> src == Math.floor(src) + 0.5 ? (int) Math.floor(src) : (int) Math.round(src);
+                };
+                return new Taps(new int[] {clamp(i, len)}, new double[] {1}, outside);
+            }
+            case "linear" -> {
+                double s = Math.max(0, Math.min(len - 1, src));
+                int i0 = (int) Math.floor(s);
+                int i1 = Math.min(i0 + 1, len - 1);
+                double t = s - i0;
+                return new Taps(new int[] {i0, i1}, new double[] {1 - t, t}, outside);
+            }
+            case "cubic" -> {
+                int i0 = (int) Math.floor(src);
+                double t = src - i0;
+                double[] w = {
+                    ((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a,
+                    ((a + 2) * t - (a + 3)) * t * t + 1,
+                    ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1,
+                    ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a};
+                int[] index = new int[4];
+                double sum = 0;
+                for (int j = 0; j < 4; j++) {
+                    int i = i0 - 1 + j;
+                    if (excludeOutside && (i < 0 || i >= len)) {
+                        w[j] = 0;
+                    }
+                    index[j] = clamp(i, len);
+                    sum += w[j];
+                }
+                if (excludeOutside && sum != 0) {
+                    for (int j = 0; j < 4; j++) w[j] /= sum;
+                }
+                return new Taps(index, w, outside);
+            }
+            default -> throw new IllegalArgumentException("Resize mode " + mode + " is not implemented");
+        }
+    }
+
+    private static int clamp(int i, int len) {
+        return Math.max(0, Math.min(len - 1, i));
+    }
+}
