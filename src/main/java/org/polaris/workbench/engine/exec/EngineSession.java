@@ -66,6 +66,7 @@ public final class EngineSession {
         IndexKernels.register(k);
         ReduceKernels.register(k);
         ResizeKernels.register(k);
+        RecurrentKernels.register(k);
         ShapeKernels.register(k);
         NnKernels.register(k, pool, sparse);
         ConvKernels.register(k, pool, sparse);

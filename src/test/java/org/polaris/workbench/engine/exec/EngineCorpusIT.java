@@ -33,8 +33,6 @@ class EngineCorpusIT {
 
     /** Models the engine cannot load yet, with the ops it lacks. */
     static final Map<String, String> NOT_YET = new TreeMap<>(Map.of(
-            "lstm_state", "LSTM",
-            "gru_state", "GRU",
             "ssdlite320_mobilenet_v3", "If"));
 
     @Test
