@@ -67,6 +67,7 @@ public final class EngineSession {
         ReduceKernels.register(k);
         ResizeKernels.register(k);
         RecurrentKernels.register(k);
+        ControlFlow.register(k, pool);
         ShapeKernels.register(k);
         NnKernels.register(k, pool, sparse);
         ConvKernels.register(k, pool, sparse);
@@ -140,17 +141,22 @@ public final class EngineSession {
     }
 
     private static EngineSession load0(OnnxModel model, EnginePool pool) throws UnsupportedOpsException {
-        OnnxModel prepped = LoadTimeRewrites.apply(GraphPrep.normalize(model));
+        OnnxModel prepped = ControlFlow.expose(LoadTimeRewrites.apply(GraphPrep.normalize(model)));
         SparseWeights sparse = SparseWeights.plan(prepped);
         Map<String, Kernel> kernels = registry(pool, sparse);
         Map<String, List<String>> missing = new TreeMap<>();
+        Map<String, List<String>> all = new TreeMap<>();
         for (int i = 0; i < prepped.graph().nodes().size(); i++) {
             Node n = prepped.graph().nodes().get(i);
-            if (!kernels.containsKey(n.qualifiedOpType())) {
-                missing.computeIfAbsent(n.qualifiedOpType(), k -> new ArrayList<>())
-                        .add(n.name().isEmpty() ? n.opType() + "#" + i : n.name());
-            }
+            all.computeIfAbsent(n.qualifiedOpType(), k -> new ArrayList<>())
+                    .add(n.name().isEmpty() ? n.opType() + "#" + i : n.name());
         }
+        ControlFlow.subgraphOps(prepped.graph().nodes(), all); // If branches and Loop bodies are checked up front too
+        all.forEach((op, nodes) -> {
+            if (!kernels.containsKey(op)) {
+                missing.put(op, nodes);
+            }
+        });
         if (!missing.isEmpty()) {
             throw new UnsupportedOpsException(model.displayName(), missing);
         }

@@ -101,6 +101,7 @@ final class IndexKernels {
             DataType t = n.attribute("dtype").map(a -> DataType.fromCode((int) a.asLong())).orElse(in[0].type);
             return one(Value.ofDoubles(t, in[0].shape, d));
         });
+        k.put("NonMaxSuppression", (n, in, o) -> one(nonMaxSuppression(n, in)));
         k.put("Compress", (n, in, o) -> one(compress(n, in[0], in[1])));
         k.put("NonZero", (n, in, o) -> {
             Value x = in[0];
@@ -580,5 +581,76 @@ final class IndexKernels {
             src[k] = f;
         });
         return x.pick(shape, src);
+    }
+
+    /**
+     * Greedy non-maximum suppression per batch and class: boxes above the score threshold in descending score (ties:
+     * lower index first), each kept unless its IoU with a kept box exceeds the threshold, at most
+     * {@code max_output_boxes_per_class} per class. Output rows (batch, class, box).
+     */
+    private static Value nonMaxSuppression(Node n, Value[] in) {
+        Value boxes = in[0];
+        Value scores = in[1];
+        long maxOut = in.length > 2 && in[2] != null && in[2].size() > 0 ? (long) in[2].get(0) : 0;
+        double iouThreshold = in.length > 3 && in[3] != null && in[3].size() > 0 ? in[3].get(0) : 0;
+        boolean hasScoreThreshold = in.length > 4 && in[4] != null && in[4].size() > 0;
+        double scoreThreshold = hasScoreThreshold ? in[4].get(0) : 0;
+        boolean center = Attrs.i(n, "center_point_box", 0) != 0;
+        int batches = scores.shape[0];
+        int classes = scores.shape[1];
+        int spatial = scores.shape[2];
+        List<long[]> selected = new ArrayList<>();
+        for (int b = 0; b < batches; b++) {
+            double[][] corners = new double[spatial][];
+            for (int i = 0; i < spatial; i++) {
+                int o = (b * spatial + i) * 4;
+                double a0 = boxes.get(o);
+                double a1 = boxes.get(o + 1);
+                double a2 = boxes.get(o + 2);
+                double a3 = boxes.get(o + 3);
+                corners[i] = center
+                        ? new double[] {a1 - a3 / 2, a0 - a2 / 2, a1 + a3 / 2, a0 + a2 / 2}
+                        : new double[] {Math.min(a0, a2), Math.min(a1, a3), Math.max(a0, a2), Math.max(a1, a3)};
+            }
+            for (int c = 0; c < classes; c++) {
+                int base = (b * classes + c) * spatial;
+                List<Integer> order = new ArrayList<>();
+                for (int i = 0; i < spatial; i++) {
+                    if (!hasScoreThreshold || scores.get(base + i) > scoreThreshold) order.add(i);
+                }
+                order.sort((p, q) -> {
+                    int cmp = Double.compare(scores.get(base + q), scores.get(base + p));
+                    return cmp != 0 ? cmp : Integer.compare(p, q);
+                });
+                List<Integer> kept = new ArrayList<>();
+                for (int i : order) {
+                    if (kept.size() >= maxOut) break;
+                    boolean keep = true;
+                    for (int j : kept) {
+                        if (iou(corners[i], corners[j]) > iouThreshold) {
+                            keep = false;
+                            break;
+                        }
+                    }
+                    if (keep) {
+                        kept.add(i);
+                        selected.add(new long[] {b, c, i});
+                    }
+                }
+            }
+        }
+        long[] out = new long[selected.size() * 3];
+        for (int i = 0; i < selected.size(); i++) System.arraycopy(selected.get(i), 0, out, 3 * i, 3);
+        return Value.longs(new int[] {selected.size(), 3}, out);
+    }
+
+    private static double iou(double[] a, double[] b) {
+        double areaA = (a[2] - a[0]) * (a[3] - a[1]);
+        double areaB = (b[2] - b[0]) * (b[3] - b[1]);
+        if (areaA <= 0 || areaB <= 0) return 0;
+        double ih = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
+        double iw = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+        double inter = ih * iw;
+        return inter / (areaA + areaB - inter);
     }
 }

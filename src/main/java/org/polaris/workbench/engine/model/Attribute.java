@@ -44,6 +44,10 @@ public record Attribute(String name, Type type, Object value, String refAttrName
         return (Tensor) checked(Type.TENSOR);
     }
 
+    public Graph asGraph() {
+        return (Graph) checked(Type.GRAPH);
+    }
+
     public long[] asLongs() {
         return ((long[]) checked(Type.INTS)).clone();
     }

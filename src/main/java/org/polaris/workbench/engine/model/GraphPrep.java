@@ -64,6 +64,8 @@ public final class GraphPrep {
         g.outputs().forEach(v -> graphOutputs.add(v.name()));
         Map<String, String> rename = new HashMap<>();
         List<Node> kept = new ArrayList<>();
+        // names a subgraph reads keep their producers: renaming or folding them would not reach into the subgraph
+        Set<String> readBySubgraphs = subgraphReferences(g.nodes());
         for (Node n : g.nodes()) {
             boolean defaultDomain = n.domain().isEmpty() || n.domain().equals("ai.onnx");
             if (defaultDomain && n.opType().equals("Constant") && n.outputs().size() == 1
@@ -75,7 +77,7 @@ public final class GraphPrep {
                 }
             }
             if (defaultDomain && n.opType().equals("Identity") && n.inputs().size() == 1
-                    && !graphOutputs.contains(n.outputs().get(0))) {
+                    && !graphOutputs.contains(n.outputs().get(0)) && !readBySubgraphs.contains(n.outputs().get(0))) {
                 String src = rename.getOrDefault(n.inputs().get(0), n.inputs().get(0));
                 if (inits.containsKey(src)) {
                     rename.put(n.outputs().get(0), src);
@@ -223,7 +225,23 @@ public final class GraphPrep {
     private static void pruneUnused(List<Node> nodes, Map<String, Tensor> inits, Set<String> graphOutputs) {
         Set<String> used = new HashSet<>(graphOutputs);
         nodes.forEach(n -> used.addAll(n.inputs()));
+        used.addAll(subgraphReferences(nodes));
         inits.keySet().removeIf(k -> !used.contains(k));
+    }
+
+    /** Every name the subgraphs of {@code nodes} (If branches, Loop and Scan bodies, nested) read. */
+    public static Set<String> subgraphReferences(List<Node> nodes) {
+        Set<String> out = new HashSet<>();
+        for (Node n : nodes) {
+            for (Attribute a : n.attributes()) {
+                for (Graph sg : a.subgraphs()) {
+                    sg.nodes().forEach(m -> out.addAll(m.inputs()));
+                    sg.outputs().forEach(v -> out.add(v.name()));
+                    out.addAll(subgraphReferences(sg.nodes()));
+                }
+            }
+        }
+        return out;
     }
 
     private static Node renamed(Node n, Map<String, String> rename) {

@@ -32,8 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class EngineCorpusIT {
 
     /** Models the engine cannot load yet, with the ops it lacks. */
-    static final Map<String, String> NOT_YET = new TreeMap<>(Map.of(
-            "ssdlite320_mobilenet_v3", "If"));
+    static final Map<String, String> NOT_YET = new TreeMap<>(Map.of());
 
     @Test
     void corpusModelsMatchOnnxRuntime() throws Exception {
