@@ -67,6 +67,8 @@ public final class EngineSession {
         ReduceKernels.register(k);
         ResizeKernels.register(k);
         RecurrentKernels.register(k);
+        LossKernels.register(k);
+        MiscKernels.register(k);
         ControlFlow.register(k, pool);
         ShapeKernels.register(k);
         NnKernels.register(k, pool, sparse);

@@ -1,0 +1,363 @@
+package org.polaris.workbench.engine.exec;
+
+import org.polaris.workbench.engine.model.DataType;
+import org.polaris.workbench.engine.model.Node;
+
+import java.util.Map;
+
+/**
+ * Smaller ops from the ONNX spec, each its plain definition: BitShift, InstanceNormalization,
+ * MeanVarianceNormalization, GlobalMaxPool, LRN, Det, ReverseSequence, the Hann/Hamming/Blackman windows,
+ * DynamicQuantizeLinear, MatMulInteger and ConvTranspose (any rank, groups, dilations, output padding and shape).
+ */
+final class MiscKernels {
+
+    private MiscKernels() {
+    }
+
+    static void register(Map<String, Kernel> k) {
+        k.put("BitShift", (n, in, o) -> {
+            boolean left = Attrs.s(n, "direction", "LEFT").equals("LEFT");
+            DataType t = in[0].type;
+            int bits = t == DataType.UINT8 ? 8 : t == DataType.INT64 ? 64 : 32;
+            return one(MathKernels.binary(in[0], in[1], t, (x, y) -> {
+                long v = (long) x;
+                long s = (long) y;
+                long r = left ? v << s : v >>> s;
+                return bits == 64 ? r : r & ((1L << bits) - 1);
+            }));
+        });
+        k.put("InstanceNormalization", (n, in, o) -> one(instanceNorm(in[0], in[1], in[2], Attrs.f(n, "epsilon", 1e-5f))));
+        k.put("MeanVarianceNormalization", (n, in, o) -> {
+            int[] axes = Attrs.ints(n, "axes", new int[] {0, 2, 3});
+            return one(meanVariance(in[0], axes));
+        });
+        k.put("GlobalMaxPool", (n, in, o) -> {
+            Value x = in[0];
+            int outer = x.shape[0] * x.shape[1];
+            int inner = x.size() / Math.max(outer, 1);
+            double[] out = new double[outer];
+            for (int i = 0; i < outer; i++) {
+                double m = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < inner; j++) m = Math.max(m, x.get(i * inner + j));
+                out[i] = m;
+            }
+            int[] shape = x.shape.clone();
+            for (int d = 2; d < shape.length; d++) shape[d] = 1;
+            return one(Value.ofDoubles(x.type, shape, out));
+        });
+        k.put("LRN", (n, in, o) -> one(lrn(in[0], Attrs.f(n, "alpha", 1e-4f), Attrs.f(n, "beta", 0.75f),
+                Attrs.f(n, "bias", 1f), (int) Attrs.i(n, "size", 1))));
+        k.put("Det", (n, in, o) -> one(det(in[0])));
+        k.put("ReverseSequence", (n, in, o) -> one(reverseSequence(in[0], in[1], (int) Attrs.i(n, "batch_axis", 1),
+                (int) Attrs.i(n, "time_axis", 0))));
+        window(k, "HannWindow", new double[] {0.5, 0.5, 0});
+        window(k, "HammingWindow", new double[] {25.0 / 46, 21.0 / 46, 0});
+        window(k, "BlackmanWindow", new double[] {0.42, 0.5, 0.08});
+        k.put("DynamicQuantizeLinear", (n, in, o) -> {
+            Value x = in[0];
+            double lo = 0;
+            double hi = 0;
+            for (int i = 0; i < x.size(); i++) {
+                lo = Math.min(lo, x.get(i));
+                hi = Math.max(hi, x.get(i));
+            }
+            // float32 arithmetic, as the spec's reference computes it (a double scale rounds some codes differently)
+            float scale = ((float) hi - (float) lo) / 255f;
+            double zp = scale == 0 ? 0 : Math.max(0, Math.min(255, Math.rint(-(float) lo / scale)));
+            double[] q = new double[x.size()];
+            for (int i = 0; i < q.length; i++) {
+                q[i] = scale == 0 ? zp : Math.max(0, Math.min(255, Math.rint((float) x.get(i) / scale) + zp));
+            }
+            return new Value[] {Value.ofDoubles(DataType.UINT8, x.shape, q),
+                    Value.floats(new int[0], new float[] {scale}),
+                    Value.ofDoubles(DataType.UINT8, new int[0], new double[] {zp})};
+        });
+        k.put("MatMulInteger", (n, in, o) -> one(matMulInteger(in)));
+        k.put("ConvTranspose", (n, in, o) -> one(convTranspose(n, in)));
+    }
+
+    private static Value[] one(Value v) {
+        return new Value[] {v};
+    }
+
+    private static void window(Map<String, Kernel> k, String op, double[] a) {
+        k.put(op, (n, in, o) -> {
+            int size = (int) in[0].get(0);
+            boolean periodic = Attrs.i(n, "periodic", 1) != 0;
+            double nn = periodic ? size : size - 1;
+            double[] w = new double[size];
+            for (int i = 0; i < size; i++) {
+                w[i] = a[0] - a[1] * Math.cos(2 * Math.PI * i / nn) + a[2] * Math.cos(4 * Math.PI * i / nn);
+            }
+            DataType t = DataType.fromCode((int) Attrs.i(n, "output_datatype", 1));
+            return one(Value.ofDoubles(t, new int[] {size}, w));
+        });
+    }
+
+    private static Value instanceNorm(Value x, Value scale, Value bias, double eps) {
+        int batch = x.shape[0];
+        int channels = x.shape[1];
+        int inner = x.size() / (batch * channels);
+        double[] out = new double[x.size()];
+        for (int b = 0; b < batch; b++) {
+            for (int c = 0; c < channels; c++) {
+                int base = (b * channels + c) * inner;
+                double m = 0;
+                for (int i = 0; i < inner; i++) m += x.get(base + i);
+                m /= inner;
+                double v = 0;
+                for (int i = 0; i < inner; i++) v += (x.get(base + i) - m) * (x.get(base + i) - m);
+                v /= inner;
+                double s = scale.get(c) / Math.sqrt(v + eps);
+                for (int i = 0; i < inner; i++) out[base + i] = (x.get(base + i) - m) * s + bias.get(c);
+            }
+        }
+        return Value.ofDoubles(x.type, x.shape, out);
+    }
+
+    private static Value meanVariance(Value x, int[] axes) {
+        boolean[] red = new boolean[x.rank()];
+        for (int a : axes) red[Attrs.axis(a, x.rank())] = true;
+        int[] st = Value.strides(x.shape);
+        int[] keyStrides = new int[x.rank()];
+        int groups = 1;
+        for (int d = x.rank() - 1; d >= 0; d--) {
+            if (!red[d]) {
+                keyStrides[d] = groups;
+                groups *= x.shape[d];
+            }
+        }
+        int[] key = new int[x.size()];
+        for (int i = 0; i < x.size(); i++) {
+            int rem = i;
+            int kk = 0;
+            for (int d = 0; d < x.rank(); d++) {
+                int c = rem / st[d];
+                rem %= st[d];
+                if (!red[d]) kk += c * keyStrides[d];
+            }
+            key[i] = kk;
+        }
+        double[] sum = new double[groups];
+        double[] sq = new double[groups];
+        int[] cnt = new int[groups];
+        for (int i = 0; i < x.size(); i++) {
+            sum[key[i]] += x.get(i);
+            sq[key[i]] += x.get(i) * x.get(i);
+            cnt[key[i]]++;
+        }
+        double[] out = new double[x.size()];
+        for (int i = 0; i < x.size(); i++) {
+            double m = sum[key[i]] / cnt[key[i]];
+            double var = sq[key[i]] / cnt[key[i]] - m * m;
+            out[i] = (x.get(i) - m) / (Math.sqrt(Math.max(var, 0)) + 1e-9);
+        }
+        return Value.ofDoubles(x.type, x.shape, out);
+    }
+
+    private static Value lrn(Value x, double alpha, double beta, double bias, int size) {
+        int b = x.shape[0];
+        int c = x.shape[1];
+        int inner = x.size() / (b * c);
+        double[] out = new double[x.size()];
+        int lo = (size - 1) / 2;
+        int hi = (size - 1) - lo;
+        for (int n = 0; n < b; n++) {
+            for (int ch = 0; ch < c; ch++) {
+                for (int i = 0; i < inner; i++) {
+                    double s = 0;
+                    for (int j = Math.max(0, ch - lo); j <= Math.min(c - 1, ch + hi); j++) {
+                        double v = x.get((n * c + j) * inner + i);
+                        s += v * v;
+                    }
+                    int f = (n * c + ch) * inner + i;
+                    out[f] = x.get(f) / Math.pow(bias + alpha / size * s, beta);
+                }
+            }
+        }
+        return Value.ofDoubles(x.type, x.shape, out);
+    }
+
+    private static Value det(Value x) {
+        int r = x.rank();
+        int m = x.shape[r - 1];
+        int count = x.size() / (m * m);
+        double[] out = new double[count];
+        for (int b = 0; b < count; b++) {
+            double[][] a = new double[m][m];
+            for (int i = 0; i < m; i++) for (int j = 0; j < m; j++) a[i][j] = x.get(b * m * m + i * m + j);
+            double d = 1;
+            for (int col = 0; col < m; col++) {
+                int piv = col;
+                for (int i = col + 1; i < m; i++) if (Math.abs(a[i][col]) > Math.abs(a[piv][col])) piv = i;
+                if (a[piv][col] == 0) {
+                    d = 0;
+                    break;
+                }
+                if (piv != col) {
+                    double[] t = a[piv];
+                    a[piv] = a[col];
+                    a[col] = t;
+                    d = -d;
+                }
+                d *= a[col][col];
+                for (int i = col + 1; i < m; i++) {
+                    double f = a[i][col] / a[col][col];
+                    for (int j = col; j < m; j++) a[i][j] -= f * a[col][j];
+                }
+            }
+            out[b] = d;
+        }
+        return Value.ofDoubles(x.type, java.util.Arrays.copyOf(x.shape, r - 2), out);
+    }
+
+    private static Value reverseSequence(Value x, Value lens, int batchAxis, int timeAxis) {
+        int[] st = Value.strides(x.shape);
+        int[] src = new int[x.size()];
+        for (int i = 0; i < src.length; i++) {
+            int rem = i;
+            int f = 0;
+            int bIdx = (i / st[batchAxis]) % x.shape[batchAxis];
+            int len = (int) lens.get(bIdx);
+            for (int d = 0; d < x.rank(); d++) {
+                int c = rem / st[d];
+                rem %= st[d];
+                if (d == timeAxis && c < len) c = len - 1 - c;
+                f += c * st[d];
+            }
+            src[i] = f;
+        }
+        return x.pick(x.shape.clone(), src);
+    }
+
+    private static Value matMulInteger(Value[] in) {
+        Value a = in[0];
+        Value b = in[1];
+        double za = in.length > 2 && in[2] != null ? in[2].get(0) : 0;
+        double zb = in.length > 3 && in[3] != null ? in[3].get(0) : 0;
+        int m = a.shape[a.rank() - 2];
+        int kk = a.shape[a.rank() - 1];
+        int nn = b.shape[b.rank() - 1];
+        int batches = a.size() / (m * kk);
+        double[] out = new double[batches * m * nn];
+        for (int t = 0; t < batches; t++) {
+            int bOff = b.rank() > 2 ? t * kk * nn : 0;
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < nn; j++) {
+                    double s = 0;
+                    for (int p = 0; p < kk; p++) s += (a.get(t * m * kk + i * kk + p) - za) * (b.get(bOff + p * nn + j) - zb);
+                    out[t * m * nn + i * nn + j] = s;
+                }
+            }
+        }
+        int[] shape = a.shape.clone();
+        shape[shape.length - 1] = nn;
+        return Value.ofDoubles(DataType.INT32, shape, out);
+    }
+
+    /**
+     * ConvTranspose: each input pixel scatters {@code W[c_in, c_out/group, k...]} into the output. Output size
+     * {@code stride*(in-1) + output_padding + ((k-1)*dilation+1) - pad_begin - pad_end}, or {@code output_shape} with
+     * the padding derived (auto_pad SAME_UPPER/SAME_LOWER as the spec says).
+     */
+    private static Value convTranspose(Node n, Value[] in) {
+        Value x = in[0];
+        Value w = in[1];
+        Value bias = in.length > 2 ? in[2] : null;
+        int sp = x.rank() - 2;
+        int group = (int) Attrs.i(n, "group", 1);
+        int cin = x.shape[1];
+        int coutPerGroup = w.shape[1];
+        int cout = coutPerGroup * group;
+        int[] kernel = new int[sp];
+        for (int d = 0; d < sp; d++) kernel[d] = w.shape[2 + d];
+        int[] strides = Attrs.ints(n, "strides", ones(sp));
+        int[] dil = Attrs.ints(n, "dilations", ones(sp));
+        int[] outPad = Attrs.ints(n, "output_padding", new int[sp]);
+        int[] pads = Attrs.ints(n, "pads", new int[2 * sp]);
+        int[] outShape = Attrs.ints(n, "output_shape", null);
+        String autoPad = Attrs.s(n, "auto_pad", "NOTSET");
+        int[] out = new int[sp];
+        for (int d = 0; d < sp; d++) {
+            int full = strides[d] * (x.shape[2 + d] - 1) + outPad[d] + (kernel[d] - 1) * dil[d] + 1;
+            if (outShape != null) {
+                out[d] = outShape[outShape.length - sp + d];
+                int total = full - out[d];
+                boolean upper = !autoPad.equals("SAME_LOWER");
+                pads[d] = upper ? total / 2 : total - total / 2;
+                pads[sp + d] = total - pads[d];
+            } else if (autoPad.equals("SAME_UPPER") || autoPad.equals("SAME_LOWER")) {
+                out[d] = x.shape[2 + d] * strides[d];
+                int total = Math.max(0, full - out[d]);
+                pads[d] = autoPad.equals("SAME_UPPER") ? total / 2 : total - total / 2;
+                pads[sp + d] = total - pads[d];
+            } else {
+                out[d] = full - pads[d] - pads[sp + d];
+            }
+        }
+        int batch = x.shape[0];
+        int inSp = 1;
+        for (int d = 0; d < sp; d++) inSp *= x.shape[2 + d];
+        int outSp = 1;
+        for (int d = 0; d < sp; d++) outSp *= out[d];
+        int kSp = 1;
+        for (int d = 0; d < sp; d++) kSp *= kernel[d];
+        double[] y = new double[batch * cout * outSp];
+        int cinPerGroup = cin / group;
+        int[] inIdx = new int[sp];
+        int[] kIdx = new int[sp];
+        for (int b = 0; b < batch; b++) {
+            for (int ci = 0; ci < cin; ci++) {
+                int g = ci / cinPerGroup;
+                for (int p = 0; p < inSp; p++) {
+                    int rem = p;
+                    for (int d = sp - 1; d >= 0; d--) {
+                        inIdx[d] = rem % x.shape[2 + d];
+                        rem /= x.shape[2 + d];
+                    }
+                    double xv = x.get((b * cin + ci) * inSp + p);
+                    if (xv == 0) continue;
+                    for (int kk = 0; kk < kSp; kk++) {
+                        int kr = kk;
+                        for (int d = sp - 1; d >= 0; d--) {
+                            kIdx[d] = kr % kernel[d];
+                            kr /= kernel[d];
+                        }
+                        int o = 0;
+                        boolean inside = true;
+                        for (int d = 0; d < sp; d++) {
+                            int pos = inIdx[d] * strides[d] + kIdx[d] * dil[d] - pads[d];
+                            if (pos < 0 || pos >= out[d]) {
+                                inside = false;
+                                break;
+                            }
+                            o = o * out[d] + pos;
+                        }
+                        if (!inside) continue;
+                        for (int co = 0; co < coutPerGroup; co++) {
+                            double wv = w.get((ci * coutPerGroup + co) * kSp + kk);
+                            y[(b * cout + g * coutPerGroup + co) * outSp + o] += xv * wv;
+                        }
+                    }
+                }
+            }
+            if (bias != null) {
+                for (int co = 0; co < cout; co++) {
+                    for (int o = 0; o < outSp; o++) y[(b * cout + co) * outSp + o] += bias.get(co);
+                }
+            }
+        }
+        int[] shape = new int[2 + sp];
+        shape[0] = batch;
+        shape[1] = cout;
+        System.arraycopy(out, 0, shape, 2, sp);
+        return Value.ofDoubles(x.type, shape, y);
+    }
+
+    private static int[] ones(int n) {
+        int[] a = new int[n];
+        java.util.Arrays.fill(a, 1);
+        return a;
+    }
+}
