@@ -27,18 +27,30 @@ public final class ShortCommandLine {
     private ShortCommandLine() {
     }
 
-    /** The exit code of the relaunched process, or empty when this one may go on itself. */
+    /** The JVM option that gives the engine its SIMD kernels. */
+    static final String VECTOR_OPTION = "--add-modules=jdk.incubator.vector";
+
+    /** True when this JVM has the Vector API module the engine's fast kernels need. */
+    public static boolean hasVectorModule() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    }
+
+    /**
+     * The exit code of the relaunched process, or empty when this one may go on itself. Besides a long command
+     * line, a JVM started by {@code java} without the Vector API module ({@code java -jar polaris-workbench.jar})
+     * is relaunched with {@value #VECTOR_OPTION}, so the engine gets its vector kernels however it is started
+     * ({@code -Dpolaris.scalar=true} keeps the scalar ones on purpose).
+     */
     public static OptionalInt relaunchIfLong(String[] userArgs) {
         Path self = Path.of("/proc/self/cmdline");
         if (System.getProperty(MARK) != null || !Files.isReadable(self)) {
             return OptionalInt.empty();
         }
         List<String> argv;
+        boolean longLine;
         try {
             byte[] raw = Files.readAllBytes(self);
-            if (raw.length <= LIMIT) {
-                return OptionalInt.empty();
-            }
+            longLine = raw.length > LIMIT;
             argv = split(raw);
         } catch (IOException e) {
             return OptionalInt.empty();
@@ -48,15 +60,30 @@ public final class ShortCommandLine {
         }
         String exe = argv.get(0);
         boolean javaLauncher = Path.of(exe).getFileName().toString().equals("java");
+        boolean addVector = javaLauncher && !hasVectorModule() && !Boolean.getBoolean("polaris.scalar")
+                && Runtime.version().feature() >= 17;
+        if (!longLine && !addVector) {
+            return OptionalInt.empty();
+        }
         Path argFile = null;
         try {
             argFile = Files.createTempFile("polaris-args", ".txt",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             List<String> cmd = new ArrayList<>();
             if (javaLauncher) {
-                // the java launcher expands @file itself: every JVM option and argument, as given
-                List<String> rest = new ArrayList<>(argv.subList(1, argv.size()));
+                // the java launcher expands @file itself: every JVM option and argument, as given; when only the
+                // Vector API module is missing, the JVM's own view (argument files already expanded, which a
+                // nested @file would not be) rebuilds the command
+                List<String> rest;
+                try {
+                    rest = longLine ? new ArrayList<>(argv.subList(1, argv.size())) : jvmView(userArgs);
+                } catch (LinkageError noManagement) { // a runtime image without java.management
+                    rest = new ArrayList<>(argv.subList(1, argv.size()));
+                }
                 rest.add(0, "-D" + MARK + "=true");
+                if (addVector) {
+                    rest.add(0, VECTOR_OPTION);
+                }
                 Files.writeString(argFile, ArgFiles.quote(rest), StandardCharsets.UTF_8);
                 cmd.add(javaExecutable(exe));
                 cmd.add("@" + argFile);
@@ -91,6 +118,16 @@ public final class ShortCommandLine {
                 }
             }
         }
+    }
+
+    /** JVM options, class path, the launcher class and the user's arguments, as this JVM received them. */
+    private static List<String> jvmView(String[] userArgs) {
+        List<String> out = new ArrayList<>(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+        out.add("-cp");
+        out.add(System.getProperty("java.class.path"));
+        out.add("org.polaris.workbench.ui.app.Launcher");
+        out.addAll(List.of(userArgs));
+        return out;
     }
 
     private static String javaExecutable(String argv0) {

@@ -31,7 +31,8 @@ class InterruptIT {
         Path model = Files.copy(TestData.FASHION_MLP, dir.resolve("model.onnx"));
         Path tmp = Files.createDirectories(dir.resolve("tmp"));
         String data = TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz").toAbsolutePath().toString();
-        List<String> args = new ArrayList<>(List.of("-Xmx512m", "-Djava.io.tmpdir=" + tmp, "-Djava.awt.headless=true",
+        List<String> args = new ArrayList<>(List.of("-Xmx512m", "--add-modules=jdk.incubator.vector",
+                "-Djava.io.tmpdir=" + tmp, "-Djava.awt.headless=true",
                 "-cp", System.getProperty("java.class.path"), "org.polaris.workbench.ui.app.Launcher", command,
                 model.toString(), "-o", dir.resolve("out.onnx").toString(), "--eval-data", data,
                 // long enough to be interrupted after the output is staged: timing runs come after verification

@@ -78,6 +78,15 @@ public final class EngineSession {
         return k;
     }
 
+    /** Which kernels the engine's matrix products and convolutions use in this JVM, and why. */
+    public static String kernelPath() {
+        if (Gemm.kernelName().equals("vector")) {
+            return "vector kernels (jdk.incubator.vector)";
+        }
+        return Boolean.getBoolean("polaris.scalar") ? "scalar kernels (-Dpolaris.scalar=true)"
+                : "scalar kernels, 2-4x slower: this JVM was started without --add-modules jdk.incubator.vector";
+    }
+
     /** Op types the engine implements (default ONNX domain). */
     public static java.util.Set<String> supportedOps() {
         return new java.util.TreeSet<>(registry(EnginePool.shared()).keySet());
