@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.polaris.workbench.engine.data.DataException;
 import org.polaris.workbench.engine.inference.BenchResult;
+import org.polaris.workbench.engine.inference.Benchmark;
 import org.polaris.workbench.engine.inference.InferenceService;
 import org.polaris.workbench.engine.inference.Runtimes;
 import org.polaris.workbench.engine.job.CancellationToken;
@@ -51,8 +52,16 @@ public final class BenchCommand implements Callable<Integer> {
     List<Integer> threads;
 
     @Bounds(min = 0, max = 100000)
-    @Option(names = "--warmup", defaultValue = "10", paramLabel = "N")
+    @Option(names = "--warmup", defaultValue = "10", paramLabel = "N",
+            description = "warm-up runs per configuration, at least (default: ${DEFAULT-VALUE})")
     int warmup;
+
+    @Bounds(min = 0, max = 60)
+    @Option(names = "--warmup-time", defaultValue = "1", paramLabel = "SECONDS",
+            description = "warm up each configuration at least this long, then until its median settles (within "
+                    + "5% from one block of runs to the next, at most 10 s); timed runs of all configurations are "
+                    + "interleaved in blocks of 10 (default: ${DEFAULT-VALUE})")
+    double warmupTime;
 
     @Bounds(min = 1, max = 1000000)
     @Option(names = "--runs", defaultValue = "50", paramLabel = "N")
@@ -76,7 +85,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         List<BenchResult> results;
         try {
-            results = service.bench(model, kinds, batches, threads, warmup, runs, input.spec(),
+            long minNanos = (long) (warmupTime * 1e9);
+            results = service.bench(model, kinds, batches, threads,
+                    new Benchmark.Warmup(warmup, minNanos, Math.max(minNanos, 10_000_000_000L)), runs, input.spec(),
                     new ConsoleProgress(spec.commandLine().getErr()), CancellationToken.none());
         } catch (DataException | IllegalArgumentException e) {
             throw new CliException(e.getMessage(), 2);
@@ -87,14 +98,15 @@ public final class BenchCommand implements Callable<Integer> {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("model", model.toString());
             doc.put("warmup", warmup);
+            doc.put("warmupSeconds", warmupTime);
             doc.put("configurations", rows);
             o.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
         } else {
-            o.printf("%-8s %6s %8s %10s %10s %10s %14s%n", "runtime", "batch", "threads", "p50 ms", "p90 ms", "p99 ms",
-                    "samples/s");
+            o.printf("%-8s %6s %8s %10s %10s %10s %10s %14s %8s%n", "runtime", "batch", "threads", "p10 ms",
+                    "p50 ms", "p90 ms", "p99 ms", "samples/s", "warm-up");
             for (BenchResult r : results) {
-                o.printf(Locale.ROOT, "%-8s %6d %8d %10.3f %10.3f %10.3f %14.1f%n", r.runtime(), r.batch(), r.threads(),
-                        r.p50Ms(), r.p90Ms(), r.p99Ms(), r.throughputPerSec());
+                o.printf(Locale.ROOT, "%-8s %6d %8d %10.3f %10.3f %10.3f %10.3f %14.1f %8d%n", r.runtime(), r.batch(),
+                        r.threads(), r.p10Ms(), r.p50Ms(), r.p90Ms(), r.p99Ms(), r.throughputPerSec(), r.warmupRuns());
             }
         }
         o.flush();

@@ -40,7 +40,7 @@ class InferenceCommandsTest {
     @Test
     void benchReportsEveryConfiguration() throws Exception {
         JsonNode j = json(CliRun.of("bench", TestData.FASHION_MLP.toString(), "--runtime", "ort,engine", "--batch", "1,4",
-                "--runs", "5", "--warmup", "1", "--json"));
+                "--runs", "5", "--warmup", "1", "--warmup-time", "0.2", "--json"));
         JsonNode rows = j.get("configurations");
         assertThat(rows).hasSize(4);
         for (JsonNode r : rows) {
@@ -48,7 +48,9 @@ class InferenceCommandsTest {
             assertThat(r.get("batch").asInt()).isIn(1, 4);
             assertThat(r.get("threads").asInt()).isEqualTo(1);
             JsonNode l = r.get("latencyMs");
+            assertThat(l.get("p10").asDouble()).isPositive().isLessThanOrEqualTo(l.get("p50").asDouble());
             assertThat(l.get("p50").asDouble()).isPositive().isLessThanOrEqualTo(l.get("p90").asDouble());
+            assertThat(r.get("warmupRuns").asInt()).isGreaterThanOrEqualTo(1);
             assertThat(l.get("p90").asDouble()).isLessThanOrEqualTo(l.get("p99").asDouble());
             assertThat(r.get("throughputPerSec").asDouble()).isPositive();
         }

@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * aliases bypassed, BatchNormalization folded into Conv), converts weights once, and rejects the model up front
  * when any op is unsupported. Runs go node by node in file order; each intermediate is released after its last use.
  */
-public final class EngineSession {
+public final class EngineSession implements AutoCloseable {
 
     private final OnnxModel model;
     private final EnginePool pool;
@@ -142,6 +142,7 @@ public final class EngineSession {
     }
 
     /** Releases device memory (a no-op on the CPU). */
+    @Override
     public synchronized void close() {
         deviceConstants.values().forEach(t -> t.buf().close());
         deviceConstants.clear();

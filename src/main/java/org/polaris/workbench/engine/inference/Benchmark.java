@@ -5,35 +5,111 @@ import org.polaris.workbench.engine.job.ProgressSink;
 import org.polaris.workbench.engine.model.Tensor;
 import org.polaris.workbench.engine.runtime.ModelRuntime;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
-/** Warm-up, then N timed runs of one configuration; percentiles over the timed runs. */
+/**
+ * The one benchmark method (CLI {@code bench}, the Inference pane, the documented benchmark commands): every
+ * configuration is warmed up by time (at least {@link Warmup#minNanos}, at least {@link Warmup#minRuns} runs, and
+ * until the median of the last block of runs is within 5% of the block before, at most {@link Warmup#maxNanos}),
+ * then the timed runs of all configurations are interleaved in blocks of {@link #BLOCK}, so machine noise (another
+ * process, frequency changes) spreads over every configuration instead of landing on one.
+ */
 public final class Benchmark {
+
+    /** Timed runs per configuration before moving to the next one. */
+    static final int BLOCK = 10;
 
     private Benchmark() {
     }
 
-    public static BenchResult run(ModelRuntime rt, Map<String, Tensor> inputs, int batch, int threads, int warmup,
-                                  int runs, ProgressSink progress, CancellationToken cancel) {
-        for (int i = 0; i < warmup; i++) {
-            rt.run(inputs);
+    /** How long to warm up. */
+    public record Warmup(int minRuns, long minNanos, long maxNanos) {
+
+        /** At least {@code minRuns} runs and one second, settling for up to ten seconds. */
+        public static Warmup of(int minRuns) {
+            return new Warmup(Math.max(0, minRuns), 1_000_000_000L, 10_000_000_000L);
         }
-        double[] ms = new double[runs];
-        for (int i = 0; i < runs; i++) {
-            if (i % 10 == 0) {
+
+        /** Only {@code runs} runs, no time: for tests that must stay short. */
+        public static Warmup runs(int runs) {
+            return new Warmup(Math.max(0, runs), 0, 0);
+        }
+    }
+
+    /** One configuration: a runtime fed a batch. */
+    public record Config(ModelRuntime runtime, Map<String, Tensor> inputs, int batch, int threads) {
+    }
+
+    /** Warms up each configuration, then times {@code runs} runs of each, interleaved in blocks. */
+    public static List<BenchResult> run(List<Config> configs, Warmup warmup, int runs, ProgressSink progress,
+                                        CancellationToken cancel) {
+        int[] warmed = new int[configs.size()];
+        for (int c = 0; c < configs.size(); c++) {
+            cancel.throwIfCancelled();
+            Config cfg = configs.get(c);
+            progress.progress(0.2 * c / configs.size(), cfg.runtime().name() + " batch " + cfg.batch() + ": warming up");
+            warmed[c] = warmUp(cfg, warmup, cancel);
+        }
+        double[][] ms = new double[configs.size()][runs];
+        int total = configs.size() * runs;
+        int done = 0;
+        for (int start = 0; start < runs; start += BLOCK) {
+            for (int c = 0; c < configs.size(); c++) {
                 cancel.throwIfCancelled();
-                progress.progress((double) i / runs, rt.name() + " batch " + batch + ": run " + i + "/" + runs);
+                Config cfg = configs.get(c);
+                progress.progress(0.2 + 0.8 * done / total, cfg.runtime().name() + " batch " + cfg.batch() + ": run "
+                        + start + "/" + runs);
+                for (int i = start; i < Math.min(runs, start + BLOCK); i++) {
+                    long t0 = System.nanoTime();
+                    cfg.runtime().run(cfg.inputs());
+                    ms[c][i] = (System.nanoTime() - t0) / 1e6;
+                    done++;
+                }
             }
-            long t0 = System.nanoTime();
-            rt.run(inputs);
-            ms[i] = (System.nanoTime() - t0) / 1e6;
         }
-        double[] sorted = ms.clone();
-        Arrays.sort(sorted);
-        double mean = Arrays.stream(ms).average().orElse(Double.NaN);
-        return new BenchResult(rt.name(), batch, threads, runs, pct(sorted, 50), pct(sorted, 90), pct(sorted, 99), mean,
-                batch * 1000.0 / mean, ms);
+        List<BenchResult> out = new ArrayList<>();
+        for (int c = 0; c < configs.size(); c++) {
+            Config cfg = configs.get(c);
+            double[] sorted = ms[c].clone();
+            Arrays.sort(sorted);
+            double mean = Arrays.stream(ms[c]).average().orElse(Double.NaN);
+            out.add(new BenchResult(cfg.runtime().name(), cfg.batch(), cfg.threads(), runs, pct(sorted, 50),
+                    pct(sorted, 90), pct(sorted, 99), mean, cfg.batch() * 1000.0 / mean, ms[c], pct(sorted, 10),
+                    warmed[c]));
+        }
+        return out;
+    }
+
+    /** Runs until the warm-up rule is met; returns how many runs it took. */
+    static int warmUp(Config cfg, Warmup w, CancellationToken cancel) {
+        long t0 = System.nanoTime();
+        int n = 0;
+        double previous = Double.NaN;
+        int block = 5;
+        while (true) {
+            double[] t = new double[block];
+            for (int i = 0; i < block; i++) {
+                long s = System.nanoTime();
+                cfg.runtime().run(cfg.inputs());
+                t[i] = System.nanoTime() - s;
+                n++;
+            }
+            cancel.throwIfCancelled();
+            Arrays.sort(t);
+            double median = t[block / 2];
+            long elapsed = System.nanoTime() - t0;
+            boolean settled = !Double.isNaN(previous) && Math.abs(median - previous) <= 0.05 * previous;
+            if (n >= w.minRuns() && elapsed >= w.minNanos() && (settled || elapsed >= w.maxNanos())) {
+                return n;
+            }
+            if (w.minNanos() == 0 && w.maxNanos() == 0 && n >= w.minRuns()) {
+                return n;
+            }
+            previous = median;
+        }
     }
 
     static double pct(double[] sorted, double p) {

@@ -107,20 +107,36 @@ public final class InferenceService {
     public List<BenchResult> bench(Path model, List<Runtimes.Kind> kinds, List<Integer> batches, List<Integer> threads,
                                    int warmup, int runs, InputSpec input, ProgressSink progress, CancellationToken cancel)
             throws ModelLoadException, UnsupportedOpsException, DataException {
+        return bench(model, kinds, batches, threads, Benchmark.Warmup.of(warmup), runs, input, progress, cancel);
+    }
+
+    /**
+     * Every runtime and batch size of one thread count open at once and measured by {@link Benchmark} (time-based
+     * warm-up, interleaved blocks); thread counts one after another, so runtimes never compete for cores.
+     */
+    public List<BenchResult> bench(Path model, List<Runtimes.Kind> kinds, List<Integer> batches, List<Integer> threads,
+                                   Benchmark.Warmup warmup, int runs, InputSpec input, ProgressSink progress,
+                                   CancellationToken cancel)
+            throws ModelLoadException, UnsupportedOpsException, DataException {
         OnnxModel m = describe(model);
         List<BenchResult> results = new ArrayList<>();
-        int total = kinds.size() * batches.size() * threads.size();
-        for (int t : threads) {
-            for (Runtimes.Kind kind : kinds) {
-                try (ModelRuntime rt = Runtimes.open(kind, model, m, t, device)) {
+        for (int ti = 0; ti < threads.size(); ti++) {
+            int t = threads.get(ti);
+            List<ModelRuntime> open = new ArrayList<>();
+            try {
+                List<Benchmark.Config> configs = new ArrayList<>();
+                for (Runtimes.Kind kind : kinds) {
+                    ModelRuntime rt = Runtimes.open(kind, model, m, t, device);
+                    open.add(rt);
                     for (int b : batches) {
-                        cancel.throwIfCancelled();
-                        Map<String, Tensor> x = input.sample(m, b).feeds();
-                        int done = results.size();
-                        results.add(Benchmark.run(rt, x, b, t, warmup, runs,
-                                (f, msg) -> progress.progress((done + f) / total, msg), cancel));
+                        configs.add(new Benchmark.Config(rt, input.sample(m, b).feeds(), b, t));
                     }
                 }
+                int done = ti;
+                results.addAll(Benchmark.run(configs, warmup, runs,
+                        (f, msg) -> progress.progress((done + f) / threads.size(), msg), cancel));
+            } finally {
+                open.forEach(ModelRuntime::close);
             }
         }
         progress.progress(1, "benchmark done");

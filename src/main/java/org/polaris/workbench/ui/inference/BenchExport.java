@@ -22,10 +22,12 @@ final class BenchExport {
     static void write(Path file, List<BenchResult> results, boolean csv, Path model) throws IOException {
         byte[] bytes;
         if (csv) {
-            StringBuilder b = new StringBuilder("runtime,batch,threads,runs,p50_ms,p90_ms,p99_ms,mean_ms,throughput_per_sec\n");
+            StringBuilder b = new StringBuilder("runtime,batch,threads,runs,warmup_runs,p10_ms,p50_ms,p90_ms,p99_ms,"
+                    + "mean_ms,throughput_per_sec\n");
             for (BenchResult r : results) {
-                b.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%.4f,%.4f,%.4f,%.4f,%.2f%n", r.runtime(), r.batch(),
-                        r.threads(), r.runs(), r.p50Ms(), r.p90Ms(), r.p99Ms(), r.meanMs(), r.throughputPerSec()));
+                b.append(String.format(Locale.ROOT, "%s,%d,%d,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.2f%n", r.runtime(),
+                        r.batch(), r.threads(), r.runs(), r.warmupRuns(), r.p10Ms(), r.p50Ms(), r.p90Ms(), r.p99Ms(),
+                        r.meanMs(), r.throughputPerSec()));
             }
             bytes = b.toString().getBytes(StandardCharsets.UTF_8);
         } else {

@@ -95,6 +95,7 @@ public final class InferenceView extends SplitPane {
         table.getColumns().add(col("Runtime", r -> DisplayNames.runtime(r.runtime()), 120));
         table.getColumns().add(col("Batch", r -> Integer.toString(r.batch()), 60));
         table.getColumns().add(col("Threads", r -> Integer.toString(r.threads()), 65));
+        table.getColumns().add(col("p10 ms", r -> fmt(r.p10Ms()), 85));
         table.getColumns().add(col("p50 ms", r -> fmt(r.p50Ms()), 85));
         table.getColumns().add(col("p90 ms", r -> fmt(r.p90Ms()), 85));
         table.getColumns().add(col("p99 ms", r -> fmt(r.p99Ms()), 85));
