@@ -20,7 +20,7 @@ public final class CorpusCoverage {
 
     private static final Path DIR = Path.of("target/corpus-models");
 
-    static final List<CorpusIT.Case> FULL = List.of(
+    public static final List<CorpusIT.Case> FULL = List.of(
             new CorpusIT.Case("resnet18", List.of("--shape", "image=1x3x224x224")),
             new CorpusIT.Case("efficientnet_b0", List.of("--shape", "image=1x3x224x224")),
             new CorpusIT.Case("regnet_y_400mf", List.of("--shape", "image=1x3x224x224")),

@@ -144,7 +144,7 @@ public class CorpusIT {
         return dir;
     }
 
-    static InputPlan.Request request(List<String> flags) {
+    public static InputPlan.Request request(List<String> flags) {
         List<ShapeSpec> shapes = new ArrayList<>();
         List<InputSource.Binding> sources = new ArrayList<>();
         for (int i = 0; i < flags.size() - 1; i += 2) {

@@ -157,7 +157,8 @@ final class ConvKernels {
                 for (int kx = 0; kx < kw; kx++) {
                     int row = ((ch * kh + ky) * kw + kx) * plane;
                     int dx = kx * d[1] - px;
-                    int x0 = Math.max(0, ceilDiv(-dx, s[1]));
+                    // a dilated tap can lie wholly in the padding (atrous convolutions): then x0 = x1 = ow
+                    int x0 = Math.min(ow, Math.max(0, ceilDiv(-dx, s[1])));
                     int x1 = Math.max(x0, Math.min(ow, ceilDiv(w - dx, s[1])));
                     for (int y = 0; y < oh; y++) {
                         int iy = y * s[0] - py + ky * d[0];
@@ -169,6 +170,9 @@ final class ConvKernels {
                         java.util.Arrays.fill(col, dst, dst + x0, 0f);
                         java.util.Arrays.fill(col, dst + x1, dst + ow, 0f);
                         int src = off + (ch * h + iy) * w + dx;
+                        if (x1 == x0) {
+                            continue; // the tap sees only padding on this row
+                        }
                         if (s[1] == 1) {
                             System.arraycopy(x, src + x0, col, dst + x0, x1 - x0);
                         } else {
@@ -205,7 +209,8 @@ final class ConvKernels {
                     float wv = w.f[(ch * kh + ky) * kw + kx];
                     int dx = kx * d[1] - px;
                     // output columns whose input column xo*s + dx lies inside [0, wd)
-                    int x0 = Math.max(0, ceilDiv(-dx, s[1]));
+                    // a dilated tap can lie wholly in the padding (atrous convolutions): then x0 = x1 = ow
+                    int x0 = Math.min(ow, Math.max(0, ceilDiv(-dx, s[1])));
                     int x1 = Math.min(ow, ceilDiv(wd - dx, s[1]));
                     for (int y = 0; y < oh; y++) {
                         int iy = y * s[0] - py + ky * d[0];

@@ -37,23 +37,27 @@ final class RecurrentKernels {
         k.put("LSTM", (n, in, o) -> run(n, in, Cell.LSTM));
     }
 
-    /** One activation function with its parameters. */
-    private record Act(String name, double alpha, double beta) {
+    /** One activation function with its parameters, resolved once per node (not per element). */
+    private record Act(java.util.function.DoubleUnaryOperator f) {
         double apply(double x) {
-            return switch (name) {
-                case "Relu" -> Math.max(0, x);
-                case "Tanh" -> Math.tanh(x);
-                case "Sigmoid" -> 1 / (1 + Math.exp(-x));
-                case "Affine" -> alpha * x + beta;
-                case "LeakyRelu" -> x >= 0 ? x : alpha * x;
-                case "ThresholdedRelu" -> x > alpha ? x : 0;
-                case "ScaledTanh" -> alpha * Math.tanh(beta * x);
-                case "HardSigmoid" -> Math.max(0, Math.min(1, alpha * x + beta));
-                case "Elu" -> x >= 0 ? x : alpha * (Math.exp(x) - 1);
-                case "Softsign" -> x / (1 + Math.abs(x));
-                case "Softplus" -> Math.log1p(Math.exp(x));
+            return f.applyAsDouble(x);
+        }
+
+        static Act of(String name, double alpha, double beta) {
+            return new Act(switch (name) {
+                case "Relu" -> x -> Math.max(0, x);
+                case "Tanh" -> Math::tanh;
+                case "Sigmoid" -> x -> 1 / (1 + Math.exp(-x));
+                case "Affine" -> x -> alpha * x + beta;
+                case "LeakyRelu" -> x -> x >= 0 ? x : alpha * x;
+                case "ThresholdedRelu" -> x -> x > alpha ? x : 0;
+                case "ScaledTanh" -> x -> alpha * Math.tanh(beta * x);
+                case "HardSigmoid" -> x -> Math.max(0, Math.min(1, alpha * x + beta));
+                case "Elu" -> x -> x >= 0 ? x : alpha * (Math.exp(x) - 1);
+                case "Softsign" -> x -> x / (1 + Math.abs(x));
+                case "Softplus" -> x -> Math.log1p(Math.exp(x));
                 default -> throw new IllegalArgumentException("recurrent activation " + name + " is not supported");
-            };
+            });
         }
     }
 
@@ -85,7 +89,7 @@ final class RecurrentKernels {
             boolean takesBeta = List.of("Affine", "ScaledTanh", "HardSigmoid").contains(name);
             double alpha = takesAlpha && ai < alphas.length ? alphas[ai++] : dflt[0];
             double beta = takesBeta && bi < betas.length ? betas[bi++] : dflt[1];
-            out.add(new Act(name, alpha, beta));
+            out.add(Act.of(name, alpha, beta));
         }
         return out;
     }
@@ -119,6 +123,11 @@ final class RecurrentKernels {
         int input = x.shape[2];
         int g = cell.gates;
         List<Act> acts = activations(n, cell, dirs);
+        // flat copies once: the recurrence reads every weight each step
+        double[] xs = x.toDoubles();
+        double[] ws = w.toDoubles();
+        double[] rs = r.toDoubles();
+        double[] bs = b == null ? null : b.toDoubles();
         int perDir = acts.size() / dirs;
 
         double[] y = new double[seq * dirs * batch * hidden];
@@ -143,12 +152,12 @@ final class RecurrentKernels {
                     int t = reverse ? len - 1 - step : step;
                     int xBase = layout == 0 ? (t * batch + bt) * input : (bt * seq + t) * input;
                     for (int q = 0; q < g * hidden; q++) {
-                        double sx = b == null ? 0 : b.get(d * 2 * g * hidden + q);
-                        for (int i = 0; i < input; i++) sx += x.get(xBase + i) * w.get(wOff + q * input + i);
+                        double sx = bs == null ? 0 : bs[d * 2 * g * hidden + q];
+                        for (int i = 0; i < input; i++) sx += xs[xBase + i] * ws[wOff + q * input + i];
                         gx[q] = sx;
-                        double sh = b == null ? 0 : b.get(d * 2 * g * hidden + g * hidden + q);
+                        double sh = bs == null ? 0 : bs[d * 2 * g * hidden + g * hidden + q];
                         if (cell != Cell.GRU || q < 2 * hidden || linearBeforeReset) {
-                            for (int i = 0; i < hidden; i++) sh += h[i] * r.get(rOff + q * hidden + i);
+                            for (int i = 0; i < hidden; i++) sh += h[i] * rs[rOff + q * hidden + i];
                         }
                         gh[q] = sh;
                     }
@@ -169,8 +178,8 @@ final class RecurrentKernels {
                                 if (linearBeforeReset) {
                                     pre = gx[2 * hidden + j] + rt[j] * gh[2 * hidden + j];
                                 } else {
-                                    double s = b == null ? 0 : b.get(d * 2 * g * hidden + g * hidden + 2 * hidden + j);
-                                    for (int i = 0; i < hidden; i++) s += rt[i] * h[i] * r.get(rOff + (2 * hidden + j) * hidden + i);
+                                    double s = bs == null ? 0 : bs[d * 2 * g * hidden + g * hidden + 2 * hidden + j];
+                                    for (int i = 0; i < hidden; i++) s += rt[i] * h[i] * rs[rOff + (2 * hidden + j) * hidden + i];
                                     pre = gx[2 * hidden + j] + s;
                                 }
                                 double ht = a.get(1).apply(clip(pre, clip));

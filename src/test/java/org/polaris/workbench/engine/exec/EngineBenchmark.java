@@ -71,8 +71,83 @@ public final class EngineBenchmark {
         ConformanceNodeIT.Outcome o = ConformanceNodeIT.runAll();
         doc.append(String.format(Locale.ROOT, "%nONNX backend node tests (Debian libonnx-testdata 1.12) through the engine: "
                 + "**%d passed**, %d failed, %d use ops the engine does not implement.%n", o.passed(), o.failed(), o.unsupported()));
+        corpus(doc);
         org.polaris.workbench.bench.BenchDocAccess.replaceSection("engine", doc.toString());
         System.out.println(doc);
+    }
+
+    /**
+     * The real-model corpus (target/corpus-models, from CorpusIT or bench-corpus) on the engine: agreement with ONNX
+     * Runtime on the same inputs and batch-1 latency by the one benchmark method (both runtimes warmed up by time,
+     * timed runs interleaved), single thread.
+     */
+    private static void corpus(StringBuilder doc) throws Exception {
+        List<org.polaris.workbench.cli.CorpusIT.Case> cases = new ArrayList<>(org.polaris.workbench.cli.CorpusIT.CASES);
+        cases.addAll(org.polaris.workbench.bench.CorpusCoverage.FULL);
+        doc.append("\n### Real-model corpus on the engine\n\nEach model exported by CorpusIT / bench-corpus, the same "
+                + "inputs on both runtimes; error is the largest absolute difference over the largest ORT magnitude, per "
+                + "output, worst output shown; latency by `bench`'s method (time-based warm-up, interleaved blocks), "
+                + "batch as the flags give it, 1 thread. p10-p90 in brackets.\n\n"
+                + "| model | runs on engine | max rel. error | engine p50 ms | ORT p50 ms | engine / ORT |\n"
+                + "|---|---|---:|---:|---:|---:|\n");
+        double logSum = 0;
+        int timed = 0;
+        double worst = 0;
+        for (org.polaris.workbench.cli.CorpusIT.Case c : cases) {
+            Path p = Path.of("target/corpus-models").resolve(c.model() + ".onnx");
+            if (!Files.exists(p)) {
+                continue;
+            }
+            OnnxModel m = new OnnxModelReader().read(p);
+            Map<String, Tensor> feeds = org.polaris.workbench.engine.data.DataSources.open(null,
+                    org.polaris.workbench.cli.CorpusIT.request(c.flags()), 1, m.graph().feedInputs())
+                    .feeds(0, 1, m.graph().feedInputs());
+            org.polaris.workbench.engine.runtime.ModelRuntime engine;
+            try {
+                engine = org.polaris.workbench.engine.inference.Runtimes.open(
+                        org.polaris.workbench.engine.inference.Runtimes.Kind.ENGINE, m, 1);
+            } catch (UnsupportedOpsException e) {
+                doc.append("| ").append(c.model()).append(" | no: ").append(String.join(", ",
+                        new java.util.TreeSet<>(e.nodesByOp().keySet()))).append(" | | | | |\n");
+                continue;
+            }
+            try (engine; org.polaris.workbench.engine.runtime.ModelRuntime ort = org.polaris.workbench.engine.inference
+                    .Runtimes.open(org.polaris.workbench.engine.inference.Runtimes.Kind.ORT, m, 1)) {
+                Map<String, Tensor> a = ort.run(feeds);
+                Map<String, Tensor> b = engine.run(feeds);
+                double err = 0;
+                for (Map.Entry<String, Tensor> e : a.entrySet()) {
+                    double[] x = e.getValue().toDoubles();
+                    double[] y = b.get(e.getKey()).toDoubles();
+                    double scale = 1e-12;
+                    double diff = 0;
+                    for (int i = 0; i < x.length; i++) {
+                        scale = Math.max(scale, Math.abs(x[i]));
+                        diff = Math.max(diff, Math.abs(x[i] - (i < y.length ? y[i] : Double.NaN)));
+                    }
+                    err = Math.max(err, x.length == y.length ? diff / scale : Double.POSITIVE_INFINITY);
+                }
+                int batch = 1; // every corpus flag set feeds one sample
+                List<org.polaris.workbench.engine.inference.BenchResult> r = org.polaris.workbench.engine.inference
+                        .Benchmark.run(List.of(new org.polaris.workbench.engine.inference.Benchmark.Config(engine, feeds,
+                                batch, 1), new org.polaris.workbench.engine.inference.Benchmark.Config(ort, feeds, batch, 1)),
+                        org.polaris.workbench.engine.inference.Benchmark.Warmup.of(3), 20,
+                        org.polaris.workbench.engine.job.ProgressSink.NONE,
+                        org.polaris.workbench.engine.job.CancellationToken.none());
+                double ratio = r.get(0).p50Ms() / r.get(1).p50Ms();
+                logSum += Math.log(ratio);
+                timed++;
+                worst = Math.max(worst, ratio);
+                doc.append(String.format(Locale.ROOT, "| %s | yes | %.1e | %.3f [%.3f-%.3f] | %.3f [%.3f-%.3f] | %.2fx |%n",
+                        c.model(), err, r.get(0).p50Ms(), r.get(0).p10Ms(), r.get(0).p90Ms(), r.get(1).p50Ms(),
+                        r.get(1).p10Ms(), r.get(1).p90Ms(), ratio));
+                System.out.println("corpus " + c.model() + " " + ratio);
+            }
+        }
+        if (timed > 0) {
+            doc.append(String.format(Locale.ROOT, "%nGeometric mean engine / ORT over %d models: **%.2fx**, worst %.2fx "
+                    + "(targets: 1.5x and 2.5x).%n", timed, Math.exp(logSum / timed), worst));
+        }
     }
 
     private static double gemmGflops(EnginePool pool, int m, int n, int k) {
