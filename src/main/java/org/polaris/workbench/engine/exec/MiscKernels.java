@@ -75,6 +75,7 @@ final class MiscKernels {
         });
         k.put("MatMulInteger", (n, in, o) -> one(matMulInteger(in)));
         k.put("ConvTranspose", (n, in, o) -> one(convTranspose(n, in)));
+        k.put("RoiAlign", (n, in, o) -> one(roiAlign(n, in, o)));
     }
 
     private static Value[] one(Value v) {
@@ -353,6 +354,105 @@ final class MiscKernels {
         shape[1] = cout;
         System.arraycopy(out, 0, shape, 2, sp);
         return Value.ofDoubles(x.type, shape, y);
+    }
+
+    /**
+     * RoiAlign (avg and max) as ONNX Runtime computes it: each output bin averages (or takes the largest weighted
+     * corner of) bilinear samples on a {@code sampling_ratio} grid (adaptive when 0); samples more than one pixel
+     * outside the map count as 0; {@code half_pixel} (opset 16 default) shifts by half a pixel and allows rois
+     * smaller than a pixel.
+     */
+    private static Value roiAlign(Node n, Value[] in, int opset) {
+        Value x = in[0];
+        Value rois = in[1];
+        Value idx = in[2];
+        boolean max = Attrs.s(n, "mode", "avg").equals("max");
+        int oh = (int) Attrs.i(n, "output_height", 1);
+        int ow = (int) Attrs.i(n, "output_width", 1);
+        int ratio = (int) Attrs.i(n, "sampling_ratio", 0);
+        double scale = Attrs.f(n, "spatial_scale", 1f);
+        boolean halfPixel = Attrs.s(n, "coordinate_transformation_mode", opset >= 16 ? "half_pixel" : "output_half_pixel")
+                .equals("half_pixel");
+        int c = x.shape[1];
+        int h = x.shape[2];
+        int w = x.shape[3];
+        int count = rois.shape[0];
+        double[] out = new double[count * c * oh * ow];
+        double offset = halfPixel ? 0.5 : 0;
+        for (int r = 0; r < count; r++) {
+            int b = (int) idx.get(r);
+            double sw = rois.get(4 * r) * scale - offset;
+            double sh = rois.get(4 * r + 1) * scale - offset;
+            double rw = rois.get(4 * r + 2) * scale - offset - sw;
+            double rh = rois.get(4 * r + 3) * scale - offset - sh;
+            if (!halfPixel) {
+                rw = Math.max(rw, 1);
+                rh = Math.max(rh, 1);
+            }
+            double binH = rh / oh;
+            double binW = rw / ow;
+            int gh = ratio > 0 ? ratio : (int) Math.ceil(rh / oh);
+            int gw = ratio > 0 ? ratio : (int) Math.ceil(rw / ow);
+            int samples = Math.max(gh * gw, 1);
+            for (int ch = 0; ch < c; ch++) {
+                int plane = (b * c + ch) * h * w;
+                for (int py = 0; py < oh; py++) {
+                    for (int px = 0; px < ow; px++) {
+                        double acc = max ? Double.NEGATIVE_INFINITY : 0;
+                        boolean any = false;
+                        for (int iy = 0; iy < gh; iy++) {
+                            double y = sh + py * binH + (iy + 0.5) * binH / gh;
+                            for (int ix = 0; ix < gw; ix++) {
+                                double xx = sw + px * binW + (ix + 0.5) * binW / gw;
+                                double[] t = bilinearTaps(y, xx, h, w);
+                                double v1 = t == null ? 0 : t[0] * x.get(plane + (int) t[4] * w + (int) t[6]);
+                                double v2 = t == null ? 0 : t[1] * x.get(plane + (int) t[4] * w + (int) t[7]);
+                                double v3 = t == null ? 0 : t[2] * x.get(plane + (int) t[5] * w + (int) t[6]);
+                                double v4 = t == null ? 0 : t[3] * x.get(plane + (int) t[5] * w + (int) t[7]);
+                                if (max) {
+                                    acc = Math.max(acc, Math.max(Math.max(v1, v2), Math.max(v3, v4)));
+                                } else {
+                                    acc += v1 + v2 + v3 + v4;
+                                }
+                                any = true;
+                            }
+                        }
+                        out[((r * c + ch) * oh + py) * ow + px] = max ? (any ? acc : 0) : acc / samples;
+                    }
+                }
+            }
+        }
+        return Value.ofDoubles(x.type, new int[] {count, c, oh, ow}, out);
+    }
+
+    /** Weights w1..w4 and rows/cols (y_low, y_high, x_low, x_high) of a bilinear sample, or null outside the map. */
+    private static double[] bilinearTaps(double y, double x, int h, int w) {
+        if (y < -1.0 || y > h || x < -1.0 || x > w) {
+            return null;
+        }
+        y = Math.max(y, 0);
+        x = Math.max(x, 0);
+        int yl = (int) y;
+        int xl = (int) x;
+        int yh;
+        int xh;
+        if (yl >= h - 1) {
+            yh = yl = h - 1;
+            y = yl;
+        } else {
+            yh = yl + 1;
+        }
+        if (xl >= w - 1) {
+            xh = xl = w - 1;
+            x = xl;
+        } else {
+            xh = xl + 1;
+        }
+        double ly = y - yl;
+        double lx = x - xl;
+        double hy = 1 - ly;
+        double hx = 1 - lx;
+        return new double[] {hy * hx, hy * lx, ly * hx, ly * lx, yl, yh, xl, xh};
     }
 
     private static int[] ones(int n) {
