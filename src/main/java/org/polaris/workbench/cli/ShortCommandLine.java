@@ -60,8 +60,7 @@ public final class ShortCommandLine {
         }
         String exe = argv.get(0);
         boolean javaLauncher = Path.of(exe).getFileName().toString().equals("java");
-        boolean addVector = javaLauncher && !hasVectorModule() && !Boolean.getBoolean("polaris.scalar")
-                && Runtime.version().feature() >= 17;
+        boolean addVector = javaLauncher && !hasVectorModule() && !Boolean.getBoolean("polaris.scalar");
         if (!longLine && !addVector) {
             return OptionalInt.empty();
         }

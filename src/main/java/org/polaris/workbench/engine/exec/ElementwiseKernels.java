@@ -88,6 +88,47 @@ final class ElementwiseKernels {
         return s;
     }
 
+    /** For each element of {@code out} (row-major), the flat index of the element of {@code in} that broadcasts to it. */
+    static int[] broadcastSources(int[] in, int[] out) {
+        int[] strides = broadcastStrides(in, out);
+        int n = Value.size(out);
+        int[] src = new int[n];
+        int[] idx = new int[out.length];
+        int at = 0;
+        for (int k = 0; k < n; k++) {
+            src[k] = at;
+            for (int d = out.length - 1; d >= 0; d--) {
+                idx[d]++;
+                at += strides[d];
+                if (idx[d] < out[d]) {
+                    break;
+                }
+                at -= strides[d] * out[d];
+                idx[d] = 0;
+            }
+        }
+        return src;
+    }
+
+    /**
+     * How Softmax-like ops see {@code x} as rows: {outer, len, inner}. Before opset 13 the tensor is flattened to 2-D
+     * at {@code axis} (each row is everything after it); from 13 a row runs along {@code axis} alone.
+     */
+    static int[] rows(Value x, long axisAttr, int opset) {
+        int axis = Attrs.axis(axisAttr, x.rank());
+        int outer = 1;
+        for (int d = 0; d < axis; d++) outer *= x.shape[d];
+        int inner = 1;
+        int len;
+        if (opset < 13) {
+            len = x.size() / Math.max(outer, 1);
+        } else {
+            len = x.shape[axis];
+            for (int d = axis + 1; d < x.rank(); d++) inner *= x.shape[d];
+        }
+        return new int[] {outer, len, inner};
+    }
+
     static Value binary(Value a, Value b, DoubleBinaryOperator op) {
         int[] shape = broadcastShape(a.shape, b.shape);
         int n = Value.size(shape);
@@ -100,28 +141,14 @@ final class ElementwiseKernels {
             }
             return Value.floats(shape, of);
         }
-        int[] sa = broadcastStrides(a.shape, shape);
-        int[] sb = broadcastStrides(b.shape, shape);
-        int[] idx = new int[shape.length];
-        int ia = 0;
-        int ib = 0;
+        int[] ia = broadcastSources(a.shape, shape);
+        int[] ib = broadcastSources(b.shape, shape);
         for (int k = 0; k < n; k++) {
-            double r = op.applyAsDouble(a.get(ia), b.get(ib));
+            double r = op.applyAsDouble(a.get(ia[k]), b.get(ib[k]));
             if (floats) {
                 of[k] = (float) r;
             } else {
                 ol[k] = (long) r;
-            }
-            for (int d = shape.length - 1; d >= 0; d--) {
-                idx[d]++;
-                ia += sa[d];
-                ib += sb[d];
-                if (idx[d] < shape[d]) {
-                    break;
-                }
-                ia -= sa[d] * shape[d];
-                ib -= sb[d] * shape[d];
-                idx[d] = 0;
             }
         }
         return floats ? Value.floats(shape, of) : Value.longs(shape, ol);
@@ -131,17 +158,10 @@ final class ElementwiseKernels {
      * Opset < 13 flattens to 2-D at {@code axis} and normalizes each row; opset 13 normalizes along {@code axis}.
      */
     static Value softmax(Value x, long axisAttr, int opset) {
-        int axis = Attrs.axis(axisAttr, x.rank());
-        int outer = 1;
-        for (int d = 0; d < axis; d++) outer *= x.shape[d];
-        int inner = 1;
-        int len;
-        if (opset < 13) {
-            len = x.size() / outer;
-        } else {
-            len = x.shape[axis];
-            for (int d = axis + 1; d < x.rank(); d++) inner *= x.shape[d];
-        }
+        int[] rows = rows(x, axisAttr, opset);
+        int outer = rows[0];
+        int len = rows[1];
+        int inner = rows[2];
         float[] out = Buffers.floats(x.size());
         for (int o = 0; o < outer; o++) {
             for (int in = 0; in < inner; in++) {

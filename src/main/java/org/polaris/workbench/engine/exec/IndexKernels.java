@@ -155,10 +155,7 @@ final class IndexKernels {
     }
 
     static Value broadcastTo(Value x, int[] shape) {
-        int[] sx = ElementwiseKernels.broadcastStrides(x.shape, shape);
-        int[] src = new int[Value.size(shape)];
-        forEach(shape, (k, idx) -> src[k] = flat(idx, sx));
-        return x.pick(shape, src);
+        return x.pick(shape, ElementwiseKernels.broadcastSources(x.shape, shape));
     }
 
     private static Value slice(Node n, Value[] in, int opset) {

@@ -150,26 +150,11 @@ final class MathKernels {
     /** Numpy-broadcast binary op producing {@code outType}. */
     static Value binary(Value a, Value b, DataType outType, DoubleBinaryOperator f) {
         int[] shape = ElementwiseKernels.broadcastShape(a.shape, b.shape);
-        int n = Value.size(shape);
-        int[] sa = ElementwiseKernels.broadcastStrides(a.shape, shape);
-        int[] sb = ElementwiseKernels.broadcastStrides(b.shape, shape);
-        int[] idx = new int[shape.length];
-        double[] out = new double[n];
-        int ia = 0;
-        int ib = 0;
-        for (int i = 0; i < n; i++) {
-            out[i] = f.applyAsDouble(a.get(ia), b.get(ib));
-            for (int d = shape.length - 1; d >= 0; d--) {
-                idx[d]++;
-                ia += sa[d];
-                ib += sb[d];
-                if (idx[d] < shape[d]) {
-                    break;
-                }
-                ia -= sa[d] * shape[d];
-                ib -= sb[d] * shape[d];
-                idx[d] = 0;
-            }
+        int[] ia = ElementwiseKernels.broadcastSources(a.shape, shape);
+        int[] ib = ElementwiseKernels.broadcastSources(b.shape, shape);
+        double[] out = new double[ia.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = f.applyAsDouble(a.get(ia[i]), b.get(ib[i]));
         }
         return Value.ofDoubles(outType, shape, out);
     }
@@ -198,30 +183,12 @@ final class MathKernels {
 
     private static Value where(Value c, Value x, Value y) {
         int[] shape = ElementwiseKernels.broadcastShape(c.shape, ElementwiseKernels.broadcastShape(x.shape, y.shape));
-        int n = Value.size(shape);
-        int[] sc = ElementwiseKernels.broadcastStrides(c.shape, shape);
-        int[] sx = ElementwiseKernels.broadcastStrides(x.shape, shape);
-        int[] sy = ElementwiseKernels.broadcastStrides(y.shape, shape);
-        int[] idx = new int[shape.length];
-        double[] out = new double[n];
-        int ic = 0;
-        int ix = 0;
-        int iy = 0;
-        for (int i = 0; i < n; i++) {
-            out[i] = c.get(ic) != 0 ? x.get(ix) : y.get(iy);
-            for (int d = shape.length - 1; d >= 0; d--) {
-                idx[d]++;
-                ic += sc[d];
-                ix += sx[d];
-                iy += sy[d];
-                if (idx[d] < shape[d]) {
-                    break;
-                }
-                ic -= sc[d] * shape[d];
-                ix -= sx[d] * shape[d];
-                iy -= sy[d] * shape[d];
-                idx[d] = 0;
-            }
+        int[] ic = ElementwiseKernels.broadcastSources(c.shape, shape);
+        int[] ix = ElementwiseKernels.broadcastSources(x.shape, shape);
+        int[] iy = ElementwiseKernels.broadcastSources(y.shape, shape);
+        double[] out = new double[ic.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = c.get(ic[i]) != 0 ? x.get(ix[i]) : y.get(iy[i]);
         }
         return Value.ofDoubles(x.type, shape, out);
     }

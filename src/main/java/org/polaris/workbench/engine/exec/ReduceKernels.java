@@ -124,17 +124,10 @@ final class ReduceKernels {
 
     /** LogSoftmax ({@code log}) or Hardmax over rows: flattened at {@code axis} before opset 13, along it from 13. */
     private static Value rows(Value x, long axisAttr, int opset, boolean log) {
-        int axis = Attrs.axis(axisAttr, x.rank());
-        int outer = 1;
-        for (int d = 0; d < axis; d++) outer *= x.shape[d];
-        int inner = 1;
-        int len;
-        if (opset < 13) {
-            len = x.size() / Math.max(outer, 1);
-        } else {
-            len = x.shape[axis];
-            for (int d = axis + 1; d < x.rank(); d++) inner *= x.shape[d];
-        }
+        int[] rows = ElementwiseKernels.rows(x, axisAttr, opset);
+        int outer = rows[0];
+        int len = rows[1];
+        int inner = rows[2];
         double[] out = new double[x.size()];
         for (int o = 0; o < outer; o++) {
             for (int in = 0; in < inner; in++) {

@@ -105,9 +105,6 @@ public final class Benchmark {
             if (n >= w.minRuns() && elapsed >= w.minNanos() && (settled || elapsed >= w.maxNanos())) {
                 return n;
             }
-            if (w.minNanos() == 0 && w.maxNanos() == 0 && n >= w.minRuns()) {
-                return n;
-            }
             previous = median;
         }
     }

@@ -3,10 +3,6 @@ package org.polaris.workbench.engine.exec;
 import org.junit.jupiter.api.Test;
 import org.polaris.workbench.cli.CorpusIT;
 import org.polaris.workbench.engine.data.DataSources;
-import org.polaris.workbench.engine.data.InputPlan;
-import org.polaris.workbench.engine.data.InputSource;
-import org.polaris.workbench.engine.data.Preprocessing;
-import org.polaris.workbench.engine.data.ShapeSpec;
 import org.polaris.workbench.engine.job.EnginePool;
 import org.polaris.workbench.engine.model.DataType;
 import org.polaris.workbench.engine.model.OnnxModel;
@@ -48,7 +44,7 @@ class EngineCorpusIT {
                 unsupported.put(c.model(), String.join(", ", new java.util.TreeSet<>(e.nodesByOp().keySet())));
                 continue;
             }
-            Map<String, Tensor> feeds = DataSources.open(null, request(c.flags()), 1, m.graph().feedInputs())
+            Map<String, Tensor> feeds = DataSources.open(null, CorpusIT.request(c.flags()), 1, m.graph().feedInputs())
                     .feeds(0, 1, m.graph().feedInputs());
             Map<String, Tensor> expected = OrtSessions.run(Files.readAllBytes(model), feeds);
             Map<String, Tensor> got = s.run(feeds, false);
@@ -70,18 +66,5 @@ class EngineCorpusIT {
         }
         System.out.println("engine corpus: matched " + matched + "; not yet " + unsupported);
         assertThat(unsupported).isEqualTo(NOT_YET);
-    }
-
-    private static InputPlan.Request request(List<String> flags) {
-        List<ShapeSpec> shapes = new ArrayList<>();
-        List<InputSource.Binding> sources = new ArrayList<>();
-        for (int i = 0; i < flags.size() - 1; i += 2) {
-            if (flags.get(i).equals("--shape")) {
-                shapes.add(ShapeSpec.parse(flags.get(i + 1)));
-            } else {
-                sources.add(InputSource.parseBinding(flags.get(i + 1)));
-            }
-        }
-        return new InputPlan.Request(shapes, sources, Preprocessing.unitScale(), 0);
     }
 }
