@@ -1,5 +1,6 @@
 package org.polaris.workbench.engine.exec;
 
+import org.polaris.workbench.engine.job.EnginePool;
 import org.polaris.workbench.engine.model.DataType;
 
 import java.util.Map;
@@ -11,14 +12,14 @@ final class ElementwiseKernels {
     private ElementwiseKernels() {
     }
 
-    static void register(Map<String, Kernel> k) {
-        k.put("Add", (n, in, o) -> new Value[] {binary(in[0], in[1], Double::sum)});
-        k.put("Sub", (n, in, o) -> new Value[] {binary(in[0], in[1], (x, y) -> x - y)});
-        k.put("Mul", (n, in, o) -> new Value[] {binary(in[0], in[1], (x, y) -> x * y)});
-        k.put("Div", (n, in, o) -> new Value[] {binary(in[0], in[1], ElementwiseKernels::divide)});
-        k.put("Relu", (n, in, o) -> new Value[] {map(in[0], x -> x > 0 ? x : 0)});
-        k.put("Sigmoid", (n, in, o) -> new Value[] {map(in[0], x -> (float) (1 / (1 + Math.exp(-x))))});
-        k.put("Tanh", (n, in, o) -> new Value[] {map(in[0], x -> (float) Math.tanh(x))});
+    static void register(Map<String, Kernel> k, EnginePool pool) {
+        k.put("Add", (n, in, o) -> new Value[] {binary(pool, FloatMath.Binary.ADD, in[0], in[1], Double::sum)});
+        k.put("Sub", (n, in, o) -> new Value[] {binary(pool, FloatMath.Binary.SUB, in[0], in[1], (x, y) -> x - y)});
+        k.put("Mul", (n, in, o) -> new Value[] {binary(pool, FloatMath.Binary.MUL, in[0], in[1], (x, y) -> x * y)});
+        k.put("Div", (n, in, o) -> new Value[] {binary(pool, FloatMath.Binary.DIV, in[0], in[1], ElementwiseKernels::divide)});
+        k.put("Relu", (n, in, o) -> new Value[] {FloatMath.unary(pool, FloatMath.Unary.RELU, in[0], 0, 0)});
+        k.put("Sigmoid", (n, in, o) -> new Value[] {FloatMath.unary(pool, FloatMath.Unary.SIGMOID, in[0], 0, 0)});
+        k.put("Tanh", (n, in, o) -> new Value[] {FloatMath.unary(pool, FloatMath.Unary.TANH, in[0], 0, 0)});
         k.put("Identity", (n, in, o) -> new Value[] {in[0]});
         // Inference Dropout: the data passes through and the optional mask is all true.
         k.put("Dropout", (n, in, o) -> {
@@ -39,25 +40,13 @@ final class ElementwiseKernels {
             if (in[0].type != DataType.FLOAT) { // integer Clip keeps its type
                 return new Value[] {MathKernels.map(in[0], in[0].type, x -> Math.min(hi, Math.max(lo, x)))};
             }
-            return new Value[] {map(in[0], x -> Math.min(hi, Math.max(lo, x)))};
+            return new Value[] {FloatMath.unary(pool, FloatMath.Unary.CLIP, in[0], lo, hi)};
         });
         k.put("Softmax", (n, in, o) -> new Value[] {softmax(in[0], Attrs.i(n, "axis", o < 13 ? 1 : -1), o)});
     }
 
     private static double divide(double x, double y) {
         return x / y;
-    }
-
-    interface FloatOp {
-        float apply(float x);
-    }
-
-    static Value map(Value x, FloatOp op) {
-        float[] out = Buffers.floats(x.size());
-        for (int k = 0; k < out.length; k++) {
-            out[k] = op.apply(x.f[k]);
-        }
-        return Value.floats(x.shape, out);
     }
 
     static int[] broadcastShape(int[] a, int[] b) {
@@ -70,7 +59,7 @@ final class ElementwiseKernels {
                 throw new IllegalArgumentException("shapes " + java.util.Arrays.toString(a) + " and "
                         + java.util.Arrays.toString(b) + " do not broadcast");
             }
-            out[k] = Math.max(da, db);
+            out[k] = da == 1 ? db : da; // a 0-length dimension broadcasts against 1 to 0, as numpy
         }
         return out;
     }
@@ -127,6 +116,14 @@ final class ElementwiseKernels {
             for (int d = axis + 1; d < x.rank(); d++) inner *= x.shape[d];
         }
         return new int[] {outer, len, inner};
+    }
+
+    /** float32 operands take {@link FloatMath}'s loops; integer ones the double definition {@code op}. */
+    static Value binary(EnginePool pool, FloatMath.Binary fast, Value a, Value b, DoubleBinaryOperator op) {
+        if (a.type == DataType.FLOAT && b.type == DataType.FLOAT) {
+            return FloatMath.binary(pool, fast, a, b);
+        }
+        return binary(a, b, op);
     }
 
     static Value binary(Value a, Value b, DoubleBinaryOperator op) {

@@ -61,8 +61,8 @@ public final class EngineSession implements AutoCloseable {
 
     static Map<String, Kernel> registry(EnginePool pool, SparseWeights sparse) {
         Map<String, Kernel> k = new HashMap<>();
-        ElementwiseKernels.register(k);
-        MathKernels.register(k);
+        ElementwiseKernels.register(k, pool);
+        MathKernels.register(k, pool);
         IndexKernels.register(k);
         ReduceKernels.register(k);
         ResizeKernels.register(k);

@@ -1,5 +1,6 @@
 package org.polaris.workbench.engine.exec;
 
+import org.polaris.workbench.engine.job.EnginePool;
 import org.polaris.workbench.engine.model.DataType;
 
 import java.util.Map;
@@ -17,17 +18,17 @@ final class MathKernels {
     private MathKernels() {
     }
 
-    static void register(Map<String, Kernel> k) {
-        unary(k, "Neg", x -> -x);
-        unary(k, "Abs", Math::abs);
-        unary(k, "Sign", Math::signum);
-        unary(k, "Floor", Math::floor);
-        unary(k, "Ceil", Math::ceil);
-        unary(k, "Round", Math::rint); // halves to even, as ONNX Round
-        floatUnary(k, "Exp", Math::exp);
-        floatUnary(k, "Log", Math::log);
-        floatUnary(k, "Sqrt", Math::sqrt);
-        floatUnary(k, "Reciprocal", x -> 1 / x);
+    static void register(Map<String, Kernel> k, EnginePool pool) {
+        unary(k, pool, FloatMath.Unary.NEG, "Neg", x -> -x);
+        unary(k, pool, FloatMath.Unary.ABS, "Abs", Math::abs);
+        unary(k, pool, null, "Sign", Math::signum);
+        unary(k, pool, null, "Floor", Math::floor);
+        unary(k, pool, null, "Ceil", Math::ceil);
+        unary(k, pool, null, "Round", Math::rint); // halves to even, as ONNX Round
+        unary(k, pool, FloatMath.Unary.EXP, "Exp", Math::exp);
+        unary(k, pool, FloatMath.Unary.LOG, "Log", Math::log);
+        unary(k, pool, FloatMath.Unary.SQRT, "Sqrt", Math::sqrt);
+        unary(k, pool, FloatMath.Unary.RECIPROCAL, "Reciprocal", x -> 1 / x);
         floatUnary(k, "Sin", Math::sin);
         floatUnary(k, "Cos", Math::cos);
         floatUnary(k, "Tan", Math::tan);
@@ -39,13 +40,16 @@ final class MathKernels {
         floatUnary(k, "Asinh", x -> Math.log(x + Math.sqrt(x * x + 1)));
         floatUnary(k, "Acosh", x -> Math.log(x + Math.sqrt(x * x - 1)));
         floatUnary(k, "Atanh", x -> 0.5 * Math.log((1 + x) / (1 - x)));
-        floatUnary(k, "Erf", MathKernels::erf);
+        unary(k, pool, FloatMath.Unary.ERF, "Erf", MathKernels::erf);
         floatUnary(k, "Softplus", x -> x > 30 ? x : Math.log1p(Math.exp(x)));
         floatUnary(k, "Softsign", x -> x / (1 + Math.abs(x)));
         floatUnary(k, "Mish", x -> x * Math.tanh(x > 30 ? x : Math.log1p(Math.exp(x))));
-        floatUnary(k, "HardSwish", x -> x * Math.max(0, Math.min(1, x / 6 + 0.5)));
+        unary(k, pool, FloatMath.Unary.HARD_SWISH, "HardSwish", x -> x * Math.max(0, Math.min(1, x / 6 + 0.5)));
         k.put("LeakyRelu", (n, in, o) -> {
-            double a = Attrs.f(n, "alpha", 0.01f);
+            float a = Attrs.f(n, "alpha", 0.01f);
+            if (in[0].type == DataType.FLOAT) {
+                return one(FloatMath.unary(pool, FloatMath.Unary.LEAKY_RELU, in[0], a, 0));
+            }
             return one(mapFloat(in[0], x -> x >= 0 ? x : a * x));
         });
         k.put("ThresholdedRelu", (n, in, o) -> {
@@ -66,8 +70,11 @@ final class MathKernels {
             return one(mapFloat(in[0], x -> x > 0 ? g * x : g * (a * Math.exp(x) - a)));
         });
         k.put("HardSigmoid", (n, in, o) -> {
-            double a = Attrs.f(n, "alpha", 0.2f);
-            double b = Attrs.f(n, "beta", 0.5f);
+            float a = Attrs.f(n, "alpha", 0.2f);
+            float b = Attrs.f(n, "beta", 0.5f);
+            if (in[0].type == DataType.FLOAT) {
+                return one(FloatMath.unary(pool, FloatMath.Unary.HARD_SIGMOID, in[0], a, b));
+            }
             return one(mapFloat(in[0], x -> Math.max(0, Math.min(1, a * x + b))));
         });
         k.put("Shrink", (n, in, o) -> {
@@ -77,20 +84,24 @@ final class MathKernels {
         });
         k.put("Gelu", (n, in, o) -> {
             boolean tanh = Attrs.s(n, "approximate", "none").equals("tanh");
+            if (in[0].type == DataType.FLOAT) {
+                return one(FloatMath.unary(pool, tanh ? FloatMath.Unary.GELU_TANH : FloatMath.Unary.GELU, in[0], 0, 0));
+            }
             return one(mapFloat(in[0], tanh
                     ? x -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)))
                     : x -> 0.5 * x * (1 + erf(x / Math.sqrt(2)))));
         });
         k.put("PRelu", (n, in, o) -> one(binary(in[0], in[1], in[0].type, (x, s) -> x >= 0 ? x : s * x)));
-        k.put("Pow", (n, in, o) -> one(binary(in[0], in[1], in[0].type, Math::pow)));
+        k.put("Pow", (n, in, o) -> one(in[0].type == DataType.FLOAT && in[1].type == DataType.FLOAT
+                ? FloatMath.binary(pool, FloatMath.Binary.POW, in[0], in[1]) : binary(in[0], in[1], in[0].type, Math::pow)));
         k.put("Mod", (n, in, o) -> {
             boolean fmod = Attrs.i(n, "fmod", 0) != 0;
             return one(binary(in[0], in[1], in[0].type, fmod ? (x, y) -> x % y : MathKernels::pythonMod));
         });
-        variadic(k, "Max", Math::max, false);
-        variadic(k, "Min", Math::min, false);
-        variadic(k, "Sum", Double::sum, false);
-        variadic(k, "Mean", Double::sum, true);
+        variadic(k, pool, FloatMath.Binary.MAX, "Max", Math::max, false);
+        variadic(k, pool, FloatMath.Binary.MIN, "Min", Math::min, false);
+        variadic(k, pool, FloatMath.Binary.ADD, "Sum", Double::sum, false);
+        variadic(k, pool, FloatMath.Binary.ADD, "Mean", Double::sum, true);
         compare(k, "Equal", (x, y) -> x == y);
         compare(k, "Greater", (x, y) -> x > y);
         compare(k, "Less", (x, y) -> x < y);
@@ -117,8 +128,11 @@ final class MathKernels {
     }
 
     /** Same-type unary op: float32 in float, integers through double (exact for int32 and common int64 values). */
-    private static void unary(Map<String, Kernel> k, String op, DoubleUnaryOperator f) {
-        k.put(op, (n, in, o) -> one(map(in[0], in[0].type, f)));
+    /** {@code fast} (when not null) computes float32 inputs; other types, and the reference, use {@code f}. */
+    private static void unary(Map<String, Kernel> k, EnginePool pool, FloatMath.Unary fast, String op,
+                              DoubleUnaryOperator f) {
+        k.put(op, (n, in, o) -> one(fast != null && in[0].type == DataType.FLOAT
+                ? FloatMath.unary(pool, fast, in[0], 0, 0) : map(in[0], in[0].type, f)));
     }
 
     private static void floatUnary(Map<String, Kernel> k, String op, DoubleUnaryOperator f) {
@@ -167,11 +181,13 @@ final class MathKernels {
         k.put(op, (n, in, o) -> one(binary(in[0], in[1], DataType.BOOL, (x, y) -> p.test(x, y) ? 1 : 0)));
     }
 
-    private static void variadic(Map<String, Kernel> k, String op, DoubleBinaryOperator f, boolean mean) {
+    private static void variadic(Map<String, Kernel> k, EnginePool pool, FloatMath.Binary fast, String op,
+                                 DoubleBinaryOperator f, boolean mean) {
         k.put(op, (n, in, o) -> {
             Value acc = in[0];
             for (int i = 1; i < in.length; i++) {
-                acc = binary(acc, in[i], in[0].type, f);
+                acc = acc.type == DataType.FLOAT && in[i].type == DataType.FLOAT
+                        ? FloatMath.binary(pool, fast, acc, in[i]) : binary(acc, in[i], in[0].type, f);
             }
             if (mean && in.length > 1) {
                 int count = in.length;

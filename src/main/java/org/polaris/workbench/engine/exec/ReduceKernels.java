@@ -16,7 +16,7 @@ final class ReduceKernels {
     private ReduceKernels() {
     }
 
-    private enum Kind { SUM, MEAN, MAX, MIN, PROD, L1, L2, LOG_SUM, LOG_SUM_EXP, SUM_SQUARE }
+    enum Kind { SUM, MEAN, MAX, MIN, PROD, L1, L2, LOG_SUM, LOG_SUM_EXP, SUM_SQUARE }
 
     static void register(Map<String, Kernel> k) {
         reduce(k, "ReduceSum", Kind.SUM, 13);
@@ -51,7 +51,7 @@ final class ReduceKernels {
         });
     }
 
-    private static Value reduce(Value x, long[] axesArg, boolean keep, Kind kind) {
+    static Value reduce(Value x, long[] axesArg, boolean keep, Kind kind) {
         int r = x.rank();
         boolean[] reduced = new boolean[r];
         if (axesArg == null || axesArg.length == 0) {
@@ -61,6 +61,17 @@ final class ReduceKernels {
         }
         int[] outShape = new int[r];
         for (int d = 0; d < r; d++) outShape[d] = reduced[d] ? 1 : x.shape[d];
+        int[] shape = outShape;
+        if (!keep) {
+            int kept = 0;
+            for (int d = 0; d < r; d++) if (!reduced[d]) kept++;
+            shape = new int[kept];
+            for (int d = 0, j = 0; d < r; d++) if (!reduced[d]) shape[j++] = x.shape[d];
+        }
+        float[] fast = reduceFloats(x, reduced, kind);
+        if (fast != null) {
+            return Value.floats(shape, fast);
+        }
         int outSize = Value.size(outShape);
         double[] acc = new double[outSize];
         double init = switch (kind) {
@@ -112,14 +123,98 @@ final class ReduceKernels {
                 default -> acc[t];
             };
         }
-        int[] shape = outShape;
-        if (!keep) {
-            int kept = 0;
-            for (int d = 0; d < r; d++) if (!reduced[d]) kept++;
-            shape = new int[kept];
-            for (int d = 0, j = 0; d < r; d++) if (!reduced[d]) shape[j++] = x.shape[d];
-        }
         return Value.ofDoubles(x.type, shape, acc);
+    }
+
+    /**
+     * The float fast path when the reduced dims (size-1 ones aside) are adjacent, as in a LayerNorm's last axis or a
+     * mean over H and W: the tensor is then [outer, len, inner] and each output sums one strided run, rows of a
+     * contiguous run in double, columns of adjacent runs in float vectors. Null for other layouts and kinds.
+     */
+    private static float[] reduceFloats(Value x, boolean[] reduced, Kind kind) {
+        if (x.type != DataType.FLOAT || !(kind == Kind.SUM || kind == Kind.MEAN || kind == Kind.MAX
+                || kind == Kind.MIN || kind == Kind.SUM_SQUARE)) {
+            return null;
+        }
+        int r = x.rank();
+        int first = -1;
+        int last = -1;
+        for (int d = 0; d < r; d++) {
+            if (reduced[d] && x.shape[d] > 1) {
+                if (first < 0) first = d;
+                last = d;
+            }
+        }
+        if (first < 0) {
+            first = 0;
+            last = -1;
+        }
+        for (int d = first; d <= last; d++) {
+            if (!reduced[d] && x.shape[d] > 1) {
+                return null;
+            }
+        }
+        int outer = 1;
+        int len = 1;
+        int inner = 1;
+        for (int d = 0; d < r; d++) {
+            if (d < first) outer *= x.shape[d];
+            else if (d <= last) len *= x.shape[d];
+            else inner *= x.shape[d];
+        }
+        if (len == 0) {
+            return null; // empty reductions keep their identities in the general path
+        }
+        float[] v = x.f;
+        float[] o = Buffers.floats(outer * inner);
+        for (int ou = 0; ou < outer; ou++) {
+            int base = ou * len * inner;
+            if (inner == 1) {
+                double acc = kind == Kind.MAX ? Double.NEGATIVE_INFINITY : kind == Kind.MIN ? Double.POSITIVE_INFINITY : 0;
+                switch (kind) {
+                    case MAX -> {
+                        for (int k = 0; k < len; k++) acc = Math.max(acc, v[base + k]);
+                    }
+                    case MIN -> {
+                        for (int k = 0; k < len; k++) acc = Math.min(acc, v[base + k]);
+                    }
+                    case SUM_SQUARE -> {
+                        for (int k = 0; k < len; k++) acc += (double) v[base + k] * v[base + k];
+                    }
+                    default -> {
+                        for (int k = 0; k < len; k++) acc += v[base + k];
+                    }
+                }
+                o[ou] = (float) (kind == Kind.MEAN ? acc / len : acc);
+            } else {
+                int dst = ou * inner;
+                System.arraycopy(v, base, o, dst, inner);
+                if (kind == Kind.SUM_SQUARE) {
+                    for (int i = 0; i < inner; i++) o[dst + i] *= o[dst + i];
+                }
+                for (int k = 1; k < len; k++) {
+                    int src = base + k * inner;
+                    switch (kind) {
+                        case MAX -> {
+                            for (int i = 0; i < inner; i++) o[dst + i] = Math.max(o[dst + i], v[src + i]);
+                        }
+                        case MIN -> {
+                            for (int i = 0; i < inner; i++) o[dst + i] = Math.min(o[dst + i], v[src + i]);
+                        }
+                        case SUM_SQUARE -> {
+                            for (int i = 0; i < inner; i++) o[dst + i] += v[src + i] * v[src + i];
+                        }
+                        default -> {
+                            for (int i = 0; i < inner; i++) o[dst + i] += v[src + i];
+                        }
+                    }
+                }
+                if (kind == Kind.MEAN) {
+                    for (int i = 0; i < inner; i++) o[dst + i] /= len;
+                }
+            }
+        }
+        return o;
     }
 
     /** LogSoftmax ({@code log}) or Hardmax over rows: flattened at {@code axis} before opset 13, along it from 13. */

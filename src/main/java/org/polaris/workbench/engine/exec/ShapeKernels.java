@@ -105,6 +105,9 @@ final class ShapeKernels {
         }
         int[] outShape = new int[r];
         for (int d = 0; d < r; d++) outShape[d] = x.shape[perm[d]];
+        if (x.type == org.polaris.workbench.engine.model.DataType.FLOAT) {
+            return Value.floats(outShape, transposeFloats(x.f, x.shape, perm));
+        }
         int[] inStrides = strides(x.shape);
         int[] src = new int[r];
         for (int d = 0; d < r; d++) src[d] = inStrides[perm[d]];
@@ -123,6 +126,87 @@ final class ShapeKernels {
             }
         }
         return gatherFlat(x, outShape, map);
+    }
+
+    /**
+     * A float transpose as the fewest dimensions it needs: size-1 dimensions dropped and runs of dimensions that stay
+     * adjacent merged, so NCHW to NHWC is a batch of 2-D transposes, done in cache-sized tiles; any other permutation
+     * walks the output with its source offset kept incrementally.
+     */
+    static float[] transposeFloats(float[] x, int[] shape, int[] perm) {
+        int r = shape.length;
+        // groups in output order: each a run of input dims (size-1 ones skipped) consecutive in both orders; a
+        // group's input stride is that of its innermost input dim
+        int[] inStride = strides(shape);
+        int[] gDim = new int[r];
+        int[] gStride = new int[r];
+        int groups = 0;
+        int prevIn = -2;
+        for (int d = 0; d < r; d++) {
+            int in = perm[d];
+            if (shape[in] == 1) continue;
+            if (groups > 0 && nextKept(shape, prevIn) == in) {
+                gDim[groups - 1] *= shape[in];
+                gStride[groups - 1] = inStride[in];
+            } else {
+                gDim[groups] = shape[in];
+                gStride[groups] = inStride[in];
+                groups++;
+            }
+            prevIn = in;
+        }
+        int n = x.length;
+        float[] o = Buffers.floats(n);
+        if (groups <= 1) {
+            System.arraycopy(x, 0, o, 0, n);
+        } else if (groups == 2 || (groups == 3 && gStride[0] == (long) gDim[1] * gDim[2])) {
+            // [B,] rows x cols -> cols x rows, with rows = gDim[last] read at stride 1
+            int batch = groups == 3 ? gDim[0] : 1;
+            int rows = gDim[groups - 2];
+            int cols = gDim[groups - 1];
+            int plane = rows * cols;
+            for (int b = 0; b < batch; b++) {
+                tile(x, b * plane, o, b * plane, rows, cols, gStride[groups - 2], gStride[groups - 1]);
+            }
+        } else {
+            int[] idx = new int[groups];
+            int off = 0;
+            int last = groups - 1;
+            int inner = gDim[last];
+            int innerStride = gStride[last];
+            for (int k = 0; k < n; k += inner) {
+                for (int j = 0; j < inner; j++) o[k + j] = x[off + j * innerStride];
+                for (int g = last - 1; g >= 0; g--) {
+                    idx[g]++;
+                    off += gStride[g];
+                    if (idx[g] < gDim[g]) break;
+                    off -= gStride[g] * gDim[g];
+                    idx[g] = 0;
+                }
+            }
+        }
+        return o;
+    }
+
+    private static int nextKept(int[] shape, int d) {
+        for (int k = d + 1; k < shape.length; k++) if (shape[k] > 1) return k;
+        return -1;
+    }
+
+    /** o[i][j] (rows x cols, row-major) = x[i*si + j*sj], in 32x32 tiles. */
+    private static void tile(float[] x, int xo, float[] o, int oo, int rows, int cols, int si, int sj) {
+        final int t = 32;
+        for (int i0 = 0; i0 < rows; i0 += t) {
+            int i1 = Math.min(rows, i0 + t);
+            for (int j0 = 0; j0 < cols; j0 += t) {
+                int j1 = Math.min(cols, j0 + t);
+                for (int i = i0; i < i1; i++) {
+                    int src = xo + i * si;
+                    int dst = oo + i * cols;
+                    for (int j = j0; j < j1; j++) o[dst + j] = x[src + j * sj];
+                }
+            }
+        }
     }
 
     static int[] strides(int[] shape) {
