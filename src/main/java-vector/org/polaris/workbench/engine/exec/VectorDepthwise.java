@@ -4,8 +4,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * SIMD inner loop of the 3x3 stride-1 depthwise convolution: a vector of adjacent output pixels takes its nine
- * taps as three unaligned loads from each of three input rows. Loaded like {@link VectorGemm}.
+ * SIMD inner loops of the depthwise convolution: the 3x3 stride-1 one, where a vector of adjacent output pixels takes
+ * its nine taps as three unaligned loads from each of three input rows, and the kernel-row pass of the phase-plane
+ * path (any kernel, stride and dilation). Loaded like {@link VectorGemm}.
  */
 final class VectorDepthwise implements ConvKernels.RowTaps {
 
@@ -34,5 +35,18 @@ final class VectorDepthwise implements ConvKernels.RowTaps {
             acc.intoArray(out, dst + x);
         }
         return x;
+    }
+
+    @Override
+    public int row(float[] p, int[] bases, float[] k, int kOff, int taps, float[] acc, int flat) {
+        int q = 0;
+        for (; q + W <= flat; q += W) {
+            FloatVector a = FloatVector.fromArray(S, acc, q);
+            for (int t = 0; t < taps; t++) {
+                a = FloatVector.fromArray(S, p, bases[t] + q).fma(FloatVector.broadcast(S, k[kOff + t]), a);
+            }
+            a.intoArray(acc, q);
+        }
+        return q;
     }
 }

@@ -200,37 +200,11 @@ final class ConvKernels {
             int ch = bc % c;
             int inOff = bc * h * wd;
             int outOff = bc * oh * ow;
-            if (kh == 3 && kw == 3 && d[0] == 1 && d[1] == 1) {
-                depthwise3x3(in, inOff, h, wd, w.f, ch * 9, out, outOff, oh, ow, s[0], s[1], py, px);
+            if (kh == 3 && kw == 3 && d[0] == 1 && d[1] == 1 && s[0] == 1 && s[1] == 1) {
+                depthwise3x3Flat(in, inOff, h, wd, w.f, ch * 9, out, outOff, oh, ow, py, px);
                 return;
             }
-            for (int ky = 0; ky < kh; ky++) {
-                for (int kx = 0; kx < kw; kx++) {
-                    float wv = w.f[(ch * kh + ky) * kw + kx];
-                    int dx = kx * d[1] - px;
-                    // output columns whose input column xo*s + dx lies inside [0, wd)
-                    // a dilated tap can lie wholly in the padding (atrous convolutions): then x0 = x1 = ow
-                    int x0 = Math.min(ow, Math.max(0, ceilDiv(-dx, s[1])));
-                    int x1 = Math.min(ow, ceilDiv(wd - dx, s[1]));
-                    for (int y = 0; y < oh; y++) {
-                        int iy = y * s[0] - py + ky * d[0];
-                        if (iy < 0 || iy >= h || x0 >= x1) {
-                            continue;
-                        }
-                        int src = inOff + iy * wd + dx;
-                        int dst = outOff + y * ow;
-                        if (s[1] == 1) {
-                            for (int xo = x0; xo < x1; xo++) {
-                                out[dst + xo] += wv * in[src + xo];
-                            }
-                        } else {
-                            for (int xo = x0; xo < x1; xo++) {
-                                out[dst + xo] += wv * in[src + xo * s[1]];
-                            }
-                        }
-                    }
-                }
-            }
+            depthwisePhased(in, inOff, h, wd, w.f, ch * kh * kw, kh, kw, out, outOff, oh, ow, s, d, py, px);
         });
     }
 
@@ -240,6 +214,14 @@ final class ConvKernels {
      */
     interface RowTaps {
         int taps(float[] in, int r0, int r1, int r2, float[] k, int kOff, float[] out, int dst, int x0, int x1);
+
+        /**
+         * {@code acc[q] += sum over t < taps of k[kOff + t] * p[bases[t] + q]} for q from 0: returns the first q it
+         * did not handle (scalar code finishes). The scalar implementation handles none.
+         */
+        default int row(float[] p, int[] bases, float[] k, int kOff, int taps, float[] acc, int flat) {
+            return 0;
+        }
     }
 
     private static final RowTaps TAPS = selectTaps();
@@ -304,6 +286,78 @@ final class ConvKernels {
                     }
                 }
                 out[dst + xo] += acc;
+            }
+        }
+    }
+
+    /** Per-thread scratch of the phased path: the phase planes and the padded-width output. */
+    private static final ThreadLocal<float[][]> PHASED = ThreadLocal.withInitial(() -> new float[2][0]);
+
+    /**
+     * Any other depthwise kernel (5x5, 7x7, strided, dilated): the zero-padded plane is split into sy * sx phase
+     * planes, phase (fy, fx) holding padded pixels (r * sy + fy, c * sx + fx), each hq x wq. Output pixel (y, x)
+     * reads, for tap (ky, kx), phase ((ky*dy) % sy, (kx*dx) % sx) at (y + ky*dy / sy, x + kx*dx / sx), so each tap
+     * is one contiguous multiply-add over the whole plane taken as a flat row of oh * wq pixels (the columns past ow
+     * are junk, dropped after), a loop the JIT vectorizes however small the map.
+     */
+    private static void depthwisePhased(float[] in, int inOff, int h, int w, float[] k, int kOff, int kh, int kw,
+                                        float[] out, int outOff, int oh, int ow, int[] s, int[] d, int py, int px) {
+        int sy = s[0], sx = s[1], dy = d[0], dx = d[1];
+        int hq = oh + (kh - 1) * dy / sy;
+        int wq = ow + (kw - 1) * dx / sx;
+        int planeSize = hq * wq;
+        int flat = oh * wq;
+        float[][] scratch = PHASED.get();
+        int need = sy * sx * planeSize + wq; // junk columns of the last row may read a row's width past the end
+        if (scratch[0].length < need) {
+            scratch[0] = new float[need];
+        }
+        if (scratch[1].length < flat) {
+            scratch[1] = new float[flat];
+        }
+        float[] p = scratch[0];
+        float[] acc = scratch[1];
+        java.util.Arrays.fill(p, 0, need, 0f);
+        java.util.Arrays.fill(acc, 0, flat, 0f);
+        for (int fy = 0; fy < sy; fy++) {
+            for (int r = 0; r < hq; r++) {
+                int iy = r * sy + fy - py;
+                if (iy < 0 || iy >= h) continue;
+                int src = inOff + iy * w;
+                for (int fx = 0; fx < sx; fx++) {
+                    int dst = (fy * sx + fx) * planeSize + r * wq;
+                    // columns c with 0 <= c * sx + fx - px < w
+                    int c0 = Math.max(0, ceilDiv(px - fx, sx));
+                    int c1 = Math.min(wq, ceilDiv(w + px - fx, sx));
+                    if (sx == 1) {
+                        if (c1 > c0) System.arraycopy(in, src + c0 - px, p, dst + c0, c1 - c0);
+                    } else {
+                        for (int c = c0; c < c1; c++) p[dst + c] = in[src + c * sx + fx - px];
+                    }
+                }
+            }
+        }
+        int[] bases = new int[kw];
+        for (int ky = 0; ky < kh; ky++) {
+            int ry = ky * dy;
+            for (int kx = 0; kx < kw; kx++) {
+                int rx = kx * dx;
+                bases[kx] = ((ry % sy) * sx + rx % sx) * planeSize + (ry / sy) * wq + rx / sx;
+            }
+            // one pass per kernel row: each output pixel takes the row's kw taps at once
+            int done = TAPS.row(p, bases, k, kOff + ky * kw, kw, acc, flat);
+            for (int kx = 0; kx < kw; kx++) {
+                float wv = k[kOff + ky * kw + kx];
+                int base = bases[kx];
+                for (int q = done; q < flat; q++) {
+                    acc[q] += wv * p[base + q];
+                }
+            }
+        }
+        for (int y = 0; y < oh; y++) {
+            int dst = outOff + y * ow, src = y * wq;
+            for (int x = 0; x < ow; x++) {
+                out[dst + x] += acc[src + x];
             }
         }
     }

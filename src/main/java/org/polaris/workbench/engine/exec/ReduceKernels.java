@@ -181,8 +181,17 @@ final class ReduceKernels {
                     case SUM_SQUARE -> {
                         for (int k = 0; k < len; k++) acc += (double) v[base + k] * v[base + k];
                     }
-                    default -> {
-                        for (int k = 0; k < len; k++) acc += v[base + k];
+                    default -> { // four chains, so the adds overlap instead of waiting on one another
+                        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                        int k = 0;
+                        for (; k + 3 < len; k += 4) {
+                            s0 += v[base + k];
+                            s1 += v[base + k + 1];
+                            s2 += v[base + k + 2];
+                            s3 += v[base + k + 3];
+                        }
+                        for (; k < len; k++) s0 += v[base + k];
+                        acc = (s0 + s1) + (s2 + s3);
                     }
                 }
                 o[ou] = (float) (kind == Kind.MEAN ? acc / len : acc);

@@ -11,28 +11,32 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Depthwise convolution (flat padded stride-1 path, row path for other strides, generic taps for other kernels)
- * against a plain loop, over map sizes below and above the vector width, pads and strides.
+ * Depthwise convolution (the flat padded 3x3 stride-1 path, the phase-plane path for every other kernel, stride and
+ * dilation) against a plain loop, over map sizes below and above the vector width, pads, strides and dilations.
  */
 class DepthwiseConvTest {
 
     @Test
     void matchesPlainLoop() {
-        int[][] cases = { // k stride pad h w
-                {3, 1, 1, 7, 7}, {3, 1, 1, 14, 14}, {3, 1, 1, 3, 40}, {3, 1, 0, 9, 5}, {3, 2, 1, 112, 112},
-                {3, 2, 1, 7, 7}, {3, 1, 2, 6, 6}, {5, 1, 2, 11, 13}, {3, 1, 1, 1, 1}, {3, 2, 0, 10, 11}};
+        int[][] cases = { // k stride pad h w dilation
+                {3, 1, 1, 7, 7, 1}, {3, 1, 1, 14, 14, 1}, {3, 1, 1, 3, 40, 1}, {3, 1, 0, 9, 5, 1}, {3, 2, 1, 112, 112, 1},
+                {3, 2, 1, 7, 7, 1}, {3, 1, 2, 6, 6, 1}, {5, 1, 2, 11, 13, 1}, {3, 1, 1, 1, 1, 1}, {3, 2, 0, 10, 11, 1},
+                {7, 1, 3, 14, 14, 1}, {5, 2, 2, 15, 14, 1}, {5, 2, 2, 2, 3, 1}, {3, 3, 1, 10, 8, 1}, {3, 1, 2, 9, 9, 2},
+                {3, 2, 4, 12, 11, 3}, {3, 1, 4, 5, 5, 4}};
         Random r = new Random(9);
         try (EnginePool pool = new EnginePool(2)) {
             for (int[] c : cases) {
-                int ch = 5, k = c[0], s = c[1], pad = c[2], h = c[3], w = c[4];
+                int ch = 5, k = c[0], s = c[1], pad = c[2], h = c[3], w = c[4], dil = c[5];
                 float[] x = gaussian(r, 2 * ch * h * w);
                 float[] wt = gaussian(r, ch * k * k);
                 float[] bias = gaussian(r, ch);
                 Node n = new Node("dw", "Conv", "", List.of("x", "w", "b"), List.of("y"), List.of(
-                        Attribute.ofInt("group", ch), ints("strides", s, s), ints("pads", pad, pad, pad, pad)), "");
+                        Attribute.ofInt("group", ch), ints("strides", s, s), ints("pads", pad, pad, pad, pad),
+                        ints("dilations", dil, dil)), "");
                 Value y = ConvKernels.conv(pool, n, Value.floats(new int[] {2, ch, h, w}, x),
                         Value.floats(new int[] {ch, 1, k, k}, wt), Value.floats(new int[] {ch}, bias));
-                int oh = (h + 2 * pad - k) / s + 1, ow = (w + 2 * pad - k) / s + 1;
+                int span = (k - 1) * dil + 1;
+                int oh = (h + 2 * pad - span) / s + 1, ow = (w + 2 * pad - span) / s + 1;
                 assertThat(y.shape).containsExactly(2, ch, oh, ow);
                 for (int b = 0; b < 2; b++) {
                     for (int o = 0; o < ch; o++) {
@@ -41,7 +45,7 @@ class DepthwiseConvTest {
                                 double acc = bias[o];
                                 for (int ky = 0; ky < k; ky++) {
                                     for (int kx = 0; kx < k; kx++) {
-                                        int iy = yy * s - pad + ky, ix = xx * s - pad + kx;
+                                        int iy = yy * s - pad + ky * dil, ix = xx * s - pad + kx * dil;
                                         if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
                                             acc += wt[(o * k + ky) * k + kx] * x[((b * ch + o) * h + iy) * w + ix];
                                         }
