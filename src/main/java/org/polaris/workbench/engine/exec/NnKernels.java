@@ -140,16 +140,21 @@ final class NnKernels {
         int[] sa = ElementwiseKernels.broadcastStrides(batchA, batch);
         int[] sb = ElementwiseKernels.broadcastStrides(batchB, batch);
         float[] out = Buffers.floats(count * m * n);
-        int[] idx = new int[batch.length];
-        for (int t = 0; t < count; t++) {
-            int ia = 0, ib = 0, rem = t;
-            for (int d = batch.length - 1; d >= 0; d--) {
-                idx[d] = rem % batch[d];
-                rem /= batch[d];
-                ia += idx[d] * sa[d];
-                ib += idx[d] * sb[d];
+        if (Arrays.stream(sb).allMatch(v -> v == 0) && Value.size(batchA) == count) {
+            // one weight matrix for every batch entry (a Linear layer on [B, T, K] or [N, H, W, C]): one tall GEMM
+            Gemm.multiply(pool, count * m, n, k, a.f, 0, b.f, 0, out, 0);
+        } else {
+            int[] idx = new int[batch.length];
+            for (int t = 0; t < count; t++) {
+                int ia = 0, ib = 0, rem = t;
+                for (int d = batch.length - 1; d >= 0; d--) {
+                    idx[d] = rem % batch[d];
+                    rem /= batch[d];
+                    ia += idx[d] * sa[d];
+                    ib += idx[d] * sb[d];
+                }
+                Gemm.multiply(pool, m, n, k, a.f, ia * m * k, b.f, ib * k * n, out, t * m * n);
             }
-            Gemm.multiply(pool, m, n, k, a.f, ia * m * k, b.f, ib * k * n, out, t * m * n);
         }
         int[] shape = new int[batch.length + 2];
         System.arraycopy(batch, 0, shape, 0, batch.length);
