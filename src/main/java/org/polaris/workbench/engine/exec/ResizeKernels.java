@@ -118,6 +118,10 @@ final class ResizeKernels {
                 taps[d][i] = taps(src, x.shape[d], mode, nearestMode, a, excludeOutside, coord);
             }
         }
+        Value fast = separable2d(x, out, taps);
+        if (fast != null) {
+            return fast;
+        }
         int[] sx = Value.strides(x.shape);
         double[] result = new double[Value.size(out)];
         int[] idx = new int[r];
@@ -131,6 +135,80 @@ final class ResizeKernels {
             }
         }
         return Value.ofDoubles(x.type, out, result);
+    }
+
+    /**
+     * The float fast path when only the last two axes are resized (an image upsampled or downsampled, any mode but
+     * extrapolating crops): per plane, the taps along x fill a [h, ow] row buffer, then each output row is a
+     * weighted sum of one, two or four of those rows, loops the JIT vectorizes. Null when it does not apply.
+     */
+    private static Value separable2d(Value x, int[] out, Taps[][] taps) {
+        int r = x.rank();
+        if (x.f == null || r < 2) {
+            return null;
+        }
+        for (int d = 0; d < r; d++) {
+            for (int i = 0; i < out[d]; i++) {
+                Taps t = taps[d][i];
+                if (t.outside()) {
+                    return null;
+                }
+                if (d < r - 2) { // leading axes must map each index to itself with weight 1
+                    for (int j = 0; j < t.index().length; j++) {
+                        if (t.weight()[j] != 0 && (t.index()[j] != i || t.weight()[j] != 1)) {
+                            return null;
+                        }
+                    }
+                }
+            }
+            if (d < r - 2 && out[d] != x.shape[d]) {
+                return null;
+            }
+        }
+        int h = x.shape[r - 2], w = x.shape[r - 1], oh = out[r - 2], ow = out[r - 1];
+        int planes = h * w == 0 ? 0 : x.size() / (h * w);
+        int tx = taps[r - 1].length == 0 ? 0 : taps[r - 1][0].index().length;
+        int ty = taps[r - 2].length == 0 ? 0 : taps[r - 2][0].index().length;
+        int[] ix = new int[ow * tx];
+        float[] wx = new float[ow * tx];
+        for (int i = 0; i < ow; i++) {
+            for (int j = 0; j < tx; j++) {
+                ix[i * tx + j] = taps[r - 1][i].index()[j];
+                wx[i * tx + j] = (float) taps[r - 1][i].weight()[j];
+            }
+        }
+        float[] o = Buffers.floats(planes * oh * ow);
+        float[] rows = new float[h * ow];
+        for (int p = 0; p < planes; p++) {
+            int in = p * h * w;
+            for (int y = 0; y < h; y++) {
+                int src = in + y * w;
+                int dst = y * ow;
+                for (int i = 0; i < ow; i++) {
+                    float sum = 0;
+                    for (int j = 0; j < tx; j++) {
+                        sum += wx[i * tx + j] * x.f[src + ix[i * tx + j]];
+                    }
+                    rows[dst + i] = sum;
+                }
+            }
+            int base = p * oh * ow;
+            for (int y = 0; y < oh; y++) {
+                Taps t = taps[r - 2][y];
+                int dst = base + y * ow;
+                for (int j = 0; j < ty; j++) {
+                    float wv = (float) t.weight()[j];
+                    if (wv == 0) {
+                        continue;
+                    }
+                    int src = t.index()[j] * ow;
+                    for (int i = 0; i < ow; i++) {
+                        o[dst + i] += wv * rows[src + i];
+                    }
+                }
+            }
+        }
+        return Value.floats(out, o);
     }
 
     private static double accumulate(Value x, Taps[][] taps, int[] idx, int[] sx, int d, int offset, double w) {
