@@ -597,40 +597,69 @@ final class IndexKernels {
         int classes = scores.shape[1];
         int spatial = scores.shape[2];
         List<long[]> selected = new ArrayList<>();
+        // corners (y1, x1, y2, x2 as ONNX orders them, min/max sorted) and areas of the batch's boxes, flat, in float
+        // as ONNX Runtime computes them
+        float[] y1 = new float[spatial], x1 = new float[spatial], y2 = new float[spatial], x2 = new float[spatial];
+        float[] area = new float[spatial];
+        // the kept boxes of one class, in keep order, copied so the inner loop reads memory in sequence
+        float[] ky1 = new float[spatial], kx1 = new float[spatial], ky2 = new float[spatial], kx2 = new float[spatial];
+        float[] karea = new float[spatial];
         for (int b = 0; b < batches; b++) {
-            double[][] corners = new double[spatial][];
             for (int i = 0; i < spatial; i++) {
                 int o = (b * spatial + i) * 4;
-                double a0 = boxes.get(o);
-                double a1 = boxes.get(o + 1);
-                double a2 = boxes.get(o + 2);
-                double a3 = boxes.get(o + 3);
-                corners[i] = center
-                        ? new double[] {a1 - a3 / 2, a0 - a2 / 2, a1 + a3 / 2, a0 + a2 / 2}
-                        : new double[] {Math.min(a0, a2), Math.min(a1, a3), Math.max(a0, a2), Math.max(a1, a3)};
+                float a0 = (float) boxes.get(o), a1 = (float) boxes.get(o + 1), a2 = (float) boxes.get(o + 2);
+                float a3 = (float) boxes.get(o + 3);
+                if (center) {
+                    y1[i] = a1 - a3 / 2;
+                    x1[i] = a0 - a2 / 2;
+                    y2[i] = a1 + a3 / 2;
+                    x2[i] = a0 + a2 / 2;
+                } else {
+                    y1[i] = Math.min(a0, a2);
+                    x1[i] = Math.min(a1, a3);
+                    y2[i] = Math.max(a0, a2);
+                    x2[i] = Math.max(a1, a3);
+                }
+                area[i] = (y2[i] - y1[i]) * (x2[i] - x1[i]);
             }
             for (int c = 0; c < classes; c++) {
                 int base = (b * classes + c) * spatial;
-                List<Integer> order = new ArrayList<>();
+                // candidates by descending score, ties by index: one primitive sort of (sortable -score, index) keys
+                long[] order = new long[spatial];
+                int candidates = 0;
                 for (int i = 0; i < spatial; i++) {
-                    if (!hasScoreThreshold || scores.get(base + i) > scoreThreshold) order.add(i);
+                    float sc = (float) scores.get(base + i);
+                    if (!hasScoreThreshold || sc > scoreThreshold) {
+                        int bits = Float.floatToIntBits(-sc);
+                        bits ^= (bits >> 31) & 0x7fffffff; // IEEE order to signed-int order
+                        order[candidates++] = ((long) bits << 32) | i;
+                    }
                 }
-                order.sort((p, q) -> {
-                    int cmp = Double.compare(scores.get(base + q), scores.get(base + p));
-                    return cmp != 0 ? cmp : Integer.compare(p, q);
-                });
-                List<Integer> kept = new ArrayList<>();
-                for (int i : order) {
-                    if (kept.size() >= maxOut) break;
+                java.util.Arrays.sort(order, 0, candidates);
+                int kept = 0;
+                for (int q = 0; q < candidates && kept < maxOut; q++) {
+                    int i = (int) order[q];
                     boolean keep = true;
-                    for (int j : kept) {
-                        if (iou(corners[i], corners[j]) > iouThreshold) {
+                    float ay1 = y1[i], ax1 = x1[i], ay2 = y2[i], ax2 = x2[i], aa = area[i];
+                    for (int j = 0; j < kept; j++) {
+                        float ih = Math.min(ay2, ky2[j]) - Math.max(ay1, ky1[j]);
+                        float iw = Math.min(ax2, kx2[j]) - Math.max(ax1, kx1[j]);
+                        // IoU is 0 for disjoint or empty boxes (no division then, the common case)
+                        float inter = ih > 0 && iw > 0 ? ih * iw : 0;
+                        boolean empty = aa <= 0 || karea[j] <= 0;
+                        float iou = empty || inter == 0 ? 0 : inter / (aa + karea[j] - inter);
+                        if (iou > iouThreshold) {
                             keep = false;
                             break;
                         }
                     }
                     if (keep) {
-                        kept.add(i);
+                        ky1[kept] = ay1;
+                        kx1[kept] = ax1;
+                        ky2[kept] = ay2;
+                        kx2[kept] = ax2;
+                        karea[kept] = aa;
+                        kept++;
                         selected.add(new long[] {b, c, i});
                     }
                 }
@@ -639,15 +668,5 @@ final class IndexKernels {
         long[] out = new long[selected.size() * 3];
         for (int i = 0; i < selected.size(); i++) System.arraycopy(selected.get(i), 0, out, 3 * i, 3);
         return Value.longs(new int[] {selected.size(), 3}, out);
-    }
-
-    private static double iou(double[] a, double[] b) {
-        double areaA = (a[2] - a[0]) * (a[3] - a[1]);
-        double areaB = (b[2] - b[0]) * (b[3] - b[1]);
-        if (areaA <= 0 || areaB <= 0) return 0;
-        double ih = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
-        double iw = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
-        double inter = ih * iw;
-        return inter / (areaA + areaB - inter);
     }
 }
