@@ -66,7 +66,7 @@ public final class EngineSession implements AutoCloseable {
         IndexKernels.register(k);
         ReduceKernels.register(k);
         ResizeKernels.register(k);
-        RecurrentKernels.register(k);
+        RecurrentKernels.register(k, pool);
         LossKernels.register(k);
         MiscKernels.register(k);
         ControlFlow.register(k, pool);

@@ -1,5 +1,6 @@
 package org.polaris.workbench.engine.exec;
 
+import org.polaris.workbench.engine.job.EnginePool;
 import org.polaris.workbench.engine.model.Attribute;
 import org.polaris.workbench.engine.model.Node;
 
@@ -11,7 +12,8 @@ import java.util.Map;
  * RNN, GRU and LSTM as the ONNX spec defines them: forward, reverse and bidirectional, both layouts, biases,
  * initial states, {@code sequence_lens}, peepholes, {@code clip}, {@code input_forget}, {@code linear_before_reset}
  * and every activation function the spec lists (with their alpha/beta). Gate weights are in the spec's order
- * (LSTM i,o,f,c; GRU z,r,h); accumulation in double.
+ * (LSTM i,o,f,c; GRU z,r,h). The input projections of all steps are one GEMM; each step is one row times the
+ * transposed recurrent weights (the GEMM's one-row path), in float as ONNX Runtime computes them.
  */
 final class RecurrentKernels {
 
@@ -31,10 +33,10 @@ final class RecurrentKernels {
         }
     }
 
-    static void register(Map<String, Kernel> k) {
-        k.put("RNN", (n, in, o) -> run(n, in, Cell.RNN));
-        k.put("GRU", (n, in, o) -> run(n, in, Cell.GRU));
-        k.put("LSTM", (n, in, o) -> run(n, in, Cell.LSTM));
+    static void register(Map<String, Kernel> k, EnginePool pool) {
+        k.put("RNN", (n, in, o) -> run(pool, n, in, Cell.RNN));
+        k.put("GRU", (n, in, o) -> run(pool, n, in, Cell.GRU));
+        k.put("LSTM", (n, in, o) -> run(pool, n, in, Cell.LSTM));
     }
 
     /** One activation function with its parameters, resolved once per node (not per element). */
@@ -102,7 +104,7 @@ final class RecurrentKernels {
         return s;
     }
 
-    private static Value[] run(Node n, Value[] in, Cell cell) {
+    private static Value[] run(EnginePool pool, Node n, Value[] in, Cell cell) {
         Value x = in[0];
         Value w = in[1];
         Value r = in[2];
@@ -123,87 +125,109 @@ final class RecurrentKernels {
         int input = x.shape[2];
         int g = cell.gates;
         List<Act> acts = activations(n, cell, dirs);
-        // flat copies once: the recurrence reads every weight each step
-        double[] xs = x.toDoubles();
-        double[] ws = w.toDoubles();
-        double[] rs = r.toDoubles();
-        double[] bs = b == null ? null : b.toDoubles();
+        float[] xs = floats(x);
+        float[] ws = floats(w);
+        float[] rs = floats(r);
+        float[] bs = b == null ? null : floats(b);
+        float[] ps = p == null ? null : floats(p);
         int perDir = acts.size() / dirs;
+        int gh = g * hidden;
+        // GRU without linear_before_reset multiplies the reset gate into h before the h gate's recurrent product
+        boolean resetFirst = cell == Cell.GRU && !linearBeforeReset;
+        int rCols = (resetFirst ? 2 : g) * hidden;
 
-        double[] y = new double[seq * dirs * batch * hidden];
-        double[] yh = new double[dirs * batch * hidden];
-        double[] yc = new double[dirs * batch * hidden];
+        float[] y = new float[seq * dirs * batch * hidden];
+        float[] yh = new float[dirs * batch * hidden];
+        float[] yc = new float[dirs * batch * hidden];
         for (int d = 0; d < dirs; d++) {
             boolean reverse = direction.equals("reverse") || d == 1;
             List<Act> a = acts.subList(d * perDir, (d + 1) * perDir);
-            int wOff = d * g * hidden * input;
-            int rOff = d * g * hidden * hidden;
+            Act f = a.get(0);
+            Act gAct = a.size() > 1 ? a.get(1) : null;
+            Act hAct = a.size() > 2 ? a.get(2) : null;
+            // the input projections of every step in one GEMM: xw[row, q] = x[row, :] . W[q, :] + Wb[q]
+            float[] xw = new float[seq * batch * gh];
+            if (bs != null) {
+                for (int row = 0; row < seq * batch; row++) System.arraycopy(bs, d * 2 * gh, xw, row * gh, gh);
+            }
+            Gemm.multiply(pool, seq * batch, gh, input, xs, 0, transpose(ws, d * gh * input, gh, input), 0, xw, 0);
+            // the recurrent weights as [hidden, gates * hidden], so each step is one row times a matrix
+            float[] rt = transpose(rs, d * gh * hidden, rCols, hidden);
+            float[] rth = resetFirst ? transpose(rs, d * gh * hidden + 2 * hidden * hidden, hidden, hidden) : null;
+            int rb = d * 2 * gh + gh; // recurrence biases of this direction
             for (int bt = 0; bt < batch; bt++) {
                 int len = lens == null ? seq : (int) lens.get(bt);
-                double[] h = new double[hidden];
-                double[] c = new double[hidden];
+                float[] h = new float[hidden];
+                float[] c = new float[hidden];
                 for (int j = 0; j < hidden; j++) {
-                    if (h0 != null) h[j] = h0.get(layout == 0 ? (d * batch + bt) * hidden + j : (bt * dirs + d) * hidden + j);
-                    if (c0 != null) c[j] = c0.get(layout == 0 ? (d * batch + bt) * hidden + j : (bt * dirs + d) * hidden + j);
+                    int at = layout == 0 ? (d * batch + bt) * hidden + j : (bt * dirs + d) * hidden + j;
+                    if (h0 != null) h[j] = (float) h0.get(at);
+                    if (c0 != null) c[j] = (float) c0.get(at);
                 }
-                double[] gx = new double[g * hidden];
-                double[] gh = new double[g * hidden];
+                float[] ghv = new float[rCols];
+                float[] rh = resetFirst ? new float[hidden] : null;
+                float[] ghh = resetFirst ? new float[hidden] : null;
+                float[] next = new float[hidden];
+                float[] cn = new float[hidden];
                 for (int step = 0; step < len; step++) {
                     int t = reverse ? len - 1 - step : step;
-                    int xBase = layout == 0 ? (t * batch + bt) * input : (bt * seq + t) * input;
-                    for (int q = 0; q < g * hidden; q++) {
-                        double sx = bs == null ? 0 : bs[d * 2 * g * hidden + q];
-                        for (int i = 0; i < input; i++) sx += xs[xBase + i] * ws[wOff + q * input + i];
-                        gx[q] = sx;
-                        double sh = bs == null ? 0 : bs[d * 2 * g * hidden + g * hidden + q];
-                        if (cell != Cell.GRU || q < 2 * hidden || linearBeforeReset) {
-                            for (int i = 0; i < hidden; i++) sh += h[i] * rs[rOff + q * hidden + i];
-                        }
-                        gh[q] = sh;
+                    int xo = (layout == 0 ? t * batch + bt : bt * seq + t) * gh;
+                    if (bs != null) {
+                        System.arraycopy(bs, rb, ghv, 0, rCols);
+                    } else {
+                        java.util.Arrays.fill(ghv, 0f);
                     }
-                    double[] next = new double[hidden];
+                    Gemm.multiply(pool, 1, rCols, hidden, h, 0, rt, 0, ghv, 0);
                     switch (cell) {
                         case RNN -> {
-                            for (int j = 0; j < hidden; j++) next[j] = a.get(0).apply(clip(gx[j] + gh[j], clip));
+                            for (int j = 0; j < hidden; j++) next[j] = (float) f.apply(clip(xw[xo + j] + ghv[j], clip));
                         }
                         case GRU -> {
-                            double[] rt = new double[hidden];
-                            double[] zt = new double[hidden];
+                            // z and r gates first; next[] holds z until the end
                             for (int j = 0; j < hidden; j++) {
-                                zt[j] = a.get(0).apply(clip(gx[j] + gh[j], clip));
-                                rt[j] = a.get(0).apply(clip(gx[hidden + j] + gh[hidden + j], clip));
+                                next[j] = (float) f.apply(clip(xw[xo + j] + ghv[j], clip));
+                                cn[j] = (float) f.apply(clip(xw[xo + hidden + j] + ghv[hidden + j], clip)); // r
+                            }
+                            if (resetFirst) {
+                                for (int i = 0; i < hidden; i++) rh[i] = cn[i] * h[i];
+                                if (bs != null) {
+                                    System.arraycopy(bs, rb + 2 * hidden, ghh, 0, hidden);
+                                } else {
+                                    java.util.Arrays.fill(ghh, 0f);
+                                }
+                                Gemm.multiply(pool, 1, hidden, hidden, rh, 0, rth, 0, ghh, 0);
                             }
                             for (int j = 0; j < hidden; j++) {
-                                double pre;
-                                if (linearBeforeReset) {
-                                    pre = gx[2 * hidden + j] + rt[j] * gh[2 * hidden + j];
-                                } else {
-                                    double s = bs == null ? 0 : bs[d * 2 * g * hidden + g * hidden + 2 * hidden + j];
-                                    for (int i = 0; i < hidden; i++) s += rt[i] * h[i] * rs[rOff + (2 * hidden + j) * hidden + i];
-                                    pre = gx[2 * hidden + j] + s;
-                                }
-                                double ht = a.get(1).apply(clip(pre, clip));
-                                next[j] = (1 - zt[j]) * ht + zt[j] * h[j];
+                                double pre = resetFirst ? xw[xo + 2 * hidden + j] + ghh[j]
+                                        : xw[xo + 2 * hidden + j] + cn[j] * ghv[2 * hidden + j];
+                                double ht = gAct.apply(clip(pre, clip));
+                                next[j] = (float) ((1 - next[j]) * ht + next[j] * h[j]);
                             }
                         }
                         case LSTM -> {
-                            double[] cn = new double[hidden];
+                            int po = d * 3 * hidden;
                             for (int j = 0; j < hidden; j++) {
-                                double pi = p == null ? 0 : p.get(d * 3 * hidden + j);
-                                double po = p == null ? 0 : p.get(d * 3 * hidden + hidden + j);
-                                double pf = p == null ? 0 : p.get(d * 3 * hidden + 2 * hidden + j);
-                                double it = a.get(0).apply(clip(gx[j] + gh[j] + pi * c[j], clip));
+                                double pi = ps == null ? 0 : ps[po + j];
+                                double pf = ps == null ? 0 : ps[po + 2 * hidden + j];
+                                double it = f.apply(clip(xw[xo + j] + ghv[j] + pi * c[j], clip));
                                 double ft = inputForget ? 1 - it
-                                        : a.get(0).apply(clip(gx[2 * hidden + j] + gh[2 * hidden + j] + pf * c[j], clip));
-                                double ct = a.get(1).apply(clip(gx[3 * hidden + j] + gh[3 * hidden + j], clip));
-                                cn[j] = ft * c[j] + it * ct;
-                                double ot = a.get(0).apply(clip(gx[hidden + j] + gh[hidden + j] + po * cn[j], clip));
-                                next[j] = ot * a.get(2).apply(cn[j]);
+                                        : f.apply(clip(xw[xo + 2 * hidden + j] + ghv[2 * hidden + j] + pf * c[j], clip));
+                                double ct = gAct.apply(clip(xw[xo + 3 * hidden + j] + ghv[3 * hidden + j], clip));
+                                cn[j] = (float) (ft * c[j] + it * ct);
                             }
+                            for (int j = 0; j < hidden; j++) {
+                                double pOut = ps == null ? 0 : ps[po + hidden + j];
+                                double ot = f.apply(clip(xw[xo + hidden + j] + ghv[hidden + j] + pOut * cn[j], clip));
+                                next[j] = (float) (ot * hAct.apply(cn[j]));
+                            }
+                            float[] swap = c;
                             c = cn;
+                            cn = swap;
                         }
                     }
+                    float[] swap = h;
                     h = next;
+                    next = swap;
                     for (int j = 0; j < hidden; j++) {
                         int yi = layout == 0 ? ((t * dirs + d) * batch + bt) * hidden + j
                                 : ((bt * seq + t) * dirs + d) * hidden + j;
@@ -219,9 +243,30 @@ final class RecurrentKernels {
         }
         int[] yShape = layout == 0 ? new int[] {seq, dirs, batch, hidden} : new int[] {batch, seq, dirs, hidden};
         int[] hShape = layout == 0 ? new int[] {dirs, batch, hidden} : new int[] {batch, dirs, hidden};
-        Value vy = Value.ofDoubles(x.type, yShape, y);
-        Value vh = Value.ofDoubles(x.type, hShape, yh);
-        return cell == Cell.LSTM ? new Value[] {vy, vh, Value.ofDoubles(x.type, hShape, yc)} : new Value[] {vy, vh};
+        Value vy = Value.floats(yShape, y);
+        Value vh = Value.floats(hShape, yh);
+        return cell == Cell.LSTM ? new Value[] {vy, vh, Value.floats(hShape, yc)} : new Value[] {vy, vh};
+    }
+
+    /** The tensor's elements as floats (the tensor's own array when it is float32). */
+    private static float[] floats(Value v) {
+        if (v.f != null) {
+            return v.f;
+        }
+        float[] out = new float[v.size()];
+        for (int i = 0; i < out.length; i++) out[i] = (float) v.get(i);
+        return out;
+    }
+
+    /** The [rows, cols] matrix at {@code off} in {@code m}, transposed to [cols, rows]. */
+    private static float[] transpose(float[] m, int off, int rows, int cols) {
+        float[] t = new float[rows * cols];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                t[j * rows + i] = m[off + i * cols + j];
+            }
+        }
+        return t;
     }
 
     private static double clip(double v, double clip) {
