@@ -44,30 +44,7 @@ final class VectorGemm implements Gemm.RowKernel {
         }
         int quadEnd = i;
         for (; i < r1; i++) {
-            // A lone row (a batch-1 Linear layer): B streams row by row (four at a time) while the row of C stays
-            // in L1; walking B down its columns instead touched a new cache line on every load.
-            int ai = aOff + i * k, ci = cOff + i * n;
-            int p = kb;
-            for (; p + 3 < kEnd; p += 4) {
-                FloatVector v0 = FloatVector.broadcast(S, a[ai + p]), v1 = FloatVector.broadcast(S, a[ai + p + 1]);
-                FloatVector v2 = FloatVector.broadcast(S, a[ai + p + 2]), v3 = FloatVector.broadcast(S, a[ai + p + 3]);
-                int b0 = bOff + p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
-                for (int j = j0; j < jv; j += W) {
-                    FloatVector acc = FloatVector.fromArray(S, c, ci + j);
-                    acc = FloatVector.fromArray(S, b, b0 + j).fma(v0, acc);
-                    acc = FloatVector.fromArray(S, b, b1 + j).fma(v1, acc);
-                    acc = FloatVector.fromArray(S, b, b2 + j).fma(v2, acc);
-                    acc = FloatVector.fromArray(S, b, b3 + j).fma(v3, acc);
-                    acc.intoArray(c, ci + j);
-                }
-            }
-            for (; p < kEnd; p++) {
-                FloatVector v = FloatVector.broadcast(S, a[ai + p]);
-                int bi = bOff + p * n;
-                for (int j = j0; j < jv; j += W) {
-                    FloatVector.fromArray(S, b, bi + j).fma(v, FloatVector.fromArray(S, c, ci + j)).intoArray(c, ci + j);
-                }
-            }
+            oneRow(aOff + i * k, cOff + i * n, n, a, b, bOff, c, j0, jv, kb, kEnd);
         }
         if (jv < j1) {
             if (quadEnd > r0) {
@@ -75,6 +52,37 @@ final class VectorGemm implements Gemm.RowKernel {
             }
             if (quadEnd < r1) {
                 Gemm.scalarRows(quadEnd, r1, n, k, a, aOff, b, bOff, c, cOff, jv, j1, kb, kEnd);
+            }
+        }
+    }
+
+    /**
+     * A lone row (a batch-1 Linear layer, a recurrent step): B streams row by row (four at a time) while the row of C
+     * stays in L1; walking B down its columns instead touched a new cache line on every load. A method of its own, so
+     * the JIT compiles and inlines its vector operations apart from the tile loops (inside {@link #rows} they fell
+     * back to the Vector API's scalar emulation).
+     */
+    private static void oneRow(int ai, int ci, int n, float[] a, float[] b, int bOff, float[] c, int j0, int jv,
+                               int kb, int kEnd) {
+        int p = kb;
+        for (; p + 3 < kEnd; p += 4) {
+            FloatVector v0 = FloatVector.broadcast(S, a[ai + p]), v1 = FloatVector.broadcast(S, a[ai + p + 1]);
+            FloatVector v2 = FloatVector.broadcast(S, a[ai + p + 2]), v3 = FloatVector.broadcast(S, a[ai + p + 3]);
+            int b0 = bOff + p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+            for (int j = j0; j < jv; j += W) {
+                FloatVector acc = FloatVector.fromArray(S, c, ci + j);
+                acc = FloatVector.fromArray(S, b, b0 + j).fma(v0, acc);
+                acc = FloatVector.fromArray(S, b, b1 + j).fma(v1, acc);
+                acc = FloatVector.fromArray(S, b, b2 + j).fma(v2, acc);
+                acc = FloatVector.fromArray(S, b, b3 + j).fma(v3, acc);
+                acc.intoArray(c, ci + j);
+            }
+        }
+        for (; p < kEnd; p++) {
+            FloatVector v = FloatVector.broadcast(S, a[ai + p]);
+            int bi = bOff + p * n;
+            for (int j = j0; j < jv; j += W) {
+                FloatVector.fromArray(S, b, bi + j).fma(v, FloatVector.fromArray(S, c, ci + j)).intoArray(c, ci + j);
             }
         }
     }

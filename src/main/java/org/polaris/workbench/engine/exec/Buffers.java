@@ -51,6 +51,27 @@ final class Buffers {
         }
     }
 
+    /** The session's constant arrays (weights), which kernels may derive cached forms from. */
+    private java.util.Set<float[]> constants = java.util.Set.of();
+    private final Map<float[], Map<String, float[]>> derived = new java.util.IdentityHashMap<>();
+
+    void constants(java.util.Set<float[]> arrays) {
+        this.constants = arrays;
+    }
+
+    /**
+     * A form of {@code source} a kernel needs in another layout (a transposed weight matrix): made once per session
+     * and kept when {@code source} is one of the session's constants, made afresh every time otherwise (a computed
+     * input may sit in a recycled array whose contents change). {@code key} names the form (layout and offset).
+     */
+    static float[] derived(float[] source, String key, java.util.function.Supplier<float[]> make) {
+        Buffers b = CURRENT.get();
+        if (b == null || !b.constants.contains(source)) {
+            return make.get();
+        }
+        return b.derived.computeIfAbsent(source, k -> new HashMap<>()).computeIfAbsent(key, k -> make.get());
+    }
+
     /** Arrays waiting for reuse, over all sizes. */
     long pooled() {
         return free.values().stream().mapToLong(ArrayDeque::size).sum();

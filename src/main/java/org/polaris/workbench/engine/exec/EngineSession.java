@@ -44,6 +44,7 @@ public final class EngineSession implements AutoCloseable {
                 constantArrays.add(v.f);
             }
         });
+        buffers.constants(constantArrays);
         Map<String, Integer> last = new HashMap<>();
         List<Node> nodes = model.graph().nodes();
         for (int i = 0; i < nodes.size(); i++) {

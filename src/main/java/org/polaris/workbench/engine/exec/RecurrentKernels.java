@@ -40,13 +40,24 @@ final class RecurrentKernels {
     }
 
     /** One activation function with its parameters, resolved once per node (not per element). */
-    private record Act(java.util.function.DoubleUnaryOperator f) {
+    private record Act(String name, java.util.function.DoubleUnaryOperator f) {
         double apply(double x) {
             return f.applyAsDouble(x);
         }
 
+        /** {@code v[0..n) = f(v[0..n))}: Sigmoid and Tanh through {@link FloatMath}'s SIMD lanes. */
+        void applyAll(float[] v, int n) {
+            switch (name) {
+                case "Sigmoid" -> FloatMath.LANES.apply(FloatMath.Unary.SIGMOID, v, v, 0, n);
+                case "Tanh" -> FloatMath.LANES.apply(FloatMath.Unary.TANH, v, v, 0, n);
+                default -> {
+                    for (int i = 0; i < n; i++) v[i] = (float) f.applyAsDouble(v[i]);
+                }
+            }
+        }
+
         static Act of(String name, double alpha, double beta) {
-            return new Act(switch (name) {
+            return new Act(name, switch (name) {
                 case "Relu" -> x -> Math.max(0, x);
                 case "Tanh" -> Math::tanh;
                 case "Sigmoid" -> x -> 1 / (1 + Math.exp(-x));
@@ -150,10 +161,14 @@ final class RecurrentKernels {
             if (bs != null) {
                 for (int row = 0; row < seq * batch; row++) System.arraycopy(bs, d * 2 * gh, xw, row * gh, gh);
             }
-            Gemm.multiply(pool, seq * batch, gh, input, xs, 0, transpose(ws, d * gh * input, gh, input), 0, xw, 0);
+            int wo = d * gh * input;
+            float[] wt = Buffers.derived(ws, "T" + wo, () -> transpose(ws, wo, gh, input));
+            Gemm.multiply(pool, seq * batch, gh, input, xs, 0, wt, 0, xw, 0);
             // the recurrent weights as [hidden, gates * hidden], so each step is one row times a matrix
-            float[] rt = transpose(rs, d * gh * hidden, rCols, hidden);
-            float[] rth = resetFirst ? transpose(rs, d * gh * hidden + 2 * hidden * hidden, hidden, hidden) : null;
+            int ro = d * gh * hidden;
+            float[] rt = Buffers.derived(rs, "T" + ro + "x" + rCols, () -> transpose(rs, ro, rCols, hidden));
+            int rho = ro + 2 * hidden * hidden;
+            float[] rth = resetFirst ? Buffers.derived(rs, "T" + rho, () -> transpose(rs, rho, hidden, hidden)) : null;
             int rb = d * 2 * gh + gh; // recurrence biases of this direction
             for (int bt = 0; bt < batch; bt++) {
                 int len = lens == null ? seq : (int) lens.get(bt);
@@ -169,6 +184,7 @@ final class RecurrentKernels {
                 float[] ghh = resetFirst ? new float[hidden] : null;
                 float[] next = new float[hidden];
                 float[] cn = new float[hidden];
+                float[] gates = new float[3 * hidden];
                 for (int step = 0; step < len; step++) {
                     int t = reverse ? len - 1 - step : step;
                     int xo = (layout == 0 ? t * batch + bt : bt * seq + t) * gh;
@@ -180,46 +196,55 @@ final class RecurrentKernels {
                     Gemm.multiply(pool, 1, rCols, hidden, h, 0, rt, 0, ghv, 0);
                     switch (cell) {
                         case RNN -> {
-                            for (int j = 0; j < hidden; j++) next[j] = (float) f.apply(clip(xw[xo + j] + ghv[j], clip));
+                            for (int j = 0; j < hidden; j++) next[j] = clip(xw[xo + j] + ghv[j], clip);
+                            f.applyAll(next, hidden);
                         }
                         case GRU -> {
-                            // z and r gates first; next[] holds z until the end
-                            for (int j = 0; j < hidden; j++) {
-                                next[j] = (float) f.apply(clip(xw[xo + j] + ghv[j], clip));
-                                cn[j] = (float) f.apply(clip(xw[xo + hidden + j] + ghv[hidden + j], clip)); // r
-                            }
+                            // z then r in gates[0, 2 * hidden)
+                            for (int j = 0; j < 2 * hidden; j++) gates[j] = clip(xw[xo + j] + ghv[j], clip);
+                            f.applyAll(gates, 2 * hidden);
                             if (resetFirst) {
-                                for (int i = 0; i < hidden; i++) rh[i] = cn[i] * h[i];
+                                for (int i = 0; i < hidden; i++) rh[i] = gates[hidden + i] * h[i];
                                 if (bs != null) {
                                     System.arraycopy(bs, rb + 2 * hidden, ghh, 0, hidden);
                                 } else {
                                     java.util.Arrays.fill(ghh, 0f);
                                 }
                                 Gemm.multiply(pool, 1, hidden, hidden, rh, 0, rth, 0, ghh, 0);
+                                for (int j = 0; j < hidden; j++) cn[j] = clip(xw[xo + 2 * hidden + j] + ghh[j], clip);
+                            } else {
+                                for (int j = 0; j < hidden; j++) {
+                                    cn[j] = clip(xw[xo + 2 * hidden + j] + gates[hidden + j] * ghv[2 * hidden + j], clip);
+                                }
                             }
-                            for (int j = 0; j < hidden; j++) {
-                                double pre = resetFirst ? xw[xo + 2 * hidden + j] + ghh[j]
-                                        : xw[xo + 2 * hidden + j] + cn[j] * ghv[2 * hidden + j];
-                                double ht = gAct.apply(clip(pre, clip));
-                                next[j] = (float) ((1 - next[j]) * ht + next[j] * h[j]);
-                            }
+                            gAct.applyAll(cn, hidden);
+                            for (int j = 0; j < hidden; j++) next[j] = (1 - gates[j]) * cn[j] + gates[j] * h[j];
                         }
                         case LSTM -> {
+                            // gates: i, f, candidate c; then o once the new cell state is known
                             int po = d * 3 * hidden;
                             for (int j = 0; j < hidden; j++) {
-                                double pi = ps == null ? 0 : ps[po + j];
-                                double pf = ps == null ? 0 : ps[po + 2 * hidden + j];
-                                double it = f.apply(clip(xw[xo + j] + ghv[j] + pi * c[j], clip));
-                                double ft = inputForget ? 1 - it
-                                        : f.apply(clip(xw[xo + 2 * hidden + j] + ghv[2 * hidden + j] + pf * c[j], clip));
-                                double ct = gAct.apply(clip(xw[xo + 3 * hidden + j] + ghv[3 * hidden + j], clip));
-                                cn[j] = (float) (ft * c[j] + it * ct);
+                                float pi = ps == null ? 0 : ps[po + j];
+                                float pf = ps == null ? 0 : ps[po + 2 * hidden + j];
+                                gates[j] = clip(xw[xo + j] + ghv[j] + pi * c[j], clip);
+                                gates[hidden + j] = clip(xw[xo + 2 * hidden + j] + ghv[2 * hidden + j] + pf * c[j], clip);
+                                gates[2 * hidden + j] = clip(xw[xo + 3 * hidden + j] + ghv[3 * hidden + j], clip);
                             }
+                            f.applyAll(gates, inputForget ? hidden : 2 * hidden);
+                            if (inputForget) {
+                                for (int j = 0; j < hidden; j++) gates[hidden + j] = 1 - gates[j];
+                            }
+                            System.arraycopy(gates, 2 * hidden, cn, 0, hidden);
+                            gAct.applyAll(cn, hidden);
+                            for (int j = 0; j < hidden; j++) cn[j] = gates[hidden + j] * c[j] + gates[j] * cn[j];
                             for (int j = 0; j < hidden; j++) {
-                                double pOut = ps == null ? 0 : ps[po + hidden + j];
-                                double ot = f.apply(clip(xw[xo + hidden + j] + ghv[hidden + j] + pOut * cn[j], clip));
-                                next[j] = (float) (ot * hAct.apply(cn[j]));
+                                float pOut = ps == null ? 0 : ps[po + hidden + j];
+                                gates[j] = clip(xw[xo + hidden + j] + ghv[hidden + j] + pOut * cn[j], clip);
                             }
+                            f.applyAll(gates, hidden);
+                            System.arraycopy(cn, 0, next, 0, hidden);
+                            hAct.applyAll(next, hidden);
+                            for (int j = 0; j < hidden; j++) next[j] *= gates[j];
                             float[] swap = c;
                             c = cn;
                             cn = swap;
@@ -269,7 +294,7 @@ final class RecurrentKernels {
         return t;
     }
 
-    private static double clip(double v, double clip) {
-        return Double.isNaN(clip) ? v : Math.max(-clip, Math.min(clip, v));
+    private static float clip(float v, double clip) {
+        return Double.isNaN(clip) ? v : (float) Math.max(-clip, Math.min(clip, v));
     }
 }
