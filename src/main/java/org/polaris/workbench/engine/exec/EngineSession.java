@@ -19,41 +19,91 @@ import java.util.TreeMap;
 /**
  * The Workbench engine's CPU executor for one model. Loading normalizes the graph (constants folded, Identity
  * aliases bypassed, BatchNormalization folded into Conv), converts weights once, and rejects the model up front
- * when any op is unsupported. Runs go node by node in file order; each intermediate is released after its last use.
+ * when any op is unsupported, then compiles the graph into a plan: each node bound to its kernel and to numbered value
+ * slots, so a run is a walk over an array with no name lookups. Runs go node by node in file order; each
+ * intermediate is released after its last use.
  */
 public final class EngineSession implements AutoCloseable {
 
     private final OnnxModel model;
     private final EnginePool pool;
-    private final Map<String, Kernel> kernels;
-    private final Map<String, Value> constants = new HashMap<>();
-    private final Map<String, Integer> lastUseByName;
     private final Buffers buffers = new Buffers();
     private final java.util.Set<float[]> constantArrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private final int opset;
     private List<NodeTiming> lastProfile = List.of();
 
+    /**
+     * One node bound at load: its kernel (looked up once), where its inputs and outputs live in a run's slot array
+     * (-1 for an omitted optional input or output), and the slots whose last reader it is.
+     */
+    private record Step(Node node, String id, Kernel kernel, int[] in, int[] out, int[] release) {
+    }
+
+    /** The graph compiled once: steps in file order over numbered value slots. */
+    private final Step[] steps;
+    /** Slot of every value name (feeds, constants, node outputs); runs use it only for feeds and graph outputs. */
+    private final Map<String, Integer> slotOf = new HashMap<>();
+    /** A run's slots before it starts: the constants in place, everything else empty. */
+    private final Value[] initialSlots;
+    private final boolean[] constantSlot;
+
     private EngineSession(OnnxModel model, EnginePool pool, Map<String, Kernel> kernels) {
         this.model = model;
         this.pool = pool;
-        this.kernels = kernels;
         this.opset = (int) model.defaultOpset();
-        model.graph().initializers().forEach(t -> constants.put(t.name(), Value.of(t)));
-        constants.values().forEach(v -> {
+        List<Value> constants = new ArrayList<>();
+        for (Tensor t : model.graph().initializers()) {
+            Value v = Value.of(t);
+            slot(t.name());
+            constants.add(v);
             if (v.f != null) {
                 constantArrays.add(v.f);
             }
-        });
+        }
         buffers.constants(constantArrays);
-        Map<String, Integer> last = new HashMap<>();
+        model.graph().inputs().forEach(v -> slot(v.name()));
         List<Node> nodes = model.graph().nodes();
+        for (Node n : nodes) {
+            n.inputs().forEach(name -> {
+                if (!name.isEmpty()) slot(name);
+            });
+            n.outputs().forEach(name -> {
+                if (!name.isEmpty()) slot(name);
+            });
+        }
+        model.graph().outputs().forEach(v -> slot(v.name()));
+        int count = slotOf.size();
+        initialSlots = new Value[count];
+        constantSlot = new boolean[count];
+        List<Tensor> inits = model.graph().initializers();
+        for (int i = 0; i < inits.size(); i++) {
+            int s = slotOf.get(inits.get(i).name());
+            initialSlots[s] = constants.get(i);
+            constantSlot[s] = true;
+        }
+        int[] last = new int[count];
+        java.util.Arrays.fill(last, -1);
         for (int i = 0; i < nodes.size(); i++) {
             for (String in : nodes.get(i).inputs()) {
-                last.put(in, i);
+                if (!in.isEmpty()) last[slotOf.get(in)] = i;
             }
         }
-        model.graph().outputs().forEach(v -> last.put(v.name(), Integer.MAX_VALUE));
-        this.lastUseByName = last;
+        model.graph().outputs().forEach(v -> last[slotOf.get(v.name())] = Integer.MAX_VALUE);
+        steps = new Step[nodes.size()];
+        for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get(i);
+            int[] in = n.inputs().stream().mapToInt(name -> name.isEmpty() ? -1 : slotOf.get(name)).toArray();
+            int[] out = n.outputs().stream().mapToInt(name -> name.isEmpty() ? -1 : slotOf.get(name)).toArray();
+            int step = i;
+            int[] release = java.util.Arrays.stream(in).filter(s -> s >= 0 && last[s] == step && !constantSlot[s])
+                    .distinct().toArray();
+            steps[i] = new Step(n, n.name().isEmpty() ? n.opType() + "#" + i : n.name(), kernels.get(n.qualifiedOpType()),
+                    in, out, release);
+        }
+    }
+
+    private void slot(String name) {
+        slotOf.computeIfAbsent(name, k -> slotOf.size());
     }
 
     static Map<String, Kernel> registry(EnginePool pool) {
@@ -106,8 +156,18 @@ public final class EngineSession implements AutoCloseable {
         }
     }
 
+    /** The processor a node ran on. */
+    public enum Unit {
+        CPU, OPENCL;
+
+        /** As shown in tables and reports: cpu, opencl. */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
     /** Where one node ran in the last run, and why. */
-    public record Placement(String node, String op, String device, String reason) {
+    public record Placement(String node, String op, Unit device, String reason) {
     }
 
     public static EngineSession load(OnnxModel model, EnginePool pool) throws UnsupportedOpsException {
@@ -129,7 +189,7 @@ public final class EngineSession implements AutoCloseable {
 
     private Device device = Device.CPU;
     private GpuBackend gpu;
-    private final Map<String, GpuBackend.DevTensor> deviceConstants = new HashMap<>();
+    private final Map<Integer, GpuBackend.DevTensor> deviceConstants = new HashMap<>();
     private List<Placement> lastPlacement = List.of();
 
     /** The OpenCL device and its measured rates, or null on the CPU. */
@@ -178,14 +238,18 @@ public final class EngineSession implements AutoCloseable {
         return session;
     }
 
+    /** Where a node runs and why: the placement decision of one run. */
+    private record Where(Unit unit, String reason) {
+    }
+
     /** The node's work and the inputs it would have to upload, for the placement estimate. */
-    private String placeOnDevice(Node n, Value[] shapes, boolean[] resident) {
+    private Where placeOnDevice(Node n, Value[] shapes, boolean[] resident) {
         String no = GpuBackend.unsupported(n, shapes);
         if (no != null) {
-            return "cpu:" + no;
+            return new Where(Unit.CPU, no);
         }
         if (device == Device.GPU) {
-            return "gpu:forced";
+            return new Where(Unit.OPENCL, "forced");
         }
         long flops;
         int kernels = 1;
@@ -210,7 +274,7 @@ public final class EngineSession implements AutoCloseable {
                 ? gpu.cpuMs(flops) : 8.0 * shapes[0].size() / 1e7;
         String why = String.format(java.util.Locale.ROOT, "est. OpenCL %.3f ms (%d kernels, %.1f kB to upload) vs CPU %.3f ms",
                 dev, kernels, upload / 1024.0, cpu);
-        return (dev < cpu ? "gpu:" : "cpu:") + why;
+        return new Where(dev < cpu ? Unit.OPENCL : Unit.CPU, why);
     }
 
     private SparseWeights sparse = SparseWeights.none();
@@ -250,55 +314,57 @@ public final class EngineSession implements AutoCloseable {
         // Intermediate float arrays are reference-counted (Reshape, Flatten and friends share their input's array)
         // and go back to the arena when the last value using them is dropped.
         Map<float[], Integer> refs = new java.util.IdentityHashMap<>();
-        // Constants are looked up in their own map rather than copied into each run's values.
-        Map<String, Value> values = new HashMap<>();
+        Value[] slots = initialSlots.clone();
         // Feed arrays are counted like intermediates (a Flatten or Reshape of an input shares its array, which
         // must stay untouched while that view is alive) but never go to the arena: the caller made them, and
         // a size no kernel asks for would pile up there run after run.
         java.util.Set<float[]> feedArrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
+            Integer s = slotOf.get(e.getKey());
+            if (s == null) {
+                continue; // not read by the graph
+            }
+            // a feed may replace an initializer's value (older models list initializers as inputs too)
             Value v = Value.of(e.getValue());
-            values.put(e.getKey(), v);
+            slots[s] = v;
             if (v.f != null) {
                 refs.merge(v.f, 1, Integer::sum);
                 feedArrays.add(v.f);
             }
         }
         for (ValueInfo in : inputs()) {
-            if (!values.containsKey(in.name()) && !constants.containsKey(in.name())) {
+            if (slots[slotOf.get(in.name())] == null) {
                 throw new IllegalArgumentException("missing input '" + in.name() + "'");
             }
         }
-        List<Node> nodes = model.graph().nodes();
-        List<NodeTiming> timings = profile ? new ArrayList<>(nodes.size()) : null;
-        Map<String, GpuBackend.DevTensor> onDevice = new HashMap<>();
-        List<Placement> placement = new ArrayList<>(nodes.size());
-        for (int i = 0; i < nodes.size(); i++) {
-            Node n = nodes.get(i);
-            String id = n.name().isEmpty() ? n.opType() + "#" + i : n.name();
-            Value[] in = new Value[n.inputs().size()];
+        List<NodeTiming> timings = profile ? new ArrayList<>(steps.length) : null;
+        GpuBackend.DevTensor[] onDevice = gpu == null ? null : new GpuBackend.DevTensor[slots.length];
+        List<Placement> placement = gpu == null ? List.of() : new ArrayList<>(steps.length);
+        for (int i = 0; i < steps.length; i++) {
+            Step st = steps[i];
+            Node n = st.node();
+            Value[] in = new Value[st.in().length];
             boolean[] resident = new boolean[in.length];
             for (int k = 0; k < in.length; k++) {
-                String name = n.inputs().get(k);
-                if (!name.isEmpty()) {
-                    Value v = values.get(name);
-                    in[k] = v != null ? v : constants.get(name);
-                    if (in[k] == null && onDevice.containsKey(name)) {
-                        GpuBackend.DevTensor t = onDevice.get(name);
-                        in[k] = Value.floats(t.shape(), null); // shape only until a CPU node needs the data
-                        resident[k] = true;
-                    } else if (in[k] != null && constants.containsKey(name)) {
-                        resident[k] = true; // constants are uploaded once per session
-                    }
-                    if (in[k] == null) {
-                        throw new IllegalStateException("node " + n.name() + " reads '" + name + "' before it exists");
-                    }
+                int s = st.in()[k];
+                if (s < 0) {
+                    continue;
+                }
+                in[k] = slots[s];
+                if (in[k] == null && onDevice != null && onDevice[s] != null) {
+                    in[k] = Value.floats(onDevice[s].shape(), null); // shape only until a CPU node needs the data
+                    resident[k] = true;
+                } else if (in[k] != null && constantSlot[s] && in[k] == initialSlots[s]) {
+                    resident[k] = true; // constants are uploaded once per session
+                }
+                if (in[k] == null) {
+                    throw new IllegalStateException("node " + n.name() + " reads '" + n.inputs().get(k) + "' before it exists");
                 }
             }
-            String where = gpu == null ? "cpu:" : placeOnDevice(n, in, resident);
-            boolean onGpu = where.startsWith("gpu:");
-            if (gpu != null) {
-                placement.add(new Placement(id, n.opType(), onGpu ? "opencl" : "cpu", where.substring(4)));
+            Where where = gpu == null ? null : placeOnDevice(n, in, resident);
+            boolean onGpu = where != null && where.unit() == Unit.OPENCL;
+            if (where != null) {
+                placement.add(new Placement(st.id(), n.opType(), where.unit(), where.reason()));
             }
             long t0 = System.nanoTime();
             Value[] out;
@@ -306,58 +372,61 @@ public final class EngineSession implements AutoCloseable {
                 if (onGpu) {
                     GpuBackend.DevTensor[] din = new GpuBackend.DevTensor[in.length];
                     for (int k = 0; k < in.length; k++) {
-                        String name = n.inputs().get(k);
-                        if (name.isEmpty()) continue;
-                        din[k] = onDevice.get(name);
-                        if (din[k] == null && constants.containsKey(name)) {
-                            din[k] = deviceConstants.computeIfAbsent(name, c -> gpu.upload(constants.get(c)));
+                        int s = st.in()[k];
+                        if (s < 0 || !GpuBackend.isData(n, k)) continue; // parameters stay on the host
+                        din[k] = onDevice[s];
+                        if (din[k] == null && constantSlot[s] && in[k] == initialSlots[s]) {
+                            Value c = in[k];
+                            din[k] = deviceConstants.computeIfAbsent(s, x -> gpu.upload(c));
                         } else if (din[k] == null) {
                             din[k] = gpu.upload(in[k]);
-                            onDevice.put(name, din[k]);
+                            onDevice[s] = din[k];
                         }
                     }
-                    onDevice.put(n.outputs().get(0), gpu.run(n, din));
+                    // a view op's output shape is what its CPU kernel makes of the shapes (no data is touched)
+                    int[] view = GpuBackend.VIEWS.contains(n.opType()) ? st.kernel().run(n, in, opset)[0].shape : null;
+                    onDevice[st.out()[0]] = gpu.run(n, din, in, view, opset);
                     out = new Value[0];
                 } else {
                     for (int k = 0; k < in.length; k++) {
-                        String name = n.inputs().get(k);
-                        if (in[k] != null && in[k].f == null && in[k].type == org.polaris.workbench.engine.model.DataType.FLOAT
-                                && onDevice.containsKey(name)) {
-                            Value host = gpu.download(onDevice.get(name));
-                            values.put(name, host);
+                        int s = st.in()[k];
+                        if (s >= 0 && in[k].f == null && in[k].type == org.polaris.workbench.engine.model.DataType.FLOAT
+                                && onDevice != null && onDevice[s] != null) {
+                            Value host = gpu.download(onDevice[s]);
+                            slots[s] = host;
                             refs.merge(host.f, 1, Integer::sum);
                             in[k] = host;
                         }
                     }
-                    out = kernels.get(n.qualifiedOpType()).run(n, in, opset);
+                    out = st.kernel().run(n, in, opset);
                 }
             } catch (RuntimeException e) {
-                throw new IllegalStateException(id + " (" + n.opType() + (onGpu ? ", OpenCL" : "") + "): " + e.getMessage(), e);
+                throw new IllegalStateException(st.id() + " (" + n.opType() + (onGpu ? ", OpenCL" : "") + "): " + e.getMessage(), e);
             }
             long t1 = System.nanoTime();
-            for (int k = 0; k < Math.min(out.length, n.outputs().size()); k++) {
-                if (!n.outputs().get(k).isEmpty()) {
-                    values.put(n.outputs().get(k), out[k]);
+            for (int k = 0; k < Math.min(out.length, st.out().length); k++) {
+                int s = st.out()[k];
+                if (s >= 0) {
+                    slots[s] = out[k];
                     if (out[k] != null && out[k].f != null && !constantArrays.contains(out[k].f)) {
                         refs.merge(out[k].f, 1, Integer::sum);
                     }
                 }
             }
             if (profile) {
-                timings.add(new NodeTiming(n.name().isEmpty() ? n.opType() + "#" + i : n.name(), n.opType(), t1 - t0,
-                        Costs.flops(n, in, out), Costs.bytes(in, out)));
+                timings.add(new NodeTiming(st.id(), n.opType(), t1 - t0, Costs.flops(n, in, out), Costs.bytes(in, out)));
             }
-            for (String name : new java.util.LinkedHashSet<>(n.inputs())) {
-                if (lastUseByName.getOrDefault(name, -1) == i && !constants.containsKey(name) && onDevice.containsKey(name)) {
-                    onDevice.remove(name).buf().close();
+            for (int s : st.release()) {
+                if (onDevice != null && onDevice[s] != null) {
+                    onDevice[s].buf().close();
+                    onDevice[s] = null;
                 }
-                if (lastUseByName.getOrDefault(name, -1) == i && !constants.containsKey(name)) {
-                    Value gone = values.remove(name);
-                    if (gone != null && gone.f != null && refs.containsKey(gone.f) && refs.merge(gone.f, -1, Integer::sum) == 0) {
-                        refs.remove(gone.f);
-                        if (!feedArrays.contains(gone.f)) {
-                            Buffers.release(gone.f);
-                        }
+                Value gone = slots[s];
+                slots[s] = null;
+                if (gone != null && gone.f != null && refs.containsKey(gone.f) && refs.merge(gone.f, -1, Integer::sum) == 0) {
+                    refs.remove(gone.f);
+                    if (!feedArrays.contains(gone.f)) {
+                        Buffers.release(gone.f);
                     }
                 }
             }
@@ -368,19 +437,23 @@ public final class EngineSession implements AutoCloseable {
         lastPlacement = List.copyOf(placement);
         Map<String, Tensor> result = new LinkedHashMap<>();
         for (ValueInfo o : model.graph().outputs()) {
-            if (!values.containsKey(o.name()) && onDevice.containsKey(o.name())) {
-                Value host = gpu.download(onDevice.get(o.name()));
-                values.put(o.name(), host);
+            int s = slotOf.get(o.name());
+            if (slots[s] == null && onDevice != null && onDevice[s] != null) {
+                Value host = gpu.download(onDevice[s]);
+                slots[s] = host;
                 refs.merge(host.f, 1, Integer::sum);
             }
-            Value v = values.containsKey(o.name()) ? values.get(o.name()) : constants.get(o.name());
-            if (v != null) {
-                result.put(o.name(), v.toTensor(o.name()));
+            if (slots[s] != null) {
+                result.put(o.name(), slots[s].toTensor(o.name()));
             }
         }
         // Outputs were copied into the result: their arrays can serve the next run.
         refs.keySet().stream().filter(a -> !feedArrays.contains(a)).forEach(Buffers::release);
-        onDevice.values().forEach(t -> t.buf().close());
+        if (onDevice != null) {
+            for (GpuBackend.DevTensor t : onDevice) {
+                if (t != null) t.buf().close();
+            }
+        }
         return result;
     }
 

@@ -16,7 +16,9 @@ import java.util.Set;
 
 /**
  * The executor's OpenCL side: device tensors, the ops it runs on the device (Conv with group 1 or depthwise, Gemm,
- * 2-D MatMul, Relu, Add, MaxPool, GlobalAveragePool, Softmax over rows, Flatten, with fused Relu/Clip), and the measured numbers behind placement: the device's tuned
+ * MatMul by a matrix, MaxPool, GlobalAveragePool, element-wise ops with broadcasting and activations, Softmax and
+ * LogSoftmax along any axis, reductions over adjacent axes, Transpose, Concat, 2-D Resize and the view ops; Conv and
+ * Gemm with fused Relu/Clip), and the measured numbers behind placement: the device's tuned
  * SGEMM rate, host-device transfer rate and per-kernel overhead, against the CPU GEMM rate, measured the first time a
  * device is opened in the process and reused by later sessions.
  */
@@ -29,8 +31,52 @@ final class GpuBackend implements AutoCloseable {
         }
     }
 
-    static final Set<String> OPS = Set.of("Conv", "Gemm", "MatMul", "Relu", "Add", "MaxPool", "Flatten",
-            "GlobalAveragePool", "Softmax");
+    /** Binary element-wise ops with broadcasting, by their FloatMath op. */
+    static final java.util.Map<String, FloatMath.Binary> BINARY = java.util.Map.of("Add", FloatMath.Binary.ADD,
+            "Sub", FloatMath.Binary.SUB, "Mul", FloatMath.Binary.MUL, "Div", FloatMath.Binary.DIV,
+            "Pow", FloatMath.Binary.POW, "Max", FloatMath.Binary.MAX, "Min", FloatMath.Binary.MIN);
+
+    /** Unary element-wise ops, by their FloatMath op (Gelu picks its variant from the node). */
+    static final java.util.Map<String, FloatMath.Unary> UNARY = java.util.Map.ofEntries(
+            java.util.Map.entry("Relu", FloatMath.Unary.RELU), java.util.Map.entry("Neg", FloatMath.Unary.NEG),
+            java.util.Map.entry("Abs", FloatMath.Unary.ABS), java.util.Map.entry("Sqrt", FloatMath.Unary.SQRT),
+            java.util.Map.entry("Reciprocal", FloatMath.Unary.RECIPROCAL), java.util.Map.entry("Exp", FloatMath.Unary.EXP),
+            java.util.Map.entry("Log", FloatMath.Unary.LOG), java.util.Map.entry("Sigmoid", FloatMath.Unary.SIGMOID),
+            java.util.Map.entry("Tanh", FloatMath.Unary.TANH), java.util.Map.entry("Erf", FloatMath.Unary.ERF),
+            java.util.Map.entry("Gelu", FloatMath.Unary.GELU), java.util.Map.entry("HardSigmoid", FloatMath.Unary.HARD_SIGMOID),
+            java.util.Map.entry("HardSwish", FloatMath.Unary.HARD_SWISH), java.util.Map.entry("LeakyRelu", FloatMath.Unary.LEAKY_RELU),
+            java.util.Map.entry("Clip", FloatMath.Unary.CLIP));
+
+    /** Ops that only give their input a new shape: the CPU kernel, run on shapes, says which; the device copies. */
+    static final Set<String> VIEWS = Set.of("Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity");
+
+    /** Reductions along adjacent axes, by the reduce_axis kernel's op code. */
+    private static final java.util.Map<String, Integer> REDUCE = java.util.Map.of("ReduceSum", 0, "ReduceMean", 1,
+            "ReduceMax", 2, "ReduceMin", 3, "ReduceSumSquare", 4);
+
+    static final Set<String> OPS;
+
+    static {
+        Set<String> ops = new java.util.TreeSet<>(Set.of("Conv", "Gemm", "MatMul", "MaxPool", "GlobalAveragePool",
+                "Softmax", "LogSoftmax", "Transpose", "Concat", "Resize"));
+        ops.addAll(BINARY.keySet());
+        ops.addAll(UNARY.keySet());
+        ops.addAll(VIEWS);
+        ops.addAll(REDUCE.keySet());
+        OPS = java.util.Collections.unmodifiableSet(ops);
+    }
+
+    /**
+     * Which inputs of {@code n} are float data the device computes on; the others (shapes, axes, scales, Clip
+     * bounds) are parameters read on the host.
+     */
+    static boolean isData(Node n, int input) {
+        return switch (n.opType()) {
+            case "Conv", "Gemm" -> input <= 2;
+            case "Concat", "Max", "Min" -> true;
+            default -> BINARY.containsKey(n.opType()) || n.opType().equals("MatMul") ? input <= 1 : input == 0;
+        };
+    }
 
     /** Measured costs of one device on this machine: device SGEMM GFLOPS, bytes/ms both ways, ms per kernel, CPU GFLOPS. */
     record Rates(double gpuGflops, double transferBytesPerMs, double launchMs, double cpuGflops) {
@@ -117,9 +163,20 @@ final class GpuBackend implements AutoCloseable {
         if (!OPS.contains(n.opType()) || !n.domain().isEmpty() && !n.domain().equals("ai.onnx")) {
             return n.opType() + " has no OpenCL kernel";
         }
-        for (Value v : in) {
-            if (v != null && v.type != DataType.FLOAT) return "non-float input";
+        for (int i = 0; i < in.length; i++) {
+            Value v = in[i];
+            if (v == null) continue;
+            if (isData(n, i) && v.type != DataType.FLOAT) return "non-float input";
+            if (!isData(n, i) && v.f == null && v.l == null && v.i == null && v.b == null) {
+                return "a parameter input is computed on the device";
+            }
+            if (isData(n, i) && v.rank() > 8) return "more than 8 dimensions";
         }
+        if ((n.opType().equals("Max") || n.opType().equals("Min")) && in.length != 2) return "Max/Min of other than two inputs";
+        if (BINARY.containsKey(n.opType()) && ElementwiseKernels.broadcastShape(in[0].shape, in[1].shape).length > 8) {
+            return "more than 8 dimensions";
+        }
+        if (REDUCE.containsKey(n.opType()) && reduceRows(n, in, 18) == null) return "reduced axes not adjacent";
         switch (n.opType()) {
             case "Conv" -> {
                 long group = Attrs.i(n, "group", 1);
@@ -129,9 +186,12 @@ final class GpuBackend implements AutoCloseable {
             case "GlobalAveragePool" -> {
                 if (in[0].rank() != 4) return "GlobalAveragePool on a non-image tensor";
             }
-            case "Softmax" -> {
-                long axis = Attrs.i(n, "axis", -1);
-                if (in[0].rank() != 2 || !(axis == -1 || axis == 1)) return "Softmax other than over the last axis of a matrix";
+            case "Resize" -> {
+                try {
+                    if (ResizeKernels.plan2d(n, in, 21) == null) return "Resize of other than the last two axes";
+                } catch (RuntimeException e) {
+                    return "Resize variant: " + e.getMessage();
+                }
             }
             case "Gemm" -> {
                 if (Attrs.i(n, "transA", 0) != 0 || Attrs.i(n, "transB", 0) != 0 || Attrs.f(n, "alpha", 1f) != 1f
@@ -141,19 +201,14 @@ final class GpuBackend implements AutoCloseable {
                 }
             }
             case "MatMul" -> {
-                if (in[0].rank() != 2 || in[1].rank() != 2) return "batched MatMul";
-            }
-            case "Add" -> {
-                if (!Arrays.equals(in[0].shape, in[1].shape)) return "broadcasting Add";
+                if (in[0].rank() < 2 || in[1].rank() != 2) return "batched MatMul";
             }
             case "MaxPool" -> {
                 int[] dil = Attrs.ints(n, "dilations", new int[] {1, 1});
                 if (in[0].rank() != 4 || n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()
                         || dil[0] != 1 || dil[1] != 1 || Attrs.i(n, "storage_order", 0) != 0) return "MaxPool variant";
             }
-            case "Flatten" -> {
-                if (Attrs.i(n, "axis", 1) != 1) return "Flatten with axis other than 1";
-            }
+
             default -> {
             }
         }
@@ -179,42 +234,129 @@ final class GpuBackend implements AutoCloseable {
         return Value.floats(t.shape().clone(), out);
     }
 
-    /** Runs {@code n} on device tensors; returns its output. */
-    DevTensor run(Node n, DevTensor[] in) {
-        DevTensor y = switch (n.opType()) {
-            case "Conv" -> conv(n, in);
-            case "Gemm", "MatMul" -> gemm(in);
-            case "Relu" -> {
-                DevTensor o = alloc(in[0].shape());
-                k.relu(in[0].buf(), o.buf(), o.size());
-                yield o;
+    /**
+     * Runs {@code n} on device tensors (its data inputs, see {@link #isData}); {@code host} holds every input as the
+     * host sees it (parameters with their values, data inputs possibly as shapes only), {@code viewShape} the output
+     * shape of a view op. Returns its output.
+     */
+    DevTensor run(Node n, DevTensor[] in, Value[] host, int[] viewShape, int opset) {
+        String op = n.opType();
+        DevTensor y;
+        if (VIEWS.contains(op)) {
+            y = alloc(viewShape);
+            rt.copy(in[0].buf(), 0, y.buf(), 0, 4L * y.size());
+        } else if (BINARY.containsKey(op)) {
+            int[] out = ElementwiseKernels.broadcastShape(in[0].shape(), in[1].shape());
+            y = alloc(out);
+            k.binary(in[0].buf(), in[1].buf(), y.buf(), BINARY.get(op).ordinal(), out,
+                    ElementwiseKernels.broadcastStrides(in[0].shape(), out), ElementwiseKernels.broadcastStrides(in[1].shape(), out));
+        } else if (UNARY.containsKey(op)) {
+            FloatMath.Unary u = UNARY.get(op);
+            float p = 0;
+            float q = 0;
+            switch (op) {
+                case "LeakyRelu" -> p = Attrs.f(n, "alpha", 0.01f);
+                case "HardSigmoid" -> {
+                    p = Attrs.f(n, "alpha", 0.2f);
+                    q = Attrs.f(n, "beta", 0.5f);
+                }
+                case "Gelu" -> u = Attrs.s(n, "approximate", "none").equals("tanh") ? FloatMath.Unary.GELU_TANH : u;
+                case "Clip" -> {
+                    if (opset < 11) {
+                        p = Attrs.f(n, "min", -Float.MAX_VALUE);
+                        q = Attrs.f(n, "max", Float.MAX_VALUE);
+                    } else {
+                        p = host.length > 1 && host[1] != null ? (float) host[1].get(0) : Float.NEGATIVE_INFINITY;
+                        q = host.length > 2 && host[2] != null ? (float) host[2].get(0) : Float.POSITIVE_INFINITY;
+                    }
+                }
+                default -> {
+                }
             }
-            case "Add" -> {
-                DevTensor o = alloc(in[0].shape());
-                k.add(in[0].buf(), in[1].buf(), o.buf(), o.size());
-                yield o;
-            }
-            case "MaxPool" -> maxPool(n, in[0]);
-            case "GlobalAveragePool" -> {
-                int[] sh = in[0].shape();
-                DevTensor o = alloc(new int[] {sh[0], sh[1], 1, 1});
-                k.planeMean(in[0].buf(), o.buf(), sh[0] * sh[1], sh[2] * sh[3]);
-                yield o;
-            }
-            case "Softmax" -> {
-                DevTensor o = alloc(in[0].shape());
-                k.softmaxRows(in[0].buf(), o.buf(), in[0].shape()[0], in[0].shape()[1]);
-                yield o;
-            }
-            case "Flatten" -> {
-                int[] s = in[0].shape();
-                int rest = Value.size(s) / Math.max(1, s[0]);
-                DevTensor o = alloc(new int[] {s[0], rest});
-                rt.copy(in[0].buf(), 0, o.buf(), 0, 4L * o.size());
-                yield o;
-            }
-            default -> throw new IllegalStateException(n.opType() + " on OpenCL");
-        };
+            y = alloc(in[0].shape());
+            k.unary(in[0].buf(), y.buf(), y.size(), u.ordinal(), p, q);
+        } else if (REDUCE.containsKey(op)) {
+            int[][] plan = reduceRows(n, host, opset);
+            y = alloc(plan[1]);
+            k.reduceAxis(in[0].buf(), y.buf(), plan[0][0], plan[0][1], plan[0][2], REDUCE.get(op));
+        } else {
+            y = switch (op) {
+                case "Conv" -> conv(n, in);
+                case "Gemm" -> gemm(in);
+                case "MatMul" -> {
+                    // [..., M, K] x [K, N]: the leading dims fold into M
+                    int[] a = in[0].shape();
+                    int kk = a[a.length - 1];
+                    int m = in[0].size() / Math.max(1, kk);
+                    int nn = in[1].shape()[1];
+                    int[] out = a.clone();
+                    out[out.length - 1] = nn;
+                    DevTensor o = alloc(out);
+                    k.gemm(in[0].buf(), in[1].buf(), o.buf(), m, nn, kk, params);
+                    yield o;
+                }
+                case "MaxPool" -> maxPool(n, in[0]);
+                case "GlobalAveragePool" -> {
+                    int[] sh = in[0].shape();
+                    int[] out = sh.clone();
+                    for (int d = 2; d < out.length; d++) out[d] = 1;
+                    DevTensor o = alloc(out);
+                    k.planeMean(in[0].buf(), o.buf(), sh[0] * sh[1], in[0].size() / Math.max(1, sh[0] * sh[1]));
+                    yield o;
+                }
+                case "Softmax", "LogSoftmax" -> {
+                    Value shape = Value.floats(in[0].shape(), null);
+                    int[] rows = ElementwiseKernels.rows(shape, Attrs.i(n, "axis", opset < 13 ? 1 : -1), opset);
+                    DevTensor o = alloc(in[0].shape());
+                    k.softmaxAxis(in[0].buf(), o.buf(), rows[0], rows[1], rows[2], op.equals("LogSoftmax"));
+                    yield o;
+                }
+                case "Transpose" -> {
+                    int[] sh = in[0].shape();
+                    int r = sh.length;
+                    int[] perm = Attrs.ints(n, "perm", null);
+                    if (perm == null) {
+                        perm = new int[r];
+                        for (int d = 0; d < r; d++) perm[d] = r - 1 - d;
+                    }
+                    int[] out = new int[r];
+                    int[] src = new int[r];
+                    int[] strides = Value.strides(sh);
+                    for (int d = 0; d < r; d++) {
+                        out[d] = sh[perm[d]];
+                        src[d] = strides[perm[d]];
+                    }
+                    DevTensor o = alloc(out);
+                    k.stridedCopy(in[0].buf(), 0, src, o.buf(), 0, Value.strides(out), out);
+                    yield o;
+                }
+                case "Concat" -> {
+                    int r = in[0].shape().length;
+                    int axis = Attrs.axis(Attrs.i(n, "axis", 0), r);
+                    int[] out = in[0].shape().clone();
+                    out[axis] = 0;
+                    for (DevTensor t : in) out[axis] += t.shape()[axis];
+                    DevTensor o = alloc(out);
+                    int[] dst = Value.strides(out);
+                    int at = 0;
+                    for (DevTensor t : in) {
+                        k.stridedCopy(t.buf(), 0, Value.strides(t.shape()), o.buf(), at * dst[axis], dst, t.shape());
+                        at += t.shape()[axis];
+                    }
+                    yield o;
+                }
+                case "Resize" -> {
+                    ResizeKernels.Plan2d p = ResizeKernels.plan2d(n, host, opset);
+                    int[] out = in[0].shape().clone();
+                    out[out.length - 2] = p.oh();
+                    out[out.length - 1] = p.ow();
+                    DevTensor o = alloc(out);
+                    k.resize2d(in[0].buf(), o.buf(), p.planes(), p.h(), p.w(), p.oh(), p.ow(), p.ix(), p.wx(), p.iy(), p.wy());
+                    yield o;
+                }
+                default -> throw new IllegalStateException(op + " on OpenCL");
+            };
+        }
         var act = n.attribute(LoadTimeRewrites.ACTIVATION);
         if (act.isPresent()) {
             boolean relu = act.get().asString().equals("Relu");
@@ -223,6 +365,60 @@ final class GpuBackend implements AutoCloseable {
             k.clamp(y.buf(), y.size(), lo, hi);
         }
         return y;
+    }
+
+    /**
+     * A Reduce node as [outer, len, inner] rows and its output shape, when its reduced axes (size-1 ones aside) are
+     * adjacent; null otherwise (or for an empty reduction).
+     */
+    static int[][] reduceRows(Node n, Value[] in, int opset) {
+        int[] shape = in[0].shape;
+        int r = shape.length;
+        long[] axes;
+        int axesInputSince = n.opType().equals("ReduceSum") ? 13 : 18;
+        if (opset >= axesInputSince) {
+            axes = in.length > 1 && in[1] != null ? in[1].asLongs() : null;
+        } else {
+            axes = n.attribute("axes").map(a -> a.asLongs()).orElse(null);
+        }
+        boolean keep = Attrs.i(n, "keepdims", 1) != 0;
+        if ((axes == null || axes.length == 0) && Attrs.i(n, "noop_with_empty_axes", 0) != 0) {
+            return null; // a copy: leave it to the CPU
+        }
+        boolean[] reduced = new boolean[r];
+        if (axes == null || axes.length == 0) {
+            Arrays.fill(reduced, true);
+        } else {
+            for (long a : axes) reduced[Attrs.axis(a, r)] = true;
+        }
+        int first = -1;
+        int last = -1;
+        for (int d = 0; d < r; d++) {
+            if (reduced[d] && shape[d] > 1) {
+                if (first < 0) first = d;
+                last = d;
+            }
+        }
+        for (int d = Math.max(first, 0); d <= last; d++) {
+            if (!reduced[d] && shape[d] > 1) return null;
+        }
+        int outer = 1;
+        int len = 1;
+        int inner = 1;
+        for (int d = 0; d < r; d++) {
+            if (first >= 0 && d < first || first < 0) outer *= shape[d];
+            else if (d <= last) len *= shape[d];
+            else inner *= shape[d];
+        }
+        if (len == 0 || Value.size(shape) == 0) return null;
+        int kept = 0;
+        for (int d = 0; d < r; d++) if (!reduced[d]) kept++;
+        int[] out = new int[keep ? r : kept];
+        for (int d = 0, j = 0; d < r; d++) {
+            if (keep) out[d] = reduced[d] ? 1 : shape[d];
+            else if (!reduced[d]) out[j++] = shape[d];
+        }
+        return new int[][] {{outer, len, inner}, out};
     }
 
     private DevTensor alloc(int[] shape) {

@@ -199,13 +199,13 @@ final class IndexKernels {
             step[a] = (int) st;
         }
         int[] sx = Value.strides(x.shape);
-        int[] src = new int[Value.size(shape)];
-        forEach(shape, (k, idx) -> {
-            int f = 0;
-            for (int d = 0; d < r; d++) f += (begin[d] + idx[d] * step[d]) * sx[d];
-            src[k] = f;
-        });
-        return x.pick(shape, src);
+        int offset = 0;
+        int[] strides = new int[r];
+        for (int d = 0; d < r; d++) {
+            offset += begin[d] * sx[d];
+            strides[d] = step[d] * sx[d];
+        }
+        return x.strided(shape, offset, strides);
     }
 
     private static Value tile(Value x, long[] repeats) {
@@ -243,14 +243,7 @@ final class IndexKernels {
         for (int p = 0; p < sizes.length; p++) {
             int[] shape = x.shape.clone();
             shape[axis] = (int) sizes[p];
-            int off = offset;
-            int[] src = new int[Value.size(shape)];
-            forEach(shape, (k, idx) -> {
-                int f = 0;
-                for (int d = 0; d < idx.length; d++) f += (d == axis ? idx[d] + off : idx[d]) * sx[d];
-                src[k] = f;
-            });
-            out[p] = x.pick(shape, src);
+            out[p] = x.strided(shape, offset * sx[axis], sx);
             offset += (int) sizes[p];
         }
         return out;

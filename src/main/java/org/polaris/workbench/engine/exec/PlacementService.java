@@ -23,7 +23,7 @@ public final class PlacementService {
     public record Report(Path model, String device, List<EngineSession.Placement> nodes) {
 
         public long onOpenCl() {
-            return nodes.stream().filter(p -> p.device().equals("opencl")).count();
+            return nodes.stream().filter(p -> p.device() == EngineSession.Unit.OPENCL).count();
         }
     }
 

@@ -26,11 +26,20 @@ final class ResizeKernels {
         String mode = Attrs.s(n, "mode", "nearest");
         int[] out = new int[x.rank()];
         for (int d = 0; d < out.length; d++) out[d] = (int) Math.floor(x.shape[d] * scales[d]);
-        return interpolate(x, out, scales, null, mode.equals("linear") || mode.equals("bilinear") ? "linear" : "nearest",
-                "asymmetric", "floor", -0.75, false, 0);
+        return interpolate(new Request(x, out, scales, null, mode.equals("linear") || mode.equals("bilinear") ? "linear"
+                : "nearest", "asymmetric", "floor", -0.75, false, 0));
+    }
+
+    /** A resize as the spec defines it: input, output size, scales, region of interest and the mode attributes. */
+    record Request(Value x, int[] out, float[] scales, double[] roi, String mode, String coord, String nearestMode,
+                   double a, boolean excludeOutside, double extrapolation) {
     }
 
     private static Value resize(Node n, Value[] in, int opset) {
+        return interpolate(request(n, in, opset));
+    }
+
+    static Request request(Node n, Value[] in, int opset) {
         Value x = in[0];
         int r = x.rank();
         if (Attrs.i(n, "antialias", 0) != 0) {
@@ -86,7 +95,7 @@ final class ResizeKernels {
             }
         }
         String coord = Attrs.s(n, "coordinate_transformation_mode", opset < 11 ? "asymmetric" : "half_pixel");
-        return interpolate(x, out, scales, roi, Attrs.s(n, "mode", "nearest"), coord,
+        return new Request(x, out, scales, roi, Attrs.s(n, "mode", "nearest"), coord,
                 Attrs.s(n, "nearest_mode", opset < 11 ? "floor" : "round_prefer_floor"),
                 Attrs.f(n, "cubic_coeff_a", -0.75f), Attrs.i(n, "exclude_outside", 0) != 0,
                 Attrs.f(n, "extrapolation_value", 0f));
@@ -106,21 +115,30 @@ final class ResizeKernels {
     private record Taps(int[] index, double[] weight, boolean outside) {
     }
 
-    private static Value interpolate(Value x, int[] out, float[] scales, double[] roi, String mode, String coord,
-                                     String nearestMode, double a, boolean excludeOutside, double extrapolation) {
+    private static Taps[][] taps(Request q) {
+        Value x = q.x();
         int r = x.rank();
         Taps[][] taps = new Taps[r][];
         for (int d = 0; d < r; d++) {
-            taps[d] = new Taps[out[d]];
-            for (int i = 0; i < out[d]; i++) {
-                double src = original(i, out[d], x.shape[d], scales[d], roi == null ? 0 : roi[d],
-                        roi == null ? 1 : roi[r + d], coord);
-                taps[d][i] = taps(src, x.shape[d], mode, nearestMode, a, excludeOutside, coord);
+            taps[d] = new Taps[q.out()[d]];
+            for (int i = 0; i < q.out()[d]; i++) {
+                double src = original(i, q.out()[d], x.shape[d], q.scales()[d], q.roi() == null ? 0 : q.roi()[d],
+                        q.roi() == null ? 1 : q.roi()[r + d], q.coord());
+                taps[d][i] = taps(src, x.shape[d], q.mode(), q.nearestMode(), q.a(), q.excludeOutside(), q.coord());
             }
         }
-        Value fast = separable2d(x, out, taps);
-        if (fast != null) {
-            return fast;
+        return taps;
+    }
+
+    private static Value interpolate(Request q) {
+        Value x = q.x();
+        int[] out = q.out();
+        double extrapolation = q.extrapolation();
+        int r = x.rank();
+        Taps[][] taps = taps(q);
+        Plan2d plan = plan2d(x, out, taps);
+        if (plan != null) {
+            return Value.floats(out, separable2d(x.f, plan));
         }
         int[] sx = Value.strides(x.shape);
         double[] result = new double[Value.size(out)];
@@ -138,13 +156,22 @@ final class ResizeKernels {
     }
 
     /**
-     * The float fast path when only the last two axes are resized (an image upsampled or downsampled, any mode but
-     * extrapolating crops): per plane, the taps along x fill a [h, ow] row buffer, then each output row is a
-     * weighted sum of one, two or four of those rows, loops the JIT vectorizes. Null when it does not apply.
+     * A resize of only the last two axes (an image upsampled or downsampled, any mode but extrapolating crops) as flat
+     * tap tables: output column i takes {@code tx} taps {@code ix[i*tx + j]} weighted {@code wx[i*tx + j]}, output row
+     * likewise from {@code iy}/{@code wy}. The CPU fast path and the OpenCL kernel both run it.
      */
-    private static Value separable2d(Value x, int[] out, Taps[][] taps) {
+    record Plan2d(int planes, int h, int w, int oh, int ow, int[] ix, float[] wx, int[] iy, float[] wy) {
+    }
+
+    /** The 2-D plan of a Resize node on these inputs, or null when it is not a float resize of the last two axes. */
+    static Plan2d plan2d(Node n, Value[] in, int opset) {
+        Request q = request(n, in, opset);
+        return q.x().type == org.polaris.workbench.engine.model.DataType.FLOAT ? plan2d(q.x(), q.out(), taps(q)) : null;
+    }
+
+    private static Plan2d plan2d(Value x, int[] out, Taps[][] taps) {
         int r = x.rank();
-        if (x.f == null || r < 2) {
+        if (x.type != org.polaris.workbench.engine.model.DataType.FLOAT || r < 2) {
             return null;
         }
         for (int d = 0; d < r; d++) {
@@ -167,48 +194,65 @@ final class ResizeKernels {
         }
         int h = x.shape[r - 2], w = x.shape[r - 1], oh = out[r - 2], ow = out[r - 1];
         int planes = h * w == 0 ? 0 : x.size() / (h * w);
-        int tx = taps[r - 1].length == 0 ? 0 : taps[r - 1][0].index().length;
-        int ty = taps[r - 2].length == 0 ? 0 : taps[r - 2][0].index().length;
-        int[] ix = new int[ow * tx];
-        float[] wx = new float[ow * tx];
-        for (int i = 0; i < ow; i++) {
-            for (int j = 0; j < tx; j++) {
-                ix[i * tx + j] = taps[r - 1][i].index()[j];
-                wx[i * tx + j] = (float) taps[r - 1][i].weight()[j];
-            }
+        return new Plan2d(planes, h, w, oh, ow, flatIndex(taps[r - 1]), flatWeight(taps[r - 1]), flatIndex(taps[r - 2]),
+                flatWeight(taps[r - 2]));
+    }
+
+    private static int[] flatIndex(Taps[] taps) {
+        int t = taps.length == 0 ? 0 : taps[0].index().length;
+        int[] out = new int[taps.length * t];
+        for (int i = 0; i < taps.length; i++) System.arraycopy(taps[i].index(), 0, out, i * t, t);
+        return out;
+    }
+
+    private static float[] flatWeight(Taps[] taps) {
+        int t = taps.length == 0 ? 0 : taps[0].index().length;
+        float[] out = new float[taps.length * t];
+        for (int i = 0; i < taps.length; i++) {
+            for (int j = 0; j < t; j++) out[i * t + j] = (float) taps[i].weight()[j];
         }
-        float[] o = Buffers.floats(planes * oh * ow);
+        return out;
+    }
+
+    /**
+     * The CPU side of a 2-D plan: per plane, the taps along x fill a [h, ow] row buffer, then each output row is a
+     * weighted sum of one, two or four of those rows, loops the JIT vectorizes.
+     */
+    private static float[] separable2d(float[] x, Plan2d p) {
+        int h = p.h(), w = p.w(), oh = p.oh(), ow = p.ow();
+        int tx = ow == 0 ? 0 : p.ix().length / ow;
+        int ty = oh == 0 ? 0 : p.iy().length / oh;
+        float[] o = Buffers.floats(p.planes() * oh * ow);
         float[] rows = new float[h * ow];
-        for (int p = 0; p < planes; p++) {
-            int in = p * h * w;
+        for (int pl = 0; pl < p.planes(); pl++) {
+            int in = pl * h * w;
             for (int y = 0; y < h; y++) {
                 int src = in + y * w;
                 int dst = y * ow;
                 for (int i = 0; i < ow; i++) {
                     float sum = 0;
                     for (int j = 0; j < tx; j++) {
-                        sum += wx[i * tx + j] * x.f[src + ix[i * tx + j]];
+                        sum += p.wx()[i * tx + j] * x[src + p.ix()[i * tx + j]];
                     }
                     rows[dst + i] = sum;
                 }
             }
-            int base = p * oh * ow;
+            int base = pl * oh * ow;
             for (int y = 0; y < oh; y++) {
-                Taps t = taps[r - 2][y];
                 int dst = base + y * ow;
                 for (int j = 0; j < ty; j++) {
-                    float wv = (float) t.weight()[j];
+                    float wv = p.wy()[y * ty + j];
                     if (wv == 0) {
                         continue;
                     }
-                    int src = t.index()[j] * ow;
+                    int src = p.iy()[y * ty + j] * ow;
                     for (int i = 0; i < ow; i++) {
                         o[dst + i] += wv * rows[src + i];
                     }
                 }
             }
         }
-        return Value.floats(out, o);
+        return o;
     }
 
     private static double accumulate(Value x, Taps[][] taps, int[] idx, int[] sx, int d, int offset, double w) {

@@ -268,15 +268,28 @@ final class ShapeKernels {
             }
             return new Value[] {Value.floats(shape, o)};
         }
-        long[] o = new long[total];
+        if (first.type == DataType.INT64) {
+            long[] o = new long[total];
+            int pos = 0;
+            for (int out = 0; out < outer; out++) {
+                for (Value v : in) {
+                    int block = v.size() / Math.max(outer, 1);
+                    System.arraycopy(v.asLongs(), out * block, o, pos, block);
+                    pos += block;
+                }
+            }
+            return new Value[] {Value.longs(shape, o)};
+        }
+        // other types (int32, 8-bit, bool) keep their type
+        double[] o = new double[total];
         int pos = 0;
         for (int out = 0; out < outer; out++) {
             for (Value v : in) {
                 int block = v.size() / Math.max(outer, 1);
-                for (int k = 0; k < block; k++) o[pos++] = (long) v.get(out * block + k);
+                for (int k = 0; k < block; k++) o[pos++] = v.get(out * block + k);
             }
         }
-        return new Value[] {Value.longs(shape, o)};
+        return new Value[] {Value.ofDoubles(first.type, shape, o)};
     }
 
     private static Value[] gather(Node n, Value[] in, int opset) {

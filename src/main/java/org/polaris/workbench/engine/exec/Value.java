@@ -104,6 +104,41 @@ public final class Value {
         return new Value(type, shape, null, null, null, o);
     }
 
+    /**
+     * The view of this value's elements at {@code offset + sum(index[d] * strides[d])} for every index of
+     * {@code shape}, copied out (Slice, Split and the like). Walks the innermost dimension as one run, so float
+     * views with a contiguous last dimension are plain array copies.
+     */
+    Value strided(int[] shape, int offset, int[] strides) {
+        int n = size(shape);
+        int r = shape.length;
+        int len = r == 0 ? 1 : shape[r - 1];
+        int step = r == 0 ? 0 : strides[r - 1];
+        float[] of = f != null ? Buffers.floats(n) : null;
+        int[] src = f != null ? null : new int[n];
+        if (n > 0) {
+            int[] idx = new int[r];
+            int at = offset;
+            for (int o = 0; o < n; o += len) {
+                if (of != null && step == 1) {
+                    System.arraycopy(f, at, of, o, len);
+                } else if (of != null) {
+                    for (int k = 0; k < len; k++) of[o + k] = f[at + k * step];
+                } else {
+                    for (int k = 0; k < len; k++) src[o + k] = at + k * step;
+                }
+                for (int d = r - 2; d >= 0; d--) {
+                    idx[d]++;
+                    at += strides[d];
+                    if (idx[d] < shape[d]) break;
+                    at -= strides[d] * shape[d];
+                    idx[d] = 0;
+                }
+            }
+        }
+        return of != null ? new Value(type, shape, of, null, null, null) : pick(shape, src);
+    }
+
     /** Row-major strides of {@code shape}. */
     static int[] strides(int[] shape) {
         int[] s = new int[shape.length];

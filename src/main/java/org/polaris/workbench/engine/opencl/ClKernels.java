@@ -10,6 +10,7 @@ public final class ClKernels {
 
     private static final String SGEMM = "sgemm.cl";
     private static final String OPS = "ops.cl";
+    private static final String TENSOR = "tensor.cl";
 
     /** Tile size and work per thread of the tiled SGEMM. */
     public record SgemmParams(int tile, int workPerThread) {
@@ -303,6 +304,92 @@ public final class ClKernels {
         cl_kernel k = rt.kernel(OPS, "", "softmax_rows");
         ClRuntime.args(k, rows, cols, x, y);
         rt.run(k, new long[] {roundUp(rows, 16)}, new long[] {16});
+    }
+
+    /** {@code y = f(x)} element-wise, {@code op} the ordinal of the engine's unary op, {@code p, q} its attributes. */
+    public void unary(ClRuntime.Buffer x, ClRuntime.Buffer y, int n, int op, float p, float q) {
+        cl_kernel k = rt.kernel(TENSOR, "", "unary");
+        ClRuntime.args(k, n, op, p, q, x, y);
+        rt.run(k, new long[] {roundUp(n, 64)}, new long[] {64});
+    }
+
+    /**
+     * {@code y = op(a, b)} with broadcasting over {@code dims} (at most 8), {@code sa}/{@code sb} each operand's
+     * strides (0 where it broadcasts); {@code op} the ordinal of the engine's binary op.
+     */
+    public void binary(ClRuntime.Buffer a, ClRuntime.Buffer b, ClRuntime.Buffer y, int op, int[] dims, int[] sa, int[] sb) {
+        int n = size(dims);
+        try (ClRuntime.Buffer meta = rt.upload(meta(dims, sa, sb))) {
+            cl_kernel k = rt.kernel(TENSOR, "", "binary");
+            ClRuntime.args(k, n, op, dims.length, meta, a, b, y);
+            rt.run(k, new long[] {roundUp(n, 64)}, new long[] {64});
+        }
+    }
+
+    /**
+     * Copies a region of {@code dims} (at most 8): element at index (i0..) goes from {@code x[src + sum i*srcStrides]}
+     * to {@code y[dst + sum i*dstStrides]}: Transpose, Concat, Slice and Expand are all this.
+     */
+    public void stridedCopy(ClRuntime.Buffer x, int src, int[] srcStrides, ClRuntime.Buffer y, int dst, int[] dstStrides,
+                            int[] dims) {
+        int n = size(dims);
+        if (n == 0) {
+            return;
+        }
+        try (ClRuntime.Buffer meta = rt.upload(meta(dims, srcStrides, dstStrides))) {
+            cl_kernel k = rt.kernel(TENSOR, "", "strided_copy");
+            ClRuntime.args(k, n, dims.length, meta, src, x, dst, y);
+            rt.run(k, new long[] {roundUp(n, 64)}, new long[] {64});
+        }
+    }
+
+    /** Reduces [outer, len, inner] along len: op 0 sum, 1 mean, 2 max, 3 min, 4 sum of squares. */
+    public void reduceAxis(ClRuntime.Buffer x, ClRuntime.Buffer y, int outer, int len, int inner, int op) {
+        cl_kernel k = rt.kernel(TENSOR, "", "reduce_axis");
+        ClRuntime.args(k, outer, len, inner, op, x, y);
+        rt.run(k, new long[] {roundUp((long) outer * inner, 64)}, new long[] {64});
+    }
+
+    /** Softmax, or log-softmax, of [outer, len, inner] along len. */
+    public void softmaxAxis(ClRuntime.Buffer x, ClRuntime.Buffer y, int outer, int len, int inner, boolean log) {
+        cl_kernel k = rt.kernel(TENSOR, "", "softmax_axis");
+        ClRuntime.args(k, outer, len, inner, log ? 1 : 0, x, y);
+        rt.run(k, new long[] {roundUp((long) outer * inner, 64)}, new long[] {64});
+    }
+
+    /**
+     * Separable 2-D resize of {@code planes} planes h x w to oh x ow: each output column takes {@code tx} taps
+     * ({@code ix}, {@code wx}), each output row {@code ty} taps of those.
+     */
+    public void resize2d(ClRuntime.Buffer x, ClRuntime.Buffer y, int planes, int h, int w, int oh, int ow, int[] ix,
+                         float[] wx, int[] iy, float[] wy) {
+        int tx = ix.length / Math.max(1, ow);
+        int ty = iy.length / Math.max(1, oh);
+        try (ClRuntime.Buffer bix = rt.upload(ix); ClRuntime.Buffer bwx = rt.upload(wx);
+             ClRuntime.Buffer biy = rt.upload(iy); ClRuntime.Buffer bwy = rt.upload(wy)) {
+            cl_kernel k = rt.kernel(TENSOR, "", "resize2d");
+            ClRuntime.args(k, planes, h, w, oh, ow, tx, ty, bix, bwx, biy, bwy, x, y);
+            rt.run(k, new long[] {roundUp(ow, 16), roundUp((long) oh * planes, 4)}, new long[] {16, 4});
+        }
+    }
+
+    private static int[] meta(int[] dims, int[] s1, int[] s2) {
+        if (dims.length > 8) {
+            throw new IllegalArgumentException("more than 8 dimensions");
+        }
+        int[] m = new int[24];
+        for (int d = 0; d < dims.length; d++) {
+            m[d] = dims[d];
+            m[8 + d] = s1[d];
+            m[16 + d] = s2[d];
+        }
+        return m;
+    }
+
+    private static int size(int[] dims) {
+        long n = 1;
+        for (int d : dims) n *= d;
+        return Math.toIntExact(n);
     }
 
     /** Max pooling over {@code channels} planes of H x W (images x channels for a batch). */

@@ -52,6 +52,7 @@ public final class KernelCheck {
             }
             out.add(compare("softmax", sm, k.softmaxRows(logits, rows, cols), 1e-5));
             out.addAll(convolutions(k, r));
+            out.addAll(tensorOps(rt, k, r));
             out.add(csr(k, r));
             out.add(int8(k, r));
             out.add(lif(k, r));
@@ -95,6 +96,177 @@ public final class KernelCheck {
             }
         }
         out.add(compare("maxpool 2x2 s2", want, k.maxPool(x, c, h, w, pool, ph, pw), 0));
+        return out;
+    }
+
+    /** The unary ops in the executor's order (FloatMath.Unary), with their Java definitions; p = 0.1, q = 0.7. */
+    private static final String[] UNARY = {"relu", "neg", "abs", "sqrt", "reciprocal", "exp", "log", "sigmoid", "tanh",
+        "erf", "gelu", "gelu tanh", "hard sigmoid", "hard swish", "leaky relu", "clip"};
+
+    private static double unaryRef(int op, double x, double p, double q) {
+        return switch (op) {
+            case 0 -> Math.max(x, 0);
+            case 1 -> -x;
+            case 2 -> Math.abs(x);
+            case 3 -> Math.sqrt(x);
+            case 4 -> 1 / x;
+            case 5 -> Math.exp(x);
+            case 6 -> Math.log(x);
+            case 7 -> 1 / (1 + Math.exp(-x));
+            case 8 -> Math.tanh(x);
+            case 9 -> erf(x);
+            case 10 -> 0.5 * x * (1 + erf(x / Math.sqrt(2)));
+            case 11 -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+            case 12 -> Math.max(0, Math.min(1, p * x + q));
+            case 13 -> x * Math.max(0, Math.min(1, x / 6 + 0.5));
+            case 14 -> x >= 0 ? x : p * x;
+            default -> Math.min(q, Math.max(p, x));
+        };
+    }
+
+    /** erf by its Maclaurin series (|x| < 3 here), to double precision. */
+    private static double erf(double x) {
+        double term = x;
+        double sum = x;
+        for (int n = 1; n < 100; n++) {
+            term *= -x * x / n;
+            sum += term / (2 * n + 1);
+        }
+        return 2 / Math.sqrt(Math.PI) * sum;
+    }
+
+    /** The general tensor kernels: element-wise, strided copies, reductions, softmax along an axis, 2-D resize. */
+    private static List<Check> tensorOps(ClRuntime rt, ClKernels k, Random r) {
+        List<Check> out = new ArrayList<>();
+        int n = 1031;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (r.nextDouble() * 6 - 3);
+        float[] pos = new float[n];
+        for (int i = 0; i < n; i++) pos[i] = Math.abs(x[i]) + 0.05f;
+        for (int op = 0; op < UNARY.length; op++) {
+            float[] in = op == 3 || op == 4 || op == 6 ? pos : x;
+            float[] want = new float[n];
+            for (int i = 0; i < n; i++) want[i] = (float) unaryRef(op, in[i], 0.1, 0.7);
+            float[] got;
+            try (ClRuntime.Buffer bx = rt.upload(in); ClRuntime.Buffer by = rt.allocate(4L * n)) {
+                k.unary(bx, by, n, op, 0.1f, 0.7f);
+                got = rt.readFloats(by, n);
+            }
+            out.add(compare("unary " + UNARY[op], want, got, 2e-6));
+        }
+        // binary ops, b broadcast over a [3, 5, 7] output as [5, 1]
+        int[] dims = {3, 5, 7};
+        float[] a = gauss(105, r);
+        float[] b = new float[5];
+        for (int i = 0; i < 5; i++) b[i] = (float) (r.nextDouble() + 0.5);
+        String[] names = {"add", "sub", "mul", "div", "max", "min", "pow"};
+        for (int op = 0; op < names.length; op++) {
+            float[] want = new float[105];
+            for (int i = 0; i < 105; i++) {
+                double av = op == 6 ? Math.abs(a[i]) : a[i];
+                double bv = b[i / 7 % 5];
+                want[i] = (float) switch (op) {
+                    case 0 -> av + bv;
+                    case 1 -> av - bv;
+                    case 2 -> av * bv;
+                    case 3 -> av / bv;
+                    case 4 -> Math.max(av, bv);
+                    case 5 -> Math.min(av, bv);
+                    default -> Math.pow(av, bv);
+                };
+            }
+            float[] av = a.clone();
+            if (op == 6) for (int i = 0; i < av.length; i++) av[i] = Math.abs(av[i]);
+            float[] got;
+            try (ClRuntime.Buffer ba = rt.upload(av); ClRuntime.Buffer bb = rt.upload(b);
+                 ClRuntime.Buffer by = rt.allocate(4L * 105)) {
+                k.binary(ba, bb, by, op, dims, new int[] {35, 7, 1}, new int[] {0, 1, 0});
+                got = rt.readFloats(by, 105);
+            }
+            out.add(compare("binary " + names[op] + " broadcast", want, got, op == 6 ? 2e-6 : 0));
+        }
+        // transpose [3, 5, 7] -> [7, 3, 5] as a strided copy
+        float[] want = new float[105];
+        for (int i = 0; i < 3; i++) for (int j = 0; j < 5; j++) for (int l = 0; l < 7; l++) want[(l * 3 + i) * 5 + j] = a[(i * 5 + j) * 7 + l];
+        try (ClRuntime.Buffer ba = rt.upload(a); ClRuntime.Buffer by = rt.allocate(4L * 105)) {
+            k.stridedCopy(ba, 0, new int[] {1, 35, 7}, by, 0, new int[] {15, 5, 1}, new int[] {7, 3, 5});
+            out.add(compare("strided copy (transpose)", want, rt.readFloats(by, 105), 0));
+        }
+        // reductions and softmax along the middle axis of [3, 5, 7]
+        String[] reds = {"sum", "mean", "max", "min", "sum of squares"};
+        for (int op = 0; op < reds.length; op++) {
+            float[] w = new float[21];
+            for (int i = 0; i < 3; i++) {
+                for (int l = 0; l < 7; l++) {
+                    double acc = op == 2 ? Double.NEGATIVE_INFINITY : op == 3 ? Double.POSITIVE_INFINITY : 0;
+                    for (int j = 0; j < 5; j++) {
+                        double v = a[(i * 5 + j) * 7 + l];
+                        acc = op == 2 ? Math.max(acc, v) : op == 3 ? Math.min(acc, v) : op == 4 ? acc + v * v : acc + v;
+                    }
+                    w[i * 7 + l] = (float) (op == 1 ? acc / 5 : acc);
+                }
+            }
+            try (ClRuntime.Buffer ba = rt.upload(a); ClRuntime.Buffer by = rt.allocate(4L * 21)) {
+                k.reduceAxis(ba, by, 3, 5, 7, op);
+                out.add(compare("reduce " + reds[op], w, rt.readFloats(by, 21), 1e-6));
+            }
+        }
+        for (boolean log : new boolean[] {false, true}) {
+            float[] w = new float[105];
+            for (int i = 0; i < 3; i++) {
+                for (int l = 0; l < 7; l++) {
+                    double mx = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < 5; j++) mx = Math.max(mx, a[(i * 5 + j) * 7 + l]);
+                    double sum = 0;
+                    for (int j = 0; j < 5; j++) sum += Math.exp(a[(i * 5 + j) * 7 + l] - mx);
+                    for (int j = 0; j < 5; j++) {
+                        double v = a[(i * 5 + j) * 7 + l] - mx;
+                        w[(i * 5 + j) * 7 + l] = (float) (log ? v - Math.log(sum) : Math.exp(v) / sum);
+                    }
+                }
+            }
+            try (ClRuntime.Buffer ba = rt.upload(a); ClRuntime.Buffer by = rt.allocate(4L * 105)) {
+                k.softmaxAxis(ba, by, 3, 5, 7, log);
+                out.add(compare(log ? "log-softmax along an axis" : "softmax along an axis", w, rt.readFloats(by, 105), 1e-6));
+            }
+        }
+        // 2-D resize: 2 planes of 5 x 7 to 9 x 4 with two taps per axis (hand-made weights)
+        int h = 5, wd = 7, oh = 9, ow = 4;
+        int[] ix = new int[ow * 2];
+        float[] wx = new float[ow * 2];
+        int[] iy = new int[oh * 2];
+        float[] wy = new float[oh * 2];
+        for (int c = 0; c < ow; c++) {
+            ix[2 * c] = Math.min(wd - 1, 2 * c);
+            ix[2 * c + 1] = Math.min(wd - 1, 2 * c + 1);
+            wx[2 * c] = 0.25f;
+            wx[2 * c + 1] = 0.75f;
+        }
+        for (int rr = 0; rr < oh; rr++) {
+            iy[2 * rr] = rr / 2;
+            iy[2 * rr + 1] = Math.min(h - 1, rr / 2 + 1);
+            wy[2 * rr] = rr % 2 == 0 ? 1f : 0.5f;
+            wy[2 * rr + 1] = rr % 2 == 0 ? 0f : 0.5f;
+        }
+        float[] img = gauss(2 * h * wd, r);
+        float[] w = new float[2 * oh * ow];
+        for (int p = 0; p < 2; p++) {
+            for (int rr = 0; rr < oh; rr++) {
+                for (int c = 0; c < ow; c++) {
+                    double acc = 0;
+                    for (int t = 0; t < 2; t++) {
+                        for (int u = 0; u < 2; u++) {
+                            acc += wy[2 * rr + t] * wx[2 * c + u] * img[p * h * wd + iy[2 * rr + t] * wd + ix[2 * c + u]];
+                        }
+                    }
+                    w[(p * oh + rr) * ow + c] = (float) acc;
+                }
+            }
+        }
+        try (ClRuntime.Buffer bx = rt.upload(img); ClRuntime.Buffer by = rt.allocate(4L * w.length)) {
+            k.resize2d(bx, by, 2, h, wd, oh, ow, ix, wx, iy, wy);
+            out.add(compare("resize 2-D", w, rt.readFloats(by, w.length), 1e-6));
+        }
         return out;
     }
 

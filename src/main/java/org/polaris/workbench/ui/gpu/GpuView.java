@@ -141,7 +141,7 @@ public final class GpuView extends SplitPane {
         table.setPlaceholder(org.polaris.workbench.ui.common.TextCells.placeholder("Where the engine runs each node (auto placement, measured costs)"));
         table.getColumns().add(column("Node", org.polaris.workbench.engine.exec.EngineSession.Placement::node, 120));
         table.getColumns().add(column("Op", org.polaris.workbench.engine.exec.EngineSession.Placement::op, 60));
-        table.getColumns().add(column("Device", org.polaris.workbench.engine.exec.EngineSession.Placement::device, 60));
+        table.getColumns().add(column("Device", (org.polaris.workbench.engine.exec.EngineSession.Placement p) -> p.device().label(), 60));
         table.getColumns().add(column("Why", org.polaris.workbench.engine.exec.EngineSession.Placement::reason, 360));
         table.setMinHeight(140);
         Label placeTitle = new Label("Placement of a model");

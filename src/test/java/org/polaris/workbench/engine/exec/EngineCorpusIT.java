@@ -32,6 +32,21 @@ class EngineCorpusIT {
 
     @Test
     void corpusModelsMatchOnnxRuntime() throws Exception {
+        check(EngineSession.Device.CPU);
+    }
+
+    /**
+     * The same on the OpenCL executor (PoCL here), every node the device can run placed there: each model matches
+     * ONNX Runtime, runs some of its nodes on the device, and every node's placement carries its reason.
+     */
+    @Test
+    void corpusModelsMatchOnnxRuntimeOnOpenCl() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(org.polaris.workbench.engine.opencl.OpenCl.discover().available(),
+                () -> "skipped: no OpenCL device (" + org.polaris.workbench.engine.opencl.OpenCl.discover().problem() + ")");
+        check(EngineSession.Device.GPU);
+    }
+
+    private static void check(EngineSession.Device device) throws Exception {
         Map<String, String> unsupported = new TreeMap<>();
         List<String> matched = new ArrayList<>();
         for (CorpusIT.Case c : CorpusIT.CASES) {
@@ -39,7 +54,7 @@ class EngineCorpusIT {
             OnnxModel m = new OnnxModelReader().read(model);
             EngineSession s;
             try {
-                s = EngineSession.load(m, EnginePool.shared());
+                s = EngineSession.load(m, EnginePool.shared(), device);
             } catch (UnsupportedOpsException e) {
                 unsupported.put(c.model(), String.join(", ", new java.util.TreeSet<>(e.nodesByOp().keySet())));
                 continue;
@@ -62,9 +77,17 @@ class EngineCorpusIT {
                             y[i], x[i]).isLessThanOrEqualTo(tol);
                 }
             }
+            if (device != EngineSession.Device.CPU) {
+                List<EngineSession.Placement> placed = s.lastPlacement();
+                long onDevice = placed.stream().filter(p -> p.device() == EngineSession.Unit.OPENCL).count();
+                assertThat(placed).as("%s placement", c.model()).allSatisfy(p -> assertThat(p.reason()).isNotBlank());
+                assertThat(onDevice).as("%s nodes on OpenCL", c.model()).isPositive();
+                System.out.printf("%s: %d of %d nodes on OpenCL%n", c.model(), onDevice, placed.size());
+            }
+            s.close();
             matched.add(c.model());
         }
-        System.out.println("engine corpus: matched " + matched + "; not yet " + unsupported);
+        System.out.println("engine corpus (" + device + "): matched " + matched + "; not yet " + unsupported);
         assertThat(unsupported).isEqualTo(NOT_YET);
     }
 }

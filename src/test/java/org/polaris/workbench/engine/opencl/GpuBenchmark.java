@@ -36,7 +36,7 @@ public final class GpuBenchmark {
                     double c = org.polaris.workbench.bench.BenchDocAccess.medianMs(() -> cpu.run(feed, false), 20, 50, 2);
                     double g = org.polaris.workbench.bench.BenchDocAccess.medianMs(() -> gpu.run(feed, false), 5, 20, 2);
                     double o = org.polaris.workbench.bench.BenchDocAccess.medianMs(() -> ort.run(feed), 20, 50, 2);
-                    long on = gpu.lastPlacement().stream().filter(p -> p.device().equals("opencl")).count();
+                    long on = gpu.lastPlacement().stream().filter(p -> p.device() == org.polaris.workbench.engine.exec.EngineSession.Unit.OPENCL).count();
                     s.append(String.format(java.util.Locale.ROOT, "| %d | %.3f | %.3f | %.3f | %d of %d |%n", batch, c, g, o, on,
                             gpu.lastPlacement().size()));
                 } finally {
