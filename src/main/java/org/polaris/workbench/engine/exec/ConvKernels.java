@@ -116,7 +116,7 @@ final class ConvKernels {
                     if (pointwise) {
                         Gemm.multiply(INLINE, mg, plane, kSize, w.f, g * mg * kSize, x.f, inOff, out, (b * m + g * mg) * plane);
                     } else {
-                        im2col(x.f, inOff, cg, h, wd, kh, kw, oh, ow, strides, dil, gy[1], gx[1], own);
+                        im2col(INLINE, x.f, inOff, cg, h, wd, kh, kw, oh, ow, strides, dil, gy[1], gx[1], own);
                         Gemm.multiply(INLINE, mg, plane, kSize, w.f, g * mg * kSize, own, 0, out, (b * m + g * mg) * plane);
                     }
                 }
@@ -133,7 +133,7 @@ final class ConvKernels {
                     src = x.f;
                     srcOff = inOff;
                 } else {
-                    im2col(x.f, inOff, cg, h, wd, kh, kw, oh, ow, strides, dil, gy[1], gx[1], col);
+                    im2col(pool, x.f, inOff, cg, h, wd, kh, kw, oh, ow, strides, dil, gy[1], gx[1], col);
                     src = col;
                     srcOff = 0;
                 }
@@ -147,12 +147,13 @@ final class ConvKernels {
     /**
      * Lays out input patches as columns: row (ch, ky, kx) of {@code col} holds, for every output position, the input
      * pixel that kernel tap sees (0 in the padding). The valid x range is computed once per row, and stride-1 rows
-     * are bulk copies.
+     * are bulk copies. Channels are split over the pool when there is enough to copy.
      */
-    private static void im2col(float[] x, int off, int c, int h, int w, int kh, int kw, int oh, int ow, int[] s,
-                               int[] d, int py, int px, float[] col) {
+    private static void im2col(EnginePool pool, float[] x, int off, int c, int h, int w, int kh, int kw, int oh, int ow,
+                               int[] s, int[] d, int py, int px, float[] col) {
         int plane = oh * ow;
-        for (int ch = 0; ch < c; ch++) {
+        boolean large = (long) c * kh * kw * plane >= 1 << 16;
+        pool.parallelFor(c, large ? 1 : c, ch -> {
             for (int ky = 0; ky < kh; ky++) {
                 for (int kx = 0; kx < kw; kx++) {
                     int row = ((ch * kh + ky) * kw + kx) * plane;
@@ -183,7 +184,7 @@ final class ConvKernels {
                     }
                 }
             }
-        }
+        });
     }
 
     /**

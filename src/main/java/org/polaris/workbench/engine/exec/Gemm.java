@@ -44,8 +44,17 @@ final class Gemm {
                 rows(0, m, n, k, a, aOff, b, bOff, c, cOff, j0, Math.min(n, j0 + NB));
             });
         } else {
-            pool.parallelFor(tiles, small ? tiles : 1,
-                    q -> rows(8 * q, Math.min(m, 8 * q + 8), n, k, a, aOff, b, bOff, c, cOff, 0, n));
+            // one contiguous range of row tiles per thread, so each K-block of B is read once per range while all
+            // its tiles pass over it (a task per tile re-read all of B per tile: 58 MB for a 512 x 49 x 4608 layer)
+            int parts = small ? 1 : Math.min(pool.threads(), tiles);
+            int per = (tiles + parts - 1) / parts;
+            pool.parallelFor(parts, 1, q -> {
+                int r0 = 8 * q * per;
+                int r1 = Math.min(m, 8 * (q + 1) * per);
+                if (r0 < r1) {
+                    rows(r0, r1, n, k, a, aOff, b, bOff, c, cOff, 0, n);
+                }
+            });
         }
     }
 
