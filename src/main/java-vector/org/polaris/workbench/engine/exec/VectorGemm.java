@@ -65,6 +65,27 @@ final class VectorGemm implements Gemm.RowKernel {
     private static void oneRow(int ai, int ci, int n, float[] a, float[] b, int bOff, float[] c, int j0, int jv,
                                int kb, int kEnd) {
         int p = kb;
+        // eight rows of B per pass over the row of C: one load and store of C feeds eight multiply-adds
+        for (; p + 7 < kEnd; p += 8) {
+            FloatVector v0 = FloatVector.broadcast(S, a[ai + p]), v1 = FloatVector.broadcast(S, a[ai + p + 1]);
+            FloatVector v2 = FloatVector.broadcast(S, a[ai + p + 2]), v3 = FloatVector.broadcast(S, a[ai + p + 3]);
+            FloatVector v4 = FloatVector.broadcast(S, a[ai + p + 4]), v5 = FloatVector.broadcast(S, a[ai + p + 5]);
+            FloatVector v6 = FloatVector.broadcast(S, a[ai + p + 6]), v7 = FloatVector.broadcast(S, a[ai + p + 7]);
+            int b0 = bOff + p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+            int b4 = b3 + n, b5 = b4 + n, b6 = b5 + n, b7 = b6 + n;
+            for (int j = j0; j < jv; j += W) {
+                FloatVector acc = FloatVector.fromArray(S, c, ci + j);
+                FloatVector acc2 = FloatVector.fromArray(S, b, b4 + j).mul(v4);
+                acc = FloatVector.fromArray(S, b, b0 + j).fma(v0, acc);
+                acc2 = FloatVector.fromArray(S, b, b5 + j).fma(v5, acc2);
+                acc = FloatVector.fromArray(S, b, b1 + j).fma(v1, acc);
+                acc2 = FloatVector.fromArray(S, b, b6 + j).fma(v6, acc2);
+                acc = FloatVector.fromArray(S, b, b2 + j).fma(v2, acc);
+                acc2 = FloatVector.fromArray(S, b, b7 + j).fma(v7, acc2);
+                acc = FloatVector.fromArray(S, b, b3 + j).fma(v3, acc);
+                acc.add(acc2).intoArray(c, ci + j);
+            }
+        }
         for (; p + 3 < kEnd; p += 4) {
             FloatVector v0 = FloatVector.broadcast(S, a[ai + p]), v1 = FloatVector.broadcast(S, a[ai + p + 1]);
             FloatVector v2 = FloatVector.broadcast(S, a[ai + p + 2]), v3 = FloatVector.broadcast(S, a[ai + p + 3]);
