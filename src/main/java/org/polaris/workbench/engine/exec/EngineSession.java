@@ -444,7 +444,7 @@ public final class EngineSession implements AutoCloseable {
                 refs.merge(host.f, 1, Integer::sum);
             }
             if (slots[s] != null) {
-                result.put(o.name(), slots[s].toTensor(o.name()));
+                result.put(o.name(), declaredType(o, slots[s].toTensor(o.name())));
             }
         }
         // Outputs were copied into the result: their arrays can serve the next run.
@@ -455,6 +455,21 @@ public final class EngineSession implements AutoCloseable {
             }
         }
         return result;
+    }
+
+    /**
+     * An output in the element type the graph declares: float16, bfloat16 and double are computed in float32 and
+     * 16-bit integers in int32, so they go back to their own type here, as ONNX Runtime returns them.
+     */
+    private static Tensor declaredType(ValueInfo o, Tensor t) {
+        org.polaris.workbench.engine.model.DataType declared = o.type() != null && o.type().isTensor()
+                ? o.type().elementType() : null;
+        if (declared == null || declared == t.dataType() || declared == org.polaris.workbench.engine.model.DataType.UNDEFINED
+                || !org.polaris.workbench.engine.model.TensorEncoder.supports(declared)
+                || !org.polaris.workbench.engine.model.TensorEncoder.supports(t.dataType())) {
+            return t;
+        }
+        return org.polaris.workbench.engine.model.TensorEncoder.cast(t, declared);
     }
 
     /** Buffers served from the arena and freshly allocated, over the session's life (for tests and profiles). */

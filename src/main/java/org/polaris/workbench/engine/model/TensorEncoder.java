@@ -12,7 +12,7 @@ public final class TensorEncoder {
     /** The element types tensors can be built in here (model inputs use these). */
     public static boolean supports(DataType t) {
         return switch (t) {
-            case FLOAT, DOUBLE, FLOAT16, INT64, INT32, INT16, INT8, UINT8, UINT16, UINT32, UINT64, BOOL -> true;
+            case FLOAT, DOUBLE, FLOAT16, BFLOAT16, INT64, INT32, INT16, INT8, UINT8, UINT16, UINT32, UINT64, BOOL -> true;
             default -> false;
         };
     }
@@ -29,6 +29,7 @@ public final class TensorEncoder {
                 case FLOAT -> b.putFloat((float) v);
                 case DOUBLE -> b.putDouble(v);
                 case FLOAT16 -> b.putShort(toHalf((float) v));
+                case BFLOAT16 -> b.putShort(toBfloat16((float) v));
                 case INT64, UINT64 -> b.putLong(Double.isNaN(v) ? 0 : Math.round(v));
                 case INT32 -> b.putInt((int) clamp(v, Integer.MIN_VALUE, Integer.MAX_VALUE));
                 case UINT32 -> b.putInt((int) (long) clamp(v, 0, 4294967295.0));
@@ -53,6 +54,15 @@ public final class TensorEncoder {
 
     private static double clamp(double v, double lo, double hi) {
         return Double.isNaN(v) ? 0 : Math.max(lo, Math.min(hi, Math.rint(v)));
+    }
+
+    /** bfloat16: the upper 16 bits of the float, rounded to nearest even (NaN stays NaN). */
+    public static short toBfloat16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if (Float.isNaN(f)) {
+            return (short) ((bits >>> 16) | 0x40);
+        }
+        return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
     }
 
     /** IEEE 754 binary16, round to nearest even, overflow to infinity, subnormals kept. */
