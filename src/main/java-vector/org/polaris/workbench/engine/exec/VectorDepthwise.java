@@ -38,6 +38,11 @@ final class VectorDepthwise implements ConvKernels.RowTaps {
     }
 
     @Override
+    public int lanes() {
+        return W;
+    }
+
+    @Override
     public int row(float[] p, int[] bases, float[] k, int kOff, int taps, float[] acc, int flat) {
         int q = 0;
         for (; q + W <= flat; q += W) {

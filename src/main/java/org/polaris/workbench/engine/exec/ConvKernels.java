@@ -223,6 +223,11 @@ final class ConvKernels {
         default int row(float[] p, int[] bases, float[] k, int kOff, int taps, float[] acc, int flat) {
             return 0;
         }
+
+        /** The vector width the SIMD passes work in (1 for the scalar implementation). */
+        default int lanes() {
+            return 1;
+        }
     }
 
     private static final RowTaps TAPS = selectTaps();
@@ -309,17 +314,20 @@ final class ConvKernels {
         int planeSize = hq * wq;
         int flat = oh * wq;
         float[][] scratch = PHASED.get();
-        int need = sy * sx * planeSize + wq; // junk columns of the last row may read a row's width past the end
+        // the SIMD passes run over whole vectors: up to a vector of junk past the flat row, dropped with the rest
+        int span = roundUp(flat, TAPS.lanes());
+        // junk columns of the last row may read a row's width (and the vector tail) past the end
+        int need = sy * sx * planeSize + wq + (span - flat);
         if (scratch[0].length < need) {
             scratch[0] = new float[need];
         }
-        if (scratch[1].length < flat) {
-            scratch[1] = new float[flat];
+        if (scratch[1].length < span) {
+            scratch[1] = new float[span];
         }
         float[] p = scratch[0];
         float[] acc = scratch[1];
         java.util.Arrays.fill(p, 0, need, 0f);
-        java.util.Arrays.fill(acc, 0, flat, 0f);
+        java.util.Arrays.fill(acc, 0, span, 0f);
         for (int fy = 0; fy < sy; fy++) {
             for (int r = 0; r < hq; r++) {
                 int iy = r * sy + fy - py;
@@ -346,7 +354,7 @@ final class ConvKernels {
                 bases[kx] = ((ry % sy) * sx + rx % sx) * planeSize + (ry / sy) * wq + rx / sx;
             }
             // one pass per kernel row: each output pixel takes the row's kw taps at once
-            int done = TAPS.row(p, bases, k, kOff + ky * kw, kw, acc, flat);
+            int done = TAPS.row(p, bases, k, kOff + ky * kw, kw, acc, span);
             for (int kx = 0; kx < kw; kx++) {
                 float wv = k[kOff + ky * kw + kx];
                 int base = bases[kx];
@@ -376,17 +384,19 @@ final class ConvKernels {
                                          int outOff, int oh, int ow, int py, int px) {
         int wp = ow + 2, hp = oh + 2;
         int flat = oh * wp;
+        int span = roundUp(flat, TAPS.lanes()); // whole vectors; the tail is junk, dropped with the junk columns
+        int size = hp * wp + 2 + (span - flat);
         float[][] scratch = FLAT.get();
-        if (scratch[0].length < hp * wp + 2) {
-            scratch[0] = new float[hp * wp + 2];
+        if (scratch[0].length < size) {
+            scratch[0] = new float[size];
         }
-        if (scratch[1].length < flat) {
-            scratch[1] = new float[flat];
+        if (scratch[1].length < span) {
+            scratch[1] = new float[span];
         }
         float[] p = scratch[0];
         float[] acc = scratch[1];
-        java.util.Arrays.fill(p, 0, hp * wp + 2, 0f);
-        java.util.Arrays.fill(acc, 0, flat, 0f);
+        java.util.Arrays.fill(p, 0, size, 0f);
+        java.util.Arrays.fill(acc, 0, span, 0f);
         // padded (r, c) holds input (r - py, c - px)
         int c0 = Math.max(0, px), c1 = Math.min(wp, w + px);
         for (int r = Math.max(0, py); r < Math.min(hp, h + py); r++) {
@@ -394,7 +404,7 @@ final class ConvKernels {
                 System.arraycopy(in, inOff + (r - py) * w + (c0 - px), p, r * wp + c0, c1 - c0);
             }
         }
-        int start = TAPS.taps(p, 0, wp, 2 * wp, k, kOff, acc, 0, 0, flat);
+        int start = TAPS.taps(p, 0, wp, 2 * wp, k, kOff, acc, 0, 0, span);
         float k0 = k[kOff], k1 = k[kOff + 1], k2 = k[kOff + 2];
         float k3 = k[kOff + 3], k4 = k[kOff + 4], k5 = k[kOff + 5];
         float k6 = k[kOff + 6], k7 = k[kOff + 7], k8 = k[kOff + 8];
@@ -410,6 +420,10 @@ final class ConvKernels {
                 out[dst + x] += acc[src + x];
             }
         }
+    }
+
+    private static int roundUp(int n, int to) {
+        return (n + to - 1) / to * to;
     }
 
     private static int ceilDiv(int a, int b) {
