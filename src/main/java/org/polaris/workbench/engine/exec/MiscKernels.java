@@ -74,12 +74,173 @@ final class MiscKernels {
                     Value.ofDoubles(DataType.UINT8, new int[0], new double[] {zp})};
         });
         k.put("MatMulInteger", (n, in, o) -> one(matMulInteger(in)));
+        k.put("Einsum", (n, in, o) -> one(einsum(Attrs.s(n, "equation", ""), in)));
+        k.put("MaxUnpool", (n, in, o) -> one(maxUnpool(n, in)));
         k.put("ConvTranspose", (n, in, o) -> one(convTranspose(n, in)));
         k.put("RoiAlign", (n, in, o) -> one(roiAlign(n, in, o)));
     }
 
     private static Value[] one(Value v) {
         return new Value[] {v};
+    }
+
+    /**
+     * Einsum by its definition: every label gets a size, the output labels (explicit, or the implicit ones: ellipsis
+     * dims, then labels used once, alphabetically) index the result, and the others are summed over; a label repeated
+     * within one operand takes its diagonal, and ellipsis dims broadcast. Letters are labels 0-51, ellipsis dims
+     * 52 and up.
+     */
+    static Value einsum(String equation, Value[] in) {
+        String eq = equation.replace(" ", "");
+        String[] sides = eq.split("->", -1);
+        String[] terms = sides[0].split(",", -1);
+        if (terms.length != in.length) {
+            throw new IllegalArgumentException("Einsum equation '" + equation + "' names " + terms.length
+                    + " operands, got " + in.length);
+        }
+        int ell = 0;
+        for (int i = 0; i < terms.length; i++) {
+            if (terms[i].contains("...")) ell = Math.max(ell, in[i].rank() - (terms[i].length() - 3));
+        }
+        int[][] labels = new int[terms.length][];
+        long[] size = new long[52 + ell];
+        java.util.Arrays.fill(size, -1);
+        int[] uses = new int[52 + ell];
+        for (int i = 0; i < terms.length; i++) {
+            labels[i] = labels(terms[i], in[i].rank(), ell);
+            if (labels[i].length != in[i].rank()) {
+                throw new IllegalArgumentException("Einsum term '" + terms[i] + "' does not match rank " + in[i].rank());
+            }
+            for (int d = 0; d < labels[i].length; d++) {
+                int l = labels[i][d];
+                long dim = in[i].shape[d];
+                if (size[l] < 0 || size[l] == 1) size[l] = dim;
+                else if (dim != 1 && dim != size[l]) {
+                    throw new IllegalArgumentException("Einsum label sizes differ: " + dim + " vs " + size[l]);
+                }
+                uses[l]++;
+            }
+        }
+        int[] out;
+        if (sides.length > 1) {
+            out = labels(sides[1], -1, ell);
+        } else {
+            java.util.List<Integer> implicit = new java.util.ArrayList<>();
+            for (int l = 52; l < 52 + ell; l++) if (size[l] >= 0) implicit.add(l);
+            for (int c = 0; c < 52; c++) {
+                int l = c < 26 ? 26 + c : c - 26; // alphabetical: A-Z sort before a-z in ASCII
+                if (uses[l] == 1) implicit.add(l);
+            }
+            out = implicit.stream().mapToInt(Integer::intValue).toArray();
+        }
+        boolean[] isOut = new boolean[52 + ell];
+        for (int l : out) isOut[l] = true;
+        java.util.List<Integer> summed = new java.util.ArrayList<>();
+        for (int l = 0; l < 52 + ell; l++) if (size[l] >= 0 && !isOut[l]) summed.add(l);
+        int[] all = new int[out.length + summed.size()];
+        System.arraycopy(out, 0, all, 0, out.length);
+        for (int j = 0; j < summed.size(); j++) all[out.length + j] = summed.get(j);
+        int[] dims = new int[all.length];
+        for (int j = 0; j < all.length; j++) dims[j] = (int) Math.max(size[all[j]], 0);
+        // each operand's stride per label in `all` (repeated labels add up: the diagonal; broadcast dims are 0)
+        int[][] stride = new int[in.length][all.length];
+        for (int i = 0; i < in.length; i++) {
+            int[] st = Value.strides(in[i].shape);
+            for (int d = 0; d < labels[i].length; d++) {
+                if (in[i].shape[d] == 1 && size[labels[i][d]] != 1) continue;
+                for (int j = 0; j < all.length; j++) if (all[j] == labels[i][d]) stride[i][j] += st[d];
+            }
+        }
+        int[] outShape = java.util.Arrays.copyOf(dims, out.length);
+        int outSize = Value.size(outShape);
+        int inner = 1;
+        for (int j = out.length; j < all.length; j++) inner *= dims[j];
+        double[] y = new double[outSize];
+        int[] idx = new int[all.length];
+        int[] off = new int[in.length];
+        for (int q = 0; q < outSize; q++) {
+            double acc = 0;
+            for (int t = 0; t < inner; t++) {
+                double prod = 1;
+                for (int i = 0; i < in.length; i++) prod *= in[i].get(off[i]);
+                acc += prod;
+                // advance the summed labels, then (after the last) the output labels
+                for (int j = all.length - 1; j >= 0; j--) {
+                    if (j < out.length && t < inner - 1) break;
+                    idx[j]++;
+                    for (int i = 0; i < in.length; i++) off[i] += stride[i][j];
+                    if (idx[j] < dims[j]) break;
+                    for (int i = 0; i < in.length; i++) off[i] -= stride[i][j] * dims[j];
+                    idx[j] = 0;
+                }
+            }
+            y[q] = acc;
+        }
+        return Value.ofDoubles(in[0].type, outShape, y);
+    }
+
+    /**
+     * MaxUnpool: X [N, C, d...] and the flat Indices MaxPool gave, scattered into zeros of the output shape (the
+     * given {@code output_shape}, else (in - 1) * stride - pads + kernel per spatial dim).
+     */
+    private static Value maxUnpool(Node n, Value[] in) {
+        Value x = in[0];
+        long[] idx = in[1].asLongs();
+        int r = x.rank() - 2;
+        int[] kernel = Attrs.ints(n, "kernel_shape", null);
+        int[] strides = Attrs.ints(n, "strides", null);
+        int[] pads = Attrs.ints(n, "pads", new int[2 * r]);
+        int[] natural = x.shape.clone(); // the shape MaxPool's indices refer to
+        for (int a = 0; a < r; a++) {
+            int st = strides == null ? 1 : strides[a];
+            natural[2 + a] = (x.shape[2 + a] - 1) * st - pads[a] - pads[a + r] + kernel[a];
+        }
+        int[] shape = in.length > 2 && in[2] != null
+                ? java.util.Arrays.stream(in[2].asLongs()).mapToInt(Math::toIntExact).toArray() : natural;
+        int[] from = Value.strides(java.util.Arrays.copyOfRange(natural, 2, natural.length));
+        int[] to = Value.strides(java.util.Arrays.copyOfRange(shape, 2, shape.length));
+        int fromPlane = Value.size(java.util.Arrays.copyOfRange(natural, 2, natural.length));
+        int toPlane = Value.size(java.util.Arrays.copyOfRange(shape, 2, shape.length));
+        double[] y = new double[Value.size(shape)];
+        for (int k = 0; k < idx.length; k++) {
+            if (idx[k] < 0 || idx[k] >= (long) fromPlane * x.shape[0] * x.shape[1]) {
+                throw new IllegalArgumentException("MaxUnpool index " + idx[k] + " is outside the pooled input");
+            }
+            // an index into the natural shape, placed at the same spatial coordinates of the requested one
+            int plane = (int) (idx[k] / fromPlane);
+            int rem = (int) (idx[k] % fromPlane);
+            int at = plane * toPlane;
+            for (int a = 0; a < r; a++) {
+                int coord = rem / from[a];
+                rem %= from[a];
+                if (coord >= shape[2 + a]) {
+                    throw new IllegalArgumentException("MaxUnpool output_shape is smaller than the pooled input");
+                }
+                at += coord * to[a];
+            }
+            y[at] = x.get(k);
+        }
+        return Value.ofDoubles(x.type, shape, y);
+    }
+
+    /** Labels of one term; {@code rank} (or -1 for the output) sizes its ellipsis, right-aligned within {@code ell}. */
+    private static int[] labels(String term, int rank, int ell) {
+        java.util.List<Integer> out = new java.util.ArrayList<>();
+        int dots = term.indexOf("...");
+        int letters = term.length() - (dots >= 0 ? 3 : 0);
+        int span = dots < 0 ? 0 : rank < 0 ? ell : rank - letters;
+        for (int c = 0; c < term.length(); c++) {
+            if (c == dots) {
+                for (int t = 0; t < span; t++) out.add(52 + ell - span + t);
+                c += 2;
+                continue;
+            }
+            char ch = term.charAt(c);
+            if (ch >= 'a' && ch <= 'z') out.add(ch - 'a');
+            else if (ch >= 'A' && ch <= 'Z') out.add(26 + ch - 'A');
+            else throw new IllegalArgumentException("Einsum label '" + ch + "' is not a letter");
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
     }
 
     private static void window(Map<String, Kernel> k, String op, double[] a) {

@@ -1,6 +1,7 @@
 package org.polaris.workbench.engine.exec;
 
 import org.polaris.workbench.engine.job.EnginePool;
+import org.polaris.workbench.engine.model.DataType;
 import org.polaris.workbench.engine.model.Node;
 import org.polaris.workbench.engine.sparse.SparseMatrix;
 
@@ -29,8 +30,13 @@ final class NnKernels {
             LoadTimeRewrites.activate(n, y.f);
             return new Value[] {y};
         });
-        k.put("MaxPool", (n, in, o) -> new Value[] {pooling(pool, n, in[0], true)});
-        k.put("AveragePool", (n, in, o) -> new Value[] {pooling(pool, n, in[0], false)});
+        k.put("MaxPool", (n, in, o) -> {
+            boolean indices = n.outputs().size() > 1 && !n.outputs().get(1).isEmpty();
+            return in[0].rank() == 4 && in[0].type == DataType.FLOAT && !indices
+                    ? new Value[] {pooling(pool, n, in[0], true)} : poolingNd(n, in[0], true);
+        });
+        k.put("AveragePool", (n, in, o) -> in[0].rank() == 4 && in[0].type == DataType.FLOAT
+                ? new Value[] {pooling(pool, n, in[0], false)} : poolingNd(n, in[0], false));
         k.put("GlobalAveragePool", (n, in, o) -> new Value[] {globalAverage(in[0])});
         k.put("BatchNormalization", (n, in, o) -> new Value[] {batchNorm(n, in)});
     }
@@ -173,6 +179,110 @@ final class NnKernels {
         int[] out = new int[a.length - 1];
         for (int i = 0, j = 0; i < a.length; i++) if (i != at) out[j++] = a[i];
         return out;
+    }
+
+    /**
+     * Pooling over any number of spatial dims (1-D and 3-D), any element type (uint8/int8 MaxPool), and MaxPool's
+     * Indices output (flat positions in the input, row-major or, with storage_order 1, column-major within the
+     * spatial dims): the definition, one window at a time. {x} is [N, C, d1, ...]; returns {Y} or {Y, Indices}.
+     */
+    static Value[] poolingNd(Node node, Value x, boolean max) {
+        int r = x.rank() - 2;
+        if (r < 1) {
+            throw new IllegalArgumentException("pooling needs [N, C, spatial...], got rank " + x.rank());
+        }
+        int[] kernel = Attrs.ints(node, "kernel_shape", null);
+        int[] s = Attrs.ints(node, "strides", ones(r));
+        int[] d = Attrs.ints(node, "dilations", ones(r));
+        int[] pads = Attrs.ints(node, "pads", new int[2 * r]);
+        boolean ceil = Attrs.i(node, "ceil_mode", 0) == 1;
+        boolean includePad = Attrs.i(node, "count_include_pad", 0) == 1;
+        boolean columnMajor = Attrs.i(node, "storage_order", 0) == 1;
+        String autoPad = Attrs.s(node, "auto_pad", "NOTSET");
+        int[] in = java.util.Arrays.copyOfRange(x.shape, 2, x.rank());
+        int[] out = new int[r];
+        int[] begin = new int[r];
+        int[] padEnd = new int[r];
+        for (int a = 0; a < r; a++) {
+            int[] g = ConvKernels.geometry(autoPad, in[a], kernel[a], s[a], d[a], pads[a], pads[a + r], ceil);
+            out[a] = g[0];
+            begin[a] = g[1];
+            padEnd[a] = autoPad.equals("NOTSET") ? pads[a + r] : 0;
+        }
+        int planes = x.shape[0] * x.shape[1];
+        int inPlane = Value.size(in);
+        int outPlane = Value.size(out);
+        int[] inStrides = Value.strides(in);
+        int[] colStrides = new int[r]; // column-major strides for storage_order 1
+        for (int a = 0, st = 1; a < r; a++) {
+            colStrides[a] = st;
+            st *= in[a];
+        }
+        double[] y = new double[planes * outPlane];
+        long[] idx = max ? new long[y.length] : null;
+        int[] o = new int[r];
+        int[] kk = new int[r];
+        int windows = Value.size(kernel);
+        for (int p = 0; p < planes; p++) {
+            java.util.Arrays.fill(o, 0);
+            for (int q = 0; q < outPlane; q++) {
+                double acc = max ? Double.NEGATIVE_INFINITY : 0;
+                long arg = -1;
+                int count = 0;
+                int padded = 0;
+                java.util.Arrays.fill(kk, 0);
+                for (int t = 0; t < windows; t++) {
+                    boolean inside = true;
+                    boolean inPads = true;
+                    int flat = 0;
+                    int col = 0;
+                    for (int a = 0; a < r; a++) {
+                        int i = o[a] * s[a] - begin[a] + kk[a] * d[a];
+                        inside &= i >= 0 && i < in[a];
+                        inPads &= i >= -begin[a] && i < in[a] + padEnd[a];
+                        flat += i * inStrides[a];
+                        col += i * colStrides[a];
+                    }
+                    if (inside) {
+                        double v = x.get(p * inPlane + flat);
+                        if (max) {
+                            if (v > acc || arg < 0) {
+                                acc = v;
+                                arg = (long) p * inPlane + (columnMajor ? col : flat);
+                            }
+                        } else {
+                            acc += v;
+                        }
+                        count++;
+                    } else if (inPads) {
+                        padded++;
+                    }
+                    for (int a = r - 1; a >= 0; a--) {
+                        if (++kk[a] < kernel[a]) break;
+                        kk[a] = 0;
+                    }
+                }
+                int at = p * outPlane + q;
+                y[at] = max ? acc : acc / Math.max(1, includePad ? count + padded : count);
+                if (max) idx[at] = arg;
+                for (int a = r - 1; a >= 0; a--) {
+                    if (++o[a] < out[a]) break;
+                    o[a] = 0;
+                }
+            }
+        }
+        int[] shape = new int[x.rank()];
+        shape[0] = x.shape[0];
+        shape[1] = x.shape[1];
+        System.arraycopy(out, 0, shape, 2, r);
+        Value values = Value.ofDoubles(x.type, shape, y);
+        return max ? new Value[] {values, Value.longs(shape, idx)} : new Value[] {values};
+    }
+
+    private static int[] ones(int n) {
+        int[] v = new int[n];
+        java.util.Arrays.fill(v, 1);
+        return v;
     }
 
     static Value pooling(EnginePool pool, Node node, Value x, boolean max) {

@@ -20,6 +20,7 @@ final class QLinearKernels {
     static void register(Map<String, Kernel> k, EnginePool pool) {
         k.put("QLinearConv", (n, in, o) -> new Value[] {conv(pool, n, in)});
         k.put("QLinearMatMul", (n, in, o) -> new Value[] {matmul(in)});
+        k.put("ConvInteger", (n, in, o) -> new Value[] {convInteger(pool, n, in)});
         k.put("com.microsoft:QGemm", (n, in, o) -> new Value[] {qgemm(n, in)});
         k.put("com.microsoft:QLinearAdd", (n, in, o) -> new Value[] {add(in)});
         k.put("com.microsoft:QLinearGlobalAveragePool", (n, in, o) -> new Value[] {globalAverage(n, in)});
@@ -110,6 +111,18 @@ final class QLinearKernels {
         return clampCodes(n, requantize(steps, shape, in[7]));
     }
 
+    /** x, w, [x_zero_point], [w_zero_point]: the int32 accumulators of the zero-point-shifted codes. */
+    private static Value convInteger(EnginePool pool, Node n, Value[] in) {
+        Value x = in[0];
+        Value w = in[1];
+        int m = w.shape[0];
+        int[] xs = shifted(x, in.length > 2 ? in[2] : null, 1, 1);
+        int[] ws = shifted(w, in.length > 3 ? in[3] : null, m, w.size() / m);
+        int[] shape = new int[4];
+        int[] acc = IntConv.conv(pool, n, xs, x.shape, ws, w.shape, shape);
+        return Value.ints(shape, acc);
+    }
+
     /** An activation folded in at load (QDQ fusion): clamp the output codes to Q(lo)..Q(hi). */
     private static Value clampCodes(Node n, Value y) {
         var qmin = n.attribute(LoadTimeRewrites.QMIN);
@@ -185,8 +198,25 @@ final class QLinearKernels {
         int nn = b.shape[b.rank() - 1];
         int[] as = shifted(a, in[2], 1, 1);
         int[] bs = shifted(b, in[5], nn, 1);
-        float[] steps = steps(as, bs, null, m, k, nn, in[1].f[0], in[4].f, in[6].f[0]);
-        int[] shape = a.shape.clone();
+        // batched: [..., M, K] x [K, N] folds the batch into M; [B, M, K] x [B, K, N] takes one product per entry
+        int batches = a.size() / Math.max(1, m * k);
+        int bBatches = b.size() / Math.max(1, k * nn);
+        float[] steps;
+        if (bBatches == 1) {
+            steps = steps(as, bs, null, batches * m, k, nn, in[1].f[0], in[4].f, in[6].f[0]);
+        } else if (bBatches == batches) {
+            steps = new float[batches * m * nn];
+            for (int t = 0; t < batches; t++) {
+                float[] part = steps(java.util.Arrays.copyOfRange(as, t * m * k, (t + 1) * m * k),
+                        java.util.Arrays.copyOfRange(bs, t * k * nn, (t + 1) * k * nn), null, m, k, nn, in[1].f[0],
+                        in[4].f, in[6].f[0]);
+                System.arraycopy(part, 0, steps, t * m * nn, m * nn);
+            }
+        } else {
+            throw new IllegalArgumentException("QLinearMatMul batch dims " + batches + " and " + bBatches + " do not match");
+        }
+        int[] shape = (a.rank() >= b.rank() ? a.shape : b.shape).clone();
+        shape[shape.length - 2] = m;
         shape[shape.length - 1] = nn;
         return requantize(steps, shape, in[7]);
     }
