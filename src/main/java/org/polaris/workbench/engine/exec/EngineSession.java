@@ -36,7 +36,22 @@ public final class EngineSession implements AutoCloseable {
      * One node bound at load: its kernel (looked up once), where its inputs and outputs live in a run's slot array
      * (-1 for an omitted optional input or output), and the slots whose last reader it is.
      */
-    private record Step(Node node, String id, Kernel kernel, int[] in, int[] out, int[] release) {
+    private record Step(Node node, String id, Kernel kernel, int[] in, int[] out, int[] release, boolean shapeOnly) {
+    }
+
+    /**
+     * Outputs of the shape-only steps (Shape and what is computed from shapes and constants alone: the Gather,
+     * Unsqueeze, Concat chains exporters write before every Reshape) for the input shapes of {@link #cachedShapes}:
+     * a run with the same shapes takes them from here instead of recomputing them; other shapes recompute and replace
+     * them (a new input shape re-plans without reloading).
+     */
+    private Value[][] shapeCache;
+    private int[][] cachedShapes;
+    private long reusedShapeSteps;
+
+    /** Shape-only steps taken from the cache so far (for tests and profiles). */
+    long reusedShapeSteps() {
+        return reusedShapeSteps;
     }
 
     /** The graph compiled once: steps in file order over numbered value slots. */
@@ -90,6 +105,7 @@ public final class EngineSession implements AutoCloseable {
         }
         model.graph().outputs().forEach(v -> last[slotOf.get(v.name())] = Integer.MAX_VALUE);
         steps = new Step[nodes.size()];
+        boolean[] shapeDerived = new boolean[count];
         for (int i = 0; i < nodes.size(); i++) {
             Node n = nodes.get(i);
             int[] in = n.inputs().stream().mapToInt(name -> name.isEmpty() ? -1 : slotOf.get(name)).toArray();
@@ -98,8 +114,36 @@ public final class EngineSession implements AutoCloseable {
             int[] release = java.util.Arrays.stream(in).filter(s -> s >= 0 && last[s] == step && !constantSlot[s])
                     .distinct().toArray();
             steps[i] = new Step(n, n.name().isEmpty() ? n.opType() + "#" + i : n.name(), kernels.get(n.qualifiedOpType()),
-                    in, out, release);
+                    in, out, release, shapeOnly(n, in, shapeDerived));
+            if (steps[i].shapeOnly()) {
+                for (int o : out) if (o >= 0) shapeDerived[o] = true;
+            }
         }
+    }
+
+    /**
+     * Whether a node's outputs follow from the input shapes alone: Shape and Size, or a deterministic node without
+     * subgraphs whose every input is a constant or itself shape-derived (and which reads at least one of those).
+     */
+    private boolean shapeOnly(Node n, int[] in, boolean[] shapeDerived) {
+        String op = n.opType();
+        if (!n.domain().isEmpty() && !n.domain().equals("ai.onnx")) {
+            return false;
+        }
+        if (op.equals("Shape") || op.equals("Size")) {
+            return true;
+        }
+        if (op.startsWith("Random") || op.equals("Bernoulli") || op.equals("Multinomial")
+                || n.attributes().stream().anyMatch(a -> !a.subgraphs().isEmpty())) {
+            return false;
+        }
+        boolean any = false;
+        for (int s : in) {
+            if (s < 0) continue;
+            if (shapeDerived[s]) any = true;
+            else if (!constantSlot[s]) return false;
+        }
+        return any;
     }
 
     private void slot(String name) {
@@ -337,12 +381,24 @@ public final class EngineSession implements AutoCloseable {
                 throw new IllegalArgumentException("missing input '" + in.name() + "'");
             }
         }
+        // the shape-only steps' outputs can come from the last run with these input shapes (unless a feed replaced a
+        // constant they may read)
+        int[][] shapes = new int[inputs().size()][];
+        boolean replacedConstant = false;
+        for (int k = 0; k < shapes.length; k++) shapes[k] = slots[slotOf.get(inputs().get(k).name())].shape;
+        for (String name : feeds.keySet()) {
+            Integer s = slotOf.get(name);
+            replacedConstant |= s != null && constantSlot[s];
+        }
+        boolean reuse = !replacedConstant && shapeCache != null && java.util.Arrays.deepEquals(shapes, cachedShapes);
+        Value[][] newCache = reuse || replacedConstant ? null : new Value[steps.length][];
         List<NodeTiming> timings = profile ? new ArrayList<>(steps.length) : null;
         GpuBackend.DevTensor[] onDevice = gpu == null ? null : new GpuBackend.DevTensor[slots.length];
         List<Placement> placement = gpu == null ? List.of() : new ArrayList<>(steps.length);
         for (int i = 0; i < steps.length; i++) {
             Step st = steps[i];
             Node n = st.node();
+            Value[] cached = reuse && st.shapeOnly() ? shapeCache[i] : null;
             Value[] in = new Value[st.in().length];
             boolean[] resident = new boolean[in.length];
             for (int k = 0; k < in.length; k++) {
@@ -361,7 +417,8 @@ public final class EngineSession implements AutoCloseable {
                     throw new IllegalStateException("node " + n.name() + " reads '" + n.inputs().get(k) + "' before it exists");
                 }
             }
-            Where where = gpu == null ? null : placeOnDevice(n, in, resident);
+            Where where = gpu == null ? null : cached != null ? new Where(Unit.CPU, "computed from input shapes, reused")
+                    : placeOnDevice(n, in, resident);
             boolean onGpu = where != null && where.unit() == Unit.OPENCL;
             if (where != null) {
                 placement.add(new Placement(st.id(), n.opType(), where.unit(), where.reason()));
@@ -369,7 +426,10 @@ public final class EngineSession implements AutoCloseable {
             long t0 = System.nanoTime();
             Value[] out;
             try {
-                if (onGpu) {
+                if (cached != null) {
+                    out = cached.clone(); // the same input shapes as the run that computed them
+                    reusedShapeSteps++;
+                } else if (onGpu) {
                     GpuBackend.DevTensor[] din = new GpuBackend.DevTensor[in.length];
                     for (int k = 0; k < in.length; k++) {
                         int s = st.in()[k];
@@ -416,6 +476,9 @@ public final class EngineSession implements AutoCloseable {
             if (profile) {
                 timings.add(new NodeTiming(st.id(), n.opType(), t1 - t0, Costs.flops(n, in, out), Costs.bytes(in, out)));
             }
+            if (newCache != null && st.shapeOnly() && !onGpu && java.util.Arrays.stream(out).allMatch(v -> v == null || v.f == null)) {
+                newCache[i] = out.clone(); // integer shape values only: float arrays belong to the arena
+            }
             for (int s : st.release()) {
                 if (onDevice != null && onDevice[s] != null) {
                     onDevice[s].buf().close();
@@ -430,6 +493,10 @@ public final class EngineSession implements AutoCloseable {
                     }
                 }
             }
+        }
+        if (newCache != null) {
+            shapeCache = newCache;
+            cachedShapes = shapes;
         }
         if (profile) {
             lastProfile = List.copyOf(timings);
