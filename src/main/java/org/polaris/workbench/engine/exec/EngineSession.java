@@ -49,6 +49,51 @@ public final class EngineSession implements AutoCloseable {
     private int[][] cachedShapes;
     private long reusedShapeSteps;
 
+    private long fusedSteps;
+
+    /** Unary steps run inside the kernel of the element-wise step before them on the device, so far. */
+    long fusedSteps() {
+        return fusedSteps;
+    }
+
+    /**
+     * The step after {@code i} when it can run inside step i's device kernel: the plan allows it, the device has a
+     * kernel for it, and the placement would put it on the device too.
+     */
+    private Step fusedSuccessor(int i, Value[] in, Value[] slots) {
+        if (!fusesNext[i]) {
+            return null;
+        }
+        Step next = steps[i + 1];
+        Value[] host = hostInputs(next, slots);
+        int[] shape = in[0].shape;
+        for (int k = 1; k < in.length; k++) {
+            if (in[k] != null) shape = ElementwiseKernels.broadcastShape(shape, in[k].shape);
+        }
+        host[0] = Value.floats(shape, null); // shape only: it will be on the device
+        if (GpuBackend.unsupported(next.node(), host) != null) {
+            return null;
+        }
+        boolean[] resident = new boolean[host.length];
+        java.util.Arrays.fill(resident, true);
+        return device == Device.GPU || placeOnDevice(next.node(), host, resident).unit() == Unit.OPENCL ? next : null;
+    }
+
+    /** A step's inputs as the host holds them (parameters such as Clip bounds; the data input is replaced). */
+    private static Value[] hostInputs(Step st, Value[] slots) {
+        Value[] in = new Value[st.in().length];
+        for (int k = 0; k < in.length; k++) {
+            if (st.in()[k] >= 0) in[k] = slots[st.in()[k]];
+        }
+        return in;
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     /** Shape-only steps taken from the cache so far (for tests and profiles). */
     long reusedShapeSteps() {
         return reusedShapeSteps;
@@ -56,6 +101,11 @@ public final class EngineSession implements AutoCloseable {
 
     /** The graph compiled once: steps in file order over numbered value slots. */
     private final Step[] steps;
+    /**
+     * Per step, whether the next step is a unary op reading only this step's single output, which nothing else
+     * reads: on the device the two run as one kernel pass (an element-wise chain fused).
+     */
+    private final boolean[] fusesNext;
     /** Slot of every value name (feeds, constants, node outputs); runs use it only for feeds and graph outputs. */
     private final Map<String, Integer> slotOf = new HashMap<>();
     /** A run's slots before it starts: the constants in place, everything else empty. */
@@ -105,6 +155,7 @@ public final class EngineSession implements AutoCloseable {
         }
         model.graph().outputs().forEach(v -> last[slotOf.get(v.name())] = Integer.MAX_VALUE);
         steps = new Step[nodes.size()];
+        fusesNext = new boolean[nodes.size()];
         boolean[] shapeDerived = new boolean[count];
         for (int i = 0; i < nodes.size(); i++) {
             Node n = nodes.get(i);
@@ -118,6 +169,14 @@ public final class EngineSession implements AutoCloseable {
             if (steps[i].shapeOnly()) {
                 for (int o : out) if (o >= 0) shapeDerived[o] = true;
             }
+        }
+        for (int i = 0; i + 1 < steps.length; i++) {
+            Step a = steps[i];
+            Step b = steps[i + 1];
+            int o = a.out().length == 1 ? a.out()[0] : -1;
+            fusesNext[i] = o >= 0 && GpuBackend.fusable(a.node()) && GpuBackend.UNARY.containsKey(b.node().opType())
+                    && b.out().length == 1 && b.in().length >= 1 && b.in()[0] == o && last[o] == i + 1
+                    && java.util.Arrays.stream(b.in()).skip(1).allMatch(x -> x < 0 || constantSlot[x]);
         }
     }
 
@@ -425,6 +484,7 @@ public final class EngineSession implements AutoCloseable {
             }
             long t0 = System.nanoTime();
             Value[] out;
+            Step fused = null;
             try {
                 if (cached != null) {
                     out = cached.clone(); // the same input shapes as the run that computed them
@@ -445,7 +505,9 @@ public final class EngineSession implements AutoCloseable {
                     }
                     // a view op's output shape is what its CPU kernel makes of the shapes (no data is touched)
                     int[] view = GpuBackend.VIEWS.contains(n.opType()) ? st.kernel().run(n, in, opset)[0].shape : null;
-                    onDevice[st.out()[0]] = gpu.run(n, din, in, view, opset);
+                    fused = fusedSuccessor(i, in, slots);
+                    onDevice[fused == null ? st.out()[0] : fused.out()[0]] = gpu.run(n, din, in, view, opset,
+                            fused == null ? null : GpuBackend.post(fused.node(), hostInputs(fused, slots), opset));
                     out = new Value[0];
                 } else {
                     for (int k = 0; k < in.length; k++) {
@@ -479,7 +541,16 @@ public final class EngineSession implements AutoCloseable {
             if (newCache != null && st.shapeOnly() && !onGpu && java.util.Arrays.stream(out).allMatch(v -> v == null || v.f == null)) {
                 newCache[i] = out.clone(); // integer shape values only: float arrays belong to the arena
             }
-            for (int s : st.release()) {
+            if (fused != null) {
+                // the unary node ran inside this one's kernel: account for it and move past it
+                placement.add(new Placement(fused.id(), fused.node().opType(), Unit.OPENCL, "fused into " + st.id()));
+                if (profile) {
+                    timings.add(new NodeTiming(fused.id(), fused.node().opType(), 0, 0, 0));
+                }
+                fusedSteps++;
+                i++;
+            }
+            for (int s : fused == null ? st.release() : concat(st.release(), fused.release())) {
                 if (onDevice != null && onDevice[s] != null) {
                     onDevice[s].buf().close();
                     onDevice[s] = null;

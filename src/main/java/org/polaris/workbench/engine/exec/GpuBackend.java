@@ -240,6 +240,50 @@ final class GpuBackend implements AutoCloseable {
      * shape of a view op. Returns its output.
      */
     DevTensor run(Node n, DevTensor[] in, Value[] host, int[] viewShape, int opset) {
+        return run(n, in, host, viewShape, opset, null);
+    }
+
+    /** A unary op and its attributes, as the device kernels take them. */
+    record Post(FloatMath.Unary op, float p, float q) {
+    }
+
+    /** Whether the element-wise node {@code n} can take the unary node after it into the same device pass. */
+    static boolean fusable(Node n) {
+        return BINARY.containsKey(n.opType()) || UNARY.containsKey(n.opType());
+    }
+
+    /** The unary op of node {@code n} (one of {@link #UNARY}) with its attributes, Clip bounds read from {@code host}. */
+    static Post post(Node n, Value[] host, int opset) {
+        FloatMath.Unary u = UNARY.get(n.opType());
+        float p = 0;
+        float q = 0;
+        switch (n.opType()) {
+            case "LeakyRelu" -> p = Attrs.f(n, "alpha", 0.01f);
+            case "HardSigmoid" -> {
+                p = Attrs.f(n, "alpha", 0.2f);
+                q = Attrs.f(n, "beta", 0.5f);
+            }
+            case "Gelu" -> u = Attrs.s(n, "approximate", "none").equals("tanh") ? FloatMath.Unary.GELU_TANH : u;
+            case "Clip" -> {
+                if (opset < 11) {
+                    p = Attrs.f(n, "min", -Float.MAX_VALUE);
+                    q = Attrs.f(n, "max", Float.MAX_VALUE);
+                } else {
+                    p = host.length > 1 && host[1] != null ? (float) host[1].get(0) : Float.NEGATIVE_INFINITY;
+                    q = host.length > 2 && host[2] != null ? (float) host[2].get(0) : Float.POSITIVE_INFINITY;
+                }
+            }
+            default -> {
+            }
+        }
+        return new Post(u, p, q);
+    }
+
+    /**
+     * As {@link #run(Node, DevTensor[], Value[], int[], int)}; {@code then}, when not null, is the unary node that
+     * follows an element-wise {@code n}, applied in the same pass (the chain is one kernel on the device).
+     */
+    DevTensor run(Node n, DevTensor[] in, Value[] host, int[] viewShape, int opset, Post then) {
         String op = n.opType();
         DevTensor y;
         if (VIEWS.contains(op)) {
@@ -249,32 +293,13 @@ final class GpuBackend implements AutoCloseable {
             int[] out = ElementwiseKernels.broadcastShape(in[0].shape(), in[1].shape());
             y = alloc(out);
             k.binary(in[0].buf(), in[1].buf(), y.buf(), BINARY.get(op).ordinal(), out,
-                    ElementwiseKernels.broadcastStrides(in[0].shape(), out), ElementwiseKernels.broadcastStrides(in[1].shape(), out));
+                    ElementwiseKernels.broadcastStrides(in[0].shape(), out), ElementwiseKernels.broadcastStrides(in[1].shape(), out),
+                    then == null ? -1 : then.op().ordinal(), then == null ? 0 : then.p(), then == null ? 0 : then.q());
         } else if (UNARY.containsKey(op)) {
-            FloatMath.Unary u = UNARY.get(op);
-            float p = 0;
-            float q = 0;
-            switch (op) {
-                case "LeakyRelu" -> p = Attrs.f(n, "alpha", 0.01f);
-                case "HardSigmoid" -> {
-                    p = Attrs.f(n, "alpha", 0.2f);
-                    q = Attrs.f(n, "beta", 0.5f);
-                }
-                case "Gelu" -> u = Attrs.s(n, "approximate", "none").equals("tanh") ? FloatMath.Unary.GELU_TANH : u;
-                case "Clip" -> {
-                    if (opset < 11) {
-                        p = Attrs.f(n, "min", -Float.MAX_VALUE);
-                        q = Attrs.f(n, "max", Float.MAX_VALUE);
-                    } else {
-                        p = host.length > 1 && host[1] != null ? (float) host[1].get(0) : Float.NEGATIVE_INFINITY;
-                        q = host.length > 2 && host[2] != null ? (float) host[2].get(0) : Float.POSITIVE_INFINITY;
-                    }
-                }
-                default -> {
-                }
-            }
+            Post u = post(n, host, opset);
             y = alloc(in[0].shape());
-            k.unary(in[0].buf(), y.buf(), y.size(), u.ordinal(), p, q);
+            k.unary(in[0].buf(), y.buf(), y.size(), u.op().ordinal(), u.p(), u.q(), then == null ? -1 : then.op().ordinal(),
+                    then == null ? 0 : then.p(), then == null ? 0 : then.q());
         } else if (REDUCE.containsKey(op)) {
             int[][] plan = reduceRows(n, host, opset);
             y = alloc(plan[1]);

@@ -308,8 +308,13 @@ public final class ClKernels {
 
     /** {@code y = f(x)} element-wise, {@code op} the ordinal of the engine's unary op, {@code p, q} its attributes. */
     public void unary(ClRuntime.Buffer x, ClRuntime.Buffer y, int n, int op, float p, float q) {
+        unary(x, y, n, op, p, q, -1, 0, 0);
+    }
+
+    /** As {@link #unary}, then a second unary op {@code post} (with {@code pp, pq}) in the same pass; -1 for none. */
+    public void unary(ClRuntime.Buffer x, ClRuntime.Buffer y, int n, int op, float p, float q, int post, float pp, float pq) {
         cl_kernel k = rt.kernel(TENSOR, "", "unary");
-        ClRuntime.args(k, n, op, p, q, x, y);
+        ClRuntime.args(k, n, op, p, q, x, y, post, pp, pq);
         rt.run(k, new long[] {roundUp(n, 64)}, new long[] {64});
     }
 
@@ -318,10 +323,16 @@ public final class ClKernels {
      * strides (0 where it broadcasts); {@code op} the ordinal of the engine's binary op.
      */
     public void binary(ClRuntime.Buffer a, ClRuntime.Buffer b, ClRuntime.Buffer y, int op, int[] dims, int[] sa, int[] sb) {
+        binary(a, b, y, op, dims, sa, sb, -1, 0, 0);
+    }
+
+    /** As {@link #binary}, then the unary op {@code post} (with {@code pp, pq}) in the same pass; -1 for none. */
+    public void binary(ClRuntime.Buffer a, ClRuntime.Buffer b, ClRuntime.Buffer y, int op, int[] dims, int[] sa, int[] sb,
+                       int post, float pp, float pq) {
         int n = size(dims);
         try (ClRuntime.Buffer meta = rt.upload(meta(dims, sa, sb))) {
             cl_kernel k = rt.kernel(TENSOR, "", "binary");
-            ClRuntime.args(k, n, op, dims.length, meta, a, b, y);
+            ClRuntime.args(k, n, op, dims.length, meta, a, b, y, post, pp, pq);
             rt.run(k, new long[] {roundUp(n, 64)}, new long[] {64});
         }
     }

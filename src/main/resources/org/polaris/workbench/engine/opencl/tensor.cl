@@ -26,9 +26,11 @@ float unary_op(const int op, const float x, const float p, const float q) {
 }
 
 __kernel void unary(const int n, const int op, const float p, const float q, __global const float* x,
-                    __global float* y) {
+                    __global float* y, const int post, const float pp, const float pq) {
     int i = get_global_id(0);
-    if (i < n) y[i] = unary_op(op, x[i], p, q);
+    if (i >= n) return;
+    float v = unary_op(op, x[i], p, q);
+    y[i] = post < 0 ? v : unary_op(post, v, pp, pq);
 }
 
 // The binary ops in FloatMath.Binary order.
@@ -44,9 +46,10 @@ float binary_op(const int op, const float a, const float b) {
     }
 }
 
-// y[i] = op(a[.], b[.]) over the output's dims; meta: dims[8], a strides[8], b strides[8]
+// y[i] = post(op(a[.], b[.])) over the output's dims; meta: dims[8], a strides[8], b strides[8]; post < 0: none,
+// else a unary op fused into the same pass (an element-wise chain on the device)
 __kernel void binary(const int n, const int op, const int rank, __global const int* meta, __global const float* a,
-                     __global const float* b, __global float* y) {
+                     __global const float* b, __global float* y, const int post, const float pp, const float pq) {
     int i = get_global_id(0);
     if (i >= n) return;
     int rem = i, oa = 0, ob = 0;
@@ -56,7 +59,8 @@ __kernel void binary(const int n, const int op, const int rank, __global const i
         oa += idx * meta[8 + d];
         ob += idx * meta[16 + d];
     }
-    y[i] = binary_op(op, a[oa], b[ob]);
+    float v = binary_op(op, a[oa], b[ob]);
+    y[i] = post < 0 ? v : unary_op(post, v, pp, pq);
 }
 
 // y[dst + dst index] = x[src + src index] over a region; meta: dims[8], src strides[8], dst strides[8]

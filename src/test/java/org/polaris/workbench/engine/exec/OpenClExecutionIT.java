@@ -91,6 +91,42 @@ class OpenClExecutionIT {
     }
 
     @Test
+    void elementwiseChainsRunAsOneDevicePass() throws Exception {
+        // x -> Mul(k) -> Relu -> Add(k) -> Sigmoid: two kernel passes on the device instead of four
+        org.polaris.workbench.engine.model.Graph g = new org.polaris.workbench.engine.model.Graph("chain", List.of(
+                new org.polaris.workbench.engine.model.Node("mul", "Mul", "", List.of("x", "k"), List.of("a"), List.of(), ""),
+                new org.polaris.workbench.engine.model.Node("relu", "Relu", "", List.of("a"), List.of("b"), List.of(), ""),
+                new org.polaris.workbench.engine.model.Node("add", "Add", "", List.of("b", "k"), List.of("c"), List.of(), ""),
+                new org.polaris.workbench.engine.model.Node("sigmoid", "Sigmoid", "", List.of("c"), List.of("y"), List.of(), "")),
+                List.of(new org.polaris.workbench.engine.model.ValueInfo("x", org.polaris.workbench.engine.model.ValueType.tensor(
+                        org.polaris.workbench.engine.model.DataType.FLOAT, List.of(org.polaris.workbench.engine.model.Dim.of(2),
+                                org.polaris.workbench.engine.model.Dim.of(3), org.polaris.workbench.engine.model.Dim.of(4))), "")),
+                List.of(new org.polaris.workbench.engine.model.ValueInfo("y", org.polaris.workbench.engine.model.ValueType.tensor(
+                        org.polaris.workbench.engine.model.DataType.FLOAT, List.of(org.polaris.workbench.engine.model.Dim.of(2),
+                                org.polaris.workbench.engine.model.Dim.of(3), org.polaris.workbench.engine.model.Dim.of(4))), "")),
+                List.of(), List.of(Tensor.ofFloats("k", new long[] {3, 1}, new float[] {0.5f, -2f, 3f})), "", null);
+        OnnxModel chain = new OnnxModel(8, Map.of("", 13L), "test", "", "", 0, "", Map.of(), g, null, null, 0);
+        float[] xv = new float[24];
+        for (int i = 0; i < xv.length; i++) xv[i] = i * 0.37f - 4f;
+        Tensor xs = Tensor.ofFloats("x", new long[] {2, 3, 4}, xv);
+        EngineSession s = EngineSession.load(chain, EnginePool.shared(), EngineSession.Device.GPU);
+        try {
+            float[] got = s.run(Map.of("x", xs), false).get("y").toFloats();
+            float[] want = OrtSessions.run(org.polaris.workbench.engine.model.OnnxModelWriter.toBytes(chain), Map.of("x", xs))
+                    .get("y").toFloats();
+            Outputs.assertClose(want, got, "Mul-Relu-Add-Sigmoid on OpenCL");
+            assertThat(s.fusedSteps()).isEqualTo(2);
+            assertThat(s.lastPlacement()).extracting(EngineSession.Placement::node, EngineSession.Placement::reason)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("mul", "forced"),
+                            org.assertj.core.groups.Tuple.tuple("relu", "fused into mul"),
+                            org.assertj.core.groups.Tuple.tuple("add", "forced"),
+                            org.assertj.core.groups.Tuple.tuple("sigmoid", "fused into add"));
+        } finally {
+            s.close();
+        }
+    }
+
+    @Test
     void opsWithoutAKernelFallBackToTheCpuWithAReason() throws Exception {
         // x -> Floor (no OpenCL kernel) -> Mul by a broadcast constant -> Transpose: CPU, then the device
         org.polaris.workbench.engine.model.Graph g = new org.polaris.workbench.engine.model.Graph("fallback", List.of(
