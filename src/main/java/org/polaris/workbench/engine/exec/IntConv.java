@@ -87,6 +87,92 @@ final class IntConv {
         return acc;
     }
 
+    /** Weights as float per shifted-weight array (those are cached per initializer, so this is once per layer). */
+    private static final java.util.Map<int[], float[]> FLOAT_WEIGHTS =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+    private static final java.util.Map<int[], Integer> MAX_WEIGHT =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    /**
+     * The float accumulators of a convolution that fits one exact chunk (every partial sum within 2^24, group 1 or
+     * depthwise), straight from the input codes (zero point subtracted while converting) and the cached float
+     * weights; null when it does not fit, for the chunked and int32 paths. The caller owns the (arena) array.
+     */
+    static float[] exactFloat(EnginePool pool, Node node, Value x, Value xZp, int[] w, int[] wShape, int[] outShape) {
+        int[] xShape = x.shape;
+        if (xShape.length != 4 || wShape.length != 4 || x.b == null) {
+            return null;
+        }
+        int group = (int) Attrs.i(node, "group", 1);
+        int c = xShape[1];
+        int m = wShape[0], cg = wShape[1], taps = wShape[2] * wShape[3];
+        boolean depthwise = group == c && group == m && cg == 1;
+        if (group != 1 && !depthwise) {
+            return null;
+        }
+        boolean unsigned = x.type == org.polaris.workbench.engine.model.DataType.UINT8;
+        int z = xZp == null ? 0 : (int) xZp.get(0);
+        if (xZp != null && xZp.size() != 1) {
+            return null;
+        }
+        int n = x.size();
+        int lo = Integer.MAX_VALUE;
+        int hi = Integer.MIN_VALUE;
+        if (unsigned) {
+            for (int i = 0; i < n; i++) {
+                int v = x.b[i] & 0xff;
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                lo = Math.min(lo, x.b[i]);
+                hi = Math.max(hi, x.b[i]);
+            }
+        }
+        int maxX = n == 0 ? 0 : Math.max(Math.abs(lo - z), Math.abs(hi - z));
+        int maxW = MAX_WEIGHT.computeIfAbsent(w, IntConv::maxAbs);
+        long perChannel = (long) taps * Math.max(1, maxX) * Math.max(1, maxW);
+        if (perChannel * (depthwise ? 1 : c) > EXACT) {
+            return null;
+        }
+        float[] xf = Buffers.floats(n);
+        if (unsigned) {
+            for (int i = 0; i < n; i++) xf[i] = (x.b[i] & 0xff) - z;
+        } else {
+            for (int i = 0; i < n; i++) xf[i] = x.b[i] - z;
+        }
+        float[] wf = FLOAT_WEIGHTS.computeIfAbsent(w, IntConv::toFloats);
+        Value y = ConvKernels.conv(pool, node, Value.floats(xShape, xf), Value.floats(wShape, wf), null);
+        Buffers.release(xf);
+        System.arraycopy(y.shape, 0, outShape, 0, 4);
+        return y.f;
+    }
+
+    /**
+     * C = A [m, k] x B [k, n] on zero-point-shifted integer codes, exactly in int32: K is cut into chunks whose
+     * partial sums stay within 2^24, each a float GEMM (SIMD), the chunks added in int. B's float copies are cached
+     * per B array (weights: shifted once per initializer).
+     */
+    static int[] gemm(EnginePool pool, int m, int n, int k, int[] a, int[] b) {
+        long product = (long) Math.max(1, maxAbs(a)) * Math.max(1, MAX_WEIGHT.computeIfAbsent(b, IntConv::maxAbs));
+        int chunk = (int) Math.max(1, Math.min(k, EXACT / product));
+        int[] acc = new int[m * n];
+        float[] bf = FLOAT_WEIGHTS.computeIfAbsent(b, IntConv::toFloats);
+        float[] af = new float[m * chunk];
+        float[] cf = new float[m * n];
+        for (int k0 = 0; k0 < k; k0 += chunk) {
+            int kc = Math.min(chunk, k - k0);
+            for (int i = 0; i < m; i++) {
+                for (int p = 0; p < kc; p++) af[i * kc + p] = a[i * k + k0 + p];
+            }
+            java.util.Arrays.fill(cf, 0f);
+            Gemm.multiply(pool, m, n, kc, af, 0, bf, k0 * n, cf, 0);
+            for (int i = 0; i < acc.length; i++) acc[i] += (int) cf[i];
+        }
+        return acc;
+    }
+
     private static int maxAbs(int[] v) {
         int m = 0;
         for (int a : v) m = Math.max(m, Math.abs(a));

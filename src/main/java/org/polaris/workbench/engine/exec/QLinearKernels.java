@@ -78,8 +78,61 @@ final class QLinearKernels {
         int hi = t == DataType.INT8 ? 127 : 255;
         float z = yZp == null ? 0 : (float) yZp.get(0);
         byte[] out = new byte[steps.length];
+        float lo0 = lo - z;
+        float hi0 = hi - z;
         for (int i = 0; i < out.length; i++) {
-            out[i] = (byte) Math.max(lo, Math.min(hi, (float) Math.rint(steps[i]) + z));
+            out[i] = (byte) (roundedBits(Math.max(lo0, Math.min(hi0, steps[i]))) + (int) z);
+        }
+        return Value.bytes(t, shape, out);
+    }
+
+    /**
+     * Round half to even for |v| below 2^22 (here: within the code range): adding and removing 1.5 * 2^23 leaves the
+     * float's rounding mode to do it, the same result as Math.rint without its call. Saturating before rounding is
+     * the same as after, because the bounds are whole numbers.
+     */
+    static float roundEven(float v) {
+        return (v + 12582912f) - 12582912f;
+    }
+
+    /** {@link #roundEven} as an int, read from the float's bits (|v| below 2^22): no float-to-int conversion. */
+    static int roundedBits(float v) {
+        return Float.floatToRawIntBits(v + 12582912f) - 0x4B400000;
+    }
+
+    /**
+     * QLinearConv's requantization in one pass per output plane: the int32 accumulator plus bias (as the int path
+     * forms it), times the channel's combined scale, saturated, rounded half to even, plus the zero point.
+     */
+    private static Value requantizeConv(float[] acc, int[] shape, int m, Value bias, float sx, float[] sw, float sy,
+                                        Value yZp) {
+        DataType t = yZp == null ? DataType.UINT8 : yZp.type;
+        int lo = t == DataType.INT8 ? -128 : 0;
+        int hi = t == DataType.INT8 ? 127 : 255;
+        int z = yZp == null ? 0 : (int) yZp.get(0);
+        float lo0 = lo - z;
+        float hi0 = hi - z;
+        byte[] out = new byte[acc.length];
+        int plane = acc.length / (shape[0] * m);
+        for (int b = 0; b < shape[0]; b++) {
+            for (int oc = 0; oc < m; oc++) {
+                int bv = bias != null ? (int) bias.get(oc) : 0;
+                float scale = sx * sw[sw.length == 1 ? 0 : oc] / sy;
+                int from = (b * m + oc) * plane;
+                if (Math.abs(bv) > 1 << 24) { // a bias a float cannot hold: add it in int, as the int path does
+                    for (int i = from; i < from + plane; i++) {
+                        float v = ((int) acc[i] + bv) * scale;
+                        out[i] = (byte) (roundedBits(Math.max(lo0, Math.min(hi0, v))) + z);
+                    }
+                    continue;
+                }
+                // acc (a whole number below 2^24) + bias rounds once in float, as (float) (int sum) does
+                float bf = bv;
+                for (int i = from; i < from + plane; i++) {
+                    float v = (acc[i] + bf) * scale;
+                    out[i] = (byte) (roundedBits(Math.max(lo0, Math.min(hi0, v))) + z);
+                }
+            }
         }
         return Value.bytes(t, shape, out);
     }
@@ -89,14 +142,21 @@ final class QLinearKernels {
         Value x = in[0];
         Value w = in[3];
         int m = w.shape[0];
-        int[] xs = shifted(x, in[2], 1, 1);
         int perOut = w.size() / m;
         int[] ws = shiftedWeights(w, in[5], m, perOut);
         int[] shape = new int[4];
-        int[] acc = IntConv.conv(pool, n, xs, x.shape, ws, w.shape, shape);
         float[] sw = in[4].f;
         float sx = in[1].f[0];
         float sy = in[6].f[0];
+        // the common case: the whole layer is one exact float convolution; requantize its accumulators in place
+        float[] exact = IntConv.exactFloat(pool, n, x, in[2], ws, w.shape, shape);
+        if (exact != null) {
+            Value y = requantizeConv(exact, shape, m, in.length > 8 ? in[8] : null, sx, sw, sy, in[7]);
+            Buffers.release(exact);
+            return clampCodes(n, y);
+        }
+        int[] xs = shifted(x, in[2], 1, 1);
+        int[] acc = IntConv.conv(pool, n, xs, x.shape, ws, w.shape, shape);
         int plane = acc.length / (shape[0] * m);
         float[] steps = new float[acc.length];
         for (int b = 0; b < shape[0]; b++) {
@@ -157,10 +217,13 @@ final class QLinearKernels {
         int[] bs;
         if (tb) {
             int[] rows = shiftedWeights(b, in[5], nn, k);
-            bs = new int[k * nn];
-            for (int j = 0; j < nn; j++) for (int p = 0; p < k; p++) bs[p * nn + j] = rows[j * k + p];
+            bs = TRANSPOSED.computeIfAbsent(rows, r -> {
+                int[] t = new int[k * nn];
+                for (int j = 0; j < nn; j++) for (int p = 0; p < k; p++) t[p * nn + j] = r[j * k + p];
+                return t;
+            });
         } else {
-            bs = shifted(b, in[5], nn, 1);
+            bs = shiftedWeights(b, in[5], nn, 1);
         }
         float[] steps = steps(as, bs, in[6], m, k, nn, in[1].f[0], in[4].f, in[7].f[0]);
         return clampCodes(n, requantize(steps, new int[] {m, nn}, in[8]));
@@ -172,22 +235,21 @@ final class QLinearKernels {
      */
     private static float[] steps(int[] as, int[] bs, Value bias, int m, int k, int nn, float sa, float[] sb, float sy) {
         float[] steps = new float[m * nn];
-        int[] acc = new int[nn];
+        int[] acc = IntConv.gemm(POOL, m, nn, k, as, bs);
         for (int i = 0; i < m; i++) {
-            for (int j = 0; j < nn; j++) acc[j] = bias == null ? 0 : (int) bias.get(j);
-            for (int p = 0; p < k; p++) {
-                int av = as[i * k + p];
-                int bi = p * nn;
-                for (int j = 0; j < nn; j++) {
-                    acc[j] += av * bs[bi + j];
-                }
-            }
             for (int j = 0; j < nn; j++) {
-                steps[i * nn + j] = acc[j] * (sa * sb[sb.length == 1 ? 0 : j] / sy);
+                int v = acc[i * nn + j] + (bias == null ? 0 : (int) bias.get(j));
+                steps[i * nn + j] = v * (sa * sb[sb.length == 1 ? 0 : j] / sy);
             }
         }
         return steps;
     }
+
+    /** Transposed shifted weights of QGemm layers with transB, per shifted-weight array. */
+    private static final Map<int[], int[]> TRANSPOSED = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    /** The int GEMMs of QLinearMatMul and QGemm run on the calling thread (they are one small product per run). */
+    private static final EnginePool POOL = new EnginePool(1);
 
     /** a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp; 2-D with per-tensor or per-column b scales. */
     private static Value matmul(Value[] in) {
@@ -197,7 +259,7 @@ final class QLinearKernels {
         int k = a.shape[a.rank() - 1];
         int nn = b.shape[b.rank() - 1];
         int[] as = shifted(a, in[2], 1, 1);
-        int[] bs = shifted(b, in[5], nn, 1);
+        int[] bs = shiftedWeights(b, in[5], nn, 1);
         // batched: [..., M, K] x [K, N] folds the batch into M; [B, M, K] x [B, K, N] takes one product per entry
         int batches = a.size() / Math.max(1, m * k);
         int bBatches = b.size() / Math.max(1, k * nn);
