@@ -116,16 +116,18 @@ final class IntConv {
             return null;
         }
         int n = x.size();
-        int lo = Integer.MAX_VALUE;
-        int hi = Integer.MIN_VALUE;
+        int[] loHi = {Integer.MAX_VALUE, Integer.MIN_VALUE};
+        int start = QLinearKernels.LANES.range(x.b, n, unsigned, loHi);
+        int lo = loHi[0];
+        int hi = loHi[1];
         if (unsigned) {
-            for (int i = 0; i < n; i++) {
+            for (int i = start; i < n; i++) {
                 int v = x.b[i] & 0xff;
                 lo = Math.min(lo, v);
                 hi = Math.max(hi, v);
             }
         } else {
-            for (int i = 0; i < n; i++) {
+            for (int i = start; i < n; i++) {
                 lo = Math.min(lo, x.b[i]);
                 hi = Math.max(hi, x.b[i]);
             }
@@ -137,10 +139,11 @@ final class IntConv {
             return null;
         }
         float[] xf = Buffers.floats(n);
+        int done = QLinearKernels.LANES.codesToFloats(x.b, n, unsigned, z, xf);
         if (unsigned) {
-            for (int i = 0; i < n; i++) xf[i] = (x.b[i] & 0xff) - z;
+            for (int i = done; i < n; i++) xf[i] = (x.b[i] & 0xff) - z;
         } else {
-            for (int i = 0; i < n; i++) xf[i] = x.b[i] - z;
+            for (int i = done; i < n; i++) xf[i] = x.b[i] - z;
         }
         float[] wf = FLOAT_WEIGHTS.computeIfAbsent(w, IntConv::toFloats);
         Value y = ConvKernels.conv(pool, node, Value.floats(xShape, xf), Value.floats(wShape, wf), null);

@@ -17,6 +17,47 @@ final class QLinearKernels {
     private QLinearKernels() {
     }
 
+    /** The SIMD loops of the int8 path ({@code VectorQuant}); each returns where it stopped, the scalar loop finishes. */
+    interface Lanes {
+        int requantize(float[] acc, int from, int to, float bias, float scale, float lo, float hi, int z, byte[] out);
+
+        int codesToFloats(byte[] codes, int n, boolean unsigned, int z, float[] out);
+
+        /** Folds the smallest and largest code of {@code codes[0..i)} into {@code loHi}; returns i. */
+        int range(byte[] codes, int n, boolean unsigned, int[] loHi);
+    }
+
+    /** Handles nothing: the scalar loops do all of it. */
+    private static final class ScalarLanes implements Lanes {
+        @Override
+        public int requantize(float[] acc, int from, int to, float bias, float scale, float lo, float hi, int z, byte[] out) {
+            return from;
+        }
+
+        @Override
+        public int codesToFloats(byte[] codes, int n, boolean unsigned, int z, float[] out) {
+            return 0;
+        }
+
+        @Override
+        public int range(byte[] codes, int n, boolean unsigned, int[] loHi) {
+            return 0;
+        }
+    }
+
+    static final Lanes LANES = selectLanes();
+
+    private static Lanes selectLanes() {
+        if (Boolean.getBoolean("polaris.scalar") || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            return new ScalarLanes();
+        }
+        try {
+            return (Lanes) Class.forName("org.polaris.workbench.engine.exec.VectorQuant").getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return new ScalarLanes();
+        }
+    }
+
     static void register(Map<String, Kernel> k, EnginePool pool) {
         k.put("QLinearConv", (n, in, o) -> new Value[] {conv(pool, n, in)});
         k.put("QLinearMatMul", (n, in, o) -> new Value[] {matmul(in)});
@@ -128,7 +169,7 @@ final class QLinearKernels {
                 }
                 // acc (a whole number below 2^24) + bias rounds once in float, as (float) (int sum) does
                 float bf = bv;
-                for (int i = from; i < from + plane; i++) {
+                for (int i = LANES.requantize(acc, from, from + plane, bf, scale, lo0, hi0, z, out); i < from + plane; i++) {
                     float v = (acc[i] + bf) * scale;
                     out[i] = (byte) (roundedBits(Math.max(lo0, Math.min(hi0, v))) + z);
                 }
