@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * Smaller ops from the ONNX spec, each its plain definition: BitShift, InstanceNormalization,
  * MeanVarianceNormalization, GlobalMaxPool, LRN, Det, ReverseSequence, the Hann/Hamming/Blackman windows,
- * DynamicQuantizeLinear, MatMulInteger and ConvTranspose (any rank, groups, dilations, output padding and shape).
+ * DynamicQuantizeLinear, MatMulInteger and ConvTranspose (any rank, groups, dilations, output padding and shape),
+ * Einsum, Unique, MaxUnpool, DFT and STFT.
  */
 final class MiscKernels {
 
@@ -76,6 +77,9 @@ final class MiscKernels {
         k.put("MatMulInteger", (n, in, o) -> one(matMulInteger(in)));
         k.put("Einsum", (n, in, o) -> one(einsum(Attrs.s(n, "equation", ""), in)));
         k.put("MaxUnpool", (n, in, o) -> one(maxUnpool(n, in)));
+        k.put("Unique", (n, in, o) -> unique(n, in[0]));
+        k.put("DFT", (n, in, o) -> one(dft(n, in)));
+        k.put("STFT", (n, in, o) -> one(stft(n, in)));
         k.put("ConvTranspose", (n, in, o) -> one(convTranspose(n, in)));
         k.put("RoiAlign", (n, in, o) -> one(roiAlign(n, in, o)));
     }
@@ -221,6 +225,168 @@ final class MiscKernels {
             y[at] = x.get(k);
         }
         return Value.ofDoubles(x.type, shape, y);
+    }
+
+    /**
+     * Unique: the distinct elements (no axis: of the flattened tensor) or distinct slices along {@code axis}, sorted
+     * ascending (slices lexicographically) or in order of first appearance; with the first index of each, every
+     * element's index into the result, and the counts (all int64).
+     */
+    private static Value[] unique(Node n, Value x) {
+        boolean sorted = Attrs.i(n, "sorted", 1) != 0;
+        boolean hasAxis = n.attribute("axis").isPresent();
+        int[] shape = hasAxis ? x.shape : new int[] {x.size()};
+        int axis = hasAxis ? Attrs.axis(Attrs.i(n, "axis", 0), x.rank()) : 0;
+        int outer = 1;
+        for (int d = 0; d < axis; d++) outer *= shape[d];
+        int len = shape[axis];
+        int inner = 1;
+        for (int d = axis + 1; d < shape.length; d++) inner *= shape[d];
+        double[][] slices = new double[len][outer * inner];
+        for (int k = 0; k < len; k++) {
+            for (int o = 0; o < outer; o++) {
+                for (int i = 0; i < inner; i++) slices[k][o * inner + i] = x.get((o * len + k) * inner + i);
+            }
+        }
+        java.util.Map<java.util.List<Double>, Integer> first = new java.util.LinkedHashMap<>();
+        for (int k = 0; k < len; k++) {
+            first.putIfAbsent(java.util.Arrays.stream(slices[k]).boxed().toList(), k);
+        }
+        java.util.List<Integer> order = new java.util.ArrayList<>(first.values());
+        if (sorted) {
+            order.sort((p, q) -> java.util.Arrays.compare(slices[p], slices[q]));
+        }
+        int count = order.size();
+        java.util.Map<java.util.List<Double>, Integer> position = new java.util.HashMap<>();
+        for (int u = 0; u < count; u++) position.put(java.util.Arrays.stream(slices[order.get(u)]).boxed().toList(), u);
+        long[] indices = new long[count];
+        long[] counts = new long[count];
+        long[] inverse = new long[len];
+        for (int u = 0; u < count; u++) indices[u] = order.get(u);
+        for (int k = 0; k < len; k++) {
+            int u = position.get(java.util.Arrays.stream(slices[k]).boxed().toList());
+            inverse[k] = u;
+            counts[u]++;
+        }
+        int[] yShape = shape.clone();
+        yShape[axis] = count;
+        double[] y = new double[outer * count * inner];
+        for (int o = 0; o < outer; o++) {
+            for (int u = 0; u < count; u++) {
+                for (int i = 0; i < inner; i++) y[(o * count + u) * inner + i] = slices[order.get(u)][o * inner + i];
+            }
+        }
+        return new Value[] {Value.ofDoubles(x.type, yShape, y), Value.longs(new int[] {count}, indices),
+            Value.longs(new int[] {len}, inverse), Value.longs(new int[] {count}, counts)};
+    }
+
+    /**
+     * DFT (opset 17) along {@code axis} of [batch, signal dims..., 1 (real) or 2 (complex)]: zero-padded or cut to
+     * {@code dft_length}, inverse with the 1/N scale, {@code onesided} keeping the first N/2 + 1 bins; complex output
+     * [..., 2]. The definition, in double.
+     */
+    private static Value dft(Node n, Value[] in) {
+        Value x = in[0];
+        int r = x.rank();
+        int axis = (int) Attrs.i(n, "axis", 1);
+        if (axis < 0) axis += r;
+        if (axis <= 0 || axis >= r - 1) {
+            throw new IllegalArgumentException("DFT axis " + axis + " is not a signal dimension of rank " + r);
+        }
+        boolean inverse = Attrs.i(n, "inverse", 0) != 0;
+        boolean onesided = Attrs.i(n, "onesided", 0) != 0;
+        int len = x.shape[axis];
+        int size = in.length > 1 && in[1] != null && in[1].size() > 0 ? (int) in[1].get(0) : len;
+        int bins = onesided ? size / 2 + 1 : size;
+        int comps = x.shape[r - 1];
+        int outer = 1;
+        for (int d = 0; d < axis; d++) outer *= x.shape[d];
+        int inner = 1;
+        for (int d = axis + 1; d < r - 1; d++) inner *= x.shape[d];
+        int[] shape = x.shape.clone();
+        shape[axis] = bins;
+        shape[r - 1] = 2;
+        double[] y = new double[outer * bins * inner * 2];
+        double[] re = new double[size];
+        double[] im = new double[size];
+        for (int o = 0; o < outer; o++) {
+            for (int i = 0; i < inner; i++) {
+                java.util.Arrays.fill(re, 0);
+                java.util.Arrays.fill(im, 0);
+                for (int t = 0; t < Math.min(len, size); t++) {
+                    int at = ((o * len + t) * inner + i) * comps;
+                    re[t] = x.get(at);
+                    im[t] = comps > 1 ? x.get(at + 1) : 0;
+                }
+                double[][] f = transform(re, im, bins, inverse);
+                for (int kk = 0; kk < bins; kk++) {
+                    int at = ((o * bins + kk) * inner + i) * 2;
+                    y[at] = f[0][kk];
+                    y[at + 1] = f[1][kk];
+                }
+            }
+        }
+        return Value.ofDoubles(x.type, shape, y);
+    }
+
+    /** The first {@code bins} terms of the DFT (or inverse DFT, scaled by 1/N) of re + i im. */
+    private static double[][] transform(double[] re, double[] im, int bins, boolean inverse) {
+        int size = re.length;
+        double sign = inverse ? 1 : -1;
+        double[][] out = new double[2][bins];
+        for (int kk = 0; kk < bins; kk++) {
+            double sr = 0;
+            double si = 0;
+            for (int t = 0; t < size; t++) {
+                double angle = sign * 2 * Math.PI * ((long) kk * t % size) / size;
+                double c = Math.cos(angle);
+                double sn = Math.sin(angle);
+                sr += re[t] * c - im[t] * sn;
+                si += re[t] * sn + im[t] * c;
+            }
+            out[0][kk] = inverse ? sr / size : sr;
+            out[1][kk] = inverse ? si / size : si;
+        }
+        return out;
+    }
+
+    /**
+     * STFT (opset 17): signal [batch, length, 1 or 2], frame_step, optional window and frame_length; each frame
+     * (windowed) transformed, {@code onesided} (default) keeping N/2 + 1 bins: [batch, frames, bins, 2].
+     */
+    private static Value stft(Node n, Value[] in) {
+        Value x = in[0];
+        int step = (int) in[1].get(0);
+        Value window = in.length > 2 ? in[2] : null;
+        int frameLength = window != null && window.size() > 0 ? window.size()
+                : in.length > 3 && in[3] != null ? (int) in[3].get(0) : -1;
+        if (frameLength <= 0 || step <= 0) {
+            throw new IllegalArgumentException("STFT needs a window or a frame_length, and a positive frame_step");
+        }
+        boolean onesided = Attrs.i(n, "onesided", 1) != 0;
+        int batch = x.shape[0], length = x.shape[1], comps = x.rank() > 2 ? x.shape[2] : 1;
+        int frames = length < frameLength ? 0 : (length - frameLength) / step + 1;
+        int bins = onesided ? frameLength / 2 + 1 : frameLength;
+        double[] y = new double[batch * frames * bins * 2];
+        double[] re = new double[frameLength];
+        double[] im = new double[frameLength];
+        for (int b = 0; b < batch; b++) {
+            for (int f = 0; f < frames; f++) {
+                for (int t = 0; t < frameLength; t++) {
+                    double w = window != null && window.size() > 0 ? window.get(t) : 1;
+                    int at = (b * length + f * step + t) * comps;
+                    re[t] = x.get(at) * w;
+                    im[t] = comps > 1 ? x.get(at + 1) * w : 0;
+                }
+                double[][] spec = transform(re, im, bins, false);
+                for (int kk = 0; kk < bins; kk++) {
+                    int at = ((b * frames + f) * bins + kk) * 2;
+                    y[at] = spec[0][kk];
+                    y[at + 1] = spec[1][kk];
+                }
+            }
+        }
+        return Value.ofDoubles(x.type, new int[] {batch, frames, bins, 2}, y);
     }
 
     /** Labels of one term; {@code rank} (or -1 for the output) sizes its ellipsis, right-aligned within {@code ell}. */

@@ -5,7 +5,7 @@ import org.polaris.workbench.engine.model.Node;
 import java.util.Map;
 
 /**
- * Resize (opsets 10-19) and Upsample (7-9) in any rank: nearest (four rounding modes), N-linear and cubic
+ * GridSample (2-D), Resize (opsets 10-19) and Upsample (7-9) in any rank: nearest (four rounding modes), N-linear and cubic
  * interpolation, every coordinate transformation mode, {@code exclude_outside} and the extrapolation value of
  * {@code tf_crop_and_resize}. Separable: each output element is the product over axes of 1, 2 or 4 taps per axis.
  * Not implemented: {@code antialias} and {@code keep_aspect_ratio_policy} other than stretch (refused).
@@ -16,6 +16,7 @@ final class ResizeKernels {
     }
 
     static void register(Map<String, Kernel> k) {
+        k.put("GridSample", (n, in, o) -> new Value[] {gridSample(n, in[0], in[1], o)});
         k.put("Resize", (n, in, o) -> new Value[] {resize(n, in, o)});
         k.put("Upsample", (n, in, o) -> new Value[] {upsample(n, in, o)});
     }
@@ -28,6 +29,131 @@ final class ResizeKernels {
         for (int d = 0; d < out.length; d++) out[d] = (int) Math.floor(x.shape[d] * scales[d]);
         return interpolate(new Request(x, out, scales, null, mode.equals("linear") || mode.equals("bilinear") ? "linear"
                 : "nearest", "asymmetric", "floor", -0.75, false, 0));
+    }
+
+    /**
+     * GridSample on images ([N, C, H, W], grid [N, Ho, Wo, 2] of normalized (x, y)) as the ONNX reference defines
+     * it: the grid point denormalized (align_corners), moved inside by border or reflection padding, then read with
+     * nearest (halves to even), bilinear or bicubic (A = -0.75) taps, each tap through the padding rule (zeros: 0
+     * outside). Opset 16 names the modes bilinear/bicubic, 20 linear/cubic.
+     */
+    private static Value gridSample(Node n, Value x, Value grid, int opset) {
+        if (x.rank() != 4 || grid.rank() != 4 || grid.shape[3] != 2) {
+            throw new IllegalArgumentException("GridSample is implemented for 2-D images (X rank 4, grid [N, H, W, 2])");
+        }
+        String mode = Attrs.s(n, "mode", opset >= 20 ? "linear" : "bilinear");
+        String padding = Attrs.s(n, "padding_mode", "zeros");
+        boolean align = Attrs.i(n, "align_corners", 0) != 0;
+        int batch = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
+        int oh = grid.shape[1], ow = grid.shape[2];
+        double[] y = new double[batch * c * oh * ow];
+        double[] bx = align ? new double[] {0, w - 1} : new double[] {-0.5, w - 0.5};
+        double[] by = align ? new double[] {0, h - 1} : new double[] {-0.5, h - 0.5};
+        for (int b = 0; b < batch; b++) {
+            for (int i = 0; i < oh; i++) {
+                for (int j = 0; j < ow; j++) {
+                    int g = ((b * oh + i) * ow + j) * 2;
+                    double gx = denormalize(grid.get(g), w, align);
+                    double gy = denormalize(grid.get(g + 1), h, align);
+                    if (padding.equals("border")) {
+                        gx = Math.max(0, Math.min(w - 1, gx));
+                        gy = Math.max(0, Math.min(h - 1, gy));
+                    } else if (padding.equals("reflection")) {
+                        gx = reflect(gx, bx[0], bx[1]);
+                        gy = reflect(gy, by[0], by[1]);
+                    }
+                    for (int ch = 0; ch < c; ch++) {
+                        int plane = (b * c + ch) * h * w;
+                        double v;
+                        switch (mode) {
+                            case "nearest" -> v = pixel(x, plane, (int) Math.rint(gy), (int) Math.rint(gx), h, w, padding, bx, by);
+                            case "bilinear", "linear" -> {
+                                int x0 = (int) Math.floor(gx);
+                                int y0 = (int) Math.floor(gy);
+                                double fx = gx - x0;
+                                double fy = gy - y0;
+                                v = (1 - fy) * ((1 - fx) * pixel(x, plane, y0, x0, h, w, padding, bx, by)
+                                        + fx * pixel(x, plane, y0, x0 + 1, h, w, padding, bx, by))
+                                        + fy * ((1 - fx) * pixel(x, plane, y0 + 1, x0, h, w, padding, bx, by)
+                                        + fx * pixel(x, plane, y0 + 1, x0 + 1, h, w, padding, bx, by));
+                            }
+                            case "bicubic", "cubic" -> {
+                                int x0 = (int) Math.floor(gx) - 1;
+                                int y0 = (int) Math.floor(gy) - 1;
+                                double[] cx = cubic(gx - Math.floor(gx));
+                                double[] cy = cubic(gy - Math.floor(gy));
+                                v = 0;
+                                for (int r = 0; r < 4; r++) {
+                                    double row = 0;
+                                    for (int q = 0; q < 4; q++) {
+                                        row += cx[q] * pixel(x, plane, y0 + r, x0 + q, h, w, padding, bx, by);
+                                    }
+                                    v += cy[r] * row;
+                                }
+                            }
+                            default -> throw new IllegalArgumentException("GridSample mode " + mode + " is not implemented");
+                        }
+                        y[((b * c + ch) * oh + i) * ow + j] = v;
+                    }
+                }
+            }
+        }
+        return Value.ofDoubles(x.type, new int[] {batch, c, oh, ow}, y);
+    }
+
+    private static double denormalize(double v, int len, boolean align) {
+        return align ? (v + 1) / 2 * (len - 1) : ((v + 1) * len - 1) / 2;
+    }
+
+    /** Reflects {@code v} into [lo, hi] as often as it takes. */
+    private static double reflect(double v, double lo, double hi) {
+        double range = hi - lo;
+        if (range <= 0) {
+            return lo;
+        }
+        if (v < lo) {
+            double d = lo - v;
+            long k = (long) (d / range);
+            double r = d - k * range;
+            return k % 2 == 0 ? lo + r : hi - r;
+        }
+        if (v > hi) {
+            double d = v - hi;
+            long k = (long) (d / range);
+            double r = d - k * range;
+            return k % 2 == 0 ? hi - r : lo + r;
+        }
+        return v;
+    }
+
+    /** One input pixel under the padding rule. */
+    private static double pixel(Value x, int plane, int r, int c, int h, int w, String padding, double[] bx, double[] by) {
+        switch (padding) {
+            case "border" -> {
+                r = Math.max(0, Math.min(h - 1, r));
+                c = Math.max(0, Math.min(w - 1, c));
+            }
+            case "reflection" -> {
+                r = (int) reflect(r, by[0], by[1]);
+                c = (int) reflect(c, bx[0], bx[1]);
+            }
+            default -> {
+                if (r < 0 || r >= h || c < 0 || c >= w) {
+                    return 0;
+                }
+            }
+        }
+        return x.get(plane + r * w + c);
+    }
+
+    /** The four cubic convolution weights (A = -0.75) of a tap at fraction t. */
+    private static double[] cubic(double t) {
+        double a = -0.75;
+        return new double[] {
+            ((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a,
+            ((a + 2) * t - (a + 3)) * t * t + 1,
+            ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1,
+            ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a};
     }
 
     /** A resize as the spec defines it: input, output size, scales, region of interest and the mode attributes. */

@@ -10,11 +10,12 @@ import java.util.function.IntConsumer;
  * The engine's own worker threads, sized to the cores: kernels parallelize their outermost loop through
  * {@link #parallelFor}, and skip it for small work. The only place in the engine that creates threads.
  * <p>
- * Built for batch-1 latency, where a model is a chain of short parallel loops: a worker that finished a chunk spins
- * for {@link #SPIN_NANOS} before parking, so the next node's loop reaches it without a thread wake-up (a parked
- * thread took tens of microseconds to start, which made a second thread slow small models down). One loop runs on
- * the pool at a time; a loop started while another runs (another session on the shared pool, or a loop nested in a
- * loop's body) runs on its caller's thread.
+ * Built for batch-1 latency, where a model is a chain of short parallel loops: a worker that finished its part spins
+ * for {@link #SPIN_NANOS} before parking, so the next node's loop reaches it without a thread wake-up, and a loop's
+ * chunks are claimed rather than assigned, so a worker that wakes late (a parked thread on an idle virtual CPU took up
+ * to a millisecond) only finds that the caller did its share. One loop runs on the pool at a time; a loop started
+ * while another runs (another session on the shared pool, or a loop nested in a loop's body) runs on its caller's
+ * thread.
  */
 public final class EnginePool implements AutoCloseable {
 
@@ -61,31 +62,24 @@ public final class EnginePool implements AutoCloseable {
             return;
         }
         try {
-            int chunk = (n + parts - 1) / parts;
-            AtomicInteger pending = new AtomicInteger(parts - 1);
-            AtomicReference<Throwable> failure = new AtomicReference<>();
+            // chunks are claimed, not assigned: a worker that wakes late (an idle virtual CPU can take a millisecond)
+            // finds the caller has taken its share, instead of the caller waiting for it
+            int chunks = Math.min(n, parts * 4);
+            Region region = new Region(body, n, chunks);
             for (int p = 1; p < parts; p++) {
-                int from = p * chunk;
-                int to = Math.min(n, from + chunk);
-                workers[p - 1].give(new Chunk(body, from, to, pending, failure));
+                workers[p - 1].give(region);
             }
-            try {
-                for (int i = 0; i < Math.min(n, chunk); i++) {
-                    body.accept(i);
-                }
-            } catch (RuntimeException | Error e) {
-                failure.compareAndSet(null, e);
-            }
-            // the workers' chunks touch the caller's arrays: wait for all of them, whatever happened here
+            region.work();
+            // a worker inside the region holds a claimed chunk of the caller's arrays: wait for it
             long spinUntil = System.nanoTime() + SPIN_NANOS;
-            while (pending.get() > 0) {
+            while (region.inside.get() > 0) {
                 if (System.nanoTime() < spinUntil) {
                     Thread.onSpinWait();
                 } else {
                     LockSupport.parkNanos(20_000);
                 }
             }
-            Throwable t = failure.get();
+            Throwable t = region.failure.get();
             if (t instanceof RuntimeException re) {
                 throw re;
             }
@@ -110,17 +104,45 @@ public final class EnginePool implements AutoCloseable {
         }
     }
 
-    /** One chunk of a loop, handed to a worker. */
-    private record Chunk(IntConsumer body, int from, int to, AtomicInteger pending, AtomicReference<Throwable> failure) {
-        void run() {
-            try {
-                for (int i = from; i < to; i++) {
-                    body.accept(i);
+    /** One loop: its chunks go to whichever thread claims them first. */
+    private static final class Region {
+        private final IntConsumer body;
+        private final int n;
+        private final int chunks;
+        private final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger inside = new AtomicInteger();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        Region(IntConsumer body, int n, int chunks) {
+            this.body = body;
+            this.n = n;
+            this.chunks = chunks;
+        }
+
+        /** Claims and runs chunks until none is left (after a failure, the rest are skipped). */
+        void work() {
+            int per = (n + chunks - 1) / chunks;
+            for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
+                if (failure.get() != null) {
+                    continue;
                 }
-            } catch (Throwable t) {
-                failure.compareAndSet(null, t);
+                try {
+                    for (int i = c * per, end = Math.min(n, i + per); i < end; i++) {
+                        body.accept(i);
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            }
+        }
+
+        /** A worker's part: counted as inside while it may hold a chunk. */
+        void join() {
+            inside.incrementAndGet();
+            try {
+                work();
             } finally {
-                pending.decrementAndGet();
+                inside.decrementAndGet();
             }
         }
     }
@@ -134,15 +156,15 @@ public final class EnginePool implements AutoCloseable {
 
     private static final class Worker implements Runnable {
         private final EnginePool pool;
-        private volatile Chunk next;
+        private final AtomicReference<Region> next = new AtomicReference<>();
         Thread thread;
 
         Worker(EnginePool pool) {
             this.pool = pool;
         }
 
-        void give(Chunk c) {
-            next = c;
+        void give(Region r) {
+            next.set(r);
             LockSupport.unpark(thread);
         }
 
@@ -150,10 +172,9 @@ public final class EnginePool implements AutoCloseable {
         public void run() {
             long idleSince = System.nanoTime();
             while (!pool.closed) {
-                Chunk c = next;
-                if (c != null) {
-                    next = null;
-                    c.run();
+                Region r = next.getAndSet(null);
+                if (r != null) {
+                    r.join();
                     idleSince = System.nanoTime();
                 } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
                     Thread.onSpinWait();

@@ -37,7 +37,7 @@ class EnginePoolTest {
     @Test
     void aFailingChunkThrowsToTheCallerAndThePoolKeepsWorking() {
         try (EnginePool pool = new EnginePool(2)) {
-            // index 90 lies in the worker's half of [0, 100)
+            // whichever thread claims index 90's chunk, its exception reaches the caller
             assertThatThrownBy(() -> pool.parallelFor(100, 1, i -> {
                 if (i == 90) throw new IllegalArgumentException("bad index " + i);
             })).isInstanceOf(IllegalArgumentException.class).hasMessage("bad index 90");
