@@ -103,7 +103,9 @@ final class NnKernels {
         int k = ta ? a.shape[0] : a.shape[1];
         int nn = tb ? b.shape[0] : b.shape[1];
         float[] av = ta ? Gemm.transpose(a.f, a.shape[0], a.shape[1]) : a.f;
-        float[] bv = tb ? Gemm.transpose(b.f, b.shape[0], b.shape[1]) : b.f;
+        // a transposed weight is transposed once per session (a computed B every run)
+        float[] bv = tb ? Buffers.derived(b.f, "T" + b.shape[0] + "x" + b.shape[1],
+                () -> Gemm.transpose(b.f, b.shape[0], b.shape[1])) : b.f;
         float[] out = Buffers.floats(m * nn);
         boolean rowBias = c != null && alpha == 1f && c.type == org.polaris.workbench.engine.model.DataType.FLOAT
                 && c.size() == nn && (c.rank() == 1 || c.shape[0] == 1);
