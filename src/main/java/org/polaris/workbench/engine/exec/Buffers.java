@@ -18,6 +18,24 @@ final class Buffers {
     private long reused;
     private long allocated;
 
+    /**
+     * An array of {@code n} floats with arbitrary contents, for kernels that write every element (element-wise ops,
+     * copies and transposes): zeroing it first would cost a pass over memory for nothing.
+     */
+    static float[] uninitialized(int n) {
+        Buffers b = CURRENT.get();
+        if (b != null) {
+            ArrayDeque<float[]> q = b.free.get(n);
+            float[] a = q == null ? null : q.poll();
+            if (a != null) {
+                b.reused++;
+                return a;
+            }
+            b.allocated++;
+        }
+        return new float[n];
+    }
+
     /** A zeroed array of {@code n} floats. */
     static float[] floats(int n) {
         Buffers b = CURRENT.get();

@@ -49,7 +49,7 @@ final class FloatMath {
 
     static Value unary(EnginePool pool, Unary op, Value x, float p, float q) {
         int n = x.size();
-        float[] o = Buffers.floats(n);
+        float[] o = Buffers.uninitialized(n); // every element is written
         float[] in = x.f;
         if (n >= PARALLEL_MIN && pool.threads() > 1) {
             int chunks = pool.threads() * 4;
@@ -171,7 +171,7 @@ final class FloatMath {
     static Value binary(EnginePool pool, Binary op, Value a, Value b) {
         int[] shape = ElementwiseKernels.broadcastShape(a.shape, b.shape);
         int n = Value.size(shape);
-        float[] o = Buffers.floats(n);
+        float[] o = Buffers.uninitialized(n); // every element is written
         if (n == 0) {
             return Value.floats(shape, o);
         }

@@ -156,7 +156,7 @@ final class ShapeKernels {
             prevIn = in;
         }
         int n = x.length;
-        float[] o = Buffers.floats(n);
+        float[] o = Buffers.uninitialized(n); // every element is written
         if (groups <= 1) {
             System.arraycopy(x, 0, o, 0, n);
         } else if (groups == 2 || (groups == 3 && gStride[0] == (long) gDim[1] * gDim[2])) {
@@ -257,7 +257,7 @@ final class ShapeKernels {
         int total = Value.size(shape);
         if (first.type == DataType.FLOAT) {
             // Block copies: for each outer index, each input contributes one contiguous run.
-            float[] o = Buffers.floats(total);
+            float[] o = Buffers.uninitialized(total); // every element is written
             int pos = 0;
             for (int out = 0; out < outer; out++) {
                 for (Value v : in) {

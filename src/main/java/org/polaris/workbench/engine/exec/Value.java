@@ -114,7 +114,7 @@ public final class Value {
         int r = shape.length;
         int len = r == 0 ? 1 : shape[r - 1];
         int step = r == 0 ? 0 : strides[r - 1];
-        float[] of = f != null ? Buffers.floats(n) : null;
+        float[] of = f != null ? Buffers.uninitialized(n) : null; // every element is written
         int[] src = f != null ? null : new int[n];
         if (n > 0) {
             int[] idx = new int[r];
