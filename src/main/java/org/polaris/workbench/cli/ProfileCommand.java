@@ -24,7 +24,7 @@ import java.util.concurrent.Callable;
 
 /** {@code polaris-workbench profile}: per-node and per-op-type times from the engine's timers or ORT's trace. */
 @Command(name = "profile", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Profile a model: warm-up runs (about a second), then each node's median time over 5 runs, per node and per op type.",
+        description = "Profile a model: warmed up as bench does (at least a second, until the median settles), then each node's median time over 5 runs, per node and per op type.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:profiled", "2:usage error", "3:unreadable or invalid model", "5:the engine lacks an op the model uses"})
 public final class ProfileCommand implements Callable<Integer> {

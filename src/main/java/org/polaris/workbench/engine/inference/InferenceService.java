@@ -145,11 +145,8 @@ public final class InferenceService {
 
     /** Profiled runs whose per-node median is reported. */
     public static final int PROFILE_RUNS = 5;
-    /** Warm-up before profiling: at least this many runs... */
+    /** Warm-up before profiling: at least this many runs, then by the bench method's rule. */
     static final int PROFILE_MIN_WARMUP = 3;
-    /** ...and more until this much time has passed (the JIT compiles the engine's kernels meanwhile). */
-    static final long PROFILE_WARMUP_NANOS = 1_000_000_000L;
-    static final int PROFILE_MAX_WARMUP = 200;
 
     /** Per-node timings without progress or cancel (CLI). */
     public List<NodeTiming> profile(Path model, Runtimes.Kind kind, InputSpec input, int threads)
@@ -158,8 +155,10 @@ public final class InferenceService {
     }
 
     /**
-     * Per-node timings: warm-up runs (at least {@link #PROFILE_MIN_WARMUP}, then up to one second, so the engine's
-     * kernels are compiled as they are in a benchmark), then each node's median over {@link #PROFILE_RUNS} runs.
+     * Per-node timings: warmed up as {@code bench} warms up (at least a second and {@link #PROFILE_MIN_WARMUP} runs,
+     * then until the median settles while the JIT compiles nothing, at most ten seconds: a fixed run count left the
+     * engine's Vector API kernels uncompiled on small models, so a 0.1 ms product showed as 15 ms), then each node's
+     * median over {@link #PROFILE_RUNS} runs.
      */
     public List<NodeTiming> profile(Path model, Runtimes.Kind kind, InputSpec input, int threads,
                                     ProgressSink progress, CancellationToken cancel)
@@ -167,16 +166,8 @@ public final class InferenceService {
         OnnxModel m = describe(model);
         Map<String, Tensor> feeds = input.sample(m, 1).feeds();
         try (ModelRuntime rt = Runtimes.open(kind, model, m, threads, device)) {
-            long t0 = System.nanoTime();
-            for (int i = 0; i < PROFILE_MAX_WARMUP; i++) {
-                cancel.throwIfCancelled();
-                long spent = System.nanoTime() - t0;
-                if (i >= PROFILE_MIN_WARMUP && spent >= PROFILE_WARMUP_NANOS) {
-                    break;
-                }
-                progress.progress(0.8 * Math.min(1.0, spent / (double) PROFILE_WARMUP_NANOS), "warming up");
-                rt.run(feeds);
-            }
+            progress.progress(0, "warming up");
+            Benchmark.warmUp(new Benchmark.Config(rt, feeds, 1, threads), Benchmark.Warmup.of(PROFILE_MIN_WARMUP), cancel);
             cancel.throwIfCancelled();
             progress.progress(0.8, "profiling " + PROFILE_RUNS + " runs");
             List<NodeTiming> nodes = rt.profile(feeds, PROFILE_RUNS);
