@@ -38,18 +38,9 @@ final class Buffers {
 
     /** A zeroed array of {@code n} floats. */
     static float[] floats(int n) {
-        Buffers b = CURRENT.get();
-        if (b != null) {
-            ArrayDeque<float[]> q = b.free.get(n);
-            float[] a = q == null ? null : q.poll();
-            if (a != null) {
-                b.reused++;
-                Arrays.fill(a, 0f);
-                return a;
-            }
-            b.allocated++;
-        }
-        return new float[n];
+        float[] a = uninitialized(n);
+        Arrays.fill(a, 0f); // a fresh array is zero already; a reused one is not
+        return a;
     }
 
     /**

@@ -244,58 +244,6 @@ final class ConvKernels {
         }
     }
 
-    /**
-     * 3x3 depthwise, the MobileNet case: all nine taps of an output pixel are summed in one pass (nine loads and
-     * multiply-adds, no writes in between), with bounds checks only on border rows and columns.
-     */
-    private static void depthwise3x3(float[] in, int inOff, int h, int w, float[] k, int kOff, float[] out,
-                                     int outOff, int oh, int ow, int sy, int sx, int py, int px) {
-        if (sy == 1 && sx == 1) {
-            depthwise3x3Flat(in, inOff, h, w, k, kOff, out, outOff, oh, ow, py, px);
-            return;
-        }
-        float k0 = k[kOff], k1 = k[kOff + 1], k2 = k[kOff + 2];
-        float k3 = k[kOff + 3], k4 = k[kOff + 4], k5 = k[kOff + 5];
-        float k6 = k[kOff + 6], k7 = k[kOff + 7], k8 = k[kOff + 8];
-        // interior columns: x*sx - px >= 0 and x*sx - px + 2 <= w - 1
-        int x0 = Math.min(ow, Math.max(0, ceilDiv(px, sx)));
-        int x1 = Math.max(x0, Math.min(ow, Math.floorDiv(w - 3 + px, sx) + 1));
-        for (int y = 0; y < oh; y++) {
-            int iy = y * sy - py;
-            int dst = outOff + y * ow;
-            boolean interiorRow = iy >= 0 && iy + 2 < h;
-            if (interiorRow) {
-                int r0 = inOff + iy * w - px;
-                int r1 = r0 + w;
-                int r2 = r1 + w;
-                int start = sx == 1 ? TAPS.taps(in, r0, r1, r2, k, kOff, out, dst, x0, x1) : x0;
-                for (int xo = start; xo < x1; xo++) {
-                    int ix = xo * sx;
-                    out[dst + xo] += k0 * in[r0 + ix] + k1 * in[r0 + ix + 1] + k2 * in[r0 + ix + 2]
-                            + k3 * in[r1 + ix] + k4 * in[r1 + ix + 1] + k5 * in[r1 + ix + 2]
-                            + k6 * in[r2 + ix] + k7 * in[r2 + ix + 1] + k8 * in[r2 + ix + 2];
-                }
-            }
-            for (int xo = 0; xo < ow; xo++) {
-                if (interiorRow && xo >= x0 && xo < x1) {
-                    xo = x1 - 1;
-                    continue;
-                }
-                float acc = 0;
-                for (int ky = 0; ky < 3; ky++) {
-                    int yy = iy + ky;
-                    if (yy < 0 || yy >= h) continue;
-                    for (int kx = 0; kx < 3; kx++) {
-                        int xx = xo * sx - px + kx;
-                        if (xx < 0 || xx >= w) continue;
-                        acc += k[kOff + ky * 3 + kx] * in[inOff + yy * w + xx];
-                    }
-                }
-                out[dst + xo] += acc;
-            }
-        }
-    }
-
     /** Per-thread scratch of the phased path: the phase planes and the padded-width output. */
     private static final ThreadLocal<float[][]> PHASED = ThreadLocal.withInitial(() -> new float[2][0]);
 

@@ -2,6 +2,7 @@ package org.polaris.workbench.engine.exec;
 
 import org.polaris.workbench.engine.job.EnginePool;
 import org.polaris.workbench.engine.model.DataType;
+import org.polaris.workbench.engine.model.Node;
 
 import java.util.Map;
 import java.util.function.DoubleBinaryOperator;
@@ -28,15 +29,9 @@ final class ElementwiseKernels {
             return new Value[] {in[0], Value.bytes(DataType.BOOL, in[0].shape, mask)};
         });
         k.put("Clip", (n, in, o) -> {
-            float lo;
-            float hi;
-            if (o < 11) {
-                lo = Attrs.f(n, "min", -Float.MAX_VALUE);
-                hi = Attrs.f(n, "max", Float.MAX_VALUE);
-            } else {
-                lo = in.length > 1 && in[1] != null ? (float) in[1].get(0) : Float.NEGATIVE_INFINITY;
-                hi = in.length > 2 && in[2] != null ? (float) in[2].get(0) : Float.POSITIVE_INFINITY;
-            }
+            float[] bounds = clipBounds(n, in, o);
+            float lo = bounds[0];
+            float hi = bounds[1];
             if (in[0].type != DataType.FLOAT) { // integer Clip keeps its type
                 return new Value[] {MathKernels.map(in[0], in[0].type, x -> Math.min(hi, Math.max(lo, x)))};
             }
@@ -116,6 +111,15 @@ final class ElementwiseKernels {
             for (int d = axis + 1; d < x.rank(); d++) inner *= x.shape[d];
         }
         return new int[] {outer, len, inner};
+    }
+
+    /** Clip's {min, max}: attributes before opset 11, optional inputs from then on (absent: unbounded). */
+    static float[] clipBounds(Node n, Value[] in, int opset) {
+        if (opset < 11) {
+            return new float[] {Attrs.f(n, "min", -Float.MAX_VALUE), Attrs.f(n, "max", Float.MAX_VALUE)};
+        }
+        return new float[] {in.length > 1 && in[1] != null ? (float) in[1].get(0) : Float.NEGATIVE_INFINITY,
+            in.length > 2 && in[2] != null ? (float) in[2].get(0) : Float.POSITIVE_INFINITY};
     }
 
     /** float32 operands take {@link FloatMath}'s loops; integer ones the double definition {@code op}. */

@@ -127,10 +127,15 @@ final class Gemm {
 
     /** Row-major transpose of a [rows, cols] matrix. */
     static float[] transpose(float[] m, int rows, int cols) {
-        float[] t = new float[m.length];
+        return transpose(m, 0, rows, cols);
+    }
+
+    /** Row-major transpose of the [rows, cols] matrix at {@code off} in {@code m}. */
+    static float[] transpose(float[] m, int off, int rows, int cols) {
+        float[] t = new float[rows * cols];
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
-                t[c * rows + r] = m[r * cols + c];
+                t[c * rows + r] = m[off + r * cols + c];
             }
         }
         return t;

@@ -265,13 +265,9 @@ final class GpuBackend implements AutoCloseable {
             }
             case "Gelu" -> u = Attrs.s(n, "approximate", "none").equals("tanh") ? FloatMath.Unary.GELU_TANH : u;
             case "Clip" -> {
-                if (opset < 11) {
-                    p = Attrs.f(n, "min", -Float.MAX_VALUE);
-                    q = Attrs.f(n, "max", Float.MAX_VALUE);
-                } else {
-                    p = host.length > 1 && host[1] != null ? (float) host[1].get(0) : Float.NEGATIVE_INFINITY;
-                    q = host.length > 2 && host[2] != null ? (float) host[2].get(0) : Float.POSITIVE_INFINITY;
-                }
+                float[] bounds = ElementwiseKernels.clipBounds(n, host, opset);
+                p = bounds[0];
+                q = bounds[1];
             }
             default -> {
             }
@@ -397,53 +393,14 @@ final class GpuBackend implements AutoCloseable {
      * adjacent; null otherwise (or for an empty reduction).
      */
     static int[][] reduceRows(Node n, Value[] in, int opset) {
-        int[] shape = in[0].shape;
-        int r = shape.length;
-        long[] axes;
-        int axesInputSince = n.opType().equals("ReduceSum") ? 13 : 18;
-        if (opset >= axesInputSince) {
-            axes = in.length > 1 && in[1] != null ? in[1].asLongs() : null;
-        } else {
-            axes = n.attribute("axes").map(a -> a.asLongs()).orElse(null);
+        long[] axes = ReduceKernels.axes(n, in, opset, n.opType().equals("ReduceSum") ? 13 : 18);
+        if (ReduceKernels.emptyNoop(n, axes) || Value.size(in[0].shape) == 0) {
+            return null; // a copy, or nothing to reduce: leave it to the CPU
         }
-        boolean keep = Attrs.i(n, "keepdims", 1) != 0;
-        if ((axes == null || axes.length == 0) && Attrs.i(n, "noop_with_empty_axes", 0) != 0) {
-            return null; // a copy: leave it to the CPU
-        }
-        boolean[] reduced = new boolean[r];
-        if (axes == null || axes.length == 0) {
-            Arrays.fill(reduced, true);
-        } else {
-            for (long a : axes) reduced[Attrs.axis(a, r)] = true;
-        }
-        int first = -1;
-        int last = -1;
-        for (int d = 0; d < r; d++) {
-            if (reduced[d] && shape[d] > 1) {
-                if (first < 0) first = d;
-                last = d;
-            }
-        }
-        for (int d = Math.max(first, 0); d <= last; d++) {
-            if (!reduced[d] && shape[d] > 1) return null;
-        }
-        int outer = 1;
-        int len = 1;
-        int inner = 1;
-        for (int d = 0; d < r; d++) {
-            if (first >= 0 && d < first || first < 0) outer *= shape[d];
-            else if (d <= last) len *= shape[d];
-            else inner *= shape[d];
-        }
-        if (len == 0 || Value.size(shape) == 0) return null;
-        int kept = 0;
-        for (int d = 0; d < r; d++) if (!reduced[d]) kept++;
-        int[] out = new int[keep ? r : kept];
-        for (int d = 0, j = 0; d < r; d++) {
-            if (keep) out[d] = reduced[d] ? 1 : shape[d];
-            else if (!reduced[d]) out[j++] = shape[d];
-        }
-        return new int[][] {{outer, len, inner}, out};
+        boolean[] reduced = ReduceKernels.reducedDims(axes, in[0].rank());
+        int[] rows = ReduceKernels.adjacentRows(in[0].shape, reduced);
+        return rows == null ? null
+                : new int[][] {rows, ReduceKernels.outputShape(in[0].shape, reduced, Attrs.i(n, "keepdims", 1) != 0)};
     }
 
     private DevTensor alloc(int[] shape) {

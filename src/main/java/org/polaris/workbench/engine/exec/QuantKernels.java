@@ -20,7 +20,7 @@ final class QuantKernels {
             int lo = t == DataType.INT8 ? -128 : 0;
             int hi = t == DataType.INT8 ? 127 : 255;
             byte[] out = new byte[x.size()];
-            int[] strides = ShapeKernels.strides(x.shape);
+            int[] strides = Value.strides(x.shape);
             for (int k = 0; k < out.length; k++) {
                 int c = axis < 0 ? 0 : (k / strides[axis]) % x.shape[axis];
                 double q = Math.rint(x.f[k] / scale.f[c]) + (zp == null ? 0 : zp.get(c));
@@ -34,7 +34,7 @@ final class QuantKernels {
             Value zp = in.length > 2 ? in[2] : null;
             int axis = scale.size() > 1 ? Attrs.axis(Attrs.i(n, "axis", 1), x.rank()) : -1;
             float[] out = Buffers.floats(x.size());
-            int[] strides = ShapeKernels.strides(x.shape);
+            int[] strides = Value.strides(x.shape);
             for (int k = 0; k < out.length; k++) {
                 int c = axis < 0 ? 0 : (k / strides[axis]) % x.shape[axis];
                 out[k] = (float) ((x.get(k) - (zp == null ? 0 : zp.get(c))) * scale.f[c]);

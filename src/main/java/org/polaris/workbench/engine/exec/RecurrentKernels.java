@@ -162,13 +162,13 @@ final class RecurrentKernels {
                 for (int row = 0; row < seq * batch; row++) System.arraycopy(bs, d * 2 * gh, xw, row * gh, gh);
             }
             int wo = d * gh * input;
-            float[] wt = Buffers.derived(ws, "T" + wo, () -> transpose(ws, wo, gh, input));
+            float[] wt = Buffers.derived(ws, "T" + wo, () -> Gemm.transpose(ws, wo, gh, input));
             Gemm.multiply(pool, seq * batch, gh, input, xs, 0, wt, 0, xw, 0);
             // the recurrent weights as [hidden, gates * hidden], so each step is one row times a matrix
             int ro = d * gh * hidden;
-            float[] rt = Buffers.derived(rs, "T" + ro + "x" + rCols, () -> transpose(rs, ro, rCols, hidden));
+            float[] rt = Buffers.derived(rs, "T" + ro + "x" + rCols, () -> Gemm.transpose(rs, ro, rCols, hidden));
             int rho = ro + 2 * hidden * hidden;
-            float[] rth = resetFirst ? Buffers.derived(rs, "T" + rho, () -> transpose(rs, rho, hidden, hidden)) : null;
+            float[] rth = resetFirst ? Buffers.derived(rs, "T" + rho, () -> Gemm.transpose(rs, rho, hidden, hidden)) : null;
             int rb = d * 2 * gh + gh; // recurrence biases of this direction
             for (int bt = 0; bt < batch; bt++) {
                 int len = lens == null ? seq : (int) lens.get(bt);
@@ -281,17 +281,6 @@ final class RecurrentKernels {
         float[] out = new float[v.size()];
         for (int i = 0; i < out.length; i++) out[i] = (float) v.get(i);
         return out;
-    }
-
-    /** The [rows, cols] matrix at {@code off} in {@code m}, transposed to [cols, rows]. */
-    private static float[] transpose(float[] m, int off, int rows, int cols) {
-        float[] t = new float[rows * cols];
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < cols; j++) {
-                t[j * rows + i] = m[off + i * cols + j];
-            }
-        }
-        return t;
     }
 
     private static float clip(float v, double clip) {

@@ -36,38 +36,89 @@ final class ReduceKernels {
 
     private static void reduce(Map<String, Kernel> k, String op, Kind kind, int axesInputSince) {
         k.put(op, (n, in, o) -> {
-            long[] axes;
-            if (o >= axesInputSince) {
-                axes = in.length > 1 && in[1] != null ? in[1].asLongs() : null;
-            } else {
-                axes = n.attribute("axes").map(a -> a.asLongs()).orElse(null);
-            }
-            boolean keep = Attrs.i(n, "keepdims", 1) != 0;
-            boolean noop = Attrs.i(n, "noop_with_empty_axes", 0) != 0;
-            if ((axes == null || axes.length == 0) && noop) {
+            long[] axes = axes(n, in, o, axesInputSince);
+            if (emptyNoop(n, axes)) {
                 return new Value[] {in[0]};
             }
-            return new Value[] {reduce(in[0], axes, keep, kind)};
+            return new Value[] {reduce(in[0], axes, Attrs.i(n, "keepdims", 1) != 0, kind)};
         });
+    }
+
+    /** A Reduce node's axes: the attribute before {@code axesInputSince}, the second input from then on. */
+    static long[] axes(Node n, Value[] in, int opset, int axesInputSince) {
+        if (opset >= axesInputSince) {
+            return in.length > 1 && in[1] != null ? in[1].asLongs() : null;
+        }
+        return n.attribute("axes").map(a -> a.asLongs()).orElse(null);
+    }
+
+    /** Whether the node reduces nothing (no axes and noop_with_empty_axes): its output is its input. */
+    static boolean emptyNoop(Node n, long[] axes) {
+        return (axes == null || axes.length == 0) && Attrs.i(n, "noop_with_empty_axes", 0) != 0;
+    }
+
+    /** Which dims {@code axes} reduces (all of them when there are none). */
+    static boolean[] reducedDims(long[] axes, int rank) {
+        boolean[] reduced = new boolean[rank];
+        if (axes == null || axes.length == 0) {
+            Arrays.fill(reduced, true);
+        } else {
+            for (long a : axes) reduced[Attrs.axis(a, rank)] = true;
+        }
+        return reduced;
+    }
+
+    /** The output shape: reduced dims as 1, or dropped without {@code keep}. */
+    static int[] outputShape(int[] shape, boolean[] reduced, boolean keep) {
+        int kept = 0;
+        for (int d = 0; d < shape.length; d++) if (!reduced[d] || keep) kept++;
+        int[] out = new int[kept];
+        for (int d = 0, j = 0; d < shape.length; d++) {
+            if (keep) out[j++] = reduced[d] ? 1 : shape[d];
+            else if (!reduced[d]) out[j++] = shape[d];
+        }
+        return out;
+    }
+
+    /**
+     * The tensor as [outer, len, inner] rows reduced along len, when the reduced dims (size-1 ones aside) are
+     * adjacent; null otherwise, or for an empty reduction (which keeps its identity in the general path).
+     */
+    static int[] adjacentRows(int[] shape, boolean[] reduced) {
+        int r = shape.length;
+        int first = -1;
+        int last = -1;
+        for (int d = 0; d < r; d++) {
+            if (reduced[d] && shape[d] > 1) {
+                if (first < 0) first = d;
+                last = d;
+            }
+        }
+        if (first < 0) {
+            first = 0;
+            last = -1;
+        }
+        for (int d = first; d <= last; d++) {
+            if (!reduced[d] && shape[d] > 1) {
+                return null;
+            }
+        }
+        int outer = 1;
+        int len = 1;
+        int inner = 1;
+        for (int d = 0; d < r; d++) {
+            if (d < first) outer *= shape[d];
+            else if (d <= last) len *= shape[d];
+            else inner *= shape[d];
+        }
+        return len == 0 ? null : new int[] {outer, len, inner};
     }
 
     static Value reduce(Value x, long[] axesArg, boolean keep, Kind kind) {
         int r = x.rank();
-        boolean[] reduced = new boolean[r];
-        if (axesArg == null || axesArg.length == 0) {
-            Arrays.fill(reduced, true);
-        } else {
-            for (long a : axesArg) reduced[Attrs.axis(a, r)] = true;
-        }
-        int[] outShape = new int[r];
-        for (int d = 0; d < r; d++) outShape[d] = reduced[d] ? 1 : x.shape[d];
-        int[] shape = outShape;
-        if (!keep) {
-            int kept = 0;
-            for (int d = 0; d < r; d++) if (!reduced[d]) kept++;
-            shape = new int[kept];
-            for (int d = 0, j = 0; d < r; d++) if (!reduced[d]) shape[j++] = x.shape[d];
-        }
+        boolean[] reduced = reducedDims(axesArg, r);
+        int[] outShape = outputShape(x.shape, reduced, true);
+        int[] shape = keep ? outShape : outputShape(x.shape, reduced, false);
         float[] fast = reduceFloats(x, reduced, kind);
         if (fast != null) {
             return Value.floats(shape, fast);
@@ -136,35 +187,13 @@ final class ReduceKernels {
                 || kind == Kind.MIN || kind == Kind.SUM_SQUARE)) {
             return null;
         }
-        int r = x.rank();
-        int first = -1;
-        int last = -1;
-        for (int d = 0; d < r; d++) {
-            if (reduced[d] && x.shape[d] > 1) {
-                if (first < 0) first = d;
-                last = d;
-            }
+        int[] rows = adjacentRows(x.shape, reduced);
+        if (rows == null) {
+            return null;
         }
-        if (first < 0) {
-            first = 0;
-            last = -1;
-        }
-        for (int d = first; d <= last; d++) {
-            if (!reduced[d] && x.shape[d] > 1) {
-                return null;
-            }
-        }
-        int outer = 1;
-        int len = 1;
-        int inner = 1;
-        for (int d = 0; d < r; d++) {
-            if (d < first) outer *= x.shape[d];
-            else if (d <= last) len *= x.shape[d];
-            else inner *= x.shape[d];
-        }
-        if (len == 0) {
-            return null; // empty reductions keep their identities in the general path
-        }
+        int outer = rows[0];
+        int len = rows[1];
+        int inner = rows[2];
         float[] v = x.f;
         float[] o = Buffers.floats(outer * inner);
         for (int ou = 0; ou < outer; ou++) {

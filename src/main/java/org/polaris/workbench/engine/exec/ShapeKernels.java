@@ -108,24 +108,11 @@ final class ShapeKernels {
         if (x.type == org.polaris.workbench.engine.model.DataType.FLOAT) {
             return Value.floats(outShape, transposeFloats(x.f, x.shape, perm));
         }
-        int[] inStrides = strides(x.shape);
+        // other types: the output walks the input with permuted strides
+        int[] inStrides = Value.strides(x.shape);
         int[] src = new int[r];
         for (int d = 0; d < r; d++) src[d] = inStrides[perm[d]];
-        int n = x.size();
-        int[] map = new int[n];
-        int[] idx = new int[r];
-        int off = 0;
-        for (int k = 0; k < n; k++) {
-            map[k] = off;
-            for (int d = r - 1; d >= 0; d--) {
-                idx[d]++;
-                off += src[d];
-                if (idx[d] < outShape[d]) break;
-                off -= src[d] * outShape[d];
-                idx[d] = 0;
-            }
-        }
-        return gatherFlat(x, outShape, map);
+        return x.strided(outShape, 0, src);
     }
 
     /**
@@ -137,7 +124,7 @@ final class ShapeKernels {
         int r = shape.length;
         // groups in output order: each a run of input dims (size-1 ones skipped) consecutive in both orders; a
         // group's input stride is that of its innermost input dim
-        int[] inStride = strides(shape);
+        int[] inStride = Value.strides(shape);
         int[] gDim = new int[r];
         int[] gStride = new int[r];
         int groups = 0;
@@ -207,16 +194,6 @@ final class ShapeKernels {
                 }
             }
         }
-    }
-
-    static int[] strides(int[] shape) {
-        int[] s = new int[shape.length];
-        int st = 1;
-        for (int d = shape.length - 1; d >= 0; d--) {
-            s[d] = st;
-            st *= shape[d];
-        }
-        return s;
     }
 
     /** A value whose element k is {@code x}'s element {@code map[k]}. */

@@ -98,12 +98,8 @@ class OpenClExecutionIT {
                 new org.polaris.workbench.engine.model.Node("relu", "Relu", "", List.of("a"), List.of("b"), List.of(), ""),
                 new org.polaris.workbench.engine.model.Node("add", "Add", "", List.of("b", "k"), List.of("c"), List.of(), ""),
                 new org.polaris.workbench.engine.model.Node("sigmoid", "Sigmoid", "", List.of("c"), List.of("y"), List.of(), "")),
-                List.of(new org.polaris.workbench.engine.model.ValueInfo("x", org.polaris.workbench.engine.model.ValueType.tensor(
-                        org.polaris.workbench.engine.model.DataType.FLOAT, List.of(org.polaris.workbench.engine.model.Dim.of(2),
-                                org.polaris.workbench.engine.model.Dim.of(3), org.polaris.workbench.engine.model.Dim.of(4))), "")),
-                List.of(new org.polaris.workbench.engine.model.ValueInfo("y", org.polaris.workbench.engine.model.ValueType.tensor(
-                        org.polaris.workbench.engine.model.DataType.FLOAT, List.of(org.polaris.workbench.engine.model.Dim.of(2),
-                                org.polaris.workbench.engine.model.Dim.of(3), org.polaris.workbench.engine.model.Dim.of(4))), "")),
+                List.of(floats("x", 2, 3, 4)),
+                List.of(floats("y", 2, 3, 4)),
                 List.of(), List.of(Tensor.ofFloats("k", new long[] {3, 1}, new float[] {0.5f, -2f, 3f})), "", null);
         OnnxModel chain = new OnnxModel(8, Map.of("", 13L), "test", "", "", 0, "", Map.of(), g, null, null, 0);
         float[] xv = new float[24];
@@ -135,12 +131,8 @@ class OpenClExecutionIT {
                 new org.polaris.workbench.engine.model.Node("t", "Transpose", "", List.of("m"), List.of("y"), List.of(
                         new org.polaris.workbench.engine.model.Attribute("perm", org.polaris.workbench.engine.model.Attribute.Type.INTS,
                                 new long[] {2, 0, 1}, "", "")), "")),
-                List.of(new org.polaris.workbench.engine.model.ValueInfo("x", org.polaris.workbench.engine.model.ValueType.tensor(
-                        org.polaris.workbench.engine.model.DataType.FLOAT, List.of(org.polaris.workbench.engine.model.Dim.of(2),
-                                org.polaris.workbench.engine.model.Dim.of(3), org.polaris.workbench.engine.model.Dim.of(4))), "")),
-                List.of(new org.polaris.workbench.engine.model.ValueInfo("y", org.polaris.workbench.engine.model.ValueType.tensor(
-                        org.polaris.workbench.engine.model.DataType.FLOAT, List.of(org.polaris.workbench.engine.model.Dim.of(4),
-                                org.polaris.workbench.engine.model.Dim.of(2), org.polaris.workbench.engine.model.Dim.of(3))), "")),
+                List.of(floats("x", 2, 3, 4)),
+                List.of(floats("y", 4, 2, 3)),
                 List.of(), List.of(Tensor.ofFloats("k", new long[] {3, 1}, new float[] {0.5f, -2f, 3f})), "", null);
         OnnxModel small = new OnnxModel(8, Map.of("", 13L), "test", "", "", 0, "", Map.of(), g, null, null, 0);
         float[] xv = new float[24];
@@ -177,5 +169,12 @@ class OpenClExecutionIT {
         } finally {
             s.close();
         }
+    }
+
+    /** A float32 graph input or output of fixed shape. */
+    private static org.polaris.workbench.engine.model.ValueInfo floats(String name, long... dims) {
+        return new org.polaris.workbench.engine.model.ValueInfo(name, org.polaris.workbench.engine.model.ValueType.tensor(
+                org.polaris.workbench.engine.model.DataType.FLOAT,
+                java.util.Arrays.stream(dims).mapToObj(org.polaris.workbench.engine.model.Dim::of).toList()), "");
     }
 }
