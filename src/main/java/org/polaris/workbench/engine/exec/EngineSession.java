@@ -71,7 +71,7 @@ public final class EngineSession implements AutoCloseable {
             if (in[k] != null) shape = ElementwiseKernels.broadcastShape(shape, in[k].shape);
         }
         host[0] = Value.floats(shape, null); // shape only: it will be on the device
-        if (GpuBackend.unsupported(next.node(), host) != null) {
+        if (GpuBackend.unsupported(next.node(), host, opset) != null) {
             return null;
         }
         boolean[] resident = new boolean[host.length];
@@ -222,7 +222,7 @@ public final class EngineSession implements AutoCloseable {
         ResizeKernels.register(k);
         RecurrentKernels.register(k, pool);
         LossKernels.register(k);
-        MiscKernels.register(k);
+        MiscKernels.register(k, pool);
         ControlFlow.register(k, pool);
         ShapeKernels.register(k);
         NnKernels.register(k, pool, sparse);
@@ -347,7 +347,7 @@ public final class EngineSession implements AutoCloseable {
 
     /** The node's work and the inputs it would have to upload, for the placement estimate. */
     private Where placeOnDevice(Node n, Value[] shapes, boolean[] resident) {
-        String no = GpuBackend.unsupported(n, shapes);
+        String no = GpuBackend.unsupported(n, shapes, opset);
         if (no != null) {
             return new Where(Unit.CPU, no);
         }
@@ -365,7 +365,18 @@ public final class EngineSession implements AutoCloseable {
                 flops = 2L * x[0] * w[0] * w[1] * w[2] * w[3] * plane;
                 kernels = 4 * x[0];
             }
-            case "Gemm", "MatMul" -> flops = 2L * shapes[0].shape[0] * shapes[0].shape[1] * shapes[1].shape[1];
+            case "ConvTranspose" -> {
+                int[] w = shapes[1].shape;
+                flops = 2L * shapes[0].size() * w[1] * w[2] * w[3];
+            }
+            case "Gemm" -> flops = 2L * shapes[0].shape[0] * shapes[0].shape[1] * shapes[1].shape[1];
+            case "MatMul" -> {
+                int[] a = shapes[0].shape;
+                int[] b = shapes[1].shape;
+                long products = b.length > 2 ? GpuBackend.batchOffsets(a, b)[0].length : 1;
+                long rows = b.length > 2 ? a[a.length - 2] : shapes[0].size() / Math.max(1, a[a.length - 1]);
+                flops = 2L * products * rows * a[a.length - 1] * b[b.length - 1];
+            }
             default -> flops = shapes[0].size();
         }
         long upload = 0;

@@ -15,10 +15,11 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * The executor's OpenCL side: device tensors, the ops it runs on the device (Conv with group 1 or depthwise, Gemm,
- * MatMul by a matrix, MaxPool, GlobalAveragePool, element-wise ops with broadcasting and activations, Softmax and
- * LogSoftmax along any axis, reductions over adjacent axes, Transpose, Concat, 2-D Resize and the view ops; Conv and
- * Gemm with fused Relu/Clip), and the measured numbers behind placement: the device's tuned
+ * The executor's OpenCL side: device tensors, the ops it runs on the device (2-D Conv of any group count, 2-D
+ * ConvTranspose, Gemm, MatMul incl. batched with broadcast batch dimensions, MaxPool, AveragePool, GlobalAveragePool,
+ * element-wise ops with broadcasting and activations, Softmax and LogSoftmax along any axis, LayerNormalization,
+ * reductions over adjacent axes, Transpose, Concat, Slice, Pad, 2-D Resize and the view ops; Conv and Gemm with fused
+ * Relu/Clip), and the measured numbers behind placement: the device's tuned
  * SGEMM rate, host-device transfer rate and per-kernel overhead, against the CPU GEMM rate, measured the first time a
  * device is opened in the process and reused by later sessions.
  */
@@ -57,8 +58,9 @@ final class GpuBackend implements AutoCloseable {
     static final Set<String> OPS;
 
     static {
-        Set<String> ops = new java.util.TreeSet<>(Set.of("Conv", "Gemm", "MatMul", "MaxPool", "GlobalAveragePool",
-                "Softmax", "LogSoftmax", "Transpose", "Concat", "Resize"));
+        Set<String> ops = new java.util.TreeSet<>(Set.of("Conv", "ConvTranspose", "Gemm", "MatMul", "MaxPool", "AveragePool",
+                "GlobalAveragePool", "Softmax", "LogSoftmax", "LayerNormalization", "Transpose", "Concat", "Resize", "Pad",
+                "Slice"));
         ops.addAll(BINARY.keySet());
         ops.addAll(UNARY.keySet());
         ops.addAll(VIEWS);
@@ -72,7 +74,7 @@ final class GpuBackend implements AutoCloseable {
      */
     static boolean isData(Node n, int input) {
         return switch (n.opType()) {
-            case "Conv", "Gemm" -> input <= 2;
+            case "Conv", "ConvTranspose", "Gemm", "LayerNormalization" -> input <= 2;
             case "Concat", "Max", "Min" -> true;
             default -> BINARY.containsKey(n.opType()) || n.opType().equals("MatMul") ? input <= 1 : input == 0;
         };
@@ -158,8 +160,8 @@ final class GpuBackend implements AutoCloseable {
                 device.name(), device.type(), gpuGflops, params, transferBytesPerMs / 1e6, launchMs, cpuGflops);
     }
 
-    /** Whether the device can run this node with these (float) inputs; null if so, else why not. */
-    static String unsupported(Node n, Value[] in) {
+    /** Whether the device can run this node with these (float) inputs in a model of this opset; null if so, else why not. */
+    static String unsupported(Node n, Value[] in, int opset) {
         if (!OPS.contains(n.opType()) || !n.domain().isEmpty() && !n.domain().equals("ai.onnx")) {
             return n.opType() + " has no OpenCL kernel";
         }
@@ -176,19 +178,30 @@ final class GpuBackend implements AutoCloseable {
         if (BINARY.containsKey(n.opType()) && ElementwiseKernels.broadcastShape(in[0].shape, in[1].shape).length > 8) {
             return "more than 8 dimensions";
         }
-        if (REDUCE.containsKey(n.opType()) && reduceRows(n, in, 18) == null) return "reduced axes not adjacent";
+        if (REDUCE.containsKey(n.opType()) && reduceRows(n, in, opset) == null) return "reduced axes not adjacent";
         switch (n.opType()) {
-            case "Conv" -> {
+            case "Conv", "ConvTranspose" -> {
                 long group = Attrs.i(n, "group", 1);
-                boolean depthwise = in[0].rank() == 4 && group == in[0].shape[1] && in[1].shape[0] == group && in[1].shape[1] == 1;
-                if (in[0].rank() != 4 || group != 1 && !depthwise) return "grouped (not depthwise) or non-2-D convolution";
+                if (in[0].rank() != 4) return "non-2-D convolution";
+                int outChannels = n.opType().equals("Conv") ? in[1].shape[0] : in[1].shape[1] * (int) Math.max(1, group);
+                if (group < 1 || in[0].shape[1] % group != 0 || outChannels % group != 0) return "channels do not split into the groups";
+            }
+            case "AveragePool" -> {
+                if (in[0].rank() != 4) return "non-2-D pooling";
+            }
+            case "LayerNormalization" -> {
+                if (layerNormRows(n, in) == null) return "LayerNormalization with statistics outputs or a broadcast scale/bias";
+            }
+            case "Pad" -> {
+                if (in[0].rank() > 8) return "more than 8 dimensions";
+                if (padMode(n) == null) return "Pad mode " + Attrs.s(n, "mode", "constant");
             }
             case "GlobalAveragePool" -> {
                 if (in[0].rank() != 4) return "GlobalAveragePool on a non-image tensor";
             }
             case "Resize" -> {
                 try {
-                    if (ResizeKernels.plan2d(n, in, 21) == null) return "Resize of other than the last two axes";
+                    if (ResizeKernels.plan2d(n, in, opset) == null) return "Resize of other than the last two axes";
                 } catch (RuntimeException e) {
                     return "Resize variant: " + e.getMessage();
                 }
@@ -201,7 +214,8 @@ final class GpuBackend implements AutoCloseable {
                 }
             }
             case "MatMul" -> {
-                if (in[0].rank() < 2 || in[1].rank() != 2) return "batched MatMul";
+                if (in[0].rank() < 2 || in[1].rank() < 2) return "MatMul of a vector";
+                if (in[1].rank() > 2 && batchOffsets(in[0].shape, in[1].shape) == null) return "batch dimensions do not broadcast";
             }
             case "MaxPool" -> {
                 int[] dil = Attrs.ints(n, "dilations", new int[] {1, 1});
@@ -305,6 +319,9 @@ final class GpuBackend implements AutoCloseable {
                 case "Conv" -> conv(n, in);
                 case "Gemm" -> gemm(in);
                 case "MatMul" -> {
+                    if (in[1].shape().length > 2) {
+                        yield batchedMatMul(in[0], in[1]);
+                    }
                     // [..., M, K] x [K, N]: the leading dims fold into M
                     int[] a = in[0].shape();
                     int kk = a[a.length - 1];
@@ -317,6 +334,29 @@ final class GpuBackend implements AutoCloseable {
                     yield o;
                 }
                 case "MaxPool" -> maxPool(n, in[0]);
+                case "AveragePool" -> averagePool(n, in[0]);
+                case "ConvTranspose" -> convTranspose(n, in);
+                case "LayerNormalization" -> {
+                    int[] rows = layerNormRows(n, host);
+                    DevTensor o = alloc(in[0].shape());
+                    k.layerNorm(in[0].buf(), o.buf(), rows[0], rows[1], Attrs.f(n, "epsilon", 1e-5f), in[1].buf(), rows[2] == 1,
+                            in.length > 2 && in[2] != null ? in[2].buf() : null, rows[3] == 1);
+                    yield o;
+                }
+                case "Pad" -> {
+                    IndexKernels.PadPlan p = IndexKernels.padPlan(n, host, opset);
+                    int[] begin = new int[p.before().length];
+                    for (int d = 0; d < begin.length; d++) begin[d] = Math.toIntExact(p.before()[d]);
+                    DevTensor o = alloc(p.shape());
+                    k.pad(in[0].buf(), o.buf(), in[0].shape(), p.shape(), begin, padMode(n), (float) p.constant());
+                    yield o;
+                }
+                case "Slice" -> {
+                    IndexKernels.Strided p = IndexKernels.slicePlan(n, host, opset);
+                    DevTensor o = alloc(p.shape());
+                    k.stridedCopy(in[0].buf(), p.offset(), p.strides(), o.buf(), 0, Value.strides(p.shape()), p.shape());
+                    yield o;
+                }
                 case "GlobalAveragePool" -> {
                     int[] sh = in[0].shape();
                     int[] out = sh.clone();
@@ -430,7 +470,13 @@ final class GpuBackend implements AutoCloseable {
         int oh = gy[0], ow = gx[0], plane = oh * ow, rows = c * kh * kw;
         ClKernels.Conv g = new ClKernels.Conv(kh, kw, strides[0], strides[1], gy[1], gx[1], dil[0], dil[1]);
         DevTensor y = alloc(new int[] {batch, m, oh, ow});
-        if (Attrs.i(node, "group", 1) > 1) {
+        int group = (int) Attrs.i(node, "group", 1);
+        if (group > 1 && !(group == c && m == c)) {
+            k.convGrouped(in[0].buf(), in[1].buf(), in.length > 2 && in[2] != null ? in[2].buf() : null, y.buf(),
+                    new ClKernels.Window(batch, c, h, w, m, group, g, oh, ow));
+            return y;
+        }
+        if (group > 1) {
             // depthwise: one filter per channel, every image's planes in one launch
             k.depthwise(in[0].buf(), in[1].buf(), in.length > 2 && in[2] != null ? in[2].buf() : null, y.buf(), batch * c, c,
                     h, w, g, oh, ow);
@@ -448,6 +494,127 @@ final class GpuBackend implements AutoCloseable {
                 rt.copy(out, 0, y.buf(), 4L * b * m * plane, 4L * m * plane);
             }
         }
+        return y;
+    }
+
+    /** The pad kernel's mode for a Pad node, or null for a mode it lacks. */
+    static ClKernels.PadMode padMode(Node n) {
+        return switch (Attrs.s(n, "mode", "constant")) {
+            case "constant" -> ClKernels.PadMode.CONSTANT;
+            case "reflect" -> ClKernels.PadMode.REFLECT;
+            case "edge" -> ClKernels.PadMode.EDGE;
+            case "wrap" -> ClKernels.PadMode.WRAP;
+            default -> null;
+        };
+    }
+
+    /**
+     * A LayerNormalization node as rows: {rows, row length, 1 if the scale holds one value per row element (0 if one
+     * for all), the same for the bias}; null when the node also outputs its statistics or the scale or bias
+     * broadcasts some other way.
+     */
+    static int[] layerNormRows(Node n, Value[] in) {
+        for (int o = 1; o < n.outputs().size(); o++) {
+            if (!n.outputs().get(o).isEmpty()) return null;
+        }
+        int r = in[0].rank();
+        int axis = Attrs.axis(Attrs.i(n, "axis", -1), r);
+        int len = 1;
+        for (int d = axis; d < r; d++) len *= in[0].shape[d];
+        int rows = in[0].size() / Math.max(1, len);
+        int scale = in[1].size() == len ? 1 : in[1].size() == 1 ? 0 : -1;
+        Value b = in.length > 2 ? in[2] : null;
+        int bias = b == null ? 0 : b.size() == len ? 1 : b.size() == 1 ? 0 : -1;
+        boolean trailing = in[1].rank() <= r - axis; // a per-element scale must cover the normalized dims, not more
+        return scale < 0 || bias < 0 || !trailing || len == 0 ? null : new int[] {rows, len, scale, bias};
+    }
+
+    /**
+     * The operand offsets of each product of a batched MatMul of shapes {@code a} [..., M, K] and {@code b}
+     * [..., K, N] (rank 2 or more, batch dimensions broadcast), in the output's batch order; null when the batch
+     * dimensions do not broadcast or the inner dimensions do not match.
+     */
+    static int[][] batchOffsets(int[] a, int[] b) {
+        int ra = a.length, rb = b.length;
+        if (a[ra - 1] != b[rb - 2]) return null;
+        int[] ba = java.util.Arrays.copyOf(a, ra - 2);
+        int[] bb = java.util.Arrays.copyOf(b, rb - 2);
+        int[] out;
+        try {
+            out = ElementwiseKernels.broadcastShape(ba, bb);
+        } catch (RuntimeException e) {
+            return null;
+        }
+        int[] sa = ElementwiseKernels.broadcastStrides(ba, out);
+        int[] sb = ElementwiseKernels.broadcastStrides(bb, out);
+        int count = Value.size(out);
+        int[][] off = new int[3][];
+        off[0] = new int[count];
+        off[1] = new int[count];
+        off[2] = out;
+        int matA = a[ra - 2] * a[ra - 1];
+        int matB = b[rb - 2] * b[rb - 1];
+        for (int i = 0; i < count; i++) {
+            int rem = i;
+            int oa = 0, ob = 0;
+            for (int d = out.length - 1; d >= 0; d--) {
+                int idx = rem % out[d];
+                rem /= out[d];
+                oa += idx * sa[d];
+                ob += idx * sb[d];
+            }
+            off[0][i] = oa * matA;
+            off[1][i] = ob * matB;
+        }
+        return off;
+    }
+
+    private DevTensor batchedMatMul(DevTensor a, DevTensor b) {
+        int[] as = a.shape();
+        int[] bs = b.shape();
+        int[][] off = batchOffsets(as, bs);
+        int m = as[as.length - 2], kk = as[as.length - 1], nn = bs[bs.length - 1];
+        int[] out = java.util.Arrays.copyOf(off[2], off[2].length + 2);
+        out[out.length - 2] = m;
+        out[out.length - 1] = nn;
+        DevTensor o = alloc(out);
+        if (off[0].length > 0 && m > 0 && nn > 0) {
+            k.matmulBatched(a.buf(), off[0], b.buf(), off[1], o.buf(), m, nn, kk);
+        }
+        return o;
+    }
+
+    private DevTensor convTranspose(Node node, DevTensor[] in) {
+        int[] xs = in[0].shape();
+        int[] ws = in[1].shape();
+        int group = (int) Attrs.i(node, "group", 1);
+        int[][] geometry = MiscKernels.convTransposeGeometry(node, xs, ws);
+        int[] strides = Attrs.ints(node, "strides", new int[] {1, 1});
+        int[] dil = Attrs.ints(node, "dilations", new int[] {1, 1});
+        int m = ws[1] * group;
+        ClKernels.Conv g = new ClKernels.Conv(ws[2], ws[3], strides[0], strides[1], geometry[1][0], geometry[1][1], dil[0], dil[1]);
+        ClKernels.Window s = new ClKernels.Window(xs[0], xs[1], xs[2], xs[3], m, group, g, geometry[0][0], geometry[0][1]);
+        DevTensor y = alloc(new int[] {xs[0], m, s.oh(), s.ow()});
+        k.convTranspose(in[0].buf(), in[1].buf(), in.length > 2 && in[2] != null ? in[2].buf() : null, y.buf(), s);
+        return y;
+    }
+
+    private DevTensor averagePool(Node n, DevTensor x) {
+        int[] s = x.shape();
+        int[] kernel = Attrs.ints(n, "kernel_shape", new int[] {1, 1});
+        int[] strides = Attrs.ints(n, "strides", new int[] {1, 1});
+        int[] dil = Attrs.ints(n, "dilations", new int[] {1, 1});
+        int[] pads = Attrs.ints(n, "pads", new int[] {0, 0, 0, 0});
+        String autoPad = Attrs.s(n, "auto_pad", "NOTSET");
+        boolean ceil = Attrs.i(n, "ceil_mode", 0) == 1;
+        int[] gy = ConvKernels.geometry(autoPad, s[2], kernel[0], strides[0], dil[0], pads[0], pads[2], ceil);
+        int[] gx = ConvKernels.geometry(autoPad, s[3], kernel[1], strides[1], dil[1], pads[1], pads[3], ceil);
+        ClKernels.Conv g = new ClKernels.Conv(kernel[0], kernel[1], strides[0], strides[1], gy[1], gx[1], dil[0], dil[1]);
+        DevTensor y = alloc(new int[] {s[0], s[1], gy[0], gx[0]});
+        // padded cells count toward the divisor only up to the explicit end pads, as on the CPU
+        k.avgPool(x.buf(), y.buf(), new ClKernels.Window(s[0], s[1], s[2], s[3], s[1], 1, g, gy[0], gx[0]),
+                autoPad.equals("NOTSET") ? pads[2] : 0, autoPad.equals("NOTSET") ? pads[3] : 0,
+                Attrs.i(n, "count_include_pad", 0) == 1);
         return y;
     }
 

@@ -159,6 +159,16 @@ final class IndexKernels {
     }
 
     private static Value slice(Node n, Value[] in, int opset) {
+        Strided p = slicePlan(n, in, opset);
+        return in[0].strided(p.shape(), p.offset(), p.strides());
+    }
+
+    /** A region of a row-major tensor: its shape, and where each index lands in the source (offset + strides). */
+    record Strided(int[] shape, int offset, int[] strides) {
+    }
+
+    /** Where a Slice node reads its output from in its input (the CPU view and the OpenCL copy share it). */
+    static Strided slicePlan(Node n, Value[] in, int opset) {
         Value x = in[0];
         int r = x.rank();
         long[] starts;
@@ -205,7 +215,7 @@ final class IndexKernels {
             offset += begin[d] * sx[d];
             strides[d] = step[d] * sx[d];
         }
-        return x.strided(shape, offset, strides);
+        return new Strided(shape, offset, strides);
     }
 
     private static Value tile(Value x, long[] repeats) {
@@ -249,31 +259,18 @@ final class IndexKernels {
         return out;
     }
 
+    /** A Pad node's output shape, cells added before each axis (negative: cropped), mode and constant. */
+    record PadPlan(int[] shape, long[] before, String mode, double constant) {
+    }
+
     private static Value pad(Node n, Value[] in, int opset) {
         Value x = in[0];
         int r = x.rank();
-        long[] pads;
-        double constant;
-        String mode = Attrs.s(n, "mode", "constant");
-        long[] axes = null;
-        if (opset < 11) {
-            pads = n.attribute("pads").orElseThrow().asLongs();
-            constant = Attrs.f(n, "value", 0f);
-        } else {
-            pads = in[1].asLongs();
-            constant = in.length > 2 && in[2] != null && in[2].size() > 0 ? in[2].get(0) : 0;
-            axes = in.length > 3 && in[3] != null ? in[3].asLongs() : null;
-        }
-        long[] before = new long[r];
-        long[] after = new long[r];
-        int na = axes == null ? r : axes.length;
-        for (int i = 0; i < na; i++) {
-            int a = axes == null ? i : Attrs.axis(axes[i], r);
-            before[a] = pads[i];
-            after[a] = pads[i + na];
-        }
-        int[] shape = new int[r];
-        for (int d = 0; d < r; d++) shape[d] = Math.toIntExact(x.shape[d] + before[d] + after[d]);
+        PadPlan p = padPlan(n, in, opset);
+        int[] shape = p.shape();
+        long[] before = p.before();
+        String mode = p.mode();
+        double constant = p.constant();
         int[] sx = Value.strides(x.shape);
         double[] out = new double[Value.size(shape)];
         forEach(shape, (k, idx) -> {
@@ -301,6 +298,34 @@ final class IndexKernels {
             out[k] = f < 0 ? constant : x.get(f);
         });
         return Value.ofDoubles(x.type, shape, out);
+    }
+
+    static PadPlan padPlan(Node n, Value[] in, int opset) {
+        Value x = in[0];
+        int r = x.rank();
+        long[] pads;
+        double constant;
+        String mode = Attrs.s(n, "mode", "constant");
+        long[] axes = null;
+        if (opset < 11) {
+            pads = n.attribute("pads").orElseThrow().asLongs();
+            constant = Attrs.f(n, "value", 0f);
+        } else {
+            pads = in[1].asLongs();
+            constant = in.length > 2 && in[2] != null && in[2].size() > 0 ? in[2].get(0) : 0;
+            axes = in.length > 3 && in[3] != null ? in[3].asLongs() : null;
+        }
+        long[] before = new long[r];
+        long[] after = new long[r];
+        int na = axes == null ? r : axes.length;
+        for (int i = 0; i < na; i++) {
+            int a = axes == null ? i : Attrs.axis(axes[i], r);
+            before[a] = pads[i];
+            after[a] = pads[i + na];
+        }
+        int[] shape = new int[r];
+        for (int d = 0; d < r; d++) shape[d] = Math.toIntExact(x.shape[d] + before[d] + after[d]);
+        return new PadPlan(shape, before, mode, constant);
     }
 
     private static Value gatherElements(Value x, Value indices, long axisAttr) {
@@ -364,6 +389,9 @@ final class IndexKernels {
 
     private static Value scatterElements(Value x, Value indices, Value updates, long axisAttr, String reduction) {
         int axis = Attrs.axis(axisAttr, x.rank());
+        if (x.f != null && updates.f != null && x.type == DataType.FLOAT && reduction.equals("none")) {
+            return scatterFloats(x, indices, updates, axis);
+        }
         double[] out = x.toDoubles();
         int[] sx = Value.strides(x.shape);
         forEach(indices.shape, (k, idx) -> {
@@ -374,6 +402,38 @@ final class IndexKernels {
             out[f] = reduce(reduction, out[f], updates.get(k));
         });
         return Value.ofDoubles(x.type, x.shape, out);
+    }
+
+    /**
+     * ScatterElements without a reduction on float data: a copy of {@code x}, then each update written where its
+     * index (its own position, the axis coordinate replaced by the index value) points; the position is stepped like
+     * an odometer, not recomputed per element.
+     */
+    private static Value scatterFloats(Value x, Value indices, Value updates, int axis) {
+        float[] out = Buffers.uninitialized(x.size());
+        System.arraycopy(x.f, 0, out, 0, x.size());
+        int r = indices.rank();
+        int[] sx = Value.strides(x.shape);
+        int[] idx = new int[r];
+        int base = 0; // the offset of idx in x, the axis coordinate left out
+        int n = indices.size();
+        int len = x.shape[axis];
+        for (int k = 0; k < n; k++) {
+            long i = (long) indices.get(k);
+            if (i < -len || i >= len) {
+                throw new IllegalArgumentException("ScatterElements index " + i + " out of range for axis of size " + len);
+            }
+            out[base + (int) (i < 0 ? i + len : i) * sx[axis]] = updates.f[k];
+            for (int d = r - 1; d >= 0; d--) {
+                if (++idx[d] < indices.shape[d]) {
+                    if (d != axis) base += sx[d];
+                    break;
+                }
+                if (d != axis) base -= (idx[d] - 1) * sx[d];
+                idx[d] = 0;
+            }
+        }
+        return Value.floats(x.shape.clone(), out);
     }
 
     private static Value scatterNd(Value x, Value indices, Value updates, String reduction) {
@@ -578,6 +638,30 @@ final class IndexKernels {
      * lower index first), each kept unless its IoU with a kept box exceeds the threshold, at most
      * {@code max_output_boxes_per_class} per class. Output rows (batch, class, box).
      */
+    /**
+     * The inner loop of NonMaxSuppression over whole vectors ({@code VectorNms}): for box a against kept boxes
+     * [0, kept), -1 when one of them overlaps a by more than the threshold, else the index up to which none does
+     * (the scalar loop checks the rest).
+     */
+    interface Overlap {
+        int clearUpTo(float ay1, float ax1, float ay2, float ax2, float aa, float[] ky1, float[] kx1, float[] ky2, float[] kx2,
+                      float[] karea, int kept, float threshold);
+    }
+
+    private static final Overlap OVERLAP = selectOverlap();
+
+    private static Overlap selectOverlap() {
+        Overlap scalar = (ay1, ax1, ay2, ax2, aa, ky1, kx1, ky2, kx2, karea, kept, threshold) -> 0;
+        if (Boolean.getBoolean("polaris.scalar") || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            return scalar;
+        }
+        try {
+            return (Overlap) Class.forName("org.polaris.workbench.engine.exec.VectorNms").getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return scalar;
+        }
+    }
+
     private static Value nonMaxSuppression(Node n, Value[] in) {
         Value boxes = in[0];
         Value scores = in[1];
@@ -632,9 +716,10 @@ final class IndexKernels {
                 int kept = 0;
                 for (int q = 0; q < candidates && kept < maxOut; q++) {
                     int i = (int) order[q];
-                    boolean keep = true;
                     float ay1 = y1[i], ax1 = x1[i], ay2 = y2[i], ax2 = x2[i], aa = area[i];
-                    for (int j = 0; j < kept; j++) {
+                    int from = OVERLAP.clearUpTo(ay1, ax1, ay2, ax2, aa, ky1, kx1, ky2, kx2, karea, kept, (float) iouThreshold);
+                    boolean keep = from >= 0;
+                    for (int j = Math.max(0, from); j < kept && keep; j++) {
                         float ih = Math.min(ay2, ky2[j]) - Math.max(ay1, ky1[j]);
                         float iw = Math.min(ax2, kx2[j]) - Math.max(ax1, kx1[j]);
                         // IoU is 0 for disjoint or empty boxes (no division then, the common case)

@@ -16,7 +16,7 @@ final class MiscKernels {
     private MiscKernels() {
     }
 
-    static void register(Map<String, Kernel> k) {
+    static void register(Map<String, Kernel> k, org.polaris.workbench.engine.job.EnginePool pool) {
         k.put("BitShift", (n, in, o) -> {
             boolean left = Attrs.s(n, "direction", "LEFT").equals("LEFT");
             DataType t = in[0].type;
@@ -81,7 +81,7 @@ final class MiscKernels {
         k.put("DFT", (n, in, o) -> one(dft(n, in)));
         k.put("STFT", (n, in, o) -> one(stft(n, in)));
         k.put("ConvTranspose", (n, in, o) -> one(convTranspose(n, in)));
-        k.put("RoiAlign", (n, in, o) -> one(roiAlign(n, in, o)));
+        k.put("RoiAlign", (n, in, o) -> one(roiAlign(pool, n, in, o)));
     }
 
     private static Value[] one(Value v) {
@@ -589,6 +589,41 @@ final class MiscKernels {
      * {@code stride*(in-1) + output_padding + ((k-1)*dilation+1) - pad_begin - pad_end}, or {@code output_shape} with
      * the padding derived (auto_pad SAME_UPPER/SAME_LOWER as the spec says).
      */
+    /**
+     * A ConvTranspose node's output spatial dims and its pads (begin pads, then end pads) for input shape {@code x}
+     * and weight shape {@code w}: from output_shape, auto_pad or the explicit pads, with output_padding.
+     */
+    static int[][] convTransposeGeometry(Node n, int[] x, int[] w) {
+        int sp = x.length - 2;
+        int[] kernel = new int[sp];
+        for (int d = 0; d < sp; d++) kernel[d] = w[2 + d];
+        int[] strides = Attrs.ints(n, "strides", ones(sp));
+        int[] dil = Attrs.ints(n, "dilations", ones(sp));
+        int[] outPad = Attrs.ints(n, "output_padding", new int[sp]);
+        int[] pads = Attrs.ints(n, "pads", new int[2 * sp]).clone();
+        int[] outShape = Attrs.ints(n, "output_shape", null);
+        String autoPad = Attrs.s(n, "auto_pad", "NOTSET");
+        int[] out = new int[sp];
+        for (int d = 0; d < sp; d++) {
+            int full = strides[d] * (x[2 + d] - 1) + outPad[d] + (kernel[d] - 1) * dil[d] + 1;
+            if (outShape != null) {
+                out[d] = outShape[outShape.length - sp + d];
+                int total = full - out[d];
+                boolean upper = !autoPad.equals("SAME_LOWER");
+                pads[d] = upper ? total / 2 : total - total / 2;
+                pads[sp + d] = total - pads[d];
+            } else if (autoPad.equals("SAME_UPPER") || autoPad.equals("SAME_LOWER")) {
+                out[d] = x[2 + d] * strides[d];
+                int total = Math.max(0, full - out[d]);
+                pads[d] = autoPad.equals("SAME_UPPER") ? total / 2 : total - total / 2;
+                pads[sp + d] = total - pads[d];
+            } else {
+                out[d] = full - pads[d] - pads[sp + d];
+            }
+        }
+        return new int[][] {out, pads};
+    }
+
     private static Value convTranspose(Node n, Value[] in) {
         Value x = in[0];
         Value w = in[1];
@@ -602,28 +637,9 @@ final class MiscKernels {
         for (int d = 0; d < sp; d++) kernel[d] = w.shape[2 + d];
         int[] strides = Attrs.ints(n, "strides", ones(sp));
         int[] dil = Attrs.ints(n, "dilations", ones(sp));
-        int[] outPad = Attrs.ints(n, "output_padding", new int[sp]);
-        int[] pads = Attrs.ints(n, "pads", new int[2 * sp]);
-        int[] outShape = Attrs.ints(n, "output_shape", null);
-        String autoPad = Attrs.s(n, "auto_pad", "NOTSET");
-        int[] out = new int[sp];
-        for (int d = 0; d < sp; d++) {
-            int full = strides[d] * (x.shape[2 + d] - 1) + outPad[d] + (kernel[d] - 1) * dil[d] + 1;
-            if (outShape != null) {
-                out[d] = outShape[outShape.length - sp + d];
-                int total = full - out[d];
-                boolean upper = !autoPad.equals("SAME_LOWER");
-                pads[d] = upper ? total / 2 : total - total / 2;
-                pads[sp + d] = total - pads[d];
-            } else if (autoPad.equals("SAME_UPPER") || autoPad.equals("SAME_LOWER")) {
-                out[d] = x.shape[2 + d] * strides[d];
-                int total = Math.max(0, full - out[d]);
-                pads[d] = autoPad.equals("SAME_UPPER") ? total / 2 : total - total / 2;
-                pads[sp + d] = total - pads[d];
-            } else {
-                out[d] = full - pads[d] - pads[sp + d];
-            }
-        }
+        int[][] geometry = convTransposeGeometry(n, x.shape, w.shape);
+        int[] out = geometry[0];
+        int[] pads = geometry[1];
         int batch = x.shape[0];
         int inSp = 1;
         for (int d = 0; d < sp; d++) inSp *= x.shape[2 + d];
@@ -689,7 +705,7 @@ final class MiscKernels {
      * outside the map count as 0; {@code half_pixel} (opset 16 default) shifts by half a pixel and allows rois
      * smaller than a pixel.
      */
-    private static Value roiAlign(Node n, Value[] in, int opset) {
+    private static Value roiAlign(org.polaris.workbench.engine.job.EnginePool pool, Node n, Value[] in, int opset) {
         Value x = in[0];
         Value rois = in[1];
         Value idx = in[2];
@@ -704,9 +720,19 @@ final class MiscKernels {
         int h = x.shape[2];
         int w = x.shape[3];
         int count = rois.shape[0];
-        double[] out = new double[count * c * oh * ow];
+        int bins = oh * ow;
+        float[] xf = x.f;
+        if (xf == null) {
+            double[] d = x.toDoubles();
+            xf = new float[d.length];
+            for (int i = 0; i < d.length; i++) xf[i] = (float) d[i];
+        }
+        float[] src = xf;
+        float[] out = Buffers.floats(count * c * bins);
         double offset = halfPixel ? 0.5 : 0;
-        for (int r = 0; r < count; r++) {
+        // The sample grid of a roi is the same for every channel: its taps (four offsets into a plane and four
+        // weights per sample, a zero weight where a sample falls outside) are worked out once per roi.
+        pool.parallelFor(count, 1, r -> {
             int b = (int) idx.get(r);
             double sw = rois.get(4 * r) * scale - offset;
             double sh = rois.get(4 * r + 1) * scale - offset;
@@ -720,36 +746,51 @@ final class MiscKernels {
             double binW = rw / ow;
             int gh = ratio > 0 ? ratio : (int) Math.ceil(rh / oh);
             int gw = ratio > 0 ? ratio : (int) Math.ceil(rw / ow);
-            int samples = Math.max(gh * gw, 1);
-            for (int ch = 0; ch < c; ch++) {
-                int plane = (b * c + ch) * h * w;
-                for (int py = 0; py < oh; py++) {
-                    for (int px = 0; px < ow; px++) {
-                        double acc = max ? Double.NEGATIVE_INFINITY : 0;
-                        boolean any = false;
-                        for (int iy = 0; iy < gh; iy++) {
-                            double y = sh + py * binH + (iy + 0.5) * binH / gh;
-                            for (int ix = 0; ix < gw; ix++) {
-                                double xx = sw + px * binW + (ix + 0.5) * binW / gw;
-                                double[] t = bilinearTaps(y, xx, h, w);
-                                double v1 = t == null ? 0 : t[0] * x.get(plane + (int) t[4] * w + (int) t[6]);
-                                double v2 = t == null ? 0 : t[1] * x.get(plane + (int) t[4] * w + (int) t[7]);
-                                double v3 = t == null ? 0 : t[2] * x.get(plane + (int) t[5] * w + (int) t[6]);
-                                double v4 = t == null ? 0 : t[3] * x.get(plane + (int) t[5] * w + (int) t[7]);
-                                if (max) {
-                                    acc = Math.max(acc, Math.max(Math.max(v1, v2), Math.max(v3, v4)));
-                                } else {
-                                    acc += v1 + v2 + v3 + v4;
-                                }
-                                any = true;
+            int per = gh * gw;
+            int samples = Math.max(per, 1);
+            int[] at = new int[4 * bins * per];
+            float[] wt = new float[4 * bins * per];
+            int t = 0;
+            for (int py = 0; py < oh; py++) {
+                for (int px = 0; px < ow; px++) {
+                    for (int iy = 0; iy < gh; iy++) {
+                        double y = sh + py * binH + (iy + 0.5) * binH / gh;
+                        for (int ix = 0; ix < gw; ix++, t += 4) {
+                            double[] tap = bilinearTaps(y, sw + px * binW + (ix + 0.5) * binW / gw, h, w);
+                            if (tap == null) continue; // weights stay 0: the sample counts as 0
+                            for (int q = 0; q < 4; q++) {
+                                at[t + q] = (int) tap[4 + q / 2] * w + (int) tap[6 + q % 2];
+                                wt[t + q] = (float) tap[q];
                             }
                         }
-                        out[((r * c + ch) * oh + py) * ow + px] = max ? (any ? acc : 0) : acc / samples;
                     }
                 }
             }
+            for (int ch = 0; ch < c; ch++) {
+                int plane = (b * c + ch) * h * w;
+                int o = (r * c + ch) * bins;
+                for (int bin = 0, s0 = 0; bin < bins; bin++, s0 += 4 * per) {
+                    if (max) {
+                        double best = Double.NEGATIVE_INFINITY;
+                        for (int s = s0; s < s0 + 4 * per; s += 4) {
+                            for (int q = 0; q < 4; q++) best = Math.max(best, (double) wt[s + q] * src[plane + at[s + q]]);
+                        }
+                        out[o + bin] = per == 0 ? 0f : (float) best;
+                    } else {
+                        double acc = 0;
+                        for (int s = s0; s < s0 + 4 * per; s++) acc += (double) wt[s] * src[plane + at[s]];
+                        out[o + bin] = (float) (acc / samples);
+                    }
+                }
+            }
+        });
+        int[] shape = {count, c, oh, ow};
+        if (x.type == DataType.FLOAT) {
+            return Value.floats(shape, out);
         }
-        return Value.ofDoubles(x.type, new int[] {count, c, oh, ow}, out);
+        double[] d = new double[out.length];
+        for (int i = 0; i < d.length; i++) d[i] = out[i];
+        return Value.ofDoubles(x.type, shape, d);
     }
 
     /** Weights w1..w4 and rows/cols (y_low, y_high, x_low, x_high) of a bilinear sample, or null outside the map. */

@@ -11,6 +11,7 @@ public final class ClKernels {
     private static final String SGEMM = "sgemm.cl";
     private static final String OPS = "ops.cl";
     private static final String TENSOR = "tensor.cl";
+    private static final String LAYERS = "layers.cl";
 
     /** Tile size and work per thread of the tiled SGEMM. */
     public record SgemmParams(int tile, int workPerThread) {
@@ -401,6 +402,110 @@ public final class ClKernels {
         long n = 1;
         for (int d : dims) n *= d;
         return Math.toIntExact(n);
+    }
+
+    /**
+     * The shapes around one 2-D window op on the device: {@code n} images of {@code c} channels of {@code h} x {@code w}
+     * in, {@code m} channels of {@code oh} x {@code ow} out, in {@code groups} groups, with window {@code g}.
+     */
+    public record Window(int n, int c, int h, int w, int m, int groups, Conv g, int oh, int ow) {
+        public Window {
+            if (n < 0 || c < 1 || m < 1 || groups < 1 || c % groups != 0 || m % groups != 0) {
+                throw new IllegalArgumentException("channels " + c + " -> " + m + " do not split into " + groups + " groups");
+            }
+        }
+
+        int[] meta() {
+            return new int[] {n, c, h, w, m, groups, g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.dh(), g.dw(), oh, ow};
+        }
+    }
+
+    /** Grouped convolution of {@code x} [N, C, H, W] by {@code w} [M, C/groups, KH, KW], plus the optional bias. */
+    public void convGrouped(ClRuntime.Buffer x, ClRuntime.Buffer w, ClRuntime.Buffer bias, ClRuntime.Buffer y, Window s) {
+        window("conv_grouped", x, w, bias, y, s);
+    }
+
+    /**
+     * Transposed convolution of {@code x} [N, C, H, W] by {@code w} [C, M/groups, KH, KW] into [N, M, OH, OW] (the
+     * pads in {@code s.g()} are the begin pads of the output; output padding is in OH/OW), plus the optional bias.
+     */
+    public void convTranspose(ClRuntime.Buffer x, ClRuntime.Buffer w, ClRuntime.Buffer bias, ClRuntime.Buffer y, Window s) {
+        window("conv_transpose", x, w, bias, y, s);
+    }
+
+    private void window(String name, ClRuntime.Buffer x, ClRuntime.Buffer w, ClRuntime.Buffer bias, ClRuntime.Buffer y, Window s) {
+        try (ClRuntime.Buffer meta = rt.upload(s.meta())) {
+            cl_kernel k = rt.kernel(LAYERS, "", name);
+            ClRuntime.args(k, meta, x, w, bias == null ? w : bias, bias == null ? 0 : 1, y);
+            rt.run(k, new long[] {roundUp((long) s.oh() * s.ow(), 16), roundUp((long) s.n() * s.m(), 4)}, new long[] {16, 4});
+        }
+    }
+
+    /**
+     * 2-D average pooling of [N, C, H, W] ({@code s.m() == s.c()}); with {@code includePad} the divisor counts padded
+     * cells up to the end pads {@code padEndH}, {@code padEndW}.
+     */
+    public void avgPool(ClRuntime.Buffer x, ClRuntime.Buffer y, Window s, int padEndH, int padEndW, boolean includePad) {
+        try (ClRuntime.Buffer meta = rt.upload(s.meta())) {
+            cl_kernel k = rt.kernel(LAYERS, "", "avgpool");
+            ClRuntime.args(k, meta, padEndH, padEndW, includePad ? 1 : 0, x, y);
+            rt.run(k, new long[] {roundUp((long) s.oh() * s.ow(), 16), roundUp((long) s.n() * s.c(), 4)}, new long[] {16, 4});
+        }
+    }
+
+    /**
+     * Layer normalization of each of {@code rows} rows of {@code len}: scale and bias hold {@code len} values each, or
+     * one (stride 0); {@code bias} may be null.
+     */
+    public void layerNorm(ClRuntime.Buffer x, ClRuntime.Buffer y, int rows, int len, float eps, ClRuntime.Buffer scale,
+                          boolean scalePerElement, ClRuntime.Buffer bias, boolean biasPerElement) {
+        cl_kernel k = rt.kernel(LAYERS, "", "layer_norm");
+        ClRuntime.args(k, rows, len, eps, x, scale, scalePerElement ? 1 : 0, bias == null ? scale : bias,
+                biasPerElement ? 1 : 0, bias == null ? 0 : 1, y);
+        rt.run(k, new long[] {roundUp(rows, 16)}, new long[] {16});
+    }
+
+    /**
+     * {@code aOff.length} products C[b] = A[aOff[b]..] x B[bOff[b]..] of [M, K] by [K, N], written one after another
+     * into {@code c}.
+     */
+    public void matmulBatched(ClRuntime.Buffer a, int[] aOff, ClRuntime.Buffer b, int[] bOff, ClRuntime.Buffer c, int m,
+                              int n, int k) {
+        check(aOff.length == bOff.length && aOff.length > 0, "batched product offsets");
+        try (ClRuntime.Buffer da = rt.upload(aOff); ClRuntime.Buffer db = rt.upload(bOff)) {
+            cl_kernel kern = rt.kernel(LAYERS, "", "matmul_batched");
+            ClRuntime.args(kern, m, n, k, da, db, a, b, c);
+            rt.run(kern, new long[] {roundUp(n, 16), roundUp(m, 16), aOff.length}, new long[] {16, 16, 1});
+        }
+    }
+
+    /** Padding modes of the pad kernel, in its order. */
+    public enum PadMode { CONSTANT, REFLECT, EDGE, WRAP }
+
+    /**
+     * Pads {@code x} of {@code in} dims (at most 8) to {@code out} dims, {@code begin[d]} cells before each dimension
+     * (negative crops); cells outside the input take {@code value} or the {@code mode}'s mirror of an input cell.
+     */
+    public void pad(ClRuntime.Buffer x, ClRuntime.Buffer y, int[] in, int[] out, int[] begin, PadMode mode, float value) {
+        int n = size(out);
+        if (n == 0) {
+            return;
+        }
+        check(in.length == out.length && begin.length == in.length && in.length <= 8, "pad ranks");
+        int[] meta = new int[32];
+        int stride = 1;
+        for (int d = in.length - 1; d >= 0; d--) {
+            meta[d] = out[d];
+            meta[8 + d] = in[d];
+            meta[16 + d] = begin[d];
+            meta[24 + d] = stride;
+            stride *= in[d];
+        }
+        try (ClRuntime.Buffer dm = rt.upload(meta)) {
+            cl_kernel k = rt.kernel(LAYERS, "", "pad");
+            ClRuntime.args(k, n, in.length, dm, mode.ordinal(), value, x, y);
+            rt.run(k, new long[] {roundUp(n, 64)}, new long[] {64});
+        }
     }
 
     /** Max pooling over {@code channels} planes of H x W (images x channels for a batch). */

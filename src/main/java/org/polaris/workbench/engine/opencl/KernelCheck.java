@@ -53,6 +53,7 @@ public final class KernelCheck {
             out.add(compare("softmax", sm, k.softmaxRows(logits, rows, cols), 1e-5));
             out.addAll(convolutions(k, r));
             out.addAll(tensorOps(rt, k, r));
+            out.addAll(LayerCheck.run(rt, k, r));
             out.add(csr(k, r));
             out.add(int8(k, r));
             out.add(lif(k, r));
@@ -367,7 +368,7 @@ public final class KernelCheck {
         return new Check("lif step", wrong == 0, wrong, fired + " of " + ref.length + " neurons fired; " + wrong + " differ");
     }
 
-    private static Check compare(String name, float[] want, float[] got, double tol) {
+    static Check compare(String name, float[] want, float[] got, double tol) {
         double scale = 0;
         for (float w : want) scale = Math.max(scale, Math.abs(w));
         double worst = 0;
@@ -390,7 +391,7 @@ public final class KernelCheck {
         return c;
     }
 
-    private static float[] gauss(int n, Random r) {
+    static float[] gauss(int n, Random r) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
         return v;

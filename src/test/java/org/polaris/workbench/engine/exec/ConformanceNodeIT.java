@@ -112,7 +112,7 @@ public class ConformanceNodeIT {
         return t;
     }
 
-    private static String check(OnnxModelReader reader, OnnxModel m, EngineSession s, Path vector) {
+    static String check(OnnxModelReader reader, OnnxModel m, EngineSession s, Path vector) {
         try {
             Map<String, Tensor> feeds = new LinkedHashMap<>();
             List<ValueInfo> ins = m.graph().feedInputs();

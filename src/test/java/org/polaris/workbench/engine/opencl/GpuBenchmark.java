@@ -59,6 +59,9 @@ public final class GpuBenchmark {
                 .append("`polaris-workbench gpu check --markdown`.\n\n");
         doc.append(DeviceReport.markdown(512, true).replace("#### ", "### "));
         doc.append(engineRows());
+        if (OpenCl.discover().available()) {
+            doc.append('\n').append(org.polaris.workbench.bench.GpuCorpus.section());
+        }
         org.polaris.workbench.bench.BenchDocAccess.replaceSection("gpu", doc.toString());
         System.out.println(doc);
     }

@@ -1,0 +1,188 @@
+// Layer kernels of the OpenCL executor (OpenCL C 1.2, no extensions): grouped and transposed 2-D convolution,
+// average pooling, layer normalization, batched matrix products, padding. One work-item per output element unless
+// said otherwise; sums in float, in the order the loops give.
+
+// Geometry of a 2-D convolution, as an int buffer: images, channels in, height, width, channels out, groups,
+// kernel h/w, strides h/w, begin pads h/w, dilations h/w, output h/w.
+#define G_N 0
+#define G_C 1
+#define G_H 2
+#define G_W 3
+#define G_M 4
+#define G_GROUPS 5
+#define G_KH 6
+#define G_KW 7
+#define G_SH 8
+#define G_SW 9
+#define G_PH 10
+#define G_PW 11
+#define G_DH 12
+#define G_DW 13
+#define G_OH 14
+#define G_OW 15
+
+// Grouped convolution: y[n, m] sums the C/groups input channels of m's group; w is [M, C/groups, KH, KW].
+__kernel void conv_grouped(__global const int* g, __global const float* x, __global const float* w,
+                           __global const float* bias, const int hasBias, __global float* y) {
+    const int p = get_global_id(0);
+    const int nm = get_global_id(1);
+    const int OH = g[G_OH], OW = g[G_OW], M = g[G_M];
+    if (p >= OH * OW || nm >= g[G_N] * M) return;
+    const int n = nm / M, m = nm % M;
+    const int C = g[G_C], H = g[G_H], W = g[G_W], KH = g[G_KH], KW = g[G_KW];
+    const int cg = C / g[G_GROUPS];
+    const int c0 = m / (M / g[G_GROUPS]) * cg;
+    const int oy = p / OW, ox = p % OW;
+    float acc = hasBias ? bias[m] : 0.0f;
+    for (int ic = 0; ic < cg; ic++) {
+        __global const float* plane = x + ((n * C) + c0 + ic) * H * W;
+        __global const float* f = w + (m * cg + ic) * KH * KW;
+        for (int ky = 0; ky < KH; ky++) {
+            const int iy = oy * g[G_SH] - g[G_PH] + ky * g[G_DH];
+            if (iy < 0 || iy >= H) continue;
+            for (int kx = 0; kx < KW; kx++) {
+                const int ix = ox * g[G_SW] - g[G_PW] + kx * g[G_DW];
+                if (ix < 0 || ix >= W) continue;
+                acc += f[ky * KW + kx] * plane[iy * W + ix];
+            }
+        }
+    }
+    y[nm * OH * OW + p] = acc;
+}
+
+// Transposed convolution as a gather: output (oy, ox) takes input (iy, ix) through tap (ky, kx) when
+// iy * SH + ky * DH - PH == oy (and the same across); w is [C, M/groups, KH, KW].
+__kernel void conv_transpose(__global const int* g, __global const float* x, __global const float* w,
+                             __global const float* bias, const int hasBias, __global float* y) {
+    const int p = get_global_id(0);
+    const int nm = get_global_id(1);
+    const int OH = g[G_OH], OW = g[G_OW], M = g[G_M];
+    if (p >= OH * OW || nm >= g[G_N] * M) return;
+    const int n = nm / M, m = nm % M;
+    const int C = g[G_C], H = g[G_H], W = g[G_W], KH = g[G_KH], KW = g[G_KW], SH = g[G_SH], SW = g[G_SW];
+    const int mg = M / g[G_GROUPS];
+    const int cg = C / g[G_GROUPS];
+    const int c0 = m / mg * cg;
+    const int oy = p / OW, ox = p % OW;
+    float acc = hasBias ? bias[m] : 0.0f;
+    for (int ky = 0; ky < KH; ky++) {
+        const int ty = oy + g[G_PH] - ky * g[G_DH];
+        if (ty < 0 || ty % SH != 0 || ty / SH >= H) continue;
+        const int iy = ty / SH;
+        for (int kx = 0; kx < KW; kx++) {
+            const int tx = ox + g[G_PW] - kx * g[G_DW];
+            if (tx < 0 || tx % SW != 0 || tx / SW >= W) continue;
+            const int ix = tx / SW;
+            for (int ic = 0; ic < cg; ic++) {
+                const int c = c0 + ic;
+                acc += x[((n * C + c) * H + iy) * W + ix] * w[((c * mg + m % mg) * KH + ky) * KW + kx];
+            }
+        }
+    }
+    y[nm * OH * OW + p] = acc;
+}
+
+// 2-D average pooling over planes of H x W; cells beyond the input count toward the divisor when includePad,
+// but only up to the explicit end pads (PEH, PEW), as ONNX Runtime counts them.
+__kernel void avgpool(__global const int* g, const int PEH, const int PEW, const int includePad,
+                      __global const float* x, __global float* y) {
+    const int p = get_global_id(0);
+    const int c = get_global_id(1);
+    const int OH = g[G_OH], OW = g[G_OW], H = g[G_H], W = g[G_W];
+    if (p >= OH * OW || c >= g[G_N] * g[G_C]) return;
+    const int oy = p / OW, ox = p % OW;
+    float acc = 0.0f;
+    int count = 0, padded = 0;
+    for (int ky = 0; ky < g[G_KH]; ky++) {
+        const int iy = oy * g[G_SH] - g[G_PH] + ky * g[G_DH];
+        for (int kx = 0; kx < g[G_KW]; kx++) {
+            const int ix = ox * g[G_SW] - g[G_PW] + kx * g[G_DW];
+            if (iy < 0 || iy >= H || ix < 0 || ix >= W) {
+                if (iy >= -g[G_PH] && iy < H + PEH && ix >= -g[G_PW] && ix < W + PEW) padded++;
+                continue;
+            }
+            acc += x[(c * H + iy) * W + ix];
+            count++;
+        }
+    }
+    y[c * OH * OW + p] = acc / max(1, includePad ? count + padded : count);
+}
+
+// Layer normalization of each of `rows` rows of `len` values: (x - mean) / sqrt(var + eps) * scale + bias, with
+// scale and bias one value per row element (stride 1) or one for all (stride 0). One work-item per row.
+__kernel void layer_norm(const int rows, const int len, const float eps, __global const float* x,
+                         __global const float* scale, const int scaleStride, __global const float* bias,
+                         const int biasStride, const int hasBias, __global float* y) {
+    const int r = get_global_id(0);
+    if (r >= rows) return;
+    __global const float* row = x + r * len;
+    float mean = 0.0f;
+    for (int j = 0; j < len; j++) mean += row[j];
+    mean /= len;
+    float var = 0.0f;
+    for (int j = 0; j < len; j++) {
+        const float d = row[j] - mean;
+        var += d * d;
+    }
+    const float inv = 1.0f / sqrt(var / len + eps);
+    for (int j = 0; j < len; j++) {
+        const float v = (row[j] - mean) * inv * scale[j * scaleStride];
+        y[r * len + j] = hasBias ? v + bias[j * biasStride] : v;
+    }
+}
+
+// C[b] = A[b] B[b] for a batch of [M, K] x [K, N] products; aOff/bOff give each product's operand offsets (so
+// broadcast batch dimensions share an operand). 16 x 16 tiles in local memory; dimension 2 is the product.
+#define MT 16
+__kernel void matmul_batched(const int M, const int N, const int K, __global const int* aOff,
+                             __global const int* bOff, __global const float* A, __global const float* B,
+                             __global float* C) {
+    const int col = get_global_id(0);
+    const int row = get_global_id(1);
+    const int b = get_global_id(2);
+    const int lc = get_local_id(0);
+    const int lr = get_local_id(1);
+    __local float ta[MT][MT];
+    __local float tb[MT][MT];
+    __global const float* a = A + aOff[b];
+    __global const float* bb = B + bOff[b];
+    float acc = 0.0f;
+    for (int k0 = 0; k0 < K; k0 += MT) {
+        ta[lr][lc] = row < M && k0 + lc < K ? a[row * K + k0 + lc] : 0.0f;
+        tb[lr][lc] = col < N && k0 + lr < K ? bb[(k0 + lr) * N + col] : 0.0f;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int k = 0; k < MT; k++) acc += ta[lr][k] * tb[k][lc];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (row < M && col < N) C[(long) b * M * N + row * N + col] = acc;
+}
+
+// Pad of up to 8 dimensions; meta: output dims[8], input dims[8], begin pads[8] (negative crops), input strides[8].
+// mode 0 constant, 1 reflect, 2 edge, 3 wrap.
+__kernel void pad(const int n, const int rank, __global const int* meta, const int mode, const float value,
+                  __global const float* x, __global float* y) {
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    int rem = i, src = 0;
+    for (int d = rank - 1; d >= 0; d--) {
+        int idx = rem % meta[d] - meta[16 + d];
+        rem /= meta[d];
+        const int dim = meta[8 + d];
+        if (idx < 0 || idx >= dim) {
+            if (mode == 0) {
+                y[i] = value;
+                return;
+            } else if (mode == 2) {
+                idx = idx < 0 ? 0 : dim - 1;
+            } else if (mode == 3) {
+                idx = ((idx % dim) + dim) % dim;
+            } else {
+                const int period = 2 * (dim - 1);
+                idx = period == 0 ? 0 : ((idx % period) + period) % period;
+                if (idx >= dim) idx = period - idx;
+            }
+        }
+        src += idx * meta[24 + d];
+    }
+    y[i] = x[src];
+}
