@@ -648,7 +648,7 @@ final class IndexKernels {
                       float[] karea, int kept, float threshold);
     }
 
-    private static final Overlap OVERLAP = selectOverlap();
+    static final Overlap OVERLAP = selectOverlap();
 
     private static Overlap selectOverlap() {
         Overlap scalar = (ay1, ax1, ay2, ax2, aa, ky1, kx1, ky2, kx2, karea, kept, threshold) -> 0;
@@ -660,6 +660,25 @@ final class IndexKernels {
         } catch (ReflectiveOperationException | LinkageError e) {
             return scalar;
         }
+    }
+
+    /**
+     * Whether box a (corners and area) overlaps one of the kept boxes [from, kept) by an IoU above the threshold,
+     * in float as ONNX Runtime computes it: IoU is 0 for disjoint or empty boxes (no division then, the common case).
+     */
+    static boolean overlaps(float ay1, float ax1, float ay2, float ax2, float aa, float[] ky1, float[] kx1, float[] ky2,
+                            float[] kx2, float[] karea, int from, int kept, double threshold) {
+        for (int j = from; j < kept; j++) {
+            float ih = Math.min(ay2, ky2[j]) - Math.max(ay1, ky1[j]);
+            float iw = Math.min(ax2, kx2[j]) - Math.max(ax1, kx1[j]);
+            float inter = ih > 0 && iw > 0 ? ih * iw : 0;
+            boolean empty = aa <= 0 || karea[j] <= 0;
+            float iou = empty || inter == 0 ? 0 : inter / (aa + karea[j] - inter);
+            if (iou > threshold) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Value nonMaxSuppression(Node n, Value[] in) {
@@ -718,19 +737,8 @@ final class IndexKernels {
                     int i = (int) order[q];
                     float ay1 = y1[i], ax1 = x1[i], ay2 = y2[i], ax2 = x2[i], aa = area[i];
                     int from = OVERLAP.clearUpTo(ay1, ax1, ay2, ax2, aa, ky1, kx1, ky2, kx2, karea, kept, (float) iouThreshold);
-                    boolean keep = from >= 0;
-                    for (int j = Math.max(0, from); j < kept && keep; j++) {
-                        float ih = Math.min(ay2, ky2[j]) - Math.max(ay1, ky1[j]);
-                        float iw = Math.min(ax2, kx2[j]) - Math.max(ax1, kx1[j]);
-                        // IoU is 0 for disjoint or empty boxes (no division then, the common case)
-                        float inter = ih > 0 && iw > 0 ? ih * iw : 0;
-                        boolean empty = aa <= 0 || karea[j] <= 0;
-                        float iou = empty || inter == 0 ? 0 : inter / (aa + karea[j] - inter);
-                        if (iou > iouThreshold) {
-                            keep = false;
-                            break;
-                        }
-                    }
+                    boolean keep = from >= 0 && !overlaps(ay1, ax1, ay2, ax2, aa, ky1, kx1, ky2, kx2, karea, from, kept,
+                            iouThreshold);
                     if (keep) {
                         ky1[kept] = ay1;
                         kx1[kept] = ax1;
