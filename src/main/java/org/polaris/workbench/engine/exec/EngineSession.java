@@ -373,7 +373,7 @@ public final class EngineSession implements AutoCloseable {
             case "MatMul" -> {
                 int[] a = shapes[0].shape;
                 int[] b = shapes[1].shape;
-                long products = b.length > 2 ? GpuBackend.batchOffsets(a, b)[0].length : 1;
+                long products = b.length > 2 ? Value.size(GpuBackend.batchShape(a, b)) : 1;
                 long rows = b.length > 2 ? a[a.length - 2] : shapes[0].size() / Math.max(1, a[a.length - 1]);
                 flops = 2L * products * rows * a[a.length - 1] * b[b.length - 1];
             }

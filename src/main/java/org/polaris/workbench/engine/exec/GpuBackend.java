@@ -215,7 +215,7 @@ final class GpuBackend implements AutoCloseable {
             }
             case "MatMul" -> {
                 if (in[0].rank() < 2 || in[1].rank() < 2) return "MatMul of a vector";
-                if (in[1].rank() > 2 && batchOffsets(in[0].shape, in[1].shape) == null) return "batch dimensions do not broadcast";
+                if (in[1].rank() > 2 && batchShape(in[0].shape, in[1].shape) == null) return "batch dimensions do not broadcast";
             }
             case "MaxPool" -> {
                 int[] dil = Attrs.ints(n, "dilations", new int[] {1, 1});
@@ -337,10 +337,10 @@ final class GpuBackend implements AutoCloseable {
                 case "AveragePool" -> averagePool(n, in[0]);
                 case "ConvTranspose" -> convTranspose(n, in);
                 case "LayerNormalization" -> {
-                    int[] rows = layerNormRows(n, host);
+                    LayerNormPlan p = layerNormRows(n, host);
                     DevTensor o = alloc(in[0].shape());
-                    k.layerNorm(in[0].buf(), o.buf(), rows[0], rows[1], Attrs.f(n, "epsilon", 1e-5f), in[1].buf(), rows[2] == 1,
-                            in.length > 2 && in[2] != null ? in[2].buf() : null, rows[3] == 1);
+                    k.layerNorm(in[0].buf(), o.buf(), p.rows(), p.len(), Attrs.f(n, "epsilon", 1e-5f), in[1].buf(),
+                            p.scalePerElement(), in.length > 2 && in[2] != null ? in[2].buf() : null, p.biasPerElement());
                     yield o;
                 }
                 case "Pad" -> {
@@ -508,12 +508,15 @@ final class GpuBackend implements AutoCloseable {
         };
     }
 
+    /** A LayerNormalization node as rows of {@code len}; scale and bias hold one value per row element, or one for all. */
+    record LayerNormPlan(int rows, int len, boolean scalePerElement, boolean biasPerElement) {
+    }
+
     /**
-     * A LayerNormalization node as rows: {rows, row length, 1 if the scale holds one value per row element (0 if one
-     * for all), the same for the bias}; null when the node also outputs its statistics or the scale or bias
-     * broadcasts some other way.
+     * The rows plan of a LayerNormalization node; null when the node also outputs its statistics or the scale or
+     * bias broadcasts some other way.
      */
-    static int[] layerNormRows(Node n, Value[] in) {
+    static LayerNormPlan layerNormRows(Node n, Value[] in) {
         for (int o = 1; o < n.outputs().size(); o++) {
             if (!n.outputs().get(o).isEmpty()) return null;
         }
@@ -521,37 +524,40 @@ final class GpuBackend implements AutoCloseable {
         int axis = Attrs.axis(Attrs.i(n, "axis", -1), r);
         int len = 1;
         for (int d = axis; d < r; d++) len *= in[0].shape[d];
-        int rows = in[0].size() / Math.max(1, len);
-        int scale = in[1].size() == len ? 1 : in[1].size() == 1 ? 0 : -1;
         Value b = in.length > 2 ? in[2] : null;
-        int bias = b == null ? 0 : b.size() == len ? 1 : b.size() == 1 ? 0 : -1;
+        boolean scaleFits = in[1].size() == len || in[1].size() == 1;
+        boolean biasFits = b == null || b.size() == len || b.size() == 1;
         boolean trailing = in[1].rank() <= r - axis; // a per-element scale must cover the normalized dims, not more
-        return scale < 0 || bias < 0 || !trailing || len == 0 ? null : new int[] {rows, len, scale, bias};
+        if (!scaleFits || !biasFits || !trailing || len == 0) return null;
+        return new LayerNormPlan(in[0].size() / len, len, in[1].size() == len && len > 1, b != null && b.size() == len && len > 1);
+    }
+
+    /** The products of a batched MatMul: each one's operand offsets, in the order of the broadcast batch shape. */
+    record BatchPlan(int[] aOffsets, int[] bOffsets, int[] batchShape) {
     }
 
     /**
-     * The operand offsets of each product of a batched MatMul of shapes {@code a} [..., M, K] and {@code b}
-     * [..., K, N] (rank 2 or more, batch dimensions broadcast), in the output's batch order; null when the batch
-     * dimensions do not broadcast or the inner dimensions do not match.
+     * The broadcast batch shape of a MatMul of shapes {@code a} [..., M, K] and {@code b} [..., K, N] (rank 2 or
+     * more); null when the batch dimensions do not broadcast or the inner dimensions do not match.
      */
-    static int[][] batchOffsets(int[] a, int[] b) {
-        int ra = a.length, rb = b.length;
-        if (a[ra - 1] != b[rb - 2]) return null;
-        int[] ba = java.util.Arrays.copyOf(a, ra - 2);
-        int[] bb = java.util.Arrays.copyOf(b, rb - 2);
-        int[] out;
+    static int[] batchShape(int[] a, int[] b) {
+        if (a[a.length - 1] != b[b.length - 2]) return null;
         try {
-            out = ElementwiseKernels.broadcastShape(ba, bb);
+            return ElementwiseKernels.broadcastShape(Arrays.copyOf(a, a.length - 2), Arrays.copyOf(b, b.length - 2));
         } catch (RuntimeException e) {
             return null;
         }
-        int[] sa = ElementwiseKernels.broadcastStrides(ba, out);
-        int[] sb = ElementwiseKernels.broadcastStrides(bb, out);
+    }
+
+    /** The operand offsets of every product of a batched MatMul whose {@link #batchShape} is not null. */
+    static BatchPlan batchPlan(int[] a, int[] b) {
+        int ra = a.length, rb = b.length;
+        int[] out = batchShape(a, b);
+        int[] sa = ElementwiseKernels.broadcastStrides(Arrays.copyOf(a, ra - 2), out);
+        int[] sb = ElementwiseKernels.broadcastStrides(Arrays.copyOf(b, rb - 2), out);
         int count = Value.size(out);
-        int[][] off = new int[3][];
-        off[0] = new int[count];
-        off[1] = new int[count];
-        off[2] = out;
+        int[] offA = new int[count];
+        int[] offB = new int[count];
         int matA = a[ra - 2] * a[ra - 1];
         int matB = b[rb - 2] * b[rb - 1];
         for (int i = 0; i < count; i++) {
@@ -563,23 +569,23 @@ final class GpuBackend implements AutoCloseable {
                 oa += idx * sa[d];
                 ob += idx * sb[d];
             }
-            off[0][i] = oa * matA;
-            off[1][i] = ob * matB;
+            offA[i] = oa * matA;
+            offB[i] = ob * matB;
         }
-        return off;
+        return new BatchPlan(offA, offB, out);
     }
 
     private DevTensor batchedMatMul(DevTensor a, DevTensor b) {
         int[] as = a.shape();
         int[] bs = b.shape();
-        int[][] off = batchOffsets(as, bs);
+        BatchPlan p = batchPlan(as, bs);
         int m = as[as.length - 2], kk = as[as.length - 1], nn = bs[bs.length - 1];
-        int[] out = java.util.Arrays.copyOf(off[2], off[2].length + 2);
+        int[] out = Arrays.copyOf(p.batchShape(), p.batchShape().length + 2);
         out[out.length - 2] = m;
         out[out.length - 1] = nn;
         DevTensor o = alloc(out);
-        if (off[0].length > 0 && m > 0 && nn > 0) {
-            k.matmulBatched(a.buf(), off[0], b.buf(), off[1], o.buf(), m, nn, kk);
+        if (p.aOffsets().length > 0 && m > 0 && nn > 0) {
+            k.matmulBatched(a.buf(), p.aOffsets(), b.buf(), p.bOffsets(), o.buf(), m, nn, kk);
         }
         return o;
     }

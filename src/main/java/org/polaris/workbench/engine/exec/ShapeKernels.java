@@ -118,7 +118,7 @@ final class ShapeKernels {
     /**
      * A float transpose as the fewest dimensions it needs: size-1 dimensions dropped and runs of dimensions that stay
      * adjacent merged, so NCHW to NHWC is a batch of 2-D transposes, done in cache-sized tiles; any other permutation
-     * walks the output with its source offset kept incrementally.
+     * is a strided view of the merged groups ({@link Value#strided}).
      */
     static float[] transposeFloats(float[] x, int[] shape, int[] perm) {
         int r = shape.length;
@@ -142,11 +142,16 @@ final class ShapeKernels {
             }
             prevIn = in;
         }
+        if (groups > 2 && !(groups == 3 && gStride[0] == (long) gDim[1] * gDim[2])) {
+            // the merged groups as a strided view: each inner run copied with its stride
+            return Value.floats(shape, x).strided(java.util.Arrays.copyOf(gDim, groups), 0,
+                    java.util.Arrays.copyOf(gStride, groups)).f;
+        }
         int n = x.length;
         float[] o = Buffers.uninitialized(n); // every element is written
         if (groups <= 1) {
             System.arraycopy(x, 0, o, 0, n);
-        } else if (groups == 2 || (groups == 3 && gStride[0] == (long) gDim[1] * gDim[2])) {
+        } else {
             // [B,] rows x cols -> cols x rows, with rows = gDim[last] read at stride 1
             int batch = groups == 3 ? gDim[0] : 1;
             int rows = gDim[groups - 2];
@@ -154,22 +159,6 @@ final class ShapeKernels {
             int plane = rows * cols;
             for (int b = 0; b < batch; b++) {
                 tile(x, b * plane, o, b * plane, rows, cols, gStride[groups - 2], gStride[groups - 1]);
-            }
-        } else {
-            int[] idx = new int[groups];
-            int off = 0;
-            int last = groups - 1;
-            int inner = gDim[last];
-            int innerStride = gStride[last];
-            for (int k = 0; k < n; k += inner) {
-                for (int j = 0; j < inner; j++) o[k + j] = x[off + j * innerStride];
-                for (int g = last - 1; g >= 0; g--) {
-                    idx[g]++;
-                    off += gStride[g];
-                    if (idx[g] < gDim[g]) break;
-                    off -= gStride[g] * gDim[g];
-                    idx[g] = 0;
-                }
             }
         }
         return o;

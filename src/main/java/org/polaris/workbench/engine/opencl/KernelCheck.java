@@ -73,7 +73,7 @@ public final class KernelCheck {
             float[] x = gauss(n * c * h * w, r);
             float[] wt = gauss(m * c * g.kh() * g.kw(), r);
             float[] bias = gauss(m, r);
-            float[] want = conv(x, n, c, h, w, wt, m, bias, g, oh, ow, false);
+            float[] want = LayerCheck.convGrouped(x, wt, bias, new ClKernels.Window(n, c, h, w, m, 1, g, oh, ow));
             String name = String.format(java.util.Locale.ROOT, "conv2d %dx%d s%d p%d d%d", g.kh(), g.kw(), g.sh(), g.ph(), g.dh());
             out.add(compare(name, want, k.conv2d(x, n, c, h, w, wt, m, bias, g, oh, ow, new ClKernels.SgemmParams(16, 4)), 1e-5));
         }
@@ -82,7 +82,7 @@ public final class KernelCheck {
         float[] x = gauss(c * h * w, r);
         float[] wt = gauss(c * 9, r);
         float[] bias = gauss(c, r);
-        out.add(compare("depthwise 3x3 s2 p1", conv(x, 1, c, h, w, wt, c, bias, g, oh, ow, true),
+        out.add(compare("depthwise 3x3 s2 p1", LayerCheck.convGrouped(x, wt, bias, new ClKernels.Window(1, c, h, w, c, c, g, oh, ow)),
                 k.depthwise(x, c, h, w, wt, bias, g, oh, ow), 1e-5));
         ClKernels.Conv pool = new ClKernels.Conv(2, 2, 2, 2, 0, 0, 1, 1);
         int ph = pool.outH(h, 0), pw = pool.outW(w, 0);
@@ -269,36 +269,6 @@ public final class KernelCheck {
             out.add(compare("resize 2-D", w, rt.readFloats(by, w.length), 1e-6));
         }
         return out;
-    }
-
-    /** Direct convolution; {@code depthwise}: one input channel per output channel. */
-    static float[] conv(float[] x, int n, int c, int h, int w, float[] wt, int m, float[] bias, ClKernels.Conv g, int oh,
-                        int ow, boolean depthwise) {
-        float[] y = new float[n * m * oh * ow];
-        int cin = depthwise ? 1 : c;
-        for (int b = 0; b < n; b++) {
-            for (int oc = 0; oc < m; oc++) {
-                for (int oy = 0; oy < oh; oy++) {
-                    for (int ox = 0; ox < ow; ox++) {
-                        double s = bias == null ? 0 : bias[oc];
-                        for (int ic = 0; ic < cin; ic++) {
-                            int ch = depthwise ? oc : ic;
-                            for (int ky = 0; ky < g.kh(); ky++) {
-                                int iy = oy * g.sh() - g.ph() + ky * g.dh();
-                                if (iy < 0 || iy >= h) continue;
-                                for (int kx = 0; kx < g.kw(); kx++) {
-                                    int ix = ox * g.sw() - g.pw() + kx * g.dw();
-                                    if (ix < 0 || ix >= w) continue;
-                                    s += (double) wt[((oc * cin + ic) * g.kh() + ky) * g.kw() + kx] * x[((b * c + ch) * h + iy) * w + ix];
-                                }
-                            }
-                        }
-                        y[((b * m + oc) * oh + oy) * ow + ox] = (float) s;
-                    }
-                }
-            }
-        }
-        return y;
     }
 
     private static Check csr(ClKernels k, Random r) {

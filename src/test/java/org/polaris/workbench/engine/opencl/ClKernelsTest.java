@@ -171,7 +171,7 @@ class ClKernelsTest {
         float[] x = random(n * c * h * w, r);
         float[] wt = random(m * c * 6, r);
         float[] bias = random(m, r);
-        float[] want = KernelCheck.conv(x, n, c, h, w, wt, m, bias, g, oh, ow, false);
+        float[] want = LayerCheck.convGrouped(x, wt, bias, new ClKernels.Window(n, c, h, w, m, 1, g, oh, ow));
         assertClose(want, k.conv2d(x, n, c, h, w, wt, m, bias, g, oh, ow, null), c * 6, "conv naive");
         assertClose(want, k.conv2d(x, n, c, h, w, wt, m, bias, g, oh, ow, new ClKernels.SgemmParams(8, 2)),
                 c * 6, "conv tiled");
