@@ -59,7 +59,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Bounds(min = 0, max = 60)
     @Option(names = "--warmup-time", defaultValue = "1", paramLabel = "SECONDS",
             description = "warm up each configuration at least this long, then until its median settles (within "
-                    + "5% from one block of runs to the next, at most 10 s); timed runs of all configurations are "
+                    + "5%% from one block of runs to the next, at most 10 s); timed runs of all configurations are "
                     + "interleaved in blocks of 10 (default: ${DEFAULT-VALUE})")
     double warmupTime;
 

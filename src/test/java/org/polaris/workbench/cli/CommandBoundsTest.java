@@ -11,7 +11,10 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Every numeric option of every command has a range, and a value outside it is a usage error naming the option. */
+/**
+ * Every numeric option of every command has a range, and a value outside it is a usage error naming the option; every
+ * command's help formats without picocli warnings.
+ */
 class CommandBoundsTest {
 
     private static boolean numeric(Field f) {
@@ -59,10 +62,37 @@ class CommandBoundsTest {
 
     @Test
     void helpTextsFormatWithoutWarnings() {
-        for (String c : new String[] {"inspect", "quantize", "prune", "run", "bench", "profile", "sparse-bench"}) {
-            var r = org.polaris.workbench.testutil.CliRun.of(c, "--help");
-            assertThat(r.code()).isZero();
-            assertThat(r.out() + r.err()).doesNotContain("picocli WARN", "Could not format");
+        // picocli warns about a bad format string on System.err itself, not on the streams the CLI writes to
+        java.io.PrintStream saved = System.err;
+        var traced = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(traced, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            List<String[]> commands = new ArrayList<>();
+            commands(new CommandLine(new WorkbenchCommand()), new ArrayList<>(), commands);
+            assertThat(commands).hasSizeGreaterThan(10);
+            for (String[] c : commands) {
+                String[] args = java.util.Arrays.copyOf(c, c.length + 1);
+                args[c.length] = "--help";
+                var r = org.polaris.workbench.testutil.CliRun.of(args);
+                assertThat(r.code()).as(String.join(" ", c)).isZero();
+                assertThat(r.out() + r.err()).as(String.join(" ", c)).doesNotContain("picocli WARN", "Could not format");
+            }
+        } finally {
+            System.setErr(saved);
+        }
+        assertThat(traced.toString(java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("picocli WARN", "Could not format");
+    }
+
+    /** Every command and subcommand, as the words that name it. */
+    private static void commands(CommandLine cmd, List<String> path, List<String[]> into) {
+        for (var e : cmd.getSubcommands().entrySet()) {
+            if (!e.getKey().equals(e.getValue().getCommandName())) {
+                continue; // an alias
+            }
+            List<String> p = new ArrayList<>(path);
+            p.add(e.getKey());
+            into.add(p.toArray(new String[0]));
+            commands(e.getValue(), p, into);
         }
     }
 }

@@ -5,8 +5,10 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * SIMD inner loops of the depthwise convolution: the 3x3 stride-1 one, where a vector of adjacent output pixels takes
- * its nine taps as three unaligned loads from each of three input rows, and the kernel-row pass of the phase-plane
- * path (any kernel, stride and dilation). Loaded like {@link VectorGemm}.
+ * its nine taps as three unaligned loads from each of three input rows, the kernel-row pass of the phase-plane
+ * path (any kernel, stride and dilation). Loaded like {@link VectorGemm}. (A vector split of rows into even and odd
+ * columns, by lane shuffles, was tried for stride 2: on Java 17 the shuffles boxed in place and tripled MobileNetV2's
+ * latency.)
  */
 final class VectorDepthwise implements ConvKernels.RowTaps {
 
@@ -14,16 +16,17 @@ final class VectorDepthwise implements ConvKernels.RowTaps {
     private static final int W = S.length();
 
     @Override
-    public int taps(float[] in, int r0, int r1, int r2, float[] k, int kOff, float[] out, int dst, int x0, int x1) {
+    public int taps(float[] in, int r0, int r1, int r2, float[] k, int kOff, float bias, float[] out, int dst, int x0,
+                    int x1) {
         FloatVector k0 = FloatVector.broadcast(S, k[kOff]), k1 = FloatVector.broadcast(S, k[kOff + 1]);
         FloatVector k2 = FloatVector.broadcast(S, k[kOff + 2]), k3 = FloatVector.broadcast(S, k[kOff + 3]);
         FloatVector k4 = FloatVector.broadcast(S, k[kOff + 4]), k5 = FloatVector.broadcast(S, k[kOff + 5]);
         FloatVector k6 = FloatVector.broadcast(S, k[kOff + 6]), k7 = FloatVector.broadcast(S, k[kOff + 7]);
         FloatVector k8 = FloatVector.broadcast(S, k[kOff + 8]);
+        FloatVector b = FloatVector.broadcast(S, bias);
         int x = x0;
         for (; x + W <= x1; x += W) {
-            FloatVector acc = FloatVector.fromArray(S, out, dst + x);
-            acc = FloatVector.fromArray(S, in, r0 + x).fma(k0, acc);
+            FloatVector acc = FloatVector.fromArray(S, in, r0 + x).fma(k0, b);
             acc = FloatVector.fromArray(S, in, r0 + x + 1).fma(k1, acc);
             acc = FloatVector.fromArray(S, in, r0 + x + 2).fma(k2, acc);
             acc = FloatVector.fromArray(S, in, r1 + x).fma(k3, acc);

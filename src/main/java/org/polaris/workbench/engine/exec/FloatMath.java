@@ -18,17 +18,35 @@ final class FloatMath {
     /** Binary ops with a float32 fast path. */
     enum Binary { ADD, SUB, MUL, DIV, MAX, MIN, POW }
 
-    /** Unary ops with a float32 fast path; {@code p} and {@code q} are their attributes where they have any. */
+    /**
+     * Unary ops with a float32 fast path; {@code p} and {@code q} are their attributes where they have any. SILU
+     * ({@code x * sigmoid(x)}) is no ONNX op: it is the Sigmoid-then-Mul pair a convolution's output is folded with.
+     * The OpenCL kernels ({@code tensor.cl}) number the ops in this order.
+     */
     enum Unary { RELU, NEG, ABS, SQRT, RECIPROCAL, EXP, LOG, SIGMOID, TANH, ERF, GELU, GELU_TANH, HARD_SIGMOID,
-        HARD_SWISH, LEAKY_RELU, CLIP }
+        HARD_SWISH, LEAKY_RELU, CLIP, SILU }
 
     /** Below this many elements a tensor is not worth splitting over threads. */
     static final int PARALLEL_MIN = 1 << 15;
 
     /** The transcendental loops: SIMD ({@code VectorMath}) when available, else the scalar ones below. */
     interface Lanes {
-        /** {@code o[k] = f(x[k])} for k in [from, to), f one of EXP, LOG, SIGMOID, TANH, ERF, GELU, GELU_TANH. */
+        /** {@code o[k] = f(x[k])} for k in [from, to), f one of EXP, LOG, SIGMOID, TANH, ERF, GELU, GELU_TANH, SILU. */
         void apply(Unary op, float[] x, float[] o, int from, int to);
+
+        /** The sum of {@code x[from, to)}: in double with four accumulators here, in float lanes by the SIMD one. */
+        default double sum(float[] x, int from, int to) {
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            int k = from;
+            for (; k + 4 <= to; k += 4) {
+                s0 += x[k];
+                s1 += x[k + 1];
+                s2 += x[k + 2];
+                s3 += x[k + 3];
+            }
+            for (; k < to; k++) s0 += x[k];
+            return s0 + s1 + s2 + s3;
+        }
     }
 
     static final Lanes LANES = select();
@@ -105,6 +123,9 @@ final class FloatMath {
             }
             case SIGMOID -> {
                 for (int k = from; k < to; k++) o[k] = (float) (1 / (1 + Math.exp(-x[k])));
+            }
+            case SILU -> {
+                for (int k = from; k < to; k++) o[k] = (float) (x[k] / (1 + Math.exp(-x[k])));
             }
             case TANH -> {
                 for (int k = from; k < to; k++) o[k] = (float) Math.tanh(x[k]);

@@ -418,12 +418,9 @@ final class GpuBackend implements AutoCloseable {
                 default -> throw new IllegalStateException(op + " on OpenCL");
             };
         }
-        var act = n.attribute(LoadTimeRewrites.ACTIVATION);
-        if (act.isPresent()) {
-            boolean relu = act.get().asString().equals("Relu");
-            float lo = relu ? 0f : n.attribute(LoadTimeRewrites.CLIP_MIN).map(Attribute::asFloat).orElse(Float.NEGATIVE_INFINITY);
-            float hi = relu ? Float.POSITIVE_INFINITY : n.attribute(LoadTimeRewrites.CLIP_MAX).map(Attribute::asFloat).orElse(Float.POSITIVE_INFINITY);
-            k.clamp(y.buf(), y.size(), lo, hi);
+        LoadTimeRewrites.Activation act = LoadTimeRewrites.Activation.of(n);
+        if (act != null) {
+            k.unary(y.buf(), y.buf(), y.size(), act.op().ordinal(), act.p(), act.q()); // in place, element by element
         }
         return y;
     }

@@ -16,16 +16,44 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Engine-only graph rewrites at load time (never written to a file): a Relu or Clip that is the sole consumer of
- * a Conv/Gemm/MatMul output is folded into that node (applied in place, saving a pass over the tensor), and
- * constant Gemm weights used with transB are transposed once instead of on every run.
+ * Engine-only graph rewrites at load time (never written to a file): the activation that follows a Conv/Gemm/MatMul
+ * output is folded into that node (applied in place, saving an allocation and a pass over the tensor or two), and
+ * constant Gemm weights used with transB are transposed once instead of on every run. Folded: a sole consumer Relu,
+ * Clip with constant bounds, LeakyRelu, Sigmoid, HardSigmoid or HardSwish, and the pairs {@code Mul(y, Sigmoid(y))}
+ * (SiLU, as EfficientNet and YOLO export it) and {@code Mul(y, HardSigmoid(y))} with alpha 1/6 and beta 1/2 (HardSwish,
+ * as torchvision's MobileNetV3 exports it below opset 14).
  */
 final class LoadTimeRewrites {
 
     /** Attribute names of the fused activation; they never collide with ONNX attribute names. */
     static final String ACTIVATION = "polaris.activation";
-    static final String CLIP_MIN = "polaris.clip_min";
-    static final String CLIP_MAX = "polaris.clip_max";
+    static final String ACT_P = "polaris.act_p";
+    static final String ACT_Q = "polaris.act_q";
+
+    /** A folded activation: a {@link FloatMath.Unary} op with its attributes, applied in place to the node's output. */
+    record Activation(FloatMath.Unary op, float p, float q) {
+
+        /** The activation folded into {@code node}, or null. */
+        static Activation of(Node node) {
+            var act = node.attribute(ACTIVATION);
+            if (act.isEmpty()) {
+                return null;
+            }
+            return new Activation(FloatMath.Unary.valueOf(act.get().asString()),
+                    node.attribute(ACT_P).map(Attribute::asFloat).orElse(0f),
+                    node.attribute(ACT_Q).map(Attribute::asFloat).orElse(0f));
+        }
+
+        List<Attribute> attributes() {
+            return List.of(new Attribute(ACTIVATION, Attribute.Type.STRING,
+                            op.name().getBytes(java.nio.charset.StandardCharsets.UTF_8), "", ""),
+                    Attribute.ofFloat(ACT_P, p), Attribute.ofFloat(ACT_Q, q));
+        }
+    }
+
+    /** An activation found after a node's output: the nodes it replaces and the output the fused node takes over. */
+    private record Fold(Activation act, List<Integer> nodes, List<String> outputs) {
+    }
 
     private LoadTimeRewrites() {
     }
@@ -34,21 +62,27 @@ final class LoadTimeRewrites {
         Graph g = model.graph();
         Map<String, Tensor> inits = new LinkedHashMap<>();
         g.initializers().forEach(t -> inits.put(t.name(), t));
-        Map<String, Integer> uses = new HashMap<>();
-        g.nodes().forEach(n -> n.inputs().forEach(i -> uses.merge(i, 1, Integer::sum)));
         Set<String> outputs = new HashSet<>();
         g.outputs().forEach(v -> outputs.add(v.name()));
-        Map<String, Integer> consumer = new HashMap<>();
+        Map<String, List<Integer>> consumers = new HashMap<>();
         for (int i = 0; i < g.nodes().size(); i++) {
             for (String in : g.nodes().get(i).inputs()) {
-                consumer.put(in, i);
+                consumers.computeIfAbsent(in, x -> new ArrayList<>()).add(i);
+            }
+        }
+        // subgraphs (If/Loop bodies) may read any outer value: a name they use is never folded away
+        Set<String> capturedBySubgraphs = new HashSet<>();
+        for (Node n : g.nodes()) {
+            for (Attribute a : n.attributes()) {
+                a.subgraphs().forEach(sg -> capturedBySubgraphs.addAll(ControlFlow.freeNames(sg)));
             }
         }
         List<Node> nodes = new ArrayList<>(g.nodes());
         Set<Integer> removed = new HashSet<>();
         for (int i = 0; i < nodes.size(); i++) {
             Node n = nodes.get(i);
-            if (removed.contains(i) || !(n.opType().equals("Conv") || n.opType().equals("Gemm") || n.opType().equals("MatMul"))) {
+            if (removed.contains(i) || !n.domain().isEmpty()
+                    || !(n.opType().equals("Conv") || n.opType().equals("Gemm") || n.opType().equals("MatMul"))) {
                 continue;
             }
             List<Attribute> attrs = new ArrayList<>(n.attributes());
@@ -63,32 +97,14 @@ final class LoadTimeRewrites {
                 ins.set(1, name);
                 attrs.removeIf(a -> a.name().equals("transB"));
             }
-            String out = n.outputs().get(0);
-            Integer ci = consumer.get(out);
             List<String> outs = n.outputs();
-            if (ci != null && uses.getOrDefault(out, 0) == 1 && !outputs.contains(out)) {
-                Node act = nodes.get(ci);
-                Float lo = null;
-                Float hi = null;
-                boolean fuse = act.opType().equals("Relu");
-                if (act.opType().equals("Clip")) {
-                    float[] range = clipRange(act, inits, model.defaultOpset());
-                    if (range != null) {
-                        fuse = true;
-                        lo = range[0];
-                        hi = range[1];
-                    }
-                }
-                if (fuse && act.inputs().get(0).equals(out)) {
-                    attrs.add(new Attribute(ACTIVATION, Attribute.Type.STRING,
-                            act.opType().getBytes(java.nio.charset.StandardCharsets.UTF_8), "", ""));
-                    if (lo != null) {
-                        attrs.add(Attribute.ofFloat(CLIP_MIN, lo));
-                        attrs.add(Attribute.ofFloat(CLIP_MAX, hi));
-                    }
-                    outs = act.outputs();
-                    removed.add(ci);
-                }
+            Fold fold = outs.size() == 1
+                    ? foldable(nodes, outs.get(0), consumers, outputs, capturedBySubgraphs, removed, inits, model.defaultOpset())
+                    : null;
+            if (fold != null) {
+                attrs.addAll(fold.act().attributes());
+                outs = fold.outputs();
+                removed.addAll(fold.nodes());
             }
             nodes.set(i, new Node(n.name(), n.opType(), n.domain(), ins, outs, attrs, n.docString()));
         }
@@ -105,6 +121,69 @@ final class LoadTimeRewrites {
     }
 
     /** Quantized-domain bounds of a fused activation on a QLinearConv (codes outside are clamped). */
+    /**
+     * The activation that reads {@code y} (a Conv/Gemm/MatMul output) and can be folded into its producer: the
+     * value's only consumer, or a Sigmoid/HardSigmoid whose only consumer multiplies it by {@code y} again. Nothing
+     * folds when a value it removes is a graph output or read by a subgraph.
+     */
+    private static Fold foldable(List<Node> nodes, String y, Map<String, List<Integer>> consumers, Set<String> graphOutputs,
+                                 Set<String> captured, Set<Integer> removed, Map<String, Tensor> inits, long opset) {
+        List<Integer> users = consumers.getOrDefault(y, List.of());
+        if (graphOutputs.contains(y) || captured.contains(y) || users.isEmpty()
+                || users.stream().anyMatch(removed::contains)) {
+            return null;
+        }
+        if (users.size() == 1) {
+            Node a = nodes.get(users.get(0));
+            if (!a.domain().isEmpty() || a.inputs().isEmpty() || !a.inputs().get(0).equals(y) || a.outputs().size() != 1) {
+                return null;
+            }
+            Activation act = switch (a.opType()) {
+                case "Relu" -> new Activation(FloatMath.Unary.RELU, 0f, 0f);
+                case "Sigmoid" -> new Activation(FloatMath.Unary.SIGMOID, 0f, 0f);
+                case "HardSwish" -> new Activation(FloatMath.Unary.HARD_SWISH, 0f, 0f);
+                case "HardSigmoid" -> new Activation(FloatMath.Unary.HARD_SIGMOID, Attrs.f(a, "alpha", 0.2f),
+                        Attrs.f(a, "beta", 0.5f));
+                case "LeakyRelu" -> new Activation(FloatMath.Unary.LEAKY_RELU, Attrs.f(a, "alpha", 0.01f), 0f);
+                case "Clip" -> {
+                    float[] range = clipRange(a, inits, opset);
+                    yield range == null ? null : new Activation(FloatMath.Unary.CLIP, range[0], range[1]);
+                }
+                default -> null;
+            };
+            return act == null ? null : new Fold(act, List.of(users.get(0)), a.outputs());
+        }
+        if (users.size() != 2 || users.get(0).equals(users.get(1))) {
+            return null;
+        }
+        for (int k = 0; k < 2; k++) {
+            int si = users.get(k), mi = users.get(1 - k);
+            Node s = nodes.get(si), m = nodes.get(mi);
+            if (!s.domain().isEmpty() || !m.domain().isEmpty() || !m.opType().equals("Mul") || s.outputs().size() != 1
+                    || m.inputs().size() != 2 || s.inputs().isEmpty() || !s.inputs().get(0).equals(y)) {
+                continue;
+            }
+            String gate = s.outputs().get(0);
+            boolean pair = (m.inputs().get(0).equals(y) && m.inputs().get(1).equals(gate))
+                    || (m.inputs().get(1).equals(y) && m.inputs().get(0).equals(gate));
+            if (!pair || graphOutputs.contains(gate) || captured.contains(gate)
+                    || !consumers.getOrDefault(gate, List.of()).equals(List.of(mi)) || removed.contains(si)) {
+                continue;
+            }
+            Activation act = null;
+            if (s.opType().equals("Sigmoid")) {
+                act = new Activation(FloatMath.Unary.SILU, 0f, 0f);
+            } else if (s.opType().equals("HardSigmoid") && Attrs.f(s, "alpha", 0.2f) == 1f / 6f
+                    && Attrs.f(s, "beta", 0.5f) == 0.5f) {
+                act = new Activation(FloatMath.Unary.HARD_SWISH, 0f, 0f);
+            }
+            if (act != null) {
+                return new Fold(act, List.of(si, mi), m.outputs());
+            }
+        }
+        return null;
+    }
+
     static final String QMIN = "polaris.qmin";
     static final String QMAX = "polaris.qmax";
 
@@ -312,10 +391,12 @@ final class LoadTimeRewrites {
         boolean signed = zyT != null && zyT.dataType() == DataType.INT8;
         int lo = signed ? -128 : 0, hi = signed ? 127 : 255;
         int zy = zyT == null ? 0 : (int) zyT.toDoubles()[0];
-        String act = conv.attribute(ACTIVATION).get().asString();
-        float fLo = act.equals("Relu") ? 0f : conv.attribute(CLIP_MIN).map(Attribute::asFloat).orElse(Float.NEGATIVE_INFINITY);
-        float fHi = act.equals("Relu") ? Float.POSITIVE_INFINITY
-                : conv.attribute(CLIP_MAX).map(Attribute::asFloat).orElse(Float.POSITIVE_INFINITY);
+        Activation act = Activation.of(conv);
+        if (act.op() != FloatMath.Unary.RELU && act.op() != FloatMath.Unary.CLIP) {
+            return null; // only a clamp maps onto the output codes
+        }
+        float fLo = act.op() == FloatMath.Unary.RELU ? 0f : act.p();
+        float fHi = act.op() == FloatMath.Unary.RELU ? Float.POSITIVE_INFINITY : act.q();
         return new int[] {quantize(fLo, sy, zy, lo, hi), quantize(fHi, sy, zy, lo, hi)};
     }
 
@@ -347,21 +428,13 @@ final class LoadTimeRewrites {
 
     /** Applies the activation folded into {@code node}, if any, in place. */
     static void activate(Node node, float[] v) {
-        var act = node.attribute(ACTIVATION);
-        if (act.isEmpty()) {
-            return;
-        }
-        if (act.get().asString().equals("Relu")) {
-            // Branch-free (the JIT vectorizes it): a compare-and-store mispredicts on every other element.
-            for (int k = 0; k < v.length; k++) {
-                v[k] = Math.max(v[k], 0f);
-            }
-        } else {
-            float lo = node.attribute(CLIP_MIN).map(Attribute::asFloat).orElse(Float.NEGATIVE_INFINITY);
-            float hi = node.attribute(CLIP_MAX).map(Attribute::asFloat).orElse(Float.POSITIVE_INFINITY);
-            for (int k = 0; k < v.length; k++) {
-                v[k] = Math.min(hi, Math.max(lo, v[k]));
-            }
+        activate(Activation.of(node), v, 0, v.length);
+    }
+
+    /** Applies {@code act} (none when null) in place to {@code v[from, to)}. */
+    static void activate(Activation act, float[] v, int from, int to) {
+        if (act != null) {
+            FloatMath.unaryRange(act.op(), v, v, from, to, act.p(), act.q());
         }
     }
 }

@@ -37,7 +37,7 @@ final class NnKernels {
         });
         k.put("AveragePool", (n, in, o) -> in[0].rank() == 4 && in[0].type == DataType.FLOAT
                 ? new Value[] {pooling(pool, n, in[0], false)} : poolingNd(n, in[0], false));
-        k.put("GlobalAveragePool", (n, in, o) -> new Value[] {globalAverage(in[0])});
+        k.put("GlobalAveragePool", (n, in, o) -> new Value[] {globalAverage(pool, in[0])});
         k.put("BatchNormalization", (n, in, o) -> new Value[] {batchNorm(n, in)});
     }
 
@@ -366,16 +366,19 @@ final class NnKernels {
         return Value.floats(new int[] {batch, c, oh, ow}, out);
     }
 
-    static Value globalAverage(Value x) {
+    /**
+     * The mean of each (image, channel) plane ({@link FloatMath.Lanes#sum}: a serial chain of double adds ran at a
+     * quarter of the load rate, 1.7 ms of EfficientNet-B0's 29), planes split over the pool's threads.
+     */
+    static Value globalAverage(EnginePool pool, Value x) {
         int plane = 1;
         for (int d = 2; d < x.rank(); d++) plane *= x.shape[d];
         int bc = x.shape[0] * x.shape[1];
         float[] out = Buffers.floats(bc);
-        for (int i = 0; i < bc; i++) {
-            double s = 0;
-            for (int k = 0; k < plane; k++) s += x.f[i * plane + k];
-            out[i] = (float) (s / plane);
-        }
+        float[] v = x.f;
+        int len = plane;
+        pool.parallelFor(bc, Math.max(1, FloatMath.PARALLEL_MIN / Math.max(1, len)),
+                i -> out[i] = (float) (FloatMath.LANES.sum(v, i * len, (i + 1) * len) / len));
         int[] shape = new int[x.rank()];
         Arrays.fill(shape, 1);
         shape[0] = x.shape[0];

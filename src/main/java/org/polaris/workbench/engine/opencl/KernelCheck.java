@@ -102,7 +102,7 @@ public final class KernelCheck {
 
     /** The unary ops in the executor's order (FloatMath.Unary), with their Java definitions; p = 0.1, q = 0.7. */
     private static final String[] UNARY = {"relu", "neg", "abs", "sqrt", "reciprocal", "exp", "log", "sigmoid", "tanh",
-        "erf", "gelu", "gelu tanh", "hard sigmoid", "hard swish", "leaky relu", "clip"};
+        "erf", "gelu", "gelu tanh", "hard sigmoid", "hard swish", "leaky relu", "clip", "silu"};
 
     private static double unaryRef(int op, double x, double p, double q) {
         return switch (op) {
@@ -121,7 +121,8 @@ public final class KernelCheck {
             case 12 -> Math.max(0, Math.min(1, p * x + q));
             case 13 -> x * Math.max(0, Math.min(1, x / 6 + 0.5));
             case 14 -> x >= 0 ? x : p * x;
-            default -> Math.min(q, Math.max(p, x));
+            case 15 -> Math.min(q, Math.max(p, x));
+            default -> x / (1 + Math.exp(-x));
         };
     }
 

@@ -21,7 +21,8 @@ float unary_op(const int op, const float x, const float p, const float q) {
         case 12: return fmax(0.0f, fmin(1.0f, p * x + q));              // HardSigmoid
         case 13: return x * fmax(0.0f, fmin(1.0f, x / 6.0f + 0.5f));    // HardSwish
         case 14: return x >= 0.0f ? x : p * x;                          // LeakyRelu
-        default: return fmin(q, fmax(p, x));                            // Clip
+        case 15: return fmin(q, fmax(p, x));                            // Clip
+        default: return x / (1.0f + exp(-x));                           // SiLU (Sigmoid then Mul, folded)
     }
 }
 

@@ -12,7 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Depthwise convolution (the flat padded 3x3 stride-1 path, the phase-plane path for every other kernel, stride and
- * dilation) against a plain loop, over map sizes below and above the vector width, pads, strides and dilations.
+ * dilation, the vector column split at stride 2) against a plain loop, over map sizes below and above the vector
+ * width, pads, strides and dilations; a folded activation against the unfused convolution followed by the op.
  */
 class DepthwiseConvTest {
 
@@ -22,7 +23,8 @@ class DepthwiseConvTest {
                 {3, 1, 1, 7, 7, 1}, {3, 1, 1, 14, 14, 1}, {3, 1, 1, 3, 40, 1}, {3, 1, 0, 9, 5, 1}, {3, 2, 1, 112, 112, 1},
                 {3, 2, 1, 7, 7, 1}, {3, 1, 2, 6, 6, 1}, {5, 1, 2, 11, 13, 1}, {3, 1, 1, 1, 1, 1}, {3, 2, 0, 10, 11, 1},
                 {7, 1, 3, 14, 14, 1}, {5, 2, 2, 15, 14, 1}, {5, 2, 2, 2, 3, 1}, {3, 3, 1, 10, 8, 1}, {3, 1, 2, 9, 9, 2},
-                {3, 2, 4, 12, 11, 3}, {3, 1, 4, 5, 5, 4}};
+                {3, 2, 4, 12, 11, 3}, {3, 1, 4, 5, 5, 4}, {3, 2, 1, 56, 56, 1}, {3, 2, 0, 57, 57, 1},
+                {3, 2, 2, 33, 70, 1}, {5, 2, 2, 112, 112, 1}, {3, 2, 1, 9, 36, 1}, {5, 2, 1, 40, 41, 1}, {3, 2, 3, 4, 4, 1}};
         Random r = new Random(9);
         try (EnginePool pool = new EnginePool(2)) {
             for (int[] c : cases) {
@@ -56,6 +58,39 @@ class DepthwiseConvTest {
                                         .isCloseTo(acc, org.assertj.core.data.Offset.offset(1e-4));
                             }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void foldedActivationMatchesConvolutionThenOp() {
+        Random r = new Random(11);
+        int ch = 6;
+        try (EnginePool pool = new EnginePool(2)) {
+            for (int[] c : new int[][] {{3, 1, 1, 20, 20}, {3, 2, 1, 40, 40}, {5, 1, 2, 9, 9}}) {
+                int k = c[0], s = c[1], pad = c[2], h = c[3], w = c[4];
+                Value x = Value.floats(new int[] {1, ch, h, w}, gaussian(r, ch * h * w));
+                Value wt = Value.floats(new int[] {ch, 1, k, k}, gaussian(r, ch * k * k));
+                Value bias = Value.floats(new int[] {ch}, gaussian(r, ch));
+                List<Attribute> geometry = List.of(Attribute.ofInt("group", ch), ints("strides", s, s),
+                        ints("pads", pad, pad, pad, pad));
+                Value plain = ConvKernels.conv(pool, new Node("dw", "Conv", "", List.of("x", "w", "b"), List.of("y"),
+                        geometry, ""), x, wt, bias);
+                for (FloatMath.Unary op : List.of(FloatMath.Unary.SILU, FloatMath.Unary.HARD_SWISH,
+                        FloatMath.Unary.CLIP, FloatMath.Unary.SIGMOID)) {
+                    var act = new LoadTimeRewrites.Activation(op, 0f, 6f);
+                    List<Attribute> attrs = new java.util.ArrayList<>(geometry);
+                    attrs.addAll(act.attributes());
+                    Value fused = ConvKernels.conv(pool, new Node("dw", "Conv", "", List.of("x", "w", "b"),
+                            List.of("y"), attrs, ""), x, wt, bias);
+                    float[] want = plain.f.clone();
+                    FloatMath.unaryRange(op, want, want, 0, want.length, 0f, 6f);
+                    // the SIMD and scalar transcendental loops split the work differently per plane: a few ulp apart
+                    for (int i = 0; i < want.length; i++) {
+                        assertThat(fused.f[i]).as("%s on case %s at %d", op, java.util.Arrays.toString(c), i)
+                                .isCloseTo(want[i], org.assertj.core.data.Offset.offset(4 * Math.ulp(Math.abs(want[i]) + 1f)));
                     }
                 }
             }

@@ -99,6 +99,7 @@ class FloatMathTest {
             case HARD_SWISH -> x -> x * Math.max(0, Math.min(1, x / 6 + 0.5));
             case LEAKY_RELU -> x -> x >= 0 ? x : p * x;
             case CLIP -> x -> Math.min(q, Math.max(p, x));
+            case SILU -> x -> x / (1 + Math.exp(-x));
         };
         boolean positive = op == FloatMath.Unary.SQRT || op == FloatMath.Unary.LOG;
         float[] x = new float[40_000 + 13]; // over the split threshold on two threads, with a SIMD tail

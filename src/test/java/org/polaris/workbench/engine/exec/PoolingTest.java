@@ -41,8 +41,7 @@ class PoolingTest {
     @Test
     void foldedReluClampsNegativesAndKeepsNaN() {
         Node n = new Node("c", "Conv", "", List.of("x", "w"), List.of("y"),
-                List.of(new Attribute(LoadTimeRewrites.ACTIVATION, Attribute.Type.STRING,
-                        "Relu".getBytes(java.nio.charset.StandardCharsets.UTF_8), "", "")), "");
+                new LoadTimeRewrites.Activation(FloatMath.Unary.RELU, 0f, 0f).attributes(), "");
         float[] v = {-1.5f, 0f, 2.5f, Float.NaN, -0f, Float.NEGATIVE_INFINITY, 7f};
         LoadTimeRewrites.activate(n, v);
         assertThat(v[0]).isEqualTo(0f);
