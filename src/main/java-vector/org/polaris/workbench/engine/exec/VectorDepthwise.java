@@ -6,7 +6,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * SIMD inner loops of the depthwise convolution: the 3x3 stride-1 one, where a vector of adjacent output pixels takes
  * its nine taps as three unaligned loads from each of three input rows, the kernel-row pass of the phase-plane
- * path (any kernel, stride and dilation). Loaded like {@link VectorGemm}. (A vector split of rows into even and odd
+ * path (any kernel, stride and dilation), and the channels-last pass of small maps (a vector of channels takes all
+ * of a pixel's taps in a register). Loaded like {@link VectorGemm}. (A vector split of rows into even and odd
  * columns, by lane shuffles, was tried for stride 2: on Java 17 the shuffles boxed in place and tripled MobileNetV2's
  * latency.)
  */
@@ -38,6 +39,19 @@ final class VectorDepthwise implements ConvKernels.RowTaps {
             acc.intoArray(out, dst + x);
         }
         return x;
+    }
+
+    @Override
+    public int pixel(float[] p, int[] bases, float[] wt, float[] bias, float[] acc, int c, int taps) {
+        int ch = 0;
+        for (; ch + W <= c; ch += W) {
+            FloatVector a = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, ch);
+            for (int t = 0; t < taps; t++) {
+                a = FloatVector.fromArray(S, wt, t * c + ch).fma(FloatVector.fromArray(S, p, bases[t] + ch), a);
+            }
+            a.intoArray(acc, ch);
+        }
+        return ch;
     }
 
     @Override

@@ -255,13 +255,6 @@ public final class ClKernels {
         rt.run(k, new long[] {roundUp(p, 16), roundUp(m, 4)}, new long[] {16, 4});
     }
 
-    /** y = clamp(y, lo, hi) in place. */
-    public void clamp(ClRuntime.Buffer y, int n, float lo, float hi) {
-        cl_kernel k = rt.kernel(OPS, "", "clamp_inplace");
-        ClRuntime.args(k, n, lo, hi, y);
-        rt.run(k, new long[] {roundUp(n, 64)}, new long[] {64});
-    }
-
     public void add(ClRuntime.Buffer a, ClRuntime.Buffer b, ClRuntime.Buffer y, int n) {
         cl_kernel k = rt.kernel(OPS, "", "add");
         ClRuntime.args(k, n, a, b, y);

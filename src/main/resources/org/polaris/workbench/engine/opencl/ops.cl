@@ -150,12 +150,6 @@ __kernel void add_col_bias(const int M, const int N, __global const float* bias,
     if (i < M && j < N) y[i * N + j] += bias[j];
 }
 
-// y = min(hi, max(lo, y)) in place: a fused Relu (lo 0, hi +inf) or Clip.
-__kernel void clamp_inplace(const int n, const float lo, const float hi, __global float* y) {
-    const int i = get_global_id(0);
-    if (i < n) y[i] = fmin(hi, fmax(lo, y[i]));
-}
-
 // Mean of each of `planes` planes of `size` values (GlobalAveragePool over images x channels).
 __kernel void plane_mean(const int planes, const int size, __global const float* x, __global float* y) {
     const int p = get_global_id(0);

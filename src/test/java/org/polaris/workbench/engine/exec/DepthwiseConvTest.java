@@ -12,7 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Depthwise convolution (the flat padded 3x3 stride-1 path, the phase-plane path for every other kernel, stride and
- * dilation, the vector column split at stride 2) against a plain loop, over map sizes below and above the vector
+ * dilation, dense columns at stride 2, channels-last on maps of at most 64 pixels) against a plain loop, over map sizes below and above the vector
  * width, pads, strides and dilations; a folded activation against the unfused convolution followed by the op.
  */
 class DepthwiseConvTest {
@@ -27,8 +27,11 @@ class DepthwiseConvTest {
                 {3, 2, 2, 33, 70, 1}, {5, 2, 2, 112, 112, 1}, {3, 2, 1, 9, 36, 1}, {5, 2, 1, 40, 41, 1}, {3, 2, 3, 4, 4, 1}};
         Random r = new Random(9);
         try (EnginePool pool = new EnginePool(2)) {
-            for (int[] c : cases) {
-                int ch = 5, k = c[0], s = c[1], pad = c[2], h = c[3], w = c[4], dil = c[5];
+            for (int i = 0; i < cases.length; i++) {
+                int[] c = cases[i];
+                // 37 channels: two vectors and a scalar tail along the channels on the channels-last path (maps of
+                // at most 64 output pixels)
+                int ch = i % 2 == 0 ? 5 : 37, k = c[0], s = c[1], pad = c[2], h = c[3], w = c[4], dil = c[5];
                 float[] x = gaussian(r, 2 * ch * h * w);
                 float[] wt = gaussian(r, ch * k * k);
                 float[] bias = gaussian(r, ch);
@@ -67,9 +70,9 @@ class DepthwiseConvTest {
     @Test
     void foldedActivationMatchesConvolutionThenOp() {
         Random r = new Random(11);
-        int ch = 6;
+        int ch = 21;
         try (EnginePool pool = new EnginePool(2)) {
-            for (int[] c : new int[][] {{3, 1, 1, 20, 20}, {3, 2, 1, 40, 40}, {5, 1, 2, 9, 9}}) {
+            for (int[] c : new int[][] {{3, 1, 1, 20, 20}, {3, 2, 1, 40, 40}, {5, 1, 2, 9, 9}, {5, 1, 2, 5, 6}}) {
                 int k = c[0], s = c[1], pad = c[2], h = c[3], w = c[4];
                 Value x = Value.floats(new int[] {1, ch, h, w}, gaussian(r, ch * h * w));
                 Value wt = Value.floats(new int[] {ch, 1, k, k}, gaussian(r, ch * k * k));
