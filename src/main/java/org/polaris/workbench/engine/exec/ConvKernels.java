@@ -75,7 +75,6 @@ final class ConvKernels {
         int[] gx = geometry(autoPad, wd, kw, strides[1], dil[1], pads[1], pads[3], false);
         int oh = gy[0], ow = gx[0];
         int cg = c / group, mg = m / group;
-        int kSize = cg * kh * kw;
         int plane = oh * ow;
         if (cg == 1 && mg == 1) {
             float[] out = Buffers.uninitialized(batch * m * plane); // every plane is written whole
@@ -94,6 +93,14 @@ final class ConvKernels {
         }
         boolean pointwise = kh == 1 && kw == 1 && strides[0] == 1 && strides[1] == 1 && gy[1] == 0 && gx[1] == 0
                 && oh == h && ow == wd;
+        // taps that only ever see padding (atrous convolutions whose dilation reaches past the map) are left out of
+        // the patches and the weights: DeepLabV3's rate-36 branch on a 32x32 map keeps only its centre tap
+        int[] taps = liveTaps(kh, kw, oh, ow, h, wd, strides, dil, gy[1], gx[1]);
+        if (taps.length == 0) {
+            return Value.floats(new int[] {batch, m, oh, ow}, out); // the bias alone
+        }
+        float[] wf = taps.length == kh * kw ? w.f : liveWeights(w.f, m * cg, kh * kw, taps);
+        int kSize = cg * taps.length;
         SparseMatrix s = pointwise && group == 1 && sw.size() > 0 && node.inputs().size() > 1
                 ? sw.get(node.inputs().get(1)) : null;
         if (s != null && sw.useSparse(node.inputs().get(1), s, plane, m * plane,
@@ -128,10 +135,10 @@ final class ConvKernels {
                 for (int g = 0; g < group; g++) {
                     int inOff = (b * c + g * cg) * h * wd;
                     if (pointwise) {
-                        Gemm.multiply(INLINE, mg, plane, kSize, w.f, g * mg * kSize, x.f, inOff, out, (b * m + g * mg) * plane);
+                        Gemm.multiply(INLINE, mg, plane, kSize, wf, g * mg * kSize, x.f, inOff, out, (b * m + g * mg) * plane);
                     } else {
-                        im2col(INLINE, x.f, inOff, cg, h, wd, kh, kw, oh, ow, strides, dil, gy[1], gx[1], own);
-                        Gemm.multiply(INLINE, mg, plane, kSize, w.f, g * mg * kSize, own, 0, out, (b * m + g * mg) * plane);
+                        im2col(INLINE, x.f, inOff, cg, h, wd, kw, taps, oh, ow, strides, dil, gy[1], gx[1], own);
+                        Gemm.multiply(INLINE, mg, plane, kSize, wf, g * mg * kSize, own, 0, out, (b * m + g * mg) * plane);
                     }
                 }
             });
@@ -147,53 +154,93 @@ final class ConvKernels {
                     src = x.f;
                     srcOff = inOff;
                 } else {
-                    im2col(pool, x.f, inOff, cg, h, wd, kh, kw, oh, ow, strides, dil, gy[1], gx[1], col);
+                    im2col(pool, x.f, inOff, cg, h, wd, kw, taps, oh, ow, strides, dil, gy[1], gx[1], col);
                     src = col;
                     srcOff = 0;
                 }
-                Gemm.multiply(pool, mg, plane, kSize, w.f, g * mg * kSize, src, srcOff, out, (b * m + g * mg) * plane);
+                Gemm.multiply(pool, mg, plane, kSize, wf, g * mg * kSize, src, srcOff, out, (b * m + g * mg) * plane);
             }
         }
         Buffers.release(col);
         return Value.floats(new int[] {batch, m, oh, ow}, out);
     }
 
+    /** The taps (ky * kw + kx) that see at least one input pixel from some output position. */
+    static int[] liveTaps(int kh, int kw, int oh, int ow, int h, int w, int[] s, int[] d, int py, int px) {
+        int[] live = new int[kh * kw];
+        int n = 0;
+        for (int ky = 0; ky < kh; ky++) {
+            boolean rows = reaches(oh, s[0], ky * d[0] - py, h);
+            for (int kx = 0; kx < kw; kx++) {
+                if (rows && reaches(ow, s[1], kx * d[1] - px, w)) live[n++] = ky * kw + kx;
+            }
+        }
+        return java.util.Arrays.copyOf(live, n);
+    }
+
+    /** Whether {@code o * stride + shift} lies in [0, size) for some o in [0, out). */
+    private static boolean reaches(int out, int stride, int shift, int size) {
+        int lo = Math.max(0, ceilDiv(-shift, stride));
+        return lo < out && (long) lo * stride + shift < size;
+    }
+
+    /** The weights of the live taps only, kept per weight array and tap set. */
+    private record LiveWeights(int[] taps, float[] w) {
+    }
+
+    private static final java.util.Map<float[], LiveWeights> LIVE =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    /** Rows of {@code taps} weights each ([m * cg][taps.length]) from rows of {@code all} ([m * cg][all]). */
+    private static float[] liveWeights(float[] w, int rows, int all, int[] taps) {
+        LiveWeights cached = LIVE.get(w);
+        if (cached != null && java.util.Arrays.equals(cached.taps(), taps)) {
+            return cached.w();
+        }
+        float[] r = new float[rows * taps.length];
+        for (int row = 0; row < rows; row++) {
+            for (int i = 0; i < taps.length; i++) r[row * taps.length + i] = w[row * all + taps[i]];
+        }
+        LIVE.put(w, new LiveWeights(taps.clone(), r));
+        return r;
+    }
+
     /**
-     * Lays out input patches as columns: row (ch, ky, kx) of {@code col} holds, for every output position, the input
-     * pixel that kernel tap sees (0 in the padding). The valid x range is computed once per row, and stride-1 rows
-     * are bulk copies. Channels are split over the pool when there is enough to copy.
+     * Lays out input patches as columns: row (ch, i) of {@code col} holds, for every output position, the input pixel
+     * kernel tap {@code taps[i]} (ky * kw + kx) sees (0 in the padding). The valid x range is computed once per row,
+     * and stride-1 rows are bulk copies. Channels are split over the pool when there is enough to copy.
      */
-    private static void im2col(EnginePool pool, float[] x, int off, int c, int h, int w, int kh, int kw, int oh, int ow,
-                               int[] s, int[] d, int py, int px, float[] col) {
+    private static void im2col(EnginePool pool, float[] x, int off, int c, int h, int w, int kw, int[] taps, int oh,
+                               int ow, int[] s, int[] d, int py, int px, float[] col) {
         int plane = oh * ow;
-        boolean large = (long) c * kh * kw * plane >= 1 << 16;
+        int nt = taps.length;
+        boolean large = (long) c * nt * plane >= 1 << 16;
         pool.parallelFor(c, large ? 1 : c, ch -> {
-            for (int ky = 0; ky < kh; ky++) {
-                for (int kx = 0; kx < kw; kx++) {
-                    int row = ((ch * kh + ky) * kw + kx) * plane;
-                    int dx = kx * d[1] - px;
-                    // a dilated tap can lie wholly in the padding (atrous convolutions): then x0 = x1 = ow
-                    int x0 = Math.min(ow, Math.max(0, ceilDiv(-dx, s[1])));
-                    int x1 = Math.max(x0, Math.min(ow, ceilDiv(w - dx, s[1])));
-                    for (int y = 0; y < oh; y++) {
-                        int iy = y * s[0] - py + ky * d[0];
-                        int dst = row + y * ow;
-                        if (iy < 0 || iy >= h) {
-                            java.util.Arrays.fill(col, dst, dst + ow, 0f);
-                            continue;
-                        }
-                        java.util.Arrays.fill(col, dst, dst + x0, 0f);
-                        java.util.Arrays.fill(col, dst + x1, dst + ow, 0f);
-                        int src = off + (ch * h + iy) * w + dx;
-                        if (x1 == x0) {
-                            continue; // the tap sees only padding on this row
-                        }
-                        if (s[1] == 1) {
-                            System.arraycopy(x, src + x0, col, dst + x0, x1 - x0);
-                        } else {
-                            for (int xo = x0; xo < x1; xo++) {
-                                col[dst + xo] = x[src + xo * s[1]];
-                            }
+            for (int i = 0; i < nt; i++) {
+                int ky = taps[i] / kw, kx = taps[i] % kw;
+                int row = (ch * nt + i) * plane;
+                int dx = kx * d[1] - px;
+                // a dilated tap can lie wholly in the padding on some rows: then x0 = x1 = ow
+                int x0 = Math.min(ow, Math.max(0, ceilDiv(-dx, s[1])));
+                int x1 = Math.max(x0, Math.min(ow, ceilDiv(w - dx, s[1])));
+                for (int y = 0; y < oh; y++) {
+                    int iy = y * s[0] - py + ky * d[0];
+                    int dst = row + y * ow;
+                    if (iy < 0 || iy >= h) {
+                        java.util.Arrays.fill(col, dst, dst + ow, 0f);
+                        continue;
+                    }
+                    java.util.Arrays.fill(col, dst, dst + x0, 0f);
+                    java.util.Arrays.fill(col, dst + x1, dst + ow, 0f);
+                    int src = off + (ch * h + iy) * w + dx;
+                    if (x1 == x0) {
+                        continue; // the tap sees only padding on this row
+                    }
+                    if (s[1] == 1) {
+                        System.arraycopy(x, src + x0, col, dst + x0, x1 - x0);
+                    } else {
+                        for (int xo = x0; xo < x1; xo++) {
+                            col[dst + xo] = x[src + xo * s[1]];
                         }
                     }
                 }
