@@ -219,7 +219,7 @@ public final class EngineSession implements AutoCloseable {
         MathKernels.register(k, pool);
         IndexKernels.register(k);
         ReduceKernels.register(k);
-        ResizeKernels.register(k);
+        ResizeKernels.register(k, pool);
         RecurrentKernels.register(k, pool);
         LossKernels.register(k);
         MiscKernels.register(k, pool);

@@ -1,5 +1,6 @@
 package org.polaris.workbench.engine.exec;
 
+import org.polaris.workbench.engine.job.EnginePool;
 import org.polaris.workbench.engine.model.Node;
 
 import java.util.Map;
@@ -15,19 +16,19 @@ final class ResizeKernels {
     private ResizeKernels() {
     }
 
-    static void register(Map<String, Kernel> k) {
+    static void register(Map<String, Kernel> k, EnginePool pool) {
         k.put("GridSample", (n, in, o) -> new Value[] {gridSample(n, in[0], in[1], o)});
-        k.put("Resize", (n, in, o) -> new Value[] {resize(n, in, o)});
-        k.put("Upsample", (n, in, o) -> new Value[] {upsample(n, in, o)});
+        k.put("Resize", (n, in, o) -> new Value[] {interpolate(pool, request(n, in, o))});
+        k.put("Upsample", (n, in, o) -> new Value[] {upsample(pool, n, in, o)});
     }
 
-    private static Value upsample(Node n, Value[] in, int opset) {
+    private static Value upsample(EnginePool pool, Node n, Value[] in, int opset) {
         Value x = in[0];
         float[] scales = opset >= 9 ? toFloats(in[1]) : floats(n.attribute("scales").orElseThrow().value());
         String mode = Attrs.s(n, "mode", "nearest");
         int[] out = new int[x.rank()];
         for (int d = 0; d < out.length; d++) out[d] = (int) Math.floor(x.shape[d] * scales[d]);
-        return interpolate(new Request(x, out, scales, null, mode.equals("linear") || mode.equals("bilinear") ? "linear"
+        return interpolate(pool, new Request(x, out, scales, null, mode.equals("linear") || mode.equals("bilinear") ? "linear"
                 : "nearest", "asymmetric", "floor", -0.75, false, 0));
     }
 
@@ -161,10 +162,6 @@ final class ResizeKernels {
                    double a, boolean excludeOutside, double extrapolation) {
     }
 
-    private static Value resize(Node n, Value[] in, int opset) {
-        return interpolate(request(n, in, opset));
-    }
-
     static Request request(Node n, Value[] in, int opset) {
         Value x = in[0];
         int r = x.rank();
@@ -256,7 +253,7 @@ final class ResizeKernels {
         return taps;
     }
 
-    private static Value interpolate(Request q) {
+    private static Value interpolate(EnginePool pool, Request q) {
         Value x = q.x();
         int[] out = q.out();
         double extrapolation = q.extrapolation();
@@ -264,7 +261,7 @@ final class ResizeKernels {
         Taps[][] taps = taps(q);
         Plan2d plan = plan2d(x, out, taps);
         if (plan != null) {
-            return Value.floats(out, separable2d(x.f, plan));
+            return Value.floats(out, separable2d(pool, x.f, plan));
         }
         int[] sx = Value.strides(x.shape);
         double[] result = new double[Value.size(out)];
@@ -342,43 +339,78 @@ final class ResizeKernels {
 
     /**
      * The CPU side of a 2-D plan: per plane, the taps along x fill a [h, ow] row buffer, then each output row is a
-     * weighted sum of one, two or four of those rows, loops the JIT vectorizes.
+     * weighted sum of one, two or four of those rows, written in one pass (loops the JIT vectorizes). Planes are split
+     * over the pool's threads.
      */
-    private static float[] separable2d(float[] x, Plan2d p) {
+    private static float[] separable2d(EnginePool pool, float[] x, Plan2d p) {
         int h = p.h(), w = p.w(), oh = p.oh(), ow = p.ow();
         int tx = ow == 0 ? 0 : p.ix().length / ow;
         int ty = oh == 0 ? 0 : p.iy().length / oh;
-        float[] o = Buffers.floats(p.planes() * oh * ow);
-        float[] rows = new float[h * ow];
-        for (int pl = 0; pl < p.planes(); pl++) {
-            int in = pl * h * w;
-            for (int y = 0; y < h; y++) {
-                int src = in + y * w;
-                int dst = y * ow;
-                for (int i = 0; i < ow; i++) {
-                    float sum = 0;
-                    for (int j = 0; j < tx; j++) {
-                        sum += p.wx()[i * tx + j] * x[src + p.ix()[i * tx + j]];
+        float[] o = Buffers.uninitialized(p.planes() * oh * ow); // every row is written
+        long work = (long) p.planes() * oh * ow;
+        pool.parallelFor(p.planes(), (int) Math.max(1, FloatMath.PARALLEL_MIN / Math.max(1, work / Math.max(1, p.planes()))),
+                pl -> {
+                    float[] rows = new float[h * ow];
+                    int in = pl * h * w;
+                    for (int y = 0; y < h; y++) {
+                        int src = in + y * w;
+                        int dst = y * ow;
+                        for (int i = 0; i < ow; i++) {
+                            float sum = 0;
+                            for (int j = 0; j < tx; j++) {
+                                sum += p.wx()[i * tx + j] * x[src + p.ix()[i * tx + j]];
+                            }
+                            rows[dst + i] = sum;
+                        }
                     }
-                    rows[dst + i] = sum;
-                }
+                    int base = pl * oh * ow;
+                    for (int y = 0; y < oh; y++) {
+                        outputRow(p, y, ty, rows, ow, o, base + y * ow);
+                    }
+                });
+        return o;
+    }
+
+    /**
+     * Output row y of a plane from its rows of x-taps: one pass for up to two taps of non-zero weight (a zero-weight
+     * tap is skipped, not multiplied: its row may hold an infinity), accumulated for more.
+     */
+    private static void outputRow(Plan2d p, int y, int ty, float[] rows, int ow, float[] o, int dst) {
+        int n = 0, r0 = 0, r1 = 0;
+        float w0 = 0f, w1 = 0f;
+        for (int j = 0; j < ty; j++) {
+            float wv = p.wy()[y * ty + j];
+            if (wv == 0) {
+                continue;
             }
-            int base = pl * oh * ow;
-            for (int y = 0; y < oh; y++) {
-                int dst = base + y * ow;
-                for (int j = 0; j < ty; j++) {
-                    float wv = p.wy()[y * ty + j];
-                    if (wv == 0) {
-                        continue;
-                    }
-                    int src = p.iy()[y * ty + j] * ow;
-                    for (int i = 0; i < ow; i++) {
-                        o[dst + i] += wv * rows[src + i];
-                    }
+            if (n == 0) {
+                w0 = wv;
+                r0 = p.iy()[y * ty + j] * ow;
+            } else {
+                w1 = wv;
+                r1 = p.iy()[y * ty + j] * ow;
+            }
+            n++;
+        }
+        if (n == 0) {
+            java.util.Arrays.fill(o, dst, dst + ow, 0f);
+        } else if (n == 1) {
+            for (int i = 0; i < ow; i++) o[dst + i] = w0 * rows[r0 + i];
+        } else if (n == 2) {
+            for (int i = 0; i < ow; i++) o[dst + i] = w0 * rows[r0 + i] + w1 * rows[r1 + i];
+        } else {
+            java.util.Arrays.fill(o, dst, dst + ow, 0f);
+            for (int j = 0; j < ty; j++) {
+                float wv = p.wy()[y * ty + j];
+                if (wv == 0) {
+                    continue;
+                }
+                int src = p.iy()[y * ty + j] * ow;
+                for (int i = 0; i < ow; i++) {
+                    o[dst + i] += wv * rows[src + i];
                 }
             }
         }
-        return o;
     }
 
     private static double accumulate(Value x, Taps[][] taps, int[] idx, int[] sx, int d, int offset, double w) {
