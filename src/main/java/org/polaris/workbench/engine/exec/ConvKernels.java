@@ -184,25 +184,18 @@ final class ConvKernels {
         return lo < out && (long) lo * stride + shift < size;
     }
 
-    /** The weights of the live taps only, kept per weight array and tap set. */
-    private record LiveWeights(int[] taps, float[] w) {
-    }
-
-    private static final java.util.Map<float[], LiveWeights> LIVE =
-            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
-
-    /** Rows of {@code taps} weights each ([m * cg][taps.length]) from rows of {@code all} ([m * cg][all]). */
+    /**
+     * Rows of {@code taps.length} weights ([rows][taps.length]) from rows of {@code all} ([rows][all]): the weights of
+     * the live taps only, made once per session and tap set for a constant weight.
+     */
     private static float[] liveWeights(float[] w, int rows, int all, int[] taps) {
-        LiveWeights cached = LIVE.get(w);
-        if (cached != null && java.util.Arrays.equals(cached.taps(), taps)) {
-            return cached.w();
-        }
-        float[] r = new float[rows * taps.length];
-        for (int row = 0; row < rows; row++) {
-            for (int i = 0; i < taps.length; i++) r[row * taps.length + i] = w[row * all + taps[i]];
-        }
-        LIVE.put(w, new LiveWeights(taps.clone(), r));
-        return r;
+        return Buffers.derived(w, "live taps " + all + " " + java.util.Arrays.toString(taps), () -> {
+            float[] r = new float[rows * taps.length];
+            for (int row = 0; row < rows; row++) {
+                for (int i = 0; i < taps.length; i++) r[row * taps.length + i] = w[row * all + taps[i]];
+            }
+            return r;
+        });
     }
 
     /**
@@ -318,21 +311,15 @@ final class ConvKernels {
         Buffers.release(p);
     }
 
-    /** Depthwise weights [c][taps] as [taps][c], kept per weight array (they are constant initializers). */
-    private static final java.util.Map<float[], float[]> TAP_MAJOR =
-            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
-
+    /** Depthwise weights [c][taps] as [taps][c], made once per session for a constant weight. */
     private static float[] tapMajor(float[] w, int c, int taps) {
-        float[] t = TAP_MAJOR.get(w);
-        if (t != null && t.length == c * taps) {
+        return Buffers.derived(w, "tap-major " + c + "x" + taps, () -> {
+            float[] t = new float[c * taps];
+            for (int ch = 0; ch < c; ch++) {
+                for (int k = 0; k < taps; k++) t[k * c + ch] = w[ch * taps + k];
+            }
             return t;
-        }
-        t = new float[c * taps];
-        for (int ch = 0; ch < c; ch++) {
-            for (int k = 0; k < taps; k++) t[k * c + ch] = w[ch * taps + k];
-        }
-        TAP_MAJOR.put(w, t);
-        return t;
+        });
     }
 
     /** Per-thread channel row of the channels-last path. */
