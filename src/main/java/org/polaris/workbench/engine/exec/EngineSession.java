@@ -377,6 +377,14 @@ public final class EngineSession implements AutoCloseable {
                 long rows = b.length > 2 ? a[a.length - 2] : shapes[0].size() / Math.max(1, a[a.length - 1]);
                 flops = 2L * products * rows * a[a.length - 1] * b[b.length - 1];
             }
+            case "LSTM", "GRU" -> {
+                // every step's gates from the input and the previous h; the steps run one after another
+                int[] x = shapes[0].shape;
+                int[] r = shapes[2].shape;
+                int gates = n.opType().equals("LSTM") ? 4 : 3;
+                flops = 2L * x[0] * x[1] * r[0] * gates * r[2] * (x[2] + r[2]);
+                kernels = x[0];
+            }
             default -> flops = shapes[0].size();
         }
         long upload = 0;
@@ -384,7 +392,7 @@ public final class EngineSession implements AutoCloseable {
             if (shapes[k] != null && !resident[k]) upload += 4L * shapes[k].size();
         }
         double dev = gpu.deviceMs(flops, upload, kernels);
-        double cpu = n.opType().equals("Conv") || n.opType().equals("Gemm") || n.opType().equals("MatMul")
+        double cpu = java.util.Set.of("Conv", "Gemm", "MatMul", "LSTM", "GRU").contains(n.opType())
                 ? gpu.cpuMs(flops) : 8.0 * shapes[0].size() / 1e7;
         String why = String.format(java.util.Locale.ROOT, "est. OpenCL %.3f ms (%d kernels, %.1f kB to upload) vs CPU %.3f ms",
                 dev, kernels, upload / 1024.0, cpu);
@@ -517,8 +525,16 @@ public final class EngineSession implements AutoCloseable {
                     // a view op's output shape is what its CPU kernel makes of the shapes (no data is touched)
                     int[] view = GpuBackend.VIEWS.contains(n.opType()) ? st.kernel().run(n, in, opset)[0].shape : null;
                     fused = fusedSuccessor(i, in, slots);
-                    onDevice[fused == null ? st.out()[0] : fused.out()[0]] = gpu.run(n, din, in, view, opset,
+                    GpuBackend.DevTensor[] ys = gpu.runAll(n, din, in, view, opset,
                             fused == null ? null : GpuBackend.post(fused.node(), hostInputs(fused, slots), opset));
+                    for (int k = 0; k < ys.length; k++) {
+                        int s = fused == null ? (k < st.out().length ? st.out()[k] : -1) : fused.out()[0];
+                        if (s >= 0) {
+                            onDevice[s] = ys[k];
+                        } else {
+                            ys[k].buf().close(); // an optional output nobody reads
+                        }
+                    }
                     out = new Value[0];
                 } else {
                     for (int k = 0; k < in.length; k++) {

@@ -18,8 +18,8 @@ import java.util.Set;
  * The executor's OpenCL side: device tensors, the ops it runs on the device (2-D Conv of any group count, 2-D
  * ConvTranspose, Gemm, MatMul incl. batched with broadcast batch dimensions, MaxPool, AveragePool, GlobalAveragePool,
  * element-wise ops with broadcasting and activations, Softmax and LogSoftmax along any axis, LayerNormalization,
- * reductions over adjacent axes, Transpose, Concat, Slice, Pad, 2-D Resize and the view ops; Conv and Gemm with fused
- * Relu/Clip), and the measured numbers behind placement: the device's tuned
+ * reductions over adjacent axes, Transpose, Concat, Slice, Pad, 2-D Resize, LSTM and GRU in their common form, and the
+ * view ops; Conv and Gemm with their folded activation), and the measured numbers behind placement: the device's tuned
  * SGEMM rate, host-device transfer rate and per-kernel overhead, against the CPU GEMM rate, measured the first time a
  * device is opened in the process and reused by later sessions.
  */
@@ -60,7 +60,7 @@ final class GpuBackend implements AutoCloseable {
     static {
         Set<String> ops = new java.util.TreeSet<>(Set.of("Conv", "ConvTranspose", "Gemm", "MatMul", "MaxPool", "AveragePool",
                 "GlobalAveragePool", "Softmax", "LogSoftmax", "LayerNormalization", "Transpose", "Concat", "Resize", "Pad",
-                "Slice"));
+                "Slice", "LSTM", "GRU"));
         ops.addAll(BINARY.keySet());
         ops.addAll(UNARY.keySet());
         ops.addAll(VIEWS);
@@ -76,6 +76,7 @@ final class GpuBackend implements AutoCloseable {
         return switch (n.opType()) {
             case "Conv", "ConvTranspose", "Gemm", "LayerNormalization" -> input <= 2;
             case "Concat", "Max", "Min" -> true;
+            case "LSTM", "GRU" -> input != 4; // sequence_lens is read on the host
             default -> BINARY.containsKey(n.opType()) || n.opType().equals("MatMul") ? input <= 1 : input == 0;
         };
     }
@@ -217,6 +218,10 @@ final class GpuBackend implements AutoCloseable {
                 if (in[0].rank() < 2 || in[1].rank() < 2) return "MatMul of a vector";
                 if (in[1].rank() > 2 && batchShape(in[0].shape, in[1].shape) == null) return "batch dimensions do not broadcast";
             }
+            case "LSTM", "GRU" -> {
+                String why = recurrentUnsupported(n, in);
+                if (why != null) return why;
+            }
             case "MaxPool" -> {
                 int[] dil = Attrs.ints(n, "dilations", new int[] {1, 1});
                 if (in[0].rank() != 4 || n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()
@@ -224,6 +229,22 @@ final class GpuBackend implements AutoCloseable {
             }
 
             default -> {
+            }
+        }
+        return null;
+    }
+
+    /** Why the recurrent kernels cannot run this LSTM/GRU node (they take the common form), or null. */
+    private static String recurrentUnsupported(Node n, Value[] in) {
+        if (in[0].rank() != 3 || in[1].rank() != 3 || in[2].rank() != 3) return "recurrent input of other than rank 3";
+        if (Attrs.i(n, "layout", 0) != 0) return "batch-first layout (layout 1)";
+        if (n.attribute("clip").isPresent()) return "clip";
+        if (Attrs.i(n, "input_forget", 0) != 0) return "input_forget";
+        if (!RecurrentKernels.defaultActivations(n)) return "activations other than the defaults";
+        if (in[2].shape[2] > ClKernels.RNN_MAX_HIDDEN) return "hidden size over " + ClKernels.RNN_MAX_HIDDEN;
+        if (in.length > 4 && in[4] != null) {
+            for (int b = 0; b < in[4].size(); b++) {
+                if (in[4].get(b) != in[0].shape[0]) return "sequence_lens shorter than the sequence";
             }
         }
         return null;
@@ -255,6 +276,54 @@ final class GpuBackend implements AutoCloseable {
      */
     DevTensor run(Node n, DevTensor[] in, Value[] host, int[] viewShape, int opset) {
         return run(n, in, host, viewShape, opset, null);
+    }
+
+    /** As {@link #run(Node, DevTensor[], Value[], int[], int, Post)}, every output of the node (LSTM has three). */
+    DevTensor[] runAll(Node n, DevTensor[] in, Value[] host, int[] viewShape, int opset, Post then) {
+        if (n.opType().equals("LSTM") || n.opType().equals("GRU")) {
+            return recurrent(n, in);
+        }
+        return new DevTensor[] {run(n, in, host, viewShape, opset, then)};
+    }
+
+    /**
+     * An LSTM or GRU node, the whole sequence in one kernel launch: outputs Y [seq, dirs, batch, hidden], Y_h (and
+     * LSTM's Y_c) [dirs, batch, hidden]; absent optional inputs are zeros.
+     */
+    private DevTensor[] recurrent(Node n, DevTensor[] in) {
+        boolean lstm = n.opType().equals("LSTM");
+        int[] xs = in[0].shape();
+        int dirs = in[1].shape()[0], hidden = in[2].shape()[2], gates = lstm ? 4 : 3;
+        var s = new ClKernels.Recurrence(xs[0], xs[1], xs[2], hidden, dirs,
+                Attrs.s(n, "direction", "forward").equals("reverse"));
+        java.util.List<ClRuntime.Buffer> zeros = new java.util.ArrayList<>();
+        try {
+            ClRuntime.Buffer b = given(in, 3, dirs * 2 * gates * hidden, zeros);
+            ClRuntime.Buffer h0 = given(in, 5, dirs * s.batch() * hidden, zeros);
+            DevTensor y = alloc(new int[] {s.seq(), dirs, s.batch(), hidden});
+            DevTensor yh = alloc(new int[] {dirs, s.batch(), hidden});
+            if (!lstm) {
+                k.gru(s, Attrs.i(n, "linear_before_reset", 0) != 0, in[0].buf(), in[1].buf(), in[2].buf(), b, h0, y.buf(),
+                        yh.buf());
+                return new DevTensor[] {y, yh};
+            }
+            DevTensor yc = alloc(new int[] {dirs, s.batch(), hidden});
+            k.lstm(s, in[0].buf(), in[1].buf(), in[2].buf(), b, given(in, 7, dirs * 3 * hidden, zeros), h0,
+                    given(in, 6, dirs * s.batch() * hidden, zeros), y.buf(), yh.buf(), yc.buf());
+            return new DevTensor[] {y, yh, yc};
+        } finally {
+            zeros.forEach(ClRuntime.Buffer::close);
+        }
+    }
+
+    /** Input {@code i} when the node has it, else {@code size} zeros (kept in {@code temps} to release). */
+    private ClRuntime.Buffer given(DevTensor[] in, int i, int size, java.util.List<ClRuntime.Buffer> temps) {
+        if (i < in.length && in[i] != null) {
+            return in[i].buf();
+        }
+        ClRuntime.Buffer z = rt.upload(new float[Math.max(1, size)], Math.max(1, size));
+        temps.add(z);
+        return z;
     }
 
     /** A unary op and its attributes, as the device kernels take them. */

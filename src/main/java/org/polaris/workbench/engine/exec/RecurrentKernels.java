@@ -74,6 +74,25 @@ final class RecurrentKernels {
         }
     }
 
+    /** Whether the node uses its cell's default activation functions, all the OpenCL kernels compute. */
+    static boolean defaultActivations(Node n) {
+        Cell cell = Cell.valueOf(n.opType());
+        int dirs = Attrs.s(n, "direction", "forward").equals("bidirectional") ? 2 : 1;
+        List<Act> acts;
+        try {
+            acts = activations(n, cell, dirs);
+        } catch (RuntimeException e) {
+            return false;
+        }
+        if (acts.size() != cell.defaults.length * dirs) {
+            return false;
+        }
+        for (int i = 0; i < acts.size(); i++) {
+            if (!acts.get(i).name().equals(cell.defaults[i % cell.defaults.length])) return false;
+        }
+        return true;
+    }
+
     private static List<Act> activations(Node n, Cell cell, int dirs) {
         List<String> names = new ArrayList<>();
         n.attribute("activations").ifPresent(a -> {

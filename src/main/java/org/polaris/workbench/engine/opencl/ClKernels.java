@@ -472,6 +472,43 @@ public final class ClKernels {
         }
     }
 
+    /** The largest hidden size the recurrent kernels hold in local memory (RNN_MAX_HIDDEN in layers.cl). */
+    public static final int RNN_MAX_HIDDEN = 1024;
+
+    /** Shape of one LSTM or GRU node: sequence, batch, input and hidden sizes, directions, first direction reversed. */
+    public record Recurrence(int seq, int batch, int input, int hidden, int dirs, boolean reverse) {
+    }
+
+    /**
+     * A whole LSTM sequence, every direction ({@code layers.cl}: one work-group per batch row and direction): ONNX
+     * layouts, default activations; {@code b}, {@code p}, {@code h0}, {@code c0} zero-filled when the node has none.
+     */
+    public void lstm(Recurrence s, ClRuntime.Buffer x, ClRuntime.Buffer w, ClRuntime.Buffer r, ClRuntime.Buffer b,
+                     ClRuntime.Buffer p, ClRuntime.Buffer h0, ClRuntime.Buffer c0, ClRuntime.Buffer y,
+                     ClRuntime.Buffer yh, ClRuntime.Buffer yc) {
+        check(s.hidden() <= RNN_MAX_HIDDEN, "LSTM hidden size");
+        cl_kernel k = rt.kernel(LAYERS, "", "lstm");
+        ClRuntime.args(k, s.seq(), s.batch(), s.input(), s.hidden(), s.reverse() ? 1 : 0, x, w, r, b, p, h0, c0, y, yh, yc);
+        int local = rnnLocal(s.hidden());
+        rt.run(k, new long[] {(long) s.batch() * local, s.dirs()}, new long[] {local, 1});
+    }
+
+    /** A whole GRU sequence, as {@link #lstm} (no cell state). */
+    public void gru(Recurrence s, boolean linearBeforeReset, ClRuntime.Buffer x, ClRuntime.Buffer w, ClRuntime.Buffer r,
+                    ClRuntime.Buffer b, ClRuntime.Buffer h0, ClRuntime.Buffer y, ClRuntime.Buffer yh) {
+        check(s.hidden() <= RNN_MAX_HIDDEN, "GRU hidden size");
+        cl_kernel k = rt.kernel(LAYERS, "", "gru");
+        ClRuntime.args(k, s.seq(), s.batch(), s.input(), s.hidden(), s.reverse() ? 1 : 0, linearBeforeReset ? 1 : 0, x,
+                w, r, b, h0, y, yh);
+        int local = rnnLocal(s.hidden());
+        rt.run(k, new long[] {(long) s.batch() * local, s.dirs()}, new long[] {local, 1});
+    }
+
+    /** Work-items per recurrent work-group: the hidden units rounded up to 16, at most 64 (each takes several units). */
+    private static int rnnLocal(int hidden) {
+        return (int) Math.max(16, Math.min(64, roundUp(hidden, 16)));
+    }
+
     /** Padding modes of the pad kernel, in its order. */
     public enum PadMode { CONSTANT, REFLECT, EDGE, WRAP }
 

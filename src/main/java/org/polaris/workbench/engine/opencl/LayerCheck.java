@@ -9,7 +9,7 @@ import static org.polaris.workbench.engine.opencl.KernelCheck.gauss;
 
 /**
  * The layer kernels (grouped and transposed convolution, average pooling, layer normalization, batched products,
- * padding) against plain-Java computations written the other way round where there is one (the transposed
+ * padding; LSTM and GRU in {@link RecurrentCheck}) against plain-Java computations written the other way round where there is one (the transposed
  * convolution scatters, the kernel gathers); part of {@link KernelCheck}.
  */
 final class LayerCheck {
@@ -53,6 +53,7 @@ final class LayerCheck {
         for (ClKernels.PadMode mode : ClKernels.PadMode.values()) {
             out.add(pad(rt, k, r, mode));
         }
+        out.addAll(RecurrentCheck.run(rt, k, r));
         return out;
     }
 

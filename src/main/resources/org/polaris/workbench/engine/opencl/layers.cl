@@ -1,5 +1,6 @@
 // Layer kernels of the OpenCL executor (OpenCL C 1.2, no extensions): grouped and transposed 2-D convolution,
-// average pooling, layer normalization, batched matrix products, padding. One work-item per output element unless
+// average pooling, layer normalization, batched matrix products, padding, LSTM and GRU. One work-item per output
+// element unless
 // said otherwise; sums in float, in the order the loops give.
 
 // Geometry of a 2-D convolution, as an int buffer: images, channels in, height, width, channels out, groups,
@@ -185,4 +186,139 @@ __kernel void pad(const int n, const int rank, __global const int* meta, const i
         src += idx * meta[24 + d];
     }
     y[i] = x[src];
+}
+
+// Recurrent layers (ONNX LSTM and GRU with their default activations), the whole sequence in one launch: one
+// work-group per (batch row, direction), its work-items splitting the hidden units; the previous step's h sits in
+// local memory and each step ends at a barrier. Weights in ONNX layout: w [dirs][gates * hidden][input],
+// r [dirs][gates * hidden][hidden], b [dirs][2 * gates * hidden] (W biases then R biases; zeros when the node has
+// none), p [dirs][3 * hidden] LSTM peepholes i, o, f (zeros when none). x [seq][batch][input]; h0, c0
+// [dirs][batch][hidden] (zeros when none); y [seq][dirs][batch][hidden]; yh, yc [dirs][batch][hidden]. Direction 0
+// runs backward when `reverse` is set, direction 1 always does.
+#define RNN_MAX_HIDDEN 1024
+
+float rnn_sigmoid(const float v) {
+    return 1.0f / (1.0f + exp(-v));
+}
+
+// LSTM gates in ONNX order i, o, f, c: c' = f * c + i * tanh(c~), h' = o * tanh(c'), peepholes on i and f from c
+// and on o from c'. yc holds each unit's running cell state.
+__kernel void lstm(const int seq, const int batch, const int input, const int hidden, const int reverse,
+                   __global const float* x, __global const float* w, __global const float* r,
+                   __global const float* b, __global const float* p, __global const float* h0,
+                   __global const float* c0, __global float* y, __global float* yh, __global float* yc) {
+    __local float hl[RNN_MAX_HIDDEN];
+    const int bt = get_group_id(0), d = get_group_id(1), dirs = get_num_groups(1);
+    const int lid = get_local_id(0), lsz = get_local_size(0);
+    const int gh = 4 * hidden;
+    __global const float* W = w + d * gh * input;
+    __global const float* R = r + d * gh * hidden;
+    __global const float* Bw = b + d * 2 * gh;
+    __global const float* Br = Bw + gh;
+    __global const float* P = p + d * 3 * hidden;
+    const int hc = (d * batch + bt) * hidden;
+    for (int j = lid; j < hidden; j += lsz) {
+        hl[j] = h0[hc + j];
+        yc[hc + j] = c0[hc + j];
+    }
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+    const int back = reverse || d == 1;
+    for (int step = 0; step < seq; step++) {
+        const int t = back ? seq - 1 - step : step;
+        __global const float* xt = x + (t * batch + bt) * input;
+        const int yo = ((t * dirs + d) * batch + bt) * hidden;
+        for (int j = lid; j < hidden; j += lsz) {
+            float gi = Bw[j] + Br[j];
+            float go = Bw[hidden + j] + Br[hidden + j];
+            float gf = Bw[2 * hidden + j] + Br[2 * hidden + j];
+            float gc = Bw[3 * hidden + j] + Br[3 * hidden + j];
+            for (int k = 0; k < input; k++) {
+                const float v = xt[k];
+                gi += W[j * input + k] * v;
+                go += W[(hidden + j) * input + k] * v;
+                gf += W[(2 * hidden + j) * input + k] * v;
+                gc += W[(3 * hidden + j) * input + k] * v;
+            }
+            for (int k = 0; k < hidden; k++) {
+                const float v = hl[k];
+                gi += R[j * hidden + k] * v;
+                go += R[(hidden + j) * hidden + k] * v;
+                gf += R[(2 * hidden + j) * hidden + k] * v;
+                gc += R[(3 * hidden + j) * hidden + k] * v;
+            }
+            const float c = yc[hc + j];
+            const float i = rnn_sigmoid(gi + P[j] * c);
+            const float f = rnn_sigmoid(gf + P[2 * hidden + j] * c);
+            const float cn = f * c + i * tanh(gc);
+            const float o = rnn_sigmoid(go + P[hidden + j] * cn);
+            yc[hc + j] = cn;
+            y[yo + j] = o * tanh(cn);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+        for (int j = lid; j < hidden; j += lsz) hl[j] = y[yo + j];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int j = lid; j < hidden; j += lsz) yh[hc + j] = hl[j];
+}
+
+// GRU gates in ONNX order z, r, h: h' = (1 - z) * h~ + z * h with h~ = tanh(W_h x + Wb_h + (r * h) R_h + Rb_h), or,
+// with linear_before_reset, tanh(W_h x + Wb_h + r * (h R_h + Rb_h)). hl[hidden..] holds r * h (or r) between the two
+// phases of a step; yh holds each unit's z until the end.
+__kernel void gru(const int seq, const int batch, const int input, const int hidden, const int reverse,
+                  const int linearBeforeReset, __global const float* x, __global const float* w,
+                  __global const float* r, __global const float* b, __global const float* h0, __global float* y,
+                  __global float* yh) {
+    __local float hl[2 * RNN_MAX_HIDDEN];
+    const int bt = get_group_id(0), d = get_group_id(1), dirs = get_num_groups(1);
+    const int lid = get_local_id(0), lsz = get_local_size(0);
+    const int gh = 3 * hidden;
+    __global const float* W = w + d * gh * input;
+    __global const float* R = r + d * gh * hidden;
+    __global const float* Bw = b + d * 2 * gh;
+    __global const float* Br = Bw + gh;
+    const int hc = (d * batch + bt) * hidden;
+    for (int j = lid; j < hidden; j += lsz) hl[j] = h0[hc + j];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    const int back = reverse || d == 1;
+    for (int step = 0; step < seq; step++) {
+        const int t = back ? seq - 1 - step : step;
+        __global const float* xt = x + (t * batch + bt) * input;
+        const int yo = ((t * dirs + d) * batch + bt) * hidden;
+        for (int j = lid; j < hidden; j += lsz) {
+            float gz = Bw[j] + Br[j];
+            float gr = Bw[hidden + j] + Br[hidden + j];
+            for (int k = 0; k < input; k++) {
+                const float v = xt[k];
+                gz += W[j * input + k] * v;
+                gr += W[(hidden + j) * input + k] * v;
+            }
+            for (int k = 0; k < hidden; k++) {
+                const float v = hl[k];
+                gz += R[j * hidden + k] * v;
+                gr += R[(hidden + j) * hidden + k] * v;
+            }
+            const float rr = rnn_sigmoid(gr);
+            yh[hc + j] = rnn_sigmoid(gz);
+            hl[hidden + j] = linearBeforeReset ? rr : rr * hl[j];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+        for (int j = lid; j < hidden; j += lsz) {
+            float gx = Bw[2 * hidden + j];
+            for (int k = 0; k < input; k++) gx += W[(2 * hidden + j) * input + k] * xt[k];
+            float rec = 0.0f;
+            if (linearBeforeReset) {
+                for (int k = 0; k < hidden; k++) rec += R[(2 * hidden + j) * hidden + k] * hl[k];
+                rec = hl[hidden + j] * (rec + Br[2 * hidden + j]);
+            } else {
+                for (int k = 0; k < hidden; k++) rec += R[(2 * hidden + j) * hidden + k] * hl[hidden + k];
+                rec += Br[2 * hidden + j];
+            }
+            const float z = yh[hc + j];
+            y[yo + j] = (1.0f - z) * tanh(gx + rec) + z * hl[j];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+        for (int j = lid; j < hidden; j += lsz) hl[j] = y[yo + j];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int j = lid; j < hidden; j += lsz) yh[hc + j] = hl[j];
 }
