@@ -18,8 +18,8 @@ import java.util.Set;
  * The executor's OpenCL side: device tensors, the ops it runs on the device (2-D Conv of any group count, 2-D
  * ConvTranspose, Gemm, MatMul incl. batched with broadcast batch dimensions, MaxPool, AveragePool, GlobalAveragePool,
  * element-wise ops with broadcasting and activations, Softmax and LogSoftmax along any axis, LayerNormalization,
- * reductions over adjacent axes, Transpose, Concat, Slice, Pad, 2-D Resize, LSTM and GRU in their common form, and the
- * view ops; Conv and Gemm with their folded activation), and the measured numbers behind placement: the device's tuned
+ * reductions over adjacent axes, Transpose, Concat, Slice, Pad, 2-D Resize, LSTM and GRU in their common form,
+ * RoiAlign, ScatterElements without a reduction, and the view ops; Conv and Gemm with their folded activation), and the measured numbers behind placement: the device's tuned
  * SGEMM rate, host-device transfer rate and per-kernel overhead, against the CPU GEMM rate, measured the first time a
  * device is opened in the process and reused by later sessions.
  */
@@ -60,7 +60,7 @@ final class GpuBackend implements AutoCloseable {
     static {
         Set<String> ops = new java.util.TreeSet<>(Set.of("Conv", "ConvTranspose", "Gemm", "MatMul", "MaxPool", "AveragePool",
                 "GlobalAveragePool", "Softmax", "LogSoftmax", "LayerNormalization", "Transpose", "Concat", "Resize", "Pad",
-                "Slice", "LSTM", "GRU"));
+                "Slice", "LSTM", "GRU", "RoiAlign", "ScatterElements"));
         ops.addAll(BINARY.keySet());
         ops.addAll(UNARY.keySet());
         ops.addAll(VIEWS);
@@ -77,6 +77,7 @@ final class GpuBackend implements AutoCloseable {
             case "Conv", "ConvTranspose", "Gemm", "LayerNormalization" -> input <= 2;
             case "Concat", "Max", "Min" -> true;
             case "LSTM", "GRU" -> input != 4; // sequence_lens is read on the host
+            case "ScatterElements" -> input != 1; // the indices are read on the host
             default -> BINARY.containsKey(n.opType()) || n.opType().equals("MatMul") ? input <= 1 : input == 0;
         };
     }
@@ -221,6 +222,24 @@ final class GpuBackend implements AutoCloseable {
             case "LSTM", "GRU" -> {
                 String why = recurrentUnsupported(n, in);
                 if (why != null) return why;
+            }
+            case "RoiAlign" -> {
+                if (in[0].rank() != 4 || in[1].type != DataType.FLOAT) return "RoiAlign of other than an image and float rois";
+            }
+            case "ScatterElements" -> {
+                if (!Attrs.s(n, "reduction", "none").equals("none")) return "ScatterElements with a reduction";
+                if (in[1].rank() != in[0].rank()) return "indices of another rank than the data";
+                int[] target;
+                try {
+                    target = IndexKernels.scatterTargets(in[0].shape, in[1], Attrs.axis(Attrs.i(n, "axis", 0), in[0].rank()));
+                } catch (RuntimeException e) {
+                    return e.getMessage();
+                }
+                java.util.BitSet seen = new java.util.BitSet(in[0].size());
+                for (int t : target) {
+                    if (seen.get(t)) return "indices repeat a position (the last update wins, in order)";
+                    seen.set(t);
+                }
             }
             case "MaxPool" -> {
                 int[] dil = Attrs.ints(n, "dilations", new int[] {1, 1});
@@ -403,6 +422,32 @@ final class GpuBackend implements AutoCloseable {
                     yield o;
                 }
                 case "MaxPool" -> maxPool(n, in[0]);
+                case "ScatterElements" -> {
+                    int[] target = IndexKernels.scatterTargets(in[0].shape(), host[1],
+                            Attrs.axis(Attrs.i(n, "axis", 0), in[0].shape().length));
+                    DevTensor o = alloc(in[0].shape());
+                    rt.copy(in[0].buf(), 0, o.buf(), 0, 4L * o.size());
+                    k.scatter(target, in[2].buf(), o.buf());
+                    yield o;
+                }
+                case "RoiAlign" -> {
+                    // the rois and their batch indices are host parameters (a detector's proposals, picked on the CPU)
+                    int count = host[1].shape[0];
+                    float[] rois = new float[4 * count];
+                    int[] batch = new int[count];
+                    for (int r = 0; r < count; r++) {
+                        for (int q = 0; q < 4; q++) rois[4 * r + q] = (float) host[1].get(4 * r + q);
+                        batch[r] = (int) host[2].get(r);
+                    }
+                    var a = new ClKernels.RoiAlign((int) Attrs.i(n, "output_height", 1), (int) Attrs.i(n, "output_width", 1),
+                            (int) Attrs.i(n, "sampling_ratio", 0), Attrs.f(n, "spatial_scale", 1f),
+                            Attrs.s(n, "coordinate_transformation_mode", opset >= 16 ? "half_pixel" : "output_half_pixel")
+                                    .equals("half_pixel"), Attrs.s(n, "mode", "avg").equals("max"));
+                    int[] xs = in[0].shape();
+                    DevTensor o = alloc(new int[] {count, xs[1], a.oh(), a.ow()});
+                    k.roiAlign(in[0].buf(), xs[1], xs[2], xs[3], rois, batch, a, o.buf());
+                    yield o;
+                }
                 case "AveragePool" -> averagePool(n, in[0]);
                 case "ConvTranspose" -> convTranspose(n, in);
                 case "LayerNormalization" -> {

@@ -406,24 +406,35 @@ final class IndexKernels {
 
     /**
      * ScatterElements without a reduction on float data: a copy of {@code x}, then each update written where its
-     * index (its own position, the axis coordinate replaced by the index value) points; the position is stepped like
-     * an odometer, not recomputed per element.
+     * index points ({@link #scatterTargets}), later updates over earlier ones.
      */
     private static Value scatterFloats(Value x, Value indices, Value updates, int axis) {
         float[] out = Buffers.uninitialized(x.size());
         System.arraycopy(x.f, 0, out, 0, x.size());
+        int[] target = scatterTargets(x.shape, indices, axis);
+        for (int k = 0; k < target.length; k++) out[target[k]] = updates.f[k];
+        return Value.floats(x.shape.clone(), out);
+    }
+
+    /**
+     * Where each element of ScatterElements' {@code indices} sends its update: the flat offset in data of shape
+     * {@code shape} of the element's own position with the axis coordinate replaced by the index value. The position
+     * is stepped like an odometer, not recomputed per element. The CPU kernel and the OpenCL one share it.
+     */
+    static int[] scatterTargets(int[] shape, Value indices, int axis) {
         int r = indices.rank();
-        int[] sx = Value.strides(x.shape);
+        int[] sx = Value.strides(shape);
         int[] idx = new int[r];
         int base = 0; // the offset of idx in x, the axis coordinate left out
         int n = indices.size();
-        int len = x.shape[axis];
+        int len = shape[axis];
+        int[] target = new int[n];
         for (int k = 0; k < n; k++) {
             long i = (long) indices.get(k);
             if (i < -len || i >= len) {
                 throw new IllegalArgumentException("ScatterElements index " + i + " out of range for axis of size " + len);
             }
-            out[base + (int) (i < 0 ? i + len : i) * sx[axis]] = updates.f[k];
+            target[k] = base + (int) (i < 0 ? i + len : i) * sx[axis];
             for (int d = r - 1; d >= 0; d--) {
                 if (++idx[d] < indices.shape[d]) {
                     if (d != axis) base += sx[d];
@@ -433,7 +444,7 @@ final class IndexKernels {
                 idx[d] = 0;
             }
         }
-        return Value.floats(x.shape.clone(), out);
+        return target;
     }
 
     private static Value scatterNd(Value x, Value indices, Value updates, String reduction) {

@@ -509,6 +509,40 @@ public final class ClKernels {
         return (int) Math.max(16, Math.min(64, roundUp(hidden, 16)));
     }
 
+    /** RoiAlign's attributes: output bins, sampling ratio (0 adaptive), spatial scale, half-pixel coordinates, max mode. */
+    public record RoiAlign(int oh, int ow, int ratio, float scale, boolean halfPixel, boolean max) {
+    }
+
+    /**
+     * RoiAlign of {@code count} rois ([count][4] x1, y1, x2, y2, batch index each) over x [n][c][h][w] into
+     * [count][c][oh][ow].
+     */
+    public void roiAlign(ClRuntime.Buffer x, int c, int h, int w, float[] rois, int[] batch, RoiAlign a, ClRuntime.Buffer y) {
+        int count = batch.length;
+        int n = count * c * a.oh() * a.ow();
+        if (n == 0) {
+            return;
+        }
+        try (ClRuntime.Buffer br = rt.upload(rois, rois.length); ClRuntime.Buffer bb = rt.upload(batch)) {
+            cl_kernel k = rt.kernel(LAYERS, "", "roi_align");
+            ClRuntime.args(k, count, c, h, w, a.oh(), a.ow(), a.ratio(), a.scale(), a.halfPixel() ? 1 : 0, a.max() ? 1 : 0,
+                    x, br, bb, y);
+            rt.run(k, new long[] {roundUp(n, 64)}, new long[] {64});
+        }
+    }
+
+    /** {@code y[target[i]] = updates[i]} for every i (distinct targets): ScatterElements on a copy of its data. */
+    public void scatter(int[] target, ClRuntime.Buffer updates, ClRuntime.Buffer y) {
+        if (target.length == 0) {
+            return;
+        }
+        try (ClRuntime.Buffer bt = rt.upload(target)) {
+            cl_kernel k = rt.kernel(TENSOR, "", "scatter");
+            ClRuntime.args(k, target.length, bt, updates, y);
+            rt.run(k, new long[] {roundUp(target.length, 64)}, new long[] {64});
+        }
+    }
+
     /** Padding modes of the pad kernel, in its order. */
     public enum PadMode { CONSTANT, REFLECT, EDGE, WRAP }
 

@@ -9,7 +9,7 @@ import static org.polaris.workbench.engine.opencl.KernelCheck.gauss;
 
 /**
  * The layer kernels (grouped and transposed convolution, average pooling, layer normalization, batched products,
- * padding; LSTM and GRU in {@link RecurrentCheck}) against plain-Java computations written the other way round where there is one (the transposed
+ * padding, RoiAlign, the scatter of ScatterElements; LSTM and GRU in {@link RecurrentCheck}) against plain-Java computations written the other way round where there is one (the transposed
  * convolution scatters, the kernel gathers); part of {@link KernelCheck}.
  */
 final class LayerCheck {
@@ -54,7 +54,95 @@ final class LayerCheck {
             out.add(pad(rt, k, r, mode));
         }
         out.addAll(RecurrentCheck.run(rt, k, r));
+        // adaptive sampling with half-pixel coordinates, then max mode on a 2 x 2 grid without the half pixel
+        out.add(roiAlign(rt, k, r, new ClKernels.RoiAlign(3, 4, 0, 0.5f, true, false)));
+        out.add(roiAlign(rt, k, r, new ClKernels.RoiAlign(2, 2, 2, 0.25f, false, true)));
+        out.add(scatter(rt, k, r));
         return out;
+    }
+
+    /**
+     * RoiAlign over 2 images of 3 channels, 9 x 11, with rois inside the map, reaching past its edges, and smaller
+     * than a pixel, against the ONNX definition evaluated directly in double.
+     */
+    private static KernelCheck.Check roiAlign(ClRuntime rt, ClKernels k, Random r, ClKernels.RoiAlign a) {
+        int n = 2, c = 3, h = 9, w = 11;
+        float[] x = gauss(n * c * h * w, r);
+        float s = 1 / a.scale();
+        float[] rois = {1 * s, 2 * s, 7 * s, 8 * s, -3 * s, -2 * s, 12 * s, 6 * s, 4 * s, 4 * s, 4.3f * s, 4.2f * s,
+            0, 0, 10.5f * s, 8.5f * s};
+        int[] batch = {0, 1, 1, 0};
+        int count = batch.length, bins = a.oh() * a.ow();
+        float[] want = new float[count * c * bins];
+        for (int q = 0; q < count; q++) {
+            double off = a.halfPixel() ? 0.5 : 0;
+            double x1 = rois[4 * q] * a.scale() - off, y1 = rois[4 * q + 1] * a.scale() - off;
+            double rw = rois[4 * q + 2] * a.scale() - off - x1, rh = rois[4 * q + 3] * a.scale() - off - y1;
+            if (!a.halfPixel()) {
+                rw = Math.max(rw, 1);
+                rh = Math.max(rh, 1);
+            }
+            int gh = a.ratio() > 0 ? a.ratio() : (int) Math.ceil(rh / a.oh());
+            int gw = a.ratio() > 0 ? a.ratio() : (int) Math.ceil(rw / a.ow());
+            for (int ch = 0; ch < c; ch++) {
+                for (int bin = 0; bin < bins; bin++) {
+                    int py = bin / a.ow(), px = bin % a.ow();
+                    double acc = 0, best = Double.NEGATIVE_INFINITY;
+                    for (int iy = 0; iy < gh; iy++) {
+                        for (int ix = 0; ix < gw; ix++) {
+                            double sy = y1 + py * rh / a.oh() + (iy + 0.5) * rh / a.oh() / gh;
+                            double sx = x1 + px * rw / a.ow() + (ix + 0.5) * rw / a.ow() / gw;
+                            double[] corner = new double[4];
+                            if (sy >= -1 && sy <= h && sx >= -1 && sx <= w) {
+                                double yy = Math.min(Math.max(sy, 0), h - 1), xx = Math.min(Math.max(sx, 0), w - 1);
+                                int y0 = (int) yy, x0 = (int) xx;
+                                int yb = Math.min(y0 + 1, h - 1), xb = Math.min(x0 + 1, w - 1);
+                                double ly = yy - y0, lx = xx - x0;
+                                int plane = (batch[q] * c + ch) * h * w;
+                                corner[0] = (1 - ly) * (1 - lx) * x[plane + y0 * w + x0];
+                                corner[1] = (1 - ly) * lx * x[plane + y0 * w + xb];
+                                corner[2] = ly * (1 - lx) * x[plane + yb * w + x0];
+                                corner[3] = ly * lx * x[plane + yb * w + xb];
+                            }
+                            for (double v : corner) {
+                                acc += v;
+                                best = Math.max(best, v);
+                            }
+                        }
+                    }
+                    int per = gh * gw;
+                    want[(q * c + ch) * bins + bin] = (float) (a.max() ? (per == 0 ? 0 : best) : acc / Math.max(per, 1));
+                }
+            }
+        }
+        float[] got;
+        try (ClRuntime.Buffer bx = rt.upload(x); ClRuntime.Buffer by = rt.allocate(4L * want.length)) {
+            k.roiAlign(bx, c, h, w, rois, batch, a, by);
+            got = rt.readFloats(by, want.length);
+        }
+        return compare(String.format(java.util.Locale.ROOT, "roi align %dx%d %s%s", a.oh(), a.ow(), a.max() ? "max" : "avg",
+                a.halfPixel() ? " half pixel" : ""), want, got, 1e-5);
+    }
+
+    /** 300 updates to distinct positions of 1000 values, against the same assignments made in order in Java. */
+    private static KernelCheck.Check scatter(ClRuntime rt, ClKernels k, Random r) {
+        float[] data = gauss(1000, r);
+        float[] updates = gauss(300, r);
+        java.util.List<Integer> positions = new java.util.ArrayList<>();
+        for (int i = 0; i < data.length; i++) positions.add(i);
+        java.util.Collections.shuffle(positions, r);
+        int[] target = new int[updates.length];
+        float[] want = data.clone();
+        for (int i = 0; i < target.length; i++) {
+            target[i] = positions.get(i);
+            want[target[i]] = updates[i];
+        }
+        float[] got;
+        try (ClRuntime.Buffer bd = rt.upload(data); ClRuntime.Buffer bu = rt.upload(updates)) {
+            k.scatter(target, bu, bd);
+            got = rt.readFloats(bd, data.length);
+        }
+        return compare("scatter 300 of 1000", want, got, 0);
     }
 
     private interface Launch {

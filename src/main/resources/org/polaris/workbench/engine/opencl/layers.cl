@@ -1,6 +1,6 @@
 // Layer kernels of the OpenCL executor (OpenCL C 1.2, no extensions): grouped and transposed 2-D convolution,
-// average pooling, layer normalization, batched matrix products, padding, LSTM and GRU. One work-item per output
-// element unless
+// average pooling, layer normalization, batched matrix products, padding, LSTM and GRU, RoiAlign. One work-item per
+// output element unless
 // said otherwise; sums in float, in the order the loops give.
 
 // Geometry of a 2-D convolution, as an int buffer: images, channels in, height, width, channels out, groups,
@@ -321,4 +321,65 @@ __kernel void gru(const int seq, const int batch, const int input, const int hid
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     for (int j = lid; j < hidden; j += lsz) yh[hc + j] = hl[j];
+}
+
+// RoiAlign (avg or max) as ONNX Runtime computes it, one work-item per output element (roi, channel, bin): the bin
+// averages (or takes the largest weighted corner of) bilinear samples on a sampling_ratio grid (adaptive when 0,
+// per roi); a sample more than one pixel outside the map counts as 0. rois [count][4] (x1, y1, x2, y2), batch [count].
+__kernel void roi_align(const int count, const int c, const int h, const int w, const int oh, const int ow,
+                        const int ratio, const float scale, const int halfPixel, const int maxMode,
+                        __global const float* x, __global const float* rois, __global const int* batch,
+                        __global float* y) {
+    const int gid = get_global_id(0);
+    const int bins = oh * ow;
+    if (gid >= count * c * bins) return;
+    const int bin = gid % bins, ch = (gid / bins) % c, r = gid / (bins * c);
+    const int py = bin / ow, px = bin % ow;
+    const float off = halfPixel ? 0.5f : 0.0f;
+    const float sw = rois[4 * r] * scale - off, sh = rois[4 * r + 1] * scale - off;
+    float rw = rois[4 * r + 2] * scale - off - sw, rh = rois[4 * r + 3] * scale - off - sh;
+    if (!halfPixel) {
+        rw = fmax(rw, 1.0f);
+        rh = fmax(rh, 1.0f);
+    }
+    const float binH = rh / oh, binW = rw / ow;
+    const int gh = ratio > 0 ? ratio : (int) ceil(rh / oh);
+    const int gw = ratio > 0 ? ratio : (int) ceil(rw / ow);
+    __global const float* plane = x + (batch[r] * c + ch) * h * w;
+    float acc = 0.0f;
+    float best = -INFINITY;
+    for (int iy = 0; iy < gh; iy++) {
+        const float sy = sh + py * binH + (iy + 0.5f) * binH / gh;
+        for (int ix = 0; ix < gw; ix++) {
+            const float sx = sw + px * binW + (ix + 0.5f) * binW / gw;
+            if (sy < -1.0f || sy > h || sx < -1.0f || sx > w) {
+                best = fmax(best, 0.0f);
+                continue;
+            }
+            float yy = fmax(sy, 0.0f), xx = fmax(sx, 0.0f);
+            int yl = (int) yy, xl = (int) xx, yh, xh;
+            if (yl >= h - 1) {
+                yh = yl = h - 1;
+                yy = yl;
+            } else {
+                yh = yl + 1;
+            }
+            if (xl >= w - 1) {
+                xh = xl = w - 1;
+                xx = xl;
+            } else {
+                xh = xl + 1;
+            }
+            const float ly = yy - yl, lx = xx - xl, hy = 1.0f - ly, hx = 1.0f - lx;
+            const float v1 = hy * hx * plane[yl * w + xl], v2 = hy * lx * plane[yl * w + xh];
+            const float v3 = ly * hx * plane[yh * w + xl], v4 = ly * lx * plane[yh * w + xh];
+            if (maxMode) {
+                best = fmax(best, fmax(fmax(v1, v2), fmax(v3, v4)));
+            } else {
+                acc += v1 + v2 + v3 + v4;
+            }
+        }
+    }
+    const int per = gh * gw;
+    y[gid] = maxMode ? (per == 0 ? 0.0f : best) : acc / (per > 0 ? per : 1);
 }

@@ -134,3 +134,10 @@ __kernel void resize2d(const int planes, const int h, const int w, const int oh,
     }
     y[row * ow + col] = acc;
 }
+
+// ScatterElements without a reduction: y, a copy of the data, takes update i at flat offset target[i] (the host
+// computes the targets and sends only distinct ones, so no two work-items write one element).
+__kernel void scatter(const int n, __global const int* target, __global const float* updates, __global float* y) {
+    const int i = get_global_id(0);
+    if (i < n) y[target[i]] = updates[i];
+}
