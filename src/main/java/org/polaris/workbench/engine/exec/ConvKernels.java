@@ -201,40 +201,39 @@ final class ConvKernels {
     /**
      * Lays out input patches as columns: row (ch, i) of {@code col} holds, for every output position, the input pixel
      * kernel tap {@code taps[i]} (ky * kw + kx) sees (0 in the padding). The valid x range is computed once per row,
-     * and stride-1 rows are bulk copies. Channels are split over the pool when there is enough to copy.
+     * and stride-1 rows are bulk copies. Patch rows are split over the pool when there is enough to copy.
      */
     private static void im2col(EnginePool pool, float[] x, int off, int c, int h, int w, int kw, int[] taps, int oh,
                                int ow, int[] s, int[] d, int py, int px, float[] col) {
         int plane = oh * ow;
         int nt = taps.length;
         boolean large = (long) c * nt * plane >= 1 << 16;
-        pool.parallelFor(c, large ? 1 : c, ch -> {
-            for (int i = 0; i < nt; i++) {
-                int ky = taps[i] / kw, kx = taps[i] % kw;
-                int row = (ch * nt + i) * plane;
-                int dx = kx * d[1] - px;
-                // a dilated tap can lie wholly in the padding on some rows: then x0 = x1 = ow
-                int x0 = Math.min(ow, Math.max(0, ceilDiv(-dx, s[1])));
-                int x1 = Math.max(x0, Math.min(ow, ceilDiv(w - dx, s[1])));
-                for (int y = 0; y < oh; y++) {
-                    int iy = y * s[0] - py + ky * d[0];
-                    int dst = row + y * ow;
-                    if (iy < 0 || iy >= h) {
-                        java.util.Arrays.fill(col, dst, dst + ow, 0f);
-                        continue;
-                    }
-                    java.util.Arrays.fill(col, dst, dst + x0, 0f);
-                    java.util.Arrays.fill(col, dst + x1, dst + ow, 0f);
-                    int src = off + (ch * h + iy) * w + dx;
-                    if (x1 == x0) {
-                        continue; // the tap sees only padding on this row
-                    }
-                    if (s[1] == 1) {
-                        System.arraycopy(x, src + x0, col, dst + x0, x1 - x0);
-                    } else {
-                        for (int xo = x0; xo < x1; xo++) {
-                            col[dst + xo] = x[src + xo * s[1]];
-                        }
+        // split by patch row (channel, tap): a 3-channel stem split by channel left one of two threads a third idle
+        pool.parallelFor(c * nt, large ? 1 : c * nt, row -> {
+            int ch = row / nt;
+            int ky = taps[row % nt] / kw, kx = taps[row % nt] % kw;
+            int dx = kx * d[1] - px;
+            // a dilated tap can lie wholly in the padding on some rows: then x0 = x1 = ow
+            int x0 = Math.min(ow, Math.max(0, ceilDiv(-dx, s[1])));
+            int x1 = Math.max(x0, Math.min(ow, ceilDiv(w - dx, s[1])));
+            for (int y = 0; y < oh; y++) {
+                int iy = y * s[0] - py + ky * d[0];
+                int dst = row * plane + y * ow;
+                if (iy < 0 || iy >= h) {
+                    java.util.Arrays.fill(col, dst, dst + ow, 0f);
+                    continue;
+                }
+                java.util.Arrays.fill(col, dst, dst + x0, 0f);
+                java.util.Arrays.fill(col, dst + x1, dst + ow, 0f);
+                int src = off + (ch * h + iy) * w + dx;
+                if (x1 == x0) {
+                    continue; // the tap sees only padding on this row
+                }
+                if (s[1] == 1) {
+                    System.arraycopy(x, src + x0, col, dst + x0, x1 - x0);
+                } else {
+                    for (int xo = x0; xo < x1; xo++) {
+                        col[dst + xo] = x[src + xo * s[1]];
                     }
                 }
             }
