@@ -19,7 +19,7 @@ import java.util.Set;
  * ConvTranspose, Gemm, MatMul incl. batched with broadcast batch dimensions, MaxPool, AveragePool, GlobalAveragePool,
  * element-wise ops with broadcasting and activations, Softmax and LogSoftmax along any axis, LayerNormalization,
  * reductions over adjacent axes, Transpose, Concat, Slice, Pad, 2-D Resize, LSTM and GRU in their common form,
- * RoiAlign, ScatterElements without a reduction, and the view ops; Conv and Gemm with their folded activation), and the measured numbers behind placement: the device's tuned
+ * RoiAlign, Gather and ScatterElements (without a reduction) of float data, and the view ops; Conv and Gemm with their folded activation), and the measured numbers behind placement: the device's tuned
  * SGEMM rate, host-device transfer rate and per-kernel overhead, against the CPU GEMM rate, measured the first time a
  * device is opened in the process and reused by later sessions.
  */
@@ -60,7 +60,7 @@ final class GpuBackend implements AutoCloseable {
     static {
         Set<String> ops = new java.util.TreeSet<>(Set.of("Conv", "ConvTranspose", "Gemm", "MatMul", "MaxPool", "AveragePool",
                 "GlobalAveragePool", "Softmax", "LogSoftmax", "LayerNormalization", "Transpose", "Concat", "Resize", "Pad",
-                "Slice", "LSTM", "GRU", "RoiAlign", "ScatterElements"));
+                "Slice", "LSTM", "GRU", "RoiAlign", "ScatterElements", "Gather"));
         ops.addAll(BINARY.keySet());
         ops.addAll(UNARY.keySet());
         ops.addAll(VIEWS);
@@ -78,6 +78,7 @@ final class GpuBackend implements AutoCloseable {
             case "Concat", "Max", "Min" -> true;
             case "LSTM", "GRU" -> input != 4; // sequence_lens is read on the host
             case "ScatterElements" -> input != 1; // the indices are read on the host
+            case "RoiAlign" -> input <= 1; // the rois may come from device ops (read back, a few floats each)
             default -> BINARY.containsKey(n.opType()) || n.opType().equals("MatMul") ? input <= 1 : input == 0;
         };
     }
@@ -225,6 +226,13 @@ final class GpuBackend implements AutoCloseable {
             }
             case "RoiAlign" -> {
                 if (in[0].rank() != 4 || in[1].type != DataType.FLOAT) return "RoiAlign of other than an image and float rois";
+            }
+            case "Gather" -> {
+                try {
+                    if (ShapeKernels.gatherPlan(n, in[0].shape, in[1]).shape().length > 8) return "more than 8 dimensions";
+                } catch (RuntimeException e) {
+                    return e.getMessage();
+                }
             }
             case "ScatterElements" -> {
                 if (!Attrs.s(n, "reduction", "none").equals("none")) return "ScatterElements with a reduction";
@@ -422,6 +430,12 @@ final class GpuBackend implements AutoCloseable {
                     yield o;
                 }
                 case "MaxPool" -> maxPool(n, in[0]);
+                case "Gather" -> {
+                    ShapeKernels.GatherPlan p = ShapeKernels.gatherPlan(n, in[0].shape(), host[1]);
+                    DevTensor o = alloc(p.shape());
+                    k.gather(in[0].buf(), p.outer(), p.dim(), p.inner(), p.index(), o.buf());
+                    yield o;
+                }
                 case "ScatterElements" -> {
                     int[] target = IndexKernels.scatterTargets(in[0].shape(), host[1],
                             Attrs.axis(Attrs.i(n, "axis", 0), in[0].shape().length));
@@ -431,14 +445,11 @@ final class GpuBackend implements AutoCloseable {
                     yield o;
                 }
                 case "RoiAlign" -> {
-                    // the rois and their batch indices are host parameters (a detector's proposals, picked on the CPU)
-                    int count = host[1].shape[0];
-                    float[] rois = new float[4 * count];
+                    // the rois (four floats each) come back to the host with their batch indices, a host parameter
+                    int count = in[1].shape()[0];
+                    float[] rois = count == 0 ? new float[0] : rt.readFloats(in[1].buf(), 4 * count);
                     int[] batch = new int[count];
-                    for (int r = 0; r < count; r++) {
-                        for (int q = 0; q < 4; q++) rois[4 * r + q] = (float) host[1].get(4 * r + q);
-                        batch[r] = (int) host[2].get(r);
-                    }
+                    for (int r = 0; r < count; r++) batch[r] = (int) host[2].get(r);
                     var a = new ClKernels.RoiAlign((int) Attrs.i(n, "output_height", 1), (int) Attrs.i(n, "output_width", 1),
                             (int) Attrs.i(n, "sampling_ratio", 0), Attrs.f(n, "spatial_scale", 1f),
                             Attrs.s(n, "coordinate_transformation_mode", opset >= 16 ? "half_pixel" : "output_half_pixel")

@@ -259,28 +259,45 @@ final class ShapeKernels {
     }
 
     private static Value[] gather(Node n, Value[] in, int opset) {
-        Value data = in[0];
-        long[] idx = in[1].asLongs();
-        int axis = Attrs.axis(Attrs.i(n, "axis", 0), data.rank());
-        int outer = 1;
-        for (int d = 0; d < axis; d++) outer *= data.shape[d];
-        int inner = 1;
-        for (int d = axis + 1; d < data.rank(); d++) inner *= data.shape[d];
-        int dim = data.shape[axis];
-        int[] shape = new int[data.rank() - 1 + in[1].rank()];
-        int s = 0;
-        for (int d = 0; d < axis; d++) shape[s++] = data.shape[d];
-        for (int d : in[1].shape) shape[s++] = d;
-        for (int d = axis + 1; d < data.rank(); d++) shape[s++] = data.shape[d];
-        int[] map = new int[outer * idx.length * inner];
+        GatherPlan p = gatherPlan(n, in[0].shape, in[1]);
+        int[] map = new int[p.outer() * p.index().length * p.inner()];
         int pos = 0;
-        for (int o = 0; o < outer; o++) {
-            for (long g : idx) {
-                int gi = (int) (g < 0 ? g + dim : g);
-                if (gi < 0 || gi >= dim) throw new IllegalArgumentException("Gather index " + g + " out of range " + dim);
-                for (int k = 0; k < inner; k++) map[pos++] = (o * dim + gi) * inner + k;
+        for (int o = 0; o < p.outer(); o++) {
+            for (int gi : p.index()) {
+                for (int k = 0; k < p.inner(); k++) map[pos++] = (o * p.dim() + gi) * p.inner() + k;
             }
         }
-        return new Value[] {gatherFlat(data, shape, map)};
+        return new Value[] {gatherFlat(in[0], p.shape(), map)};
+    }
+
+    /**
+     * Gather along one axis as [outer][dim][inner] -> [outer][index.length][inner]: the indices wrapped into [0, dim),
+     * the output shape. The CPU kernel and the OpenCL one share it.
+     */
+    record GatherPlan(int outer, int dim, int inner, int[] index, int[] shape) {
+    }
+
+    static GatherPlan gatherPlan(Node n, int[] dataShape, Value indices) {
+        long[] idx = indices.asLongs();
+        int rank = dataShape.length;
+        int axis = Attrs.axis(Attrs.i(n, "axis", 0), rank);
+        int outer = 1;
+        for (int d = 0; d < axis; d++) outer *= dataShape[d];
+        int inner = 1;
+        for (int d = axis + 1; d < rank; d++) inner *= dataShape[d];
+        int dim = dataShape[axis];
+        int[] shape = new int[rank - 1 + indices.rank()];
+        int s = 0;
+        for (int d = 0; d < axis; d++) shape[s++] = dataShape[d];
+        for (int d : indices.shape) shape[s++] = d;
+        for (int d = axis + 1; d < rank; d++) shape[s++] = dataShape[d];
+        int[] wrapped = new int[idx.length];
+        for (int j = 0; j < idx.length; j++) {
+            long g = idx[j];
+            int gi = (int) (g < 0 ? g + dim : g);
+            if (g < -dim || g >= dim) throw new IllegalArgumentException("Gather index " + g + " out of range " + dim);
+            wrapped[j] = gi;
+        }
+        return new GatherPlan(outer, dim, inner, wrapped, shape);
     }
 }

@@ -531,6 +531,20 @@ public final class ClKernels {
         }
     }
 
+    /** Gather along one axis: x as [outer][len][inner], {@code index} in [0, len), y [outer][index.length][inner]. */
+    public void gather(ClRuntime.Buffer x, int outer, int len, int inner, int[] index, ClRuntime.Buffer y) {
+        long n = (long) outer * index.length * inner;
+        if (n == 0) {
+            return;
+        }
+        check(n <= Integer.MAX_VALUE, "gather size");
+        try (ClRuntime.Buffer bi = rt.upload(index)) {
+            cl_kernel k = rt.kernel(TENSOR, "", "gather");
+            ClRuntime.args(k, outer, index.length, len, inner, bi, x, y);
+            rt.run(k, new long[] {roundUp(n, 64)}, new long[] {64});
+        }
+    }
+
     /** {@code y[target[i]] = updates[i]} for every i (distinct targets): ScatterElements on a copy of its data. */
     public void scatter(int[] target, ClRuntime.Buffer updates, ClRuntime.Buffer y) {
         if (target.length == 0) {

@@ -9,7 +9,7 @@ import static org.polaris.workbench.engine.opencl.KernelCheck.gauss;
 
 /**
  * The layer kernels (grouped and transposed convolution, average pooling, layer normalization, batched products,
- * padding, RoiAlign, the scatter of ScatterElements; LSTM and GRU in {@link RecurrentCheck}) against plain-Java computations written the other way round where there is one (the transposed
+ * padding, RoiAlign, the scatter of ScatterElements, Gather; LSTM and GRU in {@link RecurrentCheck}) against plain-Java computations written the other way round where there is one (the transposed
  * convolution scatters, the kernel gathers); part of {@link KernelCheck}.
  */
 final class LayerCheck {
@@ -58,6 +58,7 @@ final class LayerCheck {
         out.add(roiAlign(rt, k, r, new ClKernels.RoiAlign(3, 4, 0, 0.5f, true, false)));
         out.add(roiAlign(rt, k, r, new ClKernels.RoiAlign(2, 2, 2, 0.25f, false, true)));
         out.add(scatter(rt, k, r));
+        out.add(gather(rt, k, r));
         return out;
     }
 
@@ -122,6 +123,24 @@ final class LayerCheck {
         }
         return compare(String.format(java.util.Locale.ROOT, "roi align %dx%d %s%s", a.oh(), a.ow(), a.max() ? "max" : "avg",
                 a.halfPixel() ? " half pixel" : ""), want, got, 1e-5);
+    }
+
+    /** Gather of 7 indices (repeats included) along the middle axis of [3][10][5], against a plain loop. */
+    private static KernelCheck.Check gather(ClRuntime rt, ClKernels k, Random r) {
+        float[] x = gauss(3 * 10 * 5, r);
+        int[] index = {9, 0, 4, 4, 7, 1, 9};
+        float[] want = new float[3 * index.length * 5];
+        for (int o = 0; o < 3; o++) {
+            for (int j = 0; j < index.length; j++) {
+                for (int e = 0; e < 5; e++) want[(o * index.length + j) * 5 + e] = x[(o * 10 + index[j]) * 5 + e];
+            }
+        }
+        float[] got;
+        try (ClRuntime.Buffer bx = rt.upload(x); ClRuntime.Buffer by = rt.allocate(4L * want.length)) {
+            k.gather(bx, 3, 10, 5, index, by);
+            got = rt.readFloats(by, want.length);
+        }
+        return compare("gather 7 of 10 along axis 1", want, got, 0);
     }
 
     /** 300 updates to distinct positions of 1000 values, against the same assignments made in order in Java. */

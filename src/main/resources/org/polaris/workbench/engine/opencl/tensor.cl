@@ -141,3 +141,13 @@ __kernel void scatter(const int n, __global const int* target, __global const fl
     const int i = get_global_id(0);
     if (i < n) y[target[i]] = updates[i];
 }
+
+// Gather along one axis, as [outer][len][inner] -> [outer][n][inner]: y[o][j][e] = x[o][idx[j]][e], the indices
+// wrapped into [0, len) on the host.
+__kernel void gather(const int outer, const int n, const int len, const int inner, __global const int* idx,
+                     __global const float* x, __global float* y) {
+    const int g = get_global_id(0);
+    if (g >= outer * n * inner) return;
+    const int e = g % inner, j = (g / inner) % n, o = g / (inner * n);
+    y[g] = x[(o * len + idx[j]) * inner + e];
+}
