@@ -92,6 +92,36 @@ public final class Benchmark {
         return out;
     }
 
+    /**
+     * The ratio of two configurations' latencies from one {@link #run}, as the median over blocks of the ratio of
+     * their block medians, with the quartiles of those block ratios as the spread: the two blocks of a pair ran within
+     * about a second of each other, so a slow spell of the machine that spans them cancels out instead of landing on
+     * whichever configuration it happened to hit.
+     */
+    public record PairedRatio(double median, double low, double high) {
+    }
+
+    public static PairedRatio pairedRatio(BenchResult a, BenchResult b) {
+        int runs = Math.min(a.samplesMs().length, b.samplesMs().length);
+        int blocks = (runs + BLOCK - 1) / BLOCK;
+        if (blocks == 0) {
+            return new PairedRatio(Double.NaN, Double.NaN, Double.NaN);
+        }
+        double[] r = new double[blocks];
+        for (int i = 0; i < blocks; i++) {
+            int from = i * BLOCK, to = Math.min(runs, from + BLOCK);
+            r[i] = median(Arrays.copyOfRange(a.samplesMs(), from, to)) / median(Arrays.copyOfRange(b.samplesMs(), from, to));
+        }
+        Arrays.sort(r);
+        return new PairedRatio(pct(r, 50), pct(r, 25), pct(r, 75));
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return pct(s, 50);
+    }
+
     /** Runs until the warm-up rule is met; returns how many runs it took. */
     static int warmUp(Config cfg, Warmup w, CancellationToken cancel) {
         java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();

@@ -37,11 +37,19 @@ public final class EngineBenchmark {
     /** Threads each model is timed with (both runtimes the same). */
     private static final int[] THREADS = {1, 2};
 
+    /** Timed runs per configuration, after the warm-up. */
+    private static final int TIMED_RUNS = 60;
+
     public static void main(String[] args) throws Exception {
         StringBuilder doc = new StringBuilder("## Engine (CPU executor) against ONNX Runtime\n\n");
         doc.append("One JVM, both runtimes given the same inputs and thread count. Latency by the `bench` method with a ")
                 .append("steady-state warm-up (each configuration at least 5 s, then until its median settles and the ")
-                .append("JIT has compiled nothing for a block; at most 20 s), timed runs interleaved in blocks of 10. ")
+                .append("JIT has compiled nothing for a block; at most 20 s), then " + TIMED_RUNS + " timed runs each, ")
+                .append("interleaved in blocks of 10 (this shared 2-core machine's noise comes in bursts: with 20 runs ")
+                .append("one burst moved a model's ratio by a third). engine / ORT is the median over blocks of the ratio ")
+                .append("of the engine's block median to ORT's block median (the two blocks of a pair ran within about a ")
+                .append("second of each other, so a slow spell that spans both cancels out), in brackets the quartiles of ")
+                .append("those block ratios. ")
                 .append("GEMM kernel: ").append(Gemm.kernelName()).append(" (the Vector API kernel is used when the JVM ")
                 .append("runs with `--add-modules jdk.incubator.vector`, as the launchers, tests and this command do).\n\n");
         doc.append("Machine: ").append(org.polaris.workbench.bench.BenchDocAccess.machine()).append(".\n");
@@ -81,9 +89,9 @@ public final class EngineBenchmark {
                 long[] dims = in.type().shape().stream().mapToLong(d -> d.isFixed() ? d.value() : 1).toArray();
                 Tensor x = new RandomDataset(Arrays.copyOfRange(dims, 1, dims.length), batch, 5).batch(0, batch)
                         .withName(in.name());
-                double[] r = timeBoth(m, Map.of(in.name(), x), batch);
-                doc.append(String.format(Locale.ROOT, "| %s | %d | %.3f | %.3f | %.2fx | %.3f | %.3f | %.2fx |%n",
-                        p.getFileName(), batch, r[0], r[1], r[0] / r[1], r[2], r[3], r[2] / r[3]));
+                Timed r = timeBoth(m, Map.of(in.name(), x), batch);
+                doc.append(String.format(Locale.ROOT, "| %s | %d |", p.getFileName(), batch)).append(r.cells(0))
+                        .append(r.cells(1)).append('\n');
                 System.out.println("timed " + p.getFileName() + " batch " + batch);
             }
         }
@@ -96,11 +104,22 @@ public final class EngineBenchmark {
     }
 
     /**
-     * Engine and ORT p50 (ms) at 1 and 2 threads: {engine1, ort1, engine2, ort2}, each pair timed together by
-     * {@link org.polaris.workbench.engine.inference.Benchmark} with the steady-state warm-up.
+     * Engine and ORT p50 (ms) at 1 and 2 threads, and the paired engine/ORT ratio of each thread count, each pair
+     * timed together by {@link org.polaris.workbench.engine.inference.Benchmark} with the steady-state warm-up.
      */
-    private static double[] timeBoth(OnnxModel m, Map<String, Tensor> feeds, int batch) throws Exception {
-        double[] out = new double[4];
+    private record Timed(double[] engineMs, double[] ortMs, org.polaris.workbench.engine.inference.Benchmark.PairedRatio[] ratio) {
+
+        /** "| engine ms | ORT ms | ratio (spread) |" for thread count t. */
+        String cells(int t) {
+            var r = ratio[t];
+            return String.format(Locale.ROOT, " %.3f | %.3f | %.2fx (%.2f-%.2f) |", engineMs[t], ortMs[t], r.median(),
+                    r.low(), r.high());
+        }
+    }
+
+    private static Timed timeBoth(OnnxModel m, Map<String, Tensor> feeds, int batch) throws Exception {
+        Timed out = new Timed(new double[THREADS.length], new double[THREADS.length],
+                new org.polaris.workbench.engine.inference.Benchmark.PairedRatio[THREADS.length]);
         for (int t = 0; t < THREADS.length; t++) {
             try (org.polaris.workbench.engine.runtime.ModelRuntime engine = org.polaris.workbench.engine.inference
                     .Runtimes.open(org.polaris.workbench.engine.inference.Runtimes.Kind.ENGINE, m, THREADS[t]);
@@ -110,11 +129,12 @@ public final class EngineBenchmark {
                         .Benchmark.run(List.of(
                                 new org.polaris.workbench.engine.inference.Benchmark.Config(engine, feeds, batch, THREADS[t]),
                                 new org.polaris.workbench.engine.inference.Benchmark.Config(ort, feeds, batch, THREADS[t])),
-                        org.polaris.workbench.engine.inference.Benchmark.Warmup.steady(3), 20,
+                        org.polaris.workbench.engine.inference.Benchmark.Warmup.steady(3), TIMED_RUNS,
                         org.polaris.workbench.engine.job.ProgressSink.NONE,
                         org.polaris.workbench.engine.job.CancellationToken.none());
-                out[2 * t] = r.get(0).p50Ms();
-                out[2 * t + 1] = r.get(1).p50Ms();
+                out.engineMs()[t] = r.get(0).p50Ms();
+                out.ortMs()[t] = r.get(1).p50Ms();
+                out.ratio()[t] = org.polaris.workbench.engine.inference.Benchmark.pairedRatio(r.get(0), r.get(1));
             }
         }
         return out;
@@ -173,16 +193,16 @@ public final class EngineBenchmark {
                     err = Math.max(err, x.length == y.length ? diff / scale : Double.POSITIVE_INFINITY);
                 }
             }
-            double[] r = timeBoth(m, feeds, 1); // every corpus flag set feeds one sample
+            Timed r = timeBoth(m, feeds, 1); // every corpus flag set feeds one sample
             for (int t = 0; t < THREADS.length; t++) {
-                double ratio = r[2 * t] / r[2 * t + 1];
+                double ratio = r.ratio()[t].median();
                 logSum[t] += Math.log(ratio);
                 worst[t] = Math.max(worst[t], ratio);
             }
             timed++;
-            doc.append(String.format(Locale.ROOT, "| %s | yes | %.1e | %.3f | %.3f | %.2fx | %.3f | %.3f | %.2fx |%n",
-                    c.model(), err, r[0], r[1], r[0] / r[1], r[2], r[3], r[2] / r[3]));
-            System.out.println("corpus " + c.model() + " " + r[0] / r[1] + " " + r[2] / r[3]);
+            doc.append(String.format(Locale.ROOT, "| %s | yes | %.1e |", c.model(), err)).append(r.cells(0))
+                    .append(r.cells(1)).append('\n');
+            System.out.println("corpus " + c.model() + " " + r.ratio()[0].median() + " " + r.ratio()[1].median());
         }
         if (timed > 0) {
             doc.append(String.format(Locale.ROOT, "%nGeometric mean engine / ORT over %d models: **%.2fx** at 1 thread "

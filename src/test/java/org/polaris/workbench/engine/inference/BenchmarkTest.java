@@ -67,4 +67,34 @@ class BenchmarkTest {
             }
         }
     }
+
+    @Test
+    void pairedRatioComparesBlocksThatRanTogether() {
+        // a: 2 ms, but its second block ran in a slow spell that made b slow too (both x3); b: 1 ms. The pooled
+        // medians would say 2.0 (the slow block is half of each); block by block the ratio is 2 every time.
+        double[] a = new double[30];
+        double[] b = new double[30];
+        for (int i = 0; i < 30; i++) {
+            boolean slow = i >= 10 && i < 20;
+            a[i] = (slow ? 6 : 2) + 0.01 * (i % 3);
+            b[i] = (slow ? 3 : 1) + 0.005 * (i % 3);
+        }
+        b[25] = 50; // one outlier inside a block does not move that block's median
+        var r = Benchmark.pairedRatio(result("a", a), result("b", b));
+        assertThat(r.median()).isCloseTo(2.0, org.assertj.core.data.Offset.offset(0.02));
+        assertThat(r.low()).isCloseTo(2.0, org.assertj.core.data.Offset.offset(0.02));
+        assertThat(r.high()).isCloseTo(2.0, org.assertj.core.data.Offset.offset(0.02));
+        // a burst on one side only shows as spread, and the median follows the majority of blocks
+        double[] c = a.clone();
+        for (int i = 0; i < 10; i++) c[i] = 4;
+        double[] d = new double[30];
+        java.util.Arrays.fill(d, 1);
+        var s = Benchmark.pairedRatio(result("c", c), result("d", d));
+        assertThat(s.low()).isCloseTo(2.0, org.assertj.core.data.Offset.offset(0.02));
+        assertThat(s.high()).isCloseTo(6.0, org.assertj.core.data.Offset.offset(0.05));
+    }
+
+    private static BenchResult result(String name, double[] ms) {
+        return new BenchResult(name, 1, 1, ms.length, 0, 0, 0, 0, 0, ms, 0, 0);
+    }
 }
