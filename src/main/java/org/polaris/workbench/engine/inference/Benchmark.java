@@ -16,12 +16,21 @@ import java.util.Map;
  * until the median of the last block of runs (at least 5 runs and 100 ms) is within 5% of the block before while the
  * JIT compiled nothing, at most {@link Warmup#maxNanos}),
  * then the timed runs of all configurations are interleaved in blocks of {@link #BLOCK}, so machine noise (another
- * process, frequency changes) spreads over every configuration instead of landing on one.
+ * process, frequency changes) spreads over every configuration instead of landing on one, each block after a
+ * {@link #QUIET_GAP_NANOS} pause so the previous configuration's threads have stopped spinning.
  */
 public final class Benchmark {
 
     /** Timed runs per configuration before moving to the next one. */
     static final int BLOCK = 10;
+
+    /**
+     * The pause before each block when configurations alternate. ONNX Runtime's intra-op threads spin after a run:
+     * its 2-thread session's spinning worker still held a core when the engine's block began, and the engine's
+     * MobileNetV3-small measured 4.7-5.2 ms on 2 threads interleaved against 2.5-2.8 ms alone; with 30 ms between
+     * blocks it measured 3.3-3.6 ms at the same ORT latency (disabling ORT's spinning instead slowed ORT by 40%).
+     */
+    static final long QUIET_GAP_NANOS = 30_000_000L;
 
     private Benchmark() {
     }
@@ -71,6 +80,9 @@ public final class Benchmark {
                 Config cfg = configs.get(c);
                 progress.progress(0.2 + 0.8 * done / total, cfg.runtime().name() + " batch " + cfg.batch() + ": run "
                         + start + "/" + runs);
+                if (configs.size() > 1) {
+                    quietGap();
+                }
                 for (int i = start; i < Math.min(runs, start + BLOCK); i++) {
                     long t0 = System.nanoTime();
                     cfg.runtime().run(cfg.inputs());
@@ -120,6 +132,14 @@ public final class Benchmark {
         double[] s = v.clone();
         Arrays.sort(s);
         return pct(s, 50);
+    }
+
+    /** Sleeps {@link #QUIET_GAP_NANOS}, so the threads of the configuration timed before have gone idle. */
+    private static void quietGap() {
+        long until = System.nanoTime() + QUIET_GAP_NANOS;
+        for (long left = QUIET_GAP_NANOS; left > 0; left = until - System.nanoTime()) {
+            java.util.concurrent.locks.LockSupport.parkNanos(left);
+        }
     }
 
     /** Runs until the warm-up rule is met; returns how many runs it took. */
