@@ -22,6 +22,11 @@ final class ConvKernels {
         k.put("Conv", (n, in, o) -> new Value[] {conv(pool, sparse, n, in[0], in[1], in.length > 2 ? in[2] : null)});
     }
 
+    private static Value activated(LoadTimeRewrites.Activation act, Value y) {
+        LoadTimeRewrites.activate(act, y.f, 0, y.f.length);
+        return y;
+    }
+
     /** Output size and begin padding of one spatial axis, honouring auto_pad. */
     static int[] geometry(String autoPad, int size, int kernel, int stride, int dilation, int padBegin, int padEnd,
                           boolean ceil) {
@@ -47,20 +52,12 @@ final class ConvKernels {
         return conv(pool, SparseWeights.none(), node, x, w, bias);
     }
 
-    /** The convolution, with the activation folded into {@code node} (if any) applied. */
+    /**
+     * The convolution, with the activation folded into {@code node} (if any) applied: plane by plane on the
+     * depthwise paths, over the whole output on the others.
+     */
     static Value conv(EnginePool pool, SparseWeights sw, Node node, Value x, Value w, Value bias) {
         LoadTimeRewrites.Activation act = LoadTimeRewrites.Activation.of(node);
-        if (act != null && x.rank() == 4 && w.shape[1] == 1 && (int) Attrs.i(node, "group", 1) == x.shape[1]
-                && w.shape[0] == x.shape[1]) {
-            return convInner(pool, sw, node, x, w, bias, act); // depthwise: the activation runs channel by channel
-        }
-        Value y = convInner(pool, sw, node, x, w, bias, null);
-        LoadTimeRewrites.activate(act, y.f, 0, y.f.length);
-        return y;
-    }
-
-    private static Value convInner(EnginePool pool, SparseWeights sw, Node node, Value x, Value w, Value bias,
-                                   LoadTimeRewrites.Activation act) {
         if (x.rank() != 4) {
             throw new IllegalArgumentException("Conv is implemented for 2-D images (rank 4), got rank " + x.rank());
         }
@@ -97,7 +94,7 @@ final class ConvKernels {
         // the patches and the weights: DeepLabV3's rate-36 branch on a 32x32 map keeps only its centre tap
         int[] taps = liveTaps(kh, kw, oh, ow, h, wd, strides, dil, gy[1], gx[1]);
         if (taps.length == 0) {
-            return Value.floats(new int[] {batch, m, oh, ow}, out); // the bias alone
+            return activated(act, Value.floats(new int[] {batch, m, oh, ow}, out)); // the bias alone
         }
         float[] wf = taps.length == kh * kw ? w.f : liveWeights(w.f, m * cg, kh * kw, taps);
         int kSize = cg * taps.length;
@@ -125,7 +122,7 @@ final class ConvKernels {
                     }
                 }
             }
-            return Value.floats(new int[] {batch, m, oh, ow}, out);
+            return activated(act, Value.floats(new int[] {batch, m, oh, ow}, out));
         }
         if (batch > 1 && batch >= pool.threads() && pool.threads() > 1) {
             // Several images: one per thread, each with single-threaded GEMMs. Splitting one small image's GEMM across
@@ -142,7 +139,7 @@ final class ConvKernels {
                     }
                 }
             });
-            return Value.floats(new int[] {batch, m, oh, ow}, out);
+            return activated(act, Value.floats(new int[] {batch, m, oh, ow}, out));
         }
         float[] col = pointwise ? null : Buffers.floats(kSize * plane);
         for (int b = 0; b < batch; b++) {
@@ -162,7 +159,7 @@ final class ConvKernels {
             }
         }
         Buffers.release(col);
-        return Value.floats(new int[] {batch, m, oh, ow}, out);
+        return activated(act, Value.floats(new int[] {batch, m, oh, ow}, out));
     }
 
     /** The taps (ky * kw + kx) that see at least one input pixel from some output position. */

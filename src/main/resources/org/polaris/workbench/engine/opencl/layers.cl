@@ -201,6 +201,17 @@ float rnn_sigmoid(const float v) {
     return 1.0f / (1.0f + exp(-v));
 }
 
+// acc plus row `row` of the [rows][len] matrix m times v (v in global or in local memory).
+float rnn_row_global(float acc, __global const float* m, const int row, const int len, __global const float* v) {
+    for (int k = 0; k < len; k++) acc += m[row * len + k] * v[k];
+    return acc;
+}
+
+float rnn_row_local(float acc, __global const float* m, const int row, const int len, __local const float* v) {
+    for (int k = 0; k < len; k++) acc += m[row * len + k] * v[k];
+    return acc;
+}
+
 // LSTM gates in ONNX order i, o, f, c: c' = f * c + i * tanh(c~), h' = o * tanh(c'), peepholes on i and f from c
 // and on o from c'. yc holds each unit's running cell state.
 __kernel void lstm(const int seq, const int batch, const int input, const int hidden, const int reverse,
@@ -228,24 +239,12 @@ __kernel void lstm(const int seq, const int batch, const int input, const int hi
         __global const float* xt = x + (t * batch + bt) * input;
         const int yo = ((t * dirs + d) * batch + bt) * hidden;
         for (int j = lid; j < hidden; j += lsz) {
-            float gi = Bw[j] + Br[j];
-            float go = Bw[hidden + j] + Br[hidden + j];
-            float gf = Bw[2 * hidden + j] + Br[2 * hidden + j];
-            float gc = Bw[3 * hidden + j] + Br[3 * hidden + j];
-            for (int k = 0; k < input; k++) {
-                const float v = xt[k];
-                gi += W[j * input + k] * v;
-                go += W[(hidden + j) * input + k] * v;
-                gf += W[(2 * hidden + j) * input + k] * v;
-                gc += W[(3 * hidden + j) * input + k] * v;
+            float g[4];
+            for (int q = 0; q < 4; q++) {
+                const int row = q * hidden + j;
+                g[q] = rnn_row_local(rnn_row_global(Bw[row] + Br[row], W, row, input, xt), R, row, hidden, hl);
             }
-            for (int k = 0; k < hidden; k++) {
-                const float v = hl[k];
-                gi += R[j * hidden + k] * v;
-                go += R[(hidden + j) * hidden + k] * v;
-                gf += R[(2 * hidden + j) * hidden + k] * v;
-                gc += R[(3 * hidden + j) * hidden + k] * v;
-            }
+            const float gi = g[0], go = g[1], gf = g[2], gc = g[3];
             const float c = yc[hc + j];
             const float i = rnn_sigmoid(gi + P[j] * c);
             const float f = rnn_sigmoid(gf + P[2 * hidden + j] * c);
@@ -285,34 +284,19 @@ __kernel void gru(const int seq, const int batch, const int input, const int hid
         __global const float* xt = x + (t * batch + bt) * input;
         const int yo = ((t * dirs + d) * batch + bt) * hidden;
         for (int j = lid; j < hidden; j += lsz) {
-            float gz = Bw[j] + Br[j];
-            float gr = Bw[hidden + j] + Br[hidden + j];
-            for (int k = 0; k < input; k++) {
-                const float v = xt[k];
-                gz += W[j * input + k] * v;
-                gr += W[(hidden + j) * input + k] * v;
-            }
-            for (int k = 0; k < hidden; k++) {
-                const float v = hl[k];
-                gz += R[j * hidden + k] * v;
-                gr += R[(hidden + j) * hidden + k] * v;
-            }
+            const float gz = rnn_row_local(rnn_row_global(Bw[j] + Br[j], W, j, input, xt), R, j, hidden, hl);
+            const int jr = hidden + j;
+            const float gr = rnn_row_local(rnn_row_global(Bw[jr] + Br[jr], W, jr, input, xt), R, jr, hidden, hl);
             const float rr = rnn_sigmoid(gr);
             yh[hc + j] = rnn_sigmoid(gz);
             hl[hidden + j] = linearBeforeReset ? rr : rr * hl[j];
         }
         barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
         for (int j = lid; j < hidden; j += lsz) {
-            float gx = Bw[2 * hidden + j];
-            for (int k = 0; k < input; k++) gx += W[(2 * hidden + j) * input + k] * xt[k];
-            float rec = 0.0f;
-            if (linearBeforeReset) {
-                for (int k = 0; k < hidden; k++) rec += R[(2 * hidden + j) * hidden + k] * hl[k];
-                rec = hl[hidden + j] * (rec + Br[2 * hidden + j]);
-            } else {
-                for (int k = 0; k < hidden; k++) rec += R[(2 * hidden + j) * hidden + k] * hl[hidden + k];
-                rec += Br[2 * hidden + j];
-            }
+            const int jh = 2 * hidden + j;
+            const float gx = rnn_row_global(Bw[jh], W, jh, input, xt);
+            const float rec = linearBeforeReset ? hl[hidden + j] * (rnn_row_local(0.0f, R, jh, hidden, hl) + Br[jh])
+                                                : rnn_row_local(0.0f, R, jh, hidden, hl + hidden) + Br[jh];
             const float z = yh[hc + j];
             y[yo + j] = (1.0f - z) * tanh(gx + rec) + z * hl[j];
         }
