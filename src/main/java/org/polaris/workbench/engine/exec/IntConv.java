@@ -138,7 +138,7 @@ final class IntConv {
         if (perChannel * (depthwise ? 1 : c) > EXACT) {
             return null;
         }
-        float[] xf = Buffers.floats(n);
+        float[] xf = Buffers.uninitialized(n); // every element is written below
         int done = QLinearKernels.LANES.codesToFloats(x.b, n, unsigned, z, xf);
         if (unsigned) {
             for (int i = done; i < n; i++) xf[i] = (x.b[i] & 0xff) - z;

@@ -121,7 +121,8 @@ final class QLinearKernels {
         byte[] out = new byte[steps.length];
         float lo0 = lo - z;
         float hi0 = hi - z;
-        for (int i = 0; i < out.length; i++) {
+        int from = z == (int) z ? LANES.requantize(steps, 0, out.length, 0f, 1f, lo0, hi0, (int) z, out) : 0;
+        for (int i = from; i < out.length; i++) {
             out[i] = (byte) (roundedBits(Math.max(lo0, Math.min(hi0, steps[i]))) + (int) z);
         }
         return Value.bytes(t, shape, out);
@@ -145,11 +146,18 @@ final class QLinearKernels {
      * QLinearConv's requantization in one pass per output plane: the int32 accumulator plus bias (as the int path
      * forms it), times the channel's combined scale, saturated, rounded half to even, plus the zero point.
      */
-    private static Value requantizeConv(float[] acc, int[] shape, int m, Value bias, float sx, float[] sw, float sy,
-                                        Value yZp) {
+    private static Value requantizeConv(Node n, float[] acc, int[] shape, int m, Value bias, float sx, float[] sw,
+                                        float sy, Value yZp) {
         DataType t = yZp == null ? DataType.UINT8 : yZp.type;
         int lo = t == DataType.INT8 ? -128 : 0;
         int hi = t == DataType.INT8 ? 127 : 255;
+        // a folded activation's code bounds narrow the saturation: clamping the rounded code to whole-number bounds
+        // is the same as clamping before rounding, so this is clampCodes without its second pass
+        var qmin = n.attribute(LoadTimeRewrites.QMIN);
+        if (qmin.isPresent()) {
+            lo = Math.max(lo, (int) qmin.get().asLong());
+            hi = Math.min(hi, (int) n.attribute(LoadTimeRewrites.QMAX).orElseThrow().asLong());
+        }
         int z = yZp == null ? 0 : (int) yZp.get(0);
         float lo0 = lo - z;
         float hi0 = hi - z;
@@ -192,9 +200,9 @@ final class QLinearKernels {
         // the common case: the whole layer is one exact float convolution; requantize its accumulators in place
         float[] exact = IntConv.exactFloat(pool, n, x, in[2], ws, w.shape, shape);
         if (exact != null) {
-            Value y = requantizeConv(exact, shape, m, in.length > 8 ? in[8] : null, sx, sw, sy, in[7]);
+            Value y = requantizeConv(n, exact, shape, m, in.length > 8 ? in[8] : null, sx, sw, sy, in[7]);
             Buffers.release(exact);
-            return clampCodes(n, y);
+            return y;
         }
         int[] xs = shifted(x, in[2], 1, 1);
         int[] acc = IntConv.conv(pool, n, xs, x.shape, ws, w.shape, shape);
@@ -331,14 +339,30 @@ final class QLinearKernels {
         float sc = in[6].f[0];
         float za = in[2] == null ? 0 : (float) in[2].get(0);
         float zb = in[5] == null ? 0 : (float) in[5].get(0);
-        Value sum = ElementwiseKernels.binary(deq(a, in[1].f[0] / sc, za), deq(b, in[4].f[0] / sc, zb), Double::sum);
+        Value da = deq(a, in[1].f[0] / sc, za);
+        Value db = deq(b, in[4].f[0] / sc, zb);
+        if (java.util.Arrays.equals(a.shape, b.shape)) {
+            // the common residual add: same shapes, summed in place (float + float, as the broadcasting path rounds)
+            for (int i = 0; i < da.f.length; i++) da.f[i] += db.f[i];
+            Buffers.release(db.f);
+            Value y = requantize(da.f, da.shape, in[7]);
+            Buffers.release(da.f);
+            return y;
+        }
+        Value sum = ElementwiseKernels.binary(da, db, Double::sum);
         return requantize(sum.f, sum.shape, in[7]);
     }
 
     /** Codes minus zero point, times {@code s_in / s_out}: the input in output steps. */
     private static Value deq(Value q, float ratio, float z) {
-        float[] f = new float[q.size()];
-        for (int i = 0; i < f.length; i++) f[i] = ((float) q.get(i) - z) * ratio;
+        float[] f = Buffers.uninitialized(q.size());
+        int i = 0;
+        if (q.b != null && z == (int) z && (q.type == DataType.UINT8 || q.type == DataType.INT8)) {
+            // (code - z) is a whole number either way; times ratio rounds once, as the scalar line does
+            i = LANES.codesToFloats(q.b, f.length, q.type == DataType.UINT8, (int) z, f);
+            for (int j = 0; j < i; j++) f[j] *= ratio;
+        }
+        for (; i < f.length; i++) f[i] = ((float) q.get(i) - z) * ratio;
         return Value.floats(q.shape, f);
     }
 

@@ -20,6 +20,10 @@ final class QuantKernels {
             int lo = t == DataType.INT8 ? -128 : 0;
             int hi = t == DataType.INT8 ? 127 : 255;
             byte[] out = new byte[x.size()];
+            if (axis < 0) {
+                quantizePerTensor(x.f, scale.f[0], zp == null ? 0 : (int) zp.get(0), lo, hi, out);
+                return new Value[] {Value.bytes(t, x.shape, out)};
+            }
             int[] strides = Value.strides(x.shape);
             for (int k = 0; k < out.length; k++) {
                 int c = axis < 0 ? 0 : (k / strides[axis]) % x.shape[axis];
@@ -33,7 +37,16 @@ final class QuantKernels {
             Value scale = in[1];
             Value zp = in.length > 2 ? in[2] : null;
             int axis = scale.size() > 1 ? Attrs.axis(Attrs.i(n, "axis", 1), x.rank()) : -1;
-            float[] out = Buffers.floats(x.size());
+            float[] out = Buffers.uninitialized(x.size());
+            if (axis < 0 && x.b != null && (x.type == DataType.UINT8 || x.type == DataType.INT8)) {
+                // (code - zp) is exact in float and in double, so one float multiply rounds as the double line does
+                float s = scale.f[0];
+                int i = QLinearKernels.LANES.codesToFloats(x.b, out.length, x.type == DataType.UINT8,
+                        zp == null ? 0 : (int) zp.get(0), out);
+                for (int k = 0; k < i; k++) out[k] *= s;
+                for (int k = i; k < out.length; k++) out[k] = (float) ((x.get(k) - (zp == null ? 0 : zp.get(0))) * s);
+                return new Value[] {Value.floats(x.shape, out)};
+            }
             int[] strides = Value.strides(x.shape);
             for (int k = 0; k < out.length; k++) {
                 int c = axis < 0 ? 0 : (k / strides[axis]) % x.shape[axis];
@@ -41,5 +54,20 @@ final class QuantKernels {
             }
             return new Value[] {Value.floats(x.shape, out)};
         });
+    }
+
+    /**
+     * One scale and zero point: x / scale in float (as the per-axis line divides), saturated to the code range
+     * less the zero point and rounded half to even. Saturating first is the same as after rounding (the bounds are
+     * whole numbers) and keeps the value within the range {@link QLinearKernels#roundedBits} handles; NaN gives
+     * code 0, as the per-axis line's cast of NaN does.
+     */
+    private static void quantizePerTensor(float[] x, float scale, int z, int lo, int hi, byte[] out) {
+        float lo0 = lo - z;
+        float hi0 = hi - z;
+        for (int k = 0; k < out.length; k++) {
+            float v = x[k] / scale;
+            out[k] = v != v ? 0 : (byte) (QLinearKernels.roundedBits(Math.max(lo0, Math.min(hi0, v))) + z);
+        }
     }
 }
