@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.polaris.workbench.engine.data.DataException;
 import org.polaris.workbench.engine.inference.BenchResult;
+import org.polaris.workbench.engine.inference.RuntimeRatio;
 import org.polaris.workbench.engine.inference.Benchmark;
 import org.polaris.workbench.engine.inference.InferenceService;
 import org.polaris.workbench.engine.inference.Runtimes;
@@ -100,7 +101,7 @@ public final class BenchCommand implements Callable<Integer> {
             doc.put("warmup", warmup);
             doc.put("warmupSeconds", warmupTime);
             doc.put("configurations", rows);
-            doc.put("ratios", ratios(results).stream().map(Ratio::toJson).toList());
+            doc.put("ratios", RuntimeRatio.of(results));
             o.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
         } else {
             o.printf("%-8s %6s %8s %10s %10s %10s %10s %14s %8s%n", "runtime", "batch", "threads", "p10 ms",
@@ -109,40 +110,11 @@ public final class BenchCommand implements Callable<Integer> {
                 o.printf(Locale.ROOT, "%-8s %6d %8d %10.3f %10.3f %10.3f %10.3f %14.1f %8d%n", r.runtime(), r.batch(),
                         r.threads(), r.p10Ms(), r.p50Ms(), r.p90Ms(), r.p99Ms(), r.throughputPerSec(), r.warmupRuns());
             }
-            for (Ratio q : ratios(results)) {
-                o.printf(Locale.ROOT, "%s / %s, batch %d, %d thread(s): %.2fx (block ratios %.2f-%.2f)%n", q.runtime(),
-                        q.baseline(), q.batch(), q.threads(), q.ratio().median(), q.ratio().low(), q.ratio().high());
+            for (RuntimeRatio q : RuntimeRatio.of(results)) {
+                o.println(q.line());
             }
         }
         o.flush();
         return 0;
-    }
-
-    /** One runtime's latency against the first runtime's at the same batch and threads, from the same timed run. */
-    record Ratio(String runtime, String baseline, int batch, int threads, Benchmark.PairedRatio ratio) {
-        Map<String, Object> toJson() {
-            Map<String, Object> j = new LinkedHashMap<>();
-            j.put("runtime", runtime);
-            j.put("baseline", baseline);
-            j.put("batch", batch);
-            j.put("threads", threads);
-            j.put("median", ratio.median());
-            j.put("low", ratio.low());
-            j.put("high", ratio.high());
-            return j;
-        }
-    }
-
-    static List<Ratio> ratios(List<BenchResult> results) {
-        List<Ratio> out = new java.util.ArrayList<>();
-        for (BenchResult r : results) {
-            results.stream()
-                    .filter(b -> b.batch() == r.batch() && b.threads() == r.threads())
-                    .findFirst()
-                    .filter(b -> b != r)
-                    .ifPresent(b -> out.add(new Ratio(r.runtime(), b.runtime(), r.batch(), r.threads(),
-                            Benchmark.pairedRatio(r, b))));
-        }
-        return out;
     }
 }

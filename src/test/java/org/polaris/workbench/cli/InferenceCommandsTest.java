@@ -54,6 +54,30 @@ class InferenceCommandsTest {
             assertThat(l.get("p90").asDouble()).isLessThanOrEqualTo(l.get("p99").asDouble());
             assertThat(r.get("throughputPerSec").asDouble()).isPositive();
         }
+        // engine against ORT (the first runtime asked for), per batch size, from blocks timed together
+        JsonNode ratios = j.get("ratios");
+        assertThat(ratios).hasSize(2);
+        for (int i = 0; i < 2; i++) {
+            JsonNode q = ratios.get(i);
+            assertThat(q.get("runtime").asText()).isEqualTo("engine");
+            assertThat(q.get("baseline").asText()).isEqualTo("ort");
+            assertThat(q.get("batch").asInt()).isEqualTo(i == 0 ? 1 : 4);
+            assertThat(q.get("low").asDouble()).isPositive().isLessThanOrEqualTo(q.get("median").asDouble());
+            assertThat(q.get("median").asDouble()).isLessThanOrEqualTo(q.get("high").asDouble());
+        }
+    }
+
+    @Test
+    void benchPrintsTheTableAndOneRatioLinePerComparedConfiguration() {
+        CliRun r = CliRun.of("bench", TestData.FASHION_MLP.toString(), "--runtime", "engine,ort", "--threads", "1,2",
+                "--runs", "4", "--warmup", "1", "--warmup-time", "0.1");
+        assertThat(r.code()).as(r.err()).isZero();
+        java.util.List<String> lines = r.out().lines().toList();
+        assertThat(lines.get(0)).startsWith("runtime").contains("p50 ms");
+        assertThat(lines.subList(1, 5)).allMatch(l -> l.matches("(engine|ort) +1 +[12] .*"));
+        assertThat(lines.subList(5, lines.size())).satisfiesExactly(
+                l -> assertThat(l).matches("ort / engine, batch 1, 1 thread\\(s\\): \\d+\\.\\d\\dx \\(block ratios \\d+\\.\\d\\d-\\d+\\.\\d\\d\\)"),
+                l -> assertThat(l).matches("ort / engine, batch 1, 2 thread\\(s\\): \\d+\\.\\d\\dx \\(block ratios \\d+\\.\\d\\d-\\d+\\.\\d\\d\\)"));
     }
 
     @Test

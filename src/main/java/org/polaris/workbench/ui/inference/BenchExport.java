@@ -35,6 +35,7 @@ final class BenchExport {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("model", String.valueOf(model));
             doc.put("configurations", rows);
+            doc.put("ratios", org.polaris.workbench.engine.inference.RuntimeRatio.of(results));
             bytes = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc);
         }
         AtomicFiles.write(file, bytes, true);

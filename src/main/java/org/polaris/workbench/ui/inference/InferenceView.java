@@ -133,7 +133,13 @@ public final class InferenceView extends SplitPane {
         json.disableProperty().bind(javafx.beans.binding.Bindings.isEmpty(vm.benchResults()));
         csv.disableProperty().bind(json.disableProperty());
         Label made = Cards.provenance("benchProvenance", vm.benchProvenanceProperty());
-        VBox top = new VBox(8, new HBox(8, bench, json, csv), made, table);
+        // the runtimes' paired ratios (blocks timed together), hidden until a comparison has been timed
+        Label ratios = new Label();
+        ratios.setId("benchRatios");
+        ratios.textProperty().bind(vm.benchRatiosProperty());
+        ratios.visibleProperty().bind(vm.benchRatiosProperty().isNotEmpty());
+        ratios.managedProperty().bind(ratios.visibleProperty());
+        VBox top = new VBox(8, new HBox(8, bench, json, csv), made, ratios, table);
         VBox.setVgrow(table, Priority.ALWAYS);
         top.setPadding(new Insets(8));
         SplitPane charts = new SplitPane(latency, throughput);

@@ -83,6 +83,8 @@ public final class InferenceViewModel {
     private final ReadOnlyStringWrapper error = new ReadOnlyStringWrapper("");
     private final ReadOnlyStringWrapper runProvenance = new ReadOnlyStringWrapper("");
     private final ReadOnlyStringWrapper benchProvenance = new ReadOnlyStringWrapper("");
+    /** The paired ratios of the shown benchmark (one line per runtime against the first), as the CLI prints them. */
+    private final ReadOnlyStringWrapper benchRatios = new ReadOnlyStringWrapper("");
     private final ReadOnlyStringWrapper profileProvenance = new ReadOnlyStringWrapper("");
     private final PerModel<Outcome<RunView>> runResults;
     private final PerModel<Outcome<List<BenchResult>>> benches;
@@ -112,6 +114,8 @@ public final class InferenceViewModel {
             benchResults.setAll(r == null ? List.of() : r.result());
             selectedBench.set(benchResults.isEmpty() ? null : benchResults.get(0));
             benchProvenance.set(r == null ? "" : r.provenance().line());
+            benchRatios.set(r == null ? "" : String.join("\n", org.polaris.workbench.engine.inference.RuntimeRatio
+                    .of(r.result()).stream().map(org.polaris.workbench.engine.inference.RuntimeRatio::line).toList()));
         });
         profiles.shownProperty().addListener((o, a, r) -> {
             opShares.setAll(r == null ? List.of() : r.result().shares());
@@ -320,6 +324,7 @@ public final class InferenceViewModel {
     /** Which model and settings produced the benchmark table shown. */
     public ReadOnlyStringProperty runProvenanceProperty() { return runProvenance.getReadOnlyProperty(); }
     public ReadOnlyStringProperty benchProvenanceProperty() { return benchProvenance.getReadOnlyProperty(); }
+    public ReadOnlyStringProperty benchRatiosProperty() { return benchRatios.getReadOnlyProperty(); }
     /** Which model and settings produced the profile shown. */
     public ReadOnlyStringProperty profileProvenanceProperty() { return profileProvenance.getReadOnlyProperty(); }
     public ObjectProperty<Runtimes.Kind> runtimeProperty() { return runtime; }

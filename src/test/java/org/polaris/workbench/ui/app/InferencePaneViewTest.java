@@ -69,6 +69,11 @@ class InferencePaneViewTest {
         robot.clickOn("#inferenceBench");
         TableView<?> bench = robot.lookup("#benchTable").queryTableView();
         WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, () -> bench.getItems().size() == 4);
+        // the paired ratio of the two runtimes per batch size, shown under the table
+        javafx.scene.control.Label ratios = robot.lookup("#benchRatios").queryAs(javafx.scene.control.Label.class);
+        WaitForAsyncUtils.waitFor(10, TimeUnit.SECONDS, ratios::isVisible);
+        assertThat(ratios.getText().lines().toList()).hasSize(2)
+                .allMatch(l -> l.matches("\\w+ / \\w+, batch [12], 1 thread\\(s\\): .*x \\(block ratios .*\\)"));
 
         robot.clickOn(robot.lookup(".tab-header-area").lookup("Profile").<Node>query());
         robot.clickOn("#inferenceProfile");

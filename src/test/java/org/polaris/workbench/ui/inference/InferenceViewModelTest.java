@@ -64,6 +64,12 @@ class InferenceViewModelTest {
         assertThat(vm.benchResults()).hasSize(4);
         assertThat(vm.benchResults()).extracting(r -> r.runtime()).containsExactly("ort", "ort", "engine", "engine");
         assertThat(vm.benchResults()).allMatch(r -> r.p50Ms() > 0 && r.p50Ms() <= r.p99Ms() && r.samplesMs().length == 5);
+        // the engine against ORT per batch size, from the blocks timed together, as the CLI prints it
+        assertThat(vm.benchRatiosProperty().get().split("\n"))
+                .hasSize(2)
+                .satisfiesExactly(
+                        l -> assertThat(l).matches("engine / ort, batch 1, 1 thread\\(s\\): \\d+\\.\\d\\dx \\(block ratios .*\\)"),
+                        l -> assertThat(l).matches("engine / ort, batch 4, 1 thread\\(s\\): \\d+\\.\\d\\dx \\(block ratios .*\\)"));
         long[] h = vm.latencyHistogram(vm.benchResults().get(0), 10);
         assertThat(Arrays.stream(h).sum()).isEqualTo(5);
         Path csv = tmp.resolve("bench.csv");
@@ -73,7 +79,11 @@ class InferenceViewModelTest {
         Path json = tmp.resolve("bench.json");
         dialogs.saveAnswers.add(json);
         vm.exportBenchmark(false);
-        assertThat(new ObjectMapper().readTree(json.toFile()).get("configurations")).hasSize(4);
+        var doc = new ObjectMapper().readTree(json.toFile());
+        assertThat(doc.get("configurations")).hasSize(4);
+        assertThat(doc.get("ratios")).hasSize(2);
+        assertThat(doc.get("ratios").get(1).get("batch").asInt()).isEqualTo(4);
+        assertThat(doc.get("ratios").get(1).get("baseline").asText()).isEqualTo("ort");
     }
 
     @Test
@@ -105,6 +115,7 @@ class InferenceViewModelTest {
         vm.benchmark();
         vm.run();
         assertThat(vm.benchProvenanceProperty().get()).startsWith("fashion_cnn.onnx · ONNX Runtime, 1 thread, random input");
+        assertThat(vm.benchRatiosProperty().get()).as("one runtime: nothing to compare").isEmpty();
         assertThat(vm.runSummaryProperty().get()).startsWith("fashion_cnn.onnx on ONNX Runtime");
         List<BenchResult> cnnBench = List.copyOf(vm.benchResults());
         // another model: nothing of the CNN's is shown under it
