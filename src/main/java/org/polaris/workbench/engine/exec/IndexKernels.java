@@ -674,6 +674,134 @@ final class IndexKernels {
     }
 
     /**
+     * The kept boxes of one class bucketed on a uniform grid over the candidates' extent, for a threshold that is not
+     * negative: then only a kept box whose interior meets the candidate's can have an IoU above it, and two boxes
+     * whose intervals overlap on both axes share a cell (the cell of a common interior point lies within both cell
+     * ranges, since the cell of a coordinate only grows with it). Each kept box a candidate's cells list is checked
+     * once with {@link #overlaps}, the same float arithmetic as the linear scan, so both decide alike. Boxes spread
+     * over more than {@link #MAX_CELLS} cells, and those with a coordinate that is not finite, are checked against
+     * every kept box (kept ones go on a list every lookup reads; candidates take the linear scan).
+     */
+    static final class KeptGrid {
+        static final int MIN_CANDIDATES = 256;
+        static final int MAX_CELLS = 16;
+        private final int g;
+        private final float minY;
+        private final float minX;
+        private final float invY;
+        private final float invX;
+        private final int[] head;
+        private int[] next = new int[256];
+        private int[] box = new int[256];
+        private int entries;
+        private int[] wide = new int[16];
+        private int wideCount;
+        private int[] seen = new int[256];
+        private int stamp;
+
+        private KeptGrid(int g, float minY, float minX, float maxY, float maxX) {
+            this.g = g;
+            this.minY = minY;
+            this.minX = minX;
+            this.invY = maxY > minY ? g / (maxY - minY) : 0f;
+            this.invX = maxX > minX ? g / (maxX - minX) : 0f;
+            this.head = new int[g * g];
+            java.util.Arrays.fill(head, -1);
+        }
+
+        /** A grid of about one cell per candidate (at most 512 x 512) over the finite candidates' extent. */
+        static KeptGrid over(long[] order, int candidates, float[] y1, float[] x1, float[] y2, float[] x2) {
+            float minY = Float.POSITIVE_INFINITY, minX = Float.POSITIVE_INFINITY;
+            float maxY = Float.NEGATIVE_INFINITY, maxX = Float.NEGATIVE_INFINITY;
+            for (int q = 0; q < candidates; q++) {
+                int i = (int) order[q];
+                if (finite(y1[i], x1[i], y2[i], x2[i])) {
+                    minY = Math.min(minY, y1[i]);
+                    minX = Math.min(minX, x1[i]);
+                    maxY = Math.max(maxY, y2[i]);
+                    maxX = Math.max(maxX, x2[i]);
+                }
+            }
+            if (!(minY <= maxY) || !(minX <= maxX) || !Float.isFinite(maxY - minY) || !Float.isFinite(maxX - minX)) {
+                return null; // no finite box, or an extent a float cannot hold: the linear scan
+            }
+            int g = Math.max(1, Math.min(512, (int) Math.sqrt(candidates)));
+            return new KeptGrid(g, minY, minX, maxY, maxX);
+        }
+
+        private static boolean finite(float y1, float x1, float y2, float x2) {
+            return Float.isFinite(y1) && Float.isFinite(x1) && Float.isFinite(y2) && Float.isFinite(x2);
+        }
+
+        private int cellY(float v) {
+            int c = (int) ((v - minY) * invY);
+            return c < 0 ? 0 : Math.min(g - 1, c);
+        }
+
+        private int cellX(float v) {
+            int c = (int) ((v - minX) * invX);
+            return c < 0 ? 0 : Math.min(g - 1, c);
+        }
+
+        /** Whether a candidate with these corners can be looked up on the grid (finite, over few cells). */
+        boolean indexable(float y1, float x1, float y2, float x2) {
+            return finite(y1, x1, y2, x2)
+                    && (long) (cellY(y2) - cellY(y1) + 1) * (cellX(x2) - cellX(x1) + 1) <= MAX_CELLS;
+        }
+
+        void add(int k, float y1, float x1, float y2, float x2) {
+            if (k >= seen.length) {
+                seen = java.util.Arrays.copyOf(seen, 2 * seen.length);
+            }
+            if (!indexable(y1, x1, y2, x2)) {
+                if (wideCount == wide.length) {
+                    wide = java.util.Arrays.copyOf(wide, 2 * wide.length);
+                }
+                wide[wideCount++] = k;
+                return;
+            }
+            for (int cy = cellY(y1), cy1 = cellY(y2); cy <= cy1; cy++) {
+                for (int cx = cellX(x1), cx1 = cellX(x2); cx <= cx1; cx++) {
+                    if (entries == box.length) {
+                        box = java.util.Arrays.copyOf(box, 2 * box.length);
+                        next = java.util.Arrays.copyOf(next, 2 * next.length);
+                    }
+                    int cell = cy * g + cx;
+                    box[entries] = k;
+                    next[entries] = head[cell];
+                    head[cell] = entries++;
+                }
+            }
+        }
+
+        /** Whether a kept box overlaps candidate a (indexable) by an IoU above the threshold. */
+        boolean suppresses(float ay1, float ax1, float ay2, float ax2, float aa, float[] ky1, float[] kx1, float[] ky2,
+                           float[] kx2, float[] karea, double threshold) {
+            stamp++;
+            for (int cy = cellY(ay1), cy1 = cellY(ay2); cy <= cy1; cy++) {
+                for (int cx = cellX(ax1), cx1 = cellX(ax2); cx <= cx1; cx++) {
+                    for (int e = head[cy * g + cx]; e >= 0; e = next[e]) {
+                        int k = box[e];
+                        if (seen[k] != stamp) {
+                            seen[k] = stamp;
+                            if (overlaps(ay1, ax1, ay2, ax2, aa, ky1, kx1, ky2, kx2, karea, k, k + 1, threshold)) {
+                                return true;
+                            }
+                        }
+                    }
+                }
+            }
+            for (int w = 0; w < wideCount; w++) {
+                int k = wide[w];
+                if (overlaps(ay1, ax1, ay2, ax2, aa, ky1, kx1, ky2, kx2, karea, k, k + 1, threshold)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /**
      * Whether box a (corners and area) overlaps one of the kept boxes [from, kept) by an IoU above the threshold,
      * in float as ONNX Runtime computes it: IoU is 0 for disjoint or empty boxes (no division then, the common case).
      */
@@ -743,19 +871,31 @@ final class IndexKernels {
                     }
                 }
                 java.util.Arrays.sort(order, 0, candidates);
+                // only a box that intersects a candidate can suppress it when the threshold is not negative: many
+                // candidates (a batched NMS whose classes are shifted apart) look up the kept boxes near them on a grid
+                KeptGrid grid = iouThreshold >= 0 && candidates >= KeptGrid.MIN_CANDIDATES
+                        ? KeptGrid.over(order, candidates, y1, x1, y2, x2) : null;
                 int kept = 0;
                 for (int q = 0; q < candidates && kept < maxOut; q++) {
                     int i = (int) order[q];
                     float ay1 = y1[i], ax1 = x1[i], ay2 = y2[i], ax2 = x2[i], aa = area[i];
-                    int from = OVERLAP.clearUpTo(ay1, ax1, ay2, ax2, aa, ky1, kx1, ky2, kx2, karea, kept, (float) iouThreshold);
-                    boolean keep = from >= 0 && !overlaps(ay1, ax1, ay2, ax2, aa, ky1, kx1, ky2, kx2, karea, from, kept,
-                            iouThreshold);
+                    boolean keep;
+                    if (grid != null && grid.indexable(ay1, ax1, ay2, ax2)) {
+                        keep = !grid.suppresses(ay1, ax1, ay2, ax2, aa, ky1, kx1, ky2, kx2, karea, iouThreshold);
+                    } else {
+                        int from = OVERLAP.clearUpTo(ay1, ax1, ay2, ax2, aa, ky1, kx1, ky2, kx2, karea, kept, (float) iouThreshold);
+                        keep = from >= 0 && !overlaps(ay1, ax1, ay2, ax2, aa, ky1, kx1, ky2, kx2, karea, from, kept,
+                                iouThreshold);
+                    }
                     if (keep) {
                         ky1[kept] = ay1;
                         kx1[kept] = ax1;
                         ky2[kept] = ay2;
                         kx2[kept] = ax2;
                         karea[kept] = aa;
+                        if (grid != null) {
+                            grid.add(kept, ay1, ax1, ay2, ax2);
+                        }
                         kept++;
                         selected.add(new long[] {b, c, i});
                     }
