@@ -164,6 +164,19 @@ final class ElementwiseKernels {
         int len = rows[1];
         int inner = rows[2];
         float[] out = Buffers.floats(x.size());
+        if (inner == 1) {
+            // rows in a line (the last axis): x - max, then exp over the row with the SIMD lanes, in place
+            for (int o = 0; o < outer; o++) {
+                int base = o * len;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int k = 0; k < len; k++) max = Math.max(max, x.f[base + k]);
+                for (int k = 0; k < len; k++) out[base + k] = x.f[base + k] - max;
+                FloatMath.LANES.apply(FloatMath.Unary.EXP, out, out, base, base + len);
+                float scale = (float) (1.0 / FloatMath.LANES.sum(out, base, base + len));
+                for (int k = 0; k < len; k++) out[base + k] *= scale;
+            }
+            return Value.floats(x.shape, out);
+        }
         for (int o = 0; o < outer; o++) {
             for (int in = 0; in < inner; in++) {
                 int base = o * len * inner + in;

@@ -103,22 +103,40 @@ final class IndexKernels {
         });
         k.put("NonMaxSuppression", (n, in, o) -> one(nonMaxSuppression(n, in)));
         k.put("Compress", (n, in, o) -> one(compress(n, in[0], in[1])));
-        k.put("NonZero", (n, in, o) -> {
-            Value x = in[0];
-            int r = x.rank();
-            List<Integer> hits = new ArrayList<>();
-            for (int i = 0; i < x.size(); i++) if (x.get(i) != 0) hits.add(i);
+        k.put("NonZero", (n, in, o) -> one(nonZero(in[0])));
+    }
+
+    /** The indices of the nonzero elements, [rank, count] in row-major order (NaN counts as nonzero). */
+    static Value nonZero(Value x) {
+        int r = x.rank();
+        int size = x.size();
+        int[] hits = new int[size];
+        int count = 0;
+        if (x.f != null) {
+            for (int i = 0; i < size; i++) if (x.f[i] != 0) hits[count++] = i;
+        } else if (x.b != null) {
+            for (int i = 0; i < size; i++) if (x.b[i] != 0) hits[count++] = i;
+        } else if (x.l != null) {
+            for (int i = 0; i < size; i++) if (x.l[i] != 0) hits[count++] = i;
+        } else if (x.i != null) {
+            for (int i = 0; i < size; i++) if (x.i[i] != 0) hits[count++] = i;
+        } else {
+            for (int i = 0; i < size; i++) if (x.get(i) != 0) hits[count++] = i;
+        }
+        long[] out = new long[Math.max(r, 1) * count];
+        if (r <= 1) {
+            for (int h = 0; h < count; h++) out[h] = r == 0 ? 0 : hits[h];
+        } else {
             int[] st = Value.strides(x.shape);
-            long[] out = new long[Math.max(r, 1) * hits.size()];
-            for (int h = 0; h < hits.size(); h++) {
-                int rem = hits.get(h);
+            for (int h = 0; h < count; h++) {
+                int rem = hits[h];
                 for (int d = 0; d < r; d++) {
-                    out[d * hits.size() + h] = rem / st[d];
+                    out[d * count + h] = rem / st[d];
                     rem %= st[d];
                 }
             }
-            return one(Value.longs(new int[] {r == 0 ? 1 : r, hits.size()}, out));
-        });
+        }
+        return Value.longs(new int[] {r == 0 ? 1 : r, count}, out);
     }
 
     private static Value[] one(Value v) {
@@ -271,6 +289,10 @@ final class IndexKernels {
         long[] before = p.before();
         String mode = p.mode();
         double constant = p.constant();
+        if (mode.equals("constant") && x.f != null && r > 0 && java.util.Arrays.stream(before).allMatch(v -> v >= 0)
+                && java.util.stream.IntStream.range(0, r).allMatch(d -> shape[d] >= x.shape[d] + before[d])) {
+            return padConstantRows(x, shape, before, (float) constant);
+        }
         int[] sx = Value.strides(x.shape);
         double[] out = new double[Value.size(shape)];
         forEach(shape, (k, idx) -> {
@@ -298,6 +320,32 @@ final class IndexKernels {
             out[k] = f < 0 ? constant : x.get(f);
         });
         return Value.ofDoubles(x.type, shape, out);
+    }
+
+    /**
+     * Constant padding of a float tensor that only grows (no negative pads): the output filled with the constant,
+     * then each row of the input's last axis copied to its place in one piece.
+     */
+    private static Value padConstantRows(Value x, int[] shape, long[] before, float constant) {
+        int r = shape.length;
+        float[] out = new float[Value.size(shape)];
+        if (constant != 0) {
+            java.util.Arrays.fill(out, constant);
+        }
+        int len = x.shape[r - 1];
+        int rows = len == 0 ? 0 : x.size() / len;
+        int[] so = Value.strides(shape);
+        int[] idx = new int[r];
+        for (int row = 0; row < rows; row++) {
+            int dst = (int) before[r - 1];
+            for (int d = 0; d < r - 1; d++) dst += (int) (idx[d] + before[d]) * so[d];
+            System.arraycopy(x.f, row * len, out, dst, len);
+            for (int d = r - 2; d >= 0; d--) { // next row index of x
+                if (++idx[d] < x.shape[d]) break;
+                idx[d] = 0;
+            }
+        }
+        return Value.floats(shape, out);
     }
 
     static PadPlan padPlan(Node n, Value[] in, int opset) {
@@ -357,7 +405,24 @@ final class IndexKernels {
         int batch = 1;
         for (int d = 0; d < batchDims; d++) batch *= x.shape[d];
         int perBatch = tuples / Math.max(1, batch);
-        int[] src = new int[Value.size(shape)];
+        float[] out = x.f != null ? new float[Value.size(shape)] : null;
+        if (out != null && batchDims == 0 && last == 1 && indices.l != null) {
+            // one index per tuple into the first axis (a detector's NonZero rows): no unravelling, no call per slice
+            int dim = x.shape[0];
+            int stride = sx[0];
+            long[] ix = indices.l;
+            for (int t = 0; t < tuples; t++) {
+                long i = ix[t];
+                int at = (int) (i < 0 ? i + dim : i) * stride;
+                if (slice == 1) {
+                    out[t] = x.f[at];
+                } else {
+                    System.arraycopy(x.f, at, out, t * slice, slice);
+                }
+            }
+            return Value.floats(shape, out);
+        }
+        int[] src = out != null ? null : new int[Value.size(shape)];
         for (int t = 0; t < tuples; t++) {
             int b = perBatch == 0 ? 0 : t / perBatch;
             int base = 0;
@@ -368,13 +433,17 @@ final class IndexKernels {
                 rem /= x.shape[d];
             }
             for (int j = 0; j < last; j++) {
-                long i = (long) indices.get(t * last + j);
+                long i = indices.l != null ? indices.l[t * last + j] : (long) indices.get(t * last + j);
                 int dim = x.shape[batchDims + j];
                 base += (int) (i < 0 ? i + dim : i) * sx[batchDims + j];
             }
-            for (int e = 0; e < slice; e++) src[t * slice + e] = base + e;
+            if (out != null) {
+                System.arraycopy(x.f, base, out, t * slice, slice); // a float slice in one piece
+            } else {
+                for (int e = 0; e < slice; e++) src[t * slice + e] = base + e;
+            }
         }
-        return x.pick(shape, src);
+        return out != null ? Value.floats(shape, out) : x.pick(shape, src);
     }
 
     private static double reduce(String reduction, double old, double update) {
@@ -458,7 +527,7 @@ final class IndexKernels {
         for (int t = 0; t < tuples; t++) {
             int base = 0;
             for (int j = 0; j < last; j++) {
-                long i = (long) indices.get(t * last + j);
+                long i = indices.l != null ? indices.l[t * last + j] : (long) indices.get(t * last + j);
                 base += (int) (i < 0 ? i + x.shape[j] : i) * sx[j];
             }
             for (int e = 0; e < slice; e++) out[base + e] = reduce(reduction, out[base + e], updates.get(t * slice + e));

@@ -178,7 +178,86 @@ final class MathKernels {
     }
 
     private static void compare(Map<String, Kernel> k, String op, Predicate2 p) {
-        k.put(op, (n, in, o) -> one(binary(in[0], in[1], DataType.BOOL, (x, y) -> p.test(x, y) ? 1 : 0)));
+        FloatCompare fast = FloatCompare.of(op);
+        k.put(op, (n, in, o) -> {
+            Value direct = fast == null ? null : fast.apply(in[0], in[1]);
+            return one(direct != null ? direct
+                    : binary(in[0], in[1], DataType.BOOL, (x, y) -> p.test(x, y) ? 1 : 0));
+        });
+    }
+
+    /**
+     * Comparisons of two float tensors of one shape, or of a tensor and a single value that does not widen it (a
+     * detector's score threshold): one loop per comparison straight into the bool bytes, the same float comparison
+     * the double path makes (float to double is exact). Anything else takes the broadcasting path.
+     */
+    enum FloatCompare {
+        EQUAL, GREATER, LESS, GREATER_OR_EQUAL, LESS_OR_EQUAL;
+
+        static FloatCompare of(String op) {
+            return switch (op) {
+                case "Equal" -> EQUAL;
+                case "Greater" -> GREATER;
+                case "Less" -> LESS;
+                case "GreaterOrEqual" -> GREATER_OR_EQUAL;
+                case "LessOrEqual" -> LESS_OR_EQUAL;
+                default -> null;
+            };
+        }
+
+        /** The bool result, or null when the inputs are not floats of these shapes. */
+        Value apply(Value a, Value b) {
+            if (a.f == null || b.f == null) {
+                return null;
+            }
+            int[] shape = ElementwiseKernels.broadcastShape(a.shape, b.shape);
+            boolean same = java.util.Arrays.equals(a.shape, b.shape);
+            boolean bOne = !same && b.f.length == 1 && java.util.Arrays.equals(shape, a.shape);
+            boolean aOne = !same && !bOne && a.f.length == 1 && java.util.Arrays.equals(shape, b.shape);
+            if (!same && !bOne && !aOne) {
+                return null;
+            }
+            int n = Value.size(shape);
+            byte[] out = new byte[n];
+            if (aOne) { // x op y with x fixed is y (mirrored op) x
+                compare(mirrored(), b.f, null, a.f[0], out);
+            } else {
+                compare(this, a.f, same ? b.f : null, same ? 0f : b.f[0], out);
+            }
+            return Value.bytes(DataType.BOOL, shape, out);
+        }
+
+        private FloatCompare mirrored() {
+            return switch (this) {
+                case GREATER -> LESS;
+                case LESS -> GREATER;
+                case GREATER_OR_EQUAL -> LESS_OR_EQUAL;
+                case LESS_OR_EQUAL -> GREATER_OR_EQUAL;
+                case EQUAL -> EQUAL;
+            };
+        }
+
+        /** out[i] = x[i] op (y == null ? c : y[i]). */
+        private static void compare(FloatCompare op, float[] x, float[] y, float c, byte[] out) {
+            int n = out.length;
+            switch (op) {
+                case EQUAL -> {
+                    for (int i = 0; i < n; i++) out[i] = (byte) (x[i] == (y == null ? c : y[i]) ? 1 : 0);
+                }
+                case GREATER -> {
+                    for (int i = 0; i < n; i++) out[i] = (byte) (x[i] > (y == null ? c : y[i]) ? 1 : 0);
+                }
+                case LESS -> {
+                    for (int i = 0; i < n; i++) out[i] = (byte) (x[i] < (y == null ? c : y[i]) ? 1 : 0);
+                }
+                case GREATER_OR_EQUAL -> {
+                    for (int i = 0; i < n; i++) out[i] = (byte) (x[i] >= (y == null ? c : y[i]) ? 1 : 0);
+                }
+                case LESS_OR_EQUAL -> {
+                    for (int i = 0; i < n; i++) out[i] = (byte) (x[i] <= (y == null ? c : y[i]) ? 1 : 0);
+                }
+            }
+        }
     }
 
     private static void variadic(Map<String, Kernel> k, EnginePool pool, FloatMath.Binary fast, String op,
