@@ -60,7 +60,7 @@ final class GpuBackend implements AutoCloseable {
     static {
         Set<String> ops = new java.util.TreeSet<>(Set.of("Conv", "ConvTranspose", "Gemm", "MatMul", "MaxPool", "AveragePool",
                 "GlobalAveragePool", "Softmax", "LogSoftmax", "LayerNormalization", "Transpose", "Concat", "Resize", "Pad",
-                "Slice", "LSTM", "GRU", "RoiAlign", "ScatterElements", "Gather"));
+                "Slice", "LSTM", "GRU", "RoiAlign", "ScatterElements", "Gather", "Expand"));
         ops.addAll(BINARY.keySet());
         ops.addAll(UNARY.keySet());
         ops.addAll(VIEWS);
@@ -495,6 +495,14 @@ final class GpuBackend implements AutoCloseable {
                     int[] rows = ElementwiseKernels.rows(shape, Attrs.i(n, "axis", opset < 13 ? 1 : -1), opset);
                     DevTensor o = alloc(in[0].shape());
                     k.softmaxAxis(in[0].buf(), o.buf(), rows[0], rows[1], rows[2], op.equals("LogSoftmax"));
+                    yield o;
+                }
+                case "Expand" -> {
+                    // a strided copy whose repeated axes have stride 0
+                    int[] out = ElementwiseKernels.broadcastShape(in[0].shape(), IndexKernels.toInts(host[1].asLongs()));
+                    DevTensor o = alloc(out);
+                    k.stridedCopy(in[0].buf(), 0, IndexKernels.expandStrides(in[0].shape(), out), o.buf(), 0,
+                            Value.strides(out), out);
                     yield o;
                 }
                 case "Transpose" -> {

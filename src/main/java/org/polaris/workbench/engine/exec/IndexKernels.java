@@ -173,7 +173,23 @@ final class IndexKernels {
     }
 
     static Value broadcastTo(Value x, int[] shape) {
-        return x.pick(shape, ElementwiseKernels.broadcastSources(x.shape, shape));
+        return x.strided(shape, 0, expandStrides(x.shape, shape));
+    }
+
+    /**
+     * Where each index of {@code shape} reads {@code xShape} broadcast to it: x's row-major strides aligned to the
+     * right, 0 along the axes x repeats (size 1, or missing in front). Expand on the CPU (a strided view) and on
+     * OpenCL (the strided copy) both read it.
+     */
+    static int[] expandStrides(int[] xShape, int[] shape) {
+        int[] sx = Value.strides(xShape);
+        int[] st = new int[shape.length];
+        int lead = shape.length - xShape.length;
+        for (int d = 0; d < shape.length; d++) {
+            int xd = d - lead;
+            st[d] = xd < 0 || xShape[xd] == 1 ? 0 : sx[xd];
+        }
+        return st;
     }
 
     private static Value slice(Node n, Value[] in, int opset) {
@@ -601,6 +617,12 @@ final class IndexKernels {
         shape[axis] = kk;
         int[] st = Value.strides(x.shape);
         int len = x.shape[axis];
+        if (kk < 0 || kk > len) {
+            throw new IllegalArgumentException("TopK k = " + kk + " is outside 0.." + len + ", the length of axis " + axis);
+        }
+        if (x.f != null) {
+            return topKFloats(x, axis, kk, largest, shape);
+        }
         int stride = st[axis];
         int[] src = new int[Value.size(shape)];
         long[] indices = new long[src.length];
@@ -622,6 +644,39 @@ final class IndexKernels {
             }
         });
         return new Value[] {x.pick(shape, src), Value.longs(shape, indices)};
+    }
+
+    /**
+     * TopK of floats: per row along the axis, one primitive sort of (order key, index) pairs, the key the float's
+     * bits made to sort as the values do (NaN above infinity and -0 below 0, as Double.compare orders them; inverted
+     * for the largest), so ties keep the lower index first.
+     */
+    private static Value[] topKFloats(Value x, int axis, int kk, boolean largest, int[] shape) {
+        int len = x.shape[axis];
+        int inner = 1;
+        for (int d = axis + 1; d < x.rank(); d++) inner *= x.shape[d];
+        int outer = len == 0 ? 0 : x.size() / (len * inner);
+        float[] values = new float[Value.size(shape)];
+        long[] indices = new long[values.length];
+        long[] keys = new long[len];
+        for (int o = 0; o < outer; o++) {
+            for (int in = 0; in < inner; in++) {
+                int base = o * len * inner + in;
+                for (int j = 0; j < len; j++) {
+                    int bits = Float.floatToIntBits(x.f[base + j * inner]); // one NaN
+                    bits ^= (bits >> 31) & 0x7fffffff; // IEEE order to signed-int order
+                    keys[j] = ((long) (largest ? ~bits : bits) << 32) | j;
+                }
+                Arrays.sort(keys);
+                int outBase = o * kk * inner + in;
+                for (int j = 0; j < kk; j++) {
+                    int at = (int) keys[j];
+                    values[outBase + j * inner] = x.f[base + at * inner];
+                    indices[outBase + j * inner] = at;
+                }
+            }
+        }
+        return new Value[] {Value.floats(shape, values), Value.longs(shape, indices)};
     }
 
     private static Value argExtreme(Node n, Value x, boolean max) {

@@ -108,7 +108,19 @@ final class ShapeKernels {
         if (x.type == org.polaris.workbench.engine.model.DataType.FLOAT) {
             return Value.floats(outShape, transposeFloats(x.f, x.shape, perm));
         }
-        // other types: the output walks the input with permuted strides
+        // other types: when the axes longer than 1 keep their order ([1, k] to [k, 1]: NonZero's rows) the elements
+        // do too, so it is a copy under the new shape; else the output walks the input with permuted strides
+        int last = -1;
+        boolean inOrder = true;
+        for (int d = 0; d < r && inOrder; d++) {
+            if (x.shape[perm[d]] == 1) continue;
+            inOrder = perm[d] > last;
+            last = perm[d];
+        }
+        if (inOrder) {
+            int[] flat = {x.size()};
+            return x.strided(flat, 0, new int[] {1}).reshaped(outShape);
+        }
         int[] inStrides = Value.strides(x.shape);
         int[] src = new int[r];
         for (int d = 0; d < r; d++) src[d] = inStrides[perm[d]];

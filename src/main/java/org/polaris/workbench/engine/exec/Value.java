@@ -115,7 +115,8 @@ public final class Value {
         int len = r == 0 ? 1 : shape[r - 1];
         int step = r == 0 ? 0 : strides[r - 1];
         float[] of = f != null ? Buffers.uninitialized(n) : null; // every element is written
-        int[] src = f != null ? null : new int[n];
+        long[] ol = l != null ? new long[n] : null; // int64 (indices, shapes) copied as directly
+        int[] src = f != null || l != null ? null : new int[n];
         if (n > 0) {
             int[] idx = new int[r];
             int at = offset;
@@ -124,6 +125,10 @@ public final class Value {
                     System.arraycopy(f, at, of, o, len);
                 } else if (of != null) {
                     for (int k = 0; k < len; k++) of[o + k] = f[at + k * step];
+                } else if (ol != null && step == 1) {
+                    System.arraycopy(l, at, ol, o, len);
+                } else if (ol != null) {
+                    for (int k = 0; k < len; k++) ol[o + k] = l[at + k * step];
                 } else {
                     for (int k = 0; k < len; k++) src[o + k] = at + k * step;
                 }
@@ -136,7 +141,8 @@ public final class Value {
                 }
             }
         }
-        return of != null ? new Value(type, shape, of, null, null, null) : pick(shape, src);
+        return of != null ? new Value(type, shape, of, null, null, null)
+                : ol != null ? new Value(type, shape, null, ol, null, null) : pick(shape, src);
     }
 
     /** Row-major strides of {@code shape}. */

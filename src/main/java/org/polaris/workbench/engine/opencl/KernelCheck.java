@@ -194,6 +194,15 @@ public final class KernelCheck {
             k.stridedCopy(ba, 0, new int[] {1, 35, 7}, by, 0, new int[] {15, 5, 1}, new int[] {7, 3, 5});
             out.add(compare("strided copy (transpose)", want, rt.readFloats(by, 105), 0));
         }
+        // Expand [5, 1, 7] (the first 35 floats of a) to [2, 5, 3, 7]: stride 0 along the repeated axes
+        float[] expanded = new float[210];
+        for (int e = 0; e < 2; e++) for (int j = 0; j < 5; j++) for (int t = 0; t < 3; t++) for (int l = 0; l < 7; l++) {
+            expanded[((e * 5 + j) * 3 + t) * 7 + l] = a[j * 7 + l];
+        }
+        try (ClRuntime.Buffer ba = rt.upload(a); ClRuntime.Buffer by = rt.allocate(4L * 210)) {
+            k.stridedCopy(ba, 0, new int[] {0, 7, 0, 1}, by, 0, new int[] {105, 21, 7, 1}, new int[] {2, 5, 3, 7});
+            out.add(compare("strided copy (expand)", expanded, rt.readFloats(by, 210), 0));
+        }
         // reductions and softmax along the middle axis of [3, 5, 7]
         String[] reds = {"sum", "mean", "max", "min", "sum of squares"};
         for (int op = 0; op < reds.length; op++) {

@@ -142,6 +142,67 @@ class IndexFastPathsTest {
         assertThat(KERNELS.get("NonZero").run(NODE, new Value[] {nan}, 13)[0].l).containsExactly(1L);
     }
 
+    @Test
+    void topKOfFloatsOrdersAsDoubleCompareWithLowerIndicesFirst() {
+        Random r = new Random(7);
+        float[] special = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0f, 0f};
+        for (int[] shape : new int[][] {{9}, {3, 8}, {2, 7, 3}}) {
+            for (int axis = 0; axis < shape.length; axis++) {
+                for (boolean largest : new boolean[] {true, false}) {
+                    Value x = floats(r, shape, special);
+                    int len = shape[axis];
+                    int kk = 1 + r.nextInt(len);
+                    Node n = new Node("t", "TopK", "", List.of(), List.of(), List.of(
+                            org.polaris.workbench.engine.model.Attribute.ofInt("axis", axis),
+                            org.polaris.workbench.engine.model.Attribute.ofInt("largest", largest ? 1 : 0)), "");
+                    Value[] got = KERNELS.get("TopK").run(n, new Value[] {x, Value.longs(new int[] {1}, new long[] {kk})}, 11);
+                    int inner = 1;
+                    for (int d = axis + 1; d < shape.length; d++) inner *= shape[d];
+                    int outer = x.size() / (len * inner);
+                    for (int o = 0; o < outer; o++) {
+                        for (int in = 0; in < inner; in++) {
+                            int base = o * len * inner + in;
+                            final int step = inner;
+                            List<Integer> order = new ArrayList<>();
+                            for (int j = 0; j < len; j++) order.add(j);
+                            order.sort((p, q) -> {
+                                int c = Double.compare(x.f[base + p * step], x.f[base + q * step]);
+                                return c != 0 ? (largest ? -c : c) : Integer.compare(p, q);
+                            });
+                            for (int j = 0; j < kk; j++) {
+                                int at = o * kk * inner + in + j * inner;
+                                assertThat(got[1].l[at]).as("%s axis %d largest %s row %d/%d rank %d",
+                                        java.util.Arrays.toString(shape), axis, largest, o, in, j).isEqualTo((long) order.get(j));
+                                assertThat(Float.floatToIntBits(got[0].f[at]))
+                                        .isEqualTo(Float.floatToIntBits(x.f[base + order.get(j) * inner]));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void int64TransposesKeepElementOrderWhenOnlySizeOneAxesMove() {
+        long[] v = {3, 1, 4, 1, 5, 9};
+        // [1, 6] -> [6, 1] and [2, 1, 3] -> [2, 3, 1]: the same elements in the same order under the new shape
+        Value a = ShapeKernels.transpose(Value.longs(new int[] {1, 6}, v), new int[] {1, 0});
+        assertThat(a.shape).containsExactly(6, 1);
+        assertThat(a.l).containsExactly(v);
+        Value b = ShapeKernels.transpose(Value.longs(new int[] {2, 1, 3}, v), new int[] {0, 2, 1});
+        assertThat(b.shape).containsExactly(2, 3, 1);
+        assertThat(b.l).containsExactly(v);
+        // a real permutation: [2, 3] -> [3, 2]
+        Value c = ShapeKernels.transpose(Value.longs(new int[] {2, 3}, v), new int[] {1, 0});
+        assertThat(c.shape).containsExactly(3, 2);
+        assertThat(c.l).containsExactly(3, 1, 1, 5, 4, 9);
+        // bytes (bool) take the general strided path
+        Value d = ShapeKernels.transpose(Value.bytes(DataType.BOOL, new int[] {2, 3}, new byte[] {1, 0, 0, 0, 1, 1}),
+                new int[] {1, 0});
+        assertThat(d.b).containsExactly(1, 0, 0, 1, 0, 1);
+    }
+
     /** Random floats in [-1, 1) on a coarse grid (ties), with the special values sprinkled in. */
     private static Value floats(Random r, int[] shape, float[] special) {
         int n = Value.size(shape);
