@@ -68,6 +68,17 @@ class InferenceCommandsTest {
     }
 
     @Test
+    void aShapeWithABatchSizeRunsAndProfilesThatManySamples() throws Exception {
+        JsonNode run = json(CliRun.of("run", TestData.FASHION_CNN.toString(), "--shape", "image=4x1x28x28", "--json"));
+        assertThat(run.get("outputs").get(0).get("shape")).hasSize(2);
+        assertThat(run.get("outputs").get(0).get("shape").get(0).asInt()).isEqualTo(4);
+        JsonNode one = json(CliRun.of("profile", TestData.FASHION_CNN.toString(), "--json"));
+        JsonNode four = json(CliRun.of("profile", TestData.FASHION_CNN.toString(), "--shape", "image=4x1x28x28", "--json"));
+        // the first convolution's multiply-adds scale with the batch
+        assertThat(four.get("nodes").get(0).get("flops").asLong()).isEqualTo(4 * one.get("nodes").get(0).get("flops").asLong());
+    }
+
+    @Test
     void benchPrintsTheTableAndOneRatioLinePerComparedConfiguration() {
         CliRun r = CliRun.of("bench", TestData.FASHION_MLP.toString(), "--runtime", "engine,ort", "--threads", "1,2",
                 "--runs", "4", "--warmup", "1", "--warmup-time", "0.1");

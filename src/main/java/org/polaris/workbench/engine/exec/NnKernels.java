@@ -311,6 +311,23 @@ final class NnKernels {
         int x0 = Math.min(ow, Math.max(0, -Math.floorDiv(-gx[1], s[1])));
         int x1 = Math.max(x0, Math.min(ow, Math.floorDiv(w - 1 - (kw - 1) * d[1] + gx[1], s[1]) + 1));
         float[] xf = x.f;
+        if (max && kh == 2 && kw == 2 && s[0] == 2 && s[1] == 2 && d[0] == 1 && d[1] == 1 && gy[1] == 0 && gx[1] == 0
+                && 2 * oh <= h && 2 * ow <= w) {
+            // the common 2x2 stride-2 window without padding: four loads and three maxima per output, no row buffer
+            pool.parallelFor(batch * c, 8, bc -> {
+                int inOff = bc * h * w;
+                int o = bc * oh * ow;
+                for (int y = 0; y < oh; y++) {
+                    int r0 = inOff + 2 * y * w;
+                    int r1 = r0 + w;
+                    for (int xo = 0; xo < ow; xo++, o++) {
+                        int i = 2 * xo;
+                        out[o] = Math.max(Math.max(xf[r0 + i], xf[r0 + i + 1]), Math.max(xf[r1 + i], xf[r1 + i + 1]));
+                    }
+                }
+            });
+            return Value.floats(new int[] {batch, c, oh, ow}, out);
+        }
         pool.parallelFor(batch * c, 8, bc -> {
             int inOff = bc * h * w;
             // Max pooling is separable: the maximum down each column of the window rows first (contiguous, so the

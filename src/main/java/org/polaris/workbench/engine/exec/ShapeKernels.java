@@ -272,6 +272,31 @@ final class ShapeKernels {
 
     private static Value[] gather(Node n, Value[] in, int opset) {
         GatherPlan p = gatherPlan(n, in[0].shape, in[1]);
+        Value x = in[0];
+        if (x.type == org.polaris.workbench.engine.model.DataType.FLOAT && x.f != null
+                || x.type == org.polaris.workbench.engine.model.DataType.INT64 && x.l != null) {
+            // float and int64 data: each gathered run of `inner` elements copied directly, no index map
+            int inner = p.inner();
+            int[] index = p.index();
+            int count = p.outer() * index.length * inner;
+            float[] of = x.f != null ? new float[count] : null;
+            long[] ol = x.l != null ? new long[count] : null;
+            int pos = 0;
+            for (int o = 0; o < p.outer(); o++) {
+                for (int gi : index) {
+                    int from = (o * p.dim() + gi) * inner;
+                    if (inner == 1) {
+                        if (of != null) of[pos] = x.f[from]; else ol[pos] = x.l[from];
+                    } else if (of != null) {
+                        System.arraycopy(x.f, from, of, pos, inner);
+                    } else {
+                        System.arraycopy(x.l, from, ol, pos, inner);
+                    }
+                    pos += inner;
+                }
+            }
+            return new Value[] {of != null ? Value.floats(p.shape(), of) : Value.longs(p.shape(), ol)};
+        }
         int[] map = new int[p.outer() * p.index().length * p.inner()];
         int pos = 0;
         for (int o = 0; o < p.outer(); o++) {

@@ -72,7 +72,7 @@ public final class InferenceService {
     public RunResult run(Path model, Runtimes.Kind kind, InputSpec input, int topK, int threads)
             throws ModelLoadException, UnsupportedOpsException, DataException {
         OnnxModel m = describe(model);
-        InputSpec.Sample s = input.sample(m, 1);
+        InputSpec.Sample s = input.sample(m);
         Map<String, Tensor> out;
         double ms;
         try (ModelRuntime rt = Runtimes.open(kind, model, m, threads, device)) {
@@ -164,7 +164,7 @@ public final class InferenceService {
                                     ProgressSink progress, CancellationToken cancel)
             throws ModelLoadException, UnsupportedOpsException, DataException {
         OnnxModel m = describe(model);
-        Map<String, Tensor> feeds = input.sample(m, 1).feeds();
+        Map<String, Tensor> feeds = input.sample(m).feeds();
         try (ModelRuntime rt = Runtimes.open(kind, model, m, threads, device)) {
             progress.progress(0, "warming up");
             Benchmark.warmUp(new Benchmark.Config(rt, feeds, 1, threads), Benchmark.Warmup.of(PROFILE_MIN_WARMUP), cancel);

@@ -33,6 +33,32 @@ public record InputSpec(InputPlan.Request request, Path data, int index) {
         return new InputSpec(InputPlan.Request.of(Preprocessing.unitScale()), null, 0);
     }
 
+    /**
+     * One run's feeds as the request gives them: the batch a --shape gave a batched input (its dynamic first
+     * dimension), else 1; a data set's sample is one. {@code run} and {@code profile} feed this, so
+     * {@code --shape image=8x1x28x28} runs eight samples instead of quietly one.
+     */
+    public Sample sample(OnnxModel model) throws DataException {
+        return sample(model, data == null ? givenBatch(model) : 1);
+    }
+
+    private int givenBatch(OnnxModel model) throws DataException {
+        if (model.graph().feedInputs().isEmpty()) {
+            return 1;
+        }
+        try {
+            for (InputPlan.Planned p : InputPlan.resolve(model.graph().feedInputs(), request, java.util.Set.of()).inputs()) {
+                long[] shape = p.shape();
+                if (p.batched() && shape != null && shape.length > 0 && shape[0] > 1) {
+                    return Math.toIntExact(shape[0]);
+                }
+            }
+            return 1;
+        } catch (DataFileException e) {
+            throw new DataException(e.getMessage());
+        }
+    }
+
     public Sample sample(OnnxModel model, int batch) throws DataException {
         List<ValueInfo> inputs = model.graph().feedInputs();
         try {
