@@ -19,6 +19,11 @@ final class VectorGemm implements Gemm.RowKernel {
     private static final ThreadLocal<float[][]> EDGE = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[4 * W]});
 
     @Override
+    public int tileColumns() {
+        return 2 * W;
+    }
+
+    @Override
     public void rows(int r0, int r1, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                      int j0, int j1, int kb, int kEnd) {
         int jv = j0 + (j1 - j0) / W * W;

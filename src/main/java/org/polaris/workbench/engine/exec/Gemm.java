@@ -62,6 +62,11 @@ final class Gemm {
     interface RowKernel {
         void rows(int r0, int r1, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                   int j0, int j1, int kb, int kEnd);
+
+        /** Columns of C its widest tile covers (1: no tiles, the scalar loops). */
+        default int tileColumns() {
+            return 1;
+        }
     }
 
     /** The SIMD kernel when the JVM has jdk.incubator.vector, else the scalar one; chosen once. */
@@ -77,6 +82,11 @@ final class Gemm {
         } catch (ReflectiveOperationException | LinkageError e) {
             return Gemm::scalarRows;
         }
+    }
+
+    /** Columns of C the kernel's widest tile covers (two vectors), or 1 for the scalar kernel (no tiles). */
+    static int tileColumns() {
+        return KERNEL.tileColumns();
     }
 
     static String kernelName() {

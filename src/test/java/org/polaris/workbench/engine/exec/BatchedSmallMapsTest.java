@@ -23,7 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Batches of small images, where the convolution runs as one product over the whole batch's patches (3x3 with
- * padding, strided, pointwise, with and without bias, a dilation that leaves taps in the padding, a folded Relu) and
+ * padding, strided, pointwise, with and without bias, a dilation that leaves taps in the padding, a folded Relu),
+ * maps narrower than the GEMM kernel's widest tile, which run as pixels x weights at batch 1, and
  * 2x2 stride-2 max pooling takes its direct loop (odd sizes drop the last row and column): each
  * against ONNX Runtime on the same inputs, at batch 1 (the per-image path) and at batches 3 and 8.
  */
@@ -34,7 +35,11 @@ class BatchedSmallMapsTest {
         Random r = new Random(8);
         // in, out, kernel, stride, pad, dilation, bias, relu, h, w
         int[][] cases = {{3, 8, 3, 1, 1, 1, 1, 0, 14, 14}, {4, 16, 1, 1, 0, 1, 1, 1, 7, 9}, {2, 5, 3, 2, 1, 1, 0, 0, 11, 10},
-                {3, 4, 3, 1, 6, 6, 1, 0, 5, 6}, {1, 32, 3, 1, 1, 1, 1, 1, 28, 28}};
+                {3, 4, 3, 1, 6, 6, 1, 0, 5, 6}, {1, 32, 3, 1, 1, 1, 1, 1, 28, 28},
+                // planes narrower than the GEMM's widest tile with at least twice as many output channels: at batch 1
+                // the product runs as pixels x weights (MobileNetV3's 5x6 and 3x3 maps)
+                {24, 64, 1, 1, 0, 1, 1, 1, 5, 6}, {16, 40, 3, 1, 1, 1, 1, 0, 3, 3}, {12, 48, 3, 2, 1, 1, 0, 1, 9, 8},
+                {5, 20, 3, 1, 4, 4, 1, 0, 4, 5}};
         for (int[] c : cases) {
             for (int batch : new int[] {1, 3, 8}) {
                 List<Node> nodes = new ArrayList<>();
