@@ -34,9 +34,27 @@ public final class OrtSessions {
     private OrtSessions() {
     }
 
+    /** The process's ONNX Runtime environment, asked for once (see {@link #env}). */
+    private static volatile OrtEnvironment environment;
+
+    /**
+     * The environment, created with our name and the fatal-only log level on first use and kept: ONNX Runtime has one
+     * per process, and asking again with a name or level that differs from the first caller's (a benchmark that
+     * called {@code getEnvironment()} first) logged a warning on every call, 30,000 lines a second from the
+     * per-run input conversion of a small model.
+     */
     static OrtEnvironment env() {
-        OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "polaris-workbench");
-        OrtNatives.trackTempFolder();
+        OrtEnvironment env = environment;
+        if (env == null) {
+            synchronized (OrtSessions.class) {
+                env = environment;
+                if (env == null) {
+                    env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "polaris-workbench");
+                    OrtNatives.trackTempFolder();
+                    environment = env;
+                }
+            }
+        }
         return env;
     }
 
