@@ -89,11 +89,6 @@ final class ConvKernels {
         int[] taps = liveTaps(kh, kw, oh, ow, h, wd, strides, dil, gy[1], gx[1]);
         float[] wf = taps.length == kh * kw ? w.f : liveWeights(w.f, m * cg, kh * kw, taps);
         int kSize = cg * taps.length;
-        if (batch > 1 && group == 1 && taps.length > 0 && plane <= FOLD_MAX_PLANE
-                && (long) kSize * plane * batch <= FOLD_MAX_COLUMNS) {
-            return activated(act, Value.floats(new int[] {batch, m, oh, ow}, folded(pool, x.f, batch, c, h, wd, kw, taps,
-                    oh, ow, strides, dil, gy[1], gx[1], pointwise, wf, m, kSize, bias)));
-        }
         float[] out = Buffers.floats(batch * m * plane);
         if (bias != null) {
             for (int b = 0; b < batch; b++)
@@ -128,6 +123,12 @@ final class ConvKernels {
                 }
             }
             return activated(act, Value.floats(new int[] {batch, m, oh, ow}, out));
+        }
+        if (batch > 1 && group == 1 && plane <= FOLD_MAX_PLANE && (long) kSize * plane * batch <= FOLD_MAX_COLUMNS) {
+            // after the sparse kernel had its say: a pruned pointwise weight keeps its CSR product
+            Buffers.release(out); // the folded product starts from the bias itself
+            return activated(act, Value.floats(new int[] {batch, m, oh, ow}, folded(pool, x.f, batch, c, h, wd, kw, taps,
+                    oh, ow, strides, dil, gy[1], gx[1], pointwise, wf, m, kSize, bias)));
         }
         if (batch > 1 && batch >= pool.threads() && pool.threads() > 1) {
             // Several images: one per thread, each with single-threaded GEMMs. Splitting one small image's GEMM across
