@@ -58,6 +58,46 @@ final class Gemm {
         }
     }
 
+    /**
+     * B [k, n] laid out as column panels of {@link #tileColumns()} columns, each panel's k rows contiguous
+     * ([panel][k][width], the last panel zero-padded): made once per session for a constant weight, so a product
+     * with few rows of A streams B in order instead of one row of B per cache page (a Linear layer's 1000-float
+     * rows are 4000 bytes apart: every step of K touched a new page and the same cache sets).
+     */
+    static float[] packPanels(float[] b, int k, int n) {
+        int w = tileColumns();
+        int panels = (n + w - 1) / w;
+        float[] p = new float[panels * k * w];
+        for (int q = 0; q < panels; q++) {
+            int j0 = q * w;
+            int len = Math.min(w, n - j0);
+            for (int r = 0; r < k; r++) {
+                System.arraycopy(b, r * n + j0, p, (q * k + r) * w, len);
+            }
+        }
+        return p;
+    }
+
+    /**
+     * C[m, n] += A[m, k] * B with B from {@link #packPanels}: per panel, that panel's columns of C are gathered into a
+     * small [m][width] block, the kernel runs on it with the panel as a contiguous B, and the block goes back.
+     * Panels are split over the pool.
+     */
+    static void multiplyPacked(EnginePool pool, int m, int n, int k, float[] a, float[] packed, float[] c) {
+        int w = tileColumns();
+        int panels = (n + w - 1) / w;
+        pool.parallelFor(panels, (long) m * w * k * panels < 1 << 16 ? panels : 1, q -> {
+            int j0 = q * w;
+            int len = Math.min(w, n - j0);
+            float[] block = new float[m * w];
+            for (int i = 0; i < m; i++) System.arraycopy(c, i * n + j0, block, i * w, len);
+            for (int kb = 0; kb < k; kb += KB) {
+                KERNEL.rows(0, m, w, k, a, 0, packed, q * k * w, block, 0, 0, w, kb, Math.min(k, kb + KB));
+            }
+            for (int i = 0; i < m; i++) System.arraycopy(block, i * w, c, i * n + j0, len);
+        });
+    }
+
     /** A kernel for C[r0..r1, j0..j1) += A[r0..r1, kb..kEnd) * B[kb..kEnd, j0..j1). */
     interface RowKernel {
         void rows(int r0, int r1, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,

@@ -33,4 +33,32 @@ class GemmTest {
             }
         }
     }
+
+    /** B in packed column panels (a constant weight against few rows of A), C starting from a bias, odd widths. */
+    @Test
+    void packedPanelsMatchReference() {
+        int[][] sizes = {{2, 1000, 1024}, {8, 33, 70}, {5, 32, 300}, {64, 517, 129}, {3, 31, 7}, {8, 1, 9}};
+        try (EnginePool pool = new EnginePool(2)) {
+            Random r = new Random(6);
+            for (int[] s : sizes) {
+                int m = s[0], n = s[1], k = s[2];
+                float[] a = new float[m * k];
+                float[] b = new float[k * n];
+                for (int i = 0; i < a.length; i++) a[i] = (float) r.nextGaussian();
+                for (int i = 0; i < b.length; i++) b[i] = (float) r.nextGaussian();
+                float[] packed = new float[m * n];
+                float[] ref = new float[m * n];
+                for (int i = 0; i < ref.length; i++) {
+                    packed[i] = i % 7; // accumulates onto what C holds
+                    ref[i] = i % 7;
+                }
+                Gemm.multiplyPacked(pool, m, n, k, a, Gemm.packPanels(b, k, n), packed);
+                Gemm.reference(m, n, k, a, 0, b, 0, ref, 0);
+                for (int i = 0; i < ref.length; i++) {
+                    assertThat((double) Math.abs(packed[i] - ref[i])).as("packed %dx%dx%d [%d]", m, n, k, i)
+                            .isLessThanOrEqualTo(1e-4 * Math.sqrt(k));
+                }
+            }
+        }
+    }
 }
