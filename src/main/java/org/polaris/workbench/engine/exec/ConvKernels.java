@@ -328,6 +328,23 @@ final class ConvKernels {
         int plane = oh * ow;
         int nt = taps.length;
         boolean large = (long) c * nt * plane >= 1 << 16;
+        // stride 2 along rows: every input row split once into its even and odd columns, so each tap's row is one
+        // copy from one of them instead of a gather of every other element (the 3x3 stride-2 stems of MobileNets
+        // and EfficientNet read each input element from several taps)
+        int we = (w + 1) / 2, wodd = w / 2;
+        float[] split = s[1] == 2 && nt > 1 ? Buffers.uninitialized(c * h * w) : null;
+        if (split != null) {
+            for (int r = 0; r < c * h; r++) {
+                int from = off + r * w, even = r * we, odd = c * h * we + r * wodd;
+                for (int j = 0; j < wodd; j++) {
+                    split[even + j] = x[from + 2 * j];
+                    split[odd + j] = x[from + 2 * j + 1];
+                }
+                if (we > wodd) {
+                    split[even + wodd] = x[from + w - 1];
+                }
+            }
+        }
         // split by patch row (channel, tap): a 3-channel stem split by channel left one of two threads a third idle
         pool.parallelFor(c * nt, large ? 1 : c * nt, row -> {
             int ch = row / nt;
@@ -353,6 +370,11 @@ final class ConvKernels {
                 }
                 if (s[1] == 1) {
                     System.arraycopy(x, src + x0, col, dst + x0, x1 - x0);
+                } else if (split != null) {
+                    // input column dx + 2 xo: the even or odd half (by dx's parity) at floor(dx / 2) + xo
+                    int r = ch * h + iy;
+                    int base = (dx & 1) == 0 ? r * we : c * h * we + r * wodd;
+                    System.arraycopy(split, base + Math.floorDiv(dx, 2) + x0, col, dst + x0, x1 - x0);
                 } else {
                     for (int xo = x0; xo < x1; xo++) {
                         col[dst + xo] = x[src + xo * s[1]];
@@ -360,6 +382,7 @@ final class ConvKernels {
                 }
             }
         });
+        Buffers.release(split);
     }
 
     /**

@@ -39,7 +39,10 @@ class BatchedSmallMapsTest {
                 // planes narrower than the GEMM's widest tile with at least twice as many output channels: at batch 1
                 // the product runs as pixels x weights (MobileNetV3's 5x6 and 3x3 maps)
                 {24, 64, 1, 1, 0, 1, 1, 1, 5, 6}, {16, 40, 3, 1, 1, 1, 1, 0, 3, 3}, {12, 48, 3, 2, 1, 1, 0, 1, 9, 8},
-                {5, 20, 3, 1, 4, 4, 1, 0, 4, 5}};
+                {5, 20, 3, 1, 4, 4, 1, 0, 4, 5},
+                // stride 2 over odd and even widths, with padding and a wider kernel (rows split into even and odd
+                // columns once): a stem like MobileNet's, on a map too big to fold
+                {3, 16, 3, 2, 1, 1, 1, 1, 37, 41}, {3, 8, 5, 2, 2, 1, 0, 0, 13, 13}, {2, 4, 3, 2, 3, 3, 1, 0, 12, 15}};
         for (int[] c : cases) {
             for (int batch : new int[] {1, 3, 8}) {
                 List<Node> nodes = new ArrayList<>();
