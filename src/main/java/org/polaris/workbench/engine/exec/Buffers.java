@@ -80,11 +80,10 @@ final class Buffers {
     }
 
     static float[] derived(float[] source, String key, java.util.function.Supplier<float[]> make) {
-        Buffers b = CURRENT.get();
-        if (b == null || !b.constants.contains(source)) {
+        if (!isConstant(source)) {
             return make.get();
         }
-        return b.derived.computeIfAbsent(source, k -> new HashMap<>()).computeIfAbsent(key, k -> make.get());
+        return CURRENT.get().derived.computeIfAbsent(source, k -> new HashMap<>()).computeIfAbsent(key, k -> make.get());
     }
 
     /** Arrays waiting for reuse, over all sizes. */

@@ -89,14 +89,8 @@ final class ConvKernels {
         int[] taps = liveTaps(kh, kw, oh, ow, h, wd, strides, dil, gy[1], gx[1]);
         float[] wf = taps.length == kh * kw ? w.f : liveWeights(w.f, m * cg, kh * kw, taps);
         int kSize = cg * taps.length;
-        float[] out = Buffers.floats(batch * m * plane);
-        if (bias != null) {
-            for (int b = 0; b < batch; b++)
-                for (int oc = 0; oc < m; oc++)
-                    java.util.Arrays.fill(out, (b * m + oc) * plane, (b * m + oc + 1) * plane, bias.f[oc]);
-        }
         if (taps.length == 0) {
-            return activated(act, Value.floats(new int[] {batch, m, oh, ow}, out)); // the bias alone
+            return activated(act, Value.floats(new int[] {batch, m, oh, ow}, biasFilled(batch, m, plane, bias)));
         }
         SparseMatrix s = pointwise && group == 1 && sw.size() > 0 && node.inputs().size() > 1
                 ? sw.get(node.inputs().get(1)) : null;
@@ -104,6 +98,7 @@ final class ConvKernels {
                 scratch -> Gemm.multiply(pool, m, plane, c, w.f, 0, x.f, 0, scratch, 0),
                 scratch -> s.multiply(pool, x.f, plane, scratch))) {
             // a pointwise convolution is W[m, c] times the image [c, plane]: the layout the CSR kernel takes
+            float[] out = Buffers.uninitialized(batch * m * plane); // the CSR product overwrites it, then the bias
             float[] img = batch == 1 ? null : new float[c * plane];
             float[] res = batch == 1 ? null : new float[m * plane];
             for (int b = 0; b < batch; b++) {
@@ -126,10 +121,10 @@ final class ConvKernels {
         }
         if (batch > 1 && group == 1 && plane <= FOLD_MAX_PLANE && (long) kSize * plane * batch <= FOLD_MAX_COLUMNS) {
             // after the sparse kernel had its say: a pruned pointwise weight keeps its CSR product
-            Buffers.release(out); // the folded product starts from the bias itself
             return activated(act, Value.floats(new int[] {batch, m, oh, ow}, folded(pool, x.f, batch, c, h, wd, kw, taps,
                     oh, ow, strides, dil, gy[1], gx[1], pointwise, wf, m, kSize, bias)));
         }
+        float[] out = biasFilled(batch, m, plane, bias);
         if (batch > 1 && batch >= pool.threads() && pool.threads() > 1) {
             // Several images: one per thread, each with single-threaded GEMMs. Splitting one small image's GEMM across
             // threads costs more in hand-offs than it saves (the Fashion CNN at batch 32 ran 3x slower on 2 threads).
@@ -173,6 +168,17 @@ final class ConvKernels {
         }
         Buffers.release(col);
         return activated(act, Value.floats(new int[] {batch, m, oh, ow}, out));
+    }
+
+    /** A [batch][m][plane] output holding each channel's bias (zeros without one), for the products to add onto. */
+    private static float[] biasFilled(int batch, int m, int plane, Value bias) {
+        float[] out = Buffers.floats(batch * m * plane);
+        if (bias != null) {
+            for (int b = 0; b < batch; b++)
+                for (int oc = 0; oc < m; oc++)
+                    java.util.Arrays.fill(out, (b * m + oc) * plane, (b * m + oc + 1) * plane, bias.f[oc]);
+        }
+        return out;
     }
 
     /**
@@ -242,11 +248,11 @@ final class ConvKernels {
         int plane = oh * ow;
         float[] rows = Buffers.uninitialized(plane * kSize);
         if (pointwise) {
-            transposeInto(x, inOff, kSize, plane, rows);
+            Gemm.transposeInto(x, inOff, kSize, plane, rows);
         } else {
             float[] col = Buffers.uninitialized(kSize * plane); // im2col writes every element
             im2col(pool, x, inOff, c, h, wd, kw, taps, oh, ow, s, d, py, px, col);
-            transposeInto(col, 0, kSize, plane, rows);
+            Gemm.transposeInto(col, 0, kSize, plane, rows);
             Buffers.release(col);
         }
         float[] wT = Buffers.derived(weight, "transposed " + m + " " + java.util.Arrays.toString(taps),
@@ -261,22 +267,6 @@ final class ConvKernels {
             }
         }
         Buffers.release(product);
-    }
-
-    /** dst[j][i] = src[off + i * cols + j] for a [rows][cols] source, in 16 x 16 blocks so both sides stay in cache. */
-    private static void transposeInto(float[] src, int off, int rows, int cols, float[] dst) {
-        for (int i0 = 0; i0 < rows; i0 += 16) {
-            int i1 = Math.min(rows, i0 + 16);
-            for (int j0 = 0; j0 < cols; j0 += 16) {
-                int j1 = Math.min(cols, j0 + 16);
-                for (int i = i0; i < i1; i++) {
-                    int from = off + i * cols;
-                    for (int j = j0; j < j1; j++) {
-                        dst[j * rows + i] = src[from + j];
-                    }
-                }
-            }
-        }
     }
 
     /** The taps (ky * kw + kx) that see at least one input pixel from some output position. */

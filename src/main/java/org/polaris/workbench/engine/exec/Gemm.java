@@ -183,11 +183,23 @@ final class Gemm {
     /** Row-major transpose of the [rows, cols] matrix at {@code off} in {@code m}. */
     static float[] transpose(float[] m, int off, int rows, int cols) {
         float[] t = new float[rows * cols];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                t[c * rows + r] = m[off + r * cols + c];
+        transposeInto(m, off, rows, cols, t);
+        return t;
+    }
+
+    /** dst[j][i] = src[off + i * cols + j] for a [rows][cols] source, in 16 x 16 blocks so both sides stay in cache. */
+    static void transposeInto(float[] src, int off, int rows, int cols, float[] dst) {
+        for (int i0 = 0; i0 < rows; i0 += 16) {
+            int i1 = Math.min(rows, i0 + 16);
+            for (int j0 = 0; j0 < cols; j0 += 16) {
+                int j1 = Math.min(cols, j0 + 16);
+                for (int i = i0; i < i1; i++) {
+                    int from = off + i * cols;
+                    for (int j = j0; j < j1; j++) {
+                        dst[j * rows + i] = src[from + j];
+                    }
+                }
             }
         }
-        return t;
     }
 }

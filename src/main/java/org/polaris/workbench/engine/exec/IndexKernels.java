@@ -421,45 +421,35 @@ final class IndexKernels {
         int batch = 1;
         for (int d = 0; d < batchDims; d++) batch *= x.shape[d];
         int perBatch = tuples / Math.max(1, batch);
-        float[] out = x.f != null ? new float[Value.size(shape)] : null;
-        if (out != null && batchDims == 0 && last == 1 && indices.l != null) {
-            // one index per tuple into the first axis (a detector's NonZero rows): no unravelling, no call per slice
-            int dim = x.shape[0];
-            int stride = sx[0];
-            long[] ix = indices.l;
+        // each tuple names a run of `slice` consecutive elements of x
+        int[] starts = new int[tuples];
+        long[] il = indices.l;
+        if (batchDims == 0 && last == 1 && il != null) {
+            // one index into the first axis (a detector's NonZero rows): the tuple's run starts at index * stride
             for (int t = 0; t < tuples; t++) {
-                long i = ix[t];
-                int at = (int) (i < 0 ? i + dim : i) * stride;
-                if (slice == 1) {
-                    out[t] = x.f[at];
-                } else {
-                    System.arraycopy(x.f, at, out, t * slice, slice);
+                long i = il[t];
+                starts[t] = (int) (i < 0 ? i + x.shape[0] : i) * sx[0];
+            }
+            return x.runs(shape, starts, slice);
+        }
+        for (int t = 0; t < tuples; t++) {
+            int base = 0;
+            if (batchDims > 0) {
+                // batch dims of x: unravel the tuple's batch over x.shape[0..batchDims)
+                int rem = perBatch == 0 ? 0 : t / perBatch;
+                for (int d = batchDims - 1; d >= 0; d--) {
+                    base += (rem % x.shape[d]) * sx[d];
+                    rem /= x.shape[d];
                 }
             }
-            return Value.floats(shape, out);
-        }
-        int[] src = out != null ? null : new int[Value.size(shape)];
-        for (int t = 0; t < tuples; t++) {
-            int b = perBatch == 0 ? 0 : t / perBatch;
-            int base = 0;
-            // batch dims of x: unravel b over x.shape[0..batchDims)
-            int rem = b;
-            for (int d = batchDims - 1; d >= 0; d--) {
-                base += (rem % x.shape[d]) * sx[d];
-                rem /= x.shape[d];
-            }
             for (int j = 0; j < last; j++) {
-                long i = indices.l != null ? indices.l[t * last + j] : (long) indices.get(t * last + j);
+                long i = il != null ? il[t * last + j] : (long) indices.get(t * last + j);
                 int dim = x.shape[batchDims + j];
                 base += (int) (i < 0 ? i + dim : i) * sx[batchDims + j];
             }
-            if (out != null) {
-                System.arraycopy(x.f, base, out, t * slice, slice); // a float slice in one piece
-            } else {
-                for (int e = 0; e < slice; e++) src[t * slice + e] = base + e;
-            }
+            starts[t] = base;
         }
-        return out != null ? Value.floats(shape, out) : x.pick(shape, src);
+        return x.runs(shape, starts, slice);
     }
 
     private static double reduce(String reduction, double old, double update) {
@@ -647,9 +637,8 @@ final class IndexKernels {
     }
 
     /**
-     * TopK of floats: per row along the axis, one primitive sort of (order key, index) pairs, the key the float's
-     * bits made to sort as the values do (NaN above infinity and -0 below 0, as Double.compare orders them; inverted
-     * for the largest), so ties keep the lower index first.
+     * TopK of floats: per row along the axis, one primitive sort of ({@link #orderBits}, index) pairs (the bits
+     * inverted for the largest), so ties keep the lower index first.
      */
     private static Value[] topKFloats(Value x, int axis, int kk, boolean largest, int[] shape) {
         int len = x.shape[axis];
@@ -663,8 +652,7 @@ final class IndexKernels {
             for (int in = 0; in < inner; in++) {
                 int base = o * len * inner + in;
                 for (int j = 0; j < len; j++) {
-                    int bits = Float.floatToIntBits(x.f[base + j * inner]); // one NaN
-                    bits ^= (bits >> 31) & 0x7fffffff; // IEEE order to signed-int order
+                    int bits = orderBits(x.f[base + j * inner]);
                     keys[j] = ((long) (largest ? ~bits : bits) << 32) | j;
                 }
                 Arrays.sort(keys);
@@ -677,6 +665,15 @@ final class IndexKernels {
             }
         }
         return new Value[] {Value.floats(shape, values), Value.longs(shape, indices)};
+    }
+
+    /**
+     * An int that orders as the float does under Double.compare (NaN, made one NaN, above infinity; -0 below 0): the
+     * IEEE bits with the magnitude flipped for negatives. Sort keys for TopK and NonMaxSuppression.
+     */
+    static int orderBits(float v) {
+        int bits = Float.floatToIntBits(v);
+        return bits ^ ((bits >> 31) & 0x7fffffff);
     }
 
     private static Value argExtreme(Node n, Value x, boolean max) {
@@ -989,9 +986,7 @@ final class IndexKernels {
                 for (int i = 0; i < spatial; i++) {
                     float sc = (float) scores.get(base + i);
                     if (!hasScoreThreshold || sc > scoreThreshold) {
-                        int bits = Float.floatToIntBits(-sc);
-                        bits ^= (bits >> 31) & 0x7fffffff; // IEEE order to signed-int order
-                        order[candidates++] = ((long) bits << 32) | i;
+                        order[candidates++] = ((long) orderBits(-sc) << 32) | i;
                     }
                 }
                 java.util.Arrays.sort(order, 0, candidates);

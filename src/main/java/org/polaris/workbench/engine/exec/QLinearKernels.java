@@ -353,8 +353,11 @@ final class QLinearKernels {
         return requantize(sum.f, sum.shape, in[7]);
     }
 
-    /** Codes minus zero point, times {@code s_in / s_out}: the input in output steps. */
-    private static Value deq(Value q, float ratio, float z) {
+    /**
+     * Codes minus zero point, times {@code ratio} ({@code s_in / s_out}: the input in output steps; or the scale, for
+     * DequantizeLinear of 8-bit codes, where the float product rounds as the double one does).
+     */
+    static Value deq(Value q, float ratio, float z) {
         float[] f = Buffers.uninitialized(q.size());
         int i = 0;
         if (q.b != null && z == (int) z && (q.type == DataType.UINT8 || q.type == DataType.INT8)) {

@@ -37,16 +37,11 @@ final class QuantKernels {
             Value scale = in[1];
             Value zp = in.length > 2 ? in[2] : null;
             int axis = scale.size() > 1 ? Attrs.axis(Attrs.i(n, "axis", 1), x.rank()) : -1;
-            float[] out = Buffers.uninitialized(x.size());
             if (axis < 0 && x.b != null && (x.type == DataType.UINT8 || x.type == DataType.INT8)) {
                 // (code - zp) is exact in float and in double, so one float multiply rounds as the double line does
-                float s = scale.f[0];
-                int i = QLinearKernels.LANES.codesToFloats(x.b, out.length, x.type == DataType.UINT8,
-                        zp == null ? 0 : (int) zp.get(0), out);
-                for (int k = 0; k < i; k++) out[k] *= s;
-                for (int k = i; k < out.length; k++) out[k] = (float) ((x.get(k) - (zp == null ? 0 : zp.get(0))) * s);
-                return new Value[] {Value.floats(x.shape, out)};
+                return new Value[] {QLinearKernels.deq(x, scale.f[0], zp == null ? 0 : (float) zp.get(0))};
             }
+            float[] out = Buffers.uninitialized(x.size());
             int[] strides = Value.strides(x.shape);
             for (int k = 0; k < out.length; k++) {
                 int c = axis < 0 ? 0 : (k / strides[axis]) % x.shape[axis];

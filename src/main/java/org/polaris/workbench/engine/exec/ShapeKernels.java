@@ -197,33 +197,6 @@ final class ShapeKernels {
         }
     }
 
-    /** A value whose element k is {@code x}'s element {@code map[k]}. */
-    private static Value gatherFlat(Value x, int[] shape, int[] map) {
-        int n = map.length;
-        switch (x.type) {
-            case FLOAT -> {
-                float[] o = Buffers.floats(n);
-                for (int k = 0; k < n; k++) o[k] = x.f[map[k]];
-                return Value.floats(shape, o);
-            }
-            case INT64 -> {
-                long[] o = new long[n];
-                for (int k = 0; k < n; k++) o[k] = x.l[map[k]];
-                return Value.longs(shape, o);
-            }
-            case INT32 -> {
-                int[] o = new int[n];
-                for (int k = 0; k < n; k++) o[k] = x.i[map[k]];
-                return Value.ints(shape, o);
-            }
-            default -> {
-                byte[] o = new byte[n];
-                for (int k = 0; k < n; k++) o[k] = x.b[map[k]];
-                return Value.bytes(x.type, shape, o);
-            }
-        }
-    }
-
     private static Value[] concat(Node n, Value[] in, int opset) {
         Value first = in[0];
         int axis = Attrs.axis(Attrs.i(n, "axis", 0), first.rank());
@@ -272,39 +245,13 @@ final class ShapeKernels {
 
     private static Value[] gather(Node n, Value[] in, int opset) {
         GatherPlan p = gatherPlan(n, in[0].shape, in[1]);
-        Value x = in[0];
-        if (x.type == org.polaris.workbench.engine.model.DataType.FLOAT && x.f != null
-                || x.type == org.polaris.workbench.engine.model.DataType.INT64 && x.l != null) {
-            // float and int64 data: each gathered run of `inner` elements copied directly, no index map
-            int inner = p.inner();
-            int[] index = p.index();
-            int count = p.outer() * index.length * inner;
-            float[] of = x.f != null ? new float[count] : null;
-            long[] ol = x.l != null ? new long[count] : null;
-            int pos = 0;
-            for (int o = 0; o < p.outer(); o++) {
-                for (int gi : index) {
-                    int from = (o * p.dim() + gi) * inner;
-                    if (inner == 1) {
-                        if (of != null) of[pos] = x.f[from]; else ol[pos] = x.l[from];
-                    } else if (of != null) {
-                        System.arraycopy(x.f, from, of, pos, inner);
-                    } else {
-                        System.arraycopy(x.l, from, ol, pos, inner);
-                    }
-                    pos += inner;
-                }
-            }
-            return new Value[] {of != null ? Value.floats(p.shape(), of) : Value.longs(p.shape(), ol)};
-        }
-        int[] map = new int[p.outer() * p.index().length * p.inner()];
+        // each gathered slice is a run of `inner` consecutive elements
+        int[] starts = new int[p.outer() * p.index().length];
         int pos = 0;
         for (int o = 0; o < p.outer(); o++) {
-            for (int gi : p.index()) {
-                for (int k = 0; k < p.inner(); k++) map[pos++] = (o * p.dim() + gi) * p.inner() + k;
-            }
+            for (int gi : p.index()) starts[pos++] = (o * p.dim() + gi) * p.inner();
         }
-        return new Value[] {gatherFlat(in[0], p.shape(), map)};
+        return new Value[] {in[0].runs(p.shape(), starts, p.inner())};
     }
 
     /**

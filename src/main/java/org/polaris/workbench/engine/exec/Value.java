@@ -83,24 +83,49 @@ public final class Value {
 
     /** A value of this one's type and {@code shape} whose element k is this one's element {@code src[k]}. */
     Value pick(int[] shape, int[] src) {
-        int n = src.length;
+        return runs(shape, src, 1);
+    }
+
+    /**
+     * A value of {@code shape} made of runs of {@code len} consecutive elements of this one, run r starting at
+     * {@code starts[r]} (Gather's slices, GatherND's tuples; {@link #pick} is the case of single elements): one copy per
+     * run, or a plain assignment when runs are single elements.
+     */
+    Value runs(int[] shape, int[] starts, int len) {
+        int n = starts.length * len;
         if (f != null) {
-            float[] o = new float[n];
-            for (int k = 0; k < n; k++) o[k] = f[src[k]];
+            float[] o = Buffers.uninitialized(n); // every element is written
+            if (len == 1) {
+                for (int k = 0; k < starts.length; k++) o[k] = f[starts[k]];
+            } else {
+                for (int k = 0; k < starts.length; k++) System.arraycopy(f, starts[k], o, k * len, len);
+            }
             return new Value(type, shape, o, null, null, null);
         }
         if (l != null) {
             long[] o = new long[n];
-            for (int k = 0; k < n; k++) o[k] = l[src[k]];
+            if (len == 1) {
+                for (int k = 0; k < starts.length; k++) o[k] = l[starts[k]];
+            } else {
+                for (int k = 0; k < starts.length; k++) System.arraycopy(l, starts[k], o, k * len, len);
+            }
             return new Value(type, shape, null, o, null, null);
         }
         if (i != null) {
             int[] o = new int[n];
-            for (int k = 0; k < n; k++) o[k] = i[src[k]];
+            if (len == 1) {
+                for (int k = 0; k < starts.length; k++) o[k] = i[starts[k]];
+            } else {
+                for (int k = 0; k < starts.length; k++) System.arraycopy(i, starts[k], o, k * len, len);
+            }
             return new Value(type, shape, null, null, o, null);
         }
         byte[] o = new byte[n];
-        for (int k = 0; k < n; k++) o[k] = b[src[k]];
+        if (len == 1) {
+            for (int k = 0; k < starts.length; k++) o[k] = b[starts[k]];
+        } else {
+            for (int k = 0; k < starts.length; k++) System.arraycopy(b, starts[k], o, k * len, len);
+        }
         return new Value(type, shape, null, null, null, o);
     }
 

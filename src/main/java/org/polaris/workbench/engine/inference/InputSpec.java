@@ -39,32 +39,31 @@ public record InputSpec(InputPlan.Request request, Path data, int index) {
      * {@code --shape image=8x1x28x28} runs eight samples instead of quietly one.
      */
     public Sample sample(OnnxModel model) throws DataException {
-        return sample(model, data == null ? givenBatch(model) : 1);
+        return sample(model, 0);
     }
 
-    private int givenBatch(OnnxModel model) throws DataException {
-        if (model.graph().feedInputs().isEmpty()) {
-            return 1;
-        }
-        try {
-            for (InputPlan.Planned p : InputPlan.resolve(model.graph().feedInputs(), request, java.util.Set.of()).inputs()) {
-                long[] shape = p.shape();
-                if (p.batched() && shape != null && shape.length > 0 && shape[0] > 1) {
-                    return Math.toIntExact(shape[0]);
-                }
+    /** The batch a --shape gave a batched input of the plan, else 1. */
+    private static int givenBatch(InputPlan plan) {
+        for (InputPlan.Planned p : plan.inputs()) {
+            long[] shape = p.shape();
+            if (p.batched() && shape != null && shape.length > 0 && shape[0] > 1) {
+                return Math.toIntExact(shape[0]);
             }
-            return 1;
-        } catch (DataFileException e) {
-            throw new DataException(e.getMessage());
         }
+        return 1;
     }
 
+    /** @param batch samples to stack, or 0 for the batch the request's shapes give ({@link #sample(OnnxModel)}) */
     public Sample sample(OnnxModel model, int batch) throws DataException {
         List<ValueInfo> inputs = model.graph().feedInputs();
         try {
             if (data == null) {
-                Feeds f = DataSources.open(null, request, batch, inputs);
-                return new Sample(f.feeds(0, batch, inputs), -1, f.description(), f.isSynthetic());
+                Feeds f = DataSources.open(null, request, Math.max(1, batch), inputs);
+                int count = batch > 0 ? batch : givenBatch(f.plan());
+                if (count != f.size()) {
+                    f = new Feeds(f.plan(), null, count); // the same plan, described with its sample count
+                }
+                return new Sample(f.feeds(0, count, inputs), -1, f.description(), f.isSynthetic());
             }
             if (index < 0) {
                 throw new DataException(data + ": sample " + index + " does not exist");

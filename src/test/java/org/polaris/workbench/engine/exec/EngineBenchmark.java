@@ -177,10 +177,8 @@ public final class EngineBenchmark {
                 + "order on the two runtimes (on uniform [0,1) inputs they match within 1e-7).\n\n"
                 + "| model | runs on engine | max rel. error | engine p50 ms, 1 thread | ORT | engine / ORT "
                 + "| engine p50 ms, 2 threads | ORT | engine / ORT |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
-        double[] logSum = new double[THREADS.length];
-        double[] worst = new double[THREADS.length];
-        int timed = 0;
-        List<Object[]> batched = new ArrayList<>(); // case, model, batch-1 engine ms
+        Ratios ratios = new Ratios();
+        List<Batched> batched = new ArrayList<>();
         for (org.polaris.workbench.cli.CorpusIT.Case c : cases) {
             Path p = Path.of("target/corpus-models").resolve(c.model() + ".onnx");
             if (!Files.exists(p)) {
@@ -221,24 +219,42 @@ public final class EngineBenchmark {
             // carry the batch in their second dimension: left out)
             if (m.graph().feedInputs().stream().allMatch(v -> v.type().shape() != null && !v.type().shape().isEmpty()
                     && !v.type().shape().get(0).isFixed())) {
-                batched.add(new Object[] {c, m, r.engineMs()[0]});
+                batched.add(new Batched(c, m, r.engineMs()[0]));
             }
+            ratios.add(r);
+            doc.append(String.format(Locale.ROOT, "| %s | yes | %.1e |", c.model(), err)).append(r.cells(0))
+                    .append(r.cells(1)).append('\n');
+            System.out.println("corpus " + c.model() + " " + r.ratio()[0].median() + " " + r.ratio()[1].median());
+        }
+        doc.append(ratios.summary("", "; targets 1.5x, none over 2.5x"));
+        corpusBatch8(doc, batched);
+    }
+
+    /** A corpus model whose every input has a dynamic batch dimension, and its batch-1 engine milliseconds. */
+    private record Batched(org.polaris.workbench.cli.CorpusIT.Case c, OnnxModel model, double engineMs) {
+    }
+
+    /** The paired engine/ORT ratios of a table's models per thread count: geometric mean and worst. */
+    private static final class Ratios {
+        private final double[] logSum = new double[THREADS.length];
+        private final double[] worst = new double[THREADS.length];
+        private int models;
+
+        void add(Timed r) {
             for (int t = 0; t < THREADS.length; t++) {
                 double ratio = r.ratio()[t].median();
                 logSum[t] += Math.log(ratio);
                 worst[t] = Math.max(worst[t], ratio);
             }
-            timed++;
-            doc.append(String.format(Locale.ROOT, "| %s | yes | %.1e |", c.model(), err)).append(r.cells(0))
-                    .append(r.cells(1)).append('\n');
-            System.out.println("corpus " + c.model() + " " + r.ratio()[0].median() + " " + r.ratio()[1].median());
+            models++;
         }
-        if (timed > 0) {
-            doc.append(String.format(Locale.ROOT, "%nGeometric mean engine / ORT over %d models: **%.2fx** at 1 thread "
-                    + "(worst %.2fx), **%.2fx** at 2 threads (worst %.2fx); targets 1.5x, none over 2.5x.%n", timed,
-                    Math.exp(logSum[0] / timed), worst[0], Math.exp(logSum[1] / timed), worst[1]));
+
+        /** "Geometric mean engine / ORT{at} over N models: ...{targets}." or nothing without a model. */
+        String summary(String at, String targets) {
+            return models == 0 ? "" : String.format(Locale.ROOT, "%nGeometric mean engine / ORT%s over %d models: **%.2fx** "
+                    + "at 1 thread (worst %.2fx), **%.2fx** at 2 threads (worst %.2fx)%s.%n", at, models,
+                    Math.exp(logSum[0] / models), worst[0], Math.exp(logSum[1] / models), worst[1], targets);
         }
-        corpusBatch8(doc, batched);
     }
 
     /** Batch-1 engine milliseconds above which a model's batch-8 row is left out (a timed batch would take >0.5 s). */
@@ -249,7 +265,7 @@ public final class EngineBenchmark {
      * The corpus models whose inputs have a dynamic batch dimension, at batch 8: the same feeds stacked eight
      * samples deep, {@value #BATCH8_RUNS} timed runs (two blocks) per configuration.
      */
-    private static void corpusBatch8(StringBuilder doc, List<Object[]> batched) throws Exception {
+    private static void corpusBatch8(StringBuilder doc, List<Batched> batched) throws Exception {
         if (batched.isEmpty()) {
             return;
         }
@@ -259,33 +275,23 @@ public final class EngineBenchmark {
                 + "(a timed batch would take half a second or more).\n\n"
                 + "| model | engine p50 ms, 1 thread | ORT | engine / ORT | engine p50 ms, 2 threads | ORT | engine / ORT |\n"
                 + "|---|---:|---:|---:|---:|---:|---:|\n");
-        double[] logSum = new double[THREADS.length];
-        double[] worst = new double[THREADS.length];
-        int timed = 0;
-        for (Object[] b : batched) {
-            org.polaris.workbench.cli.CorpusIT.Case c = (org.polaris.workbench.cli.CorpusIT.Case) b[0];
-            OnnxModel m = (OnnxModel) b[1];
-            if ((double) b[2] > BATCH8_MAX_MS) {
-                doc.append(String.format(Locale.ROOT, "| %s | left out: %.0f ms at batch 1 | | | | | |%n", c.model(), (double) b[2]));
+        Ratios ratios = new Ratios();
+        for (Batched b : batched) {
+            org.polaris.workbench.cli.CorpusIT.Case c = b.c();
+            OnnxModel m = b.model();
+            if (b.engineMs() > BATCH8_MAX_MS) {
+                doc.append(String.format(Locale.ROOT, "| %s | left out: %.0f ms at batch 1 | | | | | |%n", c.model(), b.engineMs()));
                 continue;
             }
             Map<String, Tensor> feeds = org.polaris.workbench.engine.data.DataSources.open(null,
                     org.polaris.workbench.cli.CorpusIT.request(c.flags()), 8, m.graph().feedInputs())
                     .feeds(0, 8, m.graph().feedInputs());
             Timed r = timeBoth(m, feeds, 8, BATCH8_RUNS);
-            for (int t = 0; t < THREADS.length; t++) {
-                logSum[t] += Math.log(r.ratio()[t].median());
-                worst[t] = Math.max(worst[t], r.ratio()[t].median());
-            }
-            timed++;
+            ratios.add(r);
             doc.append("| ").append(c.model()).append(" |").append(r.cells(0)).append(r.cells(1)).append('\n');
             System.out.println("corpus batch 8 " + c.model() + " " + r.ratio()[0].median() + " " + r.ratio()[1].median());
         }
-        if (timed > 0) {
-            doc.append(String.format(Locale.ROOT, "%nGeometric mean engine / ORT at batch 8 over %d models: **%.2fx** at 1 "
-                    + "thread (worst %.2fx), **%.2fx** at 2 threads (worst %.2fx).%n", timed, Math.exp(logSum[0] / timed),
-                    worst[0], Math.exp(logSum[1] / timed), worst[1]));
-        }
+        doc.append(ratios.summary(" at batch 8", ""));
     }
 
     /** {engine GFLOPS, ORT GFLOPS, relative difference of their results} for C = A x B, single thread. */

@@ -18,18 +18,13 @@ class GemmTest {
             Random r = new Random(5);
             for (int[] s : sizes) {
                 int m = s[0], n = s[1], k = s[2];
-                float[] a = new float[m * k];
-                float[] b = new float[k * n];
-                for (int i = 0; i < a.length; i++) a[i] = (float) r.nextGaussian();
-                for (int i = 0; i < b.length; i++) b[i] = (float) r.nextGaussian();
+                float[] a = gaussian(r, m * k);
+                float[] b = gaussian(r, k * n);
                 float[] fast = new float[m * n];
                 float[] ref = new float[m * n];
                 Gemm.multiply(pool, m, n, k, a, 0, b, 0, fast, 0);
                 Gemm.reference(m, n, k, a, 0, b, 0, ref, 0);
-                for (int i = 0; i < ref.length; i++) {
-                    assertThat((double) Math.abs(fast[i] - ref[i])).as("%dx%dx%d [%d]", m, n, k, i)
-                            .isLessThanOrEqualTo(1e-4 * Math.sqrt(k));
-                }
+                assertClose(fast, ref, k, String.format("%dx%dx%d", m, n, k));
             }
         }
     }
@@ -42,10 +37,8 @@ class GemmTest {
             Random r = new Random(6);
             for (int[] s : sizes) {
                 int m = s[0], n = s[1], k = s[2];
-                float[] a = new float[m * k];
-                float[] b = new float[k * n];
-                for (int i = 0; i < a.length; i++) a[i] = (float) r.nextGaussian();
-                for (int i = 0; i < b.length; i++) b[i] = (float) r.nextGaussian();
+                float[] a = gaussian(r, m * k);
+                float[] b = gaussian(r, k * n);
                 float[] packed = new float[m * n];
                 float[] ref = new float[m * n];
                 for (int i = 0; i < ref.length; i++) {
@@ -54,11 +47,21 @@ class GemmTest {
                 }
                 Gemm.multiplyPacked(pool, m, n, k, a, Gemm.packPanels(b, k, n), packed);
                 Gemm.reference(m, n, k, a, 0, b, 0, ref, 0);
-                for (int i = 0; i < ref.length; i++) {
-                    assertThat((double) Math.abs(packed[i] - ref[i])).as("packed %dx%dx%d [%d]", m, n, k, i)
-                            .isLessThanOrEqualTo(1e-4 * Math.sqrt(k));
-                }
+                assertClose(packed, ref, k, String.format("packed %dx%dx%d", m, n, k));
             }
+        }
+    }
+
+    private static float[] gaussian(Random r, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
+        return v;
+    }
+
+    /** Within 1e-4 sqrt(k) of the triple loop, element by element. */
+    private static void assertClose(float[] got, float[] ref, int k, String what) {
+        for (int i = 0; i < ref.length; i++) {
+            assertThat((double) Math.abs(got[i] - ref[i])).as("%s [%d]", what, i).isLessThanOrEqualTo(1e-4 * Math.sqrt(k));
         }
     }
 }

@@ -116,13 +116,8 @@ public class KernelJmh {
                     List.of(new ValueInfo("a", ValueType.tensor(DataType.FLOAT, List.of(Dim.of(m), Dim.of(k))), "")),
                     List.of(new ValueInfo("c", ValueType.tensor(DataType.FLOAT, List.of(Dim.of(m), Dim.of(n))), "")),
                     List.of(), List.of(Tensor.ofFloats("b", new long[] {k, n}, b)), "", null);
-            OnnxModel model = new OnnxModel(7, Map.of("", 13L), "bench", "", "", 0, "", Map.of(), g, null, null, 0);
+            session = singleThreaded(g);
             OrtEnvironment env = OrtEnvironment.getEnvironment();
-            try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
-                opts.setIntraOpNumThreads(1);
-                opts.setInterOpNumThreads(1);
-                session = env.createSession(OnnxModelWriter.toBytes(model), opts);
-            }
             FloatBuffer in = ByteBuffer.allocateDirect(4 * a.length).order(ByteOrder.nativeOrder()).asFloatBuffer().put(a);
             in.rewind();
             FloatBuffer out = ByteBuffer.allocateDirect(4 * c.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
@@ -183,13 +178,8 @@ public class KernelJmh {
                     List.of(new ValueInfo("a", ValueType.tensor(DataType.UINT8, List.of(Dim.of(M), Dim.of(K))), "")),
                     List.of(new ValueInfo("c", ValueType.tensor(DataType.INT32, List.of(Dim.of(M), Dim.of(N))), "")),
                     List.of(), List.of(weights, zero), "", null);
-            OnnxModel model = new OnnxModel(7, Map.of("", 13L), "bench", "", "", 0, "", Map.of(), g, null, null, 0);
+            session = singleThreaded(g);
             OrtEnvironment env = OrtEnvironment.getEnvironment();
-            try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
-                opts.setIntraOpNumThreads(1);
-                opts.setInterOpNumThreads(1);
-                session = env.createSession(OnnxModelWriter.toBytes(model), opts);
-            }
             ByteBuffer in = ByteBuffer.allocateDirect(a.length).order(ByteOrder.nativeOrder()).put(a);
             in.rewind();
             ByteBuffer out = ByteBuffer.allocateDirect(4 * M * N).order(ByteOrder.nativeOrder());
@@ -326,6 +316,16 @@ public class KernelJmh {
     @Fork(value = 1, jvmArgsAppend = VECTOR)
     public void int8OnnxRuntime(Int8Gemm g) throws OrtException {
         g.session.run(g.ortFeed, g.ortPinned).close();
+    }
+
+    /** An ONNX Runtime session of graph {@code g} on one thread (intra- and inter-op). */
+    static OrtSession singleThreaded(Graph g) throws OrtException {
+        OnnxModel model = new OnnxModel(7, Map.of("", 13L), "bench", "", "", 0, "", Map.of(), g, null, null, 0);
+        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+            opts.setIntraOpNumThreads(1);
+            opts.setInterOpNumThreads(1);
+            return OrtEnvironment.getEnvironment().createSession(OnnxModelWriter.toBytes(model), opts);
+        }
     }
 
     @Benchmark
