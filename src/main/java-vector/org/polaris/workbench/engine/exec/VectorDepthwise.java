@@ -61,12 +61,50 @@ final class VectorDepthwise implements ConvKernels.RowTaps {
 
     @Override
     public int row(float[] p, int[] bases, float[] k, int kOff, int taps, float[] acc, int flat) {
+        if (taps == 3) {
+            return row3(p, bases[0], bases[1], bases[2], k, kOff, acc, flat);
+        }
+        if (taps == 5) {
+            return row5(p, bases, k, kOff, acc, flat);
+        }
         int q = 0;
         for (; q + W <= flat; q += W) {
             FloatVector a = FloatVector.fromArray(S, acc, q);
             for (int t = 0; t < taps; t++) {
                 a = FloatVector.fromArray(S, p, bases[t] + q).fma(FloatVector.broadcast(S, k[kOff + t]), a);
             }
+            a.intoArray(acc, q);
+        }
+        return q;
+    }
+
+    private static int row3(float[] p, int b0, int b1, int b2, float[] k, int kOff, float[] acc, int flat) {
+        FloatVector k0 = FloatVector.broadcast(S, k[kOff]), k1 = FloatVector.broadcast(S, k[kOff + 1]);
+        FloatVector k2 = FloatVector.broadcast(S, k[kOff + 2]);
+        int q = 0;
+        for (; q + W <= flat; q += W) {
+            FloatVector a = FloatVector.fromArray(S, acc, q);
+            a = FloatVector.fromArray(S, p, b0 + q).fma(k0, a);
+            a = FloatVector.fromArray(S, p, b1 + q).fma(k1, a);
+            a = FloatVector.fromArray(S, p, b2 + q).fma(k2, a);
+            a.intoArray(acc, q);
+        }
+        return q;
+    }
+
+    private static int row5(float[] p, int[] bases, float[] k, int kOff, float[] acc, int flat) {
+        int b0 = bases[0], b1 = bases[1], b2 = bases[2], b3 = bases[3], b4 = bases[4];
+        FloatVector k0 = FloatVector.broadcast(S, k[kOff]), k1 = FloatVector.broadcast(S, k[kOff + 1]);
+        FloatVector k2 = FloatVector.broadcast(S, k[kOff + 2]), k3 = FloatVector.broadcast(S, k[kOff + 3]);
+        FloatVector k4 = FloatVector.broadcast(S, k[kOff + 4]);
+        int q = 0;
+        for (; q + W <= flat; q += W) {
+            FloatVector a = FloatVector.fromArray(S, acc, q);
+            a = FloatVector.fromArray(S, p, b0 + q).fma(k0, a);
+            a = FloatVector.fromArray(S, p, b1 + q).fma(k1, a);
+            a = FloatVector.fromArray(S, p, b2 + q).fma(k2, a);
+            a = FloatVector.fromArray(S, p, b3 + q).fma(k3, a);
+            a = FloatVector.fromArray(S, p, b4 + q).fma(k4, a);
             a.intoArray(acc, q);
         }
         return q;
