@@ -72,6 +72,10 @@ class ArchitectureTest {
             .should().dependOnClassesThat().resideInAPackage("org.jocl..");
 
     @ArchTest
+    static final ArchRule elkOnlyInEngineGraph = noClasses().that().resideOutsideOfPackage("..engine.graph..")
+            .should().dependOnClassesThat().resideInAnyPackage("org.eclipse.elk..", "org.eclipse.emf..");
+
+    @ArchTest
     static final ArchRule consoleOnlyInCli = noClasses().that().resideOutsideOfPackage("..cli..")
             .should().accessField(System.class, "out").orShould().accessField(System.class, "err");
 

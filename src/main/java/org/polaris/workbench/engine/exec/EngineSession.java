@@ -316,8 +316,21 @@ public final class EngineSession implements AutoCloseable {
         }
     }
 
+    /**
+     * A CPU session that runs the graph as written: no activation folding and no Q/DQ fusion at load, so every node's
+     * own output exists and a {@link TensorObserver} sees it (the graph diff compares them). Slower than {@link #load}.
+     */
+    public static EngineSession loadAsWritten(OnnxModel model, EnginePool pool) throws UnsupportedOpsException {
+        return load0(model, pool, false);
+    }
+
     private static EngineSession load0(OnnxModel model, EnginePool pool) throws UnsupportedOpsException {
-        OnnxModel prepped = ControlFlow.expose(LoadTimeRewrites.apply(GraphPrep.normalize(model)));
+        return load0(model, pool, true);
+    }
+
+    private static EngineSession load0(OnnxModel model, EnginePool pool, boolean rewrite) throws UnsupportedOpsException {
+        OnnxModel normalized = GraphPrep.normalize(model);
+        OnnxModel prepped = ControlFlow.expose(rewrite ? LoadTimeRewrites.apply(normalized) : normalized);
         SparseWeights sparse = SparseWeights.plan(prepped);
         Map<String, Kernel> kernels = registry(pool, sparse);
         Map<String, List<String>> missing = new TreeMap<>();
@@ -424,15 +437,39 @@ public final class EngineSession implements AutoCloseable {
      * one inference at a time (its buffer arena is reused between runs).
      */
     public synchronized Map<String, Tensor> run(Map<String, Tensor> feeds, boolean profile) {
+        return run(feeds, profile, null);
+    }
+
+    /**
+     * Receives each tensor a run computes on the CPU, by name, while it is alive: {@code values} decodes it to floats
+     * (a copy the observer may keep). Tensors computed on the OpenCL device are not observed.
+     */
+    @FunctionalInterface
+    public interface TensorObserver {
+        void computed(String node, String tensor, int[] shape, java.util.function.Supplier<float[]> values);
+    }
+
+    /** {@link #run(Map, boolean)}, showing every node output to {@code observer} (null: none). */
+    public synchronized Map<String, Tensor> run(Map<String, Tensor> feeds, boolean profile, TensorObserver observer) {
         buffers.bind();
         try {
-            return runBound(feeds, profile);
+            return runBound(feeds, profile, observer);
         } finally {
             Buffers.unbind();
         }
     }
 
-    private Map<String, Tensor> runBound(Map<String, Tensor> feeds, boolean profile) {
+    private static java.util.function.Supplier<float[]> floats(Value v, String name) {
+        return () -> {
+            if (v.f != null) return java.util.Arrays.copyOf(v.f, v.size());
+            double[] d = v.toTensor(name).toDoubles(); // integer codes, booleans as 0/1
+            float[] o = new float[d.length];
+            for (int k = 0; k < d.length; k++) o[k] = (float) d[k];
+            return o;
+        };
+    }
+
+    private Map<String, Tensor> runBound(Map<String, Tensor> feeds, boolean profile, TensorObserver observer) {
         // Intermediate float arrays are reference-counted (Reshape, Flatten and friends share their input's array)
         // and go back to the arena when the last value using them is dropped.
         Map<float[], Integer> refs = new java.util.IdentityHashMap<>();
@@ -564,6 +601,13 @@ public final class EngineSession implements AutoCloseable {
             }
             if (profile) {
                 timings.add(new NodeTiming(st.id(), n.opType(), t1 - t0, Costs.flops(n, in, out), Costs.bytes(in, out)));
+            }
+            if (observer != null) {
+                for (int k = 0; k < Math.min(out.length, n.outputs().size()); k++) {
+                    if (out[k] != null && !n.outputs().get(k).isEmpty()) {
+                        observer.computed(st.id(), n.outputs().get(k), out[k].shape.clone(), floats(out[k], n.outputs().get(k)));
+                    }
+                }
             }
             if (newCache != null && st.shapeOnly() && !onGpu && java.util.Arrays.stream(out).allMatch(v -> v == null || v.f == null)) {
                 newCache[i] = out.clone(); // integer shape values only: float arrays belong to the arena

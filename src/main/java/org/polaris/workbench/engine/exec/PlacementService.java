@@ -39,12 +39,18 @@ public final class PlacementService {
         long[] dims = in.type().shape().stream().mapToLong(d -> d.isFixed() ? d.value() : 1).toArray();
         var x = new RandomDataset(Arrays.copyOfRange(dims, 1, dims.length), (int) dims[0], 1)
                 .batch(0, (int) dims[0]).withName(in.name());
+        return place(model, m, Map.of(in.name(), x), EngineSession.Device.AUTO, progress, cancel);
+    }
+
+    /** Placement for one inference on {@code feeds}, with the OpenCL backend in {@code device} mode (gpu or auto). */
+    public static Report place(Path model, OnnxModel m, Map<String, org.polaris.workbench.engine.model.Tensor> feeds,
+                               EngineSession.Device device, ProgressSink progress, CancellationToken cancel) throws Exception {
         cancel.throwIfCancelled();
         try (var pool = new EnginePool(Runtime.getRuntime().availableProcessors())) {
-            EngineSession session = EngineSession.load(m, pool, EngineSession.Device.AUTO);
+            EngineSession session = EngineSession.load(m, pool, device);
             try {
                 progress.progress(0.5, "running once to place every node");
-                session.run(Map.of(in.name(), x), false);
+                session.run(feeds, false);
                 return new Report(model, session.deviceDescription(), List.copyOf(session.lastPlacement()));
             } finally {
                 session.close();

@@ -22,7 +22,7 @@ public record Node(String name, String opType, String domain, List<String> input
         return isDefaultDomain(domain) ? opType : domain + ":" + opType;
     }
 
-    static boolean isDefaultDomain(String domain) {
+    public static boolean isDefaultDomain(String domain) {
         return domain == null || domain.isEmpty() || domain.equals("ai.onnx");
     }
 }

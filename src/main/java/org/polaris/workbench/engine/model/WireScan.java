@@ -13,7 +13,13 @@ public final class WireScan {
 
     private static final int MODEL_GRAPH = 7;
     private static final int GRAPH_NODE = 1;
+    private static final int NODE_OUTPUT = 2;
+    private static final int NODE_NAME = 3;
     private static final int NODE_OP_TYPE = 4;
+
+    /** A main-graph node's name, op type and output names, as scanned. */
+    public record NodeHeader(String name, String opType, java.util.List<String> outputs) {
+    }
 
     private WireScan() {
     }
@@ -55,7 +61,12 @@ public final class WireScan {
      * the wire): what ONNX Runtime's optimized-graph dump is read for.
      */
     public static java.util.List<String> topLevelOpTypes(java.nio.file.Path model) throws ModelLoadException {
-        java.util.List<String> ops = new java.util.ArrayList<>();
+        return topLevelNodeHeaders(model).stream().map(NodeHeader::opType).toList();
+    }
+
+    /** Name and op type of each node of the main graph, in order; weights are skipped, never decoded. */
+    public static java.util.List<NodeHeader> topLevelNodeHeaders(java.nio.file.Path model) throws ModelLoadException {
+        java.util.List<NodeHeader> ops = new java.util.ArrayList<>();
         try (java.io.InputStream stream = java.nio.file.Files.newInputStream(model)) {
             CodedInputStream in = CodedInputStream.newInstance(stream, 1 << 16);
             in.setSizeLimit(Integer.MAX_VALUE);
@@ -70,16 +81,22 @@ public final class WireScan {
                                 && WireFormat.getTagWireType(t) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
                             int nodeLimit = in.pushLimit(in.readRawVarint32());
                             String op = "";
+                            String name = "";
+                            java.util.List<String> outs = new java.util.ArrayList<>();
                             while (!in.isAtEnd()) {
                                 int f = in.readTag();
                                 if (WireFormat.getTagFieldNumber(f) == NODE_OP_TYPE) {
                                     op = in.readStringRequireUtf8();
+                                } else if (WireFormat.getTagFieldNumber(f) == NODE_NAME) {
+                                    name = in.readStringRequireUtf8();
+                                } else if (WireFormat.getTagFieldNumber(f) == NODE_OUTPUT) {
+                                    outs.add(in.readStringRequireUtf8());
                                 } else if (!in.skipField(f)) {
                                     break;
                                 }
                             }
                             in.popLimit(nodeLimit);
-                            ops.add(op);
+                            ops.add(new NodeHeader(name, op, java.util.List.copyOf(outs)));
                         } else if (!in.skipField(t)) {
                             break;
                         }
