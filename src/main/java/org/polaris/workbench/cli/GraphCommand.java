@@ -155,7 +155,9 @@ public final class GraphCommand implements Callable<Integer> {
 
     private static Overlay.Kind kind(String s) throws CliException {
         try {
-            return Overlay.Kind.valueOf(s.trim().toUpperCase(Locale.ROOT));
+            Overlay.Kind k = Overlay.Kind.valueOf(s.trim().toUpperCase(Locale.ROOT));
+            if (!Overlay.selectable().contains(k)) throw new IllegalArgumentException(s);
+            return k;
         } catch (IllegalArgumentException e) {
             throw new CliException("--overlay must be none, time, compression, placement or sensitivity, not '" + s + "'", 2);
         }
@@ -185,7 +187,7 @@ public final class GraphCommand implements Callable<Integer> {
     private Overlay overlay(Overlay.Kind kind, OnnxModel m, ModelGraph g) throws Exception {
         try {
             return switch (kind) {
-                case NONE -> Overlay.none();
+                case NONE, DIFF -> Overlay.none();
                 case TIME -> OverlayService.time(model, g, CliSupport.runtime(runtime), input.spec(), threads,
                         ProgressSink.NONE, CancellationToken.none());
                 case COMPRESSION -> OverlayService.compression(model, g);

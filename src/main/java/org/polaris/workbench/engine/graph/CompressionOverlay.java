@@ -32,6 +32,15 @@ public final class CompressionOverlay {
             this.label = label;
             this.rgb = rgb;
         }
+
+        /** The fill colour, 0xRRGGBB. */
+        public int rgb() {
+            return rgb;
+        }
+
+        public String label() {
+            return label;
+        }
     }
 
     private CompressionOverlay() {

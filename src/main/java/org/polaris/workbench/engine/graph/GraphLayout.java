@@ -31,6 +31,11 @@ import java.util.Map;
  */
 public record GraphLayout(double width, double height, Map<String, Box> boxes, List<double[]> routes, long millis) {
 
+    /** Text metrics of node boxes (11 px sans): widest character, line pitch, inner margin. */
+    public static final double CHAR_WIDTH = 6.6;
+    public static final double LINE_HEIGHT = 14;
+    public static final double PADDING = 8;
+
     /** More nodes than this in one level are not laid out (ELK would take minutes); the view says so. */
     public static final int MAX_NODES = 50_000;
     private static final double MARGIN = 20;

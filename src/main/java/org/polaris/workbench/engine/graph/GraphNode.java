@@ -51,6 +51,11 @@ public record GraphNode(String id, Kind kind, String name, String opType, String
     public record Subgraph(String attribute, ModelGraph graph) {
     }
 
+    /** The text lines of this node's box ({@link NodeLabels}). */
+    public List<String> lines() {
+        return NodeLabels.lines(this);
+    }
+
     public boolean isOperator() {
         return kind == Kind.OPERATOR;
     }

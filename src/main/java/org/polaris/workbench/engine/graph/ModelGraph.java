@@ -23,8 +23,9 @@ import java.util.stream.Collectors;
  * bodies) hang off their node, built the same way.
  *
  * @param path where this level sits: empty for the main graph, else e.g. {@code [/loop/Loop, body]}
+ * @param source the ONNX graph this level draws (a node's attributes: {@code source.nodes().get(node.index())})
  */
-public record ModelGraph(String name, List<String> path, List<GraphNode> nodes, List<Edge> edges) {
+public record ModelGraph(String name, List<String> path, List<GraphNode> nodes, List<Edge> edges, Graph source) {
 
     /** Deepest subgraph nesting built; deeper levels show as a node without a subgraph. */
     public static final int MAX_DEPTH = 16;
@@ -50,6 +51,11 @@ public record ModelGraph(String name, List<String> path, List<GraphNode> nodes, 
     /** @param shapes tensor name to shape from a run (overrides what the file declares) */
     public static ModelGraph of(Graph g, Map<String, String> shapes) {
         return build(g, shapes, List.of());
+    }
+
+    /** The ONNX node a box draws, if it is an operator. */
+    public Optional<Node> sourceNode(GraphNode n) {
+        return n.index() >= 0 && n.index() < source.nodes().size() ? Optional.of(source.nodes().get(n.index())) : Optional.empty();
     }
 
     public Optional<GraphNode> node(String id) {
@@ -159,7 +165,7 @@ public record ModelGraph(String name, List<String> path, List<GraphNode> nodes, 
             String from = producer.get(out.name());
             if (from != null) edges.add(new Edge(from, id, out.name(), shapes.getOrDefault(out.name(), "")));
         }
-        return new ModelGraph(g.name(), path, nodes, edges);
+        return new ModelGraph(g.name(), path, nodes, edges, g);
     }
 
     /** Values that are constant: initializers, Constant node outputs and Identity aliases of either. */

@@ -6,13 +6,13 @@ import java.util.List;
 /**
  * The text lines of a node box and the box's size, shared by the layout, the canvas and the SVG writer so that
  * every drawing puts the same text in the same place. Sizes assume the view's 11 px sans font: at most
- * {@link #CHAR_WIDTH} per character, so text always fits.
+ * {@link GraphLayout#CHAR_WIDTH} per character, so text always fits.
  */
 public final class NodeLabels {
 
-    public static final double CHAR_WIDTH = 6.6;
-    public static final double LINE_HEIGHT = 14;
-    public static final double PADDING = 8;
+    static final double CHAR_WIDTH = GraphLayout.CHAR_WIDTH;
+    static final double LINE_HEIGHT = GraphLayout.LINE_HEIGHT;
+    static final double PADDING = GraphLayout.PADDING;
     /** Folded weights listed in a box; more are summarized on one line. */
     static final int MAX_WEIGHT_LINES = 4;
     /** Characters of a line shown; longer lines end in an ellipsis. */

@@ -18,7 +18,9 @@ public record Overlay(Kind kind, String source, Map<String, Mark> marks, List<Le
                       Set<ModelGraph.Edge> highlighted, int highlightColor, String note) {
 
     public enum Kind {
-        NONE("None"), TIME("Time"), COMPRESSION("Compression"), PLACEMENT("Placement"), SENSITIVITY("Sensitivity");
+        NONE("None"), TIME("Time"), COMPRESSION("Compression"), PLACEMENT("Placement"), SENSITIVITY("Sensitivity"),
+        /** The Compare view's marks: unmatched nodes and the output change of matched ones. */
+        DIFF("Diff");
 
         private final String label;
 
@@ -46,6 +48,11 @@ public record Overlay(Kind kind, String source, Map<String, Mark> marks, List<Le
         marks = Map.copyOf(marks);
         legend = List.copyOf(legend);
         highlighted = Set.copyOf(highlighted);
+    }
+
+    /** The overlays a user picks in the graph tab (Diff belongs to the Compare view). */
+    public static List<Kind> selectable() {
+        return List.of(Kind.NONE, Kind.TIME, Kind.COMPRESSION, Kind.PLACEMENT, Kind.SENSITIVITY);
     }
 
     public static Overlay none() {

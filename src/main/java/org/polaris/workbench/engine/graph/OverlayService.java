@@ -40,36 +40,62 @@ public final class OverlayService {
 
     public static Overlay time(Path model, ModelGraph g, Runtimes.Kind runtime, InputSpec input, int threads,
                                ProgressSink progress, CancellationToken cancel) throws Exception {
-        List<NodeTiming> t = new InferenceService().profile(model, runtime, input, threads, progress, cancel);
-        String source = String.format(Locale.ROOT, "%s profile of %s, %d thread%s, median of %d runs",
+        return Overlays.time(g, profile(model, runtime, input, threads, progress, cancel), timeSource(model, runtime, threads));
+    }
+
+    /** Per-node times as {@code profile} measures them (a time-based warm-up, then the median of its runs). */
+    public static List<NodeTiming> profile(Path model, Runtimes.Kind runtime, InputSpec input, int threads,
+                                           ProgressSink progress, CancellationToken cancel) throws Exception {
+        return new InferenceService().profile(model, runtime, input, threads, progress, cancel);
+    }
+
+    public static String timeSource(Path model, Runtimes.Kind runtime, int threads) {
+        return String.format(Locale.ROOT, "%s profile of %s, %d thread%s, median of %d runs",
                 runtime == Runtimes.Kind.ORT ? "ONNX Runtime" : "engine", model.getFileName(), threads, threads == 1 ? "" : "s",
                 InferenceService.PROFILE_RUNS);
-        return Overlays.time(g, t, source);
     }
 
     public static Overlay placement(Path model, OnnxModel m, ModelGraph g, InputSpec input, EngineSession.Device device,
                                     ProgressSink progress, CancellationToken cancel) throws Exception {
-        var sample = input.sample(m);
-        PlacementService.Report r = PlacementService.place(model, m, sample.feeds(), device, progress, cancel);
-        String source = "engine placement of " + model.getFileName() + " (" + device.name().toLowerCase(Locale.ROOT) + ") on "
+        PlacementService.Report r = place(model, m, input, device, progress, cancel);
+        return Overlays.placement(g, r.nodes(), placementSource(model, device, r));
+    }
+
+    /** One engine run with the OpenCL backend in {@code device} mode: where each node ran and why. */
+    public static PlacementService.Report place(Path model, OnnxModel m, InputSpec input, EngineSession.Device device,
+                                                ProgressSink progress, CancellationToken cancel) throws Exception {
+        return PlacementService.place(model, m, input.sample(m).feeds(), device, progress, cancel);
+    }
+
+    public static String placementSource(Path model, EngineSession.Device device, PlacementService.Report r) {
+        return "engine placement of " + model.getFileName() + " (" + device.name().toLowerCase(Locale.ROOT) + ") on "
                 + (r.device() == null ? "the CPU" : r.device());
-        return Overlays.placement(g, r.nodes(), source);
     }
 
     /** Compression as stored in the file; Q/DQ fusion from ONNX Runtime's optimized graph where it loads. */
     public static Overlay compression(Path model, ModelGraph g) {
-        Set<String> names;
+        Set<String> left = ortQdqTensors(model);
+        return CompressionOverlay.of(g, g.path().isEmpty() ? left : null, compressionSource(model, left));
+    }
+
+    public static String compressionSource(Path model, Set<String> ortQdqTensors) {
+        return "weights of " + model.getFileName()
+                + (ortQdqTensors == null ? "" : "; Q/DQ fusion from ONNX Runtime's extended optimization");
+    }
+
+    /**
+     * The tensors Q/DQ nodes still compute in ONNX Runtime's optimized graph (quantizers often leave Q/DQ nodes unnamed;
+     * their outputs are unique, and a fused kernel may keep the name of the Q output it replaced), or null when ONNX
+     * Runtime cannot load the model.
+     */
+    public static Set<String> ortQdqTensors(Path model) {
         try {
-            // the tensors Q/DQ nodes still compute there: quantizers often leave Q/DQ nodes unnamed (their outputs are
-            // unique), and a fused kernel may keep the name of the Q output it replaced
-            names = OrtOptimizedGraph.nodes(model).stream()
+            return OrtOptimizedGraph.nodes(model).stream()
                     .filter(h -> h.opType().equals("QuantizeLinear") || h.opType().equals("DequantizeLinear"))
                     .flatMap(h -> h.outputs().stream()).collect(Collectors.toSet());
         } catch (ModelLoadException e) {
-            names = null;
+            return null;
         }
-        return CompressionOverlay.of(g, g.path().isEmpty() ? names : null, "weights of " + model.getFileName()
-                + (names == null ? "" : "; Q/DQ fusion from ONNX Runtime's extended optimization"));
     }
 
     /**
@@ -89,12 +115,7 @@ public final class OverlayService {
         if (byLayer.isEmpty()) {
             throw new IOException(report + ": no per-layer sensitivity (run quantize with --sensitivity SECONDS --report)");
         }
-        return sensitivity(g, byLayer, report.getFileName().toString());
-    }
-
-    /** @param byLayer layer (node) name to output change, 1 - mean cosine */
-    public static Overlay sensitivity(ModelGraph g, Map<String, Double> byLayer, String from) {
         return Overlays.sensitivity(g, byLayer, "output change when quantized alone (1 - cosine)",
-                "quantization sensitivity from " + from);
+                "quantization sensitivity from " + report.getFileName());
     }
 }

@@ -186,6 +186,49 @@ public final class Overlays {
         return new Overlay(Overlay.Kind.SENSITIVITY, source, marks, legend, Set.of(), 0, note);
     }
 
+    static final int REMOVED = 0xF4A582;
+    static final int ADDED = 0xA6DBA0;
+
+    /**
+     * The Compare view's marks on one side of a diff: nodes the other model lacks (removed from A, added in B), and
+     * on matched nodes the relative output change, coloured like Time.
+     *
+     * @param sideA true for model A's graph, false for B's
+     */
+    public static Overlay diff(DiffReport r, boolean sideA) {
+        Map<String, Overlay.Mark> marks = new HashMap<>();
+        double max = r.rows().stream().filter(x -> x.relativeError() != null && Double.isFinite(x.relativeError()))
+                .mapToDouble(DiffReport.Row::relativeError).max().orElse(0);
+        for (DiffReport.Row x : r.rows()) {
+            String id = sideA ? x.nodeA() : x.nodeB();
+            if (id == null) continue;
+            if (x.match() == DiffReport.Match.REMOVED || x.match() == DiffReport.Match.ADDED) {
+                boolean removed = x.match() == DiffReport.Match.REMOVED;
+                marks.put(id, new Overlay.Mark(removed ? REMOVED : ADDED, removed ? "removed" : "added",
+                        (removed ? "only in " + r.modelA() : "only in " + r.modelB()) + " (" + (removed ? x.opA() : x.opB()) + ")"));
+            } else if (x.relativeError() != null) {
+                double f = max > 0 && Double.isFinite(x.relativeError()) ? x.relativeError() / max : 0;
+                marks.put(id, new Overlay.Mark(HEAT[heatClass(f)], String.format(Locale.ROOT, "%.2g", x.relativeError()),
+                        String.format(Locale.ROOT, "matched by %s with %s; output change %.3g of its largest value "
+                                + "(cosine %.6f, max |error| %.4g)", x.match().name().toLowerCase(Locale.ROOT),
+                                sideA ? x.nodeB() : x.nodeA(), x.relativeError(), x.cosine(), x.maxAbsError())));
+            } else {
+                marks.put(id, new Overlay.Mark(0xDDDDDD, "", "matched by " + x.match().name().toLowerCase(Locale.ROOT)
+                        + " with " + (sideA ? x.nodeB() : x.nodeA()) + (x.remark().isEmpty() ? "" : "; " + x.remark())));
+            }
+        }
+        List<Overlay.LegendEntry> legend = new ArrayList<>();
+        legend.add(new Overlay.LegendEntry(sideA ? REMOVED : ADDED, sideA ? "only in " + r.modelA() : "only in " + r.modelB()));
+        for (int c = 0; c < HEAT.length; c++) {
+            legend.add(new Overlay.LegendEntry(HEAT[c], String.format(Locale.ROOT, "output change %.2g to %.2g",
+                    max * BOUNDS[c], max * BOUNDS[c + 1])));
+        }
+        legend.add(new Overlay.LegendEntry(0xDDDDDD, "matched, output not compared"));
+        String note = String.format(Locale.ROOT, "%d matched by name, %d by structure, %d removed, %d added", r.matchedByName(),
+                r.matchedByStructure(), r.removed(), r.added());
+        return new Overlay(Overlay.Kind.DIFF, r.modelA() + " vs " + r.modelB() + " on " + r.input(), marks, legend, Set.of(), 0, note);
+    }
+
     /** Node name (and id) to id, for the operators of the level. */
     static Map<String, String> names(ModelGraph g) {
         Map<String, String> m = new HashMap<>();

@@ -43,8 +43,9 @@ final class MainWindow extends BorderPane {
     private final VBox nav = new VBox(4);
 
     MainWindow(ModelsViewModel models, QuantizeViewModel quantize, SparsityViewModel sparsity, InferenceViewModel inference,
-               GpuViewModel gpu, SnnViewModel snn, TaskRunner tasks, QuitGuard quit, Consumer<String> showDocument) {
-        setTop(menu(models, tasks, quit, showDocument));
+               GpuViewModel gpu, SnnViewModel snn, org.polaris.workbench.ui.diff.DiffViewModel diff, TaskRunner tasks,
+               QuitGuard quit, Consumer<String> showDocument) {
+        setTop(menu(models, diff, tasks, quit, showDocument));
         nav.setPadding(new Insets(8, 6, 8, 6));
         nav.getStyleClass().add("nav-bar");
         setLeft(nav);
@@ -54,6 +55,9 @@ final class MainWindow extends BorderPane {
         addPane("inference", "Inference", new InferenceView(inference));
         addPane("gpu", "GPU", new GpuView(gpu));
         addPane("snn", "SNN", new SnnView(snn));
+        addPane("compare", "Compare", new org.polaris.workbench.ui.diff.DiffView(diff));
+        diff.showRequestsProperty().addListener((o, a, b) -> navGroup.getToggles().stream()
+                .filter(t -> "compare".equals(t.getUserData())).findFirst().ifPresent(t -> t.setSelected(true)));
         setBottom(new StatusBar(tasks));
         navGroup.selectedToggleProperty().addListener((o, a, b) -> {
             if (b == null) {
@@ -76,7 +80,8 @@ final class MainWindow extends BorderPane {
         nav.getChildren().add(b);
     }
 
-    private MenuBar menu(ModelsViewModel models, TaskRunner tasks, QuitGuard quit, Consumer<String> showDocument) {
+    private MenuBar menu(ModelsViewModel models, org.polaris.workbench.ui.diff.DiffViewModel diff, TaskRunner tasks,
+                         QuitGuard quit, Consumer<String> showDocument) {
         MenuItem open = new MenuItem("Open model…");
         open.setId("menuOpen");
         open.setAccelerator(new KeyCodeCombination(KeyCode.O, KeyCombination.SHORTCUT_DOWN));
@@ -126,7 +131,11 @@ final class MainWindow extends BorderPane {
         MenuItem exit = new MenuItem("Quit");
         exit.setAccelerator(new KeyCodeCombination(KeyCode.Q, KeyCombination.SHORTCUT_DOWN));
         exit.setOnAction(e -> quit.quit());
-        Menu file = new Menu("_File", null, open, recent, samples, new SeparatorMenuItem(), close, cancel,
+        MenuItem compare = new MenuItem("Compare models…");
+        compare.setId("menuCompare");
+        compare.setAccelerator(new KeyCodeCombination(KeyCode.D, KeyCombination.SHORTCUT_DOWN));
+        compare.setOnAction(e -> diff.chooseAndCompare());
+        Menu file = new Menu("_File", null, open, recent, samples, compare, new SeparatorMenuItem(), close, cancel,
                 new SeparatorMenuItem(), exit);
 
         MenuItem guide = new MenuItem("User guide");

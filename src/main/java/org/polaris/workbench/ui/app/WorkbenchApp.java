@@ -55,7 +55,8 @@ public final class WorkbenchApp extends Application {
                 org.polaris.workbench.engine.opencl.OpenCl::discover);
         snn = new SnnViewModel(tasks, dialogs, workspace);
         quitGuard = new QuitGuard(tasks, dialogs, this::quit);
-        MainWindow window = new MainWindow(models, quantize, sparsity, inference, gpu, snn, tasks, quitGuard,
+        org.polaris.workbench.ui.diff.DiffViewModel diff = new org.polaris.workbench.ui.diff.DiffViewModel(tasks, dialogs, workspace);
+        MainWindow window = new MainWindow(models, quantize, sparsity, inference, gpu, snn, diff, tasks, quitGuard,
                 getHostServices()::showDocument);
         Settings s = settings.get();
         javafx.geometry.Rectangle2D screen = javafx.stage.Screen.getPrimary().getVisualBounds();

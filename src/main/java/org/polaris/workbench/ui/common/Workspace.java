@@ -139,6 +139,42 @@ public final class Workspace {
         marker.accept(label);
     }
 
+    /**
+     * A per-layer sensitivity one pane measured (the Quantize pane's scan) for another to show (the graph's
+     * Sensitivity overlay).
+     *
+     * @param byLayer layer (node or weight) name to how much it costs, higher is worse
+     * @param metric what the values are, e.g. "output change when quantized alone (1 - cosine)"
+     * @param source the model and settings of the run that measured them
+     */
+    public record Sensitivity(java.util.Map<String, Double> byLayer, String metric, String source) {
+        public Sensitivity {
+            byLayer = java.util.Map.copyOf(byLayer);
+        }
+    }
+
+    private final Map<Path, Sensitivity> sensitivity = new HashMap<>();
+    private java.util.function.BiConsumer<Path, Path> comparer = (a, b) -> { };
+
+    public void recordSensitivity(Path model, Sensitivity s) {
+        sensitivity.put(model.toAbsolutePath().normalize(), s);
+    }
+
+    public java.util.Optional<Sensitivity> sensitivity(Path model) {
+        return model == null ? java.util.Optional.empty()
+                : java.util.Optional.ofNullable(sensitivity.get(model.toAbsolutePath().normalize()));
+    }
+
+    /** How two models are compared (the Compare pane); by default nothing. */
+    public void setComparer(java.util.function.BiConsumer<Path, Path> comparer) {
+        this.comparer = comparer;
+    }
+
+    /** Opens {@code a} and {@code b} side by side in the Compare pane (a result card's "Compare with original"). */
+    public void compare(Path a, Path b) {
+        comparer.accept(a, b);
+    }
+
     /** Opens {@code model} in the Models pane (a quantized result, say). */
     public void open(Path model) {
         opener.accept(model);

@@ -16,7 +16,7 @@ import javafx.scene.layout.VBox;
 
 import java.util.Locale;
 
-/** Details of the selected model: overview (summary card, signature, operators) and weights. */
+/** Details of the selected model: overview (summary card, signature, operators), weights and the graph. */
 final class ModelDetailView extends TabPane {
 
     ModelDetailView(ModelsViewModel vm) {
@@ -25,7 +25,17 @@ final class ModelDetailView extends TabPane {
         overview.setId("overviewTab");
         Tab weights = new Tab("Weights", new WeightsView(vm));
         weights.setId("weightsTab");
-        getTabs().addAll(overview, weights);
+        Tab graph = new Tab("Graph", new GraphView(vm.graph()));
+        graph.setId("graphTab");
+        getTabs().addAll(overview, weights, graph);
+        // the tab follows the view model (jumps between a weight and its node) and the user
+        java.util.Map<String, Tab> byName = java.util.Map.of("overview", overview, "weights", weights, "graph", graph);
+        vm.graph().tabProperty().addListener((o, a, t) -> {
+            if (byName.containsKey(t)) getSelectionModel().select(byName.get(t));
+        });
+        getSelectionModel().selectedItemProperty().addListener((o, a, t) -> byName.forEach((k, v) -> {
+            if (v == t) vm.graph().tabProperty().set(k);
+        }));
     }
 
     private static ScrollPane overview(ModelsViewModel vm) {

@@ -52,6 +52,7 @@ public final class ModelsViewModel {
     private final ObjectProperty<WeightStats> selectedWeight = new SimpleObjectProperty<>();
     private final ReadOnlyStringWrapper error = new ReadOnlyStringWrapper("");
     private final BooleanBinding canClose = selected.isNotNull();
+    private final GraphViewModel graph;
 
     public ModelsViewModel(ModelInspector inspector, TaskRunner tasks, DialogService dialogs, SettingsStore settings,
                            SampleCatalog samples) {
@@ -66,6 +67,7 @@ public final class ModelsViewModel {
         this.settings = settings;
         this.samples = samples;
         this.workspace = workspace;
+        this.graph = new GraphViewModel(tasks, dialogs, workspace, selectedWeight);
         settings.get().recentFiles.forEach(p -> recentFiles.add(Path.of(p)));
         selected.addListener((obs, old, doc) -> {
             showDocument(doc);
@@ -91,6 +93,7 @@ public final class ModelsViewModel {
 
     private void showDocument(ModelDocument doc) {
         selectedWeight.set(null);
+        graph.show(doc);
         if (doc == null) {
             ioRows.clear();
             opRows.clear();
@@ -248,5 +251,10 @@ public final class ModelsViewModel {
 
     public BooleanBinding canCloseProperty() {
         return canClose;
+    }
+
+    /** The graph tab of the selected model. */
+    public GraphViewModel graph() {
+        return graph;
     }
 }

@@ -66,7 +66,18 @@ final class WeightsView extends SplitPane {
             showHistogram(w);
         });
 
-        VBox top = new VBox(6, filter, table);
+        javafx.scene.control.Button inGraph = new javafx.scene.control.Button("Show in graph");
+        inGraph.setId("weightInGraph");
+        inGraph.disableProperty().bind(vm.selectedWeightProperty().isNull());
+        inGraph.setOnAction(e -> vm.graph().revealWeight(vm.selectedWeightProperty().get().name()));
+        table.setOnKeyPressed(e -> {
+            if (e.getCode() == KeyCode.G && e.isShortcutDown() && vm.selectedWeightProperty().get() != null) {
+                vm.graph().revealWeight(vm.selectedWeightProperty().get().name());
+            }
+        });
+        javafx.scene.layout.HBox row = new javafx.scene.layout.HBox(6, filter, inGraph);
+        javafx.scene.layout.HBox.setHgrow(filter, Priority.ALWAYS);
+        VBox top = new VBox(6, row, table);
         VBox.setVgrow(table, Priority.ALWAYS);
         top.setPadding(new Insets(8));
 

@@ -47,7 +47,11 @@ public final class QuantizeView extends SplitPane {
             chart.highlight(h.clipMin(), h.counts().length == 0 ? h.clipMin() - 1 : h.clipMax(), "quantized range");
         });
 
-        VBox summary = new VBox(8, error, made, warning, card, openResult);
+        Button compareResult = new Button("Compare with original");
+        compareResult.setId("compareQuantResult");
+        compareResult.disableProperty().bind(vm.resultProperty().isNull());
+        compareResult.setOnAction(e -> vm.compareResult());
+        VBox summary = new VBox(8, error, made, warning, card, new javafx.scene.layout.HBox(8, openResult, compareResult));
         summary.setPadding(new Insets(10));
         ScrollPane summaryScroll = new ScrollPane(summary);
         summaryScroll.setFitToWidth(true);

@@ -183,6 +183,12 @@ public final class QuantizeViewModel {
                 r -> {
                     form.written(m, tag());
                     results.put(m, new Outcome<>(r, made));
+                    if (!r.sensitivity().isEmpty()) {
+                        java.util.Map<String, Double> change = new java.util.LinkedHashMap<>();
+                        r.sensitivity().forEach((layer, sv) -> change.put(layer, 1 - sv.meanCosine()));
+                        workspace.recordSensitivity(m, new Workspace.Sensitivity(change,
+                                "output change when quantized alone (1 - cosine)", "quantize sensitivity scan, " + made.line()));
+                    }
                 },
                 ex -> errors.put(m, GuiMessages.of(ex)));
     }
@@ -275,6 +281,13 @@ public final class QuantizeViewModel {
     public void openResult() {
         if (result.get() != null) {
             workspace.open(result.get().request().output());
+        }
+    }
+
+    /** Shows the original and the last result side by side in the Compare pane. */
+    public void compareResult() {
+        if (result.get() != null) {
+            workspace.compare(result.get().request().model(), result.get().request().output());
         }
     }
 

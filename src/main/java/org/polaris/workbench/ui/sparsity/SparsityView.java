@@ -60,7 +60,11 @@ public final class SparsityView extends SplitPane {
         openResult.setOnAction(e -> vm.openResult());
 
         TableView<SparsityRow> table = table(vm);
-        VBox summary = new VBox(8, error, made, warning, card, openResult);
+        Button compareResult = new Button("Compare with original");
+        compareResult.setId("compareSparsityResult");
+        compareResult.disableProperty().bind(vm.resultProperty().isNull());
+        compareResult.setOnAction(e -> vm.compareResult());
+        VBox summary = new VBox(8, error, made, warning, card, new javafx.scene.layout.HBox(8, openResult, compareResult));
         summary.setPadding(new Insets(10));
         ScrollPane summaryScroll = new ScrollPane(summary);
         summaryScroll.setFitToWidth(true);

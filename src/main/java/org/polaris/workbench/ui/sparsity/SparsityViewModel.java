@@ -226,7 +226,10 @@ public final class SparsityViewModel {
                         SensitivityScan.run(new OnnxModelReader().read(m), scanMethod,
                                 new double[] {0.25, 0.5, 0.7, 0.8, 0.9, 0.95},
                                 JobForm.open(m, inputs, scanData, n), n, progress, cancel),
-                r -> sensitivities.put(m, r), ex -> errors.put(m, GuiMessages.of(ex)));
+                r -> {
+                    sensitivities.put(m, r);
+                    recordSensitivity(m, r);
+                }, ex -> errors.put(m, GuiMessages.of(ex)));
     }
 
     /** Times dense, CSR and BSR products for the selected layer's shape at a few sparsities (batch 1). */
@@ -303,6 +306,7 @@ public final class SparsityViewModel {
             results.put(m, new Outcome<>(new Pruned(e.getKey(), e.getValue()), made));
             if (e.getKey().sensitivity() != null) {
                 sensitivities.put(m, e.getKey().sensitivity());
+                recordSensitivity(m, e.getKey().sensitivity());
             }
             showResult(results.get());
         }, ex -> errors.put(m, GuiMessages.of(ex)));
@@ -349,6 +353,23 @@ public final class SparsityViewModel {
     public void openResult() {
         if (result.get() != null) {
             workspace.open(result.get().output());
+        }
+    }
+
+    /** Each layer's largest loss over the scanned sparsities, for the graph's Sensitivity overlay. */
+    private void recordSensitivity(Path m, org.polaris.workbench.engine.sparsity.SensitivityScan.Result r) {
+        Map<String, Double> drop = new java.util.LinkedHashMap<>();
+        for (var c : r.curves()) {
+            drop.put(c.node(), r.baseline() - c.points().stream().mapToDouble(p -> p.accuracy()).min().orElse(r.baseline()));
+        }
+        workspace.recordSensitivity(m, new Workspace.Sensitivity(drop, "largest " + r.score().label() + " loss when pruned alone",
+                "pruning sensitivity scan of " + m.getFileName() + " (" + r.samples() + " samples)"));
+    }
+
+    /** Shows the original and the pruned model side by side in the Compare pane. */
+    public void compareResult() {
+        if (result.get() != null && model.get() != null) {
+            workspace.compare(model.get(), result.get().output());
         }
     }
 

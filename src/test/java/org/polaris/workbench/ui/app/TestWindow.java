@@ -36,6 +36,7 @@ final class TestWindow {
     final InferenceViewModel inference;
     final GpuViewModel gpu;
     final SnnViewModel snn;
+    final org.polaris.workbench.ui.diff.DiffViewModel diff;
     final ScriptedDialogs dialogs;
     /** When set, the next quantization waits there first (see {@link org.polaris.workbench.testutil.Gate}). */
     volatile org.polaris.workbench.testutil.Gate quantizeGate;
@@ -58,12 +59,13 @@ final class TestWindow {
         sparsity = new SparsityViewModel(new PruneService(), tasks, dialogs, settings, workspace);
         inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
         snn = new SnnViewModel(tasks, dialogs, workspace);
+        diff = new org.polaris.workbench.ui.diff.DiffViewModel(tasks, dialogs, workspace);
         gpu = new GpuViewModel(tasks, dialogs, workspace, new TelemetrySampler(sysfsRoot != null ? sysfsRoot
                 : dir.resolve("no-sysfs"), 600, false, System::currentTimeMillis), OpenCl::discover);
     }
 
     void show(Stage stage, double width, double height) {
-        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference, gpu, snn, tasks,
+        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference, gpu, snn, diff, tasks,
                 new QuitGuard(tasks, dialogs, stage::close), shownDocuments::add), width, height));
         stage.show();
     }
