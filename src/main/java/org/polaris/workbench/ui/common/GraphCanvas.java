@@ -28,6 +28,8 @@ public final class GraphCanvas extends Region {
 
     static final double MIN_SCALE = 0.01;
     static final double MAX_SCALE = 4;
+    /** Zoom below which boxes are drawn as plain filled rectangles, without outline or rounded corners. */
+    static final double OUTLINE_SCALE = 0.15;
     /** Zoom below which box text is not drawn (11 px would be under 5 px on screen). */
     static final double TEXT_SCALE = 0.45;
     private static final Font FONT = Font.font("SansSerif", 11);
@@ -205,10 +207,16 @@ public final class GraphCanvas extends Region {
             if (b == null || b.x() > x1 || b.y() > y1 || b.x() + b.w() < x0 || b.y() + b.h() < y0) continue;
             drawnNodes++;
             Overlay.Mark m = overlay.marks().get(n.id());
+            boolean sel = selected != null && selected.id().equals(n.id());
+            if (scale < OUTLINE_SCALE && !sel && !matches.contains(n.id())) {
+                // the whole of a large graph in view: a filled square per box (its outline would be under a pixel)
+                gc.setFill(m != null ? rgb(m.rgb()) : Color.web("#9a9a9a"));
+                gc.fillRect(b.x(), b.y(), b.w(), b.h());
+                continue;
+            }
             gc.setFill(m != null ? rgb(m.rgb()) : n.isOperator() ? Color.web("#f4f4f4") : Color.web("#e8e8e8"));
             double r = n.isOperator() ? 6 : 18;
             gc.fillRoundRect(b.x(), b.y(), b.w(), b.h(), r, r);
-            boolean sel = selected != null && selected.id().equals(n.id());
             gc.setStroke(sel ? Color.web("#1f6fd1") : matches.contains(n.id()) ? Color.web("#e6550d") : Color.web("#555555"));
             gc.setLineWidth(sel || matches.contains(n.id()) ? 3 / Math.min(1, scale) : 1 / scale);
             gc.strokeRoundRect(b.x(), b.y(), b.w(), b.h(), r, r);
@@ -232,6 +240,18 @@ public final class GraphCanvas extends Region {
     }
 
     private void drawEdges(GraphicsContext gc, double x0, double y0, double x1, double y1) {
+        // plain edges as one path, stroked once (thousands of separate strokes cost the software renderer most of a
+        // frame with a whole detector in view), then the highlighted ones over them
+        gc.setStroke(Color.web("#777777"));
+        gc.setLineWidth(1 / Math.min(1, scale));
+        gc.beginPath();
+        for (int i = 0; i < graph.edges().size() && i < layout.routes().size(); i++) {
+            double[] p = layout.routes().get(i);
+            if (p.length < 4 || outside(p, x0, y0, x1, y1) || overlay.highlighted().contains(graph.edges().get(i))) continue;
+            gc.moveTo(p[0], p[1]);
+            for (int k = 2; k < p.length; k += 2) gc.lineTo(p[k], p[k + 1]);
+        }
+        gc.stroke();
         boolean labels = scale >= 0.8;
         for (int i = 0; i < graph.edges().size() && i < layout.routes().size(); i++) {
             double[] p = layout.routes().get(i);
@@ -239,11 +259,13 @@ public final class GraphCanvas extends Region {
             ModelGraph.Edge e = graph.edges().get(i);
             boolean hi = overlay.highlighted().contains(e);
             gc.setStroke(hi ? rgb(overlay.highlightColor()) : Color.web("#777777"));
-            gc.setLineWidth((hi ? 3 : 1) / Math.min(1, scale));
-            gc.beginPath();
-            gc.moveTo(p[0], p[1]);
-            for (int k = 2; k < p.length; k += 2) gc.lineTo(p[k], p[k + 1]);
-            gc.stroke();
+            if (hi) {
+                gc.setLineWidth(3 / Math.min(1, scale));
+                gc.beginPath();
+                gc.moveTo(p[0], p[1]);
+                for (int k = 2; k < p.length; k += 2) gc.lineTo(p[k], p[k + 1]);
+                gc.stroke();
+            }
             if (scale >= 0.3) arrow(gc, p);
             if (labels && !e.shape().isEmpty()) {
                 gc.setFont(SMALL);
