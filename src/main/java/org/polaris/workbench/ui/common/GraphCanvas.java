@@ -78,10 +78,13 @@ public final class GraphCanvas extends Region {
         redraw();
     }
 
-    /** The whole width in view (at most 100 %), top of the graph at the top. */
+    /**
+     * The whole width in view (at most 100 %), top of the graph at the top; a tall graph that would need less than
+     * 60 % to fit whole keeps 60 % (legible text) and is scrolled.
+     */
     public void fit() {
         if (layout == null || getWidth() <= 0) return;
-        scale = clamp(Math.min(1, Math.min(getWidth() / layout.width(), Math.max(getHeight() / layout.height(), 0.25))));
+        scale = clamp(Math.min(1, Math.min(getWidth() / layout.width(), Math.max(getHeight() / layout.height(), 0.6))));
         tx = (getWidth() - layout.width() * scale) / 2;
         ty = 0;
         redraw();

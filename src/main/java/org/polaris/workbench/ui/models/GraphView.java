@@ -84,7 +84,6 @@ final class GraphView extends BorderPane {
                 crumbs.getChildren().add(h);
             }
         });
-        crumbs.setMinWidth(120);
         TextField find = new TextField();
         find.setId("graphSearch");
         find.setPromptText("Find node, op or weight (Enter: next)");
@@ -142,6 +141,11 @@ final class GraphView extends BorderPane {
         png.disableProperty().bind(vm.layoutProperty().isNull());
         Region grow = new Region();
         HBox.setHgrow(grow, Priority.ALWAYS);
+        for (javafx.scene.control.Control c : java.util.List.of(fit, svg, png, overlay, runtime)) {
+            c.setMinWidth(Region.USE_PREF_SIZE); // the breadcrumb gives way first
+        }
+        find.setMinWidth(120);
+        crumbs.setMinWidth(60);
         HBox bar = new HBox(6, crumbs, grow, find, count, overlay, runtime, fit, svg, png);
         bar.setAlignment(Pos.CENTER_LEFT);
         bar.setPadding(new Insets(4, 8, 4, 8));

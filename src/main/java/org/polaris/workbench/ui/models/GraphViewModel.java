@@ -224,18 +224,16 @@ public final class GraphViewModel {
         Overlay.Kind k = overlayKind.get();
         if (g == null || k == Overlay.Kind.NONE) {
             overlay.set(Overlay.none());
-            showDetails();
-            return;
-        }
-        if (k == Overlay.Kind.SENSITIVITY) {
-            overlay.set(GraphOverlays.sensitivity(workspace, doc.path()).apply(g));
+            if (g != null && layout.get() != null) status.set(summary(g, layout.get()));
             showDetails();
             return;
         }
         String key = doc.path() + "|" + k + (k == Overlay.Kind.TIME ? "|" + timeRuntime.get() : "");
-        Function<ModelGraph, Overlay> f = measured.get(key);
+        Function<ModelGraph, Overlay> f = k == Overlay.Kind.SENSITIVITY ? GraphOverlays.sensitivity(workspace, doc.path())
+                : measured.get(key);
         if (f != null) {
             overlay.set(f.apply(g));
+            status.set(overlay.get().note());
             showDetails();
             return;
         }

@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Retakes the user guide's Models, Quantize and Inference screenshots from the real window at 1280x800 (the
+ * Retakes the user guide's Models (graph tab and overlays included), Quantize, Inference and Compare screenshots from the real window at 1280x800 (the
  * Sparsity, GPU and SNN ones come from their pane tests). A documented manual step, skipped unless asked for:
  * {@code xvfb-run -s "-screen 0 1600x1000x24" ./mvnw test -Dfx.platform=gtk -Dtest='UserGuideScreenshotsTest,SparsityPaneViewTest,GpuPaneViewTest,SnnPaneViewTest' -Dpolaris.screenshots=docs/images}.
  */
@@ -120,5 +120,73 @@ class UserGuideScreenshotsTest {
         robot.clickOn("#inferenceRun");
         idle();
         save(robot, "inputs-table.png");
+    }
+
+    /** The graph tab with each overlay, a subgraph, and the Compare pane. */
+    @Test
+    void graphOverlaysAndCompare(FxRobot robot) throws Exception {
+        String dir = System.getProperty("polaris.screenshots");
+        assumeTrue(dir != null && !dir.isBlank(), "screenshots are retaken on request only");
+        Path images = TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz");
+        Path cnn = Files.copy(TestData.FASHION_CNN, tmp.resolve("fashion_cnn.onnx"));
+        robot.interact(() -> w.models.open(cnn));
+        WaitForAsyncUtils.waitFor(30, TimeUnit.SECONDS, () -> workspace.openModels().size() == 1);
+        idle();
+        // a quantization with its sensitivity scan, for the Sensitivity overlay and the int8 model
+        robot.clickOn("#nav-quantize");
+        robot.interact(() -> {
+            w.quantize.calibDataProperty().set(images);
+            w.quantize.evalSamplesProperty().set(500);
+            w.quantize.sensitivityProperty().set(true);
+        });
+        idle();
+        robot.clickOn("#quantizeButton");
+        idle();
+        assertThat(w.quantize.errorProperty().get()).isEmpty();
+        Path int8 = w.quantize.resultProperty().get().request().output();
+        robot.clickOn("#nav-models");
+        robot.interact(() -> w.models.open(cnn));
+        idle();
+        robot.clickOn("#graphTab");
+        idle();
+        robot.interact(() -> w.models.graph().selectedProperty().set(w.models.graph().levelProperty().get()
+                .node("/conv2/Conv").orElseThrow()));
+        save(robot, "graph-tab.png");
+        for (org.polaris.workbench.engine.graph.Overlay.Kind k : java.util.List.of(
+                org.polaris.workbench.engine.graph.Overlay.Kind.TIME, org.polaris.workbench.engine.graph.Overlay.Kind.PLACEMENT,
+                org.polaris.workbench.engine.graph.Overlay.Kind.SENSITIVITY)) {
+            robot.interact(() -> w.models.graph().overlayKindProperty().set(k));
+            idle();
+            save(robot, "graph-" + k.name().toLowerCase(java.util.Locale.ROOT) + ".png");
+        }
+        robot.interact(() -> w.models.open(int8));
+        idle();
+        robot.interact(() -> w.models.graph().overlayKindProperty().set(org.polaris.workbench.engine.graph.Overlay.Kind.NONE));
+        robot.interact(() -> w.models.graph().overlayKindProperty().set(org.polaris.workbench.engine.graph.Overlay.Kind.COMPRESSION));
+        idle();
+        save(robot, "graph-compression.png");
+
+        Path loop = org.polaris.workbench.testutil.CorpusModels.get("ssdlite320_mobilenet_v3");
+        robot.interact(() -> w.models.open(loop));
+        WaitForAsyncUtils.waitFor(120, TimeUnit.SECONDS, () -> w.models.graph().layoutProperty().get() != null
+                && w.models.graph().levelProperty().get().nodes().size() > 1000);
+        idle();
+        robot.interact(() -> {
+            var g = w.models.graph();
+            g.overlayKindProperty().set(org.polaris.workbench.engine.graph.Overlay.Kind.NONE);
+            // the largest subgraph: the detector's batched NMS branch
+            var best = g.levelProperty().get().nodes().stream().flatMap(n -> n.subgraphs().stream()
+                    .map(s -> java.util.Map.entry(n, s))).max(java.util.Comparator.comparingInt(e -> e.getValue().graph().nodes().size()))
+                    .orElseThrow();
+            g.enter(best.getKey(), best.getValue().attribute());
+        });
+        idle();
+        save(robot, "graph-subgraph.png");
+
+        robot.interact(() -> workspace.compare(cnn, int8));
+        idle();
+        robot.interact(() -> w.diff.selectedRowProperty().set(w.diff.rows().stream()
+                .filter(r -> "/conv2/Conv".equals(r.nodeA())).findFirst().orElseThrow()));
+        save(robot, "compare-pane.png");
     }
 }
