@@ -3,16 +3,18 @@ package org.polaris.workbench.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.polaris.workbench.engine.data.DataException;
+import org.polaris.workbench.engine.exec.EngineSession;
 import org.polaris.workbench.engine.graph.GraphLayout;
 import org.polaris.workbench.engine.graph.GraphNode;
 import org.polaris.workbench.engine.graph.GraphSvg;
 import org.polaris.workbench.engine.graph.ModelGraph;
 import org.polaris.workbench.engine.graph.Overlay;
 import org.polaris.workbench.engine.graph.OverlayService;
-import org.polaris.workbench.engine.inference.Runtimes;
+import org.polaris.workbench.engine.graph.ShapeTrace;
 import org.polaris.workbench.engine.io.OutputPolicy;
 import org.polaris.workbench.engine.io.OutputSet;
 import org.polaris.workbench.engine.job.CancellationToken;
+import org.polaris.workbench.engine.job.EnginePool;
 import org.polaris.workbench.engine.job.ProgressSink;
 import org.polaris.workbench.engine.model.OnnxModel;
 import org.polaris.workbench.engine.model.OnnxModelReader;
@@ -28,6 +30,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -105,10 +108,10 @@ public final class GraphCommand implements Callable<Integer> {
             throw new CliException("--shapes must be run or declared, not '" + shapes + "'", 2);
         }
         OnnxModel m = new OnnxModelReader().read(model);
-        java.util.Map<String, String> resolved = java.util.Map.of();
+        Map<String, String> resolved = Map.of();
         if (shapes.equals("run")) {
-            try (org.polaris.workbench.engine.job.EnginePool pool = new org.polaris.workbench.engine.job.EnginePool(threads)) {
-                resolved = org.polaris.workbench.engine.graph.ShapeTrace.resolve(m, input.spec().sample(m).feeds(), pool);
+            try (EnginePool pool = new EnginePool(threads)) {
+                resolved = ShapeTrace.resolve(m, input.spec().sample(m).feeds(), pool);
             } catch (DataException | IllegalArgumentException e) {
                 throw new CliException(e.getMessage(), 2);
             }
@@ -145,9 +148,9 @@ public final class GraphCommand implements Callable<Integer> {
         return 0;
     }
 
-    private org.polaris.workbench.engine.exec.EngineSession.Device placementDevice() throws CliException {
-        var d = org.polaris.workbench.engine.exec.EngineSession.Device.parse(device);
-        if (d == org.polaris.workbench.engine.exec.EngineSession.Device.CPU) {
+    private EngineSession.Device placementDevice() throws CliException {
+        var d = EngineSession.Device.parse(device);
+        if (d == EngineSession.Device.CPU) {
             throw new CliException("--device for the placement overlay is gpu or auto", 2);
         }
         return d;

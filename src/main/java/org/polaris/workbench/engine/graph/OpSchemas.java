@@ -6,6 +6,7 @@ import org.polaris.workbench.engine.model.Node;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.polaris.workbench.engine.model.DataType;
 
 /** Input names of common operators (as the ONNX schemas name them) and the one-line summary a node box shows. */
 final class OpSchemas {
@@ -83,7 +84,7 @@ final class OpSchemas {
                 long[] p = ints(n, "perm");
                 if (p != null) parts.add("perm " + java.util.Arrays.toString(p).replace(" ", ""));
             }
-            case "Cast" -> n.attribute("to").map(a -> org.polaris.workbench.engine.model.DataType.fromCode((int) a.asLong()))
+            case "Cast" -> n.attribute("to").map(a -> DataType.fromCode((int) a.asLong()))
                     .ifPresent(t -> parts.add("to " + t.displayName()));
             case "Resize", "Upsample" -> n.attribute("mode").map(Attribute::asString).ifPresent(parts::add);
             case "LeakyRelu", "Elu", "Celu" -> n.attribute("alpha").map(a -> "α=" + trim(a.asFloat())).ifPresent(parts::add);

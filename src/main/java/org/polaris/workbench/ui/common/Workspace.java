@@ -154,7 +154,13 @@ public final class Workspace {
     }
 
     private final Map<Path, Sensitivity> sensitivity = new HashMap<>();
-    private java.util.function.BiConsumer<Path, Path> comparer = (a, b) -> { };
+    private Comparer comparer = (a, b, data) -> { };
+
+    /** Opens two versions of a model side by side, run on a sample of {@code data} (null: the pane's choice). */
+    @FunctionalInterface
+    public interface Comparer {
+        void compare(Path a, Path b, Path data);
+    }
 
     public void recordSensitivity(Path model, Sensitivity s) {
         sensitivity.put(model.toAbsolutePath().normalize(), s);
@@ -166,13 +172,16 @@ public final class Workspace {
     }
 
     /** How two models are compared (the Compare pane); by default nothing. */
-    public void setComparer(java.util.function.BiConsumer<Path, Path> comparer) {
+    public void setComparer(Comparer comparer) {
         this.comparer = comparer;
     }
 
-    /** Opens {@code a} and {@code b} side by side in the Compare pane (a result card's "Compare with original"). */
-    public void compare(Path a, Path b) {
-        comparer.accept(a, b);
+    /**
+     * Opens {@code a} and {@code b} side by side in the Compare pane (a result card's "Compare with original"), run on
+     * the first sample of {@code data}, the data set the card was evaluated on (null when it had none).
+     */
+    public void compare(Path a, Path b, Path data) {
+        comparer.compare(a, b, data);
     }
 
     /** Opens {@code model} in the Models pane (a quantized result, say). */

@@ -1,25 +1,34 @@
 package org.polaris.workbench.ui.diff;
 
+import javafx.beans.binding.Bindings;
+import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.beans.property.SimpleObjectProperty;
 import javafx.geometry.Insets;
 import javafx.geometry.Orientation;
 import javafx.geometry.Pos;
 import javafx.scene.control.Button;
 import javafx.scene.control.Label;
+import javafx.scene.control.Spinner;
 import javafx.scene.control.SplitPane;
 import javafx.scene.control.TableColumn;
 import javafx.scene.control.TableView;
+import javafx.scene.control.Tooltip;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.GridPane;
+import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
+import javafx.scene.layout.Region;
 import javafx.scene.layout.StackPane;
 import javafx.scene.layout.VBox;
 import org.polaris.workbench.engine.graph.DiffReport;
 import org.polaris.workbench.engine.graph.GraphNode;
+import org.polaris.workbench.engine.graph.Overlay;
 import org.polaris.workbench.ui.common.GraphCanvas;
 import org.polaris.workbench.ui.common.OverlayLegend;
 import org.polaris.workbench.ui.common.TextCells;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Function;
@@ -40,16 +49,14 @@ public final class DiffView extends BorderPane {
         right.setId("diffCanvasB");
         setTop(form(vm));
         TableView<DiffReport.Row> table = table(vm);
-        javafx.beans.property.ObjectProperty<org.polaris.workbench.engine.graph.Overlay> la =
-                new javafx.beans.property.SimpleObjectProperty<>(org.polaris.workbench.engine.graph.Overlay.none());
-        javafx.beans.property.ObjectProperty<org.polaris.workbench.engine.graph.Overlay> lb =
-                new javafx.beans.property.SimpleObjectProperty<>(org.polaris.workbench.engine.graph.Overlay.none());
+        ObjectProperty<Overlay> la = new SimpleObjectProperty<>(Overlay.none());
+        ObjectProperty<Overlay> lb = new SimpleObjectProperty<>(Overlay.none());
         StackPane a = new StackPane(left, new OverlayLegend(la, "diffLegendA"));
         StackPane b = new StackPane(right, new OverlayLegend(lb, "diffLegendB"));
         // bottom left and narrow: the two graphs share the width
-        for (StackPane p : java.util.List.of(a, b)) {
+        for (StackPane p : List.of(a, b)) {
             StackPane.setAlignment(p.getChildren().get(1), Pos.BOTTOM_LEFT);
-            ((javafx.scene.layout.Region) p.getChildren().get(1)).setMaxWidth(230);
+            ((Region) p.getChildren().get(1)).setMaxWidth(230);
         }
         SplitPane graphs = new SplitPane(a, b);
         SplitPane split = new SplitPane(graphs, table);
@@ -62,8 +69,8 @@ public final class DiffView extends BorderPane {
             right.show(c == null ? null : c.graphB(), c == null ? null : c.layoutB());
             left.overlay(c == null ? null : c.overlayA());
             right.overlay(c == null ? null : c.overlayB());
-            la.set(c == null ? org.polaris.workbench.engine.graph.Overlay.none() : c.overlayA());
-            lb.set(c == null ? org.polaris.workbench.engine.graph.Overlay.none() : c.overlayB());
+            la.set(c == null ? Overlay.none() : c.overlayA());
+            lb.set(c == null ? Overlay.none() : c.overlayB());
         });
         // synchronized pan and zoom
         left.setOnMoved(right::follow);
@@ -111,11 +118,11 @@ public final class DiffView extends BorderPane {
     private static VBox form(DiffViewModel vm) {
         Label a = new Label();
         a.setId("diffModelA");
-        a.textProperty().bind(javafx.beans.binding.Bindings.createStringBinding(() ->
+        a.textProperty().bind(Bindings.createStringBinding(() ->
                 vm.modelAProperty().get() == null ? "(choose the original)" : vm.modelAProperty().get().toString(), vm.modelAProperty()));
         Label b = new Label();
         b.setId("diffModelB");
-        b.textProperty().bind(javafx.beans.binding.Bindings.createStringBinding(() ->
+        b.textProperty().bind(Bindings.createStringBinding(() ->
                 vm.modelBProperty().get() == null ? "(choose the other version)" : vm.modelBProperty().get().toString(), vm.modelBProperty()));
         Button chooseA = new Button("Choose…");
         chooseA.setOnAction(e -> vm.chooseA());
@@ -129,11 +136,34 @@ public final class DiffView extends BorderPane {
         Button cancel = new Button("Cancel");
         cancel.disableProperty().bind(vm.busyProperty().not());
         cancel.setOnAction(e -> vm.cancel());
+        Label data = new Label();
+        data.setId("diffData");
+        data.textProperty().bind(Bindings.createStringBinding(() -> vm.dataProperty().get() == null
+                ? "A's Inputs table (random where it sets no source)" : vm.dataProperty().get().toString(), vm.dataProperty()));
+        Button dataFile = new Button("File…");
+        dataFile.setTooltip(new Tooltip("An IDX file whose sample both models run on"));
+        dataFile.setOnAction(e -> vm.chooseData(false));
+        Button dataFolder = new Button("Folder…");
+        dataFolder.setTooltip(new Tooltip("A folder of images, audio clips, .npz samples or ONNX test data sets"));
+        dataFolder.setOnAction(e -> vm.chooseData(true));
+        Button clear = new Button("Clear");
+        clear.disableProperty().bind(vm.dataProperty().isNull());
+        clear.setOnAction(e -> vm.clearData());
+        Spinner<Integer> sample = new Spinner<>(0, 9_999_999, 0);
+        sample.setId("diffSample");
+        sample.setEditable(true);
+        sample.setPrefWidth(100);
+        // bidirectional bindings hold their ends weakly: the spinner keeps the adapter alive
+        ObjectProperty<Integer> sampleValue = vm.sampleProperty().asObject();
+        sample.getProperties().put("polaris.sampleValue", sampleValue);
+        sample.getValueFactory().valueProperty().bindBidirectional(sampleValue);
+        sample.disableProperty().bind(vm.dataProperty().isNull());
         GridPane grid = new GridPane();
         grid.setHgap(8);
         grid.setVgap(4);
         grid.addRow(0, new Label("A (original)"), a, chooseA);
         grid.addRow(1, new Label("B (version)"), b, chooseB);
+        grid.addRow(2, new Label("Input"), data, new HBox(4, dataFile, dataFolder, clear, new Label("sample"), sample));
         GridPane.setHgrow(a, Priority.ALWAYS);
         Label error = new Label();
         error.setId("diffError");
@@ -152,7 +182,7 @@ public final class DiffView extends BorderPane {
                 c.report().modelA(), c.report().operatorsA(), c.report().modelB(), c.report().operatorsB(),
                 c.report().matchedByName(), c.report().matchedByStructure(), c.report().removed(), c.report().added(),
                 c.report().largestError().map(w -> " · largest output change at " + w.nodeA()).orElse(""))));
-        VBox box = new VBox(6, grid, new javafx.scene.layout.HBox(8, compare, cancel), error, summary, made);
+        VBox box = new VBox(6, grid, new HBox(8, compare, cancel), error, summary, made);
         box.setPadding(new Insets(8));
         return box;
     }

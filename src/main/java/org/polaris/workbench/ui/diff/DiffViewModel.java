@@ -1,5 +1,6 @@
 package org.polaris.workbench.ui.diff;
 
+import javafx.beans.property.IntegerProperty;
 import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.ReadOnlyBooleanProperty;
 import javafx.beans.property.ReadOnlyIntegerProperty;
@@ -8,6 +9,7 @@ import javafx.beans.property.ReadOnlyObjectProperty;
 import javafx.beans.property.ReadOnlyObjectWrapper;
 import javafx.beans.property.ReadOnlyStringProperty;
 import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.beans.property.SimpleIntegerProperty;
 import javafx.beans.property.SimpleObjectProperty;
 import javafx.beans.binding.BooleanBinding;
 import javafx.collections.FXCollections;
@@ -49,6 +51,8 @@ public final class DiffViewModel {
     private final Workspace workspace;
     private final ObjectProperty<Path> modelA = new SimpleObjectProperty<>();
     private final ObjectProperty<Path> modelB = new SimpleObjectProperty<>();
+    private final ObjectProperty<Path> data = new SimpleObjectProperty<>();
+    private final IntegerProperty sample = new SimpleIntegerProperty(0);
     private final ReadOnlyObjectWrapper<Comparison> result = new ReadOnlyObjectWrapper<>();
     private final ObservableList<DiffReport.Row> rows = FXCollections.observableArrayList();
     private final ObjectProperty<DiffReport.Row> selectedRow = new SimpleObjectProperty<>();
@@ -65,10 +69,17 @@ public final class DiffViewModel {
         workspace.setComparer(this::compare);
     }
 
-    /** Compares {@code a} with {@code b} and asks the window to show this pane. */
-    public void compare(Path a, Path b) {
+    /**
+     * Compares {@code a} with {@code b} on sample 0 of {@code data} (the data set the result card was evaluated on;
+     * null keeps the pane's choice) and asks the window to show this pane.
+     */
+    public void compare(Path a, Path b, Path data) {
         modelA.set(a);
         modelB.set(b);
+        if (data != null) {
+            this.data.set(data);
+            sample.set(0);
+        }
         showRequests.set(showRequests.get() + 1);
         compare();
     }
@@ -77,9 +88,9 @@ public final class DiffViewModel {
     public void chooseAndCompare() {
         List<Path> picked = dialogs.chooseModelFiles(Optional.ofNullable(workspace.current()).map(Path::getParent));
         if (picked.size() >= 2) {
-            compare(picked.get(0), picked.get(1));
+            compare(picked.get(0), picked.get(1), null);
         } else if (picked.size() == 1 && workspace.current() != null) {
-            compare(workspace.current(), picked.get(0));
+            compare(workspace.current(), picked.get(0), null);
         } else if (picked.size() == 1) {
             modelA.set(picked.get(0));
             showRequests.set(showRequests.get() + 1);
@@ -94,7 +105,23 @@ public final class DiffViewModel {
         dialogs.chooseModelFiles(Optional.ofNullable(modelA.get()).map(Path::getParent)).stream().findFirst().ifPresent(modelB::set);
     }
 
-    /** Runs the comparison in the background on the Inputs table's input of model A (random where it sets none). */
+    /** Chooses the data set whose sample both models run on (an IDX file, or a folder when {@code folder}). */
+    public void chooseData(boolean folder) {
+        dialogs.chooseData(folder, Optional.ofNullable(data.get()).map(Path::getParent)).ifPresent(p -> {
+            data.set(p);
+            sample.set(0);
+        });
+    }
+
+    /** Back to the Inputs table's sources alone (random where it sets none). */
+    public void clearData() {
+        data.set(null);
+    }
+
+    /**
+     * Runs the comparison in the background on model A's Inputs table, with sample {@link #sampleProperty()} of the
+     * chosen data set feeding the inputs it holds (random where neither sets a value).
+     */
     public void compare() {
         Path a = modelA.get();
         Path b = modelB.get();
@@ -102,7 +129,7 @@ public final class DiffViewModel {
         error.set("");
         InputSpec input;
         try {
-            input = new InputSpec(workspace.inputs(a).request(Preprocessing.unitScale()), null, 0);
+            input = new InputSpec(workspace.inputs(a).request(Preprocessing.unitScale()), data.get(), sample.get());
         } catch (IllegalArgumentException e) {
             error.set(GuiMessages.of(e));
             return;
@@ -134,6 +161,9 @@ public final class DiffViewModel {
 
     public ObjectProperty<Path> modelAProperty() { return modelA; }
     public ObjectProperty<Path> modelBProperty() { return modelB; }
+    /** The data set whose sample feeds both models; null: the Inputs table's sources. */
+    public ObjectProperty<Path> dataProperty() { return data; }
+    public IntegerProperty sampleProperty() { return sample; }
     public ReadOnlyObjectProperty<Comparison> resultProperty() { return result.getReadOnlyProperty(); }
     public ObservableList<DiffReport.Row> rows() { return rows; }
     public ObjectProperty<DiffReport.Row> selectedRowProperty() { return selectedRow; }

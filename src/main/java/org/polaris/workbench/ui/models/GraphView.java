@@ -26,6 +26,8 @@ import org.polaris.workbench.ui.common.GraphCanvas;
 
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.polaris.workbench.ui.common.OverlayLegend;
+import org.polaris.workbench.ui.common.TextCells;
 
 /**
  * The graph tab: breadcrumb of the level shown, search, overlay selector, export; the canvas with its legend; the
@@ -41,7 +43,7 @@ final class GraphView extends BorderPane {
         setId("graphView");
         canvas.setId("graphCanvas");
         setTop(toolbar(vm));
-        StackPane center = new StackPane(canvas, new org.polaris.workbench.ui.common.OverlayLegend(vm.overlayProperty(), "graphLegend"), placeholder(vm));
+        StackPane center = new StackPane(canvas, new OverlayLegend(vm.overlayProperty(), "graphLegend"), placeholder(vm));
         StackPane.setAlignment(center.getChildren().get(1), Pos.TOP_RIGHT);
         SplitPane split = new SplitPane(center, new NodeDetailsView(vm));
         split.setDividerPositions(0.68);
@@ -163,7 +165,7 @@ final class GraphView extends BorderPane {
     }
 
     private static Label placeholder(GraphViewModel vm) {
-        Label l = org.polaris.workbench.ui.common.TextCells.placeholder("");
+        Label l = TextCells.placeholder("");
         l.textProperty().bind(vm.statusProperty());
         l.visibleProperty().bind(vm.layoutProperty().isNull());
         l.setMouseTransparent(true);

@@ -38,6 +38,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
+import org.polaris.workbench.ui.common.PngFiles;
 
 /**
  * The Models pane's graph tab: the selected model's graph (laid out in the background, cached per level), the level
@@ -349,7 +350,7 @@ public final class GraphViewModel {
         if (doc == null) return;
         Path model = doc.path();
         dialogs.chooseSaveFile("Export view as PNG", Path.of(stem(model) + ".png")).ifPresent(p ->
-                write(p, model, () -> org.polaris.workbench.ui.common.PngFiles.encode(argb, width, height)));
+                write(p, model, () -> PngFiles.encode(argb, width, height)));
     }
 
     private void write(Path target, Path model, java.util.concurrent.Callable<byte[]> bytes) {

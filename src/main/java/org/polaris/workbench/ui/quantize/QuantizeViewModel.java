@@ -284,10 +284,11 @@ public final class QuantizeViewModel {
         }
     }
 
-    /** Shows the original and the last result side by side in the Compare pane. */
+    /** Shows the original and the last result side by side in the Compare pane, run on the evaluation data. */
     public void compareResult() {
         if (result.get() != null) {
-            workspace.compare(result.get().request().model(), result.get().request().output());
+            Path data = form.evalDataProperty().get() != null ? form.evalDataProperty().get() : calibData.get();
+            workspace.compare(result.get().request().model(), result.get().request().output(), data);
         }
     }
 

@@ -366,10 +366,10 @@ public final class SparsityViewModel {
                 "pruning sensitivity scan of " + m.getFileName() + " (" + r.samples() + " samples)"));
     }
 
-    /** Shows the original and the pruned model side by side in the Compare pane. */
+    /** Shows the original and the pruned model side by side in the Compare pane, run on the evaluation data. */
     public void compareResult() {
         if (result.get() != null && model.get() != null) {
-            workspace.compare(model.get(), result.get().output());
+            workspace.compare(model.get(), result.get().output(), evalDataProperty().get());
         }
     }
 

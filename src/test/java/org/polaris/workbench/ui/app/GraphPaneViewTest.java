@@ -170,13 +170,16 @@ class GraphPaneViewTest {
         Path pruned = tmp.resolve("cnn-pruned.onnx");
         assertThat(CliRun.of("prune", TestData.FASHION_CNN.toString(), "-o", pruned.toString(), "--sparsity", "0.5",
                 "--eval-samples", "50").code()).isZero();
-        robot.interact(() -> workspace.compare(TestData.FASHION_CNN, pruned));
+        robot.interact(() -> workspace.compare(TestData.FASHION_CNN, pruned, TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz")));
         idle();
         assertThat(robot.lookup("#nav-compare").queryAs(javafx.scene.control.ToggleButton.class).isSelected()).isTrue();
         TableView<?> table = robot.lookup("#diffTable").queryTableView();
         WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, () -> table.getItems().size() == 10);
         assertThat(robot.lookup("#diffSummary").queryLabeled().getText())
                 .startsWith("fashion_cnn.onnx: 10 operators, cnn-pruned.onnx: 10 · matched 10 by name, 0 by structure");
+        // the result card's data set feeds both models, and the provenance line says so
+        assertThat(robot.lookup("#diffProvenance").queryLabeled().getText()).contains("t10k-2000-images-idx3-ubyte.gz")
+                .contains("sample 0").doesNotContain("random");
         GraphCanvas a = robot.lookup("#diffCanvasA").query();
         GraphCanvas b = robot.lookup("#diffCanvasB").query();
         WaitForAsyncUtils.waitFor(10, TimeUnit.SECONDS, () -> a.drawnNodes() > 0 && b.drawnNodes() > 0);

@@ -183,7 +183,7 @@ class UserGuideScreenshotsTest {
         idle();
         save(robot, "graph-subgraph.png");
 
-        robot.interact(() -> workspace.compare(cnn, int8));
+        robot.interact(() -> workspace.compare(cnn, int8, images));
         idle();
         robot.interact(() -> w.diff.selectedRowProperty().set(w.diff.rows().stream()
                 .filter(r -> "/conv2/Conv".equals(r.nodeA())).findFirst().orElseThrow()));
