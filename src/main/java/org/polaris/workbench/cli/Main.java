@@ -79,7 +79,8 @@ public final class Main {
     static Failure classify(Throwable ex) {
         // a known failure wrapped by a worker or a library still gets its own code and message
         for (Throwable c = ex; c != null && c.getCause() != c; c = c.getCause()) {
-            if (c instanceof ModelLoadException || c instanceof QuantizationException || c instanceof OutputException
+            if (c instanceof ModelLoadException || c instanceof UnsupportedOpsException || c instanceof QuantizationException
+                    || c instanceof OutputException
                     || c instanceof DataException || c instanceof org.polaris.workbench.engine.data.DataFileException
                     || c instanceof CliException || c instanceof OutOfMemoryError) {
                 ex = c;

@@ -76,6 +76,10 @@ class ArchitectureTest {
             .should().dependOnClassesThat().resideInAnyPackage("org.eclipse.elk..", "org.eclipse.emf..");
 
     @ArchTest
+    static final ArchRule prometheusAndHttpServerOnlyInEngineServe = noClasses().that().resideOutsideOfPackage("..engine.serve..")
+            .should().dependOnClassesThat().resideInAnyPackage("io.prometheus..", "com.sun.net.httpserver..");
+
+    @ArchTest
     static final ArchRule consoleOnlyInCli = noClasses().that().resideOutsideOfPackage("..cli..")
             .should().accessField(System.class, "out").orShould().accessField(System.class, "err");
 
