@@ -65,6 +65,9 @@ public final class ServeMetrics implements ServedModel.Observer {
         GaugeWithCallback.builder().name("polaris_queue_depth").help("Requests waiting in a model's queue")
                 .labelNames("model").callback(cb -> models.get().forEach(m -> cb.call(m.queueDepth(), m.name())))
                 .register(registry);
+        GaugeWithCallback.builder().name("polaris_queue_capacity").help("Requests a model's queue holds before answering 503")
+                .labelNames("model").callback(cb -> models.get().forEach(m -> cb.call(m.queueCapacity(), m.name())))
+                .register(registry);
         GaugeWithCallback.builder().name("polaris_models_loaded").help("Models loaded and serving")
                 .callback(cb -> cb.call(models.get().size())).register(registry);
         GaugeWithCallback.builder().name("polaris_model_memory_bytes").unit(Unit.BYTES)

@@ -194,6 +194,11 @@ public final class ServedModel implements AutoCloseable {
         return queue.size();
     }
 
+    /** Requests the queue holds before answering 503. */
+    public int queueCapacity() {
+        return queue.size() + queue.remainingCapacity();
+    }
+
     public ModelStats stats() {
         return stats;
     }
