@@ -79,8 +79,9 @@ public final class ServeCommand implements Callable<Integer> {
             description = "largest batch dynamic batching forms (1 turns it off)")
     int maxBatch;
 
-    @Option(names = "--max-queue-delay-ms", defaultValue = "2", paramLabel = "F",
-            description = "how long the first request of a batch waits for more (0..1000)")
+    @Option(names = "--max-queue-delay-ms", defaultValue = "0", paramLabel = "F",
+            description = "how long the first request of a batch waits for more (0..1000; default 0: a batch takes "
+                    + "what queued while the previous one ran)")
     double maxQueueDelayMs;
 
     @Bounds(min = 1, max = 100000)

@@ -60,6 +60,7 @@ public final class InferenceServer implements AutoCloseable {
     private final TelemetrySampler telemetry;
     private final ScheduledExecutorService poller;
     private final byte[] key;
+    private final TrafficLog traffic = new TrafficLog();
 
     private InferenceServer(ServeOptions options, String version, ModelCache.Sizer sizer) throws IOException {
         this.options = options;
@@ -140,6 +141,11 @@ public final class InferenceServer implements AutoCloseable {
         return cache;
     }
 
+    /** The last minutes of inference traffic, second by second. */
+    public TrafficLog traffic() {
+        return traffic;
+    }
+
     public ServeOptions options() {
         return options;
     }
@@ -157,6 +163,7 @@ public final class InferenceServer implements AutoCloseable {
         long start = System.nanoTime();
         String model = null;
         int status = 500;
+        ServedModel.Result[] result = new ServedModel.Result[1];
         try {
             URI uri = x.getRequestURI();
             String path = uri.getRawPath();
@@ -169,12 +176,16 @@ public final class InferenceServer implements AutoCloseable {
             Matcher mm = MODEL_PATH.matcher(path);
             if (mm.matches() && "/infer".equals(mm.group(3))) {
                 model = decode(mm.group(1));
-                status = infer(x, model, mm.group(2) == null ? null : decode(mm.group(2)), method);
+                status = infer(x, model, mm.group(2) == null ? null : decode(mm.group(2)), method, result);
                 return;
             }
             status = route(x, path, method, mm);
         } catch (ServeException e) {
             status = e.status().code();
+            if (e.status() == ServeException.Status.TOO_LARGE) {
+                // the unread body is not drained: the connection closes after this answer, and says so
+                x.getResponseHeaders().set("Connection", "close");
+            }
             sendQuietly(x, status, ResponseWriter.error(e.getMessage()), e.retryAfterSeconds());
         } catch (IOException e) {
             status = 499; // the client went away
@@ -184,7 +195,13 @@ public final class InferenceServer implements AutoCloseable {
         } finally {
             // closed only here: a try-with-resources would close the exchange before the error is sent
             x.close();
-            if (model != null) metrics.request(model, status, System.nanoTime() - start);
+            if (model != null) {
+                long took = System.nanoTime() - start;
+                metrics.request(model, status, took);
+                ServedModel.Result r = result[0];
+                traffic.record(System.currentTimeMillis(), status, took, r == null ? 0 : r.queueNanos(),
+                        r == null ? 0 : r.batchSize());
+            }
         }
     }
 
@@ -263,7 +280,8 @@ public final class InferenceServer implements AutoCloseable {
         throw new ServeException(ServeException.Status.NOT_FOUND, "no such endpoint: " + method + " " + path);
     }
 
-    private int infer(HttpExchange x, String name, String v, String method) throws IOException, ServeException {
+    private int infer(HttpExchange x, String name, String v, String method, ServedModel.Result[] out)
+            throws IOException, ServeException {
         post(method);
         version(cache.acquire(name), v);
         byte[] body = body(x);
@@ -304,6 +322,7 @@ public final class InferenceServer implements AutoCloseable {
             throw new ServeException(ServeException.Status.UNAVAILABLE, "model '" + name + "': request dropped", 1);
         }
         statsOf(name).success(System.nanoTime() - start, r.batch());
+        out[0] = res;
         ResponseWriter.Encoded enc = ResponseWriter.infer(m, r, res.outputs());
         return send(x, 200, enc.binary() ? "application/octet-stream" : "application/json", enc.body(), enc.headerLength(), 0);
     }

@@ -61,7 +61,7 @@ public final class ModelCache implements AutoCloseable {
     private final ModelSource source;
     private final Loader loader;
     private final long budget;
-    private final Set<String> pinned;
+    private final Set<String> pinned = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final ServeMetrics metrics;
     private final Sizer sizer;
     private final ReentrantLock loads = new ReentrantLock();
@@ -85,7 +85,7 @@ public final class ModelCache implements AutoCloseable {
         this.source = source;
         this.loader = loader;
         this.budget = budget;
-        this.pinned = Set.copyOf(pinned);
+        this.pinned.addAll(pinned);
         this.metrics = metrics;
         this.available = source.scan();
         for (String p : pinned) {
@@ -369,7 +369,16 @@ public final class ModelCache implements AutoCloseable {
     }
 
     public Set<String> pinned() {
-        return pinned;
+        return Set.copyOf(pinned);
+    }
+
+    /** Pins {@code name} (never unloaded for memory) or unpins it; an unpinned model may be unloaded at the next load. */
+    public void pin(String name, boolean on) throws ServeException {
+        synchronized (this) {
+            if (!knows(name)) throw new ServeException(ServeException.Status.NOT_FOUND, "unknown model '" + name + "'");
+            if (on) pinned.add(name);
+            else pinned.remove(name);
+        }
     }
 
     /** Unloads everything; later requests get 503. */

@@ -44,10 +44,13 @@ public record ServeOptions(Map<String, Path> models, Path repository, int pollSe
         }
     }
 
-    /** Defaults for {@code models}: loopback:8000, ONNX Runtime, batches of up to 32 after at most 2 ms. */
+    /**
+     * Defaults for {@code models}: loopback:8000, ONNX Runtime, batches of up to 32 formed from what queued while the
+     * previous batch ran (no added delay: a lone request runs at once).
+     */
     public static ServeOptions defaults(Map<String, Path> models) {
         return new ServeOptions(models, null, 5, "127.0.0.1", 8000, Runtimes.Kind.ORT, EngineSession.Device.CPU, 1, 32,
-                2_000_000L, 256, Long.MAX_VALUE, Set.of(), null, 64L << 20, 64, Path.of("/"));
+                0L, 256, Long.MAX_VALUE, Set.of(), null, 64L << 20, 64, Path.of("/"));
     }
 
     public ServeOptions withPort(int p) {

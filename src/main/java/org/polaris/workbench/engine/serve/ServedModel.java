@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * against the signature, queued (a full queue is a 503), and run by the model's own thread: with dynamic batching,
  * the first request waits at most the queue delay for others of the same non-batch shape until the batch is full,
  * the inputs are concatenated along the batch dimension, run once, and each request gets its rows of every output.
- * The runtime is only ever used by that thread. Closing stops taking requests, still answers those already queued,
+ * A request that finds the model idle (nothing queued, nothing running, no queue delay) runs on its own thread. The
+ * runtime is used by one thread at a time. Closing stops taking requests, still answers those already queued,
  * and then closes the runtime.
  */
 public final class ServedModel implements AutoCloseable {
@@ -208,7 +209,7 @@ public final class ServedModel implements AutoCloseable {
         return open;
     }
 
-    /** Requests submitted and not yet answered. */
+    /** Requests queued or running and not yet answered (a request run at once on its own thread is not counted). */
     public int inFlight() {
         return inFlight.get();
     }
@@ -218,15 +219,27 @@ public final class ServedModel implements AutoCloseable {
         Map<String, Tensor> feeds = validate(r);
         if (!open) throw new ServeException(ServeException.Status.UNAVAILABLE, "model '" + name + "' is being unloaded", 1);
         Pending p = new Pending(r, feeds, batchOf(feeds), System.nanoTime(), new CompletableFuture<>());
-        inFlight.incrementAndGet();
-        p.result.whenComplete((x, e) -> inFlight.decrementAndGet());
+        // idle and not waiting for company: run on the caller's thread, sparing two thread hand-offs (on a busy
+        // 2-core machine each can cost a scheduler tick); the gate keeps the runtime to one thread at a time
+        if (delayNanos == 0 && queue.isEmpty() && gate.tryLock()) {
+            try {
+                if (open) {
+                    execute(List.of(p), p.batch);
+                    return p.result;
+                }
+            } finally {
+                gate.unlock();
+            }
+        }
         if (!queue.offer(p)) {
-            p.result.cancel(false);
             throw new ServeException(ServeException.Status.UNAVAILABLE, "model '" + name + "': the queue is full ("
                     + (queue.size() + queue.remainingCapacity()) + " requests waiting)", 1);
         }
+        // counted once queued (a refused request never is); the callback runs at once if it is already answered
+        inFlight.incrementAndGet();
+        p.result.whenComplete((x, e) -> inFlight.decrementAndGet());
         if (!open && queue.remove(p)) {
-            p.result.cancel(false);
+            p.result.completeExceptionally(unloading());
             throw new ServeException(ServeException.Status.UNAVAILABLE, "model '" + name + "' is being unloaded", 1);
         }
         return p.result;
@@ -293,38 +306,40 @@ public final class ServedModel implements AutoCloseable {
     private void loop() {
         Pending carry = null;
         while (open || carry != null || !queue.isEmpty()) {
-            gate.lock();
             try {
                 Pending first = carry != null ? carry : queue.poll(50, TimeUnit.MILLISECONDS);
                 carry = null;
                 if (first == null) continue;
-                List<Pending> batch = new ArrayList<>();
-                batch.add(first);
-                Batching b = batching;
-                long size = first.batch;
-                if (b.enabled() && open) {
-                    long deadline = first.enqueued + delayNanos;
-                    while (size < b.maxBatch()) {
-                        long wait = deadline - System.nanoTime();
-                        Pending next = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
-                        if (next == null) break;
-                        if (size + next.batch <= b.maxBatch() && compatible(first, next)) {
-                            batch.add(next);
-                            size += next.batch;
-                        } else {
-                            carry = next;
-                            break;
+                gate.lock();
+                try {
+                    List<Pending> batch = new ArrayList<>();
+                    batch.add(first);
+                    Batching b = batching;
+                    long size = first.batch;
+                    if (b.enabled() && open) {
+                        long deadline = first.enqueued + delayNanos;
+                        while (size < b.maxBatch()) {
+                            long wait = deadline - System.nanoTime();
+                            Pending next = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
+                            if (next == null) break;
+                            if (size + next.batch <= b.maxBatch() && compatible(first, next)) {
+                                batch.add(next);
+                                size += next.batch;
+                            } else {
+                                carry = next;
+                                break;
+                            }
                         }
                     }
+                    execute(batch, size);
+                } finally {
+                    gate.unlock();
                 }
-                execute(batch, size);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
             } catch (RuntimeException | OutOfMemoryError e) {
                 // a failure is answered per request in execute(); anything escaping must not end the loop
-            } finally {
-                gate.unlock();
             }
         }
         Pending left;
@@ -469,8 +484,9 @@ public final class ServedModel implements AutoCloseable {
     }
 
     /**
-     * Keeps the batch loop from taking requests until the returned handle is closed (after the batch in progress):
-     * requests queue up meanwhile. For tests of batching and of the full queue, and for a pause in the Serve pane.
+     * Keeps the model from running until the returned handle is closed (after the batch in progress): requests wait
+     * meanwhile (the batch loop may hold the first of them, the rest queue). For tests of batching and of the full
+     * queue.
      */
     public AutoCloseable hold() {
         gate.lock();

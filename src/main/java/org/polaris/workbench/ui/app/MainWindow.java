@@ -43,7 +43,8 @@ final class MainWindow extends BorderPane {
     private final VBox nav = new VBox(4);
 
     MainWindow(ModelsViewModel models, QuantizeViewModel quantize, SparsityViewModel sparsity, InferenceViewModel inference,
-               GpuViewModel gpu, SnnViewModel snn, org.polaris.workbench.ui.diff.DiffViewModel diff, TaskRunner tasks,
+               GpuViewModel gpu, SnnViewModel snn, org.polaris.workbench.ui.diff.DiffViewModel diff,
+               org.polaris.workbench.ui.serve.ServeViewModel serve, TaskRunner tasks,
                QuitGuard quit, Consumer<String> showDocument) {
         setTop(menu(models, diff, tasks, quit, showDocument));
         nav.setPadding(new Insets(8, 6, 8, 6));
@@ -56,6 +57,7 @@ final class MainWindow extends BorderPane {
         addPane("gpu", "GPU", new GpuView(gpu));
         addPane("snn", "SNN", new SnnView(snn));
         addPane("compare", "Compare", new org.polaris.workbench.ui.diff.DiffView(diff));
+        addPane("serve", "Serve", new org.polaris.workbench.ui.serve.ServeView(serve));
         diff.showRequestsProperty().addListener((o, a, b) -> navGroup.getToggles().stream()
                 .filter(t -> "compare".equals(t.getUserData())).findFirst().ifPresent(t -> t.setSelected(true)));
         setBottom(new StatusBar(tasks));

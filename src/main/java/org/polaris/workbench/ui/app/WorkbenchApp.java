@@ -56,7 +56,8 @@ public final class WorkbenchApp extends Application {
         snn = new SnnViewModel(tasks, dialogs, workspace);
         quitGuard = new QuitGuard(tasks, dialogs, this::quit);
         org.polaris.workbench.ui.diff.DiffViewModel diff = new org.polaris.workbench.ui.diff.DiffViewModel(tasks, dialogs, workspace);
-        MainWindow window = new MainWindow(models, quantize, sparsity, inference, gpu, snn, diff, tasks, quitGuard,
+        serve = new org.polaris.workbench.ui.serve.ServeViewModel(tasks, dialogs, settings, workspace);
+        MainWindow window = new MainWindow(models, quantize, sparsity, inference, gpu, snn, diff, serve, tasks, quitGuard,
                 getHostServices()::showDocument);
         Settings s = settings.get();
         javafx.geometry.Rectangle2D screen = javafx.stage.Screen.getPrimary().getVisualBounds();
@@ -92,6 +93,7 @@ public final class WorkbenchApp extends Application {
     private GpuViewModel gpu;
     private QuitGuard quitGuard;
     private SnnViewModel snn;
+    private org.polaris.workbench.ui.serve.ServeViewModel serve;
 
     private void quit() {
         saveWindow();
@@ -105,6 +107,9 @@ public final class WorkbenchApp extends Application {
         }
         if (snn != null) {
             snn.close();
+        }
+        if (serve != null) {
+            serve.close();
         }
         if (tasks != null) {
             tasks.close();

@@ -25,6 +25,14 @@ public final class Settings {
     /** Sparsity pane: re-fit kept weights by least squares, and on which data. */
     public boolean sparsityRefit;
     public String sparsityRefitData;
+    /** Serve pane: where the server listens and how it batches and holds models. */
+    public String serveHost = "127.0.0.1";
+    public int servePort = 8000;
+    public String serveApiKeyFile;
+    public String serveRuntime = "ort";
+    public int serveMaxBatch = 32;
+    public double serveQueueDelayMs;
+    public int serveMemoryBudgetMb;
 
     /** Puts {@code path} first in the recent list, without duplicates, keeping at most {@link #MAX_RECENT}. */
     public void touchRecent(String path) {

@@ -37,6 +37,7 @@ final class TestWindow {
     final GpuViewModel gpu;
     final SnnViewModel snn;
     final org.polaris.workbench.ui.diff.DiffViewModel diff;
+    final org.polaris.workbench.ui.serve.ServeViewModel serve;
     final ScriptedDialogs dialogs;
     /** When set, the next quantization waits there first (see {@link org.polaris.workbench.testutil.Gate}). */
     volatile org.polaris.workbench.testutil.Gate quantizeGate;
@@ -60,17 +61,19 @@ final class TestWindow {
         inference = new InferenceViewModel(new InferenceService(), tasks, dialogs, workspace);
         snn = new SnnViewModel(tasks, dialogs, workspace);
         diff = new org.polaris.workbench.ui.diff.DiffViewModel(tasks, dialogs, workspace);
+        serve = new org.polaris.workbench.ui.serve.ServeViewModel(tasks, dialogs, settings, workspace);
         gpu = new GpuViewModel(tasks, dialogs, workspace, new TelemetrySampler(sysfsRoot != null ? sysfsRoot
                 : dir.resolve("no-sysfs"), 600, false, System::currentTimeMillis), OpenCl::discover);
     }
 
     void show(Stage stage, double width, double height) {
-        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference, gpu, snn, diff, tasks,
+        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference, gpu, snn, diff, serve, tasks,
                 new QuitGuard(tasks, dialogs, stage::close), shownDocuments::add), width, height));
         stage.show();
     }
 
     void close() {
+        serve.close();
         gpu.close();
         snn.close();
         tasks.close();
