@@ -145,13 +145,13 @@ public final class ServeBenchmark {
             Map<String, Tensor> feeds = Map.of("image", req.tensor());
             byte[] json = req.raw(client, false);
             byte[] bin = req.raw(client, true);
-            long until = System.nanoTime() + 3_000_000_000L;
+            long until = System.nanoTime() + 5_000_000_000L;
             while (System.nanoTime() < until) {
                 ort.run(feeds);
                 send(client, json);
                 send(client, bin);
             }
-            int blocks = 15;
+            int blocks = 30;
             int per = 200;
             long[][] all = new long[3][blocks * per];
             double[][] blockP50 = new double[3][blocks];
@@ -173,7 +173,7 @@ public final class ServeBenchmark {
             }
             String[] names = {"in-process (ONNX Runtime, same tensor)", "served, JSON tensors", "served, binary tensors"};
             doc.append("### Overhead at batch 1 (Fashion CNN, dynamic batching off)\n\n")
-                    .append(String.format(Locale.ROOT, "Time-based warm-up of 3 s, then %d blocks of %d requests per path, "
+                    .append(String.format(Locale.ROOT, "Time-based warm-up of 5 s, then %d blocks of %d requests per path, "
                             + "the three paths interleaved block by block. Overhead = served minus in-process at the same "
                             + "percentile; its spread is the quartiles of the per-block p50 differences. Goal: p50 under 1 ms, "
                             + "p99 under 3 ms.%n%n", blocks, per))

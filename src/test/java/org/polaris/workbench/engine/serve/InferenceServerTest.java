@@ -486,4 +486,28 @@ class InferenceServerTest {
         // 4,000 requests later the heap holds what it held before (within 16 MB of noise)
         assertThat(after - before).as("heap growth over 4,000 requests, bytes").isLessThan(16L << 20);
     }
+
+    @Test
+    void gpuAndHostTelemetryAreGaugesLabelledByDevice() throws Exception {
+        org.polaris.workbench.testutil.FakeSysfs fs = new org.polaris.workbench.testutil.FakeSysfs(tmp.resolve("root"));
+        fs.rx580(0, true);
+        fs.proc(100, 900, 300_000);
+        ServeOptions d = options(Map.of("cnn", TestData.FASHION_CNN));
+        start(new ServeOptions(d.models(), null, 0, "127.0.0.1", 0, d.runtime(), d.device(), 1, 8, 0, 16, Long.MAX_VALUE,
+                Set.of(), null, 1 << 20, 8, fs.root()));
+        String metrics = new String(get("/metrics").body(), StandardCharsets.UTF_8);
+        // the sysfs fixture of an RX 580: 37% busy, 1.5 GiB of 8 GiB VRAM, 64 C, 121.5 W, 1300/2000 MHz
+        assertThat(metrics).contains("polaris_gpu_busy_ratio{device=\"card0\"} 0.37")
+                .contains("polaris_gpu_memory_busy_ratio{device=\"card0\"} 0.12")
+                .contains("polaris_gpu_vram_used_bytes{device=\"card0\"} 1.610612736E9")
+                .contains("polaris_gpu_vram_total_bytes{device=\"card0\"} 8.589934592E9")
+                .contains("polaris_gpu_gtt_used_bytes{device=\"card0\"} 6.7108864E7")
+                .contains("polaris_gpu_temperature_celsius{device=\"card0\"} 64.0")
+                .contains("polaris_gpu_power_watts{device=\"card0\"} 121.5")
+                .contains("polaris_gpu_shader_clock_hertz{device=\"card0\"} 1.3E9")
+                .contains("polaris_gpu_memory_clock_hertz{device=\"card0\"} 2.0E9")
+                .contains("polaris_process_resident_memory_bytes{device=\"host\"} 3.072E8");
+        // a GPU metric the device does not report has no sample (the fixture has no fan speed metric exported)
+        assertThat(metrics).doesNotContain("polaris_gpu_busy_ratio{device=\"host\"}");
+    }
 }
