@@ -79,6 +79,7 @@ public final class ServeCommand implements Callable<Integer> {
             description = "largest batch dynamic batching forms (1 turns it off)")
     int maxBatch;
 
+    @Bounds(min = 0, max = 1000)
     @Option(names = "--max-queue-delay-ms", defaultValue = "0", paramLabel = "F",
             description = "how long the first request of a batch waits for more (0..1000; default 0: a batch takes "
                     + "what queued while the previous one ran)")
@@ -112,9 +113,6 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!(maxQueueDelayMs >= 0 && maxQueueDelayMs <= 1000)) {
-            throw new CliException("--max-queue-delay-ms must be 0..1000, not " + maxQueueDelayMs, 2);
-        }
         Map<String, Path> models = new LinkedHashMap<>();
         for (Path f : files) add(models, ModelSource.nameOf(f), f);
         for (String s : named) {
