@@ -31,6 +31,8 @@ public final class RequestParser {
     private static final int MAX_RANK = 64;
 
     private static final JsonFactory JSON = JsonFactory.builder()
+            // FastDoubleParser: a 784-value image parses in a fraction of the JDK's Double.parseDouble time
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.USE_FAST_DOUBLE_PARSER)
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH)
                     .maxStringLength(64 << 20).maxNumberLength(400).build()).build();
 
@@ -78,6 +80,9 @@ public final class RequestParser {
                 }
             }
             if (p.currentToken() != JsonToken.END_OBJECT) throw bad("the request is not a complete JSON object");
+        } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+            throw bad("malformed JSON: over the server's limits (" + e.getOriginalMessage().replaceAll(" \\(\\d+, from .*", "")
+                    + ")");
         } catch (JsonParseException e) {
             throw bad("malformed JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
@@ -321,12 +326,14 @@ public final class RequestParser {
                     }
                     case FP32, FP64, FP16, BF16 -> {
                         if (t != JsonToken.VALUE_NUMBER_FLOAT && t != JsonToken.VALUE_NUMBER_INT) throw wrong(p, "numbers");
+                        if (type == KsDatatype.FP32) {
+                            // parsed as a float directly: no double rounding
+                            room(4);
+                            buf.putFloat(p.getFloatValue());
+                            return;
+                        }
                         double v = p.getDoubleValue();
                         switch (type) {
-                            case FP32 -> {
-                                room(4);
-                                buf.putFloat((float) v);
-                            }
                             case FP64 -> {
                                 room(8);
                                 buf.putDouble(v);

@@ -17,7 +17,8 @@ import java.util.Map;
 /** Encodes an inference response: outputs as JSON {@code data}, or as binary data after a JSON header. */
 final class ResponseWriter {
 
-    private static final JsonFactory JSON = new JsonFactory();
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .enable(com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
 
     /** The encoded body and, when any output is binary, the JSON header's length. */
     record Encoded(byte[] body, int headerLength) {
