@@ -1,0 +1,602 @@
+package org.polaris.workbench.engine.train;
+
+import org.polaris.workbench.engine.exec.DenseGemm;
+import org.polaris.workbench.engine.job.EnginePool;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** The layers a trainable graph is made of, each with its forward and backward pass over flat row-major arrays. */
+final class Layers {
+
+    private Layers() {
+    }
+
+    static int size(int[] shape) {
+        int n = 1;
+        for (int d : shape) n = Math.multiplyExact(n, d);
+        return n;
+    }
+
+    static float[] transpose(float[] m, int rows, int cols) {
+        float[] t = new float[m.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) t[c * rows + r] = m[r * cols + c];
+        }
+        return t;
+    }
+
+    /** ONNX Gemm {@code Y = X W' + b} (alpha = beta = 1, transA = 0), W stored [N,K] (transB = 1) or [K,N]. */
+    static final class Gemm implements Layer {
+        final String node;
+        final Param w;
+        final Param b;
+        final boolean transB;
+        final int k;
+        final int n;
+        final EnginePool pool;
+        private float[] x;
+
+        Gemm(String node, Param w, Param b, boolean transB, EnginePool pool) {
+            this.node = node;
+            this.w = w;
+            this.b = b;
+            this.transB = transB;
+            this.k = transB ? w.shape[1] : w.shape[0];
+            this.n = transB ? w.shape[0] : w.shape[1];
+            this.pool = pool;
+        }
+
+        @Override
+        public String node() {
+            return node;
+        }
+
+        @Override
+        public int[] outShape(int[] in) {
+            if (size(in) != k) throw new IllegalArgumentException(node + ": input of " + size(in) + " features, weight takes " + k);
+            return new int[] {n};
+        }
+
+        @Override
+        public float[] forward(float[] x, int batch, boolean training) {
+            this.x = x;
+            float[] y = new float[batch * n];
+            if (b != null) {
+                for (int i = 0; i < batch; i++) System.arraycopy(b.value, 0, y, i * n, n);
+            }
+            float[] wkn = transB ? transpose(w.value, n, k) : w.value;
+            DenseGemm.multiply(pool, batch, n, k, x, wkn, y);
+            return y;
+        }
+
+        @Override
+        public float[] backward(float[] dy, int batch) {
+            float[] dyT = transpose(dy, batch, n);
+            if (transB) {
+                // dW[N,K] = dY^T X
+                DenseGemm.multiply(pool, n, k, batch, dyT, x, w.grad);
+            } else {
+                // dW[K,N] = X^T dY
+                DenseGemm.multiply(pool, k, n, batch, transpose(x, batch, k), dy, w.grad);
+            }
+            if (b != null) {
+                for (int i = 0; i < batch; i++) {
+                    for (int j = 0; j < n; j++) b.grad[j] += dy[i * n + j];
+                }
+            }
+            float[] dx = new float[batch * k];
+            // dX[B,K] = dY W[N,K] (transB) or dY W^T
+            DenseGemm.multiply(pool, batch, k, n, dy, transB ? w.value : transpose(w.value, k, n), dx);
+            return dx;
+        }
+
+        @Override
+        public List<Param> params() {
+            return b == null ? List.of(w) : List.of(w, b);
+        }
+    }
+
+    /** Adds a constant-shaped parameter broadcast over the batch and leading dims (numpy rules, right-aligned). */
+    static final class BiasAdd implements Layer {
+        final String node;
+        final Param p;
+        private int[] in;
+        private int[] index;
+
+        BiasAdd(String node, Param p) {
+            this.node = node;
+            this.p = p;
+        }
+
+        @Override
+        public String node() {
+            return node;
+        }
+
+        @Override
+        public int[] outShape(int[] in) {
+            int[] s = p.shape;
+            // a leading 1 for the batch is allowed
+            int off = s.length - in.length;
+            for (int i = 0; i < s.length; i++) {
+                int d = s[i];
+                int j = i - off;
+                if (j < 0 ? d != 1 : d != 1 && d != in[j]) {
+                    throw new IllegalArgumentException(node + ": " + p.name + Arrays.toString(s) + " does not broadcast to "
+                            + Arrays.toString(in));
+                }
+            }
+            this.in = in.clone();
+            // the parameter element every input element adds
+            int total = size(in);
+            index = new int[total];
+            int[] ps = new int[in.length];
+            int stride = 1;
+            for (int j = in.length - 1; j >= 0; j--) {
+                int i = j + off;
+                int d = i >= 0 ? s[i] : 1;
+                ps[j] = d == 1 ? 0 : stride;
+                stride *= d;
+            }
+            for (int e = 0; e < total; e++) {
+                int rem = e;
+                int idx = 0;
+                for (int j = in.length - 1; j >= 0; j--) {
+                    int c = rem % in[j];
+                    rem /= in[j];
+                    idx += c * ps[j];
+                }
+                index[e] = idx;
+            }
+            return in.clone();
+        }
+
+        @Override
+        public float[] forward(float[] x, int batch, boolean training) {
+            float[] y = x.clone();
+            int per = index.length;
+            for (int i = 0; i < batch; i++) {
+                for (int e = 0; e < per; e++) y[i * per + e] += p.value[index[e]];
+            }
+            return y;
+        }
+
+        @Override
+        public float[] backward(float[] dy, int batch) {
+            int per = index.length;
+            for (int i = 0; i < batch; i++) {
+                for (int e = 0; e < per; e++) p.grad[index[e]] += dy[i * per + e];
+            }
+            return dy;
+        }
+
+        @Override
+        public List<Param> params() {
+            return List.of(p);
+        }
+    }
+
+    static final class Relu implements Layer {
+        final String node;
+        private float[] y;
+
+        Relu(String node) {
+            this.node = node;
+        }
+
+        @Override
+        public String node() {
+            return node;
+        }
+
+        @Override
+        public int[] outShape(int[] in) {
+            return in.clone();
+        }
+
+        @Override
+        public float[] forward(float[] x, int batch, boolean training) {
+            float[] out = new float[x.length];
+            for (int i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : 0;
+            y = out;
+            return out;
+        }
+
+        @Override
+        public float[] backward(float[] dy, int batch) {
+            float[] dx = new float[dy.length];
+            for (int i = 0; i < dy.length; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
+            return dx;
+        }
+    }
+
+    /** Flatten and Reshape: the values stay, the per-sample shape changes. */
+    static final class Reshape implements Layer {
+        final String node;
+        final int[] target;
+
+        /** @param target the per-sample shape, or null for Flatten(axis=1) */
+        Reshape(String node, int[] target) {
+            this.node = node;
+            this.target = target;
+        }
+
+        @Override
+        public String node() {
+            return node;
+        }
+
+        @Override
+        public int[] outShape(int[] in) {
+            int n = size(in);
+            if (target == null) return new int[] {n};
+            int[] out = target.clone();
+            int known = 1;
+            int free = -1;
+            for (int i = 0; i < out.length; i++) {
+                if (out[i] == -1) free = i;
+                else known *= out[i];
+            }
+            if (free >= 0) out[free] = n / known;
+            if (size(out) != n) throw new IllegalArgumentException(node + ": cannot reshape " + Arrays.toString(in) + " to "
+                    + Arrays.toString(target));
+            return out;
+        }
+
+        @Override
+        public float[] forward(float[] x, int batch, boolean training) {
+            return x;
+        }
+
+        @Override
+        public float[] backward(float[] dy, int batch) {
+            return dy;
+        }
+    }
+
+    /** Dropout: identity when evaluating; when training, a seeded mask scaled by 1 / (1 - ratio). */
+    static final class Dropout implements Layer {
+        final String node;
+        final double ratio;
+        final SplittableRandom random;
+        private boolean[] kept;
+
+        Dropout(String node, double ratio, long seed) {
+            this.node = node;
+            this.ratio = ratio;
+            this.random = new SplittableRandom(seed);
+        }
+
+        @Override
+        public String node() {
+            return node;
+        }
+
+        @Override
+        public int[] outShape(int[] in) {
+            return in.clone();
+        }
+
+        @Override
+        public float[] forward(float[] x, int batch, boolean training) {
+            if (!training || ratio <= 0) {
+                kept = null;
+                return x;
+            }
+            float scale = (float) (1 / (1 - ratio));
+            float[] y = new float[x.length];
+            kept = new boolean[x.length];
+            for (int i = 0; i < x.length; i++) {
+                kept[i] = random.nextDouble() >= ratio;
+                y[i] = kept[i] ? x[i] * scale : 0;
+            }
+            return y;
+        }
+
+        @Override
+        public float[] backward(float[] dy, int batch) {
+            if (kept == null) return dy;
+            float scale = (float) (1 / (1 - ratio));
+            float[] dx = new float[dy.length];
+            for (int i = 0; i < dy.length; i++) dx[i] = kept[i] ? dy[i] * scale : 0;
+            return dx;
+        }
+    }
+
+    /** 2-D convolution (NCHW, groups, strides, pads, dilations) by im2col and the engine's GEMM. */
+    static final class Conv implements Layer {
+        final String node;
+        final Param w;
+        final Param b;
+        final int groups;
+        final int sh;
+        final int sw;
+        final int dh;
+        final int dw;
+        final int[] pads;
+        final EnginePool pool;
+        int c;
+        int h;
+        int wi;
+        int oc;
+        int kh;
+        int kw;
+        int oh;
+        int ow;
+        private float[][] cols;
+
+        Conv(String node, Param w, Param b, int groups, int[] strides, int[] pads, int[] dilations, EnginePool pool) {
+            this.node = node;
+            this.w = w;
+            this.b = b;
+            this.groups = groups;
+            this.sh = strides[0];
+            this.sw = strides[1];
+            this.dh = dilations[0];
+            this.dw = dilations[1];
+            this.pads = pads.clone();
+            this.pool = pool;
+        }
+
+        @Override
+        public String node() {
+            return node;
+        }
+
+        @Override
+        public int[] outShape(int[] in) {
+            if (in.length != 3) throw new IllegalArgumentException(node + ": 2-D convolution takes NCHW input, got " + Arrays.toString(in));
+            c = in[0];
+            h = in[1];
+            wi = in[2];
+            oc = w.shape[0];
+            kh = w.shape[2];
+            kw = w.shape[3];
+            if (w.shape[1] * groups != c || oc % groups != 0) {
+                throw new IllegalArgumentException(node + ": weight " + Arrays.toString(w.shape) + " with " + groups
+                        + " groups does not fit " + c + " input channels");
+            }
+            oh = (h + pads[0] + pads[2] - dh * (kh - 1) - 1) / sh + 1;
+            ow = (wi + pads[1] + pads[3] - dw * (kw - 1) - 1) / sw + 1;
+            return new int[] {oc, oh, ow};
+        }
+
+        private int rows() {
+            return (c / groups) * kh * kw;
+        }
+
+        /** The columns of one group of one sample: [(C/g)*kh*kw, OH*OW]. */
+        private float[] im2col(float[] x, int sample, int g) {
+            int cg = c / groups;
+            int plane = oh * ow;
+            float[] col = new float[rows() * plane];
+            int base = sample * c * h * wi;
+            for (int ci = 0; ci < cg; ci++) {
+                int ch = g * cg + ci;
+                for (int a = 0; a < kh; a++) {
+                    for (int bb = 0; bb < kw; bb++) {
+                        int row = (ci * kh + a) * kw + bb;
+                        for (int y = 0; y < oh; y++) {
+                            int iy = y * sh - pads[0] + a * dh;
+                            if (iy < 0 || iy >= h) continue;
+                            for (int xx = 0; xx < ow; xx++) {
+                                int ix = xx * sw - pads[1] + bb * dw;
+                                if (ix >= 0 && ix < wi) col[row * plane + y * ow + xx] = x[base + (ch * h + iy) * wi + ix];
+                            }
+                        }
+                    }
+                }
+            }
+            return col;
+        }
+
+        @Override
+        public float[] forward(float[] x, int batch, boolean training) {
+            int plane = oh * ow;
+            int ocg = oc / groups;
+            int r = rows();
+            float[] y = new float[batch * oc * plane];
+            cols = new float[batch * groups][];
+            for (int s = 0; s < batch; s++) {
+                for (int g = 0; g < groups; g++) {
+                    float[] col = im2col(x, s, g);
+                    if (training) cols[s * groups + g] = col;
+                    float[] out = new float[ocg * plane];
+                    float[] wg = Arrays.copyOfRange(w.value, g * ocg * r, (g + 1) * ocg * r);
+                    DenseGemm.multiply(pool, ocg, plane, r, wg, col, out);
+                    System.arraycopy(out, 0, y, (s * oc + g * ocg) * plane, ocg * plane);
+                }
+                if (b != null) {
+                    for (int o = 0; o < oc; o++) {
+                        float bias = b.value[o];
+                        int at = (s * oc + o) * plane;
+                        for (int p = 0; p < plane; p++) y[at + p] += bias;
+                    }
+                }
+            }
+            return y;
+        }
+
+        @Override
+        public float[] backward(float[] dy, int batch) {
+            int plane = oh * ow;
+            int ocg = oc / groups;
+            int r = rows();
+            int cg = c / groups;
+            float[] dx = new float[batch * c * h * wi];
+            for (int s = 0; s < batch; s++) {
+                for (int g = 0; g < groups; g++) {
+                    float[] col = cols[s * groups + g];
+                    float[] dyg = Arrays.copyOfRange(dy, (s * oc + g * ocg) * plane, (s * oc + (g + 1) * ocg) * plane);
+                    // dW[ocg, r] += dY[ocg, plane] col^T[plane, r]
+                    float[] dwg = new float[ocg * r];
+                    DenseGemm.multiply(pool, ocg, r, plane, dyg, transpose(col, r, plane), dwg);
+                    for (int i = 0; i < dwg.length; i++) w.grad[g * ocg * r + i] += dwg[i];
+                    // dcol[r, plane] = W^T[r, ocg] dY[ocg, plane]
+                    float[] wgT = transpose(Arrays.copyOfRange(w.value, g * ocg * r, (g + 1) * ocg * r), ocg, r);
+                    float[] dcol = new float[r * plane];
+                    DenseGemm.multiply(pool, r, plane, ocg, wgT, dyg, dcol);
+                    int base = s * c * h * wi;
+                    for (int ci = 0; ci < cg; ci++) {
+                        int ch = g * cg + ci;
+                        for (int a = 0; a < kh; a++) {
+                            for (int bb = 0; bb < kw; bb++) {
+                                int row = (ci * kh + a) * kw + bb;
+                                for (int y = 0; y < oh; y++) {
+                                    int iy = y * sh - pads[0] + a * dh;
+                                    if (iy < 0 || iy >= h) continue;
+                                    for (int xx = 0; xx < ow; xx++) {
+                                        int ix = xx * sw - pads[1] + bb * dw;
+                                        if (ix >= 0 && ix < wi) dx[base + (ch * h + iy) * wi + ix] += dcol[row * plane + y * ow + xx];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                if (b != null) {
+                    for (int o = 0; o < oc; o++) {
+                        int at = (s * oc + o) * plane;
+                        float sum = 0;
+                        for (int p = 0; p < plane; p++) sum += dy[at + p];
+                        b.grad[o] += sum;
+                    }
+                }
+            }
+            return dx;
+        }
+
+        @Override
+        public List<Param> params() {
+            return b == null ? List.of(w) : List.of(w, b);
+        }
+    }
+
+    /** 2-D max pooling (NCHW); the gradient goes to the first maximum of each window. */
+    static final class MaxPool implements Layer {
+        final String node;
+        final int kh;
+        final int kw;
+        final int sh;
+        final int sw;
+        final int[] pads;
+        int c;
+        int h;
+        int w;
+        int oh;
+        int ow;
+        private int[] arg;
+
+        MaxPool(String node, int[] kernel, int[] strides, int[] pads) {
+            this.node = node;
+            this.kh = kernel[0];
+            this.kw = kernel[1];
+            this.sh = strides[0];
+            this.sw = strides[1];
+            this.pads = pads.clone();
+        }
+
+        @Override
+        public String node() {
+            return node;
+        }
+
+        @Override
+        public int[] outShape(int[] in) {
+            if (in.length != 3) throw new IllegalArgumentException(node + ": 2-D pooling takes NCHW input, got " + Arrays.toString(in));
+            c = in[0];
+            h = in[1];
+            w = in[2];
+            oh = (h + pads[0] + pads[2] - kh) / sh + 1;
+            ow = (w + pads[1] + pads[3] - kw) / sw + 1;
+            return new int[] {c, oh, ow};
+        }
+
+        @Override
+        public float[] forward(float[] x, int batch, boolean training) {
+            float[] y = new float[batch * c * oh * ow];
+            arg = new int[y.length];
+            for (int p = 0; p < batch * c; p++) {
+                int in = p * h * w;
+                for (int yy = 0; yy < oh; yy++) {
+                    for (int xx = 0; xx < ow; xx++) {
+                        float best = Float.NEGATIVE_INFINITY;
+                        int at = -1;
+                        for (int a = 0; a < kh; a++) {
+                            int iy = yy * sh - pads[0] + a;
+                            if (iy < 0 || iy >= h) continue;
+                            for (int bb = 0; bb < kw; bb++) {
+                                int ix = xx * sw - pads[1] + bb;
+                                if (ix < 0 || ix >= w) continue;
+                                float v = x[in + iy * w + ix];
+                                if (v > best) {
+                                    best = v;
+                                    at = in + iy * w + ix;
+                                }
+                            }
+                        }
+                        int o = (p * oh + yy) * ow + xx;
+                        y[o] = best;
+                        arg[o] = at;
+                    }
+                }
+            }
+            return y;
+        }
+
+        @Override
+        public float[] backward(float[] dy, int batch) {
+            float[] dx = new float[batch * c * h * w];
+            for (int o = 0; o < dy.length; o++) {
+                if (arg[o] >= 0) dx[arg[o]] += dy[o];
+            }
+            return dx;
+        }
+    }
+
+    /** GlobalAveragePool: NCHW to NC11. */
+    static final class GlobalAveragePool implements Layer {
+        final String node;
+        int c;
+        int plane;
+
+        GlobalAveragePool(String node) {
+            this.node = node;
+        }
+
+        @Override
+        public String node() {
+            return node;
+        }
+
+        @Override
+        public int[] outShape(int[] in) {
+            c = in[0];
+            plane = size(in) / c;
+            return new int[] {c, 1, 1};
+        }
+
+        @Override
+        public float[] forward(float[] x, int batch, boolean training) {
+            float[] y = new float[batch * c];
+            for (int p = 0; p < batch * c; p++) {
+                double s = 0;
+                for (int i = 0; i < plane; i++) s += x[p * plane + i];
+                y[p] = (float) (s / plane);
+            }
+            return y;
+        }
+
+        @Override
+        public float[] backward(float[] dy, int batch) {
+            float[] dx = new float[batch * c * plane];
+            for (int p = 0; p < batch * c; p++) {
+                float g = dy[p] / plane;
+                for (int i = 0; i < plane; i++) dx[p * plane + i] = g;
+            }
+            return dx;
+        }
+    }
+}
