@@ -235,13 +235,23 @@ public final class TrainableModel {
      * {@link Param}s, masked weights get none). Returns the loss and fills {@code correct[0]} with the hits.
      */
     public double lossAndGradients(float[] x, int[] labels, int batch, int[] correct) {
+        double loss = lossAndDenseGradients(x, labels, batch, correct);
+        maskGradients();
+        return loss;
+    }
+
+    /** As {@link #lossAndGradients}, leaving masked weights' gradients in place (RigL's regrowth reads them). */
+    double lossAndDenseGradients(float[] x, int[] labels, int batch, int[] correct) {
         float[] logits = forward(x, batch, true);
         float[] dy = new float[logits.length];
         double loss = Losses.softmaxCrossEntropy(logits, labels, batch, classes, dy, correct);
         float[] g = dy;
         for (int i = layers.size() - 1; i >= 0; i--) g = layers.get(i).backward(g, batch);
-        for (Param p : params.values()) p.maskGrad();
         return loss;
+    }
+
+    void maskGradients() {
+        for (Param p : params.values()) p.maskGrad();
     }
 
     public void zeroGrad() {

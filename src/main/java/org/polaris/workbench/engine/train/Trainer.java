@@ -60,6 +60,12 @@ public final class Trainer {
 
     public static List<Epoch> train(TrainableModel m, TrainData train, TrainData eval, Options o, Listener listener,
                                     CancellationToken cancel) {
+        return train(m, train, eval, o, null, listener, cancel);
+    }
+
+    /** As {@link #train(TrainableModel, TrainData, TrainData, Options, Listener, CancellationToken)}, sparsifying as it goes. */
+    public static List<Epoch> train(TrainableModel m, TrainData train, TrainData eval, Options o, SparseTraining sparse,
+                                    Listener listener, CancellationToken cancel) {
         Optimizer opt = new Optimizer(o.optimizer(), o.momentum(), o.weightDecay());
         int n = train.count();
         int per = train.perSample();
@@ -85,9 +91,12 @@ public final class Trainer {
                 }
                 m.zeroGrad();
                 int[] correct = new int[1];
-                double loss = m.lossAndGradients(x, y, b, correct);
+                double loss = m.lossAndDenseGradients(x, y, b, correct);
+                if (sparse != null) sparse.onDenseGradients(step + 1, total);
+                m.maskGradients();
                 opt.step(params, rate(o, step, total));
                 step++;
+                if (sparse != null) sparse.afterStep(step, total);
                 lossSum += loss * b;
                 hits += correct[0];
                 listener.step(step, loss);
