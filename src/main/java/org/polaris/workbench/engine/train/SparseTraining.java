@@ -28,7 +28,11 @@ public final class SparseTraining {
         STATIC, GMP, RIGL;
 
         public static Method parse(String s) {
-            return valueOf(s.trim().toUpperCase(Locale.ROOT));
+            try {
+                return valueOf(s.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown training method '" + s + "': use static, gmp or rigl");
+            }
         }
     }
 

@@ -33,6 +33,7 @@ public final class TrainableModel {
     private final int[] inputShape;
     private final int classes;
     private final String inputName;
+    private String tail = "";
 
     private TrainableModel(OnnxModel model, List<Layer> layers, Map<String, Param> params, int[] inputShape,
                            int classes, String inputName) {
@@ -100,7 +101,10 @@ public final class TrainableModel {
         if (shape.length != 1 || shape[0] < 2) {
             throw new UnsupportedGraphException("the output must be class scores [batch, classes], is " + Arrays.toString(shape));
         }
-        return new TrainableModel(m, List.copyOf(layers), params, sample, shape[0], in.name());
+        TrainableModel t = new TrainableModel(m, List.copyOf(layers), params, sample, shape[0], in.name());
+        Node last = g.nodes().stream().filter(n -> n.outputs().contains(output)).findFirst().orElse(null);
+        if (last != null && (last.opType().equals("Softmax") || last.opType().equals("LogSoftmax"))) t.tail = last.opType();
+        return t;
     }
 
     private static String label(Node n) {
@@ -228,6 +232,25 @@ public final class TrainableModel {
         float[] a = x;
         for (Layer l : layers) a = l.forward(a, batch, training);
         return a;
+    }
+
+    /** What the model itself outputs: the logits, through its final Softmax or LogSoftmax when it has one. */
+    public float[] outputs(float[] x, int batch) {
+        float[] y = forward(x, batch, false);
+        if (tail.isEmpty()) return y;
+        float[] out = new float[y.length];
+        for (int i = 0; i < batch; i++) {
+            int o = i * classes;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int c = 0; c < classes; c++) max = Math.max(max, y[o + c]);
+            double sum = 0;
+            for (int c = 0; c < classes; c++) sum += Math.exp(y[o + c] - max);
+            for (int c = 0; c < classes; c++) {
+                double logp = y[o + c] - max - Math.log(sum);
+                out[o + c] = (float) (tail.equals("LogSoftmax") ? logp : Math.exp(logp));
+            }
+        }
+        return out;
     }
 
     /**

@@ -20,7 +20,11 @@ public final class Trainer {
         CONSTANT, COSINE, STEP;
 
         public static Schedule parse(String s) {
-            return valueOf(s.trim().toUpperCase(Locale.ROOT));
+            try {
+                return valueOf(s.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown schedule '" + s + "': use cosine, step or constant");
+            }
         }
     }
 
