@@ -367,23 +367,28 @@ final class Layers {
             return (c / groups) * kh * kw;
         }
 
-        /** The columns of one group of one sample: [(C/g)*kh*kw, OH*OW]. */
-        private float[] im2col(float[] x, int sample, int g) {
+        /** The columns of one group of a whole batch: [(C/g)*kh*kw, B*OH*OW], sample after sample along a row. */
+        private float[] im2col(float[] x, int batch, int g) {
             int cg = c / groups;
             int plane = oh * ow;
-            float[] col = new float[rows() * plane];
-            int base = sample * c * h * wi;
-            for (int ci = 0; ci < cg; ci++) {
-                int ch = g * cg + ci;
-                for (int a = 0; a < kh; a++) {
-                    for (int bb = 0; bb < kw; bb++) {
-                        int row = (ci * kh + a) * kw + bb;
-                        for (int y = 0; y < oh; y++) {
-                            int iy = y * sh - pads[0] + a * dh;
-                            if (iy < 0 || iy >= h) continue;
-                            for (int xx = 0; xx < ow; xx++) {
-                                int ix = xx * sw - pads[1] + bb * dw;
-                                if (ix >= 0 && ix < wi) col[row * plane + y * ow + xx] = x[base + (ch * h + iy) * wi + ix];
+            int width = batch * plane;
+            float[] col = new float[rows() * width];
+            for (int s = 0; s < batch; s++) {
+                int base = s * c * h * wi;
+                for (int ci = 0; ci < cg; ci++) {
+                    int ch = g * cg + ci;
+                    for (int a = 0; a < kh; a++) {
+                        for (int bb = 0; bb < kw; bb++) {
+                            int row = (ci * kh + a) * kw + bb;
+                            int at = row * width + s * plane;
+                            for (int y = 0; y < oh; y++) {
+                                int iy = y * sh - pads[0] + a * dh;
+                                if (iy < 0 || iy >= h) continue;
+                                int src = base + (ch * h + iy) * wi;
+                                for (int xx = 0; xx < ow; xx++) {
+                                    int ix = xx * sw - pads[1] + bb * dw;
+                                    if (ix >= 0 && ix < wi) col[at + y * ow + xx] = x[src + ix];
+                                }
                             }
                         }
                     }
@@ -397,22 +402,21 @@ final class Layers {
             int plane = oh * ow;
             int ocg = oc / groups;
             int r = rows();
+            int width = batch * plane;
             float[] y = new float[batch * oc * plane];
-            cols = new float[batch * groups][];
-            for (int s = 0; s < batch; s++) {
-                for (int g = 0; g < groups; g++) {
-                    float[] col = im2col(x, s, g);
-                    if (training) cols[s * groups + g] = col;
-                    float[] out = new float[ocg * plane];
-                    float[] wg = Arrays.copyOfRange(w.value, g * ocg * r, (g + 1) * ocg * r);
-                    DenseGemm.multiply(pool, ocg, plane, r, wg, col, out);
-                    System.arraycopy(out, 0, y, (s * oc + g * ocg) * plane, ocg * plane);
-                }
-                if (b != null) {
-                    for (int o = 0; o < oc; o++) {
-                        float bias = b.value[o];
-                        int at = (s * oc + o) * plane;
-                        for (int p = 0; p < plane; p++) y[at + p] += bias;
+            cols = new float[groups][];
+            for (int g = 0; g < groups; g++) {
+                float[] col = im2col(x, batch, g);
+                if (training) cols[g] = col;
+                float[] out = new float[ocg * width];
+                float[] wg = groups == 1 ? w.value : Arrays.copyOfRange(w.value, g * ocg * r, (g + 1) * ocg * r);
+                DenseGemm.multiply(pool, ocg, width, r, wg, col, out);
+                for (int o = 0; o < ocg; o++) {
+                    float bias = b == null ? 0 : b.value[g * ocg + o];
+                    for (int s = 0; s < batch; s++) {
+                        int to = (s * oc + g * ocg + o) * plane;
+                        int from = o * width + s * plane;
+                        for (int p = 0; p < plane; p++) y[to + p] = out[from + p] + bias;
                     }
                 }
             }
@@ -425,43 +429,51 @@ final class Layers {
             int ocg = oc / groups;
             int r = rows();
             int cg = c / groups;
+            int width = batch * plane;
             float[] dx = new float[batch * c * h * wi];
-            for (int s = 0; s < batch; s++) {
-                for (int g = 0; g < groups; g++) {
-                    float[] col = cols[s * groups + g];
-                    float[] dyg = Arrays.copyOfRange(dy, (s * oc + g * ocg) * plane, (s * oc + (g + 1) * ocg) * plane);
-                    // dW[ocg, r] += dY[ocg, plane] col^T[plane, r]
-                    float[] dwg = new float[ocg * r];
-                    DenseGemm.multiply(pool, ocg, r, plane, dyg, transpose(col, r, plane), dwg);
-                    for (int i = 0; i < dwg.length; i++) w.grad[g * ocg * r + i] += dwg[i];
-                    // dcol[r, plane] = W^T[r, ocg] dY[ocg, plane]
-                    float[] wgT = transpose(Arrays.copyOfRange(w.value, g * ocg * r, (g + 1) * ocg * r), ocg, r);
-                    float[] dcol = new float[r * plane];
-                    DenseGemm.multiply(pool, r, plane, ocg, wgT, dyg, dcol);
+            for (int g = 0; g < groups; g++) {
+                float[] col = cols[g];
+                // dY of this group as [ocg, B*plane]
+                float[] dyg = new float[ocg * width];
+                for (int o = 0; o < ocg; o++) {
+                    for (int s = 0; s < batch; s++) {
+                        System.arraycopy(dy, (s * oc + g * ocg + o) * plane, dyg, o * width + s * plane, plane);
+                    }
+                }
+                // dW[ocg, r] += dY[ocg, width] col^T[width, r]
+                float[] dwg = new float[ocg * r];
+                DenseGemm.multiply(pool, ocg, r, width, dyg, transpose(col, r, width), dwg);
+                for (int i = 0; i < dwg.length; i++) w.grad[g * ocg * r + i] += dwg[i];
+                if (b != null) {
+                    for (int o = 0; o < ocg; o++) {
+                        double sum = 0;
+                        for (int i = 0; i < width; i++) sum += dyg[o * width + i];
+                        b.grad[g * ocg + o] += (float) sum;
+                    }
+                }
+                // dcol[r, width] = W^T[r, ocg] dY[ocg, width], then col2im
+                float[] wgT = transpose(Arrays.copyOfRange(w.value, g * ocg * r, (g + 1) * ocg * r), ocg, r);
+                float[] dcol = new float[r * width];
+                DenseGemm.multiply(pool, r, width, ocg, wgT, dyg, dcol);
+                for (int s = 0; s < batch; s++) {
                     int base = s * c * h * wi;
                     for (int ci = 0; ci < cg; ci++) {
                         int ch = g * cg + ci;
                         for (int a = 0; a < kh; a++) {
                             for (int bb = 0; bb < kw; bb++) {
                                 int row = (ci * kh + a) * kw + bb;
+                                int at = row * width + s * plane;
                                 for (int y = 0; y < oh; y++) {
                                     int iy = y * sh - pads[0] + a * dh;
                                     if (iy < 0 || iy >= h) continue;
+                                    int dst = base + (ch * h + iy) * wi;
                                     for (int xx = 0; xx < ow; xx++) {
                                         int ix = xx * sw - pads[1] + bb * dw;
-                                        if (ix >= 0 && ix < wi) dx[base + (ch * h + iy) * wi + ix] += dcol[row * plane + y * ow + xx];
+                                        if (ix >= 0 && ix < wi) dx[dst + ix] += dcol[at + y * ow + xx];
                                     }
                                 }
                             }
                         }
-                    }
-                }
-                if (b != null) {
-                    for (int o = 0; o < oc; o++) {
-                        int at = (s * oc + o) * plane;
-                        float sum = 0;
-                        for (int p = 0; p < plane; p++) sum += dy[at + p];
-                        b.grad[o] += sum;
                     }
                 }
             }
