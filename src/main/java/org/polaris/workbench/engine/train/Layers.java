@@ -19,6 +19,15 @@ final class Layers {
         return n;
     }
 
+    /**
+     * {@code old} when it has {@code n} elements, else a new array: activations of a batch are megabytes, and a fresh
+     * one per step is a humongous allocation for G1 that costs more than the arithmetic. A reused buffer is only
+     * overwritten by the next step's pass, after this step's backward pass has read it.
+     */
+    static float[] reuse(float[] old, int n) {
+        return old != null && old.length == n ? old : new float[n];
+    }
+
     static float[] transpose(float[] m, int rows, int cols) {
         float[] t = new float[m.length];
         for (int r = 0; r < rows; r++) {
@@ -196,9 +205,11 @@ final class Layers {
             return in.clone();
         }
 
+        private float[] dx;
+
         @Override
         public float[] forward(float[] x, int batch, boolean training) {
-            float[] out = new float[x.length];
+            float[] out = reuse(y, x.length);
             for (int i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : 0;
             y = out;
             return out;
@@ -206,7 +217,7 @@ final class Layers {
 
         @Override
         public float[] backward(float[] dy, int batch) {
-            float[] dx = new float[dy.length];
+            dx = reuse(dx, dy.length);
             for (int i = 0; i < dy.length; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
             return dx;
         }
@@ -367,12 +378,19 @@ final class Layers {
             return (c / groups) * kh * kw;
         }
 
+        private float[] y;
+        private float[] out;
+        private float[] dx;
+        private float[] dyg;
+        private float[] dcol;
+
         /** The columns of one group of a whole batch: [(C/g)*kh*kw, B*OH*OW], sample after sample along a row. */
         private float[] im2col(float[] x, int batch, int g) {
             int cg = c / groups;
             int plane = oh * ow;
             int width = batch * plane;
-            float[] col = new float[rows() * width];
+            float[] col = reuse(cols == null || cols.length <= g ? null : cols[g], rows() * width);
+            Arrays.fill(col, 0);
             for (int s = 0; s < batch; s++) {
                 int base = s * c * h * wi;
                 for (int ci = 0; ci < cg; ci++) {
@@ -403,12 +421,13 @@ final class Layers {
             int ocg = oc / groups;
             int r = rows();
             int width = batch * plane;
-            float[] y = new float[batch * oc * plane];
-            cols = new float[groups][];
+            y = reuse(y, batch * oc * plane);
+            if (cols == null || cols.length != groups) cols = new float[groups][];
             for (int g = 0; g < groups; g++) {
                 float[] col = im2col(x, batch, g);
-                if (training) cols[g] = col;
-                float[] out = new float[ocg * width];
+                cols[g] = col;
+                out = reuse(out, ocg * width);
+                Arrays.fill(out, 0);
                 float[] wg = groups == 1 ? w.value : Arrays.copyOfRange(w.value, g * ocg * r, (g + 1) * ocg * r);
                 DenseGemm.multiply(pool, ocg, width, r, wg, col, out);
                 for (int o = 0; o < ocg; o++) {
@@ -430,11 +449,12 @@ final class Layers {
             int r = rows();
             int cg = c / groups;
             int width = batch * plane;
-            float[] dx = new float[batch * c * h * wi];
+            dx = reuse(dx, batch * c * h * wi);
+            Arrays.fill(dx, 0);
             for (int g = 0; g < groups; g++) {
                 float[] col = cols[g];
                 // dY of this group as [ocg, B*plane]
-                float[] dyg = new float[ocg * width];
+                dyg = reuse(dyg, ocg * width);
                 for (int o = 0; o < ocg; o++) {
                     for (int s = 0; s < batch; s++) {
                         System.arraycopy(dy, (s * oc + g * ocg + o) * plane, dyg, o * width + s * plane, plane);
@@ -453,7 +473,8 @@ final class Layers {
                 }
                 // dcol[r, width] = W^T[r, ocg] dY[ocg, width], then col2im
                 float[] wgT = transpose(Arrays.copyOfRange(w.value, g * ocg * r, (g + 1) * ocg * r), ocg, r);
-                float[] dcol = new float[r * width];
+                dcol = reuse(dcol, r * width);
+                Arrays.fill(dcol, 0);
                 DenseGemm.multiply(pool, r, width, ocg, wgT, dyg, dcol);
                 for (int s = 0; s < batch; s++) {
                     int base = s * c * h * wi;
@@ -526,10 +547,17 @@ final class Layers {
             return new int[] {c, oh, ow};
         }
 
+        private float[] y;
+        private float[] dx;
+
         @Override
         public float[] forward(float[] x, int batch, boolean training) {
-            float[] y = new float[batch * c * oh * ow];
-            arg = new int[y.length];
+            y = reuse(y, batch * c * oh * ow);
+            if (arg == null || arg.length != y.length) arg = new int[y.length];
+            if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && pads[0] == 0 && pads[1] == 0) {
+                pool2x2(x, y, batch * c);
+                return y;
+            }
             for (int p = 0; p < batch * c; p++) {
                 int in = p * h * w;
                 for (int yy = 0; yy < oh; yy++) {
@@ -558,9 +586,32 @@ final class Layers {
             return y;
         }
 
+        /** The common 2x2 stride-2 window without padding: no bounds checks, the first maximum wins as above. */
+        private void pool2x2(float[] x, float[] y, int planes) {
+            for (int p = 0; p < planes; p++) {
+                int in = p * h * w;
+                int out = p * oh * ow;
+                for (int yy = 0; yy < oh; yy++) {
+                    int r0 = in + 2 * yy * w;
+                    int r1 = r0 + w;
+                    for (int xx = 0; xx < ow; xx++) {
+                        int a = r0 + 2 * xx;
+                        int best = a;
+                        if (x[a + 1] > x[best]) best = a + 1;
+                        int b = r1 + 2 * xx;
+                        if (x[b] > x[best]) best = b;
+                        if (x[b + 1] > x[best]) best = b + 1;
+                        y[out + yy * ow + xx] = x[best];
+                        arg[out + yy * ow + xx] = best;
+                    }
+                }
+            }
+        }
+
         @Override
         public float[] backward(float[] dy, int batch) {
-            float[] dx = new float[batch * c * h * w];
+            dx = reuse(dx, batch * c * h * w);
+            Arrays.fill(dx, 0);
             for (int o = 0; o < dy.length; o++) {
                 if (arg[o] >= 0) dx[arg[o]] += dy[o];
             }
