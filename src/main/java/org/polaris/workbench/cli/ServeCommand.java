@@ -1,6 +1,7 @@
 package org.polaris.workbench.cli;
 
 import org.polaris.workbench.engine.inference.Runtimes;
+import org.polaris.workbench.engine.serve.ApiKeys;
 import org.polaris.workbench.engine.serve.InferenceServer;
 import org.polaris.workbench.engine.serve.ModelCache;
 import org.polaris.workbench.engine.serve.ModelSource;
@@ -13,10 +14,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.BindException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -178,18 +177,10 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     private String apiKey() throws CliException {
-        if (apiKeyFile == null) return null;
         try {
-            if (!Files.isRegularFile(apiKeyFile)) throw new CliException(apiKeyFile + ": --api-key-file is not a regular file", 2);
-            if (Files.size(apiKeyFile) > 4096) throw new CliException(apiKeyFile + ": an API key file holds one key (at most 4 KB)", 2);
-            String k = Files.readString(apiKeyFile, StandardCharsets.UTF_8).strip();
-            if (k.isEmpty() || k.contains("\n") || k.chars().anyMatch(c -> c < 0x21 || c > 0x7e)) {
-                throw new CliException(apiKeyFile + ": the key file must hold one key of printable characters on one line", 2);
-            }
-            if (k.length() < 16) throw new CliException(apiKeyFile + ": the key is shorter than 16 characters", 2);
-            return k;
-        } catch (IOException e) {
-            throw new CliException(apiKeyFile + ": " + e.getMessage(), 2);
+            return apiKeyFile == null ? null : ApiKeys.read(apiKeyFile);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), 2);
         }
     }
 

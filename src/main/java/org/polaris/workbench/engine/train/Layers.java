@@ -386,33 +386,42 @@ final class Layers {
 
         /** The columns of one group of a whole batch: [(C/g)*kh*kw, B*OH*OW], sample after sample along a row. */
         private float[] im2col(float[] x, int batch, int g) {
+            float[] col = reuse(cols == null || cols.length <= g ? null : cols[g], rows() * batch * oh * ow);
+            Arrays.fill(col, 0);
+            columns(x, col, batch, g, true);
+            return col;
+        }
+
+        /**
+         * The one walk over image pixels and their columns: {@code gather} copies pixels into {@code col} (im2col);
+         * otherwise each column entry is added back onto its pixel (col2im, the gradient of im2col).
+         */
+        private void columns(float[] image, float[] col, int batch, int g, boolean gather) {
             int cg = c / groups;
             int plane = oh * ow;
             int width = batch * plane;
-            float[] col = reuse(cols == null || cols.length <= g ? null : cols[g], rows() * width);
-            Arrays.fill(col, 0);
             for (int s = 0; s < batch; s++) {
                 int base = s * c * h * wi;
                 for (int ci = 0; ci < cg; ci++) {
                     int ch = g * cg + ci;
                     for (int a = 0; a < kh; a++) {
                         for (int bb = 0; bb < kw; bb++) {
-                            int row = (ci * kh + a) * kw + bb;
-                            int at = row * width + s * plane;
+                            int at = ((ci * kh + a) * kw + bb) * width + s * plane;
                             for (int y = 0; y < oh; y++) {
                                 int iy = y * sh - pads[0] + a * dh;
                                 if (iy < 0 || iy >= h) continue;
-                                int src = base + (ch * h + iy) * wi;
+                                int px = base + (ch * h + iy) * wi;
                                 for (int xx = 0; xx < ow; xx++) {
                                     int ix = xx * sw - pads[1] + bb * dw;
-                                    if (ix >= 0 && ix < wi) col[at + y * ow + xx] = x[src + ix];
+                                    if (ix < 0 || ix >= wi) continue;
+                                    if (gather) col[at + y * ow + xx] = image[px + ix];
+                                    else image[px + ix] += col[at + y * ow + xx];
                                 }
                             }
                         }
                     }
                 }
             }
-            return col;
         }
 
         @Override
@@ -447,7 +456,6 @@ final class Layers {
             int plane = oh * ow;
             int ocg = oc / groups;
             int r = rows();
-            int cg = c / groups;
             int width = batch * plane;
             dx = reuse(dx, batch * c * h * wi);
             Arrays.fill(dx, 0);
@@ -476,27 +484,7 @@ final class Layers {
                 dcol = reuse(dcol, r * width);
                 Arrays.fill(dcol, 0);
                 DenseGemm.multiply(pool, r, width, ocg, wgT, dyg, dcol);
-                for (int s = 0; s < batch; s++) {
-                    int base = s * c * h * wi;
-                    for (int ci = 0; ci < cg; ci++) {
-                        int ch = g * cg + ci;
-                        for (int a = 0; a < kh; a++) {
-                            for (int bb = 0; bb < kw; bb++) {
-                                int row = (ci * kh + a) * kw + bb;
-                                int at = row * width + s * plane;
-                                for (int y = 0; y < oh; y++) {
-                                    int iy = y * sh - pads[0] + a * dh;
-                                    if (iy < 0 || iy >= h) continue;
-                                    int dst = base + (ch * h + iy) * wi;
-                                    for (int xx = 0; xx < ow; xx++) {
-                                        int ix = xx * sw - pads[1] + bb * dw;
-                                        if (ix >= 0 && ix < wi) dx[dst + ix] += dcol[at + y * ow + xx];
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+                columns(dx, dcol, batch, g, false);
             }
             return dx;
         }

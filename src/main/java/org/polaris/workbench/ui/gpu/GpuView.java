@@ -1,7 +1,6 @@
 package org.polaris.workbench.ui.gpu;
 
 import io.fair_acc.chartfx.XYChart;
-import io.fair_acc.chartfx.axes.spi.DefaultNumericAxis;
 import io.fair_acc.chartfx.plugins.XValueIndicator;
 import io.fair_acc.chartfx.renderer.spi.ErrorDataSetRenderer;
 import io.fair_acc.dataset.spi.DoubleDataSet;
@@ -202,15 +201,8 @@ public final class GpuView extends SplitPane {
         grid.setHgap(6);
         grid.setVgap(6);
         for (int i = 0; i < CHARTS.length; i++) {
-            XYChart c = org.polaris.workbench.ui.common.Charts.titled(new XYChart(new DefaultNumericAxis("seconds ago", null), new DefaultNumericAxis(UNITS[i], null)));
-            c.setId("telemetryChart" + i);
-            c.setTitle(TITLES[i]);
-            c.setAnimated(false);
-            ErrorDataSetRenderer r = new ErrorDataSetRenderer();
-            r.setDrawMarker(false);
             // a NaN point breaks the line where sampling paused (pane hidden), instead of a straight line across
-            r.setAllowNaNs(true);
-            c.getRenderers().setAll(r);
+            XYChart c = org.polaris.workbench.ui.common.Charts.timeLines("telemetryChart" + i, TITLES[i], UNITS[i]);
             Map<Metric, DoubleDataSet> m = new EnumMap<>(Metric.class);
             for (Metric metric : CHARTS[i]) m.put(metric, new DoubleDataSet(metric.label()));
             charts.add(c);

@@ -1,7 +1,6 @@
 package org.polaris.workbench.ui.serve;
 
 import io.fair_acc.chartfx.XYChart;
-import io.fair_acc.chartfx.axes.spi.DefaultNumericAxis;
 import io.fair_acc.chartfx.renderer.spi.ErrorDataSetRenderer;
 import io.fair_acc.dataset.spi.DoubleDataSet;
 import javafx.animation.KeyFrame;
@@ -257,14 +256,8 @@ public final class ServeView extends SplitPane {
         grid.setHgap(6);
         grid.setVgap(6);
         for (int i = 0; i < TITLES.length; i++) {
-            XYChart c = Charts.titled(new XYChart(new DefaultNumericAxis("seconds ago", null), new DefaultNumericAxis(null, null)));
-            c.setId("serveChart" + i);
-            c.setTitle(TITLES[i]);
-            c.setAnimated(false);
-            ErrorDataSetRenderer r = new ErrorDataSetRenderer();
-            r.setDrawMarker(false);
-            r.setAllowNaNs(true);
-            c.getRenderers().setAll(r);
+            XYChart c = Charts.timeLines("serveChart" + i, TITLES[i], null);
+            ErrorDataSetRenderer r = (ErrorDataSetRenderer) c.getRenderers().get(0);
             List<DoubleDataSet> sets = new ArrayList<>();
             for (Line l : LINES.get(i)) sets.add(new DoubleDataSet(l.label()));
             r.getDatasets().setAll(sets);

@@ -18,6 +18,7 @@ import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
 import org.polaris.workbench.engine.exec.EngineSession;
 import org.polaris.workbench.engine.inference.Runtimes;
+import org.polaris.workbench.engine.serve.ApiKeys;
 import org.polaris.workbench.engine.serve.InferenceServer;
 import org.polaris.workbench.engine.serve.KsDatatype;
 import org.polaris.workbench.engine.serve.ModelCache;
@@ -33,8 +34,6 @@ import org.polaris.workbench.ui.common.SettingsStore;
 import org.polaris.workbench.ui.common.TaskRunner;
 import org.polaris.workbench.ui.common.Workspace;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -143,20 +142,7 @@ public final class ServeViewModel implements AutoCloseable {
     }
 
     private String readKey() {
-        Path f = apiKeyFile.get();
-        if (f == null) return null;
-        try {
-            if (!Files.isRegularFile(f) || Files.size(f) > 4096) {
-                throw new IllegalArgumentException(f + ": an API key file holds one key (a regular file of at most 4 KB)");
-            }
-            String k = Files.readString(f, StandardCharsets.UTF_8).strip();
-            if (k.length() < 16 || k.contains("\n") || k.chars().anyMatch(c -> c < 0x21 || c > 0x7e)) {
-                throw new IllegalArgumentException(f + ": the key must be one line of at least 16 printable characters");
-            }
-            return k;
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException(f + ": " + e.getMessage());
-        }
+        return apiKeyFile.get() == null ? null : ApiKeys.read(apiKeyFile.get());
     }
 
     private static String version() {
