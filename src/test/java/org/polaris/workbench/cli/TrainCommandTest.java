@@ -49,7 +49,7 @@ class TrainCommandTest {
         CliRun r = CliRun.of("train", TestData.FASHION_MLP.toString(), "-o", tmp.resolve("x.onnx").toString(), "--data",
                 IMAGES.toString(), "--method", "lottery");
         assertThat(r.code()).isEqualTo(2);
-        assertThat(r.err().strip()).isEqualTo("error: unknown training method 'lottery': use static, gmp or rigl");
+        assertThat(r.err().strip()).isEqualTo("error: unknown training method 'lottery': use static, gmp, rigl or qat");
 
         Path add = TestData.CONFORMANCE.resolve("node/test_add/model.onnx");
         r = CliRun.of("train", add.toString(), "-o", tmp.resolve("y.onnx").toString(), "--data", IMAGES.toString());
@@ -64,5 +64,44 @@ class TrainCommandTest {
         assertThat(tmp.resolve("x.onnx")).doesNotExist();
         assertThat(tmp.resolve("y.onnx")).doesNotExist();
         assertThat(tmp.resolve("z.onnx")).doesNotExist();
+    }
+
+    @Test
+    void labelsFromTheirOwnFileAndACheckpointThatResumes() throws Exception {
+        Path unlabelled = Files.copy(IMAGES, tmp.resolve("pictures.gz"));
+        Path labels = TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-labels-idx1-ubyte.gz");
+        Path ck = tmp.resolve("ck");
+        Path out = tmp.resolve("mlp.onnx");
+        String[] args = {"train", TestData.FASHION_MLP.toString(), "-o", out.toString(), "--data", unlabelled.toString(),
+                "--labels", labels.toString(), "--train-samples", "400", "--epochs", "2", "--batch", "50",
+                "--checkpoint", ck.toString()};
+        CliRun r = CliRun.of(args);
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("epoch 2/2: loss ").contains(", checkpoint saved");
+        JsonNode report = new ObjectMapper().readTree(tmp.resolve("mlp.onnx.report.json").toFile());
+        assertThat(report.get("trainData").asText()).isEqualTo("pictures.gz: 400 images 28x28, labels from t10k-2000-labels-idx1-ubyte.gz");
+
+        // the finished run resumes to the same model without training again
+        Path again = tmp.resolve("again.onnx");
+        args[3] = again.toString();
+        java.util.List<String> resume = new java.util.ArrayList<>(java.util.List.of(args));
+        resume.add("--resume");
+        r = CliRun.of(resume.toArray(String[]::new));
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).startsWith("Resuming " + ck + " after epoch 2 of 2").doesNotContain("epoch 1/2");
+        assertThat(Files.readAllBytes(again)).isEqualTo(Files.readAllBytes(out));
+
+        // a checkpoint is not replaced unasked, and --resume needs one
+        args[3] = tmp.resolve("third.onnx").toString();
+        r = CliRun.of(args);
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().strip()).isEqualTo("error: " + ck + ": holds a checkpoint already; resume it, or start over "
+                + "with --force (which replaces it)");
+        r = CliRun.of("train", TestData.FASHION_MLP.toString(), "-o", tmp.resolve("fourth.onnx").toString(), "--data",
+                IMAGES.toString(), "--resume");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().strip()).isEqualTo("error: --resume needs --checkpoint DIR");
+        assertThat(tmp.resolve("third.onnx")).doesNotExist();
+        assertThat(tmp.resolve("fourth.onnx")).doesNotExist();
     }
 }

@@ -75,6 +75,11 @@ public final class IdxDataset implements Dataset {
         return sources;
     }
 
+    /** The first {@code limit} labels (0: all) of an IDX1 labels file, as unsigned bytes. */
+    static byte[] readLabels(Path file, int limit) throws DataException {
+        return read(file, 1, limit).payload();
+    }
+
     /** Header dimensions, how many items were kept, and their bytes. */
     private record Parsed(int[] dims, int kept, byte[] payload) {
     }

@@ -17,6 +17,10 @@ interface Layer {
 
     float[] backward(float[] dy, int batch);
 
+    /** Called before each epoch: steps that draw random numbers reseed from the epoch, so a resumed run repeats. */
+    default void startEpoch(int epoch) {
+    }
+
     default List<Param> params() {
         return List.of();
     }

@@ -271,13 +271,20 @@ final class Layers {
     static final class Dropout implements Layer {
         final String node;
         final double ratio;
-        final SplittableRandom random;
+        final long seed;
+        SplittableRandom random;
         private boolean[] kept;
 
         Dropout(String node, double ratio, long seed) {
             this.node = node;
             this.ratio = ratio;
+            this.seed = seed;
             this.random = new SplittableRandom(seed);
+        }
+
+        @Override
+        public void startEpoch(int epoch) {
+            random = new SplittableRandom(seed * 1_000_003L + epoch);
         }
 
         @Override

@@ -35,6 +35,15 @@ public final class Optimizer {
         this.weightDecay = weightDecay;
     }
 
+    /** Steps taken so far (AdamW's bias correction reads it; a checkpoint keeps it). */
+    public long stepCount() {
+        return step;
+    }
+
+    void setStepCount(long steps) {
+        step = steps;
+    }
+
     /** One update of every parameter from its gradient at learning rate {@code lr}. */
     public void step(List<Param> params, double lr) {
         step++;

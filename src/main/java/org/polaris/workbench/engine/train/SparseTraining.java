@@ -123,6 +123,34 @@ public final class SparseTraining {
         return List.copyOf(updates);
     }
 
+    int updateCount() {
+        return updates.size();
+    }
+
+    List<MaskUpdate> updatesSince(int index) {
+        return List.copyOf(updates.subList(index, updates.size()));
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    /** Each layer's sparsity when training started (GMP's schedule starts there). */
+    double[] initialSparsity() {
+        return initial.clone();
+    }
+
+    /** Takes a checkpoint's schedule start and update history (the masks come back with the weights). */
+    void restore(double[] initialSparsity, List<MaskUpdate> history) {
+        if (initialSparsity.length != initial.length) {
+            throw new IllegalArgumentException("the checkpoint has " + initialSparsity.length + " sparse layers, the model "
+                    + initial.length);
+        }
+        System.arraycopy(initialSparsity, 0, initial, 0, initial.length);
+        updates.clear();
+        updates.addAll(history);
+    }
+
     private boolean updating(long step, long total) {
         return step > 0 && step % options.updateEvery() == 0 && step < options.endFraction() * total;
     }

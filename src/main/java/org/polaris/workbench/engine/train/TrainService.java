@@ -3,6 +3,12 @@ package org.polaris.workbench.engine.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.polaris.workbench.engine.data.InputData;
+import org.polaris.workbench.engine.io.TempFiles;
+import org.polaris.workbench.engine.quant.QuantEvaluator;
+import org.polaris.workbench.engine.quant.QuantOptions;
+import org.polaris.workbench.engine.quant.QuantReport;
+import org.polaris.workbench.engine.quant.QuantRequest;
+import org.polaris.workbench.engine.quant.QuantizeService;
 import org.polaris.workbench.engine.inference.Runtimes;
 import org.polaris.workbench.engine.io.OutputPolicy;
 import org.polaris.workbench.engine.io.OutputSet;
@@ -27,16 +33,44 @@ import java.util.Map;
  */
 public final class TrainService {
 
-    /** What to train, on what, and where the result goes. */
+    /**
+     * What to train, on what, and where the result goes.
+     *
+     * @param sparse sparse training, or null
+     * @param qat quantization-aware training for these quantizer options (the output is then the INT8 model), or null
+     * @param checkpoint folder for a checkpoint after every epoch, or null
+     * @param resume continue from the checkpoint in {@code checkpoint}
+     */
     public record Request(OnnxModel model, Path source, Path output, boolean force, InputData train, InputData eval,
-                          int trainLimit, Trainer.Options options, SparseTraining.Options sparse, int threads, Path report) {
+                          int trainLimit, Trainer.Options options, SparseTraining.Options sparse, QuantOptions qat,
+                          int threads, Path report, Path checkpoint, boolean resume) {
+
+        /** A dense or sparse run without QAT or checkpoints. */
+        public Request(OnnxModel model, Path source, Path output, boolean force, InputData train, InputData eval,
+                       int trainLimit, Trainer.Options options, SparseTraining.Options sparse, int threads, Path report) {
+            this(model, source, output, force, train, eval, trainLimit, options, sparse, null, threads, report, null, false);
+        }
+
+        /** The method's name as the CLI spells it: dense, static, gmp, rigl or qat. */
+        public String method() {
+            if (qat != null) return "qat";
+            return sparse == null ? "dense" : sparse.method().name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /**
+     * Quantization-aware training's outcome: the fine-tuned float model and its INT8 quantization, against
+     * post-training quantization of the model as given, on the same evaluation samples.
+     */
+    public record QatResult(String options, int evalSamples, Double floatAccuracy, Double int8Accuracy,
+                            Double ptqFloatAccuracy, Double ptqInt8Accuracy, int int8Layers, List<String> warnings) {
     }
 
     /** The report: settings, the accuracy before and after, every epoch, the mask updates and the verification. */
-    public record Report(String model, String output, Trainer.Options options, SparseTraining.Options sparse,
+    public record Report(String model, String output, String method, Trainer.Options options, SparseTraining.Options sparse,
                          String trainData, int trainSamples, String evalData, int evalSamples, double accuracyBefore,
                          double accuracyAfter, List<Trainer.Epoch> epochs, List<SparseTraining.MaskUpdate> maskUpdates,
-                         double maxAbsDifference) {
+                         double maxAbsDifference, QatResult qat, String checkpoint, int resumedAfterEpoch) {
     }
 
     /** Thrown when the written model does not give the trained outputs (nothing is written then). */
@@ -46,35 +80,87 @@ public final class TrainService {
         }
     }
 
+    /** Tells {@code listener} of a run resumed from a checkpoint: its epochs so far, before training goes on. */
+    public interface ResumeListener {
+        void resumed(Trainer.Resume from);
+    }
+
     public Report run(Request r, Trainer.Listener listener, ProgressSink progress, CancellationToken cancel) throws Exception {
+        return run(r, listener, progress, new TrainControl(cancel));
+    }
+
+    public Report run(Request r, Trainer.Listener listener, ProgressSink progress, TrainControl control) throws Exception {
         OutputPolicy policy = OutputPolicy.of(r.force(), r.source()).withInputs(inputsOf(r));
         policy.preflight(r.report() == null ? new Path[] {r.output()} : new Path[] {r.output(), r.report()});
+        if (r.resume() && r.checkpoint() == null) throw new IllegalArgumentException("resuming needs a checkpoint folder");
+        if (r.checkpoint() != null && !r.resume() && !r.force() && Checkpoint.exists(r.checkpoint())) {
+            throw new Checkpoint.CheckpointException(r.checkpoint() + ": holds a checkpoint already; resume it, or start "
+                    + "over with --force (which replaces it)");
+        }
         try (EnginePool pool = new EnginePool(r.threads())) {
             TrainableModel m = TrainableModel.of(r.model(), pool, r.options().seed());
             progress.progress(0.01, "reading the training data");
             TrainData train = TrainData.load(r.train(), m, r.trainLimit());
             TrainData eval = r.eval() == null ? null : TrainData.load(r.eval(), m, 0);
             double before = eval == null ? Double.NaN : Trainer.accuracy(m, eval, 256);
+            if (r.qat() != null) m.enableQat(r.qat());
             SparseTraining sparse = r.sparse() == null ? null : new SparseTraining(m, r.sparse());
-            List<Trainer.Epoch> epochs = Trainer.train(m, train, eval, r.options(), sparse, new Trainer.Listener() {
+            Optimizer opt = Trainer.optimizer(r.options());
+            Map<String, Object> settings = Checkpoint.settings("options", r.options(), "sparse", r.sparse(), "qat",
+                    r.qat() == null ? null : describe(r.qat()));
+            String sha = r.checkpoint() == null ? null : Checkpoint.fingerprint(OnnxModelWriter.toBytes(r.model()));
+            Trainer.Resume from = Trainer.Resume.START;
+            if (r.resume()) {
+                Checkpoint.Meta meta = Checkpoint.load(r.checkpoint(), m, sha, train.description(), train.count(), settings);
+                if (sparse != null) sparse.restore(meta.initialSparsity(), meta.maskUpdates());
+                from = new Trainer.Resume(meta.epochsDone(), meta.optimizerStep(), meta.epochs());
+                if (listener instanceof ResumeListener rl) rl.resumed(from);
+            }
+            List<Trainer.Epoch> done = new ArrayList<>(from.epochs());
+            double[] initial = sparse == null ? new double[0] : sparse.initialSparsity();
+            List<Trainer.Epoch> epochs = Trainer.train(m, train, eval, r.options(), sparse, opt, from, new Trainer.Listener() {
                 @Override
                 public void epoch(Trainer.Epoch e) {
-                    progress.progress((double) e.epoch() / r.options().epochs(), "epoch " + e.epoch() + " of " + r.options().epochs());
+                    done.add(e);
+                    if (r.checkpoint() != null) {
+                        try {
+                            Checkpoint.save(r.checkpoint(), new Checkpoint.Meta(0, r.source().toString(), sha,
+                                    train.description(), train.count(), settings, e.epoch(), opt.stepCount(),
+                                    List.copyOf(done), sparse == null ? List.of() : sparse.updates(), initial, null, 0),
+                                    m, inputsOf(r));
+                        } catch (java.io.IOException ex) {
+                            throw new java.io.UncheckedIOException(ex);
+                        }
+                    }
+                    progress.progress(0.95 * e.epoch() / r.options().epochs(), "epoch " + e.epoch() + " of " + r.options().epochs());
                     listener.epoch(e);
                 }
 
                 @Override
-                public void step(long step, double loss) {
-                    listener.step(step, loss);
+                public void step(Trainer.Step s) {
+                    listener.step(s);
                 }
-            }, cancel);
+
+                @Override
+                public void maskUpdates(List<SparseTraining.MaskUpdate> updates) {
+                    listener.maskUpdates(updates);
+                }
+            }, control);
             OnnxModel trained = m.toOnnx();
             byte[] bytes = OnnxModelWriter.toBytes(trained);
             double diff = verify(bytes, m, eval != null ? eval : train);
-            Report report = new Report(r.source().toString(), r.output().toString(), r.options(), r.sparse(),
+            QatResult qat = null;
+            if (r.qat() != null) {
+                progress.progress(0.95, "quantizing the trained model to INT8");
+                QuantOutcome q = quantize(r, bytes, control.token());
+                bytes = q.bytes();
+                qat = q.result();
+            }
+            Report report = new Report(r.source().toString(), r.output().toString(), r.method(), r.options(), r.sparse(),
                     r.train().description(), train.count(), eval == null ? null : r.eval().description(),
                     eval == null ? 0 : eval.count(), before, epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).evalAccuracy(),
-                    epochs, sparse == null ? List.of() : sparse.updates(), diff);
+                    epochs, sparse == null ? List.of() : sparse.updates(), diff, qat,
+                    r.checkpoint() == null ? null : r.checkpoint().toString(), from.epochsDone());
             try (OutputSet out = new OutputSet(policy)) {
                 out.write(r.output(), bytes);
                 if (r.report() != null) {
@@ -83,6 +169,47 @@ public final class TrainService {
                 out.commit();
             }
             return report;
+        }
+    }
+
+    private static String describe(QuantOptions o) {
+        return "static int8, " + (o.perChannel() ? "per-channel" : "per-tensor") + " weights, "
+                + o.activationType().name().toLowerCase(java.util.Locale.ROOT)
+                + (o.symmetricActivations() ? " symmetric" : "") + " activations, " + o.calibration() + " calibration";
+    }
+
+    private record QuantOutcome(byte[] bytes, QatResult result) {
+    }
+
+    /**
+     * The trained float model through {@code quantize} (its calibration, speed check and verification), and the
+     * model as given through the same quantization for comparison (post-training quantization); both evaluated on
+     * the same samples. Everything happens in a temporary folder that is removed after.
+     */
+    private static QuantOutcome quantize(Request r, byte[] trainedFloat, CancellationToken cancel) throws Exception {
+        Path dir = TempFiles.createFolder("polaris-qat");
+        try {
+            Path floatModel = dir.resolve("trained.onnx");
+            java.nio.file.Files.write(floatModel, trainedFloat);
+            InputData evalData = r.eval() != null ? r.eval() : r.train();
+            int samples = Math.min(evalData.size(), 10_000);
+            QuantEvaluator.Settings settings = new QuantEvaluator.Settings(samples, 20, 5, 1, 1);
+            QuantizeService q = new QuantizeService();
+            QuantReport qat = q.run(new QuantRequest(floatModel, dir.resolve("trained-int8.onnx"), false, r.qat(), r.train(),
+                    Trainer.QAT_CALIBRATION_SAMPLES, evalData, settings, dir.resolve("trained-int8.json"), 0.9),
+                    ProgressSink.NONE, cancel);
+            Path original = dir.resolve("original.onnx");
+            java.nio.file.Files.write(original, OnnxModelWriter.toBytes(r.model()));
+            QuantReport ptq = q.run(new QuantRequest(original, dir.resolve("original-int8.onnx"), false, r.qat(), r.train(),
+                    Trainer.QAT_CALIBRATION_SAMPLES, evalData, settings, dir.resolve("original-int8.json"), 0.9),
+                    ProgressSink.NONE, cancel);
+            int int8 = (int) qat.layers().stream().filter(l -> l.bits() == 8 && (l.note() == null || !l.note().contains("kept in float"))).count();
+            QatResult result = new QatResult(describe(r.qat()), samples, qat.evaluation().original().accuracy(),
+                    qat.evaluation().quantized().accuracy(), ptq.evaluation().original().accuracy(),
+                    ptq.evaluation().quantized().accuracy(), int8, qat.warnings());
+            return new QuantOutcome(java.nio.file.Files.readAllBytes(dir.resolve("trained-int8.onnx")), result);
+        } finally {
+            TempFiles.delete(dir);
         }
     }
 

@@ -10,6 +10,7 @@ import org.polaris.workbench.engine.model.Node;
 import org.polaris.workbench.engine.model.OnnxModel;
 import org.polaris.workbench.engine.model.Tensor;
 import org.polaris.workbench.engine.model.ValueInfo;
+import org.polaris.workbench.engine.quant.QdqQuantizer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,12 +29,16 @@ import java.util.Set;
 public final class TrainableModel {
 
     private final OnnxModel model;
-    private final List<Layer> layers;
+    private List<Layer> layers;
+    /** The tensor each layer writes (parallel to {@link #layers} until QAT inserts its steps). */
+    private List<String> layerOutputs = List.of();
     private final Map<String, Param> params;
     private final int[] inputShape;
     private final int classes;
     private final String inputName;
     private String tail = "";
+    private String inputAlias;
+    private Qat qat;
 
     private TrainableModel(OnnxModel model, List<Layer> layers, Map<String, Param> params, int[] inputShape,
                            int classes, String inputName) {
@@ -77,6 +82,8 @@ public final class TrainableModel {
         g.initializers().forEach(t -> inits.put(t.name(), t));
         Map<String, Param> params = new LinkedHashMap<>();
         List<Layer> layers = new ArrayList<>();
+        List<String> outputs = new ArrayList<>();
+        String inputAlias = in.name();
         String current = in.name();
         int[] shape = sample;
         String output = g.outputs().get(0).name();
@@ -88,11 +95,16 @@ public final class TrainableModel {
             }
             if (current.equals(output)) break;
             Layer l = layer(n, inits, params, shape, pool, seed + layers.size());
+            current = n.outputs().get(0);
             if (l != null) {
                 shape = l.outShape(shape);
                 layers.add(l);
+                outputs.add(current);
+            } else if (!outputs.isEmpty()) {
+                outputs.set(outputs.size() - 1, current); // Identity, Softmax: the same values under a new name
+            } else {
+                inputAlias = current;
             }
-            current = n.outputs().get(0);
             if (current.equals(output)) break;
         }
         if (!current.equals(output)) {
@@ -102,6 +114,8 @@ public final class TrainableModel {
             throw new UnsupportedGraphException("the output must be class scores [batch, classes], is " + Arrays.toString(shape));
         }
         TrainableModel t = new TrainableModel(m, List.copyOf(layers), params, sample, shape[0], in.name());
+        t.layerOutputs = List.copyOf(outputs);
+        t.inputAlias = inputAlias;
         Node last = g.nodes().stream().filter(n -> n.outputs().contains(output)).findFirst().orElse(null);
         if (last != null && (last.opType().equals("Softmax") || last.opType().equals("LogSoftmax"))) t.tail = last.opType();
         return t;
@@ -227,16 +241,82 @@ public final class TrainableModel {
         return List.copyOf(params.values());
     }
 
-    /** Class scores (logits) of a batch of samples. */
+    /**
+     * Turns on quantization-aware training for static INT8 with these options: a fake-quant step on every tensor
+     * where the quantizer puts a Q/DQ pair (its own plan) and int8-rounded weights in every forward pass (see
+     * {@link Qat}). Ranges are unset until {@link #calibrateQat} runs.
+     */
+    public Qat enableQat(org.polaris.workbench.engine.quant.QuantOptions options) {
+        if (qat != null) throw new IllegalStateException("quantization-aware training is already on");
+        Qat q = new Qat(options);
+        // the quantizer's own plan: a Q/DQ pair on each of these tensors, pass-through outputs sharing their input's
+        QdqQuantizer.Plan plan = new QdqQuantizer().plan(model, options);
+        java.util.Set<String> roots = new java.util.LinkedHashSet<>();
+        for (String t : plan.tensors()) roots.add(plan.sharedWith().getOrDefault(t, t));
+        List<Layer> with = new ArrayList<>();
+        if (roots.contains(inputName) || roots.contains(inputAlias)) with.add(q.point(inputName));
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            if (l instanceof Layers.Gemm g) {
+                q.weight(g.w, g.transB ? 0 : 1);
+            } else if (l instanceof Layers.Conv c) {
+                q.weight(c.w, 0);
+            }
+            with.add(l);
+            if (roots.contains(layerOutputs.get(i))) with.add(q.point(layerOutputs.get(i)));
+        }
+        layers = List.copyOf(with);
+        q.active(true);
+        qat = q;
+        return q;
+    }
+
+    /** The quantization-aware training state, or null. */
+    public Qat qat() {
+        return qat;
+    }
+
+    /** Re-estimates the fake-quant ranges from the float model on the first {@code samples} of {@code d}. */
+    public void calibrateQat(TrainData d, int samples) {
+        if (qat == null) return;
+        int n = Math.min(samples, d.count());
+        qat.calibrate(this, Arrays.copyOfRange(d.x(), 0, n * d.perSample()), n, 64);
+    }
+
+    /** Class scores (logits) of a batch of samples (as the INT8 model would compute them under QAT). */
     public float[] forward(float[] x, int batch, boolean training) {
+        float[][] saved = qat == null ? null : qat.roundWeights();
+        try {
+            return pass(x, batch, training);
+        } finally {
+            if (saved != null) qat.restore(saved);
+        }
+    }
+
+    private float[] pass(float[] x, int batch, boolean training) {
         float[] a = x;
         for (Layer l : layers) a = l.forward(a, batch, training);
         return a;
     }
 
-    /** What the model itself outputs: the logits, through its final Softmax or LogSoftmax when it has one. */
+    /** Before each epoch (reseeds what draws random numbers). */
+    void startEpoch(int epoch) {
+        layers.forEach(l -> l.startEpoch(epoch));
+    }
+
+    /**
+     * What the written float model outputs: the logits (without fake quantization), through its final Softmax or
+     * LogSoftmax when it has one.
+     */
     public float[] outputs(float[] x, int batch) {
-        float[] y = forward(x, batch, false);
+        boolean on = qat != null && qat.active();
+        if (on) qat.active(false);
+        float[] y;
+        try {
+            y = forward(x, batch, false);
+        } finally {
+            if (on) qat.active(true);
+        }
         if (tail.isEmpty()) return y;
         float[] out = new float[y.length];
         for (int i = 0; i < batch; i++) {
@@ -265,12 +345,19 @@ public final class TrainableModel {
 
     /** As {@link #lossAndGradients}, leaving masked weights' gradients in place (RigL's regrowth reads them). */
     double lossAndDenseGradients(float[] x, int[] labels, int batch, int[] correct) {
-        float[] logits = forward(x, batch, true);
-        float[] dy = new float[logits.length];
-        double loss = Losses.softmaxCrossEntropy(logits, labels, batch, classes, dy, correct);
-        float[] g = dy;
-        for (int i = layers.size() - 1; i >= 0; i--) g = layers.get(i).backward(g, batch);
-        return loss;
+        // under QAT the weights stay rounded through backward (its input gradients use them); the float values,
+        // restored after, take the gradient unchanged: the straight-through estimator
+        float[][] saved = qat == null ? null : qat.roundWeights();
+        try {
+            float[] logits = pass(x, batch, true);
+            float[] dy = new float[logits.length];
+            double loss = Losses.softmaxCrossEntropy(logits, labels, batch, classes, dy, correct);
+            float[] g = dy;
+            for (int i = layers.size() - 1; i >= 0; i--) g = layers.get(i).backward(g, batch);
+            return loss;
+        } finally {
+            if (saved != null) qat.restore(saved);
+        }
     }
 
     void maskGradients() {

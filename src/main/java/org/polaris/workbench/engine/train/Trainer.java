@@ -1,7 +1,6 @@
 package org.polaris.workbench.engine.train;
 
 import org.polaris.workbench.engine.job.CancellationToken;
-import org.polaris.workbench.engine.job.CancelledException;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,12 +40,28 @@ public final class Trainer {
                         long millis) {
     }
 
-    /** Told of every finished epoch (and may stop nothing: cancel through the token). */
+    /** One optimizer step: the global step of all, the batch's loss and accuracy, the learning rate used. */
+    public record Step(long step, long total, double loss, double accuracy, double lr) {
+    }
+
+    /** Told of every step, mask update and finished epoch (stop through the {@link TrainControl}). */
     public interface Listener {
         void epoch(Epoch e);
 
-        /** After each optimizer step, with the global step and the batch loss. */
-        default void step(long step, double loss) {
+        default void step(Step s) {
+        }
+
+        /** The mask updates (RigL drops and regrowths, GMP prunes) made by the step just taken. */
+        default void maskUpdates(List<SparseTraining.MaskUpdate> updates) {
+        }
+    }
+
+    /** Where a resumed run starts: epochs already done (their records) and the optimizer's step count. */
+    public record Resume(int epochsDone, long optimizerStep, List<Epoch> epochs) {
+        public static final Resume START = new Resume(0, 0, List.of());
+
+        public Resume {
+            epochs = List.copyOf(epochs);
         }
     }
 
@@ -62,6 +77,11 @@ public final class Trainer {
         };
     }
 
+    /** Steps of one epoch. */
+    public static long stepsPerEpoch(int samples, Options o) {
+        return (samples + o.batch() - 1) / o.batch();
+    }
+
     public static List<Epoch> train(TrainableModel m, TrainData train, TrainData eval, Options o, Listener listener,
                                     CancellationToken cancel) {
         return train(m, train, eval, o, null, listener, cancel);
@@ -70,24 +90,48 @@ public final class Trainer {
     /** As {@link #train(TrainableModel, TrainData, TrainData, Options, Listener, CancellationToken)}, sparsifying as it goes. */
     public static List<Epoch> train(TrainableModel m, TrainData train, TrainData eval, Options o, SparseTraining sparse,
                                     Listener listener, CancellationToken cancel) {
-        Optimizer opt = new Optimizer(o.optimizer(), o.momentum(), o.weightDecay());
+        return train(m, train, eval, o, sparse, optimizer(o), Resume.START, listener, new TrainControl(cancel));
+    }
+
+    /** The optimizer the options ask for. */
+    public static Optimizer optimizer(Options o) {
+        return new Optimizer(o.optimizer(), o.momentum(), o.weightDecay());
+    }
+
+    /** Samples quantization-aware training calibrates on, as many as {@code quantize} uses by default. */
+    public static final int QAT_CALIBRATION_SAMPLES = 200;
+
+    /**
+     * Trains from {@code from} (a checkpoint's epochs, or the start) to {@code o.epochs()}. The shuffle and every
+     * random draw are seeded per epoch, so a run resumed at an epoch boundary gives the same weights as one that was
+     * never stopped. Under QAT the activation ranges are re-calibrated before each epoch.
+     */
+    public static List<Epoch> train(TrainableModel m, TrainData train, TrainData eval, Options o, SparseTraining sparse,
+                                    Optimizer opt, Resume from, Listener listener, TrainControl control) {
         int n = train.count();
         int per = train.perSample();
-        long stepsPerEpoch = (n + o.batch() - 1) / o.batch();
+        long stepsPerEpoch = stepsPerEpoch(n, o);
         long total = stepsPerEpoch * o.epochs();
-        long step = 0;
+        long step = stepsPerEpoch * from.epochsDone();
+        opt.setStepCount(from.optimizerStep());
         List<Param> params = m.params();
-        java.util.ArrayList<Epoch> out = new java.util.ArrayList<>();
-        for (int e = 1; e <= o.epochs(); e++) {
+        java.util.ArrayList<Epoch> out = new java.util.ArrayList<>(from.epochs());
+        int[] y = new int[o.batch()];
+        float[] x = new float[o.batch() * per];
+        for (int e = from.epochsDone() + 1; e <= o.epochs(); e++) {
             long t0 = System.nanoTime();
             int[] order = permutation(n, new SplittableRandom(o.seed() * 1_000_003L + e));
+            m.startEpoch(e);
+            if (m.qat() != null) m.calibrateQat(train, QAT_CALIBRATION_SAMPLES);
             double lossSum = 0;
             long hits = 0;
             for (int start = 0; start < n; start += o.batch()) {
-                if (cancel.isCancelled()) throw new CancelledException();
+                control.checkpoint();
                 int b = Math.min(o.batch(), n - start);
-                float[] x = new float[b * per];
-                int[] y = new int[b];
+                if (b != o.batch()) {
+                    x = new float[b * per];
+                    y = new int[b];
+                }
                 for (int i = 0; i < b; i++) {
                     int s = order[start + i];
                     System.arraycopy(train.x(), s * per, x, i * per, per);
@@ -96,14 +140,23 @@ public final class Trainer {
                 m.zeroGrad();
                 int[] correct = new int[1];
                 double loss = m.lossAndDenseGradients(x, y, b, correct);
+                int before = sparse == null ? 0 : sparse.updateCount();
                 if (sparse != null) sparse.onDenseGradients(step + 1, total);
                 m.maskGradients();
-                opt.step(params, rate(o, step, total));
+                double lr = rate(o, step, total);
+                opt.step(params, lr);
                 step++;
-                if (sparse != null) sparse.afterStep(step, total);
+                if (sparse != null) {
+                    sparse.afterStep(step, total);
+                    if (sparse.updateCount() > before) listener.maskUpdates(sparse.updatesSince(before));
+                }
                 lossSum += loss * b;
                 hits += correct[0];
-                listener.step(step, loss);
+                listener.step(new Step(step, total, loss, (double) correct[0] / b, lr));
+            }
+            if (x.length != o.batch() * per) {
+                x = new float[o.batch() * per];
+                y = new int[o.batch()];
             }
             Map<String, Double> sparsity = new LinkedHashMap<>();
             for (Param p : params) {

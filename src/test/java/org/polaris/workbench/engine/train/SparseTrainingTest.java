@@ -53,7 +53,8 @@ class SparseTrainingTest {
                 }
 
                 @Override
-                public void step(long step, double loss) {
+                public void step(Trainer.Step s) {
+                    long step = s.step();
                     for (int i = 0; i < layers.size(); i++) {
                         Param p = layers.get(i);
                         if (active(p) != want[i]) violations.add("step " + step + " " + p.name + ": " + active(p) + " active");
@@ -103,7 +104,7 @@ class SparseTrainingTest {
                 }
 
                 @Override
-                public void step(long step, double loss) {
+                public void step(Trainer.Step s) {
                     seen.add(w.mask == null ? 0 : 1 - (double) active(w) / w.size());
                 }
             }, CancellationToken.none());
