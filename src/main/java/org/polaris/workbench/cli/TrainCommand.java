@@ -195,7 +195,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** Prints one line per epoch (and where a resumed run starts). */
-    private final class Printer implements Trainer.Listener, TrainService.ResumeListener {
+    private final class Printer implements Trainer.Listener, TrainService.RunListener {
         private final PrintWriter out;
 
         Printer(PrintWriter out) {

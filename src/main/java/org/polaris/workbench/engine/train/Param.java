@@ -15,6 +15,8 @@ public final class Param {
     boolean[] mask;
     float[] m1;
     float[] m2;
+    /** The axis of the layer's output units (0 for Conv and Gemm with transB, 1 for MatMul and plain Gemm). */
+    int outAxis;
 
     Param(String name, int[] shape, float[] value) {
         this.name = name;

@@ -46,8 +46,38 @@ public final class SparseTraining {
         }
     }
 
-    /** One mask update of one layer: weights dropped and regrown (RigL) or pruned (GMP). */
-    public record MaskUpdate(long step, String layer, int dropped, int regrown, double sparsity) {
+    /**
+     * One mask update of one layer: weights dropped and regrown (RigL) or pruned (GMP), in all and per group of
+     * output units (the layer's output channels in at most {@link #GROUPS} equal groups: the Train pane's churn map).
+     */
+    public record MaskUpdate(long step, String layer, int dropped, int regrown, double sparsity, int[] droppedByGroup,
+                             int[] regrownByGroup) {
+    }
+
+    /** Most groups of output units a mask update is broken down into. */
+    public static final int GROUPS = 64;
+
+    /** Output unit of each weight of {@code p}, grouped into at most {@link #GROUPS} groups. */
+    static int groupOf(Param p, int index) {
+        int units = p.shape[p.outAxis];
+        int inner = 1;
+        for (int d = p.outAxis + 1; d < p.shape.length; d++) inner *= p.shape[d];
+        int unit = (index / inner) % units;
+        int groups = Math.min(GROUPS, units);
+        return (int) ((long) unit * groups / units);
+    }
+
+    static int groups(Param p) {
+        return Math.min(GROUPS, p.shape[p.outAxis]);
+    }
+
+    /** Counts, per group, the weights kept in {@code before} and not in {@code after}. */
+    private static int[] removedByGroup(Param p, boolean[] before, boolean[] after) {
+        int[] g = new int[groups(p)];
+        for (int i = 0; i < after.length; i++) {
+            if ((before == null || before[i]) && !after[i]) g[groupOf(p, i)]++;
+        }
+        return g;
     }
 
     private final Options options;
@@ -190,15 +220,21 @@ public final class SparseTraining {
                 return c != 0 ? c : Integer.compare(x, y);
             });
             boolean[] next = mask.clone();
-            for (int i = 0; i < k; i++) next[act[i]] = false;
+            int[] droppedBy = new int[groups(p)];
+            int[] regrownBy = new int[groups(p)];
+            for (int i = 0; i < k; i++) {
+                next[act[i]] = false;
+                droppedBy[groupOf(p, act[i])]++;
+            }
             for (int i = 0; i < k; i++) {
                 int w = ina[i];
                 next[w] = true;
                 v[w] = 0;
                 Optimizer.resetState(p, w);
+                regrownBy[groupOf(p, w)]++;
             }
             p.setMask(next);
-            updates.add(new MaskUpdate(step, p.name, k, k, sparsityOf(next)));
+            updates.add(new MaskUpdate(step, p.name, k, k, sparsityOf(next), droppedBy, regrownBy));
         }
     }
 
@@ -216,8 +252,9 @@ public final class SparseTraining {
             int already = p.mask == null ? 0 : (int) (p.size() - java.util.stream.IntStream.range(0, p.size()).filter(i -> p.mask[i]).count());
             if (zeros <= already) continue;
             boolean[] keep = byMagnitude(p.value, eligible, zeros - already);
+            int[] prunedBy = removedByGroup(p, p.mask, keep);
             p.setMask(keep);
-            updates.add(new MaskUpdate(step, p.name, zeros - already, 0, sparsityOf(keep)));
+            updates.add(new MaskUpdate(step, p.name, zeros - already, 0, sparsityOf(keep), prunedBy, new int[prunedBy.length]));
         }
     }
 

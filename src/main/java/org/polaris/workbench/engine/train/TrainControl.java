@@ -18,13 +18,26 @@ public final class TrainControl {
     private final Condition changed = lock.newCondition();
     private boolean paused;
     private boolean waiting;
+    private volatile CancellationToken also;
 
     public TrainControl(CancellationToken cancel) {
         this.cancel = cancel;
     }
 
+    /** The token the run's steps check: this control's, or also the one {@link #link}ed. */
     public CancellationToken token() {
-        return cancel;
+        CancellationToken other = also;
+        return other == null ? cancel : CancellationToken.either(cancel, other);
+    }
+
+    /** Also stops when {@code other} is cancelled (the task runner's token of the job that trains). */
+    public void link(CancellationToken other) {
+        also = other;
+    }
+
+    private boolean cancelled() {
+        CancellationToken other = also;
+        return cancel.isCancelled() || other != null && other.isCancelled();
     }
 
     public void pause() {
@@ -78,10 +91,10 @@ public final class TrainControl {
 
     /** Between steps: waits while paused, throws {@link CancelledException} once cancelled. */
     void checkpoint() {
-        cancel.throwIfCancelled();
+        if (cancelled()) throw new CancelledException();
         lock.lock();
         try {
-            while (paused && !cancel.isCancelled()) {
+            while (paused && !cancelled()) {
                 waiting = true;
                 try {
                     // the token may also be cancelled from outside (a job's own token): look again now and then
@@ -95,6 +108,6 @@ public final class TrainControl {
             waiting = false;
             lock.unlock();
         }
-        cancel.throwIfCancelled();
+        if (cancelled()) throw new CancelledException();
     }
 }

@@ -80,9 +80,21 @@ public final class TrainService {
         }
     }
 
-    /** Tells {@code listener} of a run resumed from a checkpoint: its epochs so far, before training goes on. */
-    public interface ResumeListener {
-        void resumed(Trainer.Resume from);
+    /**
+     * Told of a run resumed from a checkpoint, with its epochs so far, before training goes on (the mask updates so
+     * far follow through {@link Trainer.Listener#maskUpdates}).
+     */
+    public interface RunListener {
+        /** Before the first step: the layers trained sparse with their targets, and the run's length. */
+        default void started(Started s) {
+        }
+
+        default void resumed(Trainer.Resume from) {
+        }
+    }
+
+    /** A run about to train: each weight's target sparsity (empty when dense), steps per epoch and in all. */
+    public record Started(Map<String, Double> targets, int trainSamples, long stepsPerEpoch, long totalSteps) {
     }
 
     public Report run(Request r, Trainer.Listener listener, ProgressSink progress, CancellationToken cancel) throws Exception {
@@ -114,7 +126,14 @@ public final class TrainService {
                 Checkpoint.Meta meta = Checkpoint.load(r.checkpoint(), m, sha, train.description(), train.count(), settings);
                 if (sparse != null) sparse.restore(meta.initialSparsity(), meta.maskUpdates());
                 from = new Trainer.Resume(meta.epochsDone(), meta.optimizerStep(), meta.epochs());
-                if (listener instanceof ResumeListener rl) rl.resumed(from);
+                if (listener instanceof RunListener rl) rl.resumed(from);
+                if (!meta.maskUpdates().isEmpty()) listener.maskUpdates(meta.maskUpdates());
+            }
+            if (listener instanceof RunListener rl) {
+                Map<String, Double> targets = new java.util.LinkedHashMap<>();
+                if (sparse != null) sparse.layers().forEach(l -> targets.put(l, sparse.target(l)));
+                long per = Trainer.stepsPerEpoch(train.count(), r.options());
+                rl.started(new Started(targets, train.count(), per, per * r.options().epochs()));
             }
             List<Trainer.Epoch> done = new ArrayList<>(from.epochs());
             double[] initial = sparse == null ? new double[0] : sparse.initialSparsity();

@@ -160,11 +160,14 @@ public final class TrainableModel {
                 if (b != null && b.size() != (n.attribute("transB").map(Attribute::asLong).orElse(0L) != 0 ? w.shape[0] : w.shape[1])) {
                     throw new UnsupportedGraphException("node " + id + ": bias " + Arrays.toString(b.shape) + " is not one per output");
                 }
-                return new Layers.Gemm(id, w, b, n.attribute("transB").map(Attribute::asLong).orElse(0L) != 0, pool);
+                boolean transB = n.attribute("transB").map(Attribute::asLong).orElse(0L) != 0;
+                w.outAxis = transB ? 0 : 1;
+                return new Layers.Gemm(id, w, b, transB, pool);
             }
             case "MatMul" -> {
                 Param w = param(n.inputs().get(1), inits, params, id);
                 if (w.shape.length != 2) throw new UnsupportedGraphException("node " + id + ": MatMul weight must be 2-D");
+                w.outAxis = 1;
                 return new Layers.Gemm(id, w, null, false, pool);
             }
             case "Add" -> {

@@ -57,7 +57,9 @@ public final class WorkbenchApp extends Application {
         quitGuard = new QuitGuard(tasks, dialogs, this::quit);
         org.polaris.workbench.ui.diff.DiffViewModel diff = new org.polaris.workbench.ui.diff.DiffViewModel(tasks, dialogs, workspace);
         serve = new org.polaris.workbench.ui.serve.ServeViewModel(tasks, dialogs, settings, workspace);
-        MainWindow window = new MainWindow(models, quantize, sparsity, inference, gpu, snn, diff, serve, tasks, quitGuard,
+        org.polaris.workbench.ui.train.TrainViewModel train = new org.polaris.workbench.ui.train.TrainViewModel(
+                new org.polaris.workbench.engine.train.TrainService(), tasks, dialogs, settings, workspace);
+        MainWindow window = new MainWindow(models, quantize, sparsity, inference, gpu, snn, diff, serve, train, tasks, quitGuard,
                 getHostServices()::showDocument);
         Settings s = settings.get();
         javafx.geometry.Rectangle2D screen = javafx.stage.Screen.getPrimary().getVisualBounds();

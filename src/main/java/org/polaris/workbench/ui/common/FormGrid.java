@@ -58,11 +58,15 @@ public class FormGrid extends GridPane {
         }, choice.valueProperty(), choice.converterProperty()));
     }
 
+    /** A spinner that follows {@code p} both ways (a value set by the ViewModel shows, a value typed is set). */
     protected static Spinner<Integer> spinner(IntegerProperty p, int min, int max) {
         Spinner<Integer> s = new Spinner<>(min, max, p.get());
         s.setEditable(true);
         s.setPrefWidth(110);
-        s.valueProperty().addListener((o, a, b) -> p.set(b));
+        javafx.beans.property.ObjectProperty<Integer> boxed = p.asObject();
+        // bidirectional bindings hold their ends weakly: the spinner keeps the adapter alive
+        s.getProperties().put("polaris.value", boxed);
+        s.getValueFactory().valueProperty().bindBidirectional(boxed);
         return s;
     }
 

@@ -33,6 +33,20 @@ public final class Settings {
     public int serveMaxBatch = 32;
     public double serveQueueDelayMs;
     public int serveMemoryBudgetMb;
+    /** Train pane: data, method and the optimizer's settings of the last run started. */
+    public String trainData;
+    public String trainLabels;
+    public String trainEvalData;
+    public String trainMethod = "rigl";
+    public int trainEpochs = 3;
+    public int trainBatch = 64;
+    public double trainLr = 0.01;
+    public String trainOptimizer = "sgd";
+    public double trainSparsity = 0.9;
+    public String trainAllocation = "erk";
+    public int trainUpdateEvery = 100;
+    public double trainDropFraction = 0.3;
+    public long trainSeed = 1;
 
     /** Puts {@code path} first in the recent list, without duplicates, keeping at most {@link #MAX_RECENT}. */
     public void touchRecent(String path) {

@@ -38,6 +38,7 @@ final class TestWindow {
     final SnnViewModel snn;
     final org.polaris.workbench.ui.diff.DiffViewModel diff;
     final org.polaris.workbench.ui.serve.ServeViewModel serve;
+    final org.polaris.workbench.ui.train.TrainViewModel train;
     final ScriptedDialogs dialogs;
     /** When set, the next quantization waits there first (see {@link org.polaris.workbench.testutil.Gate}). */
     volatile org.polaris.workbench.testutil.Gate quantizeGate;
@@ -62,12 +63,14 @@ final class TestWindow {
         snn = new SnnViewModel(tasks, dialogs, workspace);
         diff = new org.polaris.workbench.ui.diff.DiffViewModel(tasks, dialogs, workspace);
         serve = new org.polaris.workbench.ui.serve.ServeViewModel(tasks, dialogs, settings, workspace);
+        train = new org.polaris.workbench.ui.train.TrainViewModel(new org.polaris.workbench.engine.train.TrainService(),
+                tasks, dialogs, settings, workspace);
         gpu = new GpuViewModel(tasks, dialogs, workspace, new TelemetrySampler(sysfsRoot != null ? sysfsRoot
                 : dir.resolve("no-sysfs"), 600, false, System::currentTimeMillis), OpenCl::discover);
     }
 
     void show(Stage stage, double width, double height) {
-        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference, gpu, snn, diff, serve, tasks,
+        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference, gpu, snn, diff, serve, train, tasks,
                 new QuitGuard(tasks, dialogs, stage::close), shownDocuments::add), width, height));
         stage.show();
     }
