@@ -28,6 +28,43 @@ final class Layers {
         return old != null && old.length == n ? old : new float[n];
     }
 
+    /**
+     * For each element of a sample shaped {@code in}, the element of a tensor shaped {@code s} that broadcasts onto
+     * it (numpy rules, right-aligned; a leading 1 for the batch is allowed).
+     */
+    static int[] broadcastIndex(String node, String what, int[] s, int[] in) {
+        int off = s.length - in.length;
+        for (int i = 0; i < s.length; i++) {
+            int d = s[i];
+            int j = i - off;
+            if (j < 0 ? d != 1 : d != 1 && d != in[j]) {
+                throw new IllegalArgumentException(node + ": " + what + Arrays.toString(s) + " does not broadcast to "
+                        + Arrays.toString(in));
+            }
+        }
+        int total = size(in);
+        int[] index = new int[total];
+        int[] ps = new int[in.length];
+        int stride = 1;
+        for (int j = in.length - 1; j >= 0; j--) {
+            int i = j + off;
+            int d = i >= 0 ? s[i] : 1;
+            ps[j] = d == 1 ? 0 : stride;
+            stride *= d;
+        }
+        for (int e = 0; e < total; e++) {
+            int rem = e;
+            int idx = 0;
+            for (int j = in.length - 1; j >= 0; j--) {
+                int c = rem % in[j];
+                rem /= in[j];
+                idx += c * ps[j];
+            }
+            index[e] = idx;
+        }
+        return index;
+    }
+
     static float[] transpose(float[] m, int rows, int cols) {
         float[] t = new float[m.length];
         for (int r = 0; r < rows; r++) {
@@ -126,39 +163,8 @@ final class Layers {
 
         @Override
         public int[] outShape(int[] in) {
-            int[] s = p.shape;
-            // a leading 1 for the batch is allowed
-            int off = s.length - in.length;
-            for (int i = 0; i < s.length; i++) {
-                int d = s[i];
-                int j = i - off;
-                if (j < 0 ? d != 1 : d != 1 && d != in[j]) {
-                    throw new IllegalArgumentException(node + ": " + p.name + Arrays.toString(s) + " does not broadcast to "
-                            + Arrays.toString(in));
-                }
-            }
             this.in = in.clone();
-            // the parameter element every input element adds
-            int total = size(in);
-            index = new int[total];
-            int[] ps = new int[in.length];
-            int stride = 1;
-            for (int j = in.length - 1; j >= 0; j--) {
-                int i = j + off;
-                int d = i >= 0 ? s[i] : 1;
-                ps[j] = d == 1 ? 0 : stride;
-                stride *= d;
-            }
-            for (int e = 0; e < total; e++) {
-                int rem = e;
-                int idx = 0;
-                for (int j = in.length - 1; j >= 0; j--) {
-                    int c = rem % in[j];
-                    rem /= in[j];
-                    idx += c * ps[j];
-                }
-                index[e] = idx;
-            }
+            index = broadcastIndex(node, p.name, p.shape, in);
             return in.clone();
         }
 
@@ -510,6 +516,7 @@ final class Layers {
         final int sh;
         final int sw;
         final int[] pads;
+        final boolean ceil;
         int c;
         int h;
         int w;
@@ -518,7 +525,13 @@ final class Layers {
         private int[] arg;
 
         MaxPool(String node, int[] kernel, int[] strides, int[] pads) {
+            this(node, kernel, strides, pads, false);
+        }
+
+        /** @param ceil ONNX ceil_mode: a last window that starts inside the (left-padded) input counts even if cut off */
+        MaxPool(String node, int[] kernel, int[] strides, int[] pads, boolean ceil) {
             this.node = node;
+            this.ceil = ceil;
             this.kh = kernel[0];
             this.kw = kernel[1];
             this.sh = strides[0];
@@ -537,9 +550,16 @@ final class Layers {
             c = in[0];
             h = in[1];
             w = in[2];
-            oh = (h + pads[0] + pads[2] - kh) / sh + 1;
-            ow = (w + pads[1] + pads[3] - kw) / sw + 1;
+            oh = windows(h, pads[0], pads[2], kh, sh);
+            ow = windows(w, pads[1], pads[3], kw, sw);
             return new int[] {c, oh, ow};
+        }
+
+        private int windows(int size, int before, int after, int k, int stride) {
+            int span = size + before + after - k;
+            if (!ceil) return span / stride + 1;
+            int n = Math.floorDiv(span + stride - 1, stride) + 1;
+            return (n - 1) * stride >= size + before ? n - 1 : n;
         }
 
         private float[] y;
@@ -549,7 +569,7 @@ final class Layers {
         public float[] forward(float[] x, int batch, boolean training) {
             y = reuse(y, batch * c * oh * ow);
             if (arg == null || arg.length != y.length) arg = new int[y.length];
-            if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && pads[0] == 0 && pads[1] == 0) {
+            if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && pads[0] == 0 && pads[1] == 0 && 2 * oh <= h && 2 * ow <= w) {
                 pool2x2(x, y, batch * c);
                 return y;
             }

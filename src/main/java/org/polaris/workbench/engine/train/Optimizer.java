@@ -48,6 +48,7 @@ public final class Optimizer {
     public void step(List<Param> params, double lr) {
         step++;
         for (Param p : params) {
+            if (!p.trainable) continue;
             // decay weights, not biases (1-D parameters), as usual
             double decay = p.shape.length > 1 ? weightDecay : 0;
             if (p.m1 == null) p.m1 = new float[p.value.length];

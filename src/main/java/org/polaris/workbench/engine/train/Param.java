@@ -17,6 +17,8 @@ public final class Param {
     float[] m2;
     /** The axis of the layer's output units (0 for Conv and Gemm with transB, 1 for MatMul and plain Gemm). */
     int outAxis;
+    /** False for statistics the model keeps but the optimizer leaves alone (BatchNormalization's running mean). */
+    boolean trainable = true;
 
     Param(String name, int[] shape, float[] value) {
         this.name = name;

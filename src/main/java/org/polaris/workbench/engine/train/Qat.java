@@ -47,6 +47,7 @@ public final class Qat {
     }
 
     void weight(Param p, int axis) {
+        if (weights.stream().anyMatch(w -> w.p() == p)) return; // a shared weight is rounded once
         weights.add(new Weight(p, axis));
     }
 

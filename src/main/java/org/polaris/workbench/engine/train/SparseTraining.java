@@ -89,7 +89,7 @@ public final class SparseTraining {
     public SparseTraining(TrainableModel model, Options options) {
         this.options = options;
         for (Param p : model.params()) {
-            if (p.shape.length >= 2) layers.add(p);
+            if (p.shape.length >= 2 && p.trainable) layers.add(p);
         }
         List<long[]> shapes = layers.stream().map(p -> Arrays.stream(p.shape).asLongStream().toArray()).toList();
         targets = options.allocation() == Allocation.Strategy.ERK ? Allocation.erk(shapes, options.sparsity())

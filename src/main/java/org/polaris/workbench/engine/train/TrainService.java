@@ -110,7 +110,7 @@ public final class TrainService {
                     + "over with --force (which replaces it)");
         }
         try (EnginePool pool = new EnginePool(r.threads())) {
-            TrainableModel m = TrainableModel.of(r.model(), pool, r.options().seed());
+            TrainableModel m = TrainableModel.of(r.model(), pool, r.options().seed(), dataShape(r));
             progress.progress(0.01, "reading the training data");
             TrainData train = TrainData.load(r.train(), m, r.trainLimit());
             TrainData eval = r.eval() == null ? null : TrainData.load(r.eval(), m, 0);
@@ -189,6 +189,17 @@ public final class TrainService {
             }
             return report;
         }
+    }
+
+    /** The per-sample shape of the training data's first sample (for inputs with symbolic height and width). */
+    private static int[] dataShape(Request r) {
+        List<org.polaris.workbench.engine.model.ValueInfo> inputs = r.model().graph().feedInputs();
+        if (inputs.size() != 1 || r.train().size() == 0) return null;
+        Tensor t = r.train().feeds(0, 1, inputs).get(inputs.get(0).name());
+        if (t == null || t.dims().length < 2) return null;
+        int[] shape = new int[t.dims().length - 1];
+        for (int i = 1; i < t.dims().length; i++) shape[i - 1] = Math.toIntExact(t.dims()[i]);
+        return shape;
     }
 
     private static String describe(QuantOptions o) {

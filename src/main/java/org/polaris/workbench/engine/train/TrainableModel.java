@@ -20,30 +20,29 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A trainable view of an ONNX classifier: its nodes, from the input to the logits, as a chain of differentiable
- * {@link Layer}s whose parameters are the model's float initializers (and weights kept in Constant nodes, which
- * {@link GraphPrep#normalize} turns into initializers). A final Softmax/LogSoftmax stays in the written model but the
- * loss (softmax cross-entropy) is taken on its input. Models that are not a single chain (a residual Add of two
- * activations, several inputs) are refused naming the node; so are ops without a backward pass here.
+ * A trainable view of an ONNX classifier: its nodes, from the input to the logits, as differentiable steps over
+ * the values they compute ({@link TrainGraph}: chains, residual additions, concatenated branches), whose parameters
+ * are the model's float initializers (and weights kept in Constant nodes, which {@link GraphPrep#normalize} turns into
+ * initializers). A final Softmax/LogSoftmax stays in the written model but the loss (softmax cross-entropy) is taken
+ * on its input. Models with several inputs are refused; so are ops without a backward pass here, naming the node.
  */
 public final class TrainableModel {
 
     private final OnnxModel model;
-    private List<Layer> layers;
-    /** The tensor each layer writes (parallel to {@link #layers} until QAT inserts its steps). */
-    private List<String> layerOutputs = List.of();
+    private TrainGraph graph;
+    /** The slot of each tensor the steps compute (several names for one slot after Identity or Dropout). */
+    private Map<String, Integer> slotOf = Map.of();
     private final Map<String, Param> params;
     private final int[] inputShape;
     private final int classes;
     private final String inputName;
     private String tail = "";
-    private String inputAlias;
     private Qat qat;
 
-    private TrainableModel(OnnxModel model, List<Layer> layers, Map<String, Param> params, int[] inputShape,
+    private TrainableModel(OnnxModel model, TrainGraph graph, Map<String, Param> params, int[] inputShape,
                            int classes, String inputName) {
         this.model = model;
-        this.layers = layers;
+        this.graph = graph;
         this.params = params;
         this.inputShape = inputShape;
         this.classes = classes;
@@ -58,6 +57,15 @@ public final class TrainableModel {
     }
 
     public static TrainableModel of(OnnxModel source, EnginePool pool, long seed) throws UnsupportedGraphException {
+        return of(source, pool, seed, null);
+    }
+
+    /**
+     * As {@link #of(OnnxModel, EnginePool, long)}, with the per-sample input shape for inputs whose non-batch
+     * dimensions are symbolic (height and width left open at export): training fixes them to the data's.
+     */
+    public static TrainableModel of(OnnxModel source, EnginePool pool, long seed, int[] dataShape)
+            throws UnsupportedGraphException {
         OnnxModel m = GraphPrep.normalize(source);
         Graph g = m.graph();
         List<ValueInfo> feeds = g.feedInputs();
@@ -73,158 +81,92 @@ public final class TrainableModel {
         int[] sample = new int[dims.size() - 1];
         for (int i = 1; i < dims.size(); i++) {
             Dim d = dims.get(i);
-            if (d.param() != null || d.value() < 1) {
+            boolean fixed = d.param() == null && d.value() >= 1;
+            if (dataShape != null && dataShape.length == sample.length) {
+                if (fixed && d.value() != dataShape[i - 1]) {
+                    throw new UnsupportedGraphException("input '" + in.name() + "' is " + in.type() + " but the data's samples are "
+                            + Arrays.toString(dataShape));
+                }
+                sample[i - 1] = dataShape[i - 1];
+            } else if (!fixed) {
                 throw new UnsupportedGraphException("input '" + in.name() + "' needs fixed non-batch dimensions, is " + in.type());
+            } else {
+                sample[i - 1] = (int) d.value();
             }
-            sample[i - 1] = (int) d.value();
         }
         Map<String, Tensor> inits = new LinkedHashMap<>();
         g.initializers().forEach(t -> inits.put(t.name(), t));
         Map<String, Param> params = new LinkedHashMap<>();
-        List<Layer> layers = new ArrayList<>();
-        List<String> outputs = new ArrayList<>();
-        String inputAlias = in.name();
-        String current = in.name();
-        int[] shape = sample;
+        Map<String, Integer> slotOf = new LinkedHashMap<>();
+        List<int[]> shapes = new ArrayList<>();
+        List<TrainGraph.Step> steps = new ArrayList<>();
+        slotOf.put(in.name(), 0);
+        shapes.add(sample);
         String output = g.outputs().get(0).name();
+        String tail = "";
         for (Node n : g.nodes()) {
+            if (slotOf.containsKey(output)) break;
+            String id = LayerFactory.label(n);
             List<String> data = n.inputs().stream().filter(x -> !x.isEmpty() && !inits.containsKey(x)).toList();
-            if (data.size() != 1 || !data.get(0).equals(current)) {
-                throw new UnsupportedGraphException("node " + label(n) + " (" + n.opType() + ") does not continue a single "
-                        + "chain from the input (it reads " + data + "); graphs with branches are not trainable here yet");
+            List<String> unknown = data.stream().filter(x -> !slotOf.containsKey(x)).toList();
+            if (data.isEmpty() || !unknown.isEmpty()) {
+                throw new UnsupportedGraphException("node " + id + " (" + n.opType() + ") reads " + (data.isEmpty()
+                        ? "only constants" : unknown) + ", which training does not compute from the input");
             }
-            if (current.equals(output)) break;
-            Layer l = layer(n, inits, params, shape, pool, seed + layers.size());
-            current = n.outputs().get(0);
-            if (l != null) {
-                shape = l.outShape(shape);
-                layers.add(l);
-                outputs.add(current);
-            } else if (!outputs.isEmpty()) {
-                outputs.set(outputs.size() - 1, current); // Identity, Softmax: the same values under a new name
-            } else {
-                inputAlias = current;
+            int[] ins = data.stream().mapToInt(slotOf::get).toArray();
+            String out = n.outputs().get(0);
+            try {
+                if (data.size() > 1) {
+                    Ops.Join j = switch (n.opType()) {
+                        case "Add" -> new Ops.Binary(id, Ops.Binary.Kind.ADD);
+                        case "Sub" -> new Ops.Binary(id, Ops.Binary.Kind.SUB);
+                        case "Mul" -> new Ops.Binary(id, Ops.Binary.Kind.MUL);
+                        case "Concat" -> new Ops.Concat(id, concatAxis(n, shapes.get(ins[0]).length));
+                        default -> throw new UnsupportedGraphException("node " + id + ": " + n.opType() + " of "
+                                + data.size() + " activations has no backward pass here yet");
+                    };
+                    int[][] inShapes = Arrays.stream(ins).mapToObj(shapes::get).toArray(int[][]::new);
+                    slotOf.put(out, shapes.size());
+                    steps.add(new TrainGraph.Step(null, j, ins, shapes.size()));
+                    shapes.add(j.outShape(inShapes));
+                    continue;
+                }
+                if ((n.opType().equals("Softmax") || n.opType().equals("LogSoftmax")) && !out.equals(output)) {
+                    throw new UnsupportedGraphException("node " + id + ": " + n.opType() + " inside the model has no backward "
+                            + "pass here yet (only a final one, whose input the loss is taken on)");
+                }
+                Layer l = LayerFactory.layer(n, inits, params, shapes.get(ins[0]), pool, seed + steps.size());
+                if (l == null) {
+                    slotOf.put(out, ins[0]); // Identity, a final Softmax: the same values under a new name
+                    if (out.equals(output)) tail = n.opType().equals("Identity") ? tail : n.opType();
+                    continue;
+                }
+                slotOf.put(out, shapes.size());
+                steps.add(new TrainGraph.Step(l, null, ins, shapes.size()));
+                shapes.add(l.outShape(shapes.get(ins[0])));
+            } catch (IllegalArgumentException e) {
+                throw new UnsupportedGraphException(e.getMessage());
             }
-            if (current.equals(output)) break;
         }
-        if (!current.equals(output)) {
-            throw new UnsupportedGraphException("the chain from the input does not reach the output '" + output + "'");
+        Integer outSlot = slotOf.get(output);
+        if (outSlot == null) {
+            throw new UnsupportedGraphException("the steps from the input do not reach the output '" + output + "'");
         }
+        int[] shape = shapes.get(outSlot);
         if (shape.length != 1 || shape[0] < 2) {
             throw new UnsupportedGraphException("the output must be class scores [batch, classes], is " + Arrays.toString(shape));
         }
-        TrainableModel t = new TrainableModel(m, List.copyOf(layers), params, sample, shape[0], in.name());
-        t.layerOutputs = List.copyOf(outputs);
-        t.inputAlias = inputAlias;
-        Node last = g.nodes().stream().filter(n -> n.outputs().contains(output)).findFirst().orElse(null);
-        if (last != null && (last.opType().equals("Softmax") || last.opType().equals("LogSoftmax"))) t.tail = last.opType();
+        TrainableModel t = new TrainableModel(m, new TrainGraph(steps, shapes.size(), outSlot), params, sample, shape[0], in.name());
+        t.slotOf = Map.copyOf(slotOf);
+        t.tail = tail.equals("Dropout") ? "" : tail;
         return t;
     }
 
-    private static String label(Node n) {
-        return n.name().isEmpty() ? n.opType() : n.name();
-    }
-
-    private static Param param(String name, Map<String, Tensor> inits, Map<String, Param> params, String node)
-            throws UnsupportedGraphException {
-        Param p = params.get(name);
-        if (p != null) {
-            throw new UnsupportedGraphException("weight '" + name + "' is shared by several nodes (" + node + ")");
-        }
-        Tensor t = inits.get(name);
-        if (t == null || t.dataType() != DataType.FLOAT) {
-            throw new UnsupportedGraphException("node " + node + ": weight '" + name + "' must be a float32 initializer");
-        }
-        int[] shape = Arrays.stream(t.dims()).mapToInt(Math::toIntExact).toArray();
-        p = new Param(name, shape, t.toFloats());
-        params.put(name, p);
-        return p;
-    }
-
-    private static int[] ints(Node n, String attr, int[] fallback) {
-        return n.attribute(attr).map(a -> Arrays.stream(a.asLongs()).mapToInt(Math::toIntExact).toArray()).orElse(fallback);
-    }
-
-    private static Layer layer(Node n, Map<String, Tensor> inits, Map<String, Param> params, int[] shape, EnginePool pool,
-                               long seed) throws UnsupportedGraphException {
-        String id = label(n);
-        switch (n.opType()) {
-            case "Gemm" -> {
-                if (n.attribute("transA").map(Attribute::asLong).orElse(0L) != 0
-                        || n.attribute("alpha").map(Attribute::asFloat).orElse(1f) != 1f
-                        || n.attribute("beta").map(Attribute::asFloat).orElse(1f) != 1f) {
-                    throw new UnsupportedGraphException("node " + id + ": Gemm with transA, alpha or beta is not trainable here yet");
-                }
-                Param w = param(n.inputs().get(1), inits, params, id);
-                Param b = n.inputs().size() > 2 && !n.inputs().get(2).isEmpty() ? param(n.inputs().get(2), inits, params, id) : null;
-                if (b != null && b.size() != (n.attribute("transB").map(Attribute::asLong).orElse(0L) != 0 ? w.shape[0] : w.shape[1])) {
-                    throw new UnsupportedGraphException("node " + id + ": bias " + Arrays.toString(b.shape) + " is not one per output");
-                }
-                boolean transB = n.attribute("transB").map(Attribute::asLong).orElse(0L) != 0;
-                w.outAxis = transB ? 0 : 1;
-                return new Layers.Gemm(id, w, b, transB, pool);
-            }
-            case "MatMul" -> {
-                Param w = param(n.inputs().get(1), inits, params, id);
-                if (w.shape.length != 2) throw new UnsupportedGraphException("node " + id + ": MatMul weight must be 2-D");
-                w.outAxis = 1;
-                return new Layers.Gemm(id, w, null, false, pool);
-            }
-            case "Add" -> {
-                String p = n.inputs().stream().filter(inits::containsKey).findFirst().orElseThrow();
-                return new Layers.BiasAdd(id, param(p, inits, params, id));
-            }
-            case "Relu" -> {
-                return new Layers.Relu(id);
-            }
-            case "Flatten" -> {
-                if (n.attribute("axis").map(Attribute::asLong).orElse(1L) != 1) {
-                    throw new UnsupportedGraphException("node " + id + ": Flatten with an axis other than 1 is not trainable here yet");
-                }
-                return new Layers.Reshape(id, null);
-            }
-            case "Reshape" -> {
-                Tensor t = inits.get(n.inputs().get(1));
-                long[] target = t == null ? null : Arrays.stream(t.toDoubles()).mapToLong(v -> (long) v).toArray();
-                if (target == null || target.length < 1 || target[0] != -1 && target[0] != 0 && target[0] != 1) {
-                    throw new UnsupportedGraphException("node " + id + ": Reshape must keep the batch dimension first");
-                }
-                int[] per = new int[target.length - 1];
-                for (int i = 1; i < target.length; i++) per[i - 1] = target[i] == 0 ? shape[i - 1] : (int) target[i];
-                return new Layers.Reshape(id, per);
-            }
-            case "Dropout", "Identity" -> {
-                double ratio = n.attribute("ratio").map(a -> (double) a.asFloat()).orElse(0.5);
-                if (n.opType().equals("Dropout") && n.inputs().size() > 1 && inits.containsKey(n.inputs().get(1))) {
-                    ratio = inits.get(n.inputs().get(1)).toFloats()[0];
-                }
-                return n.opType().equals("Identity") ? null : new Layers.Dropout(id, ratio, seed);
-            }
-            case "Conv" -> {
-                Param w = param(n.inputs().get(1), inits, params, id);
-                if (w.shape.length != 4) throw new UnsupportedGraphException("node " + id + ": only 2-D convolutions are trainable here yet");
-                Param b = n.inputs().size() > 2 && !n.inputs().get(2).isEmpty() ? param(n.inputs().get(2), inits, params, id) : null;
-                if (n.attribute("auto_pad").map(Attribute::asString).filter(s -> !s.equals("NOTSET")).isPresent()) {
-                    throw new UnsupportedGraphException("node " + id + ": auto_pad is not trainable here yet");
-                }
-                return new Layers.Conv(id, w, b, Math.toIntExact(n.attribute("group").map(Attribute::asLong).orElse(1L)),
-                        ints(n, "strides", new int[] {1, 1}), ints(n, "pads", new int[4]), ints(n, "dilations", new int[] {1, 1}), pool);
-            }
-            case "MaxPool" -> {
-                if (n.outputs().size() > 1 || n.attribute("ceil_mode").map(Attribute::asLong).orElse(0L) != 0) {
-                    throw new UnsupportedGraphException("node " + id + ": MaxPool with indices or ceil_mode is not trainable here yet");
-                }
-                int[] k = ints(n, "kernel_shape", null);
-                return new Layers.MaxPool(id, k, ints(n, "strides", new int[] {1, 1}), ints(n, "pads", new int[4]));
-            }
-            case "GlobalAveragePool" -> {
-                return new Layers.GlobalAveragePool(id);
-            }
-            case "Softmax", "LogSoftmax" -> {
-                return null; // the loss is taken on the logits; the node stays in the written model
-            }
-            default -> throw new UnsupportedGraphException("node " + id + ": " + n.opType() + " has no backward pass here yet");
-        }
+    private static int concatAxis(Node n, int rank) throws UnsupportedGraphException {
+        long axis = n.attribute("axis").map(Attribute::asLong).orElse(1L);
+        if (axis < 0) axis += rank + 1;
+        if (axis < 1) throw new UnsupportedGraphException("node " + LayerFactory.label(n) + ": Concat along the batch axis");
+        return (int) axis;
     }
 
     public int[] inputShape() {
@@ -256,19 +198,24 @@ public final class TrainableModel {
         QdqQuantizer.Plan plan = new QdqQuantizer().plan(model, options);
         java.util.Set<String> roots = new java.util.LinkedHashSet<>();
         for (String t : plan.tensors()) roots.add(plan.sharedWith().getOrDefault(t, t));
-        List<Layer> with = new ArrayList<>();
-        if (roots.contains(inputName) || roots.contains(inputAlias)) with.add(q.point(inputName));
-        for (int i = 0; i < layers.size(); i++) {
-            Layer l = layers.get(i);
-            if (l instanceof Layers.Gemm g) {
-                q.weight(g.w, g.transB ? 0 : 1);
-            } else if (l instanceof Layers.Conv c) {
+        for (TrainGraph.Step st : graph.steps()) {
+            if (st.layer() instanceof Layers.Gemm gm) {
+                q.weight(gm.w, gm.transB ? 0 : 1);
+            } else if (st.layer() instanceof Layers.Conv c) {
                 q.weight(c.w, 0);
             }
-            with.add(l);
-            if (roots.contains(layerOutputs.get(i))) with.add(q.point(layerOutputs.get(i)));
         }
-        layers = List.copyOf(with);
+        // a fake-quant step on each planned tensor's slot, in the order the slots are computed
+        java.util.TreeMap<Integer, String> at = new java.util.TreeMap<>();
+        for (String r : roots) {
+            Integer slot = slotOf.get(r);
+            if (slot != null) at.putIfAbsent(slot, r);
+        }
+        TrainGraph g = graph;
+        for (Map.Entry<Integer, String> e : at.entrySet()) {
+            g = g.insertAfter(e.getKey(), q.point(e.getKey() == 0 ? inputName : e.getValue()));
+        }
+        graph = g;
         q.active(true);
         qat = q;
         return q;
@@ -297,14 +244,12 @@ public final class TrainableModel {
     }
 
     private float[] pass(float[] x, int batch, boolean training) {
-        float[] a = x;
-        for (Layer l : layers) a = l.forward(a, batch, training);
-        return a;
+        return graph.forward(x, batch, training);
     }
 
     /** Before each epoch (reseeds what draws random numbers). */
     void startEpoch(int epoch) {
-        layers.forEach(l -> l.startEpoch(epoch));
+        graph.layers().forEach(l -> l.startEpoch(epoch));
     }
 
     /**
@@ -355,8 +300,7 @@ public final class TrainableModel {
             float[] logits = pass(x, batch, true);
             float[] dy = new float[logits.length];
             double loss = Losses.softmaxCrossEntropy(logits, labels, batch, classes, dy, correct);
-            float[] g = dy;
-            for (int i = layers.size() - 1; i >= 0; i--) g = layers.get(i).backward(g, batch);
+            graph.backward(dy, batch);
             return loss;
         } finally {
             if (saved != null) qat.restore(saved);
