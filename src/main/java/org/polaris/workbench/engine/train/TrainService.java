@@ -105,6 +105,11 @@ public final class TrainService {
         OutputPolicy policy = OutputPolicy.of(r.force(), r.source()).withInputs(inputsOf(r));
         policy.preflight(r.report() == null ? new Path[] {r.output()} : new Path[] {r.output(), r.report()});
         if (r.resume() && r.checkpoint() == null) throw new IllegalArgumentException("resuming needs a checkpoint folder");
+        if (r.checkpoint() != null && java.nio.file.Files.exists(r.checkpoint(), java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                && !java.nio.file.Files.isDirectory(r.checkpoint(), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            // checked now, not after the first epoch
+            throw new Checkpoint.CheckpointException(r.checkpoint() + ": is not a folder (a checkpoint is a folder of files)");
+        }
         if (r.checkpoint() != null && !r.resume() && !r.force() && Checkpoint.exists(r.checkpoint())) {
             throw new Checkpoint.CheckpointException(r.checkpoint() + ": holds a checkpoint already; resume it, or start "
                     + "over with --force (which replaces it)");

@@ -140,6 +140,13 @@ class CheckpointTest {
                 new TrainControl(new org.polaris.workbench.engine.job.CancellationToken())));
         assertThat(e.getMessage()).isEqualTo(w + ": damaged (its checksum does not match checkpoint.json)");
 
+        Path notAFolder = Files.writeString(tmp.resolve("notes.txt"), "mine");
+        e = assertThrows(Checkpoint.CheckpointException.class, () -> new TrainService().run(
+                request(tmp.resolve("d.onnx"), notAFolder, false, one), x -> { }, ProgressSink.NONE,
+                new TrainControl(new org.polaris.workbench.engine.job.CancellationToken())));
+        assertThat(e.getMessage()).isEqualTo(notAFolder + ": is not a folder (a checkpoint is a folder of files)");
+        assertThat(Files.readString(notAFolder)).isEqualTo("mine");
+
         Files.writeString(dir.resolve("checkpoint.json"), "{\"version\": 1, \"epochsDone\": 99999999999999999999}");
         e = assertThrows(Checkpoint.CheckpointException.class, () -> Checkpoint.read(dir));
         assertThat(e.getMessage()).startsWith(dir.resolve("checkpoint.json") + ": not a readable checkpoint (");
