@@ -1,0 +1,95 @@
+package org.polaris.workbench.engine.search;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.polaris.workbench.engine.io.InputFiles;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The candidates a search may try, cheapest first: float16 and weight-only storage, static INT8 with each
+ * calibration, magnitude pruning at rising sparsity (with and without re-fit), and pruning then INT8. A space file
+ * ({@code --space}) narrows it: which kinds, which sparsities, which calibrations.
+ *
+ * @param kinds the kinds to try (all when empty)
+ * @param sparsities pruning levels, each in (0, 1)
+ * @param calibrations static INT8 calibration methods
+ */
+public record SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, List<String> calibrations, boolean refit) {
+
+    public static final SearchSpace DEFAULT = new SearchSpace(List.of(), List.of(0.3, 0.5, 0.7),
+            List.of("percentile", "minmax", "entropy"), true);
+
+    /** At most this many candidates, whatever a space file asks. */
+    public static final int MAX_CANDIDATES = 200;
+
+    public SearchSpace {
+        kinds = List.copyOf(kinds);
+        sparsities = List.copyOf(sparsities);
+        calibrations = List.copyOf(calibrations);
+        for (double s : sparsities) {
+            if (!(s > 0 && s < 1)) throw new IllegalArgumentException("sparsities must be in (0, 1), not " + s);
+        }
+        for (String c : calibrations) org.polaris.workbench.engine.quant.Calibration.parse(c);
+        if (sparsities.size() > 20 || calibrations.size() > 8) {
+            throw new IllegalArgumentException("a space holds at most 20 sparsities and 8 calibrations");
+        }
+    }
+
+    private record File(List<String> kinds, List<Double> sparsities, List<String> calibrations, Boolean refit) {
+    }
+
+    /** Reads a space file: {@code {"kinds": ["static-int8", "prune"], "sparsities": [0.5], "calibrations": ["minmax"]}}. */
+    public static SearchSpace read(Path file) throws IOException {
+        String problem = InputFiles.problem(file);
+        if (problem != null) throw new IOException(file + ": " + problem);
+        if (Files.size(file) > 1 << 20) throw new IOException(file + ": larger than a space file can be (1 MiB)");
+        File f;
+        try {
+            f = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).readValue(file.toFile(), File.class);
+        } catch (IOException e) {
+            String m = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
+            throw new IOException(file + ": not a search space (" + m + ")");
+        }
+        try {
+            return new SearchSpace(f.kinds() == null ? List.of() : f.kinds().stream().map(Candidate.Kind::parse).toList(),
+                    f.sparsities() == null ? DEFAULT.sparsities() : f.sparsities(),
+                    f.calibrations() == null ? DEFAULT.calibrations() : f.calibrations(),
+                    f.refit() == null || f.refit());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage());
+        }
+    }
+
+    private boolean wants(Candidate.Kind k) {
+        return kinds.isEmpty() || kinds.contains(k);
+    }
+
+    /** The candidates in the order they are tried. */
+    public List<Candidate> candidates(Set<Candidate.Kind> applicable) {
+        List<Candidate> out = new ArrayList<>();
+        if (wants(Candidate.Kind.FP16) && applicable.contains(Candidate.Kind.FP16)) out.add(Candidate.fp16());
+        if (wants(Candidate.Kind.WEIGHT_INT8) && applicable.contains(Candidate.Kind.WEIGHT_INT8)) out.add(Candidate.weightInt8());
+        if (wants(Candidate.Kind.INT4) && applicable.contains(Candidate.Kind.INT4)) out.add(Candidate.int4(32));
+        if (wants(Candidate.Kind.STATIC_INT8) && applicable.contains(Candidate.Kind.STATIC_INT8)) {
+            for (String c : calibrations) out.add(Candidate.staticInt8(c, true));
+            out.add(Candidate.staticInt8(calibrations.isEmpty() ? "percentile" : calibrations.get(0), false));
+        }
+        List<Double> levels = sparsities.stream().sorted().toList();
+        if (wants(Candidate.Kind.PRUNE) && applicable.contains(Candidate.Kind.PRUNE)) {
+            for (double s : levels) {
+                out.add(Candidate.prune(s, false, false));
+                if (refit) out.add(Candidate.prune(s, true, false));
+            }
+        }
+        if (wants(Candidate.Kind.PRUNE_INT8) && applicable.contains(Candidate.Kind.PRUNE_INT8)) {
+            for (double s : levels) out.add(Candidate.prune(s, refit, true));
+        }
+        return out.size() > MAX_CANDIDATES ? List.copyOf(out.subList(0, MAX_CANDIDATES)) : out;
+    }
+}
