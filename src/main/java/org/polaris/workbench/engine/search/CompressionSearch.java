@@ -57,7 +57,20 @@ public final class CompressionSearch {
      */
     public record Request(Path model, Path output, boolean force, InputData calibration, int calibrationSamples,
                           InputData evaluation, int evalSamples, double tolerance, Objective objective,
-                          double budgetSeconds, SearchSpace space, Path report, int threads, int latencyRuns) {
+                          double budgetSeconds, SearchSpace space, Path report, int threads, int latencyRuns, Path keep) {
+
+        /** A search whose candidates are removed when it ends. */
+        public Request(Path model, Path output, boolean force, InputData calibration, int calibrationSamples,
+                       InputData evaluation, int evalSamples, double tolerance, Objective objective, double budgetSeconds,
+                       SearchSpace space, Path report, int threads, int latencyRuns) {
+            this(model, output, force, calibration, calibrationSamples, evaluation, evalSamples, tolerance, objective,
+                    budgetSeconds, space, report, threads, latencyRuns, null);
+        }
+    }
+
+    /** Where candidate {@code id} of a search with {@link Request#keep} lies after it. */
+    public static Path candidateFile(Path keep, String id) {
+        return keep.resolve(id + ".onnx");
     }
 
     /** What became of a candidate. */
@@ -111,7 +124,8 @@ public final class CompressionSearch {
         long originalBytes = Files.size(r.model());
         List<Candidate> todo = r.space().candidates(applicable(model));
         List<CandidateResult> results = new ArrayList<>();
-        Path dir = TempFiles.createFolder("polaris-search");
+        // the pane keeps every candidate (to save, open or compare any of them); the CLI keeps none
+        Path dir = r.keep() != null ? r.keep() : TempFiles.createFolder("polaris-search");
         Double originalAccuracy = null;
         boolean labelled = r.evaluation().hasLabels();
         try {
@@ -145,7 +159,7 @@ public final class CompressionSearch {
                     originalAccuracy, originalBytes, List.copyOf(results), best == null ? null : best.id(),
                     best == null ? null : r.output().toString(), message, (System.nanoTime() - t0) / 1e9, "in-process");
             try (OutputSet out = new OutputSet(policy)) {
-                if (best != null) out.write(r.output(), Files.readAllBytes(dir.resolve(best.id() + ".onnx")));
+                if (best != null) out.write(r.output(), Files.readAllBytes(candidateFile(dir, best.id())));
                 if (r.report() != null) {
                     out.write(r.report(), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(report));
                 }
@@ -155,7 +169,7 @@ public final class CompressionSearch {
             if (best == null) throw new NothingQualifiesException(report);
             return report;
         } finally {
-            TempFiles.delete(dir);
+            if (r.keep() == null) TempFiles.delete(dir);
         }
     }
 
@@ -210,7 +224,7 @@ public final class CompressionSearch {
     }
 
     private static Evaluated evaluate(Candidate c, Request r, Path dir, CancellationToken cancel) throws Exception {
-        Path out = dir.resolve(c.id() + ".onnx");
+        Path out = candidateFile(dir, c.id());
         Path rep = dir.resolve(c.id() + ".json");
         QuantEvaluator.Settings es = new QuantEvaluator.Settings(r.evalSamples(), r.latencyRuns(), 20, r.threads(), 1);
         QuantEvaluator.Result cmp;

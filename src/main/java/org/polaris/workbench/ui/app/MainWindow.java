@@ -45,7 +45,7 @@ final class MainWindow extends BorderPane {
     MainWindow(ModelsViewModel models, QuantizeViewModel quantize, SparsityViewModel sparsity, InferenceViewModel inference,
                GpuViewModel gpu, SnnViewModel snn, org.polaris.workbench.ui.diff.DiffViewModel diff,
                org.polaris.workbench.ui.serve.ServeViewModel serve, org.polaris.workbench.ui.train.TrainViewModel train,
-               TaskRunner tasks,
+               org.polaris.workbench.ui.search.SearchViewModel search, TaskRunner tasks,
                QuitGuard quit, Consumer<String> showDocument) {
         setTop(menu(models, diff, tasks, quit, showDocument));
         nav.setPadding(new Insets(8, 6, 8, 6));
@@ -56,6 +56,7 @@ final class MainWindow extends BorderPane {
         addPane("sparsity", "Sparsity", new SparsityView(sparsity));
         addPane("inference", "Inference", new InferenceView(inference));
         addPane("gpu", "GPU", new GpuView(gpu));
+        addPane("search", "Search", new org.polaris.workbench.ui.search.SearchView(search));
         addPane("train", "Train", new org.polaris.workbench.ui.train.TrainView(train));
         addPane("snn", "SNN", new SnnView(snn));
         addPane("compare", "Compare", new org.polaris.workbench.ui.diff.DiffView(diff));

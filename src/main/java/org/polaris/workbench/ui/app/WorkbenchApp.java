@@ -59,7 +59,9 @@ public final class WorkbenchApp extends Application {
         serve = new org.polaris.workbench.ui.serve.ServeViewModel(tasks, dialogs, settings, workspace);
         org.polaris.workbench.ui.train.TrainViewModel train = new org.polaris.workbench.ui.train.TrainViewModel(
                 new org.polaris.workbench.engine.train.TrainService(), tasks, dialogs, settings, workspace);
-        MainWindow window = new MainWindow(models, quantize, sparsity, inference, gpu, snn, diff, serve, train, tasks, quitGuard,
+        org.polaris.workbench.ui.search.SearchViewModel search = new org.polaris.workbench.ui.search.SearchViewModel(tasks,
+                dialogs, settings, workspace);
+        MainWindow window = new MainWindow(models, quantize, sparsity, inference, gpu, snn, diff, serve, train, search, tasks, quitGuard,
                 getHostServices()::showDocument);
         Settings s = settings.get();
         javafx.geometry.Rectangle2D screen = javafx.stage.Screen.getPrimary().getVisualBounds();

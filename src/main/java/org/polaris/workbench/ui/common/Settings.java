@@ -47,6 +47,11 @@ public final class Settings {
     public int trainUpdateEvery = 100;
     public double trainDropFraction = 0.3;
     public long trainSeed = 1;
+    /** Search pane: data, tolerance and objective of the last search. */
+    public String searchEvalData;
+    public String searchCalibData;
+    public double searchTolerance = 1;
+    public String searchObjective = "latency";
 
     /** Puts {@code path} first in the recent list, without duplicates, keeping at most {@link #MAX_RECENT}. */
     public void touchRecent(String path) {

@@ -39,6 +39,7 @@ final class TestWindow {
     final org.polaris.workbench.ui.diff.DiffViewModel diff;
     final org.polaris.workbench.ui.serve.ServeViewModel serve;
     final org.polaris.workbench.ui.train.TrainViewModel train;
+    final org.polaris.workbench.ui.search.SearchViewModel search;
     final ScriptedDialogs dialogs;
     /** When set, the next quantization waits there first (see {@link org.polaris.workbench.testutil.Gate}). */
     volatile org.polaris.workbench.testutil.Gate quantizeGate;
@@ -65,12 +66,13 @@ final class TestWindow {
         serve = new org.polaris.workbench.ui.serve.ServeViewModel(tasks, dialogs, settings, workspace);
         train = new org.polaris.workbench.ui.train.TrainViewModel(new org.polaris.workbench.engine.train.TrainService(),
                 tasks, dialogs, settings, workspace);
+        search = new org.polaris.workbench.ui.search.SearchViewModel(tasks, dialogs, settings, workspace);
         gpu = new GpuViewModel(tasks, dialogs, workspace, new TelemetrySampler(sysfsRoot != null ? sysfsRoot
                 : dir.resolve("no-sysfs"), 600, false, System::currentTimeMillis), OpenCl::discover);
     }
 
     void show(Stage stage, double width, double height) {
-        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference, gpu, snn, diff, serve, train, tasks,
+        stage.setScene(new Scene(new MainWindow(models, quantize, sparsity, inference, gpu, snn, diff, serve, train, search, tasks,
                 new QuitGuard(tasks, dialogs, stage::close), shownDocuments::add), width, height));
         stage.show();
     }
