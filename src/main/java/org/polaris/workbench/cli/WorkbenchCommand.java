@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
         description = "Inspect, compress and run neural networks locally. Run without arguments to open the workbench.",
         subcommands = {InspectCommand.class, QuantizeCommand.class, RunCommand.class, BenchCommand.class,
                 ProfileCommand.class, PruneCommand.class, SparseBenchCommand.class, GpuCommand.class, SnnCommand.class,
-                GraphCommand.class, DiffCommand.class, ServeCommand.class, TrainCommand.class, SearchCommand.class,
+                GraphCommand.class, DiffCommand.class, ServeCommand.class, TrainCommand.class, SearchCommand.class, BatchCommand.class,
                 picocli.CommandLine.HelpCommand.class})
 public final class WorkbenchCommand implements Runnable {
 

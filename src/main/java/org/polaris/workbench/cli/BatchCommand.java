@@ -1,0 +1,107 @@
+package org.polaris.workbench.cli;
+
+import org.polaris.workbench.engine.batch.BatchInference;
+import org.polaris.workbench.engine.data.DataException;
+import org.polaris.workbench.engine.data.DataSources;
+import org.polaris.workbench.engine.data.InputData;
+import org.polaris.workbench.engine.job.CancellationToken;
+import org.polaris.workbench.engine.job.JobRunner;
+import org.polaris.workbench.engine.model.OnnxModel;
+import org.polaris.workbench.engine.model.OnnxModelReader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code polaris-workbench batch}: a model over a whole data set, in resumable shards. */
+@Command(name = "batch", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run a model over every sample of a data set with ONNX Runtime and write its outputs in shards: "
+                + "DIR/shard-NNNNN.npz (one array per output), for class scores DIR/topk.csv, and DIR/summary.json. "
+                + "A shard already written is skipped, so an interrupted run resumes where it stopped."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:every shard written", "2:usage error (options, data, a folder holding other files or another job)",
+                "3:unreadable or invalid model", "7:out of memory", "8:an output could not be written"})
+public final class BatchCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "MODEL", description = "ONNX model")
+    Path model;
+
+    @Option(names = "--data", required = true, paramLabel = "D", description = "the data set (as for run and quantize)")
+    Path data;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "folder for the shards (created; an "
+            + "earlier run of the same job resumes)")
+    Path out;
+
+    @Bounds(min = 0, max = 100_000_000)
+    @Option(names = "--samples", defaultValue = "0", paramLabel = "N", description = "the first N samples (0: all)")
+    int samples;
+
+    @Bounds(min = 1, max = BatchInference.MAX_SHARD)
+    @Option(names = "--shard-size", defaultValue = "1000", paramLabel = "N")
+    int shardSize;
+
+    @Bounds(min = 1, max = 4096)
+    @Option(names = "--batch", defaultValue = "32", paramLabel = "N", description = "samples per run")
+    int batch;
+
+    @Bounds(min = 1, max = 100)
+    @Option(names = "--top-k", defaultValue = "5", paramLabel = "K")
+    int topK;
+
+    @Bounds(min = 1, max = 64)
+    @Option(names = "--threads", defaultValue = "1", paramLabel = "N", description = "shards run at once")
+    int threads;
+
+    @Option(names = "--cluster", defaultValue = "local", paramLabel = "local|spark")
+    String cluster;
+
+    @Option(names = "--master", paramLabel = "URL", description = "Spark master (with --cluster spark)")
+    String master;
+
+    @Mixin
+    PreprocessingOptions pre = new PreprocessingOptions();
+
+    @Mixin
+    ModelInputOptions inputs = new ModelInputOptions();
+
+    @Override
+    public Integer call() throws Exception {
+        if (!cluster.equals("local")) {
+            throw new CliException(cluster.equals("spark") ? "--cluster spark: the Spark runner is not part of this build "
+                    + "yet; batch runs in-process (--cluster local)" : "--cluster must be local or spark, not " + cluster, 2);
+        }
+        if (master != null) throw new CliException("--master needs --cluster spark", 2);
+        OnnxModel m = new OnnxModelReader().read(model);
+        InputData d;
+        try {
+            d = DataSources.open(data, inputs.request(pre.toPreprocessing()), samples, m.graph().feedInputs());
+        } catch (DataException e) {
+            throw new CliException(e.getMessage(), 2);
+        }
+        BatchInference.Summary s;
+        try {
+            s = new BatchInference().run(new BatchInference.Request(model, d, data.toString(), out, samples, shardSize, batch,
+                    topK, threads), JobRunner.local(threads), new ConsoleProgress(spec.commandLine().getErr()),
+                    CancellationToken.none());
+        } catch (BatchInference.BatchException | IllegalArgumentException e) {
+            throw new CliException(e.getMessage(), 2);
+        }
+        PrintWriter w = spec.commandLine().getOut();
+        w.printf(Locale.ROOT, "%d samples in %d shards (%d already done) in %.1f s, %.0f samples/s: %s%s%n", s.samples(),
+                s.shards(), s.skipped(), s.seconds(), s.samplesPerSecond(), out,
+                s.topK() ? " (topk.csv, summary.json)" : " (summary.json)");
+        w.flush();
+        return 0;
+    }
+}

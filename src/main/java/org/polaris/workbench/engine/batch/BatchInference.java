@@ -1,0 +1,242 @@
+package org.polaris.workbench.engine.batch;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.polaris.workbench.engine.data.InputData;
+import org.polaris.workbench.engine.data.NumpyFiles;
+import org.polaris.workbench.engine.io.OutputPolicy;
+import org.polaris.workbench.engine.io.OutputSet;
+import org.polaris.workbench.engine.job.CancellationToken;
+import org.polaris.workbench.engine.job.JobRunner;
+import org.polaris.workbench.engine.job.ProgressSink;
+import org.polaris.workbench.engine.model.DataType;
+import org.polaris.workbench.engine.model.OnnxModel;
+import org.polaris.workbench.engine.model.OnnxModelReader;
+import org.polaris.workbench.engine.model.OnnxModelWriter;
+import org.polaris.workbench.engine.model.Tensor;
+import org.polaris.workbench.engine.model.ValueInfo;
+import org.polaris.workbench.engine.onnx.OrtRuntime;
+import org.polaris.workbench.engine.train.Checkpoint;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Runs a model over every sample of a data set in shards and writes each shard's outputs as {@code shard-NNNNN.npz}
+ * (plus, for class scores, {@code shard-NNNNN.csv} with each sample's top-k); then {@code topk.csv} and
+ * {@code summary.json}. Each shard file is written atomically, so one that exists is complete and a rerun skips it
+ * (resume). The folder holds only this job's files, named by {@code batch.json}, which a rerun must match.
+ */
+public final class BatchInference {
+
+    /** Most samples in a shard. */
+    public static final int MAX_SHARD = 1_000_000;
+    private static final Pattern OURS = Pattern.compile("(shard-\\d{5}\\.(npz|csv)|topk\\.csv|summary\\.json|batch\\.json|\\..*\\.tmp.*)");
+
+    /** One job: the model, the data (already opened), where the shards go and how they are cut. */
+    public record Request(Path model, InputData data, String dataName, Path out, int samples, int shardSize, int batch,
+                          int topK, int threads) {
+        public Request {
+            if (shardSize < 1 || shardSize > MAX_SHARD) throw new IllegalArgumentException("the shard size must be 1 to " + MAX_SHARD);
+            if (batch < 1 || batch > 4096) throw new IllegalArgumentException("the batch must be 1 to 4096");
+            if (topK < 1 || topK > 100) throw new IllegalArgumentException("top-k must be 1 to 100");
+        }
+    }
+
+    /** What the folder's {@code batch.json} says: a rerun resumes only the same job. */
+    public record Manifest(String model, String modelSha256, String data, int samples, int shardSize) {
+    }
+
+    /** One shard: its index and samples, whether it was run or found done, and its time. */
+    public record Shard(int index, int start, int count, boolean skipped, double seconds) {
+    }
+
+    /** The job's summary (also {@code summary.json}). */
+    public record Summary(String model, String data, String out, int samples, int shards, int skipped, double seconds,
+                          double samplesPerSecond, List<String> outputs, boolean topK, String runner) {
+    }
+
+    public static final class BatchException extends Exception {
+        public BatchException(String message) {
+            super(message);
+        }
+    }
+
+    public Summary run(Request r, JobRunner runner, ProgressSink progress, CancellationToken cancel) throws Exception {
+        long t0 = System.nanoTime();
+        OnnxModel model = new OnnxModelReader().read(r.model());
+        byte[] bytes = OnnxModelWriter.toBytes(model);
+        int n = r.samples() > 0 ? Math.min(r.samples(), r.data().size()) : r.data().size();
+        Manifest manifest = new Manifest(r.model().toString(), Checkpoint.fingerprint(bytes), r.dataName(), n, r.shardSize());
+        OutputPolicy policy = new OutputPolicy(true, inputs(r));
+        prepare(r.out(), manifest, policy);
+        List<ValueInfo> feedInputs = model.graph().feedInputs();
+        List<Shard> shards = new ArrayList<>();
+        for (int s = 0, i = 0; s < n; s += r.shardSize(), i++) shards.add(new Shard(i, s, Math.min(r.shardSize(), n - s), false, 0));
+        // each task opens its own session: shards may run on several threads (or machines)
+        List<Shard> done = runner.map(shards, (shard, c) -> runShard(shard, r, bytes, feedInputs, policy, c), progress, cancel);
+        List<String> outputs = model.graph().outputs().stream().map(ValueInfo::name).toList();
+        boolean anyCsv = Files.exists(csv(r.out(), 0), LinkOption.NOFOLLOW_LINKS);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        int skipped = (int) done.stream().filter(Shard::skipped).count();
+        Summary summary = new Summary(r.model().toString(), r.dataName(), r.out().toString(), n, shards.size(), skipped, secs,
+                (n - done.stream().filter(Shard::skipped).mapToInt(Shard::count).sum()) / Math.max(1e-9, secs), outputs,
+                anyCsv, runner.describe());
+        try (OutputSet out = new OutputSet(policy)) {
+            if (anyCsv) {
+                ByteArrayOutputStream all = new ByteArrayOutputStream();
+                all.write(header(r.topK()).getBytes(StandardCharsets.UTF_8));
+                for (Shard s : shards) {
+                    byte[] part = Files.readAllBytes(csv(r.out(), s.index()));
+                    all.write(part);
+                }
+                out.write(r.out().resolve("topk.csv"), all.toByteArray());
+            }
+            out.write(r.out().resolve("summary.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsBytes(summary));
+            out.commit();
+        }
+        return summary;
+    }
+
+    private static List<Path> inputs(Request r) {
+        List<Path> in = new ArrayList<>(r.data().files());
+        in.add(r.model());
+        return in;
+    }
+
+    /** Creates the folder, or checks that it holds only a previous run of the same job. */
+    private static void prepare(Path dir, Manifest m, OutputPolicy policy) throws Exception {
+        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            throw new BatchException(dir + ": is not a folder");
+        }
+        Files.createDirectories(dir);
+        try (var files = Files.list(dir)) {
+            List<String> foreign = files.map(p -> p.getFileName().toString()).filter(f -> !OURS.matcher(f).matches()).sorted().toList();
+            if (!foreign.isEmpty()) {
+                throw new BatchException(dir + ": holds files that are not this job's (" + String.join(", ",
+                        foreign.subList(0, Math.min(3, foreign.size()))) + (foreign.size() > 3 ? ", ..." : "")
+                        + "); choose an empty folder");
+            }
+        }
+        Path manifest = dir.resolve("batch.json");
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        if (Files.isRegularFile(manifest, LinkOption.NOFOLLOW_LINKS)) {
+            Manifest was;
+            try {
+                was = json.readValue(manifest.toFile(), Manifest.class);
+            } catch (java.io.IOException e) {
+                throw new BatchException(manifest + ": not a batch manifest; choose an empty folder");
+            }
+            if (!was.equals(m)) {
+                throw new BatchException(dir + ": holds a batch of " + was.model() + " on " + was.data() + " (" + was.samples()
+                        + " samples in shards of " + was.shardSize() + "); resume it with the same model, data and "
+                        + "settings, or choose an empty folder");
+            }
+            return;
+        }
+        try (OutputSet out = new OutputSet(policy)) {
+            out.write(manifest, json.writeValueAsBytes(m));
+            out.commit();
+        }
+    }
+
+    static Path npz(Path dir, int index) {
+        return dir.resolve(String.format(Locale.ROOT, "shard-%05d.npz", index));
+    }
+
+    static Path csv(Path dir, int index) {
+        return dir.resolve(String.format(Locale.ROOT, "shard-%05d.csv", index));
+    }
+
+    private static String header(int k) {
+        StringBuilder h = new StringBuilder("sample,label");
+        for (int i = 1; i <= k; i++) h.append(",class").append(i).append(",score").append(i);
+        return h.append('\n').toString();
+    }
+
+    /** Runs one shard (or finds it done): its outputs concatenated over batches, written atomically. */
+    static Shard runShard(Shard s, Request r, byte[] model, List<ValueInfo> inputs, OutputPolicy policy, CancellationToken cancel)
+            throws Exception {
+        Path npz = npz(r.out(), s.index());
+        if (Files.isRegularFile(npz, LinkOption.NOFOLLOW_LINKS)) return new Shard(s.index(), s.start(), s.count(), true, 0);
+        long t0 = System.nanoTime();
+        Map<String, List<Tensor>> parts = new LinkedHashMap<>();
+        int batch = Math.min(r.batch(), r.data().maxBatch());
+        try (OrtRuntime rt = new OrtRuntime(model, 1)) {
+            for (int at = s.start(); at < s.start() + s.count(); at += batch) {
+                cancel.throwIfCancelled();
+                int b = Math.min(batch, s.start() + s.count() - at);
+                Map<String, Tensor> out = rt.run(r.data().feeds(at, b, inputs));
+                for (Map.Entry<String, Tensor> e : out.entrySet()) parts.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue());
+            }
+        }
+        Map<String, Tensor> joined = new LinkedHashMap<>();
+        for (Map.Entry<String, List<Tensor>> e : parts.entrySet()) joined.put(e.getKey(), concat(e.getKey(), e.getValue()));
+        String topk = topK(joined, s, r);
+        try (OutputSet out = new OutputSet(policy)) {
+            if (topk != null) out.write(csv(r.out(), s.index()), topk.getBytes(StandardCharsets.UTF_8));
+            ByteArrayOutputStream buf = new ByteArrayOutputStream();
+            NumpyFiles.writeNpz(joined, buf);
+            // the npz marks the shard done: it goes last
+            out.write(npz, buf.toByteArray());
+            out.commit();
+        }
+        return new Shard(s.index(), s.start(), s.count(), false, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Batches of one output stacked along the first axis. */
+    private static Tensor concat(String name, List<Tensor> parts) {
+        Tensor first = parts.get(0);
+        long rows = 0;
+        for (Tensor t : parts) rows += t.rank() == 0 ? 1 : t.dims()[0];
+        long[] dims = first.rank() == 0 ? new long[] {rows} : first.dims().clone();
+        if (first.rank() > 0) dims[0] = rows;
+        ByteArrayOutputStream raw = new ByteArrayOutputStream();
+        for (Tensor t : parts) raw.writeBytes(t.raw());
+        return new Tensor(name, first.dataType(), dims, raw.toByteArray(), List.of(), null, "");
+    }
+
+    /** Top-k rows of the first float output shaped [samples, classes], or null when there is none. */
+    private static String topK(Map<String, Tensor> outputs, Shard s, Request r) {
+        for (Tensor t : outputs.values()) {
+            if (t.dataType() != DataType.FLOAT || t.rank() != 2 || t.dims()[0] != s.count() || t.dims()[1] < 2) continue;
+            int classes = (int) t.dims()[1];
+            float[] v = t.toFloats();
+            int k = Math.min(r.topK(), classes);
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < s.count(); i++) {
+                int sample = s.start() + i;
+                int label = r.data().label(sample);
+                sb.append(sample).append(',').append(label < 0 ? "" : Integer.toString(label));
+                boolean[] used = new boolean[classes];
+                for (int j = 0; j < k; j++) {
+                    int best = -1;
+                    for (int c = 0; c < classes; c++) {
+                        if (!used[c] && (best < 0 || v[i * classes + c] > v[i * classes + best])) best = c;
+                    }
+                    used[best] = true;
+                    sb.append(',').append(best).append(',').append(String.format(Locale.ROOT, "%.6g", v[i * classes + best]));
+                }
+                sb.append('\n');
+            }
+            return sb.toString();
+        }
+        return null;
+    }
+
+    /** Names this job writes (for messages and tests). */
+    static Set<String> names() {
+        return Set.of("topk.csv", "summary.json", "batch.json");
+    }
+}
