@@ -196,7 +196,7 @@ public final class CompressionSearch {
             // a higher sparsity of the same flavour cannot do better than a lower one that already lost too much
             for (CandidateResult d : done) {
                 if (d.kind() == c.kind() && d.status() == Status.EVALUATED && !d.withinTolerance()
-                        && d.id().endsWith(flavour(c.id())) && sparsityOf(d.id()) < c.prune().sparsity() * 100) {
+                        && flavour(d.id()).equals(flavour(c.id())) && sparsityOf(d.id()) < c.prune().sparsity() * 100) {
                     return "pruning less (" + d.id() + ") already lost more than the tolerance";
                 }
             }
@@ -204,7 +204,8 @@ public final class CompressionSearch {
         return null;
     }
 
-    private static String flavour(String id) {
+    /** What follows the sparsity in a pruning candidate's id ("-refit", "-refit-int8", or nothing). */
+    static String flavour(String id) {
         int dash = id.indexOf('-', "prune-".length());
         return dash < 0 ? "" : id.substring(dash);
     }

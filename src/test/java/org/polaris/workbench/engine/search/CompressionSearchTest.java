@@ -114,6 +114,30 @@ class CompressionSearchTest {
                 .isEqualTo(level + ": sparsities must be in (0, 1), not 1.5");
     }
 
+    @Test
+    void onlyALowerSparsityOfTheSameFlavourSkipsAHigherOne() throws Exception {
+        assertThat(CompressionSearch.flavour("prune-50")).isEmpty();
+        assertThat(CompressionSearch.flavour("prune-50-refit")).isEqualTo("-refit");
+        assertThat(CompressionSearch.flavour("prune-50-refit-int8")).isEqualTo("-refit-int8");
+        SearchSpace space = new SearchSpace(List.of(Candidate.Kind.PRUNE), List.of(0.8, 0.9), List.of("minmax"), true);
+        CompressionSearch.Report r;
+        try {
+            r = new CompressionSearch().run(request(tmp.resolve("p.onnx"), 1.0, CompressionSearch.Objective.SIZE, space),
+                    c -> { }, ProgressSink.NONE, CancellationToken.none());
+        } catch (CompressionSearch.NothingQualifiesException e) {
+            r = e.report();
+        }
+        assertThat(r.candidates()).extracting(CompressionSearch.CandidateResult::id)
+                .containsExactly("prune-80", "prune-80-refit", "prune-90", "prune-90-refit");
+        assertThat(find(r, "prune-90").reason()).isEqualTo("pruning less (prune-80) already lost more than the tolerance");
+        CompressionSearch.CandidateResult refit90 = find(r, "prune-90-refit");
+        if (find(r, "prune-80-refit").withinTolerance()) {
+            assertThat(refit90.status()).isEqualTo(CompressionSearch.Status.EVALUATED);
+        } else {
+            assertThat(refit90.reason()).isEqualTo("pruning less (prune-80-refit) already lost more than the tolerance");
+        }
+    }
+
     private static CompressionSearch.CandidateResult find(CompressionSearch.Report r, String id) {
         return r.candidates().stream().filter(c -> c.id().equals(id)).findFirst().orElseThrow();
     }
