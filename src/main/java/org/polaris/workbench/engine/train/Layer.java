@@ -21,6 +21,13 @@ interface Layer {
     default void startEpoch(int epoch) {
     }
 
+    /**
+     * Told once that nobody reads this step's input gradient (it reads the model's input): {@link #backward} may then
+     * skip computing it and return null. The first convolution's col2im is a large share of a small CNN's step.
+     */
+    default void inputGradientNotNeeded() {
+    }
+
     default List<Param> params() {
         return List.of();
     }

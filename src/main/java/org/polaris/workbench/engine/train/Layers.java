@@ -65,6 +65,19 @@ final class Layers {
         return index;
     }
 
+    /** {@code m[rows, cols]} transposed into {@code t}, blocks of output rows split over the pool. */
+    static void transposeInto(float[] m, int rows, int cols, float[] t, EnginePool pool) {
+        int block = 64;
+        pool.parallelFor((cols + block - 1) / block, 4, bi -> {
+            int c0 = bi * block;
+            int c1 = Math.min(cols, c0 + block);
+            for (int r = 0; r < rows; r++) {
+                int from = r * cols;
+                for (int c = c0; c < c1; c++) t[c * rows + r] = m[from + c];
+            }
+        });
+    }
+
     static float[] transpose(float[] m, int rows, int cols) {
         float[] t = new float[m.length];
         for (int r = 0; r < rows; r++) {
@@ -83,6 +96,7 @@ final class Layers {
         final int n;
         final EnginePool pool;
         private float[] x;
+        private boolean noInputGradient;
 
         Gemm(String node, Param w, Param b, boolean transB, EnginePool pool) {
             this.node = node;
@@ -132,10 +146,16 @@ final class Layers {
                     for (int j = 0; j < n; j++) b.grad[j] += dy[i * n + j];
                 }
             }
+            if (noInputGradient) return null;
             float[] dx = new float[batch * k];
             // dX[B,K] = dY W[N,K] (transB) or dY W^T
             DenseGemm.multiply(pool, batch, k, n, dy, transB ? w.value : transpose(w.value, k, n), dx);
             return dx;
+        }
+
+        @Override
+        public void inputGradientNotNeeded() {
+            noInputGradient = true;
         }
 
         @Override
@@ -396,6 +416,8 @@ final class Layers {
         private float[] dx;
         private float[] dyg;
         private float[] dcol;
+        private float[] colT;
+        private boolean noInputGradient;
 
         /** The columns of one group of a whole batch: [(C/g)*kh*kw, B*OH*OW], sample after sample along a row. */
         private float[] im2col(float[] x, int batch, int g) {
@@ -413,7 +435,8 @@ final class Layers {
             int cg = c / groups;
             int plane = oh * ow;
             int width = batch * plane;
-            for (int s = 0; s < batch; s++) {
+            // one sample's pixels and columns are its own: samples split over the pool, the result is the same
+            pool.parallelFor(batch, 4, s -> {
                 int base = s * c * h * wi;
                 for (int ci = 0; ci < cg; ci++) {
                     int ch = g * cg + ci;
@@ -434,7 +457,7 @@ final class Layers {
                         }
                     }
                 }
-            }
+            });
         }
 
         @Override
@@ -483,7 +506,9 @@ final class Layers {
                 }
                 // dW[ocg, r] += dY[ocg, width] col^T[width, r]
                 float[] dwg = new float[ocg * r];
-                DenseGemm.multiply(pool, ocg, r, width, dyg, transpose(col, r, width), dwg);
+                colT = reuse(colT, r * width);
+                transposeInto(col, r, width, colT, pool);
+                DenseGemm.multiply(pool, ocg, r, width, dyg, colT, dwg);
                 for (int i = 0; i < dwg.length; i++) w.grad[g * ocg * r + i] += dwg[i];
                 if (b != null) {
                     for (int o = 0; o < ocg; o++) {
@@ -492,6 +517,7 @@ final class Layers {
                         b.grad[g * ocg + o] += (float) sum;
                     }
                 }
+                if (noInputGradient) continue;
                 // dcol[r, width] = W^T[r, ocg] dY[ocg, width], then col2im
                 float[] wgT = transpose(Arrays.copyOfRange(w.value, g * ocg * r, (g + 1) * ocg * r), ocg, r);
                 dcol = reuse(dcol, r * width);
@@ -499,7 +525,12 @@ final class Layers {
                 DenseGemm.multiply(pool, r, width, ocg, wgT, dyg, dcol);
                 columns(dx, dcol, batch, g, false);
             }
-            return dx;
+            return noInputGradient ? null : dx;
+        }
+
+        @Override
+        public void inputGradientNotNeeded() {
+            noInputGradient = true;
         }
 
         @Override

@@ -31,6 +31,9 @@ final class TrainGraph {
         for (Step s : steps) {
             for (int i : s.in()) readers[i]++;
         }
+        for (Step s : steps) {
+            if (s.layer() != null && s.in()[0] == 0 && readers[0] == 1) s.layer().inputGradientNotNeeded();
+        }
     }
 
     List<Step> steps() {
