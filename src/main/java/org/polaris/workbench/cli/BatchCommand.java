@@ -63,11 +63,8 @@ public final class BatchCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1", paramLabel = "N", description = "shards run at once")
     int threads;
 
-    @Option(names = "--cluster", defaultValue = "local", paramLabel = "local|spark")
-    String cluster;
-
-    @Option(names = "--master", paramLabel = "URL", description = "Spark master (with --cluster spark)")
-    String master;
+    @Mixin
+    ClusterOptions cluster = new ClusterOptions();
 
     @Mixin
     PreprocessingOptions pre = new PreprocessingOptions();
@@ -77,11 +74,7 @@ public final class BatchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!cluster.equals("local")) {
-            throw new CliException(cluster.equals("spark") ? "--cluster spark: the Spark runner is not part of this build "
-                    + "yet; batch runs in-process (--cluster local)" : "--cluster must be local or spark, not " + cluster, 2);
-        }
-        if (master != null) throw new CliException("--master needs --cluster spark", 2);
+        cluster.requireLocal("batch");
         OnnxModel m = new OnnxModelReader().read(model);
         InputData d;
         try {

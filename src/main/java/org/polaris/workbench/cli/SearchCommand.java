@@ -90,11 +90,8 @@ public final class SearchCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1", paramLabel = "N", description = "ONNX Runtime threads for latency")
     int threads;
 
-    @Option(names = "--cluster", defaultValue = "local", paramLabel = "local|spark")
-    String cluster;
-
-    @Option(names = "--master", paramLabel = "URL", description = "Spark master (with --cluster spark)")
-    String master;
+    @Mixin
+    ClusterOptions cluster = new ClusterOptions();
 
     @Option(names = "--report", paramLabel = "R.json", description = "default OUT.report.json")
     Path report;
@@ -107,11 +104,7 @@ public final class SearchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!cluster.equals("local")) {
-            throw new CliException(cluster.equals("spark") ? "--cluster spark: the Spark runner is not part of this build "
-                    + "yet; search runs in-process (--cluster local)" : "--cluster must be local or spark, not " + cluster, 2);
-        }
-        if (master != null) throw new CliException("--master needs --cluster spark", 2);
+        cluster.requireLocal("search");
         if (!device.equals("cpu")) {
             throw new CliException(device.equals("gpu") ? "--device gpu: search measures latency with ONNX Runtime on the "
                     + "CPU in this build; use --device cpu" : "--device must be cpu or gpu, not " + device, 2);

@@ -16,7 +16,7 @@ import org.polaris.workbench.engine.model.OnnxModelWriter;
 import org.polaris.workbench.engine.model.Tensor;
 import org.polaris.workbench.engine.model.ValueInfo;
 import org.polaris.workbench.engine.onnx.OrtRuntime;
-import org.polaris.workbench.engine.train.Checkpoint;
+import org.polaris.workbench.engine.util.Hashes;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +28,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -77,7 +76,7 @@ public final class BatchInference {
         OnnxModel model = new OnnxModelReader().read(r.model());
         byte[] bytes = OnnxModelWriter.toBytes(model);
         int n = r.samples() > 0 ? Math.min(r.samples(), r.data().size()) : r.data().size();
-        Manifest manifest = new Manifest(r.model().toString(), Checkpoint.fingerprint(bytes), r.dataName(), n, r.shardSize());
+        Manifest manifest = new Manifest(r.model().toString(), Hashes.sha256Hex(bytes), r.dataName(), n, r.shardSize());
         OutputPolicy policy = new OutputPolicy(true, inputs(r));
         prepare(r.out(), manifest, policy);
         List<ValueInfo> feedInputs = model.graph().feedInputs();
@@ -233,10 +232,5 @@ public final class BatchInference {
             return sb.toString();
         }
         return null;
-    }
-
-    /** Names this job writes (for messages and tests). */
-    static Set<String> names() {
-        return Set.of("topk.csv", "summary.json", "batch.json");
     }
 }

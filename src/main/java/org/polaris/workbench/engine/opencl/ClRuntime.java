@@ -17,10 +17,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.Map;
 
 import static org.jocl.CL.*;
@@ -188,11 +185,7 @@ public final class ClRuntime implements AutoCloseable {
     }
 
     private static String sha256(String s) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return org.polaris.workbench.engine.util.Hashes.sha256Hex(s.getBytes(StandardCharsets.UTF_8));
     }
 
     public Buffer upload(float[] v) {

@@ -303,7 +303,8 @@ public final class CompressionSearch {
                 smallest.speedup());
     }
 
-    private static String points(double v) {
+    /** "1 point", "0.5 points": how reports and the pane say a tolerance. */
+    public static String points(double v) {
         String n = java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
         return n.equals("1") ? n + " point" : n + " points";
     }

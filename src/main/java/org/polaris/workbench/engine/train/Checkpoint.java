@@ -18,9 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -72,11 +70,7 @@ public final class Checkpoint {
 
     /** SHA-256 of a model's bytes: a checkpoint resumes only the model it was made from. */
     public static String fingerprint(byte[] model) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(model));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return org.polaris.workbench.engine.util.Hashes.sha256Hex(model);
     }
 
     /** The settings that must match, as JSON values (so a difference can be named). */

@@ -36,10 +36,6 @@ public final class Qat {
         this.options = options;
     }
 
-    public QuantOptions options() {
-        return options;
-    }
-
     FakeQuant point(String tensor) {
         FakeQuant f = new FakeQuant(tensor, options);
         points.add(f);

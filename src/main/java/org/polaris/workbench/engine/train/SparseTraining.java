@@ -161,10 +161,6 @@ public final class SparseTraining {
         return List.copyOf(updates.subList(index, updates.size()));
     }
 
-    public Options options() {
-        return options;
-    }
-
     /** Each layer's sparsity when training started (GMP's schedule starts there). */
     double[] initialSparsity() {
         return initial.clone();

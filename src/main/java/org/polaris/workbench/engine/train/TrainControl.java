@@ -70,15 +70,6 @@ public final class TrainControl {
         }
     }
 
-    public boolean isPaused() {
-        lock.lock();
-        try {
-            return paused;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /** True while the training thread is held by a pause (it has stopped between two steps). */
     public boolean isHeld() {
         lock.lock();

@@ -70,6 +70,25 @@ public class FormGrid extends GridPane {
         return s;
     }
 
+    /**
+     * A data set's file name ({@code none} while unset) above "Data file…" and "Data folder…" buttons, which call
+     * {@code choose} with false (a file) or true (a folder).
+     */
+    protected static javafx.scene.layout.VBox dataChooser(javafx.beans.value.ObservableValue<Path> p, String id, String none,
+                                                          Consumer<Boolean> choose) {
+        Label l = new Label();
+        l.setId(id);
+        l.setWrapText(true);
+        l.textProperty().bind(javafx.beans.binding.Bindings.createStringBinding(() -> p.getValue() == null ? none
+                : p.getValue().getFileName().toString(), p));
+        javafx.scene.control.Button file = new javafx.scene.control.Button("Data file…");
+        file.setOnAction(e -> choose.accept(false));
+        javafx.scene.control.Button folder = new javafx.scene.control.Button("Data folder…");
+        folder.setTooltip(new javafx.scene.control.Tooltip(Texts.DATA_FOLDER_TIP));
+        folder.setOnAction(e -> choose.accept(true));
+        return new javafx.scene.layout.VBox(4, l, new HBox(6, file, folder));
+    }
+
     protected static TextField text(StringProperty p, String id) {
         TextField t = new TextField();
         t.setId(id);

@@ -32,6 +32,16 @@ public final class TextCells {
         }
     }
 
+    /** A text column: {@code f} of the row, cut-off text as a tooltip and "Copy", at least as wide as its header. */
+    public static <R> TableColumn<R, String> column(String title, java.util.function.Function<R, String> f, double width) {
+        TableColumn<R, String> c = new TableColumn<>(title);
+        c.setCellValueFactory(cell -> new javafx.beans.property.ReadOnlyStringWrapper(f.apply(cell.getValue())));
+        c.setCellFactory(withTooltip());
+        c.setPrefWidth(width);
+        fitHeader(c);
+        return c;
+    }
+
     public static <R> Callback<TableColumn<R, String>, TableCell<R, String>> withTooltip() {
         return col -> new TableCell<>() {
             {

@@ -5,7 +5,6 @@ import io.fair_acc.chartfx.axes.spi.DefaultNumericAxis;
 import io.fair_acc.chartfx.renderer.spi.ErrorDataSetRenderer;
 import io.fair_acc.dataset.spi.DoubleDataSet;
 import javafx.beans.property.ReadOnlyObjectWrapper;
-import javafx.beans.property.ReadOnlyStringWrapper;
 import javafx.collections.ListChangeListener;
 import javafx.geometry.Insets;
 import javafx.geometry.Orientation;
@@ -191,11 +190,6 @@ public final class InferenceView extends SplitPane {
     }
 
     private static <R> TableColumn<R, String> col(String title, Function<R, String> f, double width) {
-        TableColumn<R, String> c = new TableColumn<>(title);
-        c.setCellValueFactory(cell -> new ReadOnlyStringWrapper(f.apply(cell.getValue())));
-        c.setCellFactory(TextCells.withTooltip());
-        c.setPrefWidth(width);
-        org.polaris.workbench.ui.common.TextCells.fitHeader(c);
-        return c;
+        return org.polaris.workbench.ui.common.TextCells.column(title, f, width);
     }
 }

@@ -1,6 +1,5 @@
 package org.polaris.workbench.ui.inference;
 
-import javafx.beans.property.ReadOnlyStringWrapper;
 import javafx.scene.canvas.Canvas;
 import javafx.scene.canvas.GraphicsContext;
 import javafx.scene.control.Label;
@@ -81,12 +80,7 @@ final class OutputsPanel extends VBox {
     }
 
     private static TableColumn<OutputSummary, String> col(String title, Function<OutputSummary, String> f, double w) {
-        TableColumn<OutputSummary, String> c = new TableColumn<>(title);
-        c.setCellValueFactory(d -> new ReadOnlyStringWrapper(f.apply(d.getValue())));
-        c.setCellFactory(TextCells.withTooltip());
-        c.setPrefWidth(w);
-        TextCells.fitHeader(c);
-        return c;
+        return org.polaris.workbench.ui.common.TextCells.column(title, f, w);
     }
 
     private static String num(double v) {

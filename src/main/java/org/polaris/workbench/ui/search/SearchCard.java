@@ -12,16 +12,6 @@ final class SearchCard {
     private SearchCard() {
     }
 
-    static String number(double v) {
-        return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
-    }
-
-    /** "1 point", "0.5 points". */
-    static String points(double v) {
-        String n = number(v);
-        return n.equals("1") ? "1 point" : n + " points";
-    }
-
     static List<String[]> rows(CompressionSearch.CandidateResult c, CompressionSearch.Report r) {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"Candidate", c.id() + (r != null && c.id().equals(r.chosen()) ? " (chosen, written)" : "")});

@@ -1,9 +1,6 @@
 package org.polaris.workbench.ui.search;
 
-import javafx.animation.KeyFrame;
-import javafx.animation.Timeline;
 import javafx.beans.binding.Bindings;
-import javafx.beans.property.ReadOnlyStringWrapper;
 import javafx.collections.ListChangeListener;
 import javafx.geometry.Insets;
 import javafx.geometry.Orientation;
@@ -26,10 +23,10 @@ import javafx.util.Duration;
 import org.polaris.workbench.engine.search.Candidate;
 import org.polaris.workbench.engine.search.CompressionSearch;
 import org.polaris.workbench.ui.common.Cards;
+import org.polaris.workbench.ui.common.Pulse;
 import org.polaris.workbench.ui.common.DisplayNames;
 import org.polaris.workbench.ui.common.FormGrid;
 import org.polaris.workbench.ui.common.TextCells;
-import org.polaris.workbench.ui.common.Texts;
 
 import java.util.Locale;
 import java.util.function.Function;
@@ -43,7 +40,7 @@ public final class SearchView extends SplitPane {
 
     private final SearchViewModel vm;
     private final FrontierPlot plot;
-    private Timeline timer;
+    private final Pulse pulse;
 
     public SearchView(SearchViewModel vm) {
         this.vm = vm;
@@ -99,16 +96,7 @@ public final class SearchView extends SplitPane {
         });
         vm.reportProperty().addListener((o, a, b) -> redraw.run());
         vm.objectiveProperty().addListener((o, a, b) -> redraw.run());
-        sceneProperty().addListener((o, a, scene) -> {
-            if (scene != null) {
-                vm.refresh();
-                timer = new Timeline(new KeyFrame(Duration.millis(500), e -> vm.refresh()));
-                timer.setCycleCount(Timeline.INDEFINITE);
-                timer.play();
-            } else if (timer != null) {
-                timer.stop();
-            }
-        });
+        pulse = Pulse.whileShown(this, Duration.millis(500), vm::refresh);
     }
 
     private TableView<CompressionSearch.CandidateResult> table() {
@@ -133,17 +121,12 @@ public final class SearchView extends SplitPane {
 
     private static TableColumn<CompressionSearch.CandidateResult, String> col(String title,
             Function<CompressionSearch.CandidateResult, String> f, double width) {
-        TableColumn<CompressionSearch.CandidateResult, String> c = new TableColumn<>(title);
-        c.setCellValueFactory(cell -> new ReadOnlyStringWrapper(f.apply(cell.getValue())));
-        c.setCellFactory(TextCells.withTooltip());
-        c.setPrefWidth(width);
-        TextCells.fitHeader(c);
-        return c;
+        return org.polaris.workbench.ui.common.TextCells.column(title, f, width);
     }
 
     /** Whether the twice-a-second refresh runs (only while the pane is shown). */
     public boolean refreshing() {
-        return timer != null && timer.getStatus() == javafx.animation.Animation.Status.RUNNING;
+        return pulse.running();
     }
 
     /** Candidates drawn on the scatter, and where one is drawn (for tests). */
@@ -161,10 +144,10 @@ public final class SearchView extends SplitPane {
         Form(SearchViewModel vm) {
             add("Model", modelChooser(vm.models(), vm.modelProperty(), vm::selectModel, "searchModel"));
             heading("Data");
-            add("Evaluation", data(vm.form().evalDataProperty(), "searchEvalLabel", "(choose evaluation data)",
+            add("Evaluation", dataChooser(vm.form().evalDataProperty(), "searchEvalLabel", "(choose evaluation data)",
                     vm::chooseEvalData));
             add("Samples", spinner(vm.form().evalSamplesProperty(), 1, 100_000));
-            add("Calibration", data(vm.calibDataProperty(), "searchCalibLabel", "the evaluation data", vm::chooseCalibData));
+            add("Calibration", dataChooser(vm.calibDataProperty(), "searchCalibLabel", "the evaluation data", vm::chooseCalibData));
             add("pixel x", text(vm.form().scaleProperty(), "searchScale"));
             heading("Goal");
             TextField tol = new TextField();
@@ -216,20 +199,6 @@ public final class SearchView extends SplitPane {
             cancel.disableProperty().bind(vm.searchingProperty().not());
             cancel.setOnAction(e -> vm.cancel());
             action(run, cancel);
-        }
-
-        private static VBox data(javafx.beans.property.ObjectProperty<java.nio.file.Path> p, String id, String none,
-                                 java.util.function.Consumer<Boolean> choose) {
-            Label l = new Label();
-            l.setId(id);
-            l.setWrapText(true);
-            l.textProperty().bind(Bindings.createStringBinding(() -> p.get() == null ? none : p.get().getFileName().toString(), p));
-            Button file = new Button("Data file…");
-            file.setOnAction(e -> choose.accept(false));
-            Button folder = new Button("Data folder…");
-            folder.setTooltip(new Tooltip(Texts.DATA_FOLDER_TIP));
-            folder.setOnAction(e -> choose.accept(true));
-            return new VBox(4, l, new HBox(6, file, folder));
         }
     }
 }

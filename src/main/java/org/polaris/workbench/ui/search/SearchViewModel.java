@@ -154,7 +154,7 @@ public final class SearchViewModel {
         CompressionSearch.Objective obj = objective.get();
         double budget = budgetMinutes.get() * 60;
         Provenance made = Provenance.now(m, String.format(Locale.ROOT, "%s within %s, on %s", obj == CompressionSearch.Objective.LATENCY
-                ? "fastest" : "smallest", SearchCard.points(tol), eval.getFileName()));
+                ? "fastest" : "smallest", CompressionSearch.points(tol), eval.getFileName()));
         workspace.submit(tasks, m, "Searching compressions of " + m.getFileName(), (progress, cancel) -> {
             OutputFolder.prepare(out);
             Path dir = TempFiles.createFolder("polaris-search-pane");

@@ -3,8 +3,6 @@ package org.polaris.workbench.ui.serve;
 import io.fair_acc.chartfx.XYChart;
 import io.fair_acc.chartfx.renderer.spi.ErrorDataSetRenderer;
 import io.fair_acc.dataset.spi.DoubleDataSet;
-import javafx.animation.KeyFrame;
-import javafx.animation.Timeline;
 import javafx.beans.binding.Bindings;
 import javafx.geometry.Insets;
 import javafx.geometry.Pos;
@@ -52,7 +50,7 @@ public final class ServeView extends SplitPane {
     private final ServeViewModel vm;
     private final List<XYChart> charts = new ArrayList<>();
     private final List<List<DoubleDataSet>> series = new ArrayList<>();
-    private Timeline timer;
+    private final org.polaris.workbench.ui.common.Pulse pulse;
 
     private record Line(String label, ToDoubleFunction<TrafficLog.Second> value) {
     }
@@ -72,19 +70,9 @@ public final class ServeView extends SplitPane {
         VBox.setVgrow(left.getChildren().get(1), Priority.ALWAYS);
         getItems().addAll(left, charts());
         setDividerPositions(0.52);
-        sceneProperty().addListener((o, a, scene) -> {
-            if (scene != null) {
-                vm.refresh();
-                redraw();
-                timer = new Timeline(new KeyFrame(Duration.seconds(1), e -> {
-                    vm.refresh();
-                    redraw();
-                }));
-                timer.setCycleCount(Timeline.INDEFINITE);
-                timer.play();
-            } else if (timer != null) {
-                timer.stop();
-            }
+        pulse = org.polaris.workbench.ui.common.Pulse.whileShown(this, Duration.seconds(1), () -> {
+            vm.refresh();
+            redraw();
         });
     }
 
@@ -291,7 +279,7 @@ public final class ServeView extends SplitPane {
 
     /** Whether the once-a-second redraw runs (only while the pane is shown). */
     public boolean redrawing() {
-        return timer != null && timer.getStatus() == javafx.animation.Animation.Status.RUNNING;
+        return pulse.running();
     }
 
     /** Seconds of traffic drawn (for tests). */

@@ -5,7 +5,6 @@ import io.fair_acc.chartfx.axes.spi.DefaultNumericAxis;
 import io.fair_acc.chartfx.renderer.spi.ErrorDataSetRenderer;
 import io.fair_acc.dataset.spi.DoubleDataSet;
 import javafx.beans.binding.Bindings;
-import javafx.beans.property.ReadOnlyStringWrapper;
 import javafx.geometry.Insets;
 import javafx.geometry.Orientation;
 import javafx.scene.canvas.Canvas;
@@ -106,12 +105,7 @@ public final class SparsityView extends SplitPane {
     }
 
     private static TableColumn<SparsityRow, String> col(String title, Function<SparsityRow, String> f, double width) {
-        TableColumn<SparsityRow, String> c = new TableColumn<>(title);
-        c.setCellValueFactory(cell -> new ReadOnlyStringWrapper(f.apply(cell.getValue())));
-        c.setCellFactory(org.polaris.workbench.ui.common.TextCells.withTooltip());
-        c.setPrefWidth(width);
-        org.polaris.workbench.ui.common.TextCells.fitHeader(c);
-        return c;
+        return org.polaris.workbench.ui.common.TextCells.column(title, f, width);
     }
 
     /** The selected layer's zero pattern on a Canvas: dark where weights remain, light where they were removed. */

@@ -2,7 +2,6 @@ package org.polaris.workbench.ui.train;
 
 import javafx.beans.binding.Bindings;
 import javafx.beans.binding.BooleanBinding;
-import javafx.beans.property.ObjectProperty;
 import javafx.scene.control.Button;
 import javafx.scene.control.CheckBox;
 import javafx.scene.control.ChoiceBox;
@@ -16,7 +15,6 @@ import org.polaris.workbench.engine.sparsity.Allocation;
 import org.polaris.workbench.engine.train.Optimizer;
 import org.polaris.workbench.ui.common.DisplayNames;
 import org.polaris.workbench.ui.common.FormGrid;
-import org.polaris.workbench.ui.common.Texts;
 
 import java.nio.file.Path;
 import java.util.Locale;
@@ -27,7 +25,7 @@ final class TrainForm extends FormGrid {
     TrainForm(TrainViewModel vm) {
         add("Model", modelChooser(vm.models(), vm.modelProperty(), vm::selectModel, "trainModel"));
         heading("Training data");
-        add("Data", dataRow(vm.trainDataProperty(), "trainDataLabel", "(choose labelled data)", vm::chooseTrainData));
+        add("Data", dataChooser(vm.trainDataProperty(), "trainDataLabel", "(choose labelled data)", vm::chooseTrainData));
         Label labels = pathLabel(vm.labelsProperty(), "trainLabelsLabel", "beside the data");
         Button chooseLabels = new Button("Labels file…");
         chooseLabels.setTooltip(new Tooltip("An IDX labels file or a text file with one class index per line"));
@@ -36,7 +34,7 @@ final class TrainForm extends FormGrid {
         clearLabels.setOnAction(e -> vm.labelsProperty().set(null));
         add("Labels", new VBox(4, labels, new HBox(6, chooseLabels, clearLabels)));
         add("Samples", spinner(vm.trainSamplesProperty(), 0, 10_000_000));
-        add("Evaluation", dataRow(vm.evalDataProperty(), "trainEvalLabel", "none (no accuracy per epoch)", vm::chooseEvalData));
+        add("Evaluation", dataChooser(vm.evalDataProperty(), "trainEvalLabel", "none (no accuracy per epoch)", vm::chooseEvalData));
         add("pixel x", text(vm.form().scaleProperty(), "trainScale"));
 
         heading("Method");
@@ -142,15 +140,6 @@ final class TrainForm extends FormGrid {
         l.textProperty().bind(Bindings.createStringBinding(() -> p.getValue() == null ? none
                 : p.getValue().getFileName().toString(), p));
         return l;
-    }
-
-    private static VBox dataRow(ObjectProperty<Path> p, String id, String none, java.util.function.Consumer<Boolean> choose) {
-        Button file = new Button("Data file…");
-        file.setOnAction(e -> choose.accept(false));
-        Button folder = new Button("Data folder…");
-        folder.setTooltip(new Tooltip(Texts.DATA_FOLDER_TIP));
-        folder.setOnAction(e -> choose.accept(true));
-        return new VBox(4, pathLabel(p, id, none), new HBox(6, file, folder));
     }
 
     private static TextField number(javafx.beans.property.DoubleProperty p, String pattern) {

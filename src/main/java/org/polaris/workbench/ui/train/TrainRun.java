@@ -27,7 +27,7 @@ final class TrainRun {
     private TrainControl control;
     private long seen = -1;
 
-    TrainingLog begin(Settings s, TrainControl c) {
+    TrainingLog begin(TrainControl c) {
         log = new TrainingLog();
         control = c;
         seen = -1;

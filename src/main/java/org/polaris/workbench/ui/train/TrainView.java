@@ -4,10 +4,7 @@ import io.fair_acc.chartfx.XYChart;
 import io.fair_acc.chartfx.axes.spi.DefaultNumericAxis;
 import io.fair_acc.chartfx.renderer.spi.ErrorDataSetRenderer;
 import io.fair_acc.dataset.spi.DoubleDataSet;
-import javafx.animation.KeyFrame;
-import javafx.animation.Timeline;
 import javafx.beans.binding.Bindings;
-import javafx.beans.property.ReadOnlyStringWrapper;
 import javafx.geometry.Insets;
 import javafx.geometry.Orientation;
 import javafx.scene.control.Button;
@@ -22,6 +19,7 @@ import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
 import javafx.util.Duration;
 import org.polaris.workbench.ui.common.Cards;
+import org.polaris.workbench.ui.common.Pulse;
 import org.polaris.workbench.ui.common.Charts;
 import org.polaris.workbench.ui.common.TextCells;
 
@@ -40,7 +38,7 @@ public final class TrainView extends SplitPane {
     private final DoubleDataSet trainAcc = new DoubleDataSet("batch accuracy (moving mean)");
     private final DoubleDataSet evalAcc = new DoubleDataSet("evaluation accuracy");
     private final ChurnMap churn = new ChurnMap();
-    private Timeline timer;
+    private final Pulse pulse;
 
     public TrainView(TrainViewModel vm) {
         this.vm = vm;
@@ -78,16 +76,7 @@ public final class TrainView extends SplitPane {
 
         vm.curvesProperty().addListener((o, a, c) -> redraw(c));
         vm.churnProperty().addListener((o, a, c) -> churn.show(c));
-        sceneProperty().addListener((o, a, scene) -> {
-            if (scene != null) {
-                vm.refresh();
-                timer = new Timeline(new KeyFrame(Duration.millis(500), e -> vm.refresh()));
-                timer.setCycleCount(Timeline.INDEFINITE);
-                timer.play();
-            } else if (timer != null) {
-                timer.stop();
-            }
-        });
+        pulse = Pulse.whileShown(this, Duration.millis(500), vm::refresh);
     }
 
     private static XYChart chart(String id, String title, String unit, DoubleDataSet... sets) {
@@ -149,17 +138,12 @@ public final class TrainView extends SplitPane {
 
     private static TableColumn<TrainCurves.LayerRow, String> col(String title, Function<TrainCurves.LayerRow, String> f,
                                                                  double width) {
-        TableColumn<TrainCurves.LayerRow, String> c = new TableColumn<>(title);
-        c.setCellValueFactory(cell -> new ReadOnlyStringWrapper(f.apply(cell.getValue())));
-        c.setCellFactory(TextCells.withTooltip());
-        c.setPrefWidth(width);
-        TextCells.fitHeader(c);
-        return c;
+        return org.polaris.workbench.ui.common.TextCells.column(title, f, width);
     }
 
     /** Whether the twice-a-second refresh runs (only while the pane is shown). */
     public boolean refreshing() {
-        return timer != null && timer.getStatus() == javafx.animation.Animation.Status.RUNNING;
+        return pulse.running();
     }
 
     /** Points drawn on the loss curve, and the churn map's current data (for tests). */

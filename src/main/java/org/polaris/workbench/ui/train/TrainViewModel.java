@@ -178,7 +178,7 @@ public final class TrainViewModel {
         resultCard.clear();
         provenance.set("");
         TrainControl control = new TrainControl(new CancellationToken());
-        TrainingLog log = run.begin(rs, control);
+        TrainingLog log = run.begin(control);
         training.set(true);
         paused.set(false);
         status.set("Reading the data…");
