@@ -78,12 +78,19 @@ public final class BatchInference {
         int n = r.samples() > 0 ? Math.min(r.samples(), r.data().size()) : r.data().size();
         Manifest manifest = new Manifest(r.model().toString(), Hashes.sha256Hex(bytes), r.dataName(), n, r.shardSize());
         OutputPolicy policy = new OutputPolicy(true, inputs(r));
-        prepare(r.out(), manifest, policy);
+        boolean newFolder = !Files.exists(r.out(), LinkOption.NOFOLLOW_LINKS);
+        boolean newManifest = prepare(r.out(), manifest, policy);
         List<ValueInfo> feedInputs = model.graph().feedInputs();
         List<Shard> shards = new ArrayList<>();
         for (int s = 0, i = 0; s < n; s += r.shardSize(), i++) shards.add(new Shard(i, s, Math.min(r.shardSize(), n - s), false, 0));
         // each task opens its own session: shards may run on several threads (or machines)
-        List<Shard> done = runner.map(shards, (shard, c) -> runShard(shard, r, bytes, feedInputs, policy, c), progress, cancel);
+        List<Shard> done;
+        try {
+            done = runner.map(shards, (shard, c) -> runShard(shard, r, bytes, feedInputs, policy, c), progress, cancel);
+        } catch (Exception | Error e) {
+            if (newManifest) forgetIfNothingDone(r.out(), shards.size(), newFolder);
+            throw e;
+        }
         List<String> outputs = model.graph().outputs().stream().map(ValueInfo::name).toList();
         boolean anyCsv = Files.exists(csv(r.out(), 0), LinkOption.NOFOLLOW_LINKS);
         double secs = (System.nanoTime() - t0) / 1e9;
@@ -114,8 +121,28 @@ public final class BatchInference {
         return in;
     }
 
-    /** Creates the folder, or checks that it holds only a previous run of the same job. */
-    private static void prepare(Path dir, Manifest m, OutputPolicy policy) throws Exception {
+    /**
+     * A run that failed before any shard was written leaves nothing: the manifest it wrote goes, and the folder too
+     * when this run created it (a shard that was written keeps both, so the run can resume).
+     */
+    private static void forgetIfNothingDone(Path dir, int shards, boolean newFolder) {
+        for (int i = 0; i < shards; i++) {
+            if (Files.exists(npz(dir, i), LinkOption.NOFOLLOW_LINKS)) return;
+        }
+        try {
+            Files.deleteIfExists(dir.resolve("batch.json"));
+            for (int i = 0; i < shards; i++) Files.deleteIfExists(csv(dir, i));
+            if (newFolder) Files.deleteIfExists(dir);
+        } catch (java.io.IOException e) {
+            // a folder someone else filled meanwhile stays; the failure that brought us here is what the user sees
+        }
+    }
+
+    /**
+     * Creates the folder, or checks that it holds only a previous run of the same job; true when this run wrote the
+     * manifest (a new job).
+     */
+    private static boolean prepare(Path dir, Manifest m, OutputPolicy policy) throws Exception {
         if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             throw new BatchException(dir + ": is not a folder");
         }
@@ -142,12 +169,13 @@ public final class BatchInference {
                         + " samples in shards of " + was.shardSize() + "); resume it with the same model, data and "
                         + "settings, or choose an empty folder");
             }
-            return;
+            return false;
         }
         try (OutputSet out = new OutputSet(policy)) {
             out.write(manifest, json.writeValueAsBytes(m));
             out.commit();
         }
+        return true;
     }
 
     static Path npz(Path dir, int index) {

@@ -112,4 +112,40 @@ class BatchInferenceTest {
         assertThat(e.getMessage()).isEqualTo(out + ": holds a batch of " + TestData.FASHION_CNN + " on t10k-2000 (100 samples "
                 + "in shards of 50); resume it with the same model, data and settings, or choose an empty folder");
     }
+
+    @Test
+    void aRunThatFailsBeforeItsFirstShardLeavesNothing() throws Exception {
+        // the MLP's input fed the CNN's way round: ONNX Runtime refuses the first batch
+        InputDataWrongShape wrong = new InputDataWrongShape(data);
+        Path out = tmp.resolve("new");
+        assertThrows(Exception.class, () -> new BatchInference().run(new BatchInference.Request(TestData.FASHION_CNN, wrong,
+                "wrong", out, 100, 50, 64, 3, 1), JobRunner.local(1), ProgressSink.NONE, CancellationToken.none()));
+        assertThat(out).doesNotExist();
+        Path existing = Files.createDirectories(tmp.resolve("existing"));
+        assertThrows(Exception.class, () -> new BatchInference().run(new BatchInference.Request(TestData.FASHION_CNN, wrong,
+                "wrong", existing, 100, 50, 64, 3, 1), JobRunner.local(1), ProgressSink.NONE, CancellationToken.none()));
+        try (var files = Files.list(existing)) {
+            assertThat(files).isEmpty();
+        }
+    }
+
+    /** Samples shaped [N, 784] where the model wants [N, 1, 28, 28]. */
+    private record InputDataWrongShape(IdxDataset d) implements org.polaris.workbench.engine.data.InputData {
+        public int size() {
+            return d.size();
+        }
+
+        public java.util.Map<String, Tensor> feeds(int start, int count, List<org.polaris.workbench.engine.model.ValueInfo> in) {
+            Tensor t = d.feeds(start, count, in).values().iterator().next();
+            return java.util.Map.of(in.get(0).name(), Tensor.ofFloats(in.get(0).name(), new long[] {count, 784}, t.toFloats()));
+        }
+
+        public int label(int i) {
+            return d.label(i);
+        }
+
+        public String description() {
+            return "wrong";
+        }
+    }
 }
