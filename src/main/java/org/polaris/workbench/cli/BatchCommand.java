@@ -1,13 +1,9 @@
 package org.polaris.workbench.cli;
 
 import org.polaris.workbench.engine.batch.BatchInference;
-import org.polaris.workbench.engine.data.DataException;
-import org.polaris.workbench.engine.data.DataSources;
-import org.polaris.workbench.engine.data.InputData;
+import org.polaris.workbench.engine.data.DataRef;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.JobRunner;
-import org.polaris.workbench.engine.model.OnnxModel;
-import org.polaris.workbench.engine.model.OnnxModelReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -27,7 +23,8 @@ import java.util.concurrent.Callable;
                 + "A shard already written is skipped, so an interrupted run resumes where it stopped."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:every shard written", "2:usage error (options, data, a folder holding other files or another job)",
-                "3:unreadable or invalid model", "7:out of memory", "8:an output could not be written"})
+                "3:unreadable or invalid model", "7:out of memory", "8:an output could not be written",
+                "9:a shard failed on the Spark cluster after its retries (--cluster spark)"})
 public final class BatchCommand implements Callable<Integer> {
 
     @Spec
@@ -74,19 +71,16 @@ public final class BatchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        cluster.requireLocal("batch");
-        OnnxModel m = new OnnxModelReader().read(model);
-        InputData d;
+        DataRef d;
         try {
-            d = DataSources.open(data, inputs.request(pre.toPreprocessing()), samples, m.graph().feedInputs());
-        } catch (DataException e) {
+            d = DataRef.of(data, inputs.request(pre.toPreprocessing()), samples);
+        } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage(), 2);
         }
         BatchInference.Summary s;
-        try {
-            s = new BatchInference().run(new BatchInference.Request(model, d, data.toString(), out, samples, shardSize, batch,
-                    topK, threads), JobRunner.local(threads), new ConsoleProgress(spec.commandLine().getErr()),
-                    CancellationToken.none());
+        try (JobRunner runner = cluster.runner("batch", threads)) {
+            s = new BatchInference().run(new BatchInference.Request(model, d, out, samples, shardSize, batch, topK), runner,
+                    new ConsoleProgress(spec.commandLine().getErr()), CancellationToken.none());
         } catch (BatchInference.BatchException | IllegalArgumentException e) {
             throw new CliException(e.getMessage(), 2);
         }

@@ -33,10 +33,21 @@ public final class Main {
     public static final int EXIT_NO_OPENCL_DEVICE = 6;
     /** Exit code when an output could not be written (full disk, I/O error); nothing was left in place. */
     public static final int EXIT_WRITE_FAILED = 8;
+    /** Exit code when a job's piece failed on the cluster after its retries (search and batch on Spark). */
+    public static final int EXIT_CLUSTER_FAILED = 9;
     /** Exit code when memory ran out; nothing was written. */
     public static final int EXIT_OUT_OF_MEMORY = 7;
 
     private Main() {
+    }
+
+    /**
+     * The command line without the desktop: what the Spark jar runs under {@code spark-submit} (the desktop jar's
+     * {@code Launcher} starts the window without arguments and comes here with them).
+     */
+    public static void main(String[] args) {
+        Interrupts.install();
+        System.exit(execute(args));
     }
 
     public static int execute(String[] args) {
@@ -82,7 +93,8 @@ public final class Main {
             if (c instanceof ModelLoadException || c instanceof UnsupportedOpsException || c instanceof QuantizationException
                     || c instanceof OutputException
                     || c instanceof DataException || c instanceof org.polaris.workbench.engine.data.DataFileException
-                    || c instanceof CliException || c instanceof OutOfMemoryError) {
+                    || c instanceof CliException || c instanceof OutOfMemoryError
+                    || c instanceof org.polaris.workbench.engine.job.ClusterJobException) {
                 ex = c;
                 break;
             }
@@ -104,6 +116,9 @@ public final class Main {
         }
         if (ex instanceof DataException e) {
             return new Failure(EXIT_USAGE, "error: ", e.getMessage());
+        }
+        if (ex instanceof org.polaris.workbench.engine.job.ClusterJobException e) {
+            return new Failure(EXIT_CLUSTER_FAILED, "error: ", e.getMessage());
         }
         if (ex instanceof CliException e) {
             return new Failure(e.exitCode(), "error: ", e.getMessage());

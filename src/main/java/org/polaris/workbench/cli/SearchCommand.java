@@ -1,10 +1,8 @@
 package org.polaris.workbench.cli;
 
-import org.polaris.workbench.engine.data.DataException;
-import org.polaris.workbench.engine.data.DataSources;
-import org.polaris.workbench.engine.data.InputData;
+import org.polaris.workbench.engine.data.DataRef;
 import org.polaris.workbench.engine.job.CancellationToken;
-import org.polaris.workbench.engine.model.OnnxModel;
+import org.polaris.workbench.engine.job.JobRunner;
 import org.polaris.workbench.engine.model.OnnxModelReader;
 import org.polaris.workbench.engine.search.CompressionSearch;
 import org.polaris.workbench.engine.search.SearchSpace;
@@ -31,7 +29,8 @@ import java.util.concurrent.Callable;
         exitCodeList = {"0:the best candidate was written", "2:usage error (options, data files, OUT exists)",
                 "3:unreadable or invalid model",
                 "4:no candidate meets the tolerance (or none is faster/smaller than the original): nothing written but the report",
-                "7:out of memory; nothing was written", "8:an output could not be written; nothing was left in place"})
+                "7:out of memory; nothing was written", "8:an output could not be written; nothing was left in place",
+                "9:a candidate's task failed on the Spark cluster after its retries (--cluster spark)"})
 public final class SearchCommand implements Callable<Integer> {
 
     @Spec
@@ -104,7 +103,6 @@ public final class SearchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        cluster.requireLocal("search");
         if (!device.equals("cpu")) {
             throw new CliException(device.equals("gpu") ? "--device gpu: search measures latency with ONNX Runtime on the "
                     + "CPU in this build; use --device cpu" : "--device must be cpu or gpu, not " + device, 2);
@@ -119,9 +117,9 @@ public final class SearchCommand implements Callable<Integer> {
         } catch (java.io.IOException e) {
             throw new CliException(e.getMessage(), 2);
         }
-        OnnxModel m = new OnnxModelReader().read(model);
-        InputData eval = open(evalData, m, evalSamples);
-        InputData calib = calibData == null ? eval : open(calibData, m, calibSamples);
+        new OnnxModelReader().read(model);
+        DataRef eval = ref(evalData, evalSamples);
+        DataRef calib = calibData == null ? null : ref(calibData, calibSamples);
         Path reportPath = report != null ? report : output.resolveSibling(output.getFileName() + ".report.json");
         PrintWriter out = spec.commandLine().getOut();
         out.printf("%-34s %-9s %9s %9s %10s %8s %8s  %s%n", "candidate", "status", "quality", "size", "latency", "speed", "size", "");
@@ -129,8 +127,8 @@ public final class SearchCommand implements Callable<Integer> {
         CompressionSearch.Request req = new CompressionSearch.Request(model, output, force, calib, calibSamples, eval,
                 evalSamples, tolerance, obj, budgetMinutes * 60, sp, reportPath, threads, latencyRuns);
         CompressionSearch.Report r;
-        try {
-            r = new CompressionSearch().run(req, c -> {
+        try (JobRunner runner = cluster.runner("search", 1)) {
+            r = new CompressionSearch().run(req, runner, c -> {
                 out.println(line(c));
                 out.flush();
             }, new ConsoleProgress(spec.commandLine().getErr()), CancellationToken.none());
@@ -164,10 +162,10 @@ public final class SearchCommand implements Callable<Integer> {
                 .forEach(c -> out.println((c.id().equals(r.chosen()) ? "* " : "  ") + line(c)));
     }
 
-    private InputData open(Path path, OnnxModel m, int samples) throws CliException {
+    private DataRef ref(Path path, int samples) throws CliException {
         try {
-            return DataSources.open(path, inputs.request(pre.toPreprocessing()), samples, m.graph().feedInputs());
-        } catch (DataException e) {
+            return DataRef.of(path, inputs.request(pre.toPreprocessing()), samples);
+        } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage(), 2);
         }
     }

@@ -3,6 +3,7 @@ package org.polaris.workbench.bench;
 import org.polaris.workbench.engine.data.Dataset;
 import org.polaris.workbench.engine.data.IdxDataset;
 import org.polaris.workbench.engine.data.ImageFolderDataset;
+import org.polaris.workbench.engine.data.DataRef;
 import org.polaris.workbench.engine.data.InputData;
 import org.polaris.workbench.engine.data.Preprocessing;
 import org.polaris.workbench.engine.job.CancellationToken;
@@ -68,7 +69,8 @@ public final class SearchBenchmark {
         Path out = Files.createTempDirectory("bench-search").resolve("best.onnx");
         CompressionSearch.Report r;
         try {
-            r = new CompressionSearch().run(new CompressionSearch.Request(model, out, false, calib, 200, eval, samples, 1.0,
+            r = new CompressionSearch().run(new CompressionSearch.Request(model, out, false, DataRef.of(calib), 200,
+                    DataRef.of(eval), samples, 1.0,
                     CompressionSearch.Objective.LATENCY, 0, space, null, 1, 100), c -> System.out.printf(Locale.ROOT,
                     "%s %s %s %.4f %.2fx%n", name, c.id(), c.status(), c.accuracy() != null ? c.accuracy() : c.agreement(),
                     c.speedup()), (f, m) -> { }, CancellationToken.none());

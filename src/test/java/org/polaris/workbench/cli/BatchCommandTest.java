@@ -32,10 +32,13 @@ class BatchCommandTest {
         assertThat(Files.readAllLines(out.resolve("topk.csv"))).hasSize(301);
 
         r = CliRun.of("batch", TestData.FASHION_MLP.toString(), "--data", IMAGES.toString(), "--out", out.toString(),
-                "--samples", "300", "--shard-size", "100", "--cluster", "spark");
+                "--samples", "300", "--shard-size", "100", "--master", "local[2]");
         assertThat(r.code()).isEqualTo(2);
-        assertThat(r.err().strip()).isEqualTo("error: --cluster spark: the Spark runner is not part of this build yet; "
-                + "batch runs in-process (--cluster local)");
+        assertThat(r.err().strip()).isEqualTo("error: --master needs --cluster spark");
+        r = CliRun.of("batch", TestData.FASHION_MLP.toString(), "--data", IMAGES.toString(), "--out", out.toString(),
+                "--cluster", "ray");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err().strip()).isEqualTo("error: --cluster must be local or spark, not ray");
         Path file = Files.writeString(tmp.resolve("file.txt"), "x");
         r = CliRun.of("batch", TestData.FASHION_MLP.toString(), "--data", IMAGES.toString(), "--out", file.toString());
         assertThat(r.code()).isEqualTo(2);

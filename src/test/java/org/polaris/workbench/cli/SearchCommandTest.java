@@ -44,10 +44,10 @@ class SearchCommandTest {
         assertThat(out).doesNotExist();
 
         r = CliRun.of("search", TestData.FASHION_MLP.toString(), "-o", out.toString(), "--eval-data", IMAGES.toString(),
-                "--tolerance", "1", "--cluster", "spark");
+                "--tolerance", "1", "--cluster", "spark", "--master", "mesos://old:5050");
         assertThat(r.code()).isEqualTo(2);
-        assertThat(r.err().strip()).isEqualTo("error: --cluster spark: the Spark runner is not part of this build yet; search "
-                + "runs in-process (--cluster local)");
+        assertThat(r.err().strip()).isEqualTo("error: --master mesos://old:5050: use local[N], local[N,ATTEMPTS], "
+                + "spark://HOST:PORT, k8s://https://HOST:PORT or yarn");
         r = CliRun.of("search", TestData.FASHION_MLP.toString(), "-o", out.toString(), "--eval-data", IMAGES.toString(),
                 "--tolerance", "1", "--objective", "beauty");
         assertThat(r.code()).isEqualTo(2);

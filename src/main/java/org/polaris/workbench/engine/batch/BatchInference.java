@@ -2,6 +2,7 @@ package org.polaris.workbench.engine.batch;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import org.polaris.workbench.engine.data.DataRef;
 import org.polaris.workbench.engine.data.InputData;
 import org.polaris.workbench.engine.data.NumpyFiles;
 import org.polaris.workbench.engine.io.OutputPolicy;
@@ -11,14 +12,13 @@ import org.polaris.workbench.engine.job.JobRunner;
 import org.polaris.workbench.engine.job.ProgressSink;
 import org.polaris.workbench.engine.model.DataType;
 import org.polaris.workbench.engine.model.OnnxModel;
-import org.polaris.workbench.engine.model.OnnxModelReader;
-import org.polaris.workbench.engine.model.OnnxModelWriter;
 import org.polaris.workbench.engine.model.Tensor;
 import org.polaris.workbench.engine.model.ValueInfo;
+import org.polaris.workbench.engine.model.WorkerModels;
 import org.polaris.workbench.engine.onnx.OrtRuntime;
-import org.polaris.workbench.engine.util.Hashes;
 
 import java.io.ByteArrayOutputStream;
+import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -34,7 +34,10 @@ import java.util.regex.Pattern;
  * Runs a model over every sample of a data set in shards and writes each shard's outputs as {@code shard-NNNNN.npz}
  * (plus, for class scores, {@code shard-NNNNN.csv} with each sample's top-k); then {@code topk.csv} and
  * {@code summary.json}. Each shard file is written atomically, so one that exists is complete and a rerun skips it
- * (resume). The folder holds only this job's files, named by {@code batch.json}, which a rerun must match.
+ * (resume). The folder holds only this job's files, named by {@code batch.json}, which a rerun must match. Each shard
+ * is a task of the {@link JobRunner}: it opens the model (once per worker, checked by SHA-256) and the data by path
+ * and writes its own files, so on a cluster the model, the data and the output folder must be at paths every
+ * executor reaches (a shared file system).
  */
 public final class BatchInference {
 
@@ -42,9 +45,8 @@ public final class BatchInference {
     public static final int MAX_SHARD = 1_000_000;
     private static final Pattern OURS = Pattern.compile("(shard-\\d{5}\\.(npz|csv)|topk\\.csv|summary\\.json|batch\\.json|\\..*\\.tmp.*)");
 
-    /** One job: the model, the data (already opened), where the shards go and how they are cut. */
-    public record Request(Path model, InputData data, String dataName, Path out, int samples, int shardSize, int batch,
-                          int topK, int threads) {
+    /** One job: the model, the data, where the shards go and how they are cut. */
+    public record Request(Path model, DataRef data, Path out, int samples, int shardSize, int batch, int topK) {
         public Request {
             if (shardSize < 1 || shardSize > MAX_SHARD) throw new IllegalArgumentException("the shard size must be 1 to " + MAX_SHARD);
             if (batch < 1 || batch > 4096) throw new IllegalArgumentException("the batch must be 1 to 4096");
@@ -57,7 +59,24 @@ public final class BatchInference {
     }
 
     /** One shard: its index and samples, whether it was run or found done, and its time. */
-    public record Shard(int index, int start, int count, boolean skipped, double seconds) {
+    public record Shard(int index, int start, int count, boolean skipped, double seconds) implements Serializable {
+    }
+
+    /**
+     * What every shard task carries: the model by path and SHA-256, the data, the folder and how to batch. Paths are
+     * text, so the task serializes.
+     */
+    record ShardJob(String model, String modelSha256, DataRef data, String out, int batch, int topK)
+            implements JobRunner.Task<Shard, Shard> {
+        @Override
+        public Shard run(Shard shard, CancellationToken cancel) throws Exception {
+            WorkerModels.Loaded m = WorkerModels.model(model, modelSha256);
+            List<ValueInfo> inputs = m.model().graph().feedInputs();
+            InputData d = data.open(inputs);
+            List<Path> protect = new ArrayList<>(data.files());
+            protect.add(Path.of(model));
+            return runShard(shard, this, d, m.bytes(), inputs, new OutputPolicy(true, protect), cancel);
+        }
     }
 
     /** The job's summary (also {@code summary.json}). */
@@ -73,20 +92,22 @@ public final class BatchInference {
 
     public Summary run(Request r, JobRunner runner, ProgressSink progress, CancellationToken cancel) throws Exception {
         long t0 = System.nanoTime();
-        OnnxModel model = new OnnxModelReader().read(r.model());
-        byte[] bytes = OnnxModelWriter.toBytes(model);
-        int n = r.samples() > 0 ? Math.min(r.samples(), r.data().size()) : r.data().size();
-        Manifest manifest = new Manifest(r.model().toString(), Hashes.sha256Hex(bytes), r.dataName(), n, r.shardSize());
+        WorkerModels.Loaded loaded = WorkerModels.load(r.model());
+        OnnxModel model = loaded.model();
+        int size = r.data().open(model.graph().feedInputs()).size();
+        int n = r.samples() > 0 ? Math.min(r.samples(), size) : size;
+        Manifest manifest = new Manifest(r.model().toString(), loaded.sha256(), r.data().name(), n, r.shardSize());
         OutputPolicy policy = new OutputPolicy(true, inputs(r));
         boolean newFolder = !Files.exists(r.out(), LinkOption.NOFOLLOW_LINKS);
         boolean newManifest = prepare(r.out(), manifest, policy);
-        List<ValueInfo> feedInputs = model.graph().feedInputs();
         List<Shard> shards = new ArrayList<>();
         for (int s = 0, i = 0; s < n; s += r.shardSize(), i++) shards.add(new Shard(i, s, Math.min(r.shardSize(), n - s), false, 0));
         // each task opens its own session: shards may run on several threads (or machines)
+        ShardJob job = new ShardJob(r.model().toAbsolutePath().toString(), loaded.sha256(), r.data(),
+                r.out().toAbsolutePath().toString(), r.batch(), r.topK());
         List<Shard> done;
         try {
-            done = runner.map(shards, (shard, c) -> runShard(shard, r, bytes, feedInputs, policy, c), progress, cancel);
+            done = runner.map(shards, job, progress, cancel);
         } catch (Exception | Error e) {
             if (newManifest) forgetIfNothingDone(r.out(), shards.size(), newFolder);
             throw e;
@@ -95,7 +116,7 @@ public final class BatchInference {
         boolean anyCsv = Files.exists(csv(r.out(), 0), LinkOption.NOFOLLOW_LINKS);
         double secs = (System.nanoTime() - t0) / 1e9;
         int skipped = (int) done.stream().filter(Shard::skipped).count();
-        Summary summary = new Summary(r.model().toString(), r.dataName(), r.out().toString(), n, shards.size(), skipped, secs,
+        Summary summary = new Summary(r.model().toString(), r.data().name(), r.out().toString(), n, shards.size(), skipped, secs,
                 (n - done.stream().filter(Shard::skipped).mapToInt(Shard::count).sum()) / Math.max(1e-9, secs), outputs,
                 anyCsv, runner.describe());
         try (OutputSet out = new OutputSet(policy)) {
@@ -193,26 +214,27 @@ public final class BatchInference {
     }
 
     /** Runs one shard (or finds it done): its outputs concatenated over batches, written atomically. */
-    static Shard runShard(Shard s, Request r, byte[] model, List<ValueInfo> inputs, OutputPolicy policy, CancellationToken cancel)
-            throws Exception {
-        Path npz = npz(r.out(), s.index());
+    static Shard runShard(Shard s, ShardJob r, InputData data, byte[] model, List<ValueInfo> inputs, OutputPolicy policy,
+                          CancellationToken cancel) throws Exception {
+        Path dir = Path.of(r.out());
+        Path npz = npz(dir, s.index());
         if (Files.isRegularFile(npz, LinkOption.NOFOLLOW_LINKS)) return new Shard(s.index(), s.start(), s.count(), true, 0);
         long t0 = System.nanoTime();
         Map<String, List<Tensor>> parts = new LinkedHashMap<>();
-        int batch = Math.min(r.batch(), r.data().maxBatch());
+        int batch = Math.min(r.batch(), data.maxBatch());
         try (OrtRuntime rt = new OrtRuntime(model, 1)) {
             for (int at = s.start(); at < s.start() + s.count(); at += batch) {
                 cancel.throwIfCancelled();
                 int b = Math.min(batch, s.start() + s.count() - at);
-                Map<String, Tensor> out = rt.run(r.data().feeds(at, b, inputs));
+                Map<String, Tensor> out = rt.run(data.feeds(at, b, inputs));
                 for (Map.Entry<String, Tensor> e : out.entrySet()) parts.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue());
             }
         }
         Map<String, Tensor> joined = new LinkedHashMap<>();
         for (Map.Entry<String, List<Tensor>> e : parts.entrySet()) joined.put(e.getKey(), concat(e.getKey(), e.getValue()));
-        String topk = topK(joined, s, r);
+        String topk = topK(joined, s, data, r.topK());
         try (OutputSet out = new OutputSet(policy)) {
-            if (topk != null) out.write(csv(r.out(), s.index()), topk.getBytes(StandardCharsets.UTF_8));
+            if (topk != null) out.write(csv(dir, s.index()), topk.getBytes(StandardCharsets.UTF_8));
             ByteArrayOutputStream buf = new ByteArrayOutputStream();
             NumpyFiles.writeNpz(joined, buf);
             // the npz marks the shard done: it goes last
@@ -235,16 +257,16 @@ public final class BatchInference {
     }
 
     /** Top-k rows of the first float output shaped [samples, classes], or null when there is none. */
-    private static String topK(Map<String, Tensor> outputs, Shard s, Request r) {
+    private static String topK(Map<String, Tensor> outputs, Shard s, InputData data, int topK) {
         for (Tensor t : outputs.values()) {
             if (t.dataType() != DataType.FLOAT || t.rank() != 2 || t.dims()[0] != s.count() || t.dims()[1] < 2) continue;
             int classes = (int) t.dims()[1];
             float[] v = t.toFloats();
-            int k = Math.min(r.topK(), classes);
+            int k = Math.min(topK, classes);
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < s.count(); i++) {
                 int sample = s.start() + i;
-                int label = r.data().label(sample);
+                int label = data.label(sample);
                 sb.append(sample).append(',').append(label < 0 ? "" : Integer.toString(label));
                 boolean[] used = new boolean[classes];
                 for (int j = 0; j < k; j++) {

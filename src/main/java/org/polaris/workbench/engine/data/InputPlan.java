@@ -28,7 +28,7 @@ public final class InputPlan {
      * @param sampleRate audio files must have this rate (Hz), or 0 to accept any
      */
     public record Request(List<ShapeSpec> shapes, List<InputSource.Binding> sources, Preprocessing preprocessing,
-                          int sampleRate) {
+                          int sampleRate) implements java.io.Serializable {
         public Request {
             shapes = List.copyOf(shapes);
             sources = List.copyOf(sources);

@@ -4,10 +4,15 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /** Where one model input's values come from: a file, or a generator. */
-public sealed interface InputSource {
+public sealed interface InputSource extends java.io.Serializable {
 
     /** A {@code .npy}, ONNX {@code TensorProto} {@code .pb}, image (png/jpg/bmp/gif) or {@code .wav} file. */
     record File(Path path) implements InputSource {
+        /** A path is not serializable: it travels (to a cluster's workers) as its text. */
+        private Object writeReplace() {
+            return new FileText(path.toString());
+        }
+
         public Kind kind() {
             String n = path.getFileName().toString().toLowerCase(Locale.ROOT);
             if (n.endsWith(".npy")) return Kind.NPY;
@@ -15,6 +20,13 @@ public sealed interface InputSource {
             if (n.endsWith(".wav")) return Kind.WAV;
             if (n.matches(".*\\.(png|jpe?g|bmp|gif)")) return Kind.IMAGE;
             return Kind.UNKNOWN;
+        }
+    }
+
+    /** How a {@link File} travels. */
+    record FileText(String path) implements java.io.Serializable {
+        private Object readResolve() {
+            return new File(Path.of(path));
         }
     }
 
@@ -39,7 +51,7 @@ public sealed interface InputSource {
     }
 
     /** One {@code --input} argument: the input it names, or {@code null} for "the model's only/primary input". */
-    record Binding(String input, InputSource source) {
+    record Binding(String input, InputSource source) implements java.io.Serializable {
     }
 
     /** How it is written on the command line. */

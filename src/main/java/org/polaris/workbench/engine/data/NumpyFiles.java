@@ -86,11 +86,17 @@ public final class NumpyFiles {
         return out;
     }
 
-    /** Writes arrays as an uncompressed {@code .npz} (what {@code numpy.savez} writes) to {@code out}. */
+    /**
+     * Writes arrays as a deflated {@code .npz} (what {@code numpy.savez_compressed} writes) to {@code out}. The entries
+     * carry a fixed time, so the same arrays give the same bytes (a batch shard computed twice, or on another machine,
+     * is byte-identical).
+     */
     public static void writeNpz(Map<String, Tensor> arrays, OutputStream out) throws IOException {
         ZipOutputStream zip = new ZipOutputStream(out);
         for (Map.Entry<String, Tensor> e : arrays.entrySet()) {
-            zip.putNextEntry(new ZipEntry(safeName(e.getKey()) + ".npy"));
+            ZipEntry entry = new ZipEntry(safeName(e.getKey()) + ".npy");
+            entry.setTimeLocal(java.time.LocalDateTime.of(1980, 1, 1, 0, 0));
+            zip.putNextEntry(entry);
             writeNpy(e.getValue(), zip);
             zip.closeEntry();
         }

@@ -8,7 +8,8 @@ import java.util.Arrays;
  *
  * @param layout {@code NCHW} or {@code NHWC}
  */
-public record Preprocessing(double scale, double[] mean, double[] std, int resize, int crop, String layout) {
+public record Preprocessing(double scale, double[] mean, double[] std, int resize, int crop, String layout)
+        implements java.io.Serializable {
 
     public Preprocessing {
         mean = mean.clone();

@@ -8,7 +8,7 @@ import java.util.Arrays;
  * @param input the input's name, or {@code null} for "the model's only input"
  * @param dims every dimension, each 1..{@link #MAX_DIM}
  */
-public record ShapeSpec(String input, long[] dims) {
+public record ShapeSpec(String input, long[] dims) implements java.io.Serializable {
 
     /** Largest single dimension accepted. */
     public static final long MAX_DIM = 1L << 24;

@@ -11,10 +11,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Runs independent pieces of a job (search candidates, data shards) and returns their results in input order. The
- * in-process runner ({@link #local}) uses a few threads of this process; a cluster runner runs the same tasks where
- * the data is. A task's input and output are plain values, so any runner can ship them.
+ * in-process runner ({@link #local}) uses a few threads of this process; a cluster runner ({@link ClusterRunners})
+ * runs the same tasks on its executors. A task, its input and its output are serializable values, so any runner can
+ * ship them; a task opens what it needs (model, data) by path.
  */
-public interface JobRunner {
+public interface JobRunner extends AutoCloseable {
 
     /** One piece of work; it checks the token at coarse steps. */
     @FunctionalInterface
@@ -26,6 +27,11 @@ public interface JobRunner {
 
     /** What the runner is, for reports ("in-process, 1 thread"). */
     String describe();
+
+    /** Releases what the runner holds (a cluster connection); the in-process runner holds nothing. */
+    @Override
+    default void close() {
+    }
 
     /** Threads of this process; the first failure cancels the rest and is thrown. */
     static JobRunner local(int threads) {

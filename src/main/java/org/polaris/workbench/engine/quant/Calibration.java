@@ -7,7 +7,7 @@ import java.util.Locale;
  *
  * @param percentile for {@link Method#PERCENTILE}, the share of values kept inside the range (default 99.99)
  */
-public record Calibration(Method method, double percentile) {
+public record Calibration(Method method, double percentile) implements java.io.Serializable {
 
     public enum Method { MINMAX, PERCENTILE, ENTROPY, MSE }
 

@@ -61,7 +61,8 @@ public final class QuantEvaluator {
                 progress.progress(0.6 * (start + count) / n, "evaluating: " + (start + count) + "/" + n + " samples");
             }
         }
-        Evaluation.Latency[] lat = latency(original, quantized, latencyInput(data, inputs, step, s), s, progress, cancel);
+        Evaluation.Latency[] lat = s.latencyRuns() == 0 ? new Evaluation.Latency[] {untimed(s), untimed(s)}
+                : latency(original, quantized, latencyInput(data, inputs, step, s), s, progress, cancel);
         Evaluation.Side o = side(original, cmp.accuracy(true), lat[0]);
         Evaluation.Side q = side(quantized, cmp.accuracy(false), lat[1]);
         progress.progress(1, "evaluation done");
@@ -74,6 +75,24 @@ public final class QuantEvaluator {
             if (v[i] > v[best]) best = i;
         }
         return best;
+    }
+
+    /** No latency measured ({@code latencyRuns} 0): a search times its candidates later, where the search runs. */
+    private static Evaluation.Latency untimed(Settings s) {
+        return new Evaluation.Latency(Double.NaN, Double.NaN, 0, s.threads(), s.latencyBatch());
+    }
+
+    /**
+     * Times a candidate against the original in one run, interleaved (as {@link #compare} does), on the first
+     * samples of {@code data}; element 0 is the original's latency, 1 the candidate's.
+     *
+     * @param modelBatch the models' batch ({@link Calibrator#batchSize}); 1 times one sample
+     */
+    public Evaluation.Latency[] timeAgainst(byte[] original, byte[] candidate, List<ValueInfo> inputs, InputData data,
+                                            int modelBatch, Settings s, CancellationToken cancel)
+            throws OrtModelSession.RuntimeFailure {
+        int step = Math.max(1, Math.min(modelBatch, data.maxBatch()));
+        return latency(original, candidate, latencyInput(data, inputs, step, s), s, ProgressSink.NONE, cancel);
     }
 
     /**

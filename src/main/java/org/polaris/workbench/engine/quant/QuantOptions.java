@@ -19,7 +19,8 @@ import java.util.Set;
  */
 public record QuantOptions(Mode mode, int bits, boolean perChannel, boolean symmetricActivations,
                            IntType activationType, boolean symmetricWeights, int blockSize, Int4Format int4Format,
-                           Calibration calibration, Set<String> exclude, Set<String> weightOnly) {
+                           Calibration calibration, Set<String> exclude, Set<String> weightOnly)
+        implements java.io.Serializable {
 
     /** Static QDQ, weight-only integer weights, or float16 weight storage. */
     public enum Mode { STATIC, WEIGHT_ONLY, FP16 }

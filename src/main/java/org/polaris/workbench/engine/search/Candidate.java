@@ -16,7 +16,7 @@ import java.util.Set;
  * @param quant the quantizer's options (null for pruning alone)
  * @param prune method and sparsity (null for quantization alone)
  */
-public record Candidate(String id, Kind kind, QuantOptions quant, Prune prune) {
+public record Candidate(String id, Kind kind, QuantOptions quant, Prune prune) implements java.io.Serializable {
 
     /** What the candidate is made by. */
     public enum Kind { FP16, WEIGHT_INT8, INT4, STATIC_INT8, PRUNE, PRUNE_INT8;
@@ -33,7 +33,8 @@ public record Candidate(String id, Kind kind, QuantOptions quant, Prune prune) {
     }
 
     /** How to prune: method, target sparsity, per-layer allocation, least-squares re-fit. */
-    public record Prune(PruneMethod method, double sparsity, Allocation.Strategy allocation, boolean refit) {
+    public record Prune(PruneMethod method, double sparsity, Allocation.Strategy allocation, boolean refit)
+            implements java.io.Serializable {
     }
 
     static Candidate fp16() {

@@ -2,36 +2,46 @@ package org.polaris.workbench.engine.search;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import org.polaris.workbench.engine.data.DataRef;
 import org.polaris.workbench.engine.data.InputData;
 import org.polaris.workbench.engine.io.OutputPolicy;
 import org.polaris.workbench.engine.io.OutputSet;
 import org.polaris.workbench.engine.io.TempFiles;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.CancelledException;
+import org.polaris.workbench.engine.job.JobRunner;
 import org.polaris.workbench.engine.job.ProgressSink;
 import org.polaris.workbench.engine.model.OnnxModel;
-import org.polaris.workbench.engine.model.OnnxModelReader;
+import org.polaris.workbench.engine.model.ValueInfo;
+import org.polaris.workbench.engine.model.WorkerModels;
+import org.polaris.workbench.engine.quant.Calibrator;
 import org.polaris.workbench.engine.quant.Evaluation;
 import org.polaris.workbench.engine.quant.QuantEvaluator;
 import org.polaris.workbench.engine.quant.QuantRequest;
 import org.polaris.workbench.engine.quant.QuantizeService;
 import org.polaris.workbench.engine.sparsity.PruneService;
 
+import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * Finds the fastest (or smallest) compressed model within an accuracy tolerance on the user's data and machine.
- * Each candidate is made by the service the user would run ({@link QuantizeService}, {@link PruneService}) into a
- * temporary folder, where that service verifies it and compares it with the original on the evaluation data; its
- * latency is measured interleaved with the original's in that comparison, so every speed-up is a ratio from one run.
- * Higher sparsities of a pruning flavour are skipped once a lower one lost more than the tolerance; the search stops
- * at its time budget. The best candidate that meets the tolerance and is faster (or smaller) than the original is
+ * Each candidate is made by the service the user would run ({@link QuantizeService}, {@link PruneService}), which
+ * verifies it and measures its accuracy (or agreement) against the original on the evaluation data; that part is a
+ * task of a {@link JobRunner}, so it runs in this process or on a cluster's executors. Latency is always measured
+ * here, on the machine that runs the search: each candidate interleaved with the original in one run, so every
+ * speed-up is a ratio from one run. Candidates go in waves: first every quantization and each pruning flavour's
+ * lowest sparsity, then the next sparsity of each flavour that stayed within the tolerance, so a flavour that lost
+ * too much skips its higher sparsities (the same decisions on any runner). The search stops starting candidates at
+ * its time budget. The best candidate that meets the tolerance and is faster (or smaller) than the original is
  * written, with a report of every candidate; when none qualifies nothing is written and the report says why.
  */
 public final class CompressionSearch {
@@ -51,17 +61,19 @@ public final class CompressionSearch {
     /**
      * One search.
      *
+     * @param calibration calibration data (static INT8, re-fit), or null to calibrate on the evaluation data
      * @param tolerance accuracy points the chosen model may lose (without labels: agreement may drop by this many
      *                  percent, so 1 means 99% top-1 agreement)
      * @param budgetSeconds stop starting candidates after this long (0: no limit)
+     * @param keep a folder to keep every candidate in (the pane's), or null to remove them when the search ends
      */
-    public record Request(Path model, Path output, boolean force, InputData calibration, int calibrationSamples,
-                          InputData evaluation, int evalSamples, double tolerance, Objective objective,
+    public record Request(Path model, Path output, boolean force, DataRef calibration, int calibrationSamples,
+                          DataRef evaluation, int evalSamples, double tolerance, Objective objective,
                           double budgetSeconds, SearchSpace space, Path report, int threads, int latencyRuns, Path keep) {
 
         /** A search whose candidates are removed when it ends. */
-        public Request(Path model, Path output, boolean force, InputData calibration, int calibrationSamples,
-                       InputData evaluation, int evalSamples, double tolerance, Objective objective, double budgetSeconds,
+        public Request(Path model, Path output, boolean force, DataRef calibration, int calibrationSamples,
+                       DataRef evaluation, int evalSamples, double tolerance, Objective objective, double budgetSeconds,
                        SearchSpace space, Path report, int threads, int latencyRuns) {
             this(model, output, force, calibration, calibrationSamples, evaluation, evalSamples, tolerance, objective,
                     budgetSeconds, space, report, threads, latencyRuns, null);
@@ -91,7 +103,7 @@ public final class CompressionSearch {
         }
     }
 
-    /** The search's report: the original, every candidate, the frontier, the choice and why. */
+    /** The search's report: the original, every candidate, the frontier, the choice and why, and where it ran. */
     public record Report(String model, Objective objective, double tolerance, String quality, Double originalAccuracy,
                          long originalBytes, List<CandidateResult> candidates, String chosen, String output,
                          String message, double seconds, String runner) {
@@ -116,48 +128,124 @@ public final class CompressionSearch {
         }
     }
 
+    /**
+     * What a candidate's task returns: its status and quality, the original's accuracy on the same data, and the
+     * candidate model itself (latency is measured where the search runs).
+     */
+    record Made(String id, Status status, String reason, Double originalAccuracy, Double accuracy, double agreement,
+                byte[] model) implements Serializable {
+    }
+
+    /**
+     * The task every candidate runs: the model by path (checked by SHA-256 on each worker), the data by reference.
+     *
+     * @param deadlineMillis wall-clock time after which a candidate is skipped (0: none)
+     */
+    record CandidateTask(String model, String modelSha256, DataRef calibration, int calibrationSamples, DataRef evaluation,
+                         int evalSamples, long deadlineMillis, double budgetSeconds) implements JobRunner.Task<Candidate, Made> {
+
+        @Override
+        public Made run(Candidate c, CancellationToken cancel) throws Exception {
+            if (deadlineMillis > 0 && System.currentTimeMillis() > deadlineMillis) {
+                return new Made(c.id(), Status.SKIPPED, budgetSpent(budgetSeconds), null, null, Double.NaN, null);
+            }
+            WorkerModels.Loaded m = WorkerModels.model(model, modelSha256);
+            List<ValueInfo> feed = m.model().graph().feedInputs();
+            InputData eval = evaluation.open(feed);
+            InputData calib = calibration == null ? eval : calibration.open(feed);
+            Path dir = TempFiles.createFolder("polaris-candidate");
+            try {
+                Path out = candidateFile(dir, c.id());
+                Evaluated e = evaluate(c, Path.of(model), out, dir.resolve(c.id() + ".json"), calib, calibrationSamples,
+                        eval, evalSamples, cancel);
+                return new Made(c.id(), Status.EVALUATED, null, e.original().accuracy(), e.candidate().accuracy(),
+                        e.agreement().top1(), Files.readAllBytes(out));
+            } catch (CancelledException ex) {
+                throw ex;
+            } catch (Exception ex) {
+                return new Made(c.id(), Status.FAILED, firstLine(ex), null, null, Double.NaN, null);
+            } finally {
+                TempFiles.delete(dir);
+            }
+        }
+    }
+
+    /** Searches in this process, one candidate at a time. */
     public Report run(Request r, Listener listener, ProgressSink progress, CancellationToken cancel) throws Exception {
+        try (JobRunner local = JobRunner.local(1)) {
+            return run(r, local, listener, progress, cancel);
+        }
+    }
+
+    /** Searches with the candidates' tasks on {@code runner}; latency is measured here. */
+    public Report run(Request r, JobRunner runner, Listener listener, ProgressSink progress, CancellationToken cancel)
+            throws Exception {
         OutputPolicy policy = OutputPolicy.of(r.force(), r.model()).withInputs(inputs(r));
         policy.preflight(r.report() == null ? new Path[] {r.output()} : new Path[] {r.output(), r.report()});
         long t0 = System.nanoTime();
-        OnnxModel model = new OnnxModelReader().read(r.model());
+        WorkerModels.Loaded original = WorkerModels.load(r.model());
+        OnnxModel model = original.model();
+        List<ValueInfo> feed = model.graph().feedInputs();
+        InputData eval = r.evaluation().open(feed);
+        boolean labelled = eval.hasLabels();
         long originalBytes = Files.size(r.model());
         List<Candidate> todo = r.space().candidates(applicable(model));
-        List<CandidateResult> results = new ArrayList<>();
+        Map<String, CandidateResult> results = new HashMap<>();
+        CandidateTask task = new CandidateTask(r.model().toAbsolutePath().toString(), original.sha256(), r.calibration(),
+                r.calibrationSamples(), r.evaluation(), r.evalSamples(),
+                r.budgetSeconds() > 0 ? System.currentTimeMillis() + (long) (r.budgetSeconds() * 1000) : 0, r.budgetSeconds());
+        QuantEvaluator.Settings timing = new QuantEvaluator.Settings(r.evalSamples(), r.latencyRuns(), 20, r.threads(), 1);
+        int modelBatch = Calibrator.batchSize(model.graph());
         // the pane keeps every candidate (to save, open or compare any of them); the CLI keeps none
         Path dir = r.keep() != null ? r.keep() : TempFiles.createFolder("polaris-search");
         Double originalAccuracy = null;
-        boolean labelled = r.evaluation().hasLabels();
         try {
-            for (int i = 0; i < todo.size(); i++) {
+            for (List<Candidate> wave : waves(todo)) {
                 cancel.throwIfCancelled();
-                Candidate c = todo.get(i);
-                progress.progress((double) i / todo.size(), "candidate " + (i + 1) + " of " + todo.size() + ": " + c.describe());
-                CandidateResult res;
-                String skip = skipReason(c, results, r, t0);
-                if (skip != null) {
-                    res = skipped(c, skip);
-                } else {
-                    try {
-                        Evaluated e = evaluate(c, r, dir, cancel);
-                        if (e.original().accuracy() != null) originalAccuracy = e.original().accuracy();
-                        res = result(c, e, r, labelled);
-                    } catch (CancelledException ex) {
-                        throw ex;
-                    } catch (Exception ex) {
-                        res = new CandidateResult(c.id(), c.kind(), c.describe(), Status.FAILED, firstLine(ex), null, Double.NaN,
-                                0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, false, false);
+                List<Candidate> run = new ArrayList<>();
+                for (Candidate c : wave) {
+                    String skip = skipReason(c, results.values(), r, t0);
+                    if (skip == null) {
+                        run.add(c);
+                    } else {
+                        CandidateResult res = skipped(c, skip);
+                        results.put(c.id(), res);
+                        listener.candidate(res);
                     }
                 }
-                results.add(res);
-                listener.candidate(res);
+                if (run.isEmpty()) continue;
+                int before = results.size();
+                List<Made> made = runner.map(run, task, (f, m) -> progress.progress(
+                        Math.max(0, (before + f * run.size()) / todo.size() * 0.95), "candidates: " + m), cancel);
+                for (int i = 0; i < run.size(); i++) {
+                    Candidate c = run.get(i);
+                    Made m = made.get(i);
+                    CandidateResult res;
+                    if (m.status() != Status.EVALUATED) {
+                        res = new CandidateResult(c.id(), c.kind(), c.describe(), m.status(), m.reason(), null, Double.NaN,
+                                0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, false, false);
+                    } else {
+                        if (m.originalAccuracy() != null) originalAccuracy = m.originalAccuracy();
+                        progress.progress(Math.min(0.95, (double) results.size() / todo.size()), "timing " + c.id()
+                                + " against the original");
+                        Path file = candidateFile(dir, c.id());
+                        Files.write(file, m.model());
+                        Evaluation.Latency[] t = new QuantEvaluator().timeAgainst(original.bytes(), m.model(), feed, eval,
+                                modelBatch, timing, cancel);
+                        res = result(c, m, t, originalBytes, r, labelled);
+                    }
+                    results.put(c.id(), res);
+                    listener.candidate(res);
+                }
             }
-            results = frontier(results, r.objective());
-            CandidateResult best = choose(results, r.objective());
-            String message = message(best, results, r);
+            List<CandidateResult> ordered = new ArrayList<>();
+            for (Candidate c : todo) ordered.add(results.get(c.id()));
+            ordered = frontier(ordered, r.objective());
+            CandidateResult best = choose(ordered, r.objective());
+            String message = message(best, ordered, r);
             Report report = new Report(r.model().toString(), r.objective(), r.tolerance(), labelled ? "accuracy" : "agreement",
-                    originalAccuracy, originalBytes, List.copyOf(results), best == null ? null : best.id(),
-                    best == null ? null : r.output().toString(), message, (System.nanoTime() - t0) / 1e9, "in-process");
+                    originalAccuracy, originalBytes, List.copyOf(ordered), best == null ? null : best.id(),
+                    best == null ? null : r.output().toString(), message, (System.nanoTime() - t0) / 1e9, runner.describe());
             try (OutputSet out = new OutputSet(policy)) {
                 if (best != null) out.write(r.output(), Files.readAllBytes(candidateFile(dir, best.id())));
                 if (r.report() != null) {
@@ -173,11 +261,30 @@ public final class CompressionSearch {
         }
     }
 
+    /**
+     * The order candidates run in: wave 0 holds every candidate that does not prune and each pruning flavour's
+     * lowest sparsity; wave k each flavour's k-th sparsity (the space lists them rising).
+     */
+    static List<List<Candidate>> waves(List<Candidate> todo) {
+        List<List<Candidate>> waves = new ArrayList<>();
+        Map<String, Integer> seen = new HashMap<>();
+        for (Candidate c : todo) {
+            int w = c.prune() == null ? 0 : seen.merge(c.kind() + flavour(c.id()), 1, Integer::sum) - 1;
+            while (waves.size() <= w) waves.add(new ArrayList<>());
+            waves.get(w).add(c);
+        }
+        return waves;
+    }
+
     private static List<Path> inputs(Request r) {
         List<Path> in = new ArrayList<>();
         if (r.calibration() != null) in.addAll(r.calibration().files());
         in.addAll(r.evaluation().files());
         return in;
+    }
+
+    private static String budgetSpent(double budgetSeconds) {
+        return String.format(Locale.ROOT, "the time budget (%.0f min) was spent", budgetSeconds / 60);
     }
 
     /** Kinds that apply to the model: INT4 needs a MatMul or Gemm, pruning a weighted layer. */
@@ -188,9 +295,9 @@ public final class CompressionSearch {
         return k;
     }
 
-    private static String skipReason(Candidate c, List<CandidateResult> done, Request r, long t0) {
+    private static String skipReason(Candidate c, java.util.Collection<CandidateResult> done, Request r, long t0) {
         if (r.budgetSeconds() > 0 && (System.nanoTime() - t0) / 1e9 > r.budgetSeconds()) {
-            return String.format(Locale.ROOT, "the time budget (%.0f min) was spent", r.budgetSeconds() / 60);
+            return budgetSpent(r.budgetSeconds());
         }
         if (c.prune() != null) {
             // a higher sparsity of the same flavour cannot do better than a lower one that already lost too much
@@ -224,32 +331,33 @@ public final class CompressionSearch {
     private record Evaluated(Evaluation.Side original, Evaluation.Side candidate, Evaluation.Agreement agreement) {
     }
 
-    private static Evaluated evaluate(Candidate c, Request r, Path dir, CancellationToken cancel) throws Exception {
-        Path out = candidateFile(dir, c.id());
-        Path rep = dir.resolve(c.id() + ".json");
-        QuantEvaluator.Settings es = new QuantEvaluator.Settings(r.evalSamples(), r.latencyRuns(), 20, r.threads(), 1);
+    private static Evaluated evaluate(Candidate c, Path model, Path out, Path rep, InputData calibration, int calibrationSamples,
+                                      InputData evaluation, int evalSamples, CancellationToken cancel) throws Exception {
+        // accuracy here; latency later, where the search runs
+        QuantEvaluator.Settings es = new QuantEvaluator.Settings(evalSamples, 0, 0, 1, 1);
         QuantEvaluator.Result cmp;
         if (c.prune() == null) {
-            cmp = new QuantizeService().run(new QuantRequest(r.model(), out, false, c.quant(), r.calibration(),
-                    r.calibrationSamples(), r.evaluation(), es, rep, 0.5), ProgressSink.NONE, cancel).evaluation();
+            cmp = new QuantizeService().run(new QuantRequest(model, out, false, c.quant(), calibration, calibrationSamples,
+                    evaluation, es, rep, 0.5), ProgressSink.NONE, cancel).evaluation();
         } else {
-            PruneService.Request pr = new PruneService.Request(r.model(), out, false, c.prune().method(), c.prune().sparsity(),
-                    "global", Set.of(), r.evaluation(), es, rep, true, 0, c.prune().allocation(), c.quant() != null);
-            if (c.prune().refit()) pr = pr.withRefit(r.calibration() != null ? r.calibration() : r.evaluation(), 5000);
+            PruneService.Request pr = new PruneService.Request(model, out, false, c.prune().method(), c.prune().sparsity(),
+                    "global", Set.of(), evaluation, es, rep, true, 0, c.prune().allocation(), c.quant() != null);
+            if (c.prune().refit()) pr = pr.withRefit(calibration, 5000);
             cmp = new PruneService().run(pr, ProgressSink.NONE, cancel).comparison();
         }
         return new Evaluated(cmp.original(), cmp.quantized(), cmp.agreement());
     }
 
-    private static CandidateResult result(Candidate c, Evaluated e, Request r, boolean labelled) {
-        double loss = labelled && e.original().accuracy() != null && e.candidate().accuracy() != null
-                ? 100 * (e.original().accuracy() - e.candidate().accuracy())
-                : 100 * (1 - e.agreement().top1());
-        double orig = e.original().latency().medianMs();
-        double cand = e.candidate().latency().medianMs();
-        return new CandidateResult(c.id(), c.kind(), c.describe(), Status.EVALUATED, null, e.candidate().accuracy(),
-                e.agreement().top1(), e.candidate().fileBytes(), cand, orig, orig / cand,
-                (double) e.candidate().fileBytes() / e.original().fileBytes(), loss <= r.tolerance() + 1e-9, false);
+    private static CandidateResult result(Candidate c, Made m, Evaluation.Latency[] t, long originalBytes, Request r,
+                                          boolean labelled) {
+        double loss = labelled && m.originalAccuracy() != null && m.accuracy() != null
+                ? 100 * (m.originalAccuracy() - m.accuracy())
+                : 100 * (1 - m.agreement());
+        double orig = t[0].medianMs();
+        double cand = t[1].medianMs();
+        return new CandidateResult(c.id(), c.kind(), c.describe(), Status.EVALUATED, null, m.accuracy(), m.agreement(),
+                m.model().length, cand, orig, orig / cand, (double) m.model().length / originalBytes,
+                loss <= r.tolerance() + 1e-9, false);
     }
 
     private static double quality(CandidateResult c) {

@@ -15,7 +15,7 @@ import java.util.Locale;
  *       models they are removed from the file and the graph rewired ({@link ChannelPruner})</li>
  * </ul>
  */
-public record PruneMethod(Kind kind, int n, int m, int blockRows, int blockCols) {
+public record PruneMethod(Kind kind, int n, int m, int blockRows, int blockCols) implements java.io.Serializable {
 
     public enum Kind { MAGNITUDE, NM, BLOCK, CHANNEL }
 

@@ -16,6 +16,7 @@ import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
+import org.polaris.workbench.engine.data.DataRef;
 import org.polaris.workbench.engine.data.InputPlan;
 import org.polaris.workbench.engine.io.TempFiles;
 import org.polaris.workbench.engine.search.Candidate;
@@ -159,8 +160,8 @@ public final class SearchViewModel {
             OutputFolder.prepare(out);
             Path dir = TempFiles.createFolder("polaris-search-pane");
             keep = dir;
-            var evalData = JobForm.open(m, inputs, eval, samples);
-            var calibration = calib == null ? evalData : JobForm.open(m, inputs, calib, 200);
+            DataRef evalData = DataRef.of(eval, inputs, samples);
+            DataRef calibration = calib == null ? null : DataRef.of(calib, inputs, 200);
             CompressionSearch.Request req = new CompressionSearch.Request(m, out, overwrite, calibration, 200, evalData, samples,
                     tol, obj, budget, sp, out.resolveSibling(out.getFileName() + ".report.json"), 1, 100, dir);
             try {

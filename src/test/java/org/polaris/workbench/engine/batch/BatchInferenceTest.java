@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.polaris.workbench.engine.data.DataRef;
 import org.polaris.workbench.engine.data.IdxDataset;
+import org.polaris.workbench.engine.data.InputPlan;
 import org.polaris.workbench.engine.data.NumpyFiles;
 import org.polaris.workbench.engine.data.Preprocessing;
 import org.polaris.workbench.engine.inference.Runtimes;
@@ -28,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 /** {@code batch}: shards equal to one ONNX Runtime run, top-k, resume after a lost shard, folders that are not ours. */
 class BatchInferenceTest {
 
+    static final Path T10K = TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz");
     private static IdxDataset data;
 
     @TempDir
@@ -35,11 +38,16 @@ class BatchInferenceTest {
 
     @BeforeAll
     static void load() throws Exception {
-        data = IdxDataset.open(TestData.SAMPLES.resolve("fashion-mnist/t10k-2000-images-idx3-ubyte.gz"), Preprocessing.unitScale(), 2000);
+        data = IdxDataset.open(T10K, Preprocessing.unitScale(), 2000);
     }
 
     private BatchInference.Request request(Path out, int threads) {
-        return new BatchInference.Request(TestData.FASHION_CNN, data, "t10k-2000", out, 500, 200, 64, 3, threads);
+        return new BatchInference.Request(TestData.FASHION_CNN, ref(), out, 500, 200, 64, 3);
+    }
+
+    /** The data by path, as a cluster's task opens it. */
+    static DataRef ref() {
+        return DataRef.of(T10K, InputPlan.Request.of(Preprocessing.unitScale()), 2000);
     }
 
     @Test
@@ -104,12 +112,12 @@ class BatchInferenceTest {
         assertThat(Files.readString(mine.resolve("notes.txt"))).isEqualTo("keep");
 
         Path out = tmp.resolve("job");
-        new BatchInference().run(new BatchInference.Request(TestData.FASHION_CNN, data, "t10k-2000", out, 100, 50, 64, 3, 1),
+        new BatchInference().run(new BatchInference.Request(TestData.FASHION_CNN, ref(), out, 100, 50, 64, 3),
                 JobRunner.local(1), ProgressSink.NONE, CancellationToken.none());
         e = assertThrows(BatchInference.BatchException.class, () -> new BatchInference().run(new BatchInference.Request(
-                TestData.FASHION_CNN, data, "t10k-2000", out, 100, 25, 64, 3, 1), JobRunner.local(1), ProgressSink.NONE,
+                TestData.FASHION_CNN, ref(), out, 100, 25, 64, 3), JobRunner.local(1), ProgressSink.NONE,
                 CancellationToken.none()));
-        assertThat(e.getMessage()).isEqualTo(out + ": holds a batch of " + TestData.FASHION_CNN + " on t10k-2000 (100 samples "
+        assertThat(e.getMessage()).isEqualTo(out + ": holds a batch of " + TestData.FASHION_CNN + " on " + T10K + " (100 samples "
                 + "in shards of 50); resume it with the same model, data and settings, or choose an empty folder");
     }
 
@@ -118,12 +126,12 @@ class BatchInferenceTest {
         // the MLP's input fed the CNN's way round: ONNX Runtime refuses the first batch
         InputDataWrongShape wrong = new InputDataWrongShape(data);
         Path out = tmp.resolve("new");
-        assertThrows(Exception.class, () -> new BatchInference().run(new BatchInference.Request(TestData.FASHION_CNN, wrong,
-                "wrong", out, 100, 50, 64, 3, 1), JobRunner.local(1), ProgressSink.NONE, CancellationToken.none()));
+        assertThrows(Exception.class, () -> new BatchInference().run(new BatchInference.Request(TestData.FASHION_CNN,
+                DataRef.of(wrong), out, 100, 50, 64, 3), JobRunner.local(1), ProgressSink.NONE, CancellationToken.none()));
         assertThat(out).doesNotExist();
         Path existing = Files.createDirectories(tmp.resolve("existing"));
-        assertThrows(Exception.class, () -> new BatchInference().run(new BatchInference.Request(TestData.FASHION_CNN, wrong,
-                "wrong", existing, 100, 50, 64, 3, 1), JobRunner.local(1), ProgressSink.NONE, CancellationToken.none()));
+        assertThrows(Exception.class, () -> new BatchInference().run(new BatchInference.Request(TestData.FASHION_CNN,
+                DataRef.of(wrong), existing, 100, 50, 64, 3), JobRunner.local(1), ProgressSink.NONE, CancellationToken.none()));
         try (var files = Files.list(existing)) {
             assertThat(files).isEmpty();
         }

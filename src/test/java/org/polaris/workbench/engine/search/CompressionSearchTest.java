@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.polaris.workbench.engine.data.DataRef;
 import org.polaris.workbench.engine.data.IdxDataset;
 import org.polaris.workbench.engine.data.Preprocessing;
 import org.polaris.workbench.engine.job.CancellationToken;
@@ -33,7 +34,8 @@ class CompressionSearchTest {
     }
 
     private CompressionSearch.Request request(Path out, double tolerance, CompressionSearch.Objective o, SearchSpace space) {
-        return new CompressionSearch.Request(TestData.FASHION_MLP, out, false, data, 100, data, 500, tolerance, o, 0, space,
+        return new CompressionSearch.Request(TestData.FASHION_MLP, out, false, DataRef.of(data), 100, DataRef.of(data), 500,
+                tolerance, o, 0, space,
                 out.resolveSibling(out.getFileName() + ".json"), 1, 10);
     }
 
@@ -81,7 +83,7 @@ class CompressionSearchTest {
         if (best != null) assertThat(Files.size(out)).isEqualTo(best.bytes());
         JsonNode json = new ObjectMapper().readTree(tmp.resolve("best.onnx.json").toFile());
         assertThat(json.get("candidates")).hasSize(5);
-        assertThat(json.get("runner").asText()).isEqualTo("in-process");
+        assertThat(json.get("runner").asText()).isEqualTo("in-process, 1 thread");
     }
 
     @Test
