@@ -155,6 +155,7 @@ public final class SearchCommand implements Callable<Integer> {
     }
 
     private static void frontier(PrintWriter out, CompressionSearch.Report r) {
+        out.printf("%n%s", r.signals() == null ? "Signals: off (the space file says \"signals\": false)" : r.signals().summary());
         out.printf(Locale.ROOT, "%nFrontier (%s against %s; original %s, %.0fK), %.1f s:%n", r.quality(),
                 r.objective().name().toLowerCase(Locale.ROOT), r.originalAccuracy() == null ? "unlabelled"
                         : String.format(Locale.ROOT, "%.2f%%", 100 * r.originalAccuracy()), r.originalBytes() / 1024.0, r.seconds());

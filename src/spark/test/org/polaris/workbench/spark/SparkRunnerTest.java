@@ -112,6 +112,7 @@ class SparkRunnerTest {
     private static List<String> outcome(CompressionSearch.Report r) {
         List<String> out = new ArrayList<>();
         out.add("chosen " + r.chosen() + ", original " + r.originalAccuracy() + ", " + r.quality());
+        out.add("signals " + r.signals().layers() + " " + r.signals().pruning() + " " + r.signals().notes());
         for (CompressionSearch.CandidateResult c : r.candidates()) {
             out.add(String.join(" ", c.id(), c.status().name(), String.valueOf(c.reason()), String.valueOf(c.accuracy()),
                     String.valueOf(c.agreement()), String.valueOf(c.bytes()), String.valueOf(c.sizeRatio()),
@@ -132,8 +133,9 @@ class SparkRunnerTest {
                 new Flaky(spark, jobs));
 
         assertThat(outcome(onSpark)).isEqualTo(outcome(local));
-        assertThat(onSpark.candidates().stream().map(CompressionSearch.CandidateResult::id))
+        assertThat(onSpark.candidates().stream().map(CompressionSearch.CandidateResult::id).filter(id -> !id.contains("keep")))
                 .containsExactly("fp16", "weight-int8", "static-int8-minmax", "static-int8-minmax-per-tensor", "prune-50", "prune-80");
+        assertThat(onSpark.signals().layers()).hasSize(3);
         assertThat(onSpark.candidates().stream().filter(c -> c.status() == CompressionSearch.Status.EVALUATED)).isNotEmpty();
         assertThat(onSpark.runner()).isEqualTo("Spark local[2,2]");
         assertThat(local.runner()).isEqualTo("in-process, 1 thread");

@@ -71,11 +71,7 @@ public final class QuantizeService implements Quantizer {
                     Map<String, ActivationStats> stats = new Calibrator().collect(prepped, plan.tensors(),
                             req.calibration(), req.calibrationSamples(), o.calibration(),
                             (f, m) -> progress.progress(0.05 + 0.4 * f, m), cancel);
-                    ranges = new LinkedHashMap<>();
-                    for (Map.Entry<String, ActivationStats> e : stats.entrySet()) {
-                        Range r = RangeEstimator.estimate(e.getValue(), o.calibration(), o.activationType());
-                        ranges.put(e.getKey(), r);
-                    }
+                    ranges = LayerSignals.ranges(stats, o);
                     for (String t : plan.tensors()) {
                         Range r = ranges.get(plan.sharedWith().getOrDefault(t, t));
                         ActivationStats st = stats.get(t);

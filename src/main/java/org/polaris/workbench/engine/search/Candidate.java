@@ -6,6 +6,7 @@ import org.polaris.workbench.engine.quant.QuantOptions;
 import org.polaris.workbench.engine.sparsity.Allocation;
 import org.polaris.workbench.engine.sparsity.PruneMethod;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -58,6 +59,12 @@ public record Candidate(String id, Kind kind, QuantOptions quant, Prune prune) i
         return new Candidate("static-int8-" + calibration + (perChannel ? "" : "-per-tensor"), Kind.STATIC_INT8, o, null);
     }
 
+    /** Static INT8 as {@code base}, with these layers (the most sensitive first) kept in float. */
+    static Candidate keepFloat(Candidate base, List<String> layers) {
+        return new Candidate(base.id() + "-keep" + layers.size(), Kind.STATIC_INT8,
+                base.quant().withExclude(new java.util.LinkedHashSet<>(layers)), null);
+    }
+
     static Candidate prune(double sparsity, boolean refit, boolean int8) {
         Prune p = new Prune(PruneMethod.parse("magnitude"), sparsity, Allocation.Strategy.UNIFORM, refit);
         String id = String.format(Locale.ROOT, "prune-%.0f%s%s", 100 * sparsity, refit ? "-refit" : "", int8 ? "-int8" : "");
@@ -71,7 +78,8 @@ public record Candidate(String id, Kind kind, QuantOptions quant, Prune prune) i
             case WEIGHT_INT8 -> "weight-only INT8";
             case INT4 -> "INT4 weight-only, block " + quant.blockSize();
             case STATIC_INT8 -> "static INT8, " + quant.calibration() + " calibration, "
-                    + (quant.perChannel() ? "per-channel" : "per-tensor") + " weights";
+                    + (quant.perChannel() ? "per-channel" : "per-tensor") + " weights"
+                    + (quant.exclude().isEmpty() ? "" : ", kept in float: " + String.join(", ", new java.util.TreeSet<>(quant.exclude())));
             case PRUNE, PRUNE_INT8 -> String.format(Locale.ROOT, "%s pruning to %.0f%%%s%s", prune.method(), 100 * prune.sparsity(),
                     prune.refit() ? ", re-fit" : "", kind == Kind.PRUNE_INT8 ? ", then static INT8" : "");
         };

@@ -16,10 +16,14 @@ import org.polaris.workbench.engine.model.ValueInfo;
 import org.polaris.workbench.engine.model.WorkerModels;
 import org.polaris.workbench.engine.quant.Calibrator;
 import org.polaris.workbench.engine.quant.Evaluation;
+import org.polaris.workbench.engine.quant.LayerSignals;
 import org.polaris.workbench.engine.quant.QuantEvaluator;
 import org.polaris.workbench.engine.quant.QuantRequest;
+import org.polaris.workbench.engine.quant.QuantOptions;
 import org.polaris.workbench.engine.quant.QuantizeService;
+import org.polaris.workbench.engine.sparsity.PruneMethod;
 import org.polaris.workbench.engine.sparsity.PruneService;
+import org.polaris.workbench.engine.sparsity.SensitivityScan;
 
 import java.io.Serializable;
 import java.nio.file.Files;
@@ -103,10 +107,125 @@ public final class CompressionSearch {
         }
     }
 
-    /** The search's report: the original, every candidate, the frontier, the choice and why, and where it ran. */
+    /** The search's report: the original, the signals, every candidate, the frontier, the choice and why, and where it ran. */
     public record Report(String model, Objective objective, double tolerance, String quality, Double originalAccuracy,
-                         long originalBytes, List<CandidateResult> candidates, String chosen, String output,
+                         long originalBytes, Signals signals, List<CandidateResult> candidates, String chosen, String output,
                          String message, double seconds, String runner) {
+    }
+
+    /**
+     * At one pruning level, the layer that loses most when pruned alone (the sensitivity scan).
+     *
+     * @param loss in points of {@code score}: top-1 accuracy (labelled data), else top-1 agreement or output cosine
+     */
+    public record PruneSignal(String node, double sparsity, double loss, String score) implements Serializable {
+    }
+
+    /**
+     * The cheap signals measured before any candidate (null in a report when the space turns them off): weighted
+     * layers ranked by what quantizing each alone does (static INT8 with the space's first calibration, with each
+     * weight's SQNR), and for each pruning level the layer that loses most pruned alone.
+     *
+     * @param notes what was not measured and why (a time budget, a failure)
+     */
+    public record Signals(List<LayerSignals.Layer> layers, List<PruneSignal> pruning, int samples, double seconds,
+                          List<String> notes) implements Serializable {
+        public Signals {
+            layers = List.copyOf(layers);
+            pruning = List.copyOf(pruning);
+            notes = List.copyOf(notes);
+        }
+
+        /** One line: the most sensitive layers, each pruning level's worst layer, what was not measured. */
+        public String summary() {
+            StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "Signals (%d samples, %.1f s):", samples, seconds));
+            if (!layers.isEmpty()) {
+                b.append(" INT8 one layer at a time, most sensitive ");
+                b.append(layers.stream().limit(3).map(l -> String.format(Locale.ROOT, "%s (%.1f%% agreement alone, weight "
+                        + "SQNR %.1f dB)", l.name(), 100 * l.agreement(), l.sqnrDb())).collect(java.util.stream.Collectors.joining(", ")));
+                b.append(';');
+            }
+            for (PruneSignal p : pruning) {
+                b.append(String.format(Locale.ROOT, " pruning to %.0f%%: worst layer alone %s, -%.2f points;", 100 * p.sparsity(),
+                        p.node(), p.loss()));
+            }
+            for (String n : notes) b.append(' ').append(n).append(';');
+            b.setLength(b.length() - 1);
+            return b.toString();
+        }
+
+        Signals merge(Signals o) {
+            List<LayerSignals.Layer> l = new ArrayList<>(layers);
+            l.addAll(o.layers);
+            List<PruneSignal> p = new ArrayList<>(pruning);
+            p.addAll(o.pruning);
+            List<String> n = new ArrayList<>(notes);
+            n.addAll(o.notes);
+            return new Signals(l, p, Math.max(samples, o.samples), Math.max(seconds, o.seconds), n);
+        }
+    }
+
+    /** Samples the signals use (at most; the evaluation's first): enough that a skip is not noise, cheap next to a candidate. */
+    static final int SIGNAL_SAMPLES = 1000;
+    /** Seconds each signal may take at most. */
+    static final double SIGNAL_SECONDS = 60;
+
+    /** Which signal a task measures. */
+    enum SignalKind { QUANT, PRUNE }
+
+    /** The task that measures one kind of signal, where candidates run. */
+    record SignalTask(String model, String modelSha256, DataRef calibration, int calibrationSamples, DataRef evaluation,
+                      int samples, QuantOptions quant, double[] levels, double budgetSeconds)
+            implements JobRunner.Task<SignalKind, Signals> {
+
+        @Override
+        public Signals run(SignalKind kind, CancellationToken cancel) throws Exception {
+            long t0 = System.nanoTime();
+            try {
+                WorkerModels.Loaded m = WorkerModels.model(model, modelSha256);
+                List<ValueInfo> feed = m.model().graph().feedInputs();
+                InputData eval = evaluation.open(feed);
+                int n = Math.min(samples, eval.size());
+                if (kind == SignalKind.QUANT) {
+                    InputData calib = calibration == null ? eval : calibration.open(feed);
+                    List<LayerSignals.Layer> layers = LayerSignals.measure(m.model(), quant, calib, calibrationSamples,
+                            eval, n, budgetSeconds, ProgressSink.NONE, cancel);
+                    long missing = layers.stream().filter(l -> Double.isNaN(l.agreement())).count();
+                    return new Signals(layers, List.of(), n, seconds(t0), missing == 0 ? List.of() : List.of(String.format(
+                            Locale.ROOT, "%d of %d layers were not quantized alone within %.0f s", missing, layers.size(),
+                            budgetSeconds)));
+                }
+                SensitivityScan.Result scan = SensitivityScan.run(m.model(), PruneMethod.parse("magnitude"), levels, eval, n,
+                        budgetSeconds, ProgressSink.NONE, cancel);
+                double scale = 100;
+                List<PruneSignal> worst = new ArrayList<>();
+                for (double level : levels) {
+                    PruneSignal w = null;
+                    for (SensitivityScan.Curve c : scan.curves()) {
+                        for (SensitivityScan.Point p : c.points()) {
+                            if (Math.abs(p.sparsity() - level) > 1e-9) continue;
+                            double loss = scale * (scan.baseline() - p.accuracy());
+                            if (w == null || loss > w.loss()) w = new PruneSignal(c.node(), level, loss, scan.score().label());
+                        }
+                    }
+                    if (w != null) worst.add(w);
+                }
+                int total = org.polaris.workbench.engine.sparsity.PruneService.targets(
+                        org.polaris.workbench.engine.model.GraphPrep.constantsAsInitializers(m.model()), Set.of()).size();
+                return new Signals(List.of(), worst, scan.samples(), seconds(t0), scan.curves().size() == total ? List.of()
+                        : List.of(String.format(Locale.ROOT, "the pruning scan reached %d of %d layers within %.0f s",
+                        scan.curves().size(), total, budgetSeconds)));
+            } catch (CancelledException e) {
+                throw e;
+            } catch (Exception e) {
+                return new Signals(List.of(), List.of(), 0, seconds(t0), List.of((kind == SignalKind.QUANT
+                        ? "the INT8 layer signals" : "the pruning scan") + " failed: " + firstLine(e)));
+            }
+        }
+
+        private static double seconds(long t0) {
+            return (System.nanoTime() - t0) / 1e9;
+        }
     }
 
     /** Told of each candidate as it finishes (the pane's scatter, the CLI's lines). */
@@ -190,6 +309,9 @@ public final class CompressionSearch {
         boolean labelled = eval.hasLabels();
         long originalBytes = Files.size(r.model());
         List<Candidate> todo = r.space().candidates(applicable(model));
+        Signals signals = r.space().signals() ? signals(todo, r, original.sha256(), runner, progress, cancel) : null;
+        todo = withKeptFloat(todo, signals);
+        final List<Candidate> all = todo;
         Map<String, CandidateResult> results = new HashMap<>();
         CandidateTask task = new CandidateTask(r.model().toAbsolutePath().toString(), original.sha256(), r.calibration(),
                 r.calibrationSamples(), r.evaluation(), r.evalSamples(),
@@ -204,7 +326,7 @@ public final class CompressionSearch {
                 cancel.throwIfCancelled();
                 List<Candidate> run = new ArrayList<>();
                 for (Candidate c : wave) {
-                    String skip = skipReason(c, results.values(), r, t0);
+                    String skip = skipReason(c, results.values(), signals, r, t0);
                     if (skip == null) {
                         run.add(c);
                     } else {
@@ -216,7 +338,7 @@ public final class CompressionSearch {
                 if (run.isEmpty()) continue;
                 int before = results.size();
                 List<Made> made = runner.map(run, task, (f, m) -> progress.progress(
-                        Math.max(0, (before + f * run.size()) / todo.size() * 0.95), "candidates: " + m), cancel);
+                        Math.max(0, 0.1 + 0.85 * (before + f * run.size()) / all.size()), "candidates: " + m), cancel);
                 for (int i = 0; i < run.size(); i++) {
                     Candidate c = run.get(i);
                     Made m = made.get(i);
@@ -226,7 +348,7 @@ public final class CompressionSearch {
                                 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, false, false);
                     } else {
                         if (m.originalAccuracy() != null) originalAccuracy = m.originalAccuracy();
-                        progress.progress(Math.min(0.95, (double) results.size() / todo.size()), "timing " + c.id()
+                        progress.progress(Math.min(0.95, 0.1 + 0.85 * results.size() / all.size()), "timing " + c.id()
                                 + " against the original");
                         Path file = candidateFile(dir, c.id());
                         Files.write(file, m.model());
@@ -244,7 +366,7 @@ public final class CompressionSearch {
             CandidateResult best = choose(ordered, r.objective());
             String message = message(best, ordered, r);
             Report report = new Report(r.model().toString(), r.objective(), r.tolerance(), labelled ? "accuracy" : "agreement",
-                    originalAccuracy, originalBytes, List.copyOf(ordered), best == null ? null : best.id(),
+                    originalAccuracy, originalBytes, signals, List.copyOf(ordered), best == null ? null : best.id(),
                     best == null ? null : r.output().toString(), message, (System.nanoTime() - t0) / 1e9, runner.describe());
             try (OutputSet out = new OutputSet(policy)) {
                 if (best != null) out.write(r.output(), Files.readAllBytes(candidateFile(dir, best.id())));
@@ -259,6 +381,50 @@ public final class CompressionSearch {
         } finally {
             if (r.keep() == null) TempFiles.delete(dir);
         }
+    }
+
+    /** Measures the signals the candidates can use: the INT8 layer ranking, the pruning scan at untouched levels. */
+    private static Signals signals(List<Candidate> todo, Request r, String sha, JobRunner runner, ProgressSink progress,
+                                   CancellationToken cancel) throws Exception {
+        Candidate firstStatic = firstStatic(todo);
+        double[] levels = todo.stream().filter(c -> c.prune() != null && !c.prune().refit())
+                .mapToDouble(c -> c.prune().sparsity()).distinct().sorted().toArray();
+        List<SignalKind> kinds = new ArrayList<>();
+        if (firstStatic != null) kinds.add(SignalKind.QUANT);
+        if (levels.length > 0) kinds.add(SignalKind.PRUNE);
+        if (kinds.isEmpty()) return null;
+        double budget = r.budgetSeconds() > 0 ? Math.min(SIGNAL_SECONDS, 0.1 * r.budgetSeconds()) : SIGNAL_SECONDS;
+        SignalTask task = new SignalTask(r.model().toAbsolutePath().toString(), sha, r.calibration(), r.calibrationSamples(),
+                r.evaluation(), Math.min(SIGNAL_SAMPLES, r.evalSamples()), firstStatic == null ? null : firstStatic.quant(),
+                levels, budget);
+        progress.progress(0.01, "signals: quantizing and pruning one layer at a time");
+        Signals merged = null;
+        for (Signals s : runner.map(kinds, task, (f, m) -> progress.progress(0.1 * f, "signals: " + m), cancel)) {
+            merged = merged == null ? s : merged.merge(s);
+        }
+        return merged;
+    }
+
+    private static Candidate firstStatic(List<Candidate> todo) {
+        return todo.stream().filter(c -> c.kind() == Candidate.Kind.STATIC_INT8 && c.quant().perChannel()).findFirst()
+                .orElse(null);
+    }
+
+    /**
+     * Adds the static INT8 candidates that keep the most sensitive layers in float (1, then 2; only layers whose
+     * quantization alone changes a top-1 answer, and never every layer), after the other static INT8 candidates.
+     */
+    static List<Candidate> withKeptFloat(List<Candidate> todo, Signals signals) {
+        Candidate base = firstStatic(todo);
+        if (signals == null || base == null) return todo;
+        List<String> sensitive = signals.layers().stream().filter(l -> l.agreement() < 1).map(LayerSignals.Layer::name).toList();
+        int k = Math.min(SearchSpace.MAX_KEPT_FLOAT, Math.min(sensitive.size(), signals.layers().size() - 1));
+        if (k < 1) return todo;
+        int at = 0;
+        for (int i = 0; i < todo.size(); i++) if (todo.get(i).kind() == Candidate.Kind.STATIC_INT8) at = i + 1;
+        List<Candidate> out = new ArrayList<>(todo);
+        for (int i = 1; i <= k; i++) out.add(at + i - 1, Candidate.keepFloat(base, sensitive.subList(0, i)));
+        return out.size() > SearchSpace.MAX_CANDIDATES ? List.copyOf(out.subList(0, SearchSpace.MAX_CANDIDATES)) : out;
     }
 
     /**
@@ -295,9 +461,19 @@ public final class CompressionSearch {
         return k;
     }
 
-    private static String skipReason(Candidate c, java.util.Collection<CandidateResult> done, Request r, long t0) {
+    private static String skipReason(Candidate c, java.util.Collection<CandidateResult> done, Signals signals, Request r,
+                                     long t0) {
         if (r.budgetSeconds() > 0 && (System.nanoTime() - t0) / 1e9 > r.budgetSeconds()) {
             return budgetSpent(r.budgetSeconds());
+        }
+        if (c.prune() != null && !c.prune().refit() && signals != null) {
+            // pruning every layer to this level loses at least what the worst layer loses alone
+            for (PruneSignal p : signals.pruning()) {
+                if (Math.abs(p.sparsity() - c.prune().sparsity()) < 1e-9 && p.loss() > r.tolerance() + 1e-9) {
+                    return String.format(Locale.ROOT, "the sensitivity scan: pruning %s alone to %.0f%% already costs "
+                            + "%.2f points of %s", p.node(), 100 * p.sparsity(), p.loss(), p.score());
+                }
+            }
         }
         if (c.prune() != null) {
             // a higher sparsity of the same flavour cannot do better than a lower one that already lost too much

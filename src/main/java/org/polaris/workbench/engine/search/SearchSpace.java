@@ -19,14 +19,26 @@ import java.util.Set;
  * @param kinds the kinds to try (all when empty)
  * @param sparsities pruning levels, each in (0, 1)
  * @param calibrations static INT8 calibration methods
+ * @param signals measure the cheap signals first (per-layer INT8 sensitivity and SQNR, the pruning sensitivity
+ *                scan): they add static INT8 candidates with the most sensitive layers kept in float, and skip
+ *                pruning levels at which one layer alone already loses more than the tolerance
  */
-public record SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, List<String> calibrations, boolean refit) {
+public record SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, List<String> calibrations, boolean refit,
+                          boolean signals) {
 
     public static final SearchSpace DEFAULT = new SearchSpace(List.of(), List.of(0.3, 0.5, 0.7),
-            List.of("percentile", "minmax", "entropy"), true);
+            List.of("percentile", "minmax", "entropy"), true, true);
+
+    /** How many of the most sensitive layers the keep-in-float candidates leave in float (1, then 2). */
+    public static final int MAX_KEPT_FLOAT = 2;
 
     /** At most this many candidates, whatever a space file asks. */
     public static final int MAX_CANDIDATES = 200;
+
+    /** A space with the cheap signals measured first. */
+    public SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, List<String> calibrations, boolean refit) {
+        this(kinds, sparsities, calibrations, refit, true);
+    }
 
     public SearchSpace {
         kinds = List.copyOf(kinds);
@@ -41,10 +53,14 @@ public record SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, L
         }
     }
 
-    private record File(List<String> kinds, List<Double> sparsities, List<String> calibrations, Boolean refit) {
+    private record File(List<String> kinds, List<Double> sparsities, List<String> calibrations, Boolean refit,
+                        Boolean signals) {
     }
 
-    /** Reads a space file: {@code {"kinds": ["static-int8", "prune"], "sparsities": [0.5], "calibrations": ["minmax"]}}. */
+    /**
+     * Reads a space file: {@code {"kinds": ["static-int8", "prune"], "sparsities": [0.5], "calibrations": ["minmax"],
+     * "refit": false, "signals": false}}.
+     */
     public static SearchSpace read(Path file) throws IOException {
         String problem = InputFiles.problem(file);
         if (problem != null) throw new IOException(file + ": " + problem);
@@ -60,7 +76,7 @@ public record SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, L
             return new SearchSpace(f.kinds() == null ? List.of() : f.kinds().stream().map(Candidate.Kind::parse).toList(),
                     f.sparsities() == null ? DEFAULT.sparsities() : f.sparsities(),
                     f.calibrations() == null ? DEFAULT.calibrations() : f.calibrations(),
-                    f.refit() == null || f.refit());
+                    f.refit() == null || f.refit(), f.signals() == null || f.signals());
         } catch (IllegalArgumentException e) {
             throw new IOException(file + ": " + e.getMessage());
         }

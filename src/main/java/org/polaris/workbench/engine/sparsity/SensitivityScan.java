@@ -73,6 +73,17 @@ public final class SensitivityScan {
 
     public static Result run(OnnxModel model, PruneMethod method, double[] levels, InputData data, int samples,
                              ProgressSink progress, CancellationToken cancel) throws OrtModelSession.RuntimeFailure {
+        return run(model, method, levels, data, samples, 0, progress, cancel);
+    }
+
+    /**
+     * As {@link #run(OnnxModel, PruneMethod, double[], InputData, int, ProgressSink, CancellationToken)}, scanning
+     * weights in graph order until {@code budgetSeconds} have passed (0: all); the weights not reached have no curve.
+     */
+    public static Result run(OnnxModel model, PruneMethod method, double[] levels, InputData data, int samples,
+                             double budgetSeconds, ProgressSink progress, CancellationToken cancel)
+            throws OrtModelSession.RuntimeFailure {
+        long deadline = budgetSeconds > 0 ? System.nanoTime() + (long) (budgetSeconds * 1e9) : Long.MAX_VALUE;
         if (method.kind() == PruneMethod.Kind.CHANNEL) {
             throw new IllegalArgumentException("the sensitivity scan prunes weights in place: use magnitude, nm or block");
         }
@@ -87,6 +98,7 @@ public final class SensitivityScan {
         int done = 0;
         int total = targets.size() * fixed.length;
         for (PruneService.Target t : targets) {
+            if (System.nanoTime() - deadline > 0) break;
             List<Point> points = new ArrayList<>();
             points.add(new Point(0, baseline));
             for (double level : fixed) {

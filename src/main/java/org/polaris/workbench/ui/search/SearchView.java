@@ -49,13 +49,15 @@ public final class SearchView extends SplitPane {
         Label status = Cards.message("searchStatus", vm.statusProperty(), "status-text");
         Label error = Cards.message("searchError", vm.errorProperty(), "error-text");
         Label made = Cards.provenance("searchProvenance", vm.provenanceProperty());
+        Label signals = Cards.message("searchSignals", vm.signalsProperty(), "status-text");
+        signals.setWrapText(true);
         Pane holder = new Pane(plot);
         plot.widthProperty().bind(holder.widthProperty());
         plot.heightProperty().bind(holder.heightProperty());
         Label legend = new Label("orange: the frontier; blue: within the tolerance; grey: too lossy; black square: the "
                 + "original; dashed: the tolerance; the larger dot is the model written. Click a point for its card.");
         legend.setWrapText(true);
-        VBox top = new VBox(6, status, error, made, holder, legend);
+        VBox top = new VBox(6, status, error, made, signals, holder, legend);
         VBox.setVgrow(holder, Priority.ALWAYS);
         top.setPadding(new Insets(10));
         top.setMinHeight(200);

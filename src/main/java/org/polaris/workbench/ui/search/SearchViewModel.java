@@ -70,6 +70,7 @@ public final class SearchViewModel {
     private final ReadOnlyStringWrapper status = new ReadOnlyStringWrapper("");
     private final ReadOnlyStringWrapper error = new ReadOnlyStringWrapper("");
     private final ReadOnlyStringWrapper provenance = new ReadOnlyStringWrapper("");
+    private final ReadOnlyStringWrapper signals = new ReadOnlyStringWrapper("");
     private final BooleanProperty searching = new SimpleBooleanProperty(false);
     private final BooleanBinding canSearch;
     private volatile Path keep;
@@ -145,6 +146,7 @@ public final class SearchViewModel {
         remember();
         error.set("");
         report.set(null);
+        signals.set("");
         selected.set(null);
         candidates.clear();
         arrived.clear();
@@ -174,6 +176,7 @@ public final class SearchViewModel {
             searched = m;
             searchedData = eval;
             report.set(r);
+            signals.set(r.signals() == null ? "" : r.signals().summary());
             refresh();
             candidates.setAll(r.candidates());
             if (r.chosen() != null) form.written(m, "best");
@@ -271,6 +274,8 @@ public final class SearchViewModel {
     public ReadOnlyStringProperty statusProperty() { return status.getReadOnlyProperty(); }
     public ReadOnlyStringProperty errorProperty() { return error.getReadOnlyProperty(); }
     public ReadOnlyStringProperty provenanceProperty() { return provenance.getReadOnlyProperty(); }
+    /** What the cheap signals found (the most sensitive layers, each pruning level's worst layer). */
+    public ReadOnlyStringProperty signalsProperty() { return signals.getReadOnlyProperty(); }
     public BooleanProperty searchingProperty() { return searching; }
     public BooleanBinding canSearchProperty() { return canSearch; }
     /** Whether the selected candidate has a file to save, open or compare. */

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.polaris.workbench.engine.data.DataRef;
+import org.polaris.workbench.engine.quant.LayerSignals;
 import org.polaris.workbench.engine.data.IdxDataset;
 import org.polaris.workbench.engine.data.Preprocessing;
 import org.polaris.workbench.engine.job.CancellationToken;
@@ -42,7 +43,7 @@ class CompressionSearchTest {
     @Test
     void tightPruningIsSkippedAfterALooserOneFailedAndTheChoiceIsTheFastestWithinTolerance() throws Exception {
         SearchSpace space = new SearchSpace(List.of(Candidate.Kind.STATIC_INT8, Candidate.Kind.PRUNE, Candidate.Kind.FP16),
-                List.of(0.9, 0.8), List.of("minmax"), false);
+                List.of(0.9, 0.8), List.of("minmax"), false, false);
         Path out = tmp.resolve("best.onnx");
         List<String> seen = new ArrayList<>();
         CompressionSearch.Report r;
@@ -87,8 +88,60 @@ class CompressionSearchTest {
     }
 
     @Test
+    void cheapSignalsRankTheLayersAddKeptFloatCandidatesAndSkipPruningLevelsOneLayerAloneCannotAfford() throws Exception {
+        SearchSpace space = new SearchSpace(List.of(Candidate.Kind.STATIC_INT8, Candidate.Kind.PRUNE), List.of(0.3, 0.8),
+                List.of("minmax"), false, true);
+        CompressionSearch.Report r;
+        try {
+            r = new CompressionSearch().run(request(tmp.resolve("s.onnx"), 1.0, CompressionSearch.Objective.SIZE, space),
+                    c -> { }, ProgressSink.NONE, CancellationToken.none());
+        } catch (CompressionSearch.NothingQualifiesException e) {
+            r = e.report();
+        }
+        CompressionSearch.Signals s = r.signals();
+        assertThat(s.notes()).isEmpty();
+        assertThat(s.samples()).isEqualTo(500);
+        // every weighted layer measured, most sensitive first
+        assertThat(s.layers()).extracting(LayerSignals.Layer::name).containsExactlyInAnyOrder("/fc1/Gemm", "/fc2/Gemm", "/fc3/Gemm");
+        for (int i = 1; i < s.layers().size(); i++) {
+            assertThat(s.layers().get(i).agreement()).isGreaterThanOrEqualTo(s.layers().get(i - 1).agreement());
+        }
+        for (LayerSignals.Layer l : s.layers()) {
+            assertThat(l.agreement()).isBetween(0.9, 1.0);
+            assertThat(l.sqnrDb()).isGreaterThan(20);
+        }
+        // one kept-float candidate per sensitive layer (at most two), each keeping the most sensitive ones
+        List<String> sensitive = s.layers().stream().filter(l -> l.agreement() < 1).map(LayerSignals.Layer::name).toList();
+        List<String> kept = new ArrayList<>();
+        for (int k = 1; k <= Math.min(2, sensitive.size()); k++) kept.add("static-int8-minmax-keep" + k);
+        List<String> ids = new ArrayList<>(List.of("static-int8-minmax", "static-int8-minmax-per-tensor"));
+        ids.addAll(kept);
+        ids.addAll(List.of("prune-30", "prune-80"));
+        assertThat(r.candidates()).extracting(CompressionSearch.CandidateResult::id).containsExactlyElementsOf(ids);
+        for (int k = 1; k <= kept.size(); k++) {
+            assertThat(find(r, "static-int8-minmax-keep" + k).settings()).endsWith("kept in float: "
+                    + String.join(", ", new java.util.TreeSet<>(sensitive.subList(0, k))));
+        }
+        // pruning: the scan's worst layer per level decides the skip, with its numbers in the reason
+        assertThat(s.pruning()).extracting(CompressionSearch.PruneSignal::sparsity).containsExactly(0.3, 0.8);
+        for (CompressionSearch.PruneSignal p : s.pruning()) {
+            CompressionSearch.CandidateResult c = find(r, String.format(java.util.Locale.ROOT, "prune-%.0f", 100 * p.sparsity()));
+            assertThat(p.score()).isEqualTo("top-1 accuracy");
+            if (p.loss() > 1.0) {
+                assertThat(c.status()).isEqualTo(CompressionSearch.Status.SKIPPED);
+                assertThat(c.reason()).isEqualTo(String.format(java.util.Locale.ROOT, "the sensitivity scan: pruning %s alone "
+                        + "to %.0f%% already costs %.2f points of top-1 accuracy", p.node(), 100 * p.sparsity(), p.loss()));
+            } else {
+                assertThat(c.status()).isEqualTo(CompressionSearch.Status.EVALUATED);
+            }
+        }
+        // pruning 80% of one MLP layer alone costs more than a point (the whole model at 80% loses ~25)
+        assertThat(find(r, "prune-80").status()).isEqualTo(CompressionSearch.Status.SKIPPED);
+    }
+
+    @Test
     void whenNothingMeetsTheToleranceNothingIsWrittenButTheReport() throws Exception {
-        SearchSpace space = new SearchSpace(List.of(Candidate.Kind.PRUNE), List.of(0.8), List.of("minmax"), false);
+        SearchSpace space = new SearchSpace(List.of(Candidate.Kind.PRUNE), List.of(0.8), List.of("minmax"), false, false);
         Path out = tmp.resolve("none.onnx");
         CompressionSearch.NothingQualifiesException e = assertThrows(CompressionSearch.NothingQualifiesException.class,
                 () -> new CompressionSearch().run(request(out, 0.5, CompressionSearch.Objective.SIZE, space), c -> { },
@@ -121,7 +174,7 @@ class CompressionSearchTest {
         assertThat(CompressionSearch.flavour("prune-50")).isEmpty();
         assertThat(CompressionSearch.flavour("prune-50-refit")).isEqualTo("-refit");
         assertThat(CompressionSearch.flavour("prune-50-refit-int8")).isEqualTo("-refit-int8");
-        SearchSpace space = new SearchSpace(List.of(Candidate.Kind.PRUNE), List.of(0.8, 0.9), List.of("minmax"), true);
+        SearchSpace space = new SearchSpace(List.of(Candidate.Kind.PRUNE), List.of(0.8, 0.9), List.of("minmax"), true, false);
         CompressionSearch.Report r;
         try {
             r = new CompressionSearch().run(request(tmp.resolve("p.onnx"), 1.0, CompressionSearch.Objective.SIZE, space),

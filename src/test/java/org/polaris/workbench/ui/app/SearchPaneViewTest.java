@@ -76,7 +76,12 @@ class SearchPaneViewTest {
         WaitForAsyncUtils.waitFor(300, TimeUnit.SECONDS, () -> vm.reportProperty().get() != null);
         WaitForAsyncUtils.waitForFxEvents();
         long evaluated = vm.candidates().stream().filter(c -> c.status() == CompressionSearch.Status.EVALUATED).count();
-        if (!screenshot) assertThat(vm.candidates()).hasSize(5);
+        // four static INT8 calibrations, the ones the signals add keeping sensitive layers in float, pruning to 50%
+        long kept = vm.candidates().stream().filter(c -> c.id().contains("-keep")).count();
+        if (!screenshot) assertThat(vm.candidates()).hasSize(5 + (int) kept);
+        javafx.scene.control.Label signals = robot.lookup("#searchSignals").query();
+        assertThat(signals.isVisible()).isTrue();
+        assertThat(signals.getText()).startsWith("Signals (300 samples, ").contains("INT8 one layer at a time, most sensitive /fc");
         assertThat(view.pointsShown()).isEqualTo((int) evaluated).isPositive();
 
         // a click on a point that is not selected selects it and fills the card
