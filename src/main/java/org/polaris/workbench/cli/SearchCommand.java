@@ -1,6 +1,7 @@
 package org.polaris.workbench.cli;
 
 import org.polaris.workbench.engine.data.DataRef;
+import org.polaris.workbench.engine.exec.EngineSession;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.JobRunner;
 import org.polaris.workbench.engine.model.OnnxModelReader;
@@ -68,8 +69,9 @@ public final class SearchCommand implements Callable<Integer> {
     @Option(names = "--objective", defaultValue = "latency", paramLabel = "latency|size")
     String objective;
 
-    @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|gpu", description = "where latency is measured "
-            + "(cpu: ONNX Runtime on this machine)")
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|gpu", description = "where latency is measured: "
+            + "cpu, ONNX Runtime on this machine; gpu, the engine with every node OpenCL supports on the first OpenCL GPU "
+            + "(the RX 580 path; candidates it cannot run are reported as failed)")
     String device;
 
     @Bounds(min = 0, max = 10_000)
@@ -103,10 +105,11 @@ public final class SearchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!device.equals("cpu")) {
-            throw new CliException(device.equals("gpu") ? "--device gpu: search measures latency with ONNX Runtime on the "
-                    + "CPU in this build; use --device cpu" : "--device must be cpu or gpu, not " + device, 2);
-        }
+        EngineSession.Device dev = switch (device) {
+            case "cpu" -> EngineSession.Device.CPU;
+            case "gpu" -> EngineSession.Device.GPU;
+            default -> throw new CliException("--device must be cpu or gpu, not " + device, 2);
+        };
         CompressionSearch.Objective obj;
         SearchSpace sp;
         try {
@@ -125,7 +128,7 @@ public final class SearchCommand implements Callable<Integer> {
         out.printf("%-34s %-9s %9s %9s %10s %8s %8s  %s%n", "candidate", "status", "quality", "size", "latency", "speed", "size", "");
         out.flush();
         CompressionSearch.Request req = new CompressionSearch.Request(model, output, force, calib, calibSamples, eval,
-                evalSamples, tolerance, obj, budgetMinutes * 60, sp, reportPath, threads, latencyRuns);
+                evalSamples, tolerance, obj, budgetMinutes * 60, sp, reportPath, threads, latencyRuns, null, dev);
         CompressionSearch.Report r;
         try (JobRunner runner = cluster.runner("search", 1)) {
             r = new CompressionSearch().run(req, runner, c -> {
@@ -156,9 +159,10 @@ public final class SearchCommand implements Callable<Integer> {
 
     private static void frontier(PrintWriter out, CompressionSearch.Report r) {
         out.printf("%n%s", r.signals() == null ? "Signals: off (the space file says \"signals\": false)" : r.signals().summary());
-        out.printf(Locale.ROOT, "%nFrontier (%s against %s; original %s, %.0fK), %.1f s:%n", r.quality(),
+        out.printf(Locale.ROOT, "%nFrontier (%s against %s; original %s, %.0fK; latency on %s), %.1f s:%n", r.quality(),
                 r.objective().name().toLowerCase(Locale.ROOT), r.originalAccuracy() == null ? "unlabelled"
-                        : String.format(Locale.ROOT, "%.2f%%", 100 * r.originalAccuracy()), r.originalBytes() / 1024.0, r.seconds());
+                        : String.format(Locale.ROOT, "%.2f%%", 100 * r.originalAccuracy()), r.originalBytes() / 1024.0,
+                r.device(), r.seconds());
         r.candidates().stream().filter(CompressionSearch.CandidateResult::onFrontier)
                 .forEach(c -> out.println((c.id().equals(r.chosen()) ? "* " : "  ") + line(c)));
     }

@@ -83,19 +83,6 @@ public final class QuantEvaluator {
     }
 
     /**
-     * Times a candidate against the original in one run, interleaved (as {@link #compare} does), on the first
-     * samples of {@code data}; element 0 is the original's latency, 1 the candidate's.
-     *
-     * @param modelBatch the models' batch ({@link Calibrator#batchSize}); 1 times one sample
-     */
-    public Evaluation.Latency[] timeAgainst(byte[] original, byte[] candidate, List<ValueInfo> inputs, InputData data,
-                                            int modelBatch, Settings s, CancellationToken cancel)
-            throws OrtModelSession.RuntimeFailure {
-        int step = Math.max(1, Math.min(modelBatch, data.maxBatch()));
-        return latency(original, candidate, latencyInput(data, inputs, step, s), s, ProgressSink.NONE, cancel);
-    }
-
-    /**
      * The feeds every latency comparison times: the first {@code latencyBatch} samples, or one sample for a model
      * whose batch is fixed at 1 or whose inputs cannot stack samples.
      */

@@ -14,8 +14,16 @@ import org.polaris.workbench.engine.job.ProgressSink;
 import org.polaris.workbench.engine.model.OnnxModel;
 import org.polaris.workbench.engine.model.ValueInfo;
 import org.polaris.workbench.engine.model.WorkerModels;
-import org.polaris.workbench.engine.quant.Calibrator;
+import org.polaris.workbench.engine.exec.EngineSession;
+import org.polaris.workbench.engine.exec.UnsupportedOpsException;
+import org.polaris.workbench.engine.inference.BenchResult;
+import org.polaris.workbench.engine.inference.Benchmark;
+import org.polaris.workbench.engine.inference.Runtimes;
+import org.polaris.workbench.engine.model.ModelLoadException;
+import org.polaris.workbench.engine.model.OnnxModelReader;
+import org.polaris.workbench.engine.model.Tensor;
 import org.polaris.workbench.engine.quant.Evaluation;
+import org.polaris.workbench.engine.runtime.ModelRuntime;
 import org.polaris.workbench.engine.quant.LayerSignals;
 import org.polaris.workbench.engine.quant.QuantEvaluator;
 import org.polaris.workbench.engine.quant.QuantRequest;
@@ -70,10 +78,25 @@ public final class CompressionSearch {
      *                  percent, so 1 means 99% top-1 agreement)
      * @param budgetSeconds stop starting candidates after this long (0: no limit)
      * @param keep a folder to keep every candidate in (the pane's), or null to remove them when the search ends
+     * @param device where latency is measured: CPU is ONNX Runtime on this machine; GPU the engine with every node
+     *               OpenCL supports on the first OpenCL GPU (the RX 580 path)
      */
     public record Request(Path model, Path output, boolean force, DataRef calibration, int calibrationSamples,
                           DataRef evaluation, int evalSamples, double tolerance, Objective objective,
-                          double budgetSeconds, SearchSpace space, Path report, int threads, int latencyRuns, Path keep) {
+                          double budgetSeconds, SearchSpace space, Path report, int threads, int latencyRuns, Path keep,
+                          EngineSession.Device device) {
+
+        public Request {
+            if (device == EngineSession.Device.AUTO) throw new IllegalArgumentException("the search times on cpu or gpu");
+        }
+
+        /** A search timed on the CPU. */
+        public Request(Path model, Path output, boolean force, DataRef calibration, int calibrationSamples,
+                       DataRef evaluation, int evalSamples, double tolerance, Objective objective, double budgetSeconds,
+                       SearchSpace space, Path report, int threads, int latencyRuns, Path keep) {
+            this(model, output, force, calibration, calibrationSamples, evaluation, evalSamples, tolerance, objective,
+                    budgetSeconds, space, report, threads, latencyRuns, keep, EngineSession.Device.CPU);
+        }
 
         /** A search whose candidates are removed when it ends. */
         public Request(Path model, Path output, boolean force, DataRef calibration, int calibrationSamples,
@@ -95,22 +118,30 @@ public final class CompressionSearch {
     /**
      * One candidate's outcome; quality is accuracy when the data has labels, else top-1 agreement with the original.
      *
-     * @param speedup the original's median latency over the candidate's, measured interleaved in one comparison
+     * @param speedup the original's latency over the candidate's: the median over blocks of the ratio of their block
+     *                medians, timed interleaved in one run ({@link Benchmark#pairedRatio}); {@code speedupLow} and
+     *                {@code speedupHigh} are the quartiles of those block ratios
      */
     public record CandidateResult(String id, Candidate.Kind kind, String settings, Status status, String reason,
                                   Double accuracy, double agreement, long bytes, double latencyMs, double originalLatencyMs,
-                                  double speedup, double sizeRatio, boolean withinTolerance, boolean onFrontier) {
+                                  double speedup, double speedupLow, double speedupHigh, double sizeRatio,
+                                  boolean withinTolerance, boolean onFrontier) {
 
         CandidateResult frontier(boolean on) {
             return new CandidateResult(id, kind, settings, status, reason, accuracy, agreement, bytes, latencyMs,
-                    originalLatencyMs, speedup, sizeRatio, withinTolerance, on);
+                    originalLatencyMs, speedup, speedupLow, speedupHigh, sizeRatio, withinTolerance, on);
+        }
+
+        static CandidateResult notEvaluated(Candidate c, Status status, String reason) {
+            return new CandidateResult(c.id(), c.kind(), c.describe(), status, reason, null, Double.NaN, 0, Double.NaN,
+                    Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, false, false);
         }
     }
 
     /** The search's report: the original, the signals, every candidate, the frontier, the choice and why, and where it ran. */
     public record Report(String model, Objective objective, double tolerance, String quality, Double originalAccuracy,
                          long originalBytes, Signals signals, List<CandidateResult> candidates, String chosen, String output,
-                         String message, double seconds, String runner) {
+                         String message, double seconds, String runner, String device) {
     }
 
     /**
@@ -146,8 +177,8 @@ public final class CompressionSearch {
                 b.append(';');
             }
             for (PruneSignal p : pruning) {
-                b.append(String.format(Locale.ROOT, " pruning to %.0f%%: worst layer alone %s, -%.2f points;", 100 * p.sparsity(),
-                        p.node(), p.loss()));
+                b.append(String.format(Locale.ROOT, " pruning to %.0f%%: worst layer alone %s, %+.2f points;", 100 * p.sparsity(),
+                        p.node(), -p.loss()));
             }
             for (String n : notes) b.append(' ').append(n).append(';');
             b.setLength(b.length() - 1);
@@ -316,8 +347,8 @@ public final class CompressionSearch {
         CandidateTask task = new CandidateTask(r.model().toAbsolutePath().toString(), original.sha256(), r.calibration(),
                 r.calibrationSamples(), r.evaluation(), r.evalSamples(),
                 r.budgetSeconds() > 0 ? System.currentTimeMillis() + (long) (r.budgetSeconds() * 1000) : 0, r.budgetSeconds());
-        QuantEvaluator.Settings timing = new QuantEvaluator.Settings(r.evalSamples(), r.latencyRuns(), 20, r.threads(), 1);
-        int modelBatch = Calibrator.batchSize(model.graph());
+        // one sample, as every latency comparison feeds
+        Map<String, Tensor> timingFeed = eval.feeds(0, 1, feed);
         // the pane keeps every candidate (to save, open or compare any of them); the CLI keeps none
         Path dir = r.keep() != null ? r.keep() : TempFiles.createFolder("polaris-search");
         Double originalAccuracy = null;
@@ -330,7 +361,7 @@ public final class CompressionSearch {
                     if (skip == null) {
                         run.add(c);
                     } else {
-                        CandidateResult res = skipped(c, skip);
+                        CandidateResult res = CandidateResult.notEvaluated(c, Status.SKIPPED, skip);
                         results.put(c.id(), res);
                         listener.candidate(res);
                     }
@@ -339,23 +370,18 @@ public final class CompressionSearch {
                 int before = results.size();
                 List<Made> made = runner.map(run, task, (f, m) -> progress.progress(
                         Math.max(0, 0.1 + 0.85 * (before + f * run.size()) / all.size()), "candidates: " + m), cancel);
-                for (int i = 0; i < run.size(); i++) {
-                    Candidate c = run.get(i);
-                    Made m = made.get(i);
-                    CandidateResult res;
-                    if (m.status() != Status.EVALUATED) {
-                        res = new CandidateResult(c.id(), c.kind(), c.describe(), m.status(), m.reason(), null, Double.NaN,
-                                0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, false, false);
-                    } else {
+                for (Made m : made) {
+                    if (m.status() == Status.EVALUATED) {
                         if (m.originalAccuracy() != null) originalAccuracy = m.originalAccuracy();
-                        progress.progress(Math.min(0.95, 0.1 + 0.85 * results.size() / all.size()), "timing " + c.id()
-                                + " against the original");
-                        Path file = candidateFile(dir, c.id());
-                        Files.write(file, m.model());
-                        Evaluation.Latency[] t = new QuantEvaluator().timeAgainst(original.bytes(), m.model(), feed, eval,
-                                modelBatch, timing, cancel);
-                        res = result(c, m, t, originalBytes, r, labelled);
+                        Files.write(candidateFile(dir, m.id()), m.model());
                     }
+                }
+                progress.progress(Math.min(0.95, 0.1 + 0.85 * results.size() / all.size()), "timing " + run.size()
+                        + " candidates against the original");
+                Map<String, CandidateResult> timed = time(run, made, dir, original.model(), timingFeed, r, originalBytes,
+                        labelled, cancel);
+                for (Candidate c : run) {
+                    CandidateResult res = timed.get(c.id());
                     results.put(c.id(), res);
                     listener.candidate(res);
                 }
@@ -367,7 +393,8 @@ public final class CompressionSearch {
             String message = message(best, ordered, r);
             Report report = new Report(r.model().toString(), r.objective(), r.tolerance(), labelled ? "accuracy" : "agreement",
                     originalAccuracy, originalBytes, signals, List.copyOf(ordered), best == null ? null : best.id(),
-                    best == null ? null : r.output().toString(), message, (System.nanoTime() - t0) / 1e9, runner.describe());
+                    best == null ? null : r.output().toString(), message, (System.nanoTime() - t0) / 1e9, runner.describe(),
+                    timingDevice(r));
             try (OutputSet out = new OutputSet(policy)) {
                 if (best != null) out.write(r.output(), Files.readAllBytes(candidateFile(dir, best.id())));
                 if (r.report() != null) {
@@ -499,11 +526,6 @@ public final class CompressionSearch {
         return Double.parseDouble(dash < 0 ? s : s.substring(0, dash));
     }
 
-    private static CandidateResult skipped(Candidate c, String why) {
-        return new CandidateResult(c.id(), c.kind(), c.describe(), Status.SKIPPED, why, null, Double.NaN, 0, Double.NaN,
-                Double.NaN, Double.NaN, Double.NaN, false, false);
-    }
-
     private record Evaluated(Evaluation.Side original, Evaluation.Side candidate, Evaluation.Agreement agreement) {
     }
 
@@ -524,16 +546,70 @@ public final class CompressionSearch {
         return new Evaluated(cmp.original(), cmp.quantized(), cmp.agreement());
     }
 
-    private static CandidateResult result(Candidate c, Made m, Evaluation.Latency[] t, long originalBytes, Request r,
-                                          boolean labelled) {
-        double loss = labelled && m.originalAccuracy() != null && m.accuracy() != null
-                ? 100 * (m.originalAccuracy() - m.accuracy())
-                : 100 * (1 - m.agreement());
-        double orig = t[0].medianMs();
-        double cand = t[1].medianMs();
-        return new CandidateResult(c.id(), c.kind(), c.describe(), Status.EVALUATED, null, m.accuracy(), m.agreement(),
-                m.model().length, cand, orig, orig / cand, (double) m.model().length / originalBytes,
-                loss <= r.tolerance() + 1e-9, false);
+    /**
+     * Times a wave's evaluated candidates and the original with the one benchmark method ({@link Benchmark}: time-based
+     * warm-up, then all of them interleaved in blocks), on the search's device; a candidate that cannot run there is
+     * failed with the reason.
+     */
+    private static Map<String, CandidateResult> time(List<Candidate> run, List<Made> made, Path dir, OnnxModel original,
+                                                     Map<String, Tensor> feed, Request r, long originalBytes,
+                                                     boolean labelled, CancellationToken cancel) throws Exception {
+        Map<String, CandidateResult> out = new HashMap<>();
+        List<ModelRuntime> open = new ArrayList<>();
+        List<Benchmark.Config> configs = new ArrayList<>();
+        List<Integer> timedIndex = new ArrayList<>();
+        try {
+            ModelRuntime o = runtime(original, r);
+            open.add(o);
+            configs.add(new Benchmark.Config(o, feed, 1, r.threads()));
+            for (int i = 0; i < run.size(); i++) {
+                Candidate c = run.get(i);
+                Made m = made.get(i);
+                if (m.status() != Status.EVALUATED) {
+                    out.put(c.id(), CandidateResult.notEvaluated(c, m.status(), m.reason()));
+                    continue;
+                }
+                try {
+                    ModelRuntime rt = runtime(new OnnxModelReader().read(candidateFile(dir, c.id())), r);
+                    open.add(rt);
+                    configs.add(new Benchmark.Config(rt, feed, 1, r.threads()));
+                    timedIndex.add(i);
+                } catch (ModelLoadException | UnsupportedOpsException | RuntimeException e) {
+                    out.put(c.id(), CandidateResult.notEvaluated(c, Status.FAILED, "cannot be timed "
+                            + (r.device() == EngineSession.Device.GPU ? "on the GPU" : "here") + ": " + firstLine(e)));
+                }
+            }
+            if (timedIndex.isEmpty()) return out;
+            List<BenchResult> t = Benchmark.run(configs, Benchmark.Warmup.of(20), r.latencyRuns(), ProgressSink.NONE, cancel);
+            for (int k = 0; k < timedIndex.size(); k++) {
+                Candidate c = run.get(timedIndex.get(k));
+                Made m = made.get(timedIndex.get(k));
+                Benchmark.PairedRatio speed = Benchmark.pairedRatio(t.get(0), t.get(k + 1));
+                double loss = labelled && m.originalAccuracy() != null && m.accuracy() != null
+                        ? 100 * (m.originalAccuracy() - m.accuracy())
+                        : 100 * (1 - m.agreement());
+                out.put(c.id(), new CandidateResult(c.id(), c.kind(), c.describe(), Status.EVALUATED, null, m.accuracy(),
+                        m.agreement(), m.model().length, t.get(k + 1).p50Ms(), t.get(0).p50Ms(), speed.median(), speed.low(),
+                        speed.high(), (double) m.model().length / originalBytes, loss <= r.tolerance() + 1e-9, false));
+            }
+            return out;
+        } finally {
+            for (ModelRuntime rt : open) rt.close();
+        }
+    }
+
+    /** Where latency was measured, in words (the report's and the card's "on ..."). */
+    private static String timingDevice(Request r) {
+        String threads = r.threads() + (r.threads() == 1 ? " CPU thread" : " CPU threads");
+        return r.device() == EngineSession.Device.GPU ? "the engine on the OpenCL GPU (and " + threads + ")"
+                : "ONNX Runtime, " + threads;
+    }
+
+    /** The search's timing runtime: ONNX Runtime on the CPU, or the engine on the OpenCL GPU. */
+    private static ModelRuntime runtime(OnnxModel m, Request r) throws ModelLoadException, UnsupportedOpsException {
+        return r.device() == EngineSession.Device.GPU
+                ? Runtimes.open(Runtimes.Kind.ENGINE, m, r.threads(), EngineSession.Device.GPU)
+                : Runtimes.open(Runtimes.Kind.ORT, m, r.threads());
     }
 
     private static double quality(CandidateResult c) {

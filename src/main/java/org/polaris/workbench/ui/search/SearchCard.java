@@ -22,8 +22,9 @@ final class SearchCard {
                     100 * c.accuracy(), r == null || r.originalAccuracy() == null ? "" : String.format(Locale.ROOT,
                             " (original %.2f%%)", 100 * r.originalAccuracy()))});
             rows.add(new String[] {"Agreement", String.format(Locale.ROOT, "%.2f%% top-1 with the original", 100 * c.agreement())});
-            rows.add(new String[] {"Latency", String.format(Locale.ROOT, "%.3f ms vs %.3f ms: %.2fx (batch 1, interleaved)",
-                    c.latencyMs(), c.originalLatencyMs(), c.speedup())});
+            rows.add(new String[] {"Latency", String.format(Locale.ROOT, "%.3f ms vs %.3f ms: %.2fx (quartiles %.2f-%.2fx; "
+                    + "batch 1, interleaved, on %s)", c.latencyMs(), c.originalLatencyMs(), c.speedup(), c.speedupLow(),
+                    c.speedupHigh(), r == null ? "this machine" : r.device())});
             rows.add(new String[] {"Size", String.format(Locale.ROOT, "%.1f KiB, %.0f%% of the original", c.bytes() / 1024.0,
                     100 * c.sizeRatio())});
             rows.add(new String[] {"Within tolerance", c.withinTolerance() ? "yes" : "no"});

@@ -140,6 +140,38 @@ class CompressionSearchTest {
     }
 
     @Test
+    void withDeviceGpuEveryCandidateIsTimedOnTheEnginesOpenClPath() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(org.polaris.workbench.engine.opencl.OpenCl.discover().available(),
+                "no OpenCL device");
+        SearchSpace space = new SearchSpace(List.of(Candidate.Kind.FP16, Candidate.Kind.STATIC_INT8), List.of(0.5),
+                List.of("minmax"), false, false);
+        CompressionSearch.Request cpu = request(tmp.resolve("g.onnx"), 1.0, CompressionSearch.Objective.LATENCY, space);
+        CompressionSearch.Request gpu = new CompressionSearch.Request(cpu.model(), cpu.output(), false, cpu.calibration(),
+                cpu.calibrationSamples(), cpu.evaluation(), cpu.evalSamples(), cpu.tolerance(), cpu.objective(), 0, space,
+                cpu.report(), 1, 10, null, org.polaris.workbench.engine.exec.EngineSession.Device.GPU);
+        CompressionSearch.Report r;
+        try {
+            r = new CompressionSearch().run(gpu, c -> { }, ProgressSink.NONE, CancellationToken.none());
+        } catch (CompressionSearch.NothingQualifiesException e) {
+            r = e.report();
+        }
+        assertThat(r.device()).isEqualTo("the engine on the OpenCL GPU (and 1 CPU thread)");
+        assertThat(r.candidates()).extracting(CompressionSearch.CandidateResult::id)
+                .containsExactly("fp16", "static-int8-minmax", "static-int8-minmax-per-tensor");
+        for (CompressionSearch.CandidateResult c : r.candidates()) {
+            // the engine runs all three (fp16 storage, QDQ): each timed against the original on the same path
+            assertThat(c.status()).as(c.id() + ": " + c.reason()).isEqualTo(CompressionSearch.Status.EVALUATED);
+            assertThat(c.latencyMs()).isPositive();
+            assertThat(c.originalLatencyMs()).isPositive();
+            assertThat(c.speedupLow()).isLessThanOrEqualTo(c.speedup());
+            assertThat(c.speedupHigh()).isGreaterThanOrEqualTo(c.speedup());
+        }
+        assertThat(new CompressionSearch.Request(cpu.model(), cpu.output(), false, null, 1, cpu.evaluation(), 1, 1,
+                cpu.objective(), 0, space, null, 1, 5, null, org.polaris.workbench.engine.exec.EngineSession.Device.CPU).device())
+                .isEqualTo(org.polaris.workbench.engine.exec.EngineSession.Device.CPU);
+    }
+
+    @Test
     void whenNothingMeetsTheToleranceNothingIsWrittenButTheReport() throws Exception {
         SearchSpace space = new SearchSpace(List.of(Candidate.Kind.PRUNE), List.of(0.8), List.of("minmax"), false, false);
         Path out = tmp.resolve("none.onnx");
