@@ -134,7 +134,8 @@ class SparkRunnerTest {
 
         assertThat(outcome(onSpark)).isEqualTo(outcome(local));
         assertThat(onSpark.candidates().stream().map(CompressionSearch.CandidateResult::id).filter(id -> !id.contains("keep")))
-                .containsExactly("fp16", "weight-int8", "static-int8-minmax", "static-int8-minmax-per-tensor", "prune-50", "prune-80");
+                .containsExactly("fp16", "weight-int8", "static-int8-minmax", "static-int8-minmax-per-tensor", "static-int8-minmax-s8",
+                        "prune-50", "prune-80");
         assertThat(onSpark.signals().layers()).hasSize(3);
         assertThat(onSpark.candidates().stream().filter(c -> c.status() == CompressionSearch.Status.EVALUATED)).isNotEmpty();
         assertThat(onSpark.runner()).isEqualTo("Spark local[2,2]");

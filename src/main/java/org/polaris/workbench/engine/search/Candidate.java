@@ -59,15 +59,35 @@ public record Candidate(String id, Kind kind, QuantOptions quant, Prune prune) i
         return new Candidate("static-int8-" + calibration + (perChannel ? "" : "-per-tensor"), Kind.STATIC_INT8, o, null);
     }
 
+    /** Static INT8 as {@code base}, with the few-channel convolutions (the image stem) kept in float. */
+    static Candidate stemFloat(Candidate base, List<String> stems) {
+        return new Candidate(base.id() + "-stemfloat", Kind.STATIC_INT8,
+                base.quant().withExclude(new java.util.LinkedHashSet<>(stems)), null);
+    }
+
     /** Static INT8 as {@code base}, with these layers (the most sensitive first) kept in float. */
     static Candidate keepFloat(Candidate base, List<String> layers) {
         return new Candidate(base.id() + "-keep" + layers.size(), Kind.STATIC_INT8,
                 base.quant().withExclude(new java.util.LinkedHashSet<>(layers)), null);
     }
 
+    /** Static INT8 with signed, symmetric 8-bit activations (S8S8) instead of unsigned asymmetric ones. */
+    static Candidate staticInt8Signed(String calibration) {
+        QuantOptions o = new QuantOptions(QuantOptions.Mode.STATIC, 8, true, true, IntType.INT8, true, 32,
+                QuantOptions.Int4Format.MATMUL_NBITS, Calibration.parse(calibration), Set.of());
+        return new Candidate("static-int8-" + calibration + "-s8", Kind.STATIC_INT8, o, null);
+    }
+
+    /** Magnitude pruning with uniform allocation. */
     static Candidate prune(double sparsity, boolean refit, boolean int8) {
-        Prune p = new Prune(PruneMethod.parse("magnitude"), sparsity, Allocation.Strategy.UNIFORM, refit);
-        String id = String.format(Locale.ROOT, "prune-%.0f%s%s", 100 * sparsity, refit ? "-refit" : "", int8 ? "-int8" : "");
+        return prune(sparsity, Allocation.Strategy.UNIFORM, refit, int8);
+    }
+
+    /** Magnitude pruning; the id names a non-uniform allocation ({@code prune-50-erk-refit}). */
+    static Candidate prune(double sparsity, Allocation.Strategy allocation, boolean refit, boolean int8) {
+        Prune p = new Prune(PruneMethod.parse("magnitude"), sparsity, allocation, refit);
+        String id = String.format(Locale.ROOT, "prune-%.0f%s%s%s", 100 * sparsity,
+                allocation == Allocation.Strategy.UNIFORM ? "" : "-" + allocation, refit ? "-refit" : "", int8 ? "-int8" : "");
         return new Candidate(id, int8 ? Kind.PRUNE_INT8 : Kind.PRUNE, int8 ? QuantOptions.staticInt8() : null, p);
     }
 
@@ -79,8 +99,10 @@ public record Candidate(String id, Kind kind, QuantOptions quant, Prune prune) i
             case INT4 -> "INT4 weight-only, block " + quant.blockSize();
             case STATIC_INT8 -> "static INT8, " + quant.calibration() + " calibration, "
                     + (quant.perChannel() ? "per-channel" : "per-tensor") + " weights"
+                    + (quant.activationType() == IntType.INT8 ? ", signed symmetric activations" : "")
                     + (quant.exclude().isEmpty() ? "" : ", kept in float: " + String.join(", ", new java.util.TreeSet<>(quant.exclude())));
-            case PRUNE, PRUNE_INT8 -> String.format(Locale.ROOT, "%s pruning to %.0f%%%s%s", prune.method(), 100 * prune.sparsity(),
+            case PRUNE, PRUNE_INT8 -> String.format(Locale.ROOT, "%s pruning to %.0f%%%s%s%s", prune.method(), 100 * prune.sparsity(),
+                    prune.allocation() == Allocation.Strategy.UNIFORM ? "" : ", " + prune.allocation() + " allocation",
                     prune.refit() ? ", re-fit" : "", kind == Kind.PRUNE_INT8 ? ", then static INT8" : "");
         };
     }

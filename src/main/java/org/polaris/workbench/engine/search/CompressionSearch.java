@@ -19,6 +19,7 @@ import org.polaris.workbench.engine.exec.UnsupportedOpsException;
 import org.polaris.workbench.engine.inference.BenchResult;
 import org.polaris.workbench.engine.inference.Benchmark;
 import org.polaris.workbench.engine.inference.Runtimes;
+import org.polaris.workbench.engine.model.GraphPrep;
 import org.polaris.workbench.engine.model.ModelLoadException;
 import org.polaris.workbench.engine.model.OnnxModelReader;
 import org.polaris.workbench.engine.model.Tensor;
@@ -27,8 +28,10 @@ import org.polaris.workbench.engine.runtime.ModelRuntime;
 import org.polaris.workbench.engine.quant.LayerSignals;
 import org.polaris.workbench.engine.quant.QuantEvaluator;
 import org.polaris.workbench.engine.quant.QuantRequest;
+import org.polaris.workbench.engine.quant.QdqQuantizer;
 import org.polaris.workbench.engine.quant.QuantOptions;
 import org.polaris.workbench.engine.quant.QuantizeService;
+import org.polaris.workbench.engine.sparsity.Allocation;
 import org.polaris.workbench.engine.sparsity.PruneMethod;
 import org.polaris.workbench.engine.sparsity.PruneService;
 import org.polaris.workbench.engine.sparsity.SensitivityScan;
@@ -342,6 +345,7 @@ public final class CompressionSearch {
         List<Candidate> todo = r.space().candidates(applicable(model));
         Signals signals = r.space().signals() ? signals(todo, r, original.sha256(), runner, progress, cancel) : null;
         todo = withKeptFloat(todo, signals);
+        todo = withStemFloat(todo, model);
         final List<Candidate> all = todo;
         Map<String, CandidateResult> results = new HashMap<>();
         CandidateTask task = new CandidateTask(r.model().toAbsolutePath().toString(), original.sha256(), r.calibration(),
@@ -414,7 +418,8 @@ public final class CompressionSearch {
     private static Signals signals(List<Candidate> todo, Request r, String sha, JobRunner runner, ProgressSink progress,
                                    CancellationToken cancel) throws Exception {
         Candidate firstStatic = firstStatic(todo);
-        double[] levels = todo.stream().filter(c -> c.prune() != null && !c.prune().refit())
+        double[] levels = todo.stream().filter(c -> c.prune() != null && !c.prune().refit()
+                        && c.prune().allocation() == Allocation.Strategy.UNIFORM)
                 .mapToDouble(c -> c.prune().sparsity()).distinct().sorted().toArray();
         List<SignalKind> kinds = new ArrayList<>();
         if (firstStatic != null) kinds.add(SignalKind.QUANT);
@@ -451,6 +456,21 @@ public final class CompressionSearch {
         for (int i = 0; i < todo.size(); i++) if (todo.get(i).kind() == Candidate.Kind.STATIC_INT8) at = i + 1;
         List<Candidate> out = new ArrayList<>(todo);
         for (int i = 1; i <= k; i++) out.add(at + i - 1, Candidate.keepFloat(base, sensitive.subList(0, i)));
+        return out.size() > SearchSpace.MAX_CANDIDATES ? List.copyOf(out.subList(0, SearchSpace.MAX_CANDIDATES)) : out;
+    }
+
+    /**
+     * Adds the static INT8 candidate that keeps the few-channel convolutions (image stems) in float, right after the
+     * first static INT8 candidate: ONNX Runtime's 8-bit convolution can be slower than its float one there, and the
+     * search times both on the target device instead of deciding inside a task.
+     */
+    static List<Candidate> withStemFloat(List<Candidate> todo, OnnxModel model) {
+        Candidate base = firstStatic(todo);
+        if (base == null) return todo;
+        List<String> stems = QdqQuantizer.fewChannelConvs(GraphPrep.normalize(model), base.quant());
+        if (stems.isEmpty()) return todo;
+        List<Candidate> out = new ArrayList<>(todo);
+        out.add(todo.indexOf(base) + 1, Candidate.stemFloat(base, stems));
         return out.size() > SearchSpace.MAX_CANDIDATES ? List.copyOf(out.subList(0, SearchSpace.MAX_CANDIDATES)) : out;
     }
 
@@ -493,7 +513,7 @@ public final class CompressionSearch {
         if (r.budgetSeconds() > 0 && (System.nanoTime() - t0) / 1e9 > r.budgetSeconds()) {
             return budgetSpent(r.budgetSeconds());
         }
-        if (c.prune() != null && !c.prune().refit() && signals != null) {
+        if (c.prune() != null && !c.prune().refit() && c.prune().allocation() == Allocation.Strategy.UNIFORM && signals != null) {
             // pruning every layer to this level loses at least what the worst layer loses alone
             for (PruneSignal p : signals.pruning()) {
                 if (Math.abs(p.sparsity() - c.prune().sparsity()) < 1e-9 && p.loss() > r.tolerance() + 1e-9) {
@@ -535,11 +555,14 @@ public final class CompressionSearch {
         QuantEvaluator.Settings es = new QuantEvaluator.Settings(evalSamples, 0, 0, 1, 1);
         QuantEvaluator.Result cmp;
         if (c.prune() == null) {
+            // no speed check in a task: the result must not depend on timing (or on the machine the task runs on); the
+            // search times the stem choice itself (the -stemfloat candidate)
             cmp = new QuantizeService().run(new QuantRequest(model, out, false, c.quant(), calibration, calibrationSamples,
-                    evaluation, es, rep, 0.5), ProgressSink.NONE, cancel).evaluation();
+                    evaluation, es, rep, 0.5, 0, false), ProgressSink.NONE, cancel).evaluation();
         } else {
             PruneService.Request pr = new PruneService.Request(model, out, false, c.prune().method(), c.prune().sparsity(),
-                    "global", Set.of(), evaluation, es, rep, true, 0, c.prune().allocation(), c.quant() != null);
+                    "global", Set.of(), evaluation, es, rep, true, 0, c.prune().allocation(), c.quant() != null)
+                    .withoutInt8SpeedCheck();
             if (c.prune().refit()) pr = pr.withRefit(calibration, 5000);
             cmp = new PruneService().run(pr, ProgressSink.NONE, cancel).comparison();
         }

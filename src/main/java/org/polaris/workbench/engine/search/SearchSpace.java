@@ -3,6 +3,7 @@ package org.polaris.workbench.engine.search;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.polaris.workbench.engine.io.InputFiles;
+import org.polaris.workbench.engine.sparsity.Allocation;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,12 +23,14 @@ import java.util.Set;
  * @param signals measure the cheap signals first (per-layer INT8 sensitivity and SQNR, the pruning sensitivity
  *                scan): they add static INT8 candidates with the most sensitive layers kept in float, and skip
  *                pruning levels at which one layer alone already loses more than the tolerance
+ * @param allocations how pruning spreads the sparsity over layers (each a pruning flavour)
+ * @param int4Blocks INT4 weight-only block sizes
  */
 public record SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, List<String> calibrations, boolean refit,
-                          boolean signals) {
+                          boolean signals, List<Allocation.Strategy> allocations, List<Integer> int4Blocks) {
 
     public static final SearchSpace DEFAULT = new SearchSpace(List.of(), List.of(0.3, 0.5, 0.7),
-            List.of("percentile", "minmax", "entropy"), true, true);
+            List.of("percentile", "minmax", "entropy"), true, true, List.of(Allocation.Strategy.UNIFORM), List.of(32, 128));
 
     /** How many of the most sensitive layers the keep-in-float candidates leave in float (1, then 2). */
     public static final int MAX_KEPT_FLOAT = 2;
@@ -40,10 +43,25 @@ public record SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, L
         this(kinds, sparsities, calibrations, refit, true);
     }
 
+    /** Uniform pruning and INT4 in blocks of 32 and 128. */
+    public SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, List<String> calibrations, boolean refit,
+                       boolean signals) {
+        this(kinds, sparsities, calibrations, refit, signals, DEFAULT.allocations(), DEFAULT.int4Blocks());
+    }
+
     public SearchSpace {
         kinds = List.copyOf(kinds);
         sparsities = List.copyOf(sparsities);
         calibrations = List.copyOf(calibrations);
+        allocations = List.copyOf(new java.util.LinkedHashSet<>(allocations));
+        int4Blocks = List.copyOf(new java.util.LinkedHashSet<>(int4Blocks));
+        if (allocations.isEmpty()) throw new IllegalArgumentException("a space needs at least one allocation");
+        for (int b : int4Blocks) {
+            if (b < 16 || b > 4096 || Integer.bitCount(b) != 1) {
+                throw new IllegalArgumentException("INT4 block sizes must be powers of two from 16 to 4096, not " + b);
+            }
+        }
+        if (int4Blocks.size() > 8) throw new IllegalArgumentException("a space holds at most 8 INT4 block sizes");
         for (double s : sparsities) {
             if (!(s > 0 && s < 1)) throw new IllegalArgumentException("sparsities must be in (0, 1), not " + s);
         }
@@ -54,12 +72,12 @@ public record SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, L
     }
 
     private record File(List<String> kinds, List<Double> sparsities, List<String> calibrations, Boolean refit,
-                        Boolean signals) {
+                        Boolean signals, List<String> allocations, List<Integer> int4Blocks) {
     }
 
     /**
      * Reads a space file: {@code {"kinds": ["static-int8", "prune"], "sparsities": [0.5], "calibrations": ["minmax"],
-     * "refit": false, "signals": false}}.
+     * "refit": false, "signals": false, "allocations": ["uniform", "erk"], "int4Blocks": [32]}}.
      */
     public static SearchSpace read(Path file) throws IOException {
         String problem = InputFiles.problem(file);
@@ -76,7 +94,9 @@ public record SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, L
             return new SearchSpace(f.kinds() == null ? List.of() : f.kinds().stream().map(Candidate.Kind::parse).toList(),
                     f.sparsities() == null ? DEFAULT.sparsities() : f.sparsities(),
                     f.calibrations() == null ? DEFAULT.calibrations() : f.calibrations(),
-                    f.refit() == null || f.refit(), f.signals() == null || f.signals());
+                    f.refit() == null || f.refit(), f.signals() == null || f.signals(),
+                    f.allocations() == null ? DEFAULT.allocations() : f.allocations().stream().map(Allocation.Strategy::parse).toList(),
+                    f.int4Blocks() == null ? DEFAULT.int4Blocks() : f.int4Blocks());
         } catch (IllegalArgumentException e) {
             throw new IOException(file + ": " + e.getMessage());
         }
@@ -91,20 +111,28 @@ public record SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, L
         List<Candidate> out = new ArrayList<>();
         if (wants(Candidate.Kind.FP16) && applicable.contains(Candidate.Kind.FP16)) out.add(Candidate.fp16());
         if (wants(Candidate.Kind.WEIGHT_INT8) && applicable.contains(Candidate.Kind.WEIGHT_INT8)) out.add(Candidate.weightInt8());
-        if (wants(Candidate.Kind.INT4) && applicable.contains(Candidate.Kind.INT4)) out.add(Candidate.int4(32));
+        if (wants(Candidate.Kind.INT4) && applicable.contains(Candidate.Kind.INT4)) {
+            for (int b : int4Blocks) out.add(Candidate.int4(b));
+        }
         if (wants(Candidate.Kind.STATIC_INT8) && applicable.contains(Candidate.Kind.STATIC_INT8)) {
             for (String c : calibrations) out.add(Candidate.staticInt8(c, true));
-            out.add(Candidate.staticInt8(calibrations.isEmpty() ? "percentile" : calibrations.get(0), false));
+            String first = calibrations.isEmpty() ? "percentile" : calibrations.get(0);
+            out.add(Candidate.staticInt8(first, false));
+            out.add(Candidate.staticInt8Signed(first));
         }
         List<Double> levels = sparsities.stream().sorted().toList();
         if (wants(Candidate.Kind.PRUNE) && applicable.contains(Candidate.Kind.PRUNE)) {
             for (double s : levels) {
-                out.add(Candidate.prune(s, false, false));
-                if (refit) out.add(Candidate.prune(s, true, false));
+                for (Allocation.Strategy a : allocations) {
+                    out.add(Candidate.prune(s, a, false, false));
+                    if (refit) out.add(Candidate.prune(s, a, true, false));
+                }
             }
         }
         if (wants(Candidate.Kind.PRUNE_INT8) && applicable.contains(Candidate.Kind.PRUNE_INT8)) {
-            for (double s : levels) out.add(Candidate.prune(s, refit, true));
+            for (double s : levels) {
+                for (Allocation.Strategy a : allocations) out.add(Candidate.prune(s, a, refit, true));
+            }
         }
         return out.size() > MAX_CANDIDATES ? List.copyOf(out.subList(0, MAX_CANDIDATES)) : out;
     }

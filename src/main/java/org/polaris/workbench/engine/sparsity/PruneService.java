@@ -64,7 +64,16 @@ public final class PruneService {
     public record Request(Path model, Path output, boolean overwrite, PruneMethod method, double sparsity,
                           String scope, Set<String> exclude, InputData evaluation, QuantEvaluator.Settings evalSettings,
                           Path reportPath, boolean sparseStorage, int channelMultiple, Allocation.Strategy allocation,
-                          boolean quantizeInt8, InputData refitData, int refitSamples) {
+                          boolean quantizeInt8, InputData refitData, int refitSamples, boolean int8SpeedCheck) {
+
+        /** With the INT8 step's stem speed check (what the CLI and the pane do). */
+        public Request(Path model, Path output, boolean overwrite, PruneMethod method, double sparsity, String scope,
+                       Set<String> exclude, InputData evaluation, QuantEvaluator.Settings evalSettings, Path reportPath,
+                       boolean sparseStorage, int channelMultiple, Allocation.Strategy allocation, boolean quantizeInt8,
+                       InputData refitData, int refitSamples) {
+            this(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings, reportPath,
+                    sparseStorage, channelMultiple, allocation, quantizeInt8, refitData, refitSamples, true);
+        }
 
         public Request(Path model, Path output, boolean overwrite, PruneMethod method, double sparsity, String scope,
                        Set<String> exclude, InputData evaluation, QuantEvaluator.Settings evalSettings, Path reportPath,
@@ -76,7 +85,16 @@ public final class PruneService {
         /** The same request with least-squares re-fitting of the kept weights on {@code data} (null: off). */
         public Request withRefit(InputData data, int samples) {
             return new Request(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings,
-                    reportPath, sparseStorage, channelMultiple, allocation, quantizeInt8, data, samples);
+                    reportPath, sparseStorage, channelMultiple, allocation, quantizeInt8, data, samples, int8SpeedCheck);
+        }
+
+        /**
+         * The same request without the INT8 step's stem speed check, so the result does not depend on timing (a
+         * search, whose tasks may run on other machines, times the stem choice itself).
+         */
+        public Request withoutInt8SpeedCheck() {
+            return new Request(model, output, overwrite, method, sparsity, scope, exclude, evaluation, evalSettings,
+                    reportPath, sparseStorage, channelMultiple, allocation, quantizeInt8, refitData, refitSamples, false);
         }
 
         public Request(Path model, Path output, boolean overwrite, PruneMethod method, double sparsity, String scope,
@@ -416,7 +434,8 @@ public final class PruneService {
             progress.progress(0.31, "quantizing the pruned model to int8");
             int n = Math.min(300, req.evaluation().size());
             org.polaris.workbench.engine.quant.QuantReport qr = new QuantizeService().run(new QuantRequest(tmp, q, true, QuantOptions.staticInt8(), req.evaluation(),
-                            Math.min(200, n), req.evaluation(), new QuantEvaluator.Settings(n, 5, 2, 1, 1), qReport, 0.9),
+                            Math.min(200, n), req.evaluation(), new QuantEvaluator.Settings(n, 5, 2, 1, 1), qReport, 0.9, 0,
+                            req.int8SpeedCheck()),
                     (f, m) -> progress.progress(0.31 + 0.03 * f, "int8: " + m), cancel);
             OnnxModel qm = reader.read(q);
             Map<String, Tensor> codes = new LinkedHashMap<>();

@@ -53,7 +53,8 @@ class CompressionSearchTest {
         } catch (CompressionSearch.NothingQualifiesException e) {
             r = e.report();
         }
-        assertThat(seen).containsExactly("fp16", "static-int8-minmax", "static-int8-minmax-per-tensor", "prune-80", "prune-90");
+        assertThat(seen).containsExactly("fp16", "static-int8-minmax", "static-int8-minmax-per-tensor", "static-int8-minmax-s8",
+                "prune-80", "prune-90");
         CompressionSearch.CandidateResult p80 = find(r, "prune-80");
         CompressionSearch.CandidateResult p90 = find(r, "prune-90");
         // magnitude pruning of the MLP to 80% without re-fit costs far more than a point (the issue measured 24.8)
@@ -83,7 +84,7 @@ class CompressionSearchTest {
         assertThat(Files.exists(out)).isEqualTo(best != null);
         if (best != null) assertThat(Files.size(out)).isEqualTo(best.bytes());
         JsonNode json = new ObjectMapper().readTree(tmp.resolve("best.onnx.json").toFile());
-        assertThat(json.get("candidates")).hasSize(5);
+        assertThat(json.get("candidates")).hasSize(6);
         assertThat(json.get("runner").asText()).isEqualTo("in-process, 1 thread");
     }
 
@@ -114,7 +115,7 @@ class CompressionSearchTest {
         List<String> sensitive = s.layers().stream().filter(l -> l.agreement() < 1).map(LayerSignals.Layer::name).toList();
         List<String> kept = new ArrayList<>();
         for (int k = 1; k <= Math.min(2, sensitive.size()); k++) kept.add("static-int8-minmax-keep" + k);
-        List<String> ids = new ArrayList<>(List.of("static-int8-minmax", "static-int8-minmax-per-tensor"));
+        List<String> ids = new ArrayList<>(List.of("static-int8-minmax", "static-int8-minmax-per-tensor", "static-int8-minmax-s8"));
         ids.addAll(kept);
         ids.addAll(List.of("prune-30", "prune-80"));
         assertThat(r.candidates()).extracting(CompressionSearch.CandidateResult::id).containsExactlyElementsOf(ids);
@@ -157,7 +158,7 @@ class CompressionSearchTest {
         }
         assertThat(r.device()).isEqualTo("the engine on the OpenCL GPU (and 1 CPU thread)");
         assertThat(r.candidates()).extracting(CompressionSearch.CandidateResult::id)
-                .containsExactly("fp16", "static-int8-minmax", "static-int8-minmax-per-tensor");
+                .containsExactly("fp16", "static-int8-minmax", "static-int8-minmax-per-tensor", "static-int8-minmax-s8");
         for (CompressionSearch.CandidateResult c : r.candidates()) {
             // the engine runs all three (fp16 storage, QDQ): each timed against the original on the same path
             assertThat(c.status()).as(c.id() + ": " + c.reason()).isEqualTo(CompressionSearch.Status.EVALUATED);
@@ -188,11 +189,28 @@ class CompressionSearchTest {
 
     @Test
     void aSpaceFileNarrowsTheCandidatesAndABadOneIsRefused() throws Exception {
-        Path f = Files.writeString(tmp.resolve("space.json"), "{\"kinds\": [\"static-int8\", \"prune-int8\"], "
-                + "\"sparsities\": [0.5], \"calibrations\": [\"entropy\", \"minmax\"], \"refit\": true}");
+        Path f = Files.writeString(tmp.resolve("space.json"), "{\"kinds\": [\"static-int8\", \"prune-int8\", \"int4\"], "
+                + "\"sparsities\": [0.5], \"calibrations\": [\"entropy\", \"minmax\"], \"refit\": true, "
+                + "\"allocations\": [\"uniform\", \"erk\"], \"int4Blocks\": [64]}");
         SearchSpace s = SearchSpace.read(f);
         assertThat(s.candidates(java.util.EnumSet.allOf(Candidate.Kind.class))).extracting(Candidate::id).containsExactly(
-                "static-int8-entropy", "static-int8-minmax", "static-int8-entropy-per-tensor", "prune-50-refit-int8");
+                "int4-b64", "static-int8-entropy", "static-int8-minmax", "static-int8-entropy-per-tensor",
+                "static-int8-entropy-s8", "prune-50-refit-int8", "prune-50-erk-refit-int8");
+        assertThat(s.candidates(java.util.EnumSet.allOf(Candidate.Kind.class)).get(4).describe())
+                .isEqualTo("static INT8, entropy calibration, per-channel weights, signed symmetric activations");
+        assertThat(s.candidates(java.util.EnumSet.allOf(Candidate.Kind.class)).get(6).describe())
+                .isEqualTo("magnitude pruning to 50%, erk allocation, re-fit, then static INT8");
+        // the image stem: the CNN's one-channel convolution kept in float is a candidate of its own, timed like the rest
+        List<Candidate> cnn = CompressionSearch.withStemFloat(SearchSpace.DEFAULT.candidates(java.util.EnumSet.allOf(Candidate.Kind.class)),
+                new org.polaris.workbench.engine.model.OnnxModelReader().read(TestData.FASHION_CNN));
+        int at = cnn.stream().map(Candidate::id).toList().indexOf("static-int8-percentile-stemfloat");
+        assertThat(cnn.get(at - 1).id()).isEqualTo("static-int8-percentile");
+        assertThat(cnn.get(at).quant().exclude()).containsExactly("/conv1/Conv");
+        assertThat(CompressionSearch.withStemFloat(List.copyOf(cnn.subList(0, 3)), new org.polaris.workbench.engine.model
+                .OnnxModelReader().read(TestData.FASHION_CNN))).hasSize(3);
+        Path blocks = Files.writeString(tmp.resolve("blocks.json"), "{\"int4Blocks\": [48]}");
+        assertThat(assertThrows(java.io.IOException.class, () -> SearchSpace.read(blocks)).getMessage())
+                .isEqualTo(blocks + ": INT4 block sizes must be powers of two from 16 to 4096, not 48");
         Path bad = Files.writeString(tmp.resolve("bad.json"), "{\"kinds\": [\"magic\"]}");
         assertThat(assertThrows(java.io.IOException.class, () -> SearchSpace.read(bad)).getMessage())
                 .isEqualTo(bad + ": unknown candidate kind 'magic': use fp16, weight-int8, int4, static-int8, prune or prune-int8");

@@ -76,9 +76,10 @@ class SearchPaneViewTest {
         WaitForAsyncUtils.waitFor(300, TimeUnit.SECONDS, () -> vm.reportProperty().get() != null);
         WaitForAsyncUtils.waitForFxEvents();
         long evaluated = vm.candidates().stream().filter(c -> c.status() == CompressionSearch.Status.EVALUATED).count();
-        // four static INT8 calibrations, the ones the signals add keeping sensitive layers in float, pruning to 50%
+        // three calibrations, per-tensor, signed activations, the ones the signals add keeping sensitive layers in
+        // float, pruning to 50%
         long kept = vm.candidates().stream().filter(c -> c.id().contains("-keep")).count();
-        if (!screenshot) assertThat(vm.candidates()).hasSize(5 + (int) kept);
+        if (!screenshot) assertThat(vm.candidates()).hasSize(6 + (int) kept);
         javafx.scene.control.Label signals = robot.lookup("#searchSignals").query();
         assertThat(signals.isVisible()).isTrue();
         assertThat(signals.getText()).startsWith("Signals (300 samples, ").contains("INT8 one layer at a time, most sensitive /fc");
