@@ -3,7 +3,6 @@ package org.polaris.workbench.engine.search;
 import org.polaris.workbench.engine.quant.Calibration;
 import org.polaris.workbench.engine.quant.IntType;
 import org.polaris.workbench.engine.quant.QuantOptions;
-import org.polaris.workbench.engine.sparsity.Allocation;
 import org.polaris.workbench.engine.sparsity.PruneMethod;
 
 import java.util.List;
@@ -33,9 +32,24 @@ public record Candidate(String id, Kind kind, QuantOptions quant, Prune prune) i
         }
     }
 
-    /** How to prune: method, target sparsity, per-layer allocation, least-squares re-fit. */
-    public record Prune(PruneMethod method, double sparsity, Allocation.Strategy allocation, boolean refit)
+    /** How to prune: method, target sparsity, how it spreads over layers, least-squares re-fit. */
+    public record Prune(PruneMethod method, double sparsity, Spread spread, boolean refit)
             implements java.io.Serializable {
+
+        /** Everything but the sparsity: candidates of one flavour differ only in how much they prune. */
+        public String flavour() {
+            return method + " " + spread + (refit ? " refit" : "");
+        }
+
+        /**
+         * Whether the search's pruning scan predicts this candidate: magnitude pruning without re-fit, by one global
+         * threshold or uniformly per layer, loses at least about what its worst layer loses pruned alone as much as
+         * the candidate prunes it.
+         */
+        public boolean scanned() {
+            return method.kind() == PruneMethod.Kind.MAGNITUDE && (spread == Spread.GLOBAL || spread == Spread.UNIFORM)
+                    && !refit;
+        }
     }
 
     static Candidate fp16() {
@@ -78,16 +92,31 @@ public record Candidate(String id, Kind kind, QuantOptions quant, Prune prune) i
         return new Candidate("static-int8-" + calibration + "-s8", Kind.STATIC_INT8, o, null);
     }
 
-    /** Magnitude pruning with uniform allocation. */
+    /** Magnitude pruning by one global threshold (what {@code prune} does by default). */
     static Candidate prune(double sparsity, boolean refit, boolean int8) {
-        return prune(sparsity, Allocation.Strategy.UNIFORM, refit, int8);
+        return prune(PruneMethod.parse("magnitude"), sparsity, Spread.GLOBAL, refit, int8);
     }
 
-    /** Magnitude pruning; the id names a non-uniform allocation ({@code prune-50-erk-refit}). */
-    static Candidate prune(double sparsity, Allocation.Strategy allocation, boolean refit, boolean int8) {
-        Prune p = new Prune(PruneMethod.parse("magnitude"), sparsity, allocation, refit);
-        String id = String.format(Locale.ROOT, "prune-%.0f%s%s%s", 100 * sparsity,
-                allocation == Allocation.Strategy.UNIFORM ? "" : "-" + allocation, refit ? "-refit" : "", int8 ? "-int8" : "");
+    /**
+     * Pruning by {@code method}: the id names the method unless it is magnitude ({@code prune-channel-50},
+     * {@code prune-block4x4-50}, {@code prune-2of4}: N:M pruning has its own sparsity), then the sparsity, a
+     * per-layer spread, the re-fit and the INT8 step. Only magnitude pruning has a global threshold: the other methods
+     * take {@code global} as uniform per layer.
+     */
+    static Candidate prune(PruneMethod method, double sparsity, Spread spread, boolean refit, boolean int8) {
+        boolean nm = method.kind() == PruneMethod.Kind.NM;
+        double s = nm ? method.fixedSparsity() : sparsity;
+        Spread sp = spread == Spread.GLOBAL && method.kind() != PruneMethod.Kind.MAGNITUDE ? Spread.UNIFORM : spread;
+        Prune p = new Prune(method, s, sp, refit);
+        String tag = switch (method.kind()) {
+            case MAGNITUDE -> "";
+            case NM -> method.n() + "of" + method.m();
+            case BLOCK -> "block" + method.blockRows() + "x" + method.blockCols() + "-";
+            case CHANNEL -> method.n() == 1 ? "channel-l1-" : "channel-";
+        };
+        String id = String.format(Locale.ROOT, "prune-%s%s%s%s%s", tag, nm ? "" : String.format(Locale.ROOT, "%.0f", 100 * s),
+                sp == Spread.GLOBAL || sp == Spread.UNIFORM && method.kind() != PruneMethod.Kind.MAGNITUDE ? "" : "-" + sp,
+                refit ? "-refit" : "", int8 ? "-int8" : "");
         return new Candidate(id, int8 ? Kind.PRUNE_INT8 : Kind.PRUNE, int8 ? QuantOptions.staticInt8() : null, p);
     }
 
@@ -102,7 +131,7 @@ public record Candidate(String id, Kind kind, QuantOptions quant, Prune prune) i
                     + (quant.activationType() == IntType.INT8 ? ", signed symmetric activations" : "")
                     + (quant.exclude().isEmpty() ? "" : ", kept in float: " + String.join(", ", new java.util.TreeSet<>(quant.exclude())));
             case PRUNE, PRUNE_INT8 -> String.format(Locale.ROOT, "%s pruning to %.0f%%%s%s%s", prune.method(), 100 * prune.sparsity(),
-                    prune.allocation() == Allocation.Strategy.UNIFORM ? "" : ", " + prune.allocation() + " allocation",
+                    prune.spread() == Spread.GLOBAL ? ", one global threshold" : ", " + prune.spread() + " per layer",
                     prune.refit() ? ", re-fit" : "", kind == Kind.PRUNE_INT8 ? ", then static INT8" : "");
         };
     }

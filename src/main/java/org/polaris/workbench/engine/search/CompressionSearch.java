@@ -31,7 +31,6 @@ import org.polaris.workbench.engine.quant.QuantRequest;
 import org.polaris.workbench.engine.quant.QdqQuantizer;
 import org.polaris.workbench.engine.quant.QuantOptions;
 import org.polaris.workbench.engine.quant.QuantizeService;
-import org.polaris.workbench.engine.sparsity.Allocation;
 import org.polaris.workbench.engine.sparsity.PruneMethod;
 import org.polaris.workbench.engine.sparsity.PruneService;
 import org.polaris.workbench.engine.sparsity.SensitivityScan;
@@ -148,11 +147,15 @@ public final class CompressionSearch {
     }
 
     /**
-     * At one pruning level, the layer that loses most when pruned alone (the sensitivity scan).
+     * At one pruning level of one spread, the layer that loses most when pruned alone as much as that pruning would
+     * prune it (the sensitivity scan).
      *
+     * @param spread {@link Spread#GLOBAL}: the layer pruned to its share of one global threshold at {@code sparsity}
+     *               ({@code layerSparsity}); {@link Spread#UNIFORM}: the layer pruned to {@code sparsity}
      * @param loss in points of {@code score}: top-1 accuracy (labelled data), else top-1 agreement or output cosine
      */
-    public record PruneSignal(String node, double sparsity, double loss, String score) implements Serializable {
+    public record PruneSignal(Spread spread, String node, double sparsity, double layerSparsity, double loss, String score)
+            implements Serializable {
     }
 
     /**
@@ -180,8 +183,9 @@ public final class CompressionSearch {
                 b.append(';');
             }
             for (PruneSignal p : pruning) {
-                b.append(String.format(Locale.ROOT, " pruning to %.0f%%: worst layer alone %s, %+.2f points;", 100 * p.sparsity(),
-                        p.node(), -p.loss()));
+                b.append(String.format(Locale.ROOT, " pruning to %.0f%% (%s): worst layer alone %s at %.0f%%, %+.2f points;",
+                        100 * p.sparsity(), p.spread() == Spread.GLOBAL ? "one global threshold" : "uniform per layer",
+                        p.node(), 100 * p.layerSparsity(), -p.loss()));
             }
             for (String n : notes) b.append(' ').append(n).append(';');
             b.setLength(b.length() - 1);
@@ -209,7 +213,7 @@ public final class CompressionSearch {
 
     /** The task that measures one kind of signal, where candidates run. */
     record SignalTask(String model, String modelSha256, DataRef calibration, int calibrationSamples, DataRef evaluation,
-                      int samples, QuantOptions quant, double[] levels, double budgetSeconds)
+                      int samples, QuantOptions quant, double[] globalLevels, double[] layerLevels, double budgetSeconds)
             implements JobRunner.Task<SignalKind, Signals> {
 
         @Override
@@ -229,26 +233,37 @@ public final class CompressionSearch {
                             Locale.ROOT, "%d of %d layers were not quantized alone within %.0f s", missing, layers.size(),
                             budgetSeconds)));
                 }
-                SensitivityScan.Result scan = SensitivityScan.run(m.model(), PruneMethod.parse("magnitude"), levels, eval, n,
-                        budgetSeconds, ProgressSink.NONE, cancel);
-                double scale = 100;
-                List<PruneSignal> worst = new ArrayList<>();
-                for (double level : levels) {
-                    PruneSignal w = null;
-                    for (SensitivityScan.Curve c : scan.curves()) {
-                        for (SensitivityScan.Point p : c.points()) {
-                            if (Math.abs(p.sparsity() - level) > 1e-9) continue;
-                            double loss = scale * (scan.baseline() - p.accuracy());
-                            if (w == null || loss > w.loss()) w = new PruneSignal(c.node(), level, loss, scan.score().label());
-                        }
-                    }
-                    if (w != null) worst.add(w);
-                }
+                PruneMethod magnitude = PruneMethod.parse("magnitude");
                 int total = org.polaris.workbench.engine.sparsity.PruneService.targets(
                         org.polaris.workbench.engine.model.GraphPrep.constantsAsInitializers(m.model()), Set.of()).size();
-                return new Signals(List.of(), worst, scan.samples(), seconds(t0), scan.curves().size() == total ? List.of()
-                        : List.of(String.format(Locale.ROOT, "the pruning scan reached %d of %d layers within %.0f s",
-                        scan.curves().size(), total, budgetSeconds)));
+                List<PruneSignal> worst = new ArrayList<>();
+                List<String> notes = new ArrayList<>();
+                int scans = (globalLevels.length > 0 ? 1 : 0) + (layerLevels.length > 0 ? 1 : 0);
+                int scanned = 0;
+                if (globalLevels.length > 0) {
+                    // each layer alone at its share of one global threshold, level by level
+                    Map<String, double[]> shares = new java.util.LinkedHashMap<>();
+                    for (int i = 0; i < globalLevels.length; i++) {
+                        for (Map.Entry<String, Double> e : SensitivityScan.globalShares(m.model(), globalLevels[i]).entrySet()) {
+                            shares.computeIfAbsent(e.getKey(), k -> new double[globalLevels.length])[i] = e.getValue();
+                        }
+                    }
+                    SensitivityScan.Result scan = SensitivityScan.run(m.model(), magnitude, shares, eval, n,
+                            budgetSeconds / scans, ProgressSink.NONE, cancel);
+                    worst.addAll(worstPerLevel(scan, Spread.GLOBAL, globalLevels));
+                    scanned = scan.samples();
+                    if (scan.curves().size() < total) notes.add(String.format(Locale.ROOT, "the global pruning scan "
+                            + "reached %d of %d layers within %.0f s", scan.curves().size(), total, budgetSeconds / scans));
+                }
+                if (layerLevels.length > 0) {
+                    SensitivityScan.Result scan = SensitivityScan.run(m.model(), magnitude, layerLevels, eval, n,
+                            budgetSeconds / scans, ProgressSink.NONE, cancel);
+                    worst.addAll(worstPerLevel(scan, Spread.UNIFORM, layerLevels));
+                    scanned = scan.samples();
+                    if (scan.curves().size() < total) notes.add(String.format(Locale.ROOT, "the per-layer pruning scan "
+                            + "reached %d of %d layers within %.0f s", scan.curves().size(), total, budgetSeconds / scans));
+                }
+                return new Signals(List.of(), worst, scanned, seconds(t0), notes);
             } catch (CancelledException e) {
                 throw e;
             } catch (Exception e) {
@@ -259,6 +274,24 @@ public final class CompressionSearch {
 
         private static double seconds(long t0) {
             return (System.nanoTime() - t0) / 1e9;
+        }
+
+        /** For each level, the curve point (the i-th after the unpruned one) that loses most. */
+        private static List<PruneSignal> worstPerLevel(SensitivityScan.Result scan, Spread spread, double[] levels) {
+            List<PruneSignal> out = new ArrayList<>();
+            for (int i = 0; i < levels.length; i++) {
+                PruneSignal w = null;
+                for (SensitivityScan.Curve c : scan.curves()) {
+                    if (c.points().size() <= i + 1) continue;
+                    SensitivityScan.Point p = c.points().get(i + 1);
+                    double loss = 100 * (scan.baseline() - p.accuracy());
+                    if (w == null || loss > w.loss()) {
+                        w = new PruneSignal(spread, c.node(), levels[i], p.sparsity(), loss, scan.score().label());
+                    }
+                }
+                if (w != null) out.add(w);
+            }
+            return out;
         }
     }
 
@@ -347,6 +380,8 @@ public final class CompressionSearch {
         todo = withKeptFloat(todo, signals);
         todo = withStemFloat(todo, model);
         final List<Candidate> all = todo;
+        Map<String, Candidate> byId = new HashMap<>();
+        for (Candidate c : todo) byId.put(c.id(), c);
         Map<String, CandidateResult> results = new HashMap<>();
         CandidateTask task = new CandidateTask(r.model().toAbsolutePath().toString(), original.sha256(), r.calibration(),
                 r.calibrationSamples(), r.evaluation(), r.evalSamples(),
@@ -361,7 +396,7 @@ public final class CompressionSearch {
                 cancel.throwIfCancelled();
                 List<Candidate> run = new ArrayList<>();
                 for (Candidate c : wave) {
-                    String skip = skipReason(c, results.values(), signals, r, t0);
+                    String skip = skipReason(c, results.values(), byId, signals, r, t0);
                     if (skip == null) {
                         run.add(c);
                     } else {
@@ -418,23 +453,27 @@ public final class CompressionSearch {
     private static Signals signals(List<Candidate> todo, Request r, String sha, JobRunner runner, ProgressSink progress,
                                    CancellationToken cancel) throws Exception {
         Candidate firstStatic = firstStatic(todo);
-        double[] levels = todo.stream().filter(c -> c.prune() != null && !c.prune().refit()
-                        && c.prune().allocation() == Allocation.Strategy.UNIFORM)
-                .mapToDouble(c -> c.prune().sparsity()).distinct().sorted().toArray();
+        double[] global = scannedLevels(todo, Spread.GLOBAL);
+        double[] layer = scannedLevels(todo, Spread.UNIFORM);
         List<SignalKind> kinds = new ArrayList<>();
         if (firstStatic != null) kinds.add(SignalKind.QUANT);
-        if (levels.length > 0) kinds.add(SignalKind.PRUNE);
+        if (global.length + layer.length > 0) kinds.add(SignalKind.PRUNE);
         if (kinds.isEmpty()) return null;
         double budget = r.budgetSeconds() > 0 ? Math.min(SIGNAL_SECONDS, 0.1 * r.budgetSeconds()) : SIGNAL_SECONDS;
         SignalTask task = new SignalTask(r.model().toAbsolutePath().toString(), sha, r.calibration(), r.calibrationSamples(),
                 r.evaluation(), Math.min(SIGNAL_SAMPLES, r.evalSamples()), firstStatic == null ? null : firstStatic.quant(),
-                levels, budget);
+                global, layer, budget);
         progress.progress(0.01, "signals: quantizing and pruning one layer at a time");
         Signals merged = null;
         for (Signals s : runner.map(kinds, task, (f, m) -> progress.progress(0.1 * f, "signals: " + m), cancel)) {
             merged = merged == null ? s : merged.merge(s);
         }
         return merged;
+    }
+
+    private static double[] scannedLevels(List<Candidate> todo, Spread spread) {
+        return todo.stream().filter(c -> c.prune() != null && c.prune().scanned() && c.prune().spread() == spread)
+                .mapToDouble(c -> c.prune().sparsity()).distinct().sorted().toArray();
     }
 
     private static Candidate firstStatic(List<Candidate> todo) {
@@ -482,7 +521,7 @@ public final class CompressionSearch {
         List<List<Candidate>> waves = new ArrayList<>();
         Map<String, Integer> seen = new HashMap<>();
         for (Candidate c : todo) {
-            int w = c.prune() == null ? 0 : seen.merge(c.kind() + flavour(c.id()), 1, Integer::sum) - 1;
+            int w = c.prune() == null ? 0 : seen.merge(c.kind() + " " + c.prune().flavour(), 1, Integer::sum) - 1;
             while (waves.size() <= w) waves.add(new ArrayList<>());
             waves.get(w).add(c);
         }
@@ -508,42 +547,35 @@ public final class CompressionSearch {
         return k;
     }
 
-    private static String skipReason(Candidate c, java.util.Collection<CandidateResult> done, Signals signals, Request r,
-                                     long t0) {
+    private static String skipReason(Candidate c, java.util.Collection<CandidateResult> done, Map<String, Candidate> byId,
+                                     Signals signals, Request r, long t0) {
         if (r.budgetSeconds() > 0 && (System.nanoTime() - t0) / 1e9 > r.budgetSeconds()) {
             return budgetSpent(r.budgetSeconds());
         }
-        if (c.prune() != null && !c.prune().refit() && c.prune().allocation() == Allocation.Strategy.UNIFORM && signals != null) {
-            // pruning every layer to this level loses at least what the worst layer loses alone
+        if (c.prune() != null && c.prune().scanned() && signals != null) {
+            // pruning every layer loses at least about what the worst layer loses pruned alone as much
             for (PruneSignal p : signals.pruning()) {
-                if (Math.abs(p.sparsity() - c.prune().sparsity()) < 1e-9 && p.loss() > r.tolerance() + 1e-9) {
-                    return String.format(Locale.ROOT, "the sensitivity scan: pruning %s alone to %.0f%% already costs "
-                            + "%.2f points of %s", p.node(), 100 * p.sparsity(), p.loss(), p.score());
+                if (p.spread() == c.prune().spread() && Math.abs(p.sparsity() - c.prune().sparsity()) < 1e-9
+                        && p.loss() > r.tolerance() + 1e-9) {
+                    return String.format(Locale.ROOT, "the sensitivity scan: pruning %s alone to %.0f%%%s already costs "
+                            + "%.2f points of %s", p.node(), 100 * p.layerSparsity(), p.spread() == Spread.GLOBAL
+                            ? String.format(Locale.ROOT, " (its share of a global %.0f%%)", 100 * p.sparsity()) : "",
+                            p.loss(), p.score());
                 }
             }
         }
         if (c.prune() != null) {
             // a higher sparsity of the same flavour cannot do better than a lower one that already lost too much
             for (CandidateResult d : done) {
-                if (d.kind() == c.kind() && d.status() == Status.EVALUATED && !d.withinTolerance()
-                        && flavour(d.id()).equals(flavour(c.id())) && sparsityOf(d.id()) < c.prune().sparsity() * 100) {
+                Candidate dc = byId.get(d.id());
+                if (dc == null || dc.prune() == null || d.kind() != c.kind() || d.status() != Status.EVALUATED
+                        || d.withinTolerance()) continue;
+                if (dc.prune().flavour().equals(c.prune().flavour()) && dc.prune().sparsity() < c.prune().sparsity()) {
                     return "pruning less (" + d.id() + ") already lost more than the tolerance";
                 }
             }
         }
         return null;
-    }
-
-    /** What follows the sparsity in a pruning candidate's id ("-refit", "-refit-int8", or nothing). */
-    static String flavour(String id) {
-        int dash = id.indexOf('-', "prune-".length());
-        return dash < 0 ? "" : id.substring(dash);
-    }
-
-    private static double sparsityOf(String id) {
-        String s = id.substring("prune-".length());
-        int dash = s.indexOf('-');
-        return Double.parseDouble(dash < 0 ? s : s.substring(0, dash));
     }
 
     private record Evaluated(Evaluation.Side original, Evaluation.Side candidate, Evaluation.Agreement agreement) {
@@ -561,7 +593,8 @@ public final class CompressionSearch {
                     evaluation, es, rep, 0.5, 0, false), ProgressSink.NONE, cancel).evaluation();
         } else {
             PruneService.Request pr = new PruneService.Request(model, out, false, c.prune().method(), c.prune().sparsity(),
-                    "global", Set.of(), evaluation, es, rep, true, 0, c.prune().allocation(), c.quant() != null)
+                    c.prune().spread().scope(), Set.of(), evaluation, es, rep, true, 0, c.prune().spread().allocation(),
+                    c.quant() != null)
                     .withoutInt8SpeedCheck();
             if (c.prune().refit()) pr = pr.withRefit(calibration, 5000);
             cmp = new PruneService().run(pr, ProgressSink.NONE, cancel).comparison();

@@ -3,7 +3,7 @@ package org.polaris.workbench.engine.search;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.polaris.workbench.engine.io.InputFiles;
-import org.polaris.workbench.engine.sparsity.Allocation;
+import org.polaris.workbench.engine.sparsity.PruneMethod;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,14 +23,19 @@ import java.util.Set;
  * @param signals measure the cheap signals first (per-layer INT8 sensitivity and SQNR, the pruning sensitivity
  *                scan): they add static INT8 candidates with the most sensitive layers kept in float, and skip
  *                pruning levels at which one layer alone already loses more than the tolerance
- * @param allocations how pruning spreads the sparsity over layers (each a pruning flavour)
+ * @param allocations how pruning spreads the sparsity over layers (each a pruning flavour): one global magnitude
+ *                    threshold, or per layer uniform, ERK or by sensitivity
  * @param int4Blocks INT4 weight-only block sizes
+ * @param methods pruning methods ({@code prune --method} syntax: magnitude, channel, nm:2:4, block:4x4); N:M
+ *                pruning has its own sparsity and ignores {@code sparsities}
  */
 public record SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, List<String> calibrations, boolean refit,
-                          boolean signals, List<Allocation.Strategy> allocations, List<Integer> int4Blocks) {
+                          boolean signals, List<Spread> allocations, List<Integer> int4Blocks,
+                          List<PruneMethod> methods) {
 
     public static final SearchSpace DEFAULT = new SearchSpace(List.of(), List.of(0.3, 0.5, 0.7),
-            List.of("percentile", "minmax", "entropy"), true, true, List.of(Allocation.Strategy.UNIFORM), List.of(32, 128));
+            List.of("percentile", "minmax", "entropy"), true, true, List.of(Spread.GLOBAL), List.of(32, 128),
+            List.of(PruneMethod.parse("magnitude")));
 
     /** How many of the most sensitive layers the keep-in-float candidates leave in float (1, then 2). */
     public static final int MAX_KEPT_FLOAT = 2;
@@ -43,10 +48,10 @@ public record SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, L
         this(kinds, sparsities, calibrations, refit, true);
     }
 
-    /** Uniform pruning and INT4 in blocks of 32 and 128. */
+    /** Magnitude pruning by one global threshold and INT4 in blocks of 32 and 128. */
     public SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, List<String> calibrations, boolean refit,
                        boolean signals) {
-        this(kinds, sparsities, calibrations, refit, signals, DEFAULT.allocations(), DEFAULT.int4Blocks());
+        this(kinds, sparsities, calibrations, refit, signals, DEFAULT.allocations(), DEFAULT.int4Blocks(), DEFAULT.methods());
     }
 
     public SearchSpace {
@@ -54,6 +59,8 @@ public record SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, L
         sparsities = List.copyOf(sparsities);
         calibrations = List.copyOf(calibrations);
         allocations = List.copyOf(new java.util.LinkedHashSet<>(allocations));
+        methods = List.copyOf(new java.util.LinkedHashSet<>(methods));
+        if (methods.isEmpty() || methods.size() > 8) throw new IllegalArgumentException("a space needs 1 to 8 pruning methods");
         int4Blocks = List.copyOf(new java.util.LinkedHashSet<>(int4Blocks));
         if (allocations.isEmpty()) throw new IllegalArgumentException("a space needs at least one allocation");
         for (int b : int4Blocks) {
@@ -72,12 +79,13 @@ public record SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, L
     }
 
     private record File(List<String> kinds, List<Double> sparsities, List<String> calibrations, Boolean refit,
-                        Boolean signals, List<String> allocations, List<Integer> int4Blocks) {
+                        Boolean signals, List<String> allocations, List<Integer> int4Blocks, List<String> methods) {
     }
 
     /**
      * Reads a space file: {@code {"kinds": ["static-int8", "prune"], "sparsities": [0.5], "calibrations": ["minmax"],
-     * "refit": false, "signals": false, "allocations": ["uniform", "erk"], "int4Blocks": [32]}}.
+     * "refit": false, "signals": false, "allocations": ["global", "uniform", "erk"], "int4Blocks": [32],
+     * "methods": ["magnitude", "channel", "nm:2:4"]}}.
      */
     public static SearchSpace read(Path file) throws IOException {
         String problem = InputFiles.problem(file);
@@ -95,8 +103,9 @@ public record SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, L
                     f.sparsities() == null ? DEFAULT.sparsities() : f.sparsities(),
                     f.calibrations() == null ? DEFAULT.calibrations() : f.calibrations(),
                     f.refit() == null || f.refit(), f.signals() == null || f.signals(),
-                    f.allocations() == null ? DEFAULT.allocations() : f.allocations().stream().map(Allocation.Strategy::parse).toList(),
-                    f.int4Blocks() == null ? DEFAULT.int4Blocks() : f.int4Blocks());
+                    f.allocations() == null ? DEFAULT.allocations() : f.allocations().stream().map(Spread::parse).toList(),
+                    f.int4Blocks() == null ? DEFAULT.int4Blocks() : f.int4Blocks(),
+                    f.methods() == null ? DEFAULT.methods() : f.methods().stream().map(PruneMethod::parse).toList());
         } catch (IllegalArgumentException e) {
             throw new IOException(file + ": " + e.getMessage());
         }
@@ -104,6 +113,17 @@ public record SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, L
 
     private boolean wants(Candidate.Kind k) {
         return kinds.isEmpty() || kinds.contains(k);
+    }
+
+    private void addPrune(List<Candidate> out, PruneMethod m, double s, boolean int8) {
+        for (Spread a : allocations) {
+            if (int8) {
+                out.add(Candidate.prune(m, s, a, refit, true));
+            } else {
+                out.add(Candidate.prune(m, s, a, false, false));
+                if (refit) out.add(Candidate.prune(m, s, a, true, false));
+            }
+        }
     }
 
     /** The candidates in the order they are tried. */
@@ -121,19 +141,23 @@ public record SearchSpace(List<Candidate.Kind> kinds, List<Double> sparsities, L
             out.add(Candidate.staticInt8Signed(first));
         }
         List<Double> levels = sparsities.stream().sorted().toList();
-        if (wants(Candidate.Kind.PRUNE) && applicable.contains(Candidate.Kind.PRUNE)) {
+        for (Candidate.Kind k : List.of(Candidate.Kind.PRUNE, Candidate.Kind.PRUNE_INT8)) {
+            if (!wants(k) || !applicable.contains(k)) continue;
+            boolean int8 = k == Candidate.Kind.PRUNE_INT8;
             for (double s : levels) {
-                for (Allocation.Strategy a : allocations) {
-                    out.add(Candidate.prune(s, a, false, false));
-                    if (refit) out.add(Candidate.prune(s, a, true, false));
+                for (PruneMethod m : methods) {
+                    if (m.kind() != PruneMethod.Kind.NM) addPrune(out, m, s, int8);
                 }
             }
-        }
-        if (wants(Candidate.Kind.PRUNE_INT8) && applicable.contains(Candidate.Kind.PRUNE_INT8)) {
-            for (double s : levels) {
-                for (Allocation.Strategy a : allocations) out.add(Candidate.prune(s, a, refit, true));
+            // N:M pruning has one sparsity of its own
+            for (PruneMethod m : methods) {
+                if (m.kind() == PruneMethod.Kind.NM) addPrune(out, m, m.fixedSparsity(), int8);
             }
         }
+        // a method without a global threshold takes "global" as "uniform": one candidate, not two
+        java.util.Map<String, Candidate> unique = new java.util.LinkedHashMap<>();
+        for (Candidate c : out) unique.putIfAbsent(c.id(), c);
+        out = new ArrayList<>(unique.values());
         return out.size() > MAX_CANDIDATES ? List.copyOf(out.subList(0, MAX_CANDIDATES)) : out;
     }
 }

@@ -83,6 +83,48 @@ public final class SensitivityScan {
     public static Result run(OnnxModel model, PruneMethod method, double[] levels, InputData data, int samples,
                              double budgetSeconds, ProgressSink progress, CancellationToken cancel)
             throws OrtModelSession.RuntimeFailure {
+        double[] fixed = Double.isNaN(method.fixedSparsity()) ? levels : new double[] {method.fixedSparsity()};
+        return run(model, method, t -> fixed, data, samples, budgetSeconds, progress, cancel);
+    }
+
+    /**
+     * As {@link #run(OnnxModel, PruneMethod, double[], InputData, int, double, ProgressSink, CancellationToken)}, each
+     * weight scanned at its own levels ({@code levels} by weight name, in the same order for every weight): the
+     * levels {@link #globalShares} gives it, to see each layer alone as a global threshold would prune it.
+     */
+    public static Result run(OnnxModel model, PruneMethod method, Map<String, double[]> levels, InputData data, int samples,
+                             double budgetSeconds, ProgressSink progress, CancellationToken cancel)
+            throws OrtModelSession.RuntimeFailure {
+        return run(model, method, t -> levels.getOrDefault(t.weight(), new double[0]), data, samples, budgetSeconds,
+                progress, cancel);
+    }
+
+    /**
+     * Each prunable weight's own sparsity when one magnitude threshold removes {@code sparsity} of all of them (what
+     * {@code prune --scope global} does; ties at the threshold not counted).
+     */
+    public static Map<String, Double> globalShares(OnnxModel model, double sparsity) {
+        model = GraphPrep.constantsAsInitializers(model);
+        List<PruneService.Target> targets = PruneService.targets(model, Set.of());
+        Map<String, Tensor> inits = new java.util.HashMap<>();
+        for (Tensor w : model.graph().initializers()) inits.put(w.name(), w);
+        List<PruneService.Target> present = targets.stream().filter(t -> inits.containsKey(t.weight())).toList();
+        float[][] all = present.stream().map(t -> inits.get(t.weight()).toFloats()).toArray(float[][]::new);
+        long total = 0;
+        for (float[] a : all) total += a.length;
+        float threshold = Pruner.globalThreshold(all, Math.round(sparsity * total));
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < all.length; i++) {
+            long below = 0;
+            for (float v : all[i]) if (Math.abs(v) < threshold) below++;
+            out.put(present.get(i).weight(), all[i].length == 0 ? 0 : (double) below / all[i].length);
+        }
+        return out;
+    }
+
+    private static Result run(OnnxModel model, PruneMethod method, java.util.function.Function<PruneService.Target, double[]> levelsOf,
+                              InputData data, int samples, double budgetSeconds, ProgressSink progress,
+                              CancellationToken cancel) throws OrtModelSession.RuntimeFailure {
         long deadline = budgetSeconds > 0 ? System.nanoTime() + (long) (budgetSeconds * 1e9) : Long.MAX_VALUE;
         if (method.kind() == PruneMethod.Kind.CHANNEL) {
             throw new IllegalArgumentException("the sensitivity scan prunes weights in place: use magnitude, nm or block");
@@ -91,17 +133,16 @@ public final class SensitivityScan {
         List<PruneService.Target> targets = PruneService.targets(model, Set.of());
         int n = Math.min(samples, data.size());
         int batch = Math.min(Math.min(Calibrator.batchSize(model.graph()), data.maxBatch()), Math.max(1, n));
-        double[] fixed = Double.isNaN(method.fixedSparsity()) ? levels : new double[] {method.fixedSparsity()};
         Scorer scorer = Scorer.of(OnnxModelWriter.toBytes(model), model, data, n, batch);
         double baseline = scorer.score(OnnxModelWriter.toBytes(model));
         List<Curve> curves = new ArrayList<>();
         int done = 0;
-        int total = targets.size() * fixed.length;
+        int total = targets.stream().mapToInt(t -> levelsOf.apply(t).length).sum();
         for (PruneService.Target t : targets) {
             if (System.nanoTime() - deadline > 0) break;
             List<Point> points = new ArrayList<>();
             points.add(new Point(0, baseline));
-            for (double level : fixed) {
+            for (double level : levelsOf.apply(t)) {
                 cancel.throwIfCancelled();
                 progress.progress((double) done++ / total, String.format(java.util.Locale.ROOT,
                         "scanning %s at %.0f%% (%d/%d)", t.node(), 100 * level, done, total));

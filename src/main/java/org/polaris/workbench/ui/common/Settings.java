@@ -52,6 +52,8 @@ public final class Settings {
     public String searchCalibData;
     public double searchTolerance = 1;
     public String searchObjective = "latency";
+    /** Where the Search pane measures latency: cpu or gpu. */
+    public String searchDevice = "cpu";
 
     /** Puts {@code path} first in the recent list, without duplicates, keeping at most {@link #MAX_RECENT}. */
     public void touchRecent(String path) {

@@ -162,6 +162,14 @@ public final class SearchView extends SplitPane {
             obj.valueProperty().bindBidirectional(vm.objectiveProperty());
             obj.setConverter(DisplayNames.converter(o -> o == CompressionSearch.Objective.LATENCY ? "fastest" : "smallest"));
             add("Objective", obj);
+            ChoiceBox<org.polaris.workbench.engine.exec.EngineSession.Device> dev = new ChoiceBox<>();
+            dev.setId("searchDevice");
+            dev.getItems().addAll(org.polaris.workbench.engine.exec.EngineSession.Device.CPU,
+                    org.polaris.workbench.engine.exec.EngineSession.Device.GPU);
+            dev.valueProperty().bindBidirectional(vm.deviceProperty());
+            dev.setConverter(DisplayNames.converter(d -> d == org.polaris.workbench.engine.exec.EngineSession.Device.GPU
+                    ? "OpenCL GPU (engine)" : "CPU (ONNX Runtime)"));
+            add("Latency on", dev);
             TextField budget = new TextField();
             budget.setPrefColumnCount(5);
             budget.textProperty().bindBidirectional(vm.budgetMinutesProperty(), new javafx.util.converter.NumberStringConverter(Locale.ROOT, "0.#"));

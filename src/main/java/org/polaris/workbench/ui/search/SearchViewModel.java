@@ -17,6 +17,7 @@ import javafx.beans.property.StringProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
 import org.polaris.workbench.engine.data.DataRef;
+import org.polaris.workbench.engine.exec.EngineSession;
 import org.polaris.workbench.engine.data.InputPlan;
 import org.polaris.workbench.engine.io.TempFiles;
 import org.polaris.workbench.engine.search.Candidate;
@@ -57,6 +58,7 @@ public final class SearchViewModel {
     private final ObjectProperty<Path> calibData = new SimpleObjectProperty<>();
     private final DoubleProperty tolerance = new SimpleDoubleProperty(1);
     private final ObjectProperty<CompressionSearch.Objective> objective = new SimpleObjectProperty<>(CompressionSearch.Objective.LATENCY);
+    private final ObjectProperty<EngineSession.Device> device = new SimpleObjectProperty<>(EngineSession.Device.CPU);
     private final DoubleProperty budgetMinutes = new SimpleDoubleProperty(0);
     private final StringProperty sparsities = new SimpleStringProperty("0.3, 0.5, 0.7");
     private final Map<Candidate.Kind, BooleanProperty> kinds = new EnumMap<>(Candidate.Kind.class);
@@ -93,6 +95,7 @@ public final class SearchViewModel {
         } catch (IllegalArgumentException | NullPointerException e) {
             // a hand-edited settings file: keep the default
         }
+        device.set("gpu".equals(s.searchDevice) ? EngineSession.Device.GPU : EngineSession.Device.CPU);
         workspace.currentProperty().addListener((o, a, b) -> form.modelChanged(b, "best"));
         selected.addListener((o, a, c) -> card.setAll(c == null ? List.of() : SearchCard.rows(c, report.get())));
         canSearch = Bindings.createBooleanBinding(() -> workspace.currentProperty().get() != null
@@ -155,9 +158,11 @@ public final class SearchViewModel {
         status.set("Searching…");
         double tol = tolerance.get();
         CompressionSearch.Objective obj = objective.get();
+        EngineSession.Device dev = device.get() == EngineSession.Device.GPU ? EngineSession.Device.GPU : EngineSession.Device.CPU;
         double budget = budgetMinutes.get() * 60;
-        Provenance made = Provenance.now(m, String.format(Locale.ROOT, "%s within %s, on %s", obj == CompressionSearch.Objective.LATENCY
-                ? "fastest" : "smallest", CompressionSearch.points(tol), eval.getFileName()));
+        Provenance made = Provenance.now(m, String.format(Locale.ROOT, "%s within %s, on %s, timed on %s",
+                obj == CompressionSearch.Objective.LATENCY ? "fastest" : "smallest", CompressionSearch.points(tol),
+                eval.getFileName(), dev == EngineSession.Device.GPU ? "the OpenCL GPU" : "the CPU"));
         workspace.submit(tasks, m, "Searching compressions of " + m.getFileName(), (progress, cancel) -> {
             OutputFolder.prepare(out);
             Path dir = TempFiles.createFolder("polaris-search-pane");
@@ -165,7 +170,7 @@ public final class SearchViewModel {
             DataRef evalData = DataRef.of(eval, inputs, samples);
             DataRef calibration = calib == null ? null : DataRef.of(calib, inputs, 200);
             CompressionSearch.Request req = new CompressionSearch.Request(m, out, overwrite, calibration, 200, evalData, samples,
-                    tol, obj, budget, sp, out.resolveSibling(out.getFileName() + ".report.json"), 1, 100, dir);
+                    tol, obj, budget, sp, out.resolveSibling(out.getFileName() + ".report.json"), 1, 100, dir, dev);
             try {
                 return new CompressionSearch().run(req, arrived::add, progress, cancel);
             } catch (CompressionSearch.NothingQualifiesException e) {
@@ -241,6 +246,7 @@ public final class SearchViewModel {
         s.searchCalibData = calibData.get() == null ? null : calibData.get().toString();
         s.searchTolerance = tolerance.get();
         s.searchObjective = objective.get().name().toLowerCase(Locale.ROOT);
+        s.searchDevice = device.get() == EngineSession.Device.GPU ? "gpu" : "cpu";
         settings.save();
     }
 
@@ -263,6 +269,8 @@ public final class SearchViewModel {
     public ObjectProperty<Path> calibDataProperty() { return calibData; }
     public DoubleProperty toleranceProperty() { return tolerance; }
     public ObjectProperty<CompressionSearch.Objective> objectiveProperty() { return objective; }
+    /** Where latency is measured: CPU (ONNX Runtime) or GPU (the engine on OpenCL). */
+    public ObjectProperty<EngineSession.Device> deviceProperty() { return device; }
     public DoubleProperty budgetMinutesProperty() { return budgetMinutes; }
     public StringProperty sparsitiesProperty() { return sparsities; }
     public BooleanProperty kindProperty(Candidate.Kind k) { return kinds.get(k); }

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -91,7 +92,8 @@ class CompressionSearchTest {
     @Test
     void cheapSignalsRankTheLayersAddKeptFloatCandidatesAndSkipPruningLevelsOneLayerAloneCannotAfford() throws Exception {
         SearchSpace space = new SearchSpace(List.of(Candidate.Kind.STATIC_INT8, Candidate.Kind.PRUNE), List.of(0.3, 0.8),
-                List.of("minmax"), false, true);
+                List.of("minmax"), false, true, List.of(Spread.GLOBAL, Spread.UNIFORM), List.of(32),
+                SearchSpace.DEFAULT.methods());
         CompressionSearch.Report r;
         try {
             r = new CompressionSearch().run(request(tmp.resolve("s.onnx"), 1.0, CompressionSearch.Objective.SIZE, space),
@@ -117,27 +119,51 @@ class CompressionSearchTest {
         for (int k = 1; k <= Math.min(2, sensitive.size()); k++) kept.add("static-int8-minmax-keep" + k);
         List<String> ids = new ArrayList<>(List.of("static-int8-minmax", "static-int8-minmax-per-tensor", "static-int8-minmax-s8"));
         ids.addAll(kept);
-        ids.addAll(List.of("prune-30", "prune-80"));
+        ids.addAll(List.of("prune-30", "prune-30-uniform", "prune-80", "prune-80-uniform"));
         assertThat(r.candidates()).extracting(CompressionSearch.CandidateResult::id).containsExactlyElementsOf(ids);
         for (int k = 1; k <= kept.size(); k++) {
             assertThat(find(r, "static-int8-minmax-keep" + k).settings()).endsWith("kept in float: "
                     + String.join(", ", new java.util.TreeSet<>(sensitive.subList(0, k))));
         }
-        // pruning: the scan's worst layer per level decides the skip, with its numbers in the reason
-        assertThat(s.pruning()).extracting(CompressionSearch.PruneSignal::sparsity).containsExactly(0.3, 0.8);
+        // pruning: per spread and level, the scan's worst layer decides the skip, with its numbers in the reason; for
+        // one global threshold each layer is scanned at its own share of it
+        assertThat(s.pruning()).extracting(p -> p.spread() + " " + p.sparsity())
+                .containsExactly("global 0.3", "global 0.8", "uniform 0.3", "uniform 0.8");
+        org.polaris.workbench.engine.model.OnnxModel mlp = new org.polaris.workbench.engine.model.OnnxModelReader()
+                .read(TestData.FASHION_MLP);
         for (CompressionSearch.PruneSignal p : s.pruning()) {
-            CompressionSearch.CandidateResult c = find(r, String.format(java.util.Locale.ROOT, "prune-%.0f", 100 * p.sparsity()));
+            boolean global = p.spread() == Spread.GLOBAL;
+            CompressionSearch.CandidateResult c = find(r, String.format(java.util.Locale.ROOT, "prune-%.0f%s", 100 * p.sparsity(),
+                    global ? "" : "-uniform"));
             assertThat(p.score()).isEqualTo("top-1 accuracy");
+            String weight = org.polaris.workbench.engine.sparsity.PruneService.targets(mlp, java.util.Set.of()).stream()
+                    .filter(t -> t.node().equals(p.node())).findFirst().orElseThrow().weight();
+            assertThat(p.layerSparsity()).isEqualTo(global ? org.polaris.workbench.engine.sparsity.SensitivityScan
+                    .globalShares(mlp, p.sparsity()).get(weight) : p.sparsity());
             if (p.loss() > 1.0) {
                 assertThat(c.status()).isEqualTo(CompressionSearch.Status.SKIPPED);
                 assertThat(c.reason()).isEqualTo(String.format(java.util.Locale.ROOT, "the sensitivity scan: pruning %s alone "
-                        + "to %.0f%% already costs %.2f points of top-1 accuracy", p.node(), 100 * p.sparsity(), p.loss()));
+                        + "to %.0f%%%s already costs %.2f points of top-1 accuracy", p.node(), 100 * p.layerSparsity(),
+                        global ? String.format(java.util.Locale.ROOT, " (its share of a global %.0f%%)", 100 * p.sparsity()) : "",
+                        p.loss()));
             } else {
                 assertThat(c.status()).isEqualTo(CompressionSearch.Status.EVALUATED);
             }
         }
-        // pruning 80% of one MLP layer alone costs more than a point (the whole model at 80% loses ~25)
-        assertThat(find(r, "prune-80").status()).isEqualTo(CompressionSearch.Status.SKIPPED);
+        // pruning one MLP layer alone to 80% costs more than a point (the whole model at 80% per layer loses ~25)
+        assertThat(find(r, "prune-80-uniform").status()).isEqualTo(CompressionSearch.Status.SKIPPED);
+        // the global shares average, weighted by size, to the global sparsity
+        Map<String, Double> shares = org.polaris.workbench.engine.sparsity.SensitivityScan.globalShares(mlp, 0.8);
+        double pruned = 0;
+        long total = 0;
+        for (org.polaris.workbench.engine.model.Tensor w : mlp.graph().initializers()) {
+            Double share = shares.get(w.name());
+            if (share == null) continue;
+            pruned += share * w.elementCount();
+            total += w.elementCount();
+        }
+        assertThat(shares).hasSize(3);
+        assertThat(pruned / total).isCloseTo(0.8, org.assertj.core.data.Offset.offset(1e-4));
     }
 
     @Test
@@ -173,6 +199,36 @@ class CompressionSearchTest {
     }
 
     @Test
+    void pruningMethodsAreFlavoursOfTheirOwnAndRunOnTheCnn() throws Exception {
+        Path f = Files.writeString(tmp.resolve("methods.json"), "{\"kinds\": [\"prune\"], \"sparsities\": [0.5, 0.3], "
+                + "\"methods\": [\"magnitude\", \"channel\", \"nm:2:4\"], \"refit\": false, \"signals\": false}");
+        SearchSpace space = SearchSpace.read(f);
+        List<Candidate> all = space.candidates(java.util.EnumSet.allOf(Candidate.Kind.class));
+        assertThat(all).extracting(Candidate::id).containsExactly("prune-30", "prune-channel-30", "prune-50", "prune-channel-50",
+                "prune-2of4");
+        assertThat(all).extracting(c -> c.prune().scanned()).containsExactly(true, false, true, false, false);
+        assertThat(all.get(4).prune().sparsity()).isEqualTo(0.5);
+        // each method its own flavour: the lowest sparsity of each runs first
+        assertThat(CompressionSearch.waves(all)).extracting(w -> w.stream().map(Candidate::id).toList()).containsExactly(
+                List.of("prune-30", "prune-channel-30", "prune-2of4"), List.of("prune-50", "prune-channel-50"));
+        CompressionSearch.Request base = request(tmp.resolve("m.onnx"), 100, CompressionSearch.Objective.SIZE, space);
+        CompressionSearch.Request cnn = new CompressionSearch.Request(TestData.FASHION_CNN, base.output(), false, null, 100,
+                base.evaluation(), 300, 100, CompressionSearch.Objective.SIZE, 0, new SearchSpace(List.of(Candidate.Kind.PRUNE),
+                List.of(0.5), List.of("minmax"), false, false, space.allocations(), space.int4Blocks(),
+                List.of(org.polaris.workbench.engine.sparsity.PruneMethod.parse("channel"),
+                        org.polaris.workbench.engine.sparsity.PruneMethod.parse("nm:2:4"))), null, 1, 10, null);
+        CompressionSearch.Report r = new CompressionSearch().run(cnn, c -> { }, ProgressSink.NONE, CancellationToken.none());
+        assertThat(r.candidates()).extracting(CompressionSearch.CandidateResult::id).containsExactly("prune-channel-50", "prune-2of4");
+        for (CompressionSearch.CandidateResult c : r.candidates()) {
+            assertThat(c.status()).as(c.id() + ": " + c.reason()).isEqualTo(CompressionSearch.Status.EVALUATED);
+        }
+        // removing channels makes the model smaller; 2:4 zeros are stored sparse only where that is smaller
+        assertThat(find(r, "prune-channel-50").sizeRatio()).isLessThan(0.6);
+        assertThat(find(r, "prune-channel-50").settings()).isEqualTo("channel pruning to 50%, uniform per layer");
+        assertThat(find(r, "prune-2of4").settings()).isEqualTo("nm:2:4 pruning to 50%, uniform per layer");
+    }
+
+    @Test
     void whenNothingMeetsTheToleranceNothingIsWrittenButTheReport() throws Exception {
         SearchSpace space = new SearchSpace(List.of(Candidate.Kind.PRUNE), List.of(0.8), List.of("minmax"), false, false);
         Path out = tmp.resolve("none.onnx");
@@ -195,11 +251,11 @@ class CompressionSearchTest {
         SearchSpace s = SearchSpace.read(f);
         assertThat(s.candidates(java.util.EnumSet.allOf(Candidate.Kind.class))).extracting(Candidate::id).containsExactly(
                 "int4-b64", "static-int8-entropy", "static-int8-minmax", "static-int8-entropy-per-tensor",
-                "static-int8-entropy-s8", "prune-50-refit-int8", "prune-50-erk-refit-int8");
+                "static-int8-entropy-s8", "prune-50-uniform-refit-int8", "prune-50-erk-refit-int8");
         assertThat(s.candidates(java.util.EnumSet.allOf(Candidate.Kind.class)).get(4).describe())
                 .isEqualTo("static INT8, entropy calibration, per-channel weights, signed symmetric activations");
         assertThat(s.candidates(java.util.EnumSet.allOf(Candidate.Kind.class)).get(6).describe())
-                .isEqualTo("magnitude pruning to 50%, erk allocation, re-fit, then static INT8");
+                .isEqualTo("magnitude pruning to 50%, erk per layer, re-fit, then static INT8");
         // the image stem: the CNN's one-channel convolution kept in float is a candidate of its own, timed like the rest
         List<Candidate> cnn = CompressionSearch.withStemFloat(SearchSpace.DEFAULT.candidates(java.util.EnumSet.allOf(Candidate.Kind.class)),
                 new org.polaris.workbench.engine.model.OnnxModelReader().read(TestData.FASHION_CNN));
@@ -221,9 +277,6 @@ class CompressionSearchTest {
 
     @Test
     void onlyALowerSparsityOfTheSameFlavourSkipsAHigherOne() throws Exception {
-        assertThat(CompressionSearch.flavour("prune-50")).isEmpty();
-        assertThat(CompressionSearch.flavour("prune-50-refit")).isEqualTo("-refit");
-        assertThat(CompressionSearch.flavour("prune-50-refit-int8")).isEqualTo("-refit-int8");
         SearchSpace space = new SearchSpace(List.of(Candidate.Kind.PRUNE), List.of(0.8, 0.9), List.of("minmax"), true, false);
         CompressionSearch.Report r;
         try {

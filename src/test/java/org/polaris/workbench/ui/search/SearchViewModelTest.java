@@ -60,7 +60,7 @@ class SearchViewModelTest {
                 .containsExactly("static-int8-percentile", "static-int8-minmax", "static-int8-entropy",
                         "static-int8-percentile-per-tensor", "static-int8-percentile-s8");
         assertThat(vm.signalsProperty().get()).startsWith("Signals (");
-        assertThat(vm.provenanceProperty().get()).contains("fashion_mlp.onnx").contains("fastest within 1 point, on t10k-2000-images-idx3-ubyte.gz");
+        assertThat(vm.provenanceProperty().get()).contains("fashion_mlp.onnx").contains("fastest within 1 point, on t10k-2000-images-idx3-ubyte.gz, timed on the CPU");
         if (r.chosen() != null) {
             assertThat(vm.selectedProperty().get().id()).isEqualTo(r.chosen());
             assertThat(vm.statusProperty().get()).startsWith("Wrote " + tmp.resolve("fashion_mlp-best.onnx"));
