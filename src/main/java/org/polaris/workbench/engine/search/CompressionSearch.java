@@ -248,20 +248,12 @@ public final class CompressionSearch {
                             shares.computeIfAbsent(e.getKey(), k -> new double[globalLevels.length])[i] = e.getValue();
                         }
                     }
-                    SensitivityScan.Result scan = SensitivityScan.run(m.model(), magnitude, shares, eval, n,
-                            budgetSeconds / scans, ProgressSink.NONE, cancel);
-                    worst.addAll(worstPerLevel(scan, Spread.GLOBAL, globalLevels));
-                    scanned = scan.samples();
-                    if (scan.curves().size() < total) notes.add(String.format(Locale.ROOT, "the global pruning scan "
-                            + "reached %d of %d layers within %.0f s", scan.curves().size(), total, budgetSeconds / scans));
+                    scanned = collect(SensitivityScan.run(m.model(), magnitude, shares, eval, n, budgetSeconds / scans,
+                            ProgressSink.NONE, cancel), Spread.GLOBAL, globalLevels, total, budgetSeconds / scans, worst, notes);
                 }
                 if (layerLevels.length > 0) {
-                    SensitivityScan.Result scan = SensitivityScan.run(m.model(), magnitude, layerLevels, eval, n,
-                            budgetSeconds / scans, ProgressSink.NONE, cancel);
-                    worst.addAll(worstPerLevel(scan, Spread.UNIFORM, layerLevels));
-                    scanned = scan.samples();
-                    if (scan.curves().size() < total) notes.add(String.format(Locale.ROOT, "the per-layer pruning scan "
-                            + "reached %d of %d layers within %.0f s", scan.curves().size(), total, budgetSeconds / scans));
+                    scanned = collect(SensitivityScan.run(m.model(), magnitude, layerLevels, eval, n, budgetSeconds / scans,
+                            ProgressSink.NONE, cancel), Spread.UNIFORM, layerLevels, total, budgetSeconds / scans, worst, notes);
                 }
                 return new Signals(List.of(), worst, scanned, seconds(t0), notes);
             } catch (CancelledException e) {
@@ -274,6 +266,17 @@ public final class CompressionSearch {
 
         private static double seconds(long t0) {
             return (System.nanoTime() - t0) / 1e9;
+        }
+
+        /** Adds a scan's worst layer per level (and a note when the budget cut it short); returns its samples. */
+        private static int collect(SensitivityScan.Result scan, Spread spread, double[] levels, int total, double budget,
+                                   List<PruneSignal> worst, List<String> notes) {
+            worst.addAll(worstPerLevel(scan, spread, levels));
+            if (scan.curves().size() < total) {
+                notes.add(String.format(Locale.ROOT, "the %s pruning scan reached %d of %d layers within %.0f s",
+                        spread == Spread.GLOBAL ? "global" : "per-layer", scan.curves().size(), total, budget));
+            }
+            return scan.samples();
         }
 
         /** For each level, the curve point (the i-th after the unpruned one) that loses most. */
