@@ -185,7 +185,7 @@ public final class CompressionSearch {
             for (PruneSignal p : pruning) {
                 b.append(String.format(Locale.ROOT, " pruning to %.0f%% (%s): worst layer alone %s at %.0f%%, %+.2f points;",
                         100 * p.sparsity(), p.spread() == Spread.GLOBAL ? "one global threshold" : "uniform per layer",
-                        p.node(), 100 * p.layerSparsity(), -p.loss()));
+                        p.node(), 100 * p.layerSparsity(), 0.0 - p.loss()));
             }
             for (String n : notes) b.append(' ').append(n).append(';');
             b.setLength(b.length() - 1);

@@ -82,7 +82,9 @@ class SearchPaneViewTest {
         if (!screenshot) assertThat(vm.candidates()).hasSize(6 + (int) kept);
         javafx.scene.control.Label signals = robot.lookup("#searchSignals").query();
         assertThat(signals.isVisible()).isTrue();
-        assertThat(signals.getText()).startsWith("Signals (300 samples, ").contains("INT8 one layer at a time, most sensitive /fc");
+        // the signals use up to 1,000 of the evaluation samples
+        assertThat(signals.getText()).startsWith("Signals (" + (screenshot ? 1000 : 300) + " samples, ")
+                .contains("INT8 one layer at a time, most sensitive /");
         assertThat(view.pointsShown()).isEqualTo((int) evaluated).isPositive();
 
         // a click on a point that is not selected selects it and fills the card
