@@ -89,6 +89,29 @@ class SearchViewModelTest {
     }
 
     @Test
+    void latencyOnTheGpuReachesTheSearchAndIsRemembered() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(org.polaris.workbench.engine.opencl.OpenCl.discover().available(),
+                "no OpenCL device");
+        dialogs.dataAnswers.add(IDX);
+        vm.chooseEvalData(false);
+        for (Candidate.Kind k : Candidate.Kind.values()) vm.kindProperty(k).set(k == Candidate.Kind.FP16);
+        vm.deviceProperty().set(org.polaris.workbench.engine.exec.EngineSession.Device.GPU);
+        vm.search();
+        assertThat(vm.errorProperty().get()).isEmpty();
+        CompressionSearch.Report r = vm.reportProperty().get();
+        assertThat(r.device()).isEqualTo("the engine on the OpenCL GPU (and 1 CPU thread)");
+        assertThat(r.candidates()).extracting(CompressionSearch.CandidateResult::id).containsExactly("fp16");
+        assertThat(vm.provenanceProperty().get()).contains("timed on the OpenCL GPU");
+        vm.selectedProperty().set(r.candidates().get(0));
+        assertThat(vm.card().stream().filter(row -> row[0].equals("Latency")).findFirst().orElseThrow()[1])
+                .endsWith("on the engine on the OpenCL GPU (and 1 CPU thread))");
+        // the choice is saved with the other settings and comes back in a new pane
+        SearchViewModel again = new SearchViewModel(new InlineTaskRunner(), dialogs,
+                new SettingsStore(tmp.resolve("settings.json")), workspace);
+        assertThat(again.deviceProperty().get()).isEqualTo(org.polaris.workbench.engine.exec.EngineSession.Device.GPU);
+    }
+
+    @Test
     void aBadSpaceIsRefusedBeforeAnythingRuns() {
         dialogs.dataAnswers.add(IDX);
         vm.chooseEvalData(false);
