@@ -12,6 +12,7 @@ import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.CancelledException;
 import org.polaris.workbench.engine.job.ClusterJobException;
 import org.polaris.workbench.engine.job.JobRunner;
+import org.polaris.workbench.engine.job.Messages;
 import org.polaris.workbench.engine.job.ProgressSink;
 
 import java.util.List;
@@ -127,7 +128,7 @@ public final class SparkJobRunner implements JobRunner {
             return new ClusterJobException("Spark cannot send this job to its executors (" + (c == null ? m : c) + "): "
                     + "data opened in this process runs in-process only; give the data by path", e);
         }
-        return new ClusterJobException("Spark refused the job: " + firstLine(m), e);
+        return new ClusterJobException("Spark refused the job: " + Messages.firstLine(m), e);
     }
 
     /** A Spark job failure as one line: how often the piece failed and its last error, without Spark's stack trace. */
@@ -135,7 +136,7 @@ public final class SparkJobRunner implements JobRunner {
         if (t instanceof CancelledException c) throw c;
         String m = t.getMessage() == null ? t.toString() : t.getMessage();
         if (m.contains("Task not serializable")) {
-            return new ClusterJobException("Spark cannot send this job to its executors (" + firstLine(m) + "): data "
+            return new ClusterJobException("Spark cannot send this job to its executors (" + Messages.firstLine(m) + "): data "
                     + "opened in this process runs in-process only; give the data by path", t);
         }
         Matcher x = LAST_FAILURE.matcher(m);
@@ -143,12 +144,7 @@ public final class SparkJobRunner implements JobRunner {
             return new ClusterJobException(String.format(Locale.ROOT, "a piece of the job failed %s time%s on Spark (last on %s): %s",
                     x.group(1), x.group(1).equals("1") ? "" : "s", x.group(2), x.group(3).strip()), t);
         }
-        return new ClusterJobException("the Spark job failed: " + firstLine(m), t);
-    }
-
-    private static String firstLine(String m) {
-        int nl = m.indexOf('\n');
-        return nl < 0 ? m : m.substring(0, nl);
+        return new ClusterJobException("the Spark job failed: " + Messages.firstLine(m), t);
     }
 
     @Override

@@ -49,15 +49,9 @@ public final class ClusterRunners {
             return (JobRunner) runner.getMethod("start", String.class, String.class).invoke(null, master, appName);
         } catch (java.lang.reflect.InvocationTargetException e) {
             Throwable c = e.getCause();
-            throw new ClusterException("--cluster spark: Spark did not start (" + firstLine(c) + ")", c);
+            throw new ClusterException("--cluster spark: Spark did not start (" + Messages.firstLine(c) + ")", c);
         } catch (ReflectiveOperationException e) {
             throw new ClusterException("--cluster spark: the Spark runner does not match this build (" + e + ")", e);
         }
-    }
-
-    static String firstLine(Throwable t) {
-        String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-        int nl = m.indexOf('\n');
-        return nl < 0 ? m : m.substring(0, nl);
     }
 }

@@ -4,33 +4,34 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.polaris.workbench.engine.data.DataRef;
 import org.polaris.workbench.engine.data.InputData;
+import org.polaris.workbench.engine.exec.EngineSession;
+import org.polaris.workbench.engine.exec.UnsupportedOpsException;
+import org.polaris.workbench.engine.inference.BenchResult;
+import org.polaris.workbench.engine.inference.Benchmark;
+import org.polaris.workbench.engine.inference.Runtimes;
 import org.polaris.workbench.engine.io.OutputPolicy;
 import org.polaris.workbench.engine.io.OutputSet;
 import org.polaris.workbench.engine.io.TempFiles;
 import org.polaris.workbench.engine.job.CancellationToken;
 import org.polaris.workbench.engine.job.CancelledException;
 import org.polaris.workbench.engine.job.JobRunner;
+import org.polaris.workbench.engine.job.Messages;
 import org.polaris.workbench.engine.job.ProgressSink;
-import org.polaris.workbench.engine.model.OnnxModel;
-import org.polaris.workbench.engine.model.ValueInfo;
-import org.polaris.workbench.engine.model.WorkerModels;
-import org.polaris.workbench.engine.exec.EngineSession;
-import org.polaris.workbench.engine.exec.UnsupportedOpsException;
-import org.polaris.workbench.engine.inference.BenchResult;
-import org.polaris.workbench.engine.inference.Benchmark;
-import org.polaris.workbench.engine.inference.Runtimes;
 import org.polaris.workbench.engine.model.GraphPrep;
 import org.polaris.workbench.engine.model.ModelLoadException;
+import org.polaris.workbench.engine.model.OnnxModel;
 import org.polaris.workbench.engine.model.OnnxModelReader;
 import org.polaris.workbench.engine.model.Tensor;
+import org.polaris.workbench.engine.model.ValueInfo;
+import org.polaris.workbench.engine.model.WorkerModels;
 import org.polaris.workbench.engine.quant.Evaluation;
-import org.polaris.workbench.engine.runtime.ModelRuntime;
 import org.polaris.workbench.engine.quant.LayerSignals;
-import org.polaris.workbench.engine.quant.QuantEvaluator;
-import org.polaris.workbench.engine.quant.QuantRequest;
 import org.polaris.workbench.engine.quant.QdqQuantizer;
+import org.polaris.workbench.engine.quant.QuantEvaluator;
 import org.polaris.workbench.engine.quant.QuantOptions;
+import org.polaris.workbench.engine.quant.QuantRequest;
 import org.polaris.workbench.engine.quant.QuantizeService;
+import org.polaris.workbench.engine.runtime.ModelRuntime;
 import org.polaris.workbench.engine.sparsity.PruneMethod;
 import org.polaris.workbench.engine.sparsity.PruneService;
 import org.polaris.workbench.engine.sparsity.SensitivityScan;
@@ -234,8 +235,7 @@ public final class CompressionSearch {
                             budgetSeconds)));
                 }
                 PruneMethod magnitude = PruneMethod.parse("magnitude");
-                int total = org.polaris.workbench.engine.sparsity.PruneService.targets(
-                        org.polaris.workbench.engine.model.GraphPrep.constantsAsInitializers(m.model()), Set.of()).size();
+                int total = PruneService.targets(GraphPrep.constantsAsInitializers(m.model()), Set.of()).size();
                 List<PruneSignal> worst = new ArrayList<>();
                 List<String> notes = new ArrayList<>();
                 int scans = (globalLevels.length > 0 ? 1 : 0) + (layerLevels.length > 0 ? 1 : 0);
@@ -260,7 +260,7 @@ public final class CompressionSearch {
                 throw e;
             } catch (Exception e) {
                 return new Signals(List.of(), List.of(), 0, seconds(t0), List.of((kind == SignalKind.QUANT
-                        ? "the INT8 layer signals" : "the pruning scan") + " failed: " + firstLine(e)));
+                        ? "the INT8 layer signals" : "the pruning scan") + " failed: " + Messages.firstLine(e)));
             }
         }
 
@@ -352,7 +352,7 @@ public final class CompressionSearch {
             } catch (CancelledException ex) {
                 throw ex;
             } catch (Exception ex) {
-                return new Made(c.id(), Status.FAILED, firstLine(ex), null, null, Double.NaN, null);
+                return new Made(c.id(), Status.FAILED, Messages.firstLine(ex), null, null, Double.NaN, null);
             } finally {
                 TempFiles.delete(dir);
             }
@@ -380,8 +380,7 @@ public final class CompressionSearch {
         long originalBytes = Files.size(r.model());
         List<Candidate> todo = r.space().candidates(applicable(model));
         Signals signals = r.space().signals() ? signals(todo, r, original.sha256(), runner, progress, cancel) : null;
-        todo = withKeptFloat(todo, signals);
-        todo = withStemFloat(todo, model);
+        todo = capped(withStemFloat(withKeptFloat(todo, signals), model));
         final List<Candidate> all = todo;
         Map<String, Candidate> byId = new HashMap<>();
         for (Candidate c : todo) byId.put(c.id(), c);
@@ -498,7 +497,7 @@ public final class CompressionSearch {
         for (int i = 0; i < todo.size(); i++) if (todo.get(i).kind() == Candidate.Kind.STATIC_INT8) at = i + 1;
         List<Candidate> out = new ArrayList<>(todo);
         for (int i = 1; i <= k; i++) out.add(at + i - 1, Candidate.keepFloat(base, sensitive.subList(0, i)));
-        return out.size() > SearchSpace.MAX_CANDIDATES ? List.copyOf(out.subList(0, SearchSpace.MAX_CANDIDATES)) : out;
+        return out;
     }
 
     /**
@@ -513,7 +512,12 @@ public final class CompressionSearch {
         if (stems.isEmpty()) return todo;
         List<Candidate> out = new ArrayList<>(todo);
         out.add(todo.indexOf(base) + 1, Candidate.stemFloat(base, stems));
-        return out.size() > SearchSpace.MAX_CANDIDATES ? List.copyOf(out.subList(0, SearchSpace.MAX_CANDIDATES)) : out;
+        return out;
+    }
+
+    /** At most {@link SearchSpace#MAX_CANDIDATES}, whatever the signals added. */
+    private static List<Candidate> capped(List<Candidate> todo) {
+        return todo.size() > SearchSpace.MAX_CANDIDATES ? List.copyOf(todo.subList(0, SearchSpace.MAX_CANDIDATES)) : todo;
     }
 
     /**
@@ -635,7 +639,7 @@ public final class CompressionSearch {
                     timedIndex.add(i);
                 } catch (ModelLoadException | UnsupportedOpsException | RuntimeException e) {
                     out.put(c.id(), CandidateResult.notEvaluated(c, Status.FAILED, "cannot be timed "
-                            + (r.device() == EngineSession.Device.GPU ? "on the GPU" : "here") + ": " + firstLine(e)));
+                            + (r.device() == EngineSession.Device.GPU ? "on the GPU" : "here") + ": " + Messages.firstLine(e)));
                 }
             }
             if (timedIndex.isEmpty()) return out;
@@ -726,11 +730,5 @@ public final class CompressionSearch {
     public static String points(double v) {
         String n = java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
         return n.equals("1") ? n + " point" : n + " points";
-    }
-
-    private static String firstLine(Exception e) {
-        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        int nl = m.indexOf('\n');
-        return nl < 0 ? m : m.substring(0, nl);
     }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import org.polaris.workbench.engine.io.InputFiles;
 import org.polaris.workbench.engine.io.OutputPolicy;
 import org.polaris.workbench.engine.io.OutputSet;
+import org.polaris.workbench.engine.job.Messages;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -139,7 +140,7 @@ public final class Checkpoint {
         } catch (NoSuchFileException e) {
             throw new CheckpointException(dir + ": holds no checkpoint (" + FILE + ")");
         } catch (IOException e) {
-            throw new CheckpointException(f + ": not a readable checkpoint (" + firstLine(e.getMessage()) + ")");
+            throw new CheckpointException(f + ": not a readable checkpoint (" + Messages.firstLine(e.getMessage()) + ")");
         }
     }
 
@@ -176,7 +177,7 @@ public final class Checkpoint {
             }
             readWeights(new DataInputStream(new java.io.ByteArrayInputStream(bytes)), m.params(), w);
         } catch (IOException e) {
-            throw new CheckpointException(w + ": cannot read (" + firstLine(e.getMessage()) + ")");
+            throw new CheckpointException(w + ": cannot read (" + Messages.firstLine(e.getMessage()) + ")");
         }
         return meta;
     }
@@ -208,12 +209,6 @@ public final class Checkpoint {
 
     private static String text(JsonNode n) {
         return n == null || n.isNull() ? "unset" : n.isTextual() ? n.asText() : n.toString();
-    }
-
-    private static String firstLine(String s) {
-        if (s == null) return "";
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
     }
 
     private static byte[] weights(List<Param> params) throws IOException {
