@@ -120,6 +120,7 @@ public final class SearchCommand implements Callable<Integer> {
         } catch (java.io.IOException e) {
             throw new CliException(e.getMessage(), 2);
         }
+        // an unreadable model is exit 3 before a Spark application starts for it
         new OnnxModelReader().read(model);
         DataRef eval = ref(evalData, evalSamples);
         DataRef calib = calibData == null ? null : ref(calibData, calibSamples);

@@ -73,15 +73,12 @@ public record Candidate(String id, Kind kind, QuantOptions quant, Prune prune) i
         return new Candidate("static-int8-" + calibration + (perChannel ? "" : "-per-tensor"), Kind.STATIC_INT8, o, null);
     }
 
-    /** Static INT8 as {@code base}, with the few-channel convolutions (the image stem) kept in float. */
-    static Candidate stemFloat(Candidate base, List<String> stems) {
-        return new Candidate(base.id() + "-stemfloat", Kind.STATIC_INT8,
-                base.quant().withExclude(new java.util.LinkedHashSet<>(stems)), null);
-    }
-
-    /** Static INT8 as {@code base}, with these layers (the most sensitive first) kept in float. */
-    static Candidate keepFloat(Candidate base, List<String> layers) {
-        return new Candidate(base.id() + "-keep" + layers.size(), Kind.STATIC_INT8,
+    /**
+     * Static INT8 as {@code base} with {@code layers} kept in float, named {@code base-SUFFIX}: the image stem
+     * ({@code stemfloat}) or the most sensitive layers ({@code keepK}).
+     */
+    static Candidate keepingFloat(Candidate base, String suffix, List<String> layers) {
+        return new Candidate(base.id() + "-" + suffix, Kind.STATIC_INT8,
                 base.quant().withExclude(new java.util.LinkedHashSet<>(layers)), null);
     }
 

@@ -496,7 +496,7 @@ public final class CompressionSearch {
         int at = 0;
         for (int i = 0; i < todo.size(); i++) if (todo.get(i).kind() == Candidate.Kind.STATIC_INT8) at = i + 1;
         List<Candidate> out = new ArrayList<>(todo);
-        for (int i = 1; i <= k; i++) out.add(at + i - 1, Candidate.keepFloat(base, sensitive.subList(0, i)));
+        for (int i = 1; i <= k; i++) out.add(at + i - 1, Candidate.keepingFloat(base, "keep" + i, sensitive.subList(0, i)));
         return out;
     }
 
@@ -511,7 +511,7 @@ public final class CompressionSearch {
         List<String> stems = QdqQuantizer.fewChannelConvs(GraphPrep.normalize(model), base.quant());
         if (stems.isEmpty()) return todo;
         List<Candidate> out = new ArrayList<>(todo);
-        out.add(todo.indexOf(base) + 1, Candidate.stemFloat(base, stems));
+        out.add(todo.indexOf(base) + 1, Candidate.keepingFloat(base, "stemfloat", stems));
         return out;
     }
 
