@@ -119,36 +119,42 @@ final class ConvKernels {
             }
             return activated(act, Value.floats(new int[] {batch, m, oh, ow}, out));
         }
+        float[] bf = bias == null ? null : bias.f;
         if (batch > 1 && group == 1 && plane <= FOLD_MAX_PLANE && (long) kSize * plane * batch <= FOLD_MAX_COLUMNS) {
             // after the sparse kernel had its say: a pruned pointwise weight keeps its CSR product
-            return activated(act, Value.floats(new int[] {batch, m, oh, ow}, folded(pool, x.f, batch, c, h, wd, kw, taps,
-                    oh, ow, strides, dil, gy[1], gx[1], pointwise, wf, m, kSize, bias)));
+            return Value.floats(new int[] {batch, m, oh, ow}, folded(pool, x.f, batch, c, h, wd, kw, taps, oh, ow,
+                    strides, dil, gy[1], gx[1], pointwise, wf, m, kSize, new Gemm.Epilogue(bf, 0, act)));
         }
-        float[] out = biasFilled(batch, m, plane, bias);
         if (batch > 1 && batch >= pool.threads() && pool.threads() > 1) {
             // Several images: one per thread, each with single-threaded GEMMs. Splitting one small image's GEMM across
             // threads costs more in hand-offs than it saves (the Fashion CNN at batch 32 ran 3x slower on 2 threads).
+            float[] out = Buffers.uninitialized(batch * m * plane); // every block is started by the epilogue
             pool.parallelFor(batch, 1, b -> {
-                float[] own = pointwise ? null : new float[kSize * plane];
+                float[] own = pointwise ? null : scratch(kSize * plane);
                 for (int g = 0; g < group; g++) {
                     int inOff = (b * c + g * cg) * h * wd;
+                    Gemm.Epilogue epilogue = new Gemm.Epilogue(bf, g * mg, act);
                     if (pointwise) {
-                        Gemm.multiply(INLINE, mg, plane, kSize, wf, g * mg * kSize, x.f, inOff, out, (b * m + g * mg) * plane);
+                        Gemm.multiply(INLINE, mg, plane, kSize, wf, g * mg * kSize, x.f, inOff, out,
+                                (b * m + g * mg) * plane, epilogue);
                     } else {
                         im2col(INLINE, x.f, inOff, cg, h, wd, kw, taps, oh, ow, strides, dil, gy[1], gx[1], own);
-                        Gemm.multiply(INLINE, mg, plane, kSize, wf, g * mg * kSize, own, 0, out, (b * m + g * mg) * plane);
+                        Gemm.multiply(INLINE, mg, plane, kSize, wf, g * mg * kSize, own, 0, out,
+                                (b * m + g * mg) * plane, epilogue);
                     }
                 }
             });
-            return activated(act, Value.floats(new int[] {batch, m, oh, ow}, out));
+            return Value.floats(new int[] {batch, m, oh, ow}, out);
         }
         if (group == 1 && plane < Gemm.tileColumns() && m >= 2 * plane && kSize <= TRANSPOSED_MAX_K) {
+            float[] out = biasFilled(batch, m, plane, bias);
             for (int b = 0; b < batch; b++) {
                 transposedProduct(pool, x.f, b * c * h * wd, c, h, wd, kw, taps, oh, ow, strides, dil, gy[1], gx[1],
                         pointwise, w.f, wf, m, kSize, out, b * m * plane);
             }
             return activated(act, Value.floats(new int[] {batch, m, oh, ow}, out));
         }
+        float[] out = Buffers.uninitialized(batch * m * plane); // every block is started by the epilogue
         float[] col = pointwise ? null : Buffers.floats(kSize * plane);
         for (int b = 0; b < batch; b++) {
             for (int g = 0; g < group; g++) {
@@ -163,11 +169,24 @@ final class ConvKernels {
                     src = col;
                     srcOff = 0;
                 }
-                Gemm.multiply(pool, mg, plane, kSize, wf, g * mg * kSize, src, srcOff, out, (b * m + g * mg) * plane);
+                Gemm.multiply(pool, mg, plane, kSize, wf, g * mg * kSize, src, srcOff, out, (b * m + g * mg) * plane,
+                        new Gemm.Epilogue(bf, g * mg, act));
             }
         }
         Buffers.release(col);
-        return activated(act, Value.floats(new int[] {batch, m, oh, ow}, out));
+        return Value.floats(new int[] {batch, m, oh, ow}, out);
+    }
+
+    /** Per-thread patch matrix of the image-per-thread path, grown as needed (im2col writes every element). */
+    private static final ThreadLocal<float[]> PATCHES = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static float[] scratch(int size) {
+        float[] s = PATCHES.get();
+        if (s.length < size) {
+            s = new float[size];
+            PATCHES.set(s);
+        }
+        return s;
     }
 
     /** A [batch][m][plane] output holding each channel's bias (zeros without one), for the products to add onto. */
@@ -191,12 +210,13 @@ final class ConvKernels {
 
     /**
      * One GEMM for a batch: the patches of image b in columns [b * plane, (b + 1) * plane) of one [kSize][batch *
-     * plane] matrix (for a pointwise layer, the image's channels themselves), the product started from the bias, then
-     * each image's [m][plane] block copied to its place in the [batch][m][plane] output.
+     * plane] matrix (for a pointwise layer, the image's channels themselves), the product started from the bias and
+     * activated block by block (the epilogue), then each image's [m][plane] block copied to its place in the
+     * [batch][m][plane] output.
      */
     private static float[] folded(EnginePool pool, float[] x, int batch, int c, int h, int wd, int kw, int[] taps,
                                   int oh, int ow, int[] s, int[] d, int py, int px, boolean pointwise, float[] wf,
-                                  int m, int kSize, Value bias) {
+                                  int m, int kSize, Gemm.Epilogue epilogue) {
         int plane = oh * ow;
         int cols = batch * plane;
         float[] col = Buffers.uninitialized(kSize * cols); // every patch row of every image is written
@@ -210,11 +230,8 @@ final class ConvKernels {
                 im2col(pool, x, inOff, c, h, wd, kw, taps, oh, ow, s, d, py, px, col, b * plane, cols);
             }
         }
-        float[] product = Buffers.uninitialized(m * cols);
-        for (int oc = 0; oc < m; oc++) {
-            java.util.Arrays.fill(product, oc * cols, (oc + 1) * cols, bias == null ? 0f : bias.f[oc]);
-        }
-        Gemm.multiply(pool, m, cols, kSize, wf, 0, col, 0, product, 0);
+        float[] product = Buffers.uninitialized(m * cols); // every block is started by the epilogue
+        Gemm.multiply(pool, m, cols, kSize, wf, 0, col, 0, product, 0, epilogue);
         Buffers.release(col);
         float[] out = Buffers.uninitialized(batch * m * plane);
         for (int b = 0; b < batch; b++) {

@@ -301,6 +301,9 @@ final class NnKernels {
         return v;
     }
 
+    /** Per-thread padded row of column maxima (max pooling). */
+    private static final ThreadLocal<float[]> POOL_ROW = ThreadLocal.withInitial(() -> new float[0]);
+
     static Value pooling(EnginePool pool, Node node, Value x, boolean max) {
         if (x.rank() != 4) {
             throw new IllegalArgumentException("pooling is implemented for 2-D images (rank 4), got rank " + x.rank());
@@ -319,7 +322,6 @@ final class NnKernels {
         // Padded cells count toward the average only up to the explicit pads (ONNX count_include_pad semantics).
         int padEndY = autoPad.equals("NOTSET") ? pads[2] : 0;
         int padEndX = autoPad.equals("NOTSET") ? pads[3] : 0;
-        float[] out = Buffers.floats(batch * c * oh * ow);
         int kh = kernel[0], kw = kernel[1];
         // Output columns whose whole window lies inside the row: no bounds checks there.
         int x0 = Math.min(ow, Math.max(0, -Math.floorDiv(-gx[1], s[1])));
@@ -328,6 +330,7 @@ final class NnKernels {
         if (max && kh == 2 && kw == 2 && s[0] == 2 && s[1] == 2 && d[0] == 1 && d[1] == 1 && gy[1] == 0 && gx[1] == 0
                 && 2 * oh <= h && 2 * ow <= w) {
             // the common 2x2 stride-2 window without padding: four loads and three maxima per output, no row buffer
+            float[] out = Buffers.uninitialized(batch * c * oh * ow); // every output is written
             pool.parallelFor(batch * c, 8, bc -> {
                 int inOff = bc * h * w;
                 int o = bc * oh * ow;
@@ -342,6 +345,47 @@ final class NnKernels {
             });
             return Value.floats(new int[] {batch, c, oh, ow}, out);
         }
+        int pt = gy[1], pl = gx[1];
+        if (max && d[0] == 1 && d[1] == 1 && kh > pt && kw > pl && (oh - 1) * s[0] - pt < h
+                && (ow - 1) * s[1] - pl < w) {
+            // every window meets the image: the column maxima of its rows go into a row padded with -infinity on
+            // both sides, so each output is a branch-free maximum over kw neighbours (ShuffleNet's 3x3 stride-2 pool
+            // with padding 1 ran every edge pixel through the general loop: 1.5 -> 1.1 ms at batch 8; ORT 0.2 with SIMD
+            // maxima, which HotSpot 17 neither makes of a Math.max loop nor runs fast as the Vector API's MAX)
+            int span = Math.max(pl + w, (ow - 1) * s[1] + kw);
+            float[] dense = Buffers.uninitialized(batch * c * oh * ow); // every output is written
+            pool.parallelFor(batch * c, 8, bc -> {
+                float[] cm = POOL_ROW.get();
+                if (cm.length < span) {
+                    cm = new float[span];
+                    POOL_ROW.set(cm);
+                }
+                Arrays.fill(cm, 0, pl, Float.NEGATIVE_INFINITY);
+                Arrays.fill(cm, pl + w, span, Float.NEGATIVE_INFINITY);
+                int inOff = bc * h * w;
+                for (int y = 0; y < oh; y++) {
+                    int ya = Math.max(0, y * s[0] - pt), yb = Math.min(h, y * s[0] - pt + kh);
+                    System.arraycopy(xf, inOff + ya * w, cm, pl, w);
+                    for (int iy = ya + 1; iy < yb; iy++) {
+                        int r = inOff + iy * w - pl;
+                        for (int i = pl; i < pl + w; i++) {
+                            cm[i] = Math.max(cm[i], xf[r + i]);
+                        }
+                    }
+                    int o = (bc * oh + y) * ow;
+                    for (int xo = 0; xo < ow; xo++) {
+                        int b = xo * s[1];
+                        float m = cm[b];
+                        for (int kx = 1; kx < kw; kx++) {
+                            m = Math.max(m, cm[b + kx]);
+                        }
+                        dense[o + xo] = m;
+                    }
+                }
+            });
+            return Value.floats(new int[] {batch, c, oh, ow}, dense);
+        }
+        float[] out = Buffers.floats(batch * c * oh * ow);
         pool.parallelFor(batch * c, 8, bc -> {
             int inOff = bc * h * w;
             // Max pooling is separable: the maximum down each column of the window rows first (contiguous, so the

@@ -52,6 +52,41 @@ class GemmTest {
         }
     }
 
+    /**
+     * With an epilogue, C is written, not accumulated: garbage in C must not survive, each row starts from its bias
+     * (at an offset, as a group's rows of a grouped convolution) and ends activated; both ways the pool splits the
+     * product (column panels, and row ranges for few columns), with and without a bias.
+     */
+    @Test
+    void epilogueStartsFromTheBiasAndActivatesEachBlock() {
+        int[][] sizes = {{96, 1000, 16}, {40, 300, 70}, {64, 49, 300}, {7, 13, 5}, {33, 257, 9}};
+        LoadTimeRewrites.Activation silu = new LoadTimeRewrites.Activation(FloatMath.Unary.SILU, 0f, 0f);
+        try (EnginePool pool = new EnginePool(2)) {
+            Random r = new Random(7);
+            for (int[] s : sizes) {
+                for (boolean withBias : new boolean[] {true, false}) {
+                    int m = s[0], n = s[1], k = s[2];
+                    float[] a = gaussian(r, m * k);
+                    float[] b = gaussian(r, k * n);
+                    float[] bias = gaussian(r, m + 3);
+                    float[] got = new float[m * n];
+                    java.util.Arrays.fill(got, Float.NaN);
+                    Gemm.multiply(pool, m, n, k, a, 0, b, 0, got, 0,
+                            new Gemm.Epilogue(withBias ? bias : null, 3, silu));
+                    float[] ref = new float[m * n];
+                    for (int i = 0; i < m; i++) {
+                        java.util.Arrays.fill(ref, i * n, (i + 1) * n, withBias ? bias[3 + i] : 0f);
+                    }
+                    Gemm.reference(m, n, k, a, 0, b, 0, ref, 0);
+                    for (int i = 0; i < ref.length; i++) {
+                        ref[i] = (float) (ref[i] / (1 + Math.exp(-ref[i])));
+                    }
+                    assertClose(got, ref, k, String.format("epilogue %dx%dx%d bias %s", m, n, k, withBias));
+                }
+            }
+        }
+    }
+
     private static float[] gaussian(Random r, int n) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();

@@ -12,8 +12,9 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * MaxPool (separable fast path inside the image, checked path at the borders) and the folded Relu against plain
- * loops, over strides, pads, dilations and ceil mode; NaN must propagate as in ONNX Runtime.
+ * MaxPool (the padded-row path where every window meets the image, else the separable fast path inside the image and
+ * the checked path at the borders) and the folded Relu against plain loops, over strides, pads, dilations and ceil
+ * mode; NaN must propagate as in ONNX Runtime.
  */
 class PoolingTest {
 
@@ -22,7 +23,10 @@ class PoolingTest {
         int[][] cases = { // kh kw sy sx dy dx pad ceil h w
                 {3, 3, 2, 2, 1, 1, 0, 1, 111, 111}, {3, 3, 2, 2, 1, 1, 0, 0, 13, 14}, {2, 2, 2, 2, 1, 1, 0, 0, 8, 9},
                 {3, 3, 1, 1, 1, 1, 1, 0, 7, 5}, {3, 2, 2, 1, 2, 2, 1, 1, 11, 10}, {5, 5, 3, 3, 1, 1, 2, 1, 9, 17},
-                {1, 1, 1, 1, 1, 1, 0, 0, 3, 3}, {4, 4, 4, 4, 1, 1, 0, 1, 6, 6}};
+                {1, 1, 1, 1, 1, 1, 0, 0, 3, 3}, {4, 4, 4, 4, 1, 1, 0, 1, 6, 6},
+                // the padded-row path: windows that reach into the padding on every side (ShuffleNet's stem pool)
+                {3, 3, 2, 2, 1, 1, 1, 0, 64, 64}, {3, 3, 2, 2, 1, 1, 1, 1, 12, 13}, {2, 2, 2, 2, 1, 1, 1, 1, 7, 7},
+                {3, 3, 1, 1, 1, 1, 2, 0, 4, 5}};
         Random r = new Random(3);
         try (EnginePool pool = new EnginePool(2)) {
             for (int[] c : cases) {
