@@ -76,6 +76,29 @@ final class Gemm {
     }
 
     /**
+     * C[m, 0..cols) = sum over t of A_t [m, k] times the k rows of B that start at {@code bOffs[t]}, B's and C's rows
+     * both {@code n} apart, started and finished by {@code epilogue}: a stride-1 convolution over a zero-padded image,
+     * tap t's rows being the image's channels shifted by the tap's offset (A_t at {@code t * m * k} in {@code a}). No
+     * patch matrix is made. Column panels are split over the pool, and every tap runs on a panel while it is in
+     * cache.
+     */
+    static void multiplyShifted(EnginePool pool, int m, int n, int cols, int k, float[] a, int[] bOffs, float[] b,
+                                float[] c, Epilogue epilogue) {
+        int panels = (cols + NB - 1) / NB;
+        pool.parallelFor(panels, 1, p -> {
+            int j0 = p * NB;
+            int j1 = Math.min(cols, j0 + NB);
+            epilogue.start(c, 0, n, 0, m, j0, j1);
+            for (int t = 0; t < bOffs.length; t++) {
+                for (int kb = 0; kb < k; kb += KB) {
+                    KERNEL.rows(0, m, n, k, a, t * m * k, b, bOffs[t], c, 0, j0, j1, kb, Math.min(k, kb + KB));
+                }
+            }
+            epilogue.finish(c, 0, n, 0, m, j0, j1);
+        });
+    }
+
+    /**
      * What a product does to each finished block of C: start row i from {@code bias[biasOff + i]} (zero without a
      * bias), and apply {@code act} (none when null) once the block's sum is complete.
      */
