@@ -121,7 +121,7 @@ final class ConvKernels {
         }
         float[] bf = bias == null ? null : bias.f;
         if (group == 1 && !pointwise && strides[0] == 1 && strides[1] == 1 && taps.length == kh * kw
-                && shiftedPays(c)) {
+                && shiftedPays(c, plane, oh * (ow + (kw - 1) * dil[1]))) {
             float[] out = Buffers.uninitialized(batch * m * plane); // every output is written
             float[] wt = Buffers.derived(w.f, "tap-major " + m + " " + c + " " + kh + " " + kw,
                     () -> tapMajorWeights(w.f, m, c, kh * kw));
@@ -192,10 +192,14 @@ final class ConvKernels {
      * Whether a stride-1 convolution runs tap by tap over the padded image ({@link #shifted}) rather than on a patch
      * matrix: from 8 input channels, where each tap's product has enough rows of B per load and store of C (measured
      * per layer, batch 1 and 8: 8 -> 16 channels on 40x56 maps 1.24 -> 0.90 ms, 32 -> 32 on 28x28 1.99 -> 1.55,
-     * 64 -> 64 on 56x56 3.13 -> 2.95, 256 -> 256 on 14x14 2.79 -> 2.45).
+     * 64 -> 64 on 56x56 3.13 -> 2.95, 256 -> 256 on 14x14 2.79 -> 2.45), and while the junk columns of the padded
+     * rows ({@code computed} positions for {@code plane} outputs) add at most 30%: DeepLabV3's rate-24 atrous layer on
+     * a 32x32 map would compute 32 x 80 positions for 32 x 32 outputs. With fewer channels, and at stride 2 (phase
+     * planes tried: a 3-channel stem 4.8 -> 7.7 ms at batch 8), each tap's product has too few rows of B per load and
+     * store of C.
      */
-    static boolean shiftedPays(int c) {
-        return c >= 8;
+    static boolean shiftedPays(int c, int plane, int computed) {
+        return c >= 8 && computed * 10L <= plane * 13L;
     }
 
     /** Weights [m][c][taps] as [taps][m][c]: one [m][c] matrix per tap. */
