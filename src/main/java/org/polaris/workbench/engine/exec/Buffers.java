@@ -68,17 +68,17 @@ final class Buffers {
         this.constants = arrays;
     }
 
-    /**
-     * A form of {@code source} a kernel needs in another layout (a transposed weight matrix): made once per session
-     * and kept when {@code source} is one of the session's constants, made afresh every time otherwise (a computed
-     * input may sit in a recycled array whose contents change). {@code key} names the form (layout and offset).
-     */
     /** Whether {@code a} is one of the running session's constant arrays (a weight, not a computed value). */
     static boolean isConstant(float[] a) {
         Buffers b = CURRENT.get();
         return b != null && b.constants.contains(a);
     }
 
+    /**
+     * A form of {@code source} a kernel needs in another layout (a transposed weight matrix): made once per session
+     * and kept when {@code source} is one of the session's constants, made afresh every time otherwise (a computed
+     * input may sit in a recycled array whose contents change). {@code key} names the form (layout and offset).
+     */
     static float[] derived(float[] source, String key, java.util.function.Supplier<float[]> make) {
         if (!isConstant(source)) {
             return make.get();

@@ -224,14 +224,18 @@ final class ConvKernels {
                                 int pt, int pl, int oh, int ow, float[] wt, int m, Gemm.Epilogue epilogue, float[] out,
                                 int outOff) {
         int hp = oh + (kh - 1) * d[0], wp = ow + (kw - 1) * d[1];
+        // positions computed, rounded up to the kernel's widest tile: the narrow edge tiles went through padded copies
+        // (a 7x7 map is 63 positions: 32 in the wide tile, 31 at the edge); the extra ones are junk like the rest
+        int cols = roundUp(oh * wp, Gemm.tileColumns());
         // channels an odd number of cache lines apart: at 16 x 16 (1 KB apart) every row of a K block fell into the
         // same few cache sets, and a 256-channel 14x14 layer ran 40% slower than on the patch matrix
-        int planeP = roundUp(hp * wp, 16);
+        int planeP = roundUp(Math.max(hp * wp, cols), 16);
         if ((planeP / 16) % 2 == 0) {
             planeP += 16;
         }
-        // the last tap of the last channel reads (kw - 1) * dx past the padded planes
-        float[] padded = Buffers.uninitialized(c * planeP + (kw - 1) * d[1]);
+        int maxShift = (kh - 1) * d[0] * wp + (kw - 1) * d[1];
+        // the last tap of the last channel reads cols positions from its shift
+        float[] padded = Buffers.uninitialized(Math.max(c * planeP, (c - 1) * planeP + maxShift + cols));
         java.util.Arrays.fill(padded, 0f);
         int q0 = Math.max(0, pl), q1 = Math.min(wp, w + pl); // padded columns that hold input columns
         for (int ic = 0; ic < c; ic++) {
@@ -246,8 +250,8 @@ final class ConvKernels {
         for (int ky = 0; ky < kh; ky++) {
             for (int kx = 0; kx < kw; kx++) offs[ky * kw + kx] = ky * d[0] * wp + kx * d[1];
         }
-        float[] product = Buffers.uninitialized(m * planeP); // columns [0, oh * wp) of each row are written
-        Gemm.multiplyShifted(pool, m, planeP, oh * wp, c, wt, offs, padded, product, epilogue);
+        float[] product = Buffers.uninitialized(m * planeP); // columns [0, cols) of each row are written
+        Gemm.multiplyShifted(pool, m, planeP, cols, c, wt, offs, padded, product, epilogue);
         Buffers.release(padded);
         for (int oc = 0; oc < m; oc++) {
             for (int y = 0; y < oh; y++) {

@@ -79,22 +79,33 @@ final class Gemm {
      * C[m, 0..cols) = sum over t of A_t [m, k] times the k rows of B that start at {@code bOffs[t]}, B's and C's rows
      * both {@code n} apart, started and finished by {@code epilogue}: a stride-1 convolution over a zero-padded image,
      * tap t's rows being the image's channels shifted by the tap's offset (A_t at {@code t * m * k} in {@code a}). No
-     * patch matrix is made. Column panels are split over the pool, and every tap runs on a panel while it is in
-     * cache.
+     * patch matrix is made. Column panels (and, when there are fewer than threads, their rows) are split over the
+     * pool, and every tap runs on a panel while it is in cache.
      */
     static void multiplyShifted(EnginePool pool, int m, int n, int cols, int k, float[] a, int[] bOffs, float[] b,
                                 float[] c, Epilogue epilogue) {
         int panels = (cols + NB - 1) / NB;
-        pool.parallelFor(panels, 1, p -> {
+        // fewer panels than threads (14x14 and 7x7 maps are one panel): each panel's rows are split too, in whole
+        // 8-row tiles
+        int tiles = (m + 7) / 8;
+        int rowParts = panels >= pool.threads() ? 1 : Math.min(tiles, (2 * pool.threads() + panels - 1) / panels);
+        int per = (tiles + rowParts - 1) / rowParts;
+        long work = (long) m * cols * k * bOffs.length;
+        pool.parallelFor(panels * rowParts, work < 1 << 17 ? panels * rowParts : 1, task -> {
+            int p = task / rowParts, q = task % rowParts;
             int j0 = p * NB;
             int j1 = Math.min(cols, j0 + NB);
-            epilogue.start(c, 0, n, 0, m, j0, j1);
+            int r0 = 8 * q * per, r1 = Math.min(m, 8 * (q + 1) * per);
+            if (r0 >= r1) {
+                return;
+            }
+            epilogue.start(c, 0, n, r0, r1, j0, j1);
             for (int t = 0; t < bOffs.length; t++) {
                 for (int kb = 0; kb < k; kb += KB) {
-                    KERNEL.rows(0, m, n, k, a, t * m * k, b, bOffs[t], c, 0, j0, j1, kb, Math.min(k, kb + KB));
+                    KERNEL.rows(r0, r1, n, k, a, t * m * k, b, bOffs[t], c, 0, j0, j1, kb, Math.min(k, kb + KB));
                 }
             }
-            epilogue.finish(c, 0, n, 0, m, j0, j1);
+            epilogue.finish(c, 0, n, r0, r1, j0, j1);
         });
     }
 
