@@ -140,6 +140,145 @@ final class VectorGemm implements Gemm.RowKernel {
         }
     }
 
+    /**
+     * Every tap's product into one block of C held in registers ({@link Gemm.RowKernel#rowsTaps}): whole 8- and 4-row
+     * tiles two vectors wide; other rows and widths take the default, one product per tap. With few rows per tap (an
+     * 8-channel layer has 8 per tap), the per-tap products loaded and stored their C tile once for every 8 k-steps.
+     */
+    @Override
+    public void rowsTaps(int r0, int r1, int n, int k, int m, float[] a, int[] bOffs, float[] b, float[] c, int j0,
+                         int j1, int kb, int kEnd) {
+        if ((j1 - j0) % (2 * W) != 0) {
+            Gemm.RowKernel.super.rowsTaps(r0, r1, n, k, m, a, bOffs, b, c, j0, j1, kb, kEnd);
+            return;
+        }
+        int i = r0;
+        for (; i + 7 < r1; i += 8) {
+            for (int j = j0; j < j1; j += 2 * W) {
+                tile8x2Taps(i, j, n, k, m, a, bOffs, b, c, kb, kEnd);
+            }
+        }
+        for (; i + 3 < r1; i += 4) {
+            for (int j = j0; j < j1; j += 2 * W) {
+                tile4x2Taps(i, j, n, k, m, a, bOffs, b, c, kb, kEnd);
+            }
+        }
+        if (i < r1) {
+            Gemm.RowKernel.super.rowsTaps(i, r1, n, k, m, a, bOffs, b, c, j0, j1, kb, kEnd);
+        }
+    }
+
+    private static void tile8x2Taps(int i, int j, int n, int k, int m, float[] a, int[] offs, float[] b,
+                                    float[] c, int kb, int kEnd) {
+        int c0 = i * n + j;
+        FloatVector x00 = FloatVector.fromArray(S, c, c0), x01 = FloatVector.fromArray(S, c, c0 + W);
+        FloatVector x10 = FloatVector.fromArray(S, c, c0 + n), x11 = FloatVector.fromArray(S, c, c0 + n + W);
+        FloatVector x20 = FloatVector.fromArray(S, c, c0 + 2 * n), x21 = FloatVector.fromArray(S, c, c0 + 2 * n + W);
+        FloatVector x30 = FloatVector.fromArray(S, c, c0 + 3 * n), x31 = FloatVector.fromArray(S, c, c0 + 3 * n + W);
+        FloatVector x40 = FloatVector.fromArray(S, c, c0 + 4 * n), x41 = FloatVector.fromArray(S, c, c0 + 4 * n + W);
+        FloatVector x50 = FloatVector.fromArray(S, c, c0 + 5 * n), x51 = FloatVector.fromArray(S, c, c0 + 5 * n + W);
+        FloatVector x60 = FloatVector.fromArray(S, c, c0 + 6 * n), x61 = FloatVector.fromArray(S, c, c0 + 6 * n + W);
+        FloatVector x70 = FloatVector.fromArray(S, c, c0 + 7 * n), x71 = FloatVector.fromArray(S, c, c0 + 7 * n + W);
+        // one loop over every (tap, k) step: with a loop per tap inside, HotSpot 17 boxed the sixteen accumulators
+        int len = kEnd - kb, steps = offs.length * len;
+        int t = 0, p = 0;
+        int ai = i * k + kb, bi = offs[0] + kb * n + j;
+        for (int q = 0; q < steps; q++) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bi);
+            FloatVector b1 = FloatVector.fromArray(S, b, bi + W);
+            FloatVector v = FloatVector.broadcast(S, a[ai]);
+            x00 = b0.fma(v, x00);
+            x01 = b1.fma(v, x01);
+            v = FloatVector.broadcast(S, a[ai + k]);
+            x10 = b0.fma(v, x10);
+            x11 = b1.fma(v, x11);
+            v = FloatVector.broadcast(S, a[ai + 2 * k]);
+            x20 = b0.fma(v, x20);
+            x21 = b1.fma(v, x21);
+            v = FloatVector.broadcast(S, a[ai + 3 * k]);
+            x30 = b0.fma(v, x30);
+            x31 = b1.fma(v, x31);
+            v = FloatVector.broadcast(S, a[ai + 4 * k]);
+            x40 = b0.fma(v, x40);
+            x41 = b1.fma(v, x41);
+            v = FloatVector.broadcast(S, a[ai + 5 * k]);
+            x50 = b0.fma(v, x50);
+            x51 = b1.fma(v, x51);
+            v = FloatVector.broadcast(S, a[ai + 6 * k]);
+            x60 = b0.fma(v, x60);
+            x61 = b1.fma(v, x61);
+            v = FloatVector.broadcast(S, a[ai + 7 * k]);
+            x70 = b0.fma(v, x70);
+            x71 = b1.fma(v, x71);
+            ai++;
+            bi += n;
+            if (++p == len && ++t < offs.length) {
+                p = 0;
+                ai = t * m * k + i * k + kb;
+                bi = offs[t] + kb * n + j;
+            }
+        }
+        x00.intoArray(c, c0);
+        x01.intoArray(c, c0 + W);
+        x10.intoArray(c, c0 + n);
+        x11.intoArray(c, c0 + n + W);
+        x20.intoArray(c, c0 + 2 * n);
+        x21.intoArray(c, c0 + 2 * n + W);
+        x30.intoArray(c, c0 + 3 * n);
+        x31.intoArray(c, c0 + 3 * n + W);
+        x40.intoArray(c, c0 + 4 * n);
+        x41.intoArray(c, c0 + 4 * n + W);
+        x50.intoArray(c, c0 + 5 * n);
+        x51.intoArray(c, c0 + 5 * n + W);
+        x60.intoArray(c, c0 + 6 * n);
+        x61.intoArray(c, c0 + 6 * n + W);
+        x70.intoArray(c, c0 + 7 * n);
+        x71.intoArray(c, c0 + 7 * n + W);
+    }
+
+    private static void tile4x2Taps(int i, int j, int n, int k, int m, float[] a, int[] offs, float[] b,
+                                    float[] c, int kb, int kEnd) {
+        int c0 = i * n + j, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;
+        FloatVector x00 = FloatVector.fromArray(S, c, c0), x01 = FloatVector.fromArray(S, c, c0 + W);
+        FloatVector x10 = FloatVector.fromArray(S, c, c1), x11 = FloatVector.fromArray(S, c, c1 + W);
+        FloatVector x20 = FloatVector.fromArray(S, c, c2), x21 = FloatVector.fromArray(S, c, c2 + W);
+        FloatVector x30 = FloatVector.fromArray(S, c, c3), x31 = FloatVector.fromArray(S, c, c3 + W);
+        int len = kEnd - kb, steps = offs.length * len;
+        int t = 0, p = 0;
+        int ai = i * k + kb, bi = offs[0] + kb * n + j;
+        for (int q = 0; q < steps; q++) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bi);
+            FloatVector b1 = FloatVector.fromArray(S, b, bi + W);
+            FloatVector v = FloatVector.broadcast(S, a[ai]);
+            x00 = b0.fma(v, x00);
+            x01 = b1.fma(v, x01);
+            v = FloatVector.broadcast(S, a[ai + k]);
+            x10 = b0.fma(v, x10);
+            x11 = b1.fma(v, x11);
+            v = FloatVector.broadcast(S, a[ai + 2 * k]);
+            x20 = b0.fma(v, x20);
+            x21 = b1.fma(v, x21);
+            v = FloatVector.broadcast(S, a[ai + 3 * k]);
+            x30 = b0.fma(v, x30);
+            x31 = b1.fma(v, x31);
+            ai++;
+            bi += n;
+            if (++p == len && ++t < offs.length) {
+                p = 0;
+                ai = t * m * k + i * k + kb;
+                bi = offs[t] + kb * n + j;
+            }
+        }
+        x00.intoArray(c, c0);
+        x01.intoArray(c, c0 + W);
+        x10.intoArray(c, c1);
+        x11.intoArray(c, c1 + W);
+        x20.intoArray(c, c2);
+        x21.intoArray(c, c2 + W);
+        x30.intoArray(c, c3);
+        x31.intoArray(c, c3 + W);
+    }
+
     /** 8 rows x 2 vectors: 16 accumulators, so each pair of B loads feeds sixteen multiply-adds. */
     private static void tile8x2(int i, int j, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c,
                                 int cOff, int kb, int kEnd) {

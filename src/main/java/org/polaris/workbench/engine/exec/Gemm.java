@@ -100,10 +100,8 @@ final class Gemm {
                 return;
             }
             epilogue.start(c, 0, n, r0, r1, j0, j1);
-            for (int t = 0; t < bOffs.length; t++) {
-                for (int kb = 0; kb < k; kb += KB) {
-                    KERNEL.rows(r0, r1, n, k, a, t * m * k, b, bOffs[t], c, 0, j0, j1, kb, Math.min(k, kb + KB));
-                }
+            for (int kb = 0; kb < k; kb += KB) {
+                KERNEL.rowsTaps(r0, r1, n, k, m, a, bOffs, b, c, j0, j1, kb, Math.min(k, kb + KB));
             }
             epilogue.finish(c, 0, n, r0, r1, j0, j1);
         });
@@ -176,6 +174,17 @@ final class Gemm {
     interface RowKernel {
         void rows(int r0, int r1, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff,
                   int j0, int j1, int kb, int kEnd);
+
+        /**
+         * C[r0..r1, j0..j1) += sum over taps t of A_t[r0..r1, kb..kEnd) * B_t, A_t at {@code t * m * k} in {@code a}
+         * (rows k apart), B_t's rows at {@code bOffs[t] + p * n}, C's rows n apart from 0: one product per tap here.
+         */
+        default void rowsTaps(int r0, int r1, int n, int k, int m, float[] a, int[] bOffs, float[] b, float[] c,
+                              int j0, int j1, int kb, int kEnd) {
+            for (int t = 0; t < bOffs.length; t++) {
+                rows(r0, r1, n, k, a, t * m * k, b, bOffs[t], c, 0, j0, j1, kb, kEnd);
+            }
+        }
 
         /** Columns of C its widest tile covers (1: no tiles, the scalar loops). */
         default int tileColumns() {
