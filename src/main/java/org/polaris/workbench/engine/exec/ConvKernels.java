@@ -121,13 +121,22 @@ final class ConvKernels {
         }
         float[] bf = bias == null ? null : bias.f;
         if (group == 1 && !pointwise && strides[0] == 1 && strides[1] == 1 && taps.length == kh * kw
-                && shiftedPays(c, plane, oh * (ow + (kw - 1) * dil[1]))) {
+                && shiftedPays(plane, oh * (ow + (kw - 1) * dil[1]))) {
             float[] out = Buffers.uninitialized(batch * m * plane); // every output is written
             float[] wt = Buffers.derived(w.f, "tap-major " + m + " " + c + " " + kh + " " + kw,
                     () -> tapMajorWeights(w.f, m, c, kh * kw));
-            for (int b = 0; b < batch; b++) {
-                shifted(pool, x.f, b * c * h * wd, c, h, wd, kh, kw, dil, gy[1], gx[1], oh, ow, wt, m,
-                        new Gemm.Epilogue(bf, 0, act), out, b * m * plane);
+            Gemm.Epilogue epilogue = new Gemm.Epilogue(bf, 0, act);
+            if (batch > 1 && batch >= pool.threads() && pool.threads() > 1
+                    && (long) (c + m) * shiftedPlane(oh, ow, kh, kw, dil) <= SHIFTED_PER_THREAD_MAX) {
+                // an image per thread, as for the patch matrix below: a small layer's panels were a few microseconds
+                // of work per hand-off (the Fashion CNN at batch 8 on 2 threads ran 3x ORT's time)
+                pool.parallelFor(batch, 1, b -> shifted(INLINE, x.f, b * c * h * wd, c, h, wd, kh, kw, dil, gy[1],
+                        gx[1], oh, ow, wt, m, epilogue, out, b * m * plane, true));
+            } else {
+                for (int b = 0; b < batch; b++) {
+                    shifted(pool, x.f, b * c * h * wd, c, h, wd, kh, kw, dil, gy[1], gx[1], oh, ow, wt, m, epilogue,
+                            out, b * m * plane, false);
+                }
             }
             return Value.floats(new int[] {batch, m, oh, ow}, out);
         }
@@ -190,16 +199,15 @@ final class ConvKernels {
 
     /**
      * Whether a stride-1 convolution runs tap by tap over the padded image ({@link #shifted}) rather than on a patch
-     * matrix: from 8 input channels, where each tap's product has enough rows of B per load and store of C (measured
-     * per layer, batch 1 and 8: 8 -> 16 channels on 40x56 maps 1.24 -> 0.90 ms, 32 -> 32 on 28x28 1.99 -> 1.55,
-     * 64 -> 64 on 56x56 3.13 -> 2.95, 256 -> 256 on 14x14 2.79 -> 2.45), and while the junk columns of the padded
-     * rows ({@code computed} positions for {@code plane} outputs) add at most 30%: DeepLabV3's rate-24 atrous layer on
-     * a 32x32 map would compute 32 x 80 positions for 32 x 32 outputs. With fewer channels, and at stride 2 (phase
-     * planes tried: a 3-channel stem 4.8 -> 7.7 ms at batch 8), each tap's product has too few rows of B per load and
-     * store of C.
+     * matrix: while the junk columns of the padded rows ({@code computed} positions for {@code plane} outputs) add at
+     * most 30% (DeepLabV3's rate-24 atrous layer on a 32x32 map would compute 32 x 80 positions for 32 x 32 outputs).
+     * Per layer against the patch matrix, batch 1 and 8: 3 -> 8 channels on 40x56 maps 0.68 -> 0.46 ms, 8 -> 16 1.24 ->
+     * 0.59, 32 -> 32 on 28x28 1.99 -> 1.35, 64 -> 64 on 56x56 3.13 -> 2.42, 512 -> 512 on 7x7 3.5 -> 3.0. At stride 2
+     * the same product over phase planes was measured no faster than the patch matrix (a 3-channel stem 4.6 against
+     * 4.7 ms at batch 8), so strided layers keep it.
      */
-    static boolean shiftedPays(int c, int plane, int computed) {
-        return c >= 8 && computed * 10L <= plane * 13L;
+    static boolean shiftedPays(int plane, int computed) {
+        return computed * 10L <= plane * 13L;
     }
 
     /** Weights [m][c][taps] as [taps][m][c]: one [m][c] matrix per tap. */
@@ -222,21 +230,21 @@ final class ConvKernels {
      */
     private static void shifted(EnginePool pool, float[] x, int inOff, int c, int h, int w, int kh, int kw, int[] d,
                                 int pt, int pl, int oh, int ow, float[] wt, int m, Gemm.Epilogue epilogue, float[] out,
-                                int outOff) {
+                                int outOff, boolean ownThread) {
         int hp = oh + (kh - 1) * d[0], wp = ow + (kw - 1) * d[1];
         // positions computed, rounded up to the kernel's widest tile: the narrow edge tiles went through padded copies
         // (a 7x7 map is 63 positions: 32 in the wide tile, 31 at the edge); the extra ones are junk like the rest
         int cols = roundUp(oh * wp, Gemm.tileColumns());
-        // channels an odd number of cache lines apart: at 16 x 16 (1 KB apart) every row of a K block fell into the
-        // same few cache sets, and a 256-channel 14x14 layer ran 40% slower than on the patch matrix
-        int planeP = roundUp(Math.max(hp * wp, cols), 16);
-        if ((planeP / 16) % 2 == 0) {
-            planeP += 16;
-        }
+        int planeP = shiftedPlane(oh, ow, kh, kw, d);
         int maxShift = (kh - 1) * d[0] * wp + (kw - 1) * d[1];
         // the last tap of the last channel reads cols positions from its shift
-        float[] padded = Buffers.uninitialized(Math.max(c * planeP, (c - 1) * planeP + maxShift + cols));
-        java.util.Arrays.fill(padded, 0f);
+        int size = Math.max(c * planeP, (c - 1) * planeP + maxShift + cols);
+        // on a pool thread (an image per thread) the session's arena is not there: per-thread buffers instead
+        float[][] own = ownThread ? SHIFTED.get() : null;
+        if (own != null && own[0].length < size) own[0] = new float[size];
+        if (own != null && own[1].length < m * planeP) own[1] = new float[m * planeP];
+        float[] padded = own != null ? own[0] : Buffers.uninitialized(size);
+        java.util.Arrays.fill(padded, 0, size, 0f);
         int q0 = Math.max(0, pl), q1 = Math.min(wp, w + pl); // padded columns that hold input columns
         for (int ic = 0; ic < c; ic++) {
             for (int r = Math.max(0, pt); r < Math.min(hp, h + pt); r++) {
@@ -250,16 +258,37 @@ final class ConvKernels {
         for (int ky = 0; ky < kh; ky++) {
             for (int kx = 0; kx < kw; kx++) offs[ky * kw + kx] = ky * d[0] * wp + kx * d[1];
         }
-        float[] product = Buffers.uninitialized(m * planeP); // columns [0, cols) of each row are written
+        // columns [0, cols) of each row are written
+        float[] product = own != null ? own[1] : Buffers.uninitialized(m * planeP);
         Gemm.multiplyShifted(pool, m, planeP, cols, c, wt, offs, padded, product, epilogue);
-        Buffers.release(padded);
         for (int oc = 0; oc < m; oc++) {
             for (int y = 0; y < oh; y++) {
                 System.arraycopy(product, oc * planeP + y * wp, out, outOff + (oc * oh + y) * ow, ow);
             }
         }
-        Buffers.release(product);
+        if (own == null) {
+            Buffers.release(padded);
+            Buffers.release(product);
+        }
     }
+
+    /**
+     * The per-channel stride of {@link #shifted}'s padded image and product: at least the padded plane and the
+     * positions computed, rounded to an odd number of 16-float cache lines (at 16 x 16, 1 KB apart, every row of a K
+     * block fell into the same few cache sets, and a 256-channel 14x14 layer ran 40% slower than on the patch
+     * matrix).
+     */
+    private static int shiftedPlane(int oh, int ow, int kh, int kw, int[] d) {
+        int hp = oh + (kh - 1) * d[0], wp = ow + (kw - 1) * d[1];
+        int planeP = roundUp(Math.max(hp * wp, roundUp(oh * wp, Gemm.tileColumns())), 16);
+        return (planeP / 16) % 2 == 0 ? planeP + 16 : planeP;
+    }
+
+    /** The most floats ((channels in + out) x plane) an image-per-thread tap-by-tap layer keeps per thread (16 MB). */
+    static final long SHIFTED_PER_THREAD_MAX = 1L << 22;
+
+    /** Per-thread padded image and product of the image-per-thread tap-by-tap path. */
+    private static final ThreadLocal<float[][]> SHIFTED = ThreadLocal.withInitial(() -> new float[2][0]);
 
     /** Per-thread patch matrix of the image-per-thread path, grown as needed (im2col writes every element). */
     private static final ThreadLocal<float[]> PATCHES = ThreadLocal.withInitial(() -> new float[0]);
