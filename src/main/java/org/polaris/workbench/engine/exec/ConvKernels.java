@@ -522,57 +522,84 @@ final class ConvKernels {
     private static void depthwiseChannelsLast(EnginePool pool, Value x, Value w, Value bias,
                                               LoadTimeRewrites.Activation act, float[] out, int oh, int ow, int[] s,
                                               int[] d, int py, int px) {
-        int batch = x.shape[0], c = x.shape[1], h = x.shape[2], wd = x.shape[3];
+        int batch = x.shape[0], c = x.shape[1];
         int kh = w.shape[2], kw = w.shape[3], taps = kh * kw;
         int hp = (oh - 1) * s[0] + (kh - 1) * d[0] + 1, wp = (ow - 1) * s[1] + (kw - 1) * d[1] + 1;
-        int plane = oh * ow;
         float[] wt = tapMajor(w.f, c, taps);
-        float[] p = Buffers.uninitialized(hp * wp * c); // [row][column][channel], zero-padded
+        int size = hp * wp * c;
+        if (batch > 1 && batch >= pool.threads() && pool.threads() > 1) {
+            // an image per thread: split by rows, a 5x6 map gave each of two threads 3 and 2 rows per image, and the
+            // layout copy ran on one (MobileNetV3-small's 576-channel layers gained nothing from a second thread)
+            pool.parallelFor(batch, 1, b -> {
+                float[] p = CHANNELS_LAST.get();
+                if (p.length < size) {
+                    p = new float[size];
+                    CHANNELS_LAST.set(p);
+                }
+                channelsLastImage(INLINE, x, b, p, wt, bias, act, out, oh, ow, hp, wp, kh, kw, s, d, py, px);
+            });
+            return;
+        }
+        float[] p = Buffers.uninitialized(size); // [row][column][channel], zero-padded
+        for (int b = 0; b < batch; b++) {
+            channelsLastImage(pool, x, b, p, wt, bias, act, out, oh, ow, hp, wp, kh, kw, s, d, py, px);
+        }
+        Buffers.release(p);
+    }
+
+    /** Per-thread channels-last copy of an image (the image-per-thread case of {@link #depthwiseChannelsLast}). */
+    private static final ThreadLocal<float[]> CHANNELS_LAST = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** Image b of {@link #depthwiseChannelsLast}: laid out channels-last in {@code p}, then row by row over the pool. */
+    private static void channelsLastImage(EnginePool pool, Value x, int b, float[] p, float[] wt, Value bias,
+                                          LoadTimeRewrites.Activation act, float[] out, int oh, int ow, int hp, int wp,
+                                          int kh, int kw, int[] s, int[] d, int py, int px) {
+        int c = x.shape[1], h = x.shape[2], wd = x.shape[3];
+        int taps = kh * kw;
+        int plane = oh * ow;
         // padded (r, q) holds input (r - py, q - px); rows and columns of the input past the padded extent are unread
         int y0 = Math.max(0, -py), y1 = Math.max(y0, Math.min(h, hp - py));
         int x0 = Math.max(0, -px), x1 = Math.max(x0, Math.min(wd, wp - px));
         // zero what the copy leaves: rows above and below, columns left and right
+        int size = hp * wp * c;
         java.util.Arrays.fill(p, 0, (y0 + py) * wp * c, 0f);
-        java.util.Arrays.fill(p, (y1 + py) * wp * c, p.length, 0f);
+        java.util.Arrays.fill(p, (y1 + py) * wp * c, size, 0f);
         for (int r = y0 + py; r < y1 + py; r++) {
             java.util.Arrays.fill(p, r * wp * c, (r * wp + x0 + px) * c, 0f);
             java.util.Arrays.fill(p, (r * wp + x1 + px) * c, (r + 1) * wp * c, 0f);
         }
-        for (int b = 0; b < batch; b++) {
-            for (int ch = 0; ch < c; ch++) {
-                int src = (b * c + ch) * h * wd;
-                for (int iy = y0; iy < y1; iy++) {
-                    int row = ((iy + py) * wp + px) * c + ch;
-                    for (int ix = x0; ix < x1; ix++) p[row + ix * c] = x.f[src + iy * wd + ix];
-                }
+        for (int ch = 0; ch < c; ch++) {
+            int src = (b * c + ch) * h * wd;
+            for (int iy = y0; iy < y1; iy++) {
+                int row = ((iy + py) * wp + px) * c + ch;
+                for (int ix = x0; ix < x1; ix++) p[row + ix * c] = x.f[src + iy * wd + ix];
             }
-            int outOff = b * c * plane;
-            pool.parallelFor(oh, 1, y -> {
-                float[] acc = ROW.get();
-                if (acc.length < c) {
-                    acc = new float[c];
-                    ROW.set(acc);
-                }
-                int[] bases = new int[taps];
-                for (int xo = 0; xo < ow; xo++) {
-                    for (int ky = 0; ky < kh; ky++) {
-                        int r = y * s[0] + ky * d[0];
-                        for (int kx = 0; kx < kw; kx++) {
-                            bases[ky * kw + kx] = (r * wp + xo * s[1] + kx * d[1]) * c;
-                        }
-                    }
-                    for (int ch = TAPS.pixel(p, bases, wt, bias == null ? null : bias.f, acc, c, taps); ch < c; ch++) {
-                        float sum = bias == null ? 0f : bias.f[ch];
-                        for (int t = 0; t < taps; t++) sum += wt[t * c + ch] * p[bases[t] + ch];
-                        acc[ch] = sum;
-                    }
-                    LoadTimeRewrites.activate(act, acc, 0, c);
-                    int o = outOff + y * ow + xo;
-                    for (int ch = 0; ch < c; ch++) out[o + ch * plane] = acc[ch];
-                }
-            });
         }
-        Buffers.release(p);
+        int outOff = b * c * plane;
+        pool.parallelFor(oh, 1, y -> {
+            float[] acc = ROW.get();
+            if (acc.length < c) {
+                acc = new float[c];
+                ROW.set(acc);
+            }
+            int[] bases = new int[taps];
+            for (int xo = 0; xo < ow; xo++) {
+                for (int ky = 0; ky < kh; ky++) {
+                    int r = y * s[0] + ky * d[0];
+                    for (int kx = 0; kx < kw; kx++) {
+                        bases[ky * kw + kx] = (r * wp + xo * s[1] + kx * d[1]) * c;
+                    }
+                }
+                for (int ch = TAPS.pixel(p, bases, wt, bias == null ? null : bias.f, acc, c, taps); ch < c; ch++) {
+                    float sum = bias == null ? 0f : bias.f[ch];
+                    for (int t = 0; t < taps; t++) sum += wt[t * c + ch] * p[bases[t] + ch];
+                    acc[ch] = sum;
+                }
+                LoadTimeRewrites.activate(act, acc, 0, c);
+                int o = outOff + y * ow + xo;
+                for (int ch = 0; ch < c; ch++) out[o + ch * plane] = acc[ch];
+            }
+        });
     }
 
     /** Depthwise weights [c][taps] as [taps][c], made once per session for a constant weight. */
