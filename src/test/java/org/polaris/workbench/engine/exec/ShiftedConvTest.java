@@ -1,22 +1,10 @@
 package org.polaris.workbench.engine.exec;
 
 import org.junit.jupiter.api.Test;
-import org.polaris.workbench.engine.job.EnginePool;
 import org.polaris.workbench.engine.model.Attribute;
-import org.polaris.workbench.engine.model.DataType;
-import org.polaris.workbench.engine.model.Dim;
-import org.polaris.workbench.engine.model.Graph;
-import org.polaris.workbench.engine.model.Node;
-import org.polaris.workbench.engine.model.OnnxModel;
-import org.polaris.workbench.engine.model.OnnxModelWriter;
-import org.polaris.workbench.engine.model.Tensor;
-import org.polaris.workbench.engine.model.ValueInfo;
-import org.polaris.workbench.engine.model.ValueType;
-import org.polaris.workbench.engine.onnx.OrtSessions;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -59,8 +47,6 @@ class ShiftedConvTest {
             int oh = (int) (k.h + p[0] + p[2]) - (k.kh - 1) * k.dil, ow = (int) (k.w + p[1] + p[3]) - (k.kw - 1) * k.dil;
             assertThat(ConvKernels.shiftedPays(oh * ow, oh * (ow + (k.kw - 1) * k.dil))).as("%s takes the path", k)
                     .isTrue();
-            float[] w = gaussian(r, k.m * k.c * k.kh * k.kw);
-            float[] bias = gaussian(r, k.m);
             List<Attribute> attrs = new ArrayList<>();
             attrs.add(ints("kernel_shape", k.kh, k.kw));
             attrs.add(ints("dilations", k.dil, k.dil));
@@ -68,46 +54,14 @@ class ShiftedConvTest {
                 attrs.add(ints("pads", k.pads));
             }
             if (k.autoPad != null) {
-                attrs.add(new Attribute("auto_pad", Attribute.Type.STRING,
-                        k.autoPad.getBytes(java.nio.charset.StandardCharsets.UTF_8), "", ""));
+                attrs.add(ConvAgainstOrt.string("auto_pad", k.autoPad));
             }
-            Graph g = new Graph("g", List.of(
-                    new Node("conv", "Conv", "", List.of("x", "w", "b"), List.of("c"), attrs, ""),
-                    new Node("relu", "Relu", "", List.of("c"), List.of("y"), List.of(), "")),
-                    List.of(new ValueInfo("x", ValueType.tensor(DataType.FLOAT, List.of(Dim.of(k.batch), Dim.of(k.c),
-                            Dim.of(k.h), Dim.of(k.w))), "")),
-                    List.of(new ValueInfo("y", ValueType.tensor(DataType.FLOAT, null), "")), List.of(),
-                    List.of(Tensor.ofFloats("w", new long[] {k.m, k.c, k.kh, k.kw}, w),
-                            Tensor.ofFloats("b", new long[] {k.m}, bias)), "", null);
-            OnnxModel model = new OnnxModel(8, Map.of("", 13L), "", "", "", 0, "", Map.of(), g, null, null, 0);
-            Map<String, Tensor> feeds = Map.of("x", Tensor.ofFloats("x", new long[] {k.batch, k.c, k.h, k.w},
-                    gaussian(r, k.batch * k.c * k.h * k.w)));
-            Tensor expected = OrtSessions.run(OnnxModelWriter.toBytes(model), feeds).get("y");
-            for (int threads : new int[] {1, 2}) {
-                try (EnginePool pool = new EnginePool(threads)) {
-                    EngineSession session = EngineSession.load(model, pool);
-                    for (int run = 0; run < 2; run++) { // the second run takes the kept tap-major weights
-                        Tensor got = session.run(feeds, false).get("y");
-                        assertThat(got.dims()).as("%s", k).containsExactly(expected.dims());
-                        float[] e = expected.toFloats();
-                        float[] a = got.toFloats();
-                        for (int i = 0; i < e.length; i++) {
-                            assertThat(a[i]).as("%s on %d thread(s), element %d", k, threads, i)
-                                    .isCloseTo(e[i], org.assertj.core.data.Offset.offset(1e-4f * (1 + Math.abs(e[i]))));
-                        }
-                    }
-                }
-            }
+            ConvAgainstOrt.assertMatches(k.toString(), new long[] {k.batch, k.c, k.h, k.w},
+                    new long[] {k.m, k.c, k.kh, k.kw}, attrs, r);
         }
     }
 
     private static Attribute ints(String name, long... v) {
-        return new Attribute(name, Attribute.Type.INTS, v, "", "");
-    }
-
-    private static float[] gaussian(Random r, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
-        return v;
+        return ConvAgainstOrt.ints(name, v);
     }
 }
