@@ -138,9 +138,9 @@ final class VectorMath implements FloatMath.Lanes {
     /**
      * e^x in float32: x = n ln 2 + r with |r| <= ln 2 / 2, e^r by the degree-6 polynomial of Cephes' expf (about 1
      * ulp), and 2^n made from n's bits in two halves so every n from -150 to 128 gives a normal factor (the product
-     * rounds into the subnormals and overflows to infinity where float32 does). About 2.5 times as fast as the
-     * Vector API's EXP operator on JDK 17 (its SVML call), which made a SiLU cost more than the convolution before it.
-     * NaN stays NaN (max/min keep it).
+     * rounds into the subnormals and overflows to infinity where float32 does). Sigmoid through it takes 133 us per
+     * 262,144 floats against 209 through the Vector API's EXP operator on JDK 17 (KernelJmh), whose cost had made a
+     * SiLU cost more than the convolution before it. NaN stays NaN (max/min keep it).
      */
     static FloatVector exp(FloatVector v) {
         FloatVector x = v.max(-104f).min(88.8f); // beyond these, e^x is 0 or infinity in float32

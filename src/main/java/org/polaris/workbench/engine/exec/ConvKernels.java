@@ -126,7 +126,7 @@ final class ConvKernels {
             float[] wt = Buffers.derived(w.f, "tap-major " + m + " " + c + " " + kh + " " + kw,
                     () -> tapMajorWeights(w.f, m, c, kh * kw));
             Gemm.Epilogue epilogue = new Gemm.Epilogue(bf, 0, act);
-            if (batch > 1 && batch >= pool.threads() && pool.threads() > 1
+            if (imagePerThread(batch, pool)
                     && (long) (c + m) * shiftedPlane(oh, ow, kh, kw, dil) <= SHIFTED_PER_THREAD_MAX) {
                 // an image per thread, as for the patch matrix below: a small layer's panels were a few microseconds
                 // of work per hand-off (the Fashion CNN at batch 8 on 2 threads ran 3x ORT's time)
@@ -145,12 +145,12 @@ final class ConvKernels {
             return Value.floats(new int[] {batch, m, oh, ow}, folded(pool, x.f, batch, c, h, wd, kw, taps, oh, ow,
                     strides, dil, gy[1], gx[1], pointwise, wf, m, kSize, new Gemm.Epilogue(bf, 0, act)));
         }
-        if (batch > 1 && batch >= pool.threads() && pool.threads() > 1) {
+        if (imagePerThread(batch, pool)) {
             // Several images: one per thread, each with single-threaded GEMMs. Splitting one small image's GEMM across
             // threads costs more in hand-offs than it saves (the Fashion CNN at batch 32 ran 3x slower on 2 threads).
             float[] out = Buffers.uninitialized(batch * m * plane); // every block is started by the epilogue
             pool.parallelFor(batch, 1, b -> {
-                float[] own = pointwise ? null : scratch(kSize * plane);
+                float[] own = pointwise ? null : PATCHES.get(kSize * plane);
                 for (int g = 0; g < group; g++) {
                     int inOff = (b * c + g * cg) * h * wd;
                     Gemm.Epilogue epilogue = new Gemm.Epilogue(bf, g * mg, act);
@@ -240,10 +240,7 @@ final class ConvKernels {
         // the last tap of the last channel reads cols positions from its shift
         int size = Math.max(c * planeP, (c - 1) * planeP + maxShift + cols);
         // on a pool thread (an image per thread) the session's arena is not there: per-thread buffers instead
-        float[][] own = ownThread ? SHIFTED.get() : null;
-        if (own != null && own[0].length < size) own[0] = new float[size];
-        if (own != null && own[1].length < m * planeP) own[1] = new float[m * planeP];
-        float[] padded = own != null ? own[0] : Buffers.uninitialized(size);
+        float[] padded = ownThread ? SHIFTED_PADDED.get(size) : Buffers.uninitialized(size);
         java.util.Arrays.fill(padded, 0, size, 0f);
         int q0 = Math.max(0, pl), q1 = Math.min(wp, w + pl); // padded columns that hold input columns
         for (int ic = 0; ic < c; ic++) {
@@ -259,14 +256,14 @@ final class ConvKernels {
             for (int kx = 0; kx < kw; kx++) offs[ky * kw + kx] = ky * d[0] * wp + kx * d[1];
         }
         // columns [0, cols) of each row are written
-        float[] product = own != null ? own[1] : Buffers.uninitialized(m * planeP);
+        float[] product = ownThread ? SHIFTED_PRODUCT.get(m * planeP) : Buffers.uninitialized(m * planeP);
         Gemm.multiplyShifted(pool, m, planeP, cols, c, wt, offs, padded, product, epilogue);
         for (int oc = 0; oc < m; oc++) {
             for (int y = 0; y < oh; y++) {
                 System.arraycopy(product, oc * planeP + y * wp, out, outOff + (oc * oh + y) * ow, ow);
             }
         }
-        if (own == null) {
+        if (!ownThread) {
             Buffers.release(padded);
             Buffers.release(product);
         }
@@ -288,18 +285,18 @@ final class ConvKernels {
     static final long SHIFTED_PER_THREAD_MAX = 1L << 22;
 
     /** Per-thread padded image and product of the image-per-thread tap-by-tap path. */
-    private static final ThreadLocal<float[][]> SHIFTED = ThreadLocal.withInitial(() -> new float[2][0]);
+    private static final Scratch SHIFTED_PADDED = new Scratch();
+    private static final Scratch SHIFTED_PRODUCT = new Scratch();
 
-    /** Per-thread patch matrix of the image-per-thread path, grown as needed (im2col writes every element). */
-    private static final ThreadLocal<float[]> PATCHES = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per-thread patch matrix of the image-per-thread path (im2col writes every element). */
+    private static final Scratch PATCHES = new Scratch();
 
-    private static float[] scratch(int size) {
-        float[] s = PATCHES.get();
-        if (s.length < size) {
-            s = new float[size];
-            PATCHES.set(s);
-        }
-        return s;
+    /**
+     * Whether a batch runs an image per pool thread, each with single-threaded kernels inside: with at least as many
+     * images as threads, splitting within an image costs more in hand-offs than it saves.
+     */
+    private static boolean imagePerThread(int batch, EnginePool pool) {
+        return batch > 1 && batch >= pool.threads() && pool.threads() > 1;
     }
 
     /** A [batch][m][plane] output holding each channel's bias (zeros without one), for the products to add onto. */
@@ -527,16 +524,11 @@ final class ConvKernels {
         int hp = (oh - 1) * s[0] + (kh - 1) * d[0] + 1, wp = (ow - 1) * s[1] + (kw - 1) * d[1] + 1;
         float[] wt = tapMajor(w.f, c, taps);
         int size = hp * wp * c;
-        if (batch > 1 && batch >= pool.threads() && pool.threads() > 1) {
+        if (imagePerThread(batch, pool)) {
             // an image per thread: split by rows, a 5x6 map gave each of two threads 3 and 2 rows per image, and the
             // layout copy ran on one (MobileNetV3-small's 576-channel layers gained nothing from a second thread)
             pool.parallelFor(batch, 1, b -> {
-                float[] p = CHANNELS_LAST.get();
-                if (p.length < size) {
-                    p = new float[size];
-                    CHANNELS_LAST.set(p);
-                }
-                channelsLastImage(INLINE, x, b, p, wt, bias, act, out, oh, ow, hp, wp, kh, kw, s, d, py, px);
+                channelsLastImage(INLINE, x, b, CHANNELS_LAST.get(size), wt, bias, act, out, oh, ow, hp, wp, kh, kw, s, d, py, px);
             });
             return;
         }
@@ -548,7 +540,7 @@ final class ConvKernels {
     }
 
     /** Per-thread channels-last copy of an image (the image-per-thread case of {@link #depthwiseChannelsLast}). */
-    private static final ThreadLocal<float[]> CHANNELS_LAST = ThreadLocal.withInitial(() -> new float[0]);
+    private static final Scratch CHANNELS_LAST = new Scratch();
 
     /** Image b of {@link #depthwiseChannelsLast}: laid out channels-last in {@code p}, then row by row over the pool. */
     private static void channelsLastImage(EnginePool pool, Value x, int b, float[] p, float[] wt, Value bias,
@@ -577,11 +569,7 @@ final class ConvKernels {
         }
         int outOff = b * c * plane;
         pool.parallelFor(oh, 1, y -> {
-            float[] acc = ROW.get();
-            if (acc.length < c) {
-                acc = new float[c];
-                ROW.set(acc);
-            }
+            float[] acc = ROW.get(c);
             int[] bases = new int[taps];
             for (int xo = 0; xo < ow; xo++) {
                 for (int ky = 0; ky < kh; ky++) {
@@ -614,7 +602,7 @@ final class ConvKernels {
     }
 
     /** Per-thread channel row of the channels-last path. */
-    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
+    private static final Scratch ROW = new Scratch();
 
     /**
      * Depthwise: per (image, channel) plane, the output is written whole, bias included, then the folded activation
@@ -687,7 +675,8 @@ final class ConvKernels {
     }
 
     /** Per-thread scratch of the phased path: the phase planes and the padded-width output. */
-    private static final ThreadLocal<float[][]> PHASED = ThreadLocal.withInitial(() -> new float[2][0]);
+    private static final Scratch PHASED_PLANES = new Scratch();
+    private static final Scratch PHASED_ROW = new Scratch();
 
     /**
      * Any other depthwise kernel (5x5, 7x7, strided, dilated): the zero-padded plane is split into sy * sx phase
@@ -709,19 +698,13 @@ final class ConvKernels {
         int wq = cw + (kw - 1) * dx / sx;
         int planeSize = hq * wq;
         int flat = oh * wq;
-        float[][] scratch = PHASED.get();
+
         // the SIMD passes run over whole vectors: up to a vector of junk past the flat row, dropped with the rest
         int span = roundUp(flat, TAPS.lanes());
         // junk columns of the last row may read a row's width (and the vector tail) past the end
         int need = sy * sx * planeSize + wq + (span - flat);
-        if (scratch[0].length < need) {
-            scratch[0] = new float[need];
-        }
-        if (scratch[1].length < span) {
-            scratch[1] = new float[span];
-        }
-        float[] p = scratch[0];
-        float[] acc = scratch[1];
+        float[] p = PHASED_PLANES.get(need);
+        float[] acc = PHASED_ROW.get(span);
         java.util.Arrays.fill(p, 0, need, 0f);
         java.util.Arrays.fill(acc, 0, span, bias);
         for (int fy = 0; fy < sy; fy++) {
@@ -774,7 +757,8 @@ final class ConvKernels {
     }
 
     /** Per-thread scratch of the flat stride-1 path: the zero-padded input plane and the padded-width output. */
-    private static final ThreadLocal<float[][]> FLAT = ThreadLocal.withInitial(() -> new float[2][0]);
+    private static final Scratch FLAT_PLANE = new Scratch();
+    private static final Scratch FLAT_ROW = new Scratch();
 
     /**
      * 3x3 stride-1 depthwise on a zero-padded copy of the plane, (oh + 2) rows of width ow + 2: output pixel
@@ -789,15 +773,8 @@ final class ConvKernels {
         int flat = oh * wp;
         int span = roundUp(flat, TAPS.lanes()); // whole vectors; the tail is junk, dropped with the junk columns
         int size = hp * wp + 2 + (span - flat);
-        float[][] scratch = FLAT.get();
-        if (scratch[0].length < size) {
-            scratch[0] = new float[size];
-        }
-        if (scratch[1].length < span) {
-            scratch[1] = new float[span];
-        }
-        float[] p = scratch[0];
-        float[] acc = scratch[1];
+        float[] p = FLAT_PLANE.get(size);
+        float[] acc = FLAT_ROW.get(span);
         // padded (r, c) holds input (r - py, c - px); the rest is zero
         int c0 = Math.max(0, px), c1 = Math.max(c0, Math.min(wp, w + px));
         int r0 = Math.min(hp, Math.max(0, py)), r1 = Math.max(r0, Math.min(hp, h + py));
