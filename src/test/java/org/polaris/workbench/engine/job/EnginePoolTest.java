@@ -11,9 +11,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /**
- * The engine pool's loop: every index exactly once whatever the split, a failing chunk's exception reaching the
- * caller with the pool still usable, loops nested in a chunk and loops from two callers at once completing (one of
- * them inline), and close() ending the workers.
+ * The engine pool's loop: every index exactly once whatever the split, a thread done with its own share taking what
+ * is left of another's, a failing chunk's exception reaching the caller with the pool still usable, loops nested in a
+ * chunk and loops from two callers at once completing (one of them inline), and close() ending the workers.
  */
 class EnginePoolTest {
 
@@ -31,6 +31,43 @@ class EnginePoolTest {
                     }
                 }
             }
+        }
+    }
+
+    @Test
+    void aThreadDoneWithItsShareTakesTheRestOfAnother() {
+        try (EnginePool pool = new EnginePool(2)) {
+            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+                // eight chunks of one index: the caller owns 0-3, the worker 4-7. The caller's first chunk waits until
+                // the worker holds its first (4); the worker holds it until index 7 has run, which only the caller,
+                // done with its own share, can take from the back of the worker's
+                CountDownLatch workerInside = new CountDownLatch(1);
+                CountDownLatch lastTaken = new CountDownLatch(1);
+                AtomicIntegerArray seen = new AtomicIntegerArray(8);
+                String[] ranLast = new String[1];
+                pool.parallelFor(8, 1, i -> {
+                    seen.incrementAndGet(i);
+                    if (i == 0) {
+                        await(workerInside);
+                    } else if (i == 4) {
+                        workerInside.countDown();
+                        await(lastTaken);
+                    } else if (i == 7) {
+                        ranLast[0] = Thread.currentThread().getName();
+                        lastTaken.countDown();
+                    }
+                });
+                for (int i = 0; i < 8; i++) assertThat(seen.get(i)).as("index %d", i).isEqualTo(1);
+                assertThat(ranLast[0]).isEqualTo(Thread.currentThread().getName());
+            });
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
         }
     }
 
