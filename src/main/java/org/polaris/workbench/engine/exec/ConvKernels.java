@@ -187,6 +187,16 @@ final class ConvKernels {
             });
             return Value.floats(new int[] {batch, m, oh, ow}, out);
         }
+        if (group == 1 && !pointwise && Gemm.splits(pool, (long) m * kSize * plane)
+                && (long) m * kSize <= BANDS_MAX_WEIGHTS && oh / (2 * pool.threads()) * ow >= 2 * Gemm.tileColumns()) {
+            float[] out = Buffers.uninitialized(batch * m * plane); // every band is copied in
+            Gemm.Epilogue epilogue = new Gemm.Epilogue(bf, 0, act);
+            for (int b = 0; b < batch; b++) {
+                byRowBands(pool, x.f, b * c * h * wd, c, h, wd, kw, taps, oh, ow, strides, dil, gy[1], gx[1], wf, m,
+                        kSize, epilogue, out, b * m * plane);
+            }
+            return Value.floats(new int[] {batch, m, oh, ow}, out);
+        }
         if (group == 1 && plane < Gemm.tileColumns() && m >= 2 * plane && kSize <= TRANSPOSED_MAX_K) {
             float[] out = biasFilled(batch, m, plane, bias);
             for (int b = 0; b < batch; b++) {
@@ -278,12 +288,18 @@ final class ConvKernels {
         }
         // columns [0, cols) of each row are written
         float[] product = ownThread ? SHIFTED_PRODUCT.get(m * planeP) : Buffers.uninitialized(m * planeP);
-        Gemm.multiplyShifted(pool, m, planeP, cols, c, wt, offs, padded, product, epilogue);
-        for (int oc = 0; oc < m; oc++) {
-            for (int y = 0; y < oh; y++) {
-                System.arraycopy(product, oc * planeP + y * wp, out, outOff + (oc * oh + y) * ow, ow);
+        // each finished block's output pixels (flat positions y * wp + x with x < ow) go to out straight away, on
+        // the thread that computed the block, while it is in that thread's cache: copied afterwards, the whole product
+        // crossed cores and memory again (a 3 -> 16 channel layer on 40x56 spent a third of its time in that copy)
+        Gemm.multiplyShifted(pool, m, planeP, cols, c, wt, offs, padded, product, epilogue, (r0, r1, j0, j1) -> {
+            for (int y = j0 / wp, yEnd = Math.min(oh, (j1 + wp - 1) / wp); y < yEnd; y++) {
+                int p0 = Math.max(j0, y * wp), p1 = Math.min(j1, y * wp + ow);
+                for (int oc = r0; oc < r1 && p1 > p0; oc++) {
+                    System.arraycopy(product, oc * planeP + p0, out, outOff + (oc * oh + y) * ow + p0 - y * wp,
+                            p1 - p0);
+                }
             }
-        }
+        });
         if (!ownThread) {
             Buffers.release(padded);
             Buffers.release(product);
@@ -465,65 +481,123 @@ final class ConvKernels {
     /** As above, patch row r at {@code col[colOff + r * rowStride ...]} (one image's block of a batch's columns). */
     private static void im2col(EnginePool pool, float[] x, int off, int c, int h, int w, int kw, int[] taps, int oh,
                                int ow, int[] s, int[] d, int py, int px, float[] col, int colOff, int rowStride) {
-        int plane = oh * ow;
         int nt = taps.length;
-        boolean large = (long) c * nt * plane >= 1 << 16;
-        // stride 2 along rows: every input row split once into its even and odd columns, so each tap's row is one
-        // copy from one of them instead of a gather of every other element (the 3x3 stride-2 stems of MobileNets
-        // and EfficientNet read each input element from several taps)
+        // split only what a split product follows: a patch matrix laid out by two threads and multiplied by one moved
+        // between their caches for nothing
+        boolean large = (long) c * nt * oh * ow >= 1 << 18;
+        float[] split = splitColumns(x, off, c, h, w, s, nt);
+        // split by patch row (channel, tap): a 3-channel stem split by channel left one of two threads a third idle
+        pool.parallelFor(c * nt, large ? 1 : c * nt, row -> patchRow(x, off, split, c, h, w, kw, taps, row, 0, oh, ow,
+                s, d, py, px, col, colOff + row * rowStride));
+        Buffers.release(split);
+    }
+
+    /**
+     * At stride 2 along rows, every input row split once into its even and odd columns ([c * h][even] then [c * h]
+     * [odd]), so each tap's row is one copy from one of them instead of a gather of every other element (the 3x3
+     * stride-2 stems of MobileNets and EfficientNet read each input element from several taps); else null.
+     */
+    private static float[] splitColumns(float[] x, int off, int c, int h, int w, int[] s, int taps) {
+        if (s[1] != 2 || taps <= 1) {
+            return null;
+        }
         int we = (w + 1) / 2, wodd = w / 2;
-        float[] split = s[1] == 2 && nt > 1 ? Buffers.uninitialized(c * h * w) : null;
-        if (split != null) {
-            for (int r = 0; r < c * h; r++) {
-                int from = off + r * w, even = r * we, odd = c * h * we + r * wodd;
-                for (int j = 0; j < wodd; j++) {
-                    split[even + j] = x[from + 2 * j];
-                    split[odd + j] = x[from + 2 * j + 1];
-                }
-                if (we > wodd) {
-                    split[even + wodd] = x[from + w - 1];
+        float[] split = Buffers.uninitialized(c * h * w);
+        for (int r = 0; r < c * h; r++) {
+            int from = off + r * w, even = r * we, odd = c * h * we + r * wodd;
+            for (int j = 0; j < wodd; j++) {
+                split[even + j] = x[from + 2 * j];
+                split[odd + j] = x[from + 2 * j + 1];
+            }
+            if (we > wodd) {
+                split[even + wodd] = x[from + w - 1];
+            }
+        }
+        return split;
+    }
+
+    /**
+     * Patch row {@code row} (channel row / taps, tap taps[row % taps]) for output rows [y0, y1): at {@code dst} in
+     * {@code col}, ow values per output row; {@code split} from {@link #splitColumns} or null.
+     */
+    private static void patchRow(float[] x, int off, float[] split, int c, int h, int w, int kw, int[] taps, int row,
+                                 int y0, int y1, int ow, int[] s, int[] d, int py, int px, float[] col, int dst0) {
+        int nt = taps.length;
+        int we = (w + 1) / 2, wodd = w / 2;
+        int ch = row / nt;
+        int ky = taps[row % nt] / kw, kx = taps[row % nt] % kw;
+        int dx = kx * d[1] - px;
+        // a dilated tap can lie wholly in the padding on some rows: then x0 = x1 = ow
+        int x0 = Math.min(ow, Math.max(0, ceilDiv(-dx, s[1])));
+        int x1 = Math.max(x0, Math.min(ow, ceilDiv(w - dx, s[1])));
+        for (int y = y0; y < y1; y++) {
+            int iy = y * s[0] - py + ky * d[0];
+            int dst = dst0 + (y - y0) * ow;
+            if (iy < 0 || iy >= h) {
+                java.util.Arrays.fill(col, dst, dst + ow, 0f);
+                continue;
+            }
+            // the padding columns, one or two on a row at most for the usual 3x3 layers: set in place (a call to
+            // Arrays.fill per row and side, mostly for nothing, took as long as the copies on 14x14 maps)
+            for (int xo = 0; xo < x0; xo++) col[dst + xo] = 0f;
+            for (int xo = x1; xo < ow; xo++) col[dst + xo] = 0f;
+            int src = off + (ch * h + iy) * w + dx;
+            if (x1 == x0) {
+                continue; // the tap sees only padding on this row
+            }
+            if (s[1] == 1) {
+                System.arraycopy(x, src + x0, col, dst + x0, x1 - x0);
+            } else if (split != null) {
+                // input column dx + 2 xo: the even or odd half (by dx's parity) at floor(dx / 2) + xo
+                int r = ch * h + iy;
+                int base = (dx & 1) == 0 ? r * we : c * h * we + r * wodd;
+                System.arraycopy(split, base + Math.floorDiv(dx, 2) + x0, col, dst + x0, x1 - x0);
+            } else {
+                for (int xo = x0; xo < x1; xo++) {
+                    col[dst + xo] = x[src + xo * s[1]];
                 }
             }
         }
-        // split by patch row (channel, tap): a 3-channel stem split by channel left one of two threads a third idle
-        pool.parallelFor(c * nt, large ? 1 : c * nt, row -> {
-            int ch = row / nt;
-            int ky = taps[row % nt] / kw, kx = taps[row % nt] % kw;
-            int dx = kx * d[1] - px;
-            // a dilated tap can lie wholly in the padding on some rows: then x0 = x1 = ow
-            int x0 = Math.min(ow, Math.max(0, ceilDiv(-dx, s[1])));
-            int x1 = Math.max(x0, Math.min(ow, ceilDiv(w - dx, s[1])));
-            for (int y = 0; y < oh; y++) {
-                int iy = y * s[0] - py + ky * d[0];
-                int dst = colOff + row * rowStride + y * ow;
-                if (iy < 0 || iy >= h) {
-                    java.util.Arrays.fill(col, dst, dst + ow, 0f);
-                    continue;
-                }
-                // the padding columns, one or two on a row at most for the usual 3x3 layers: set in place (a call
-                // to Arrays.fill per row and side, mostly for nothing, took as long as the copies on 14x14 maps)
-                for (int xo = 0; xo < x0; xo++) col[dst + xo] = 0f;
-                for (int xo = x1; xo < ow; xo++) col[dst + xo] = 0f;
-                int src = off + (ch * h + iy) * w + dx;
-                if (x1 == x0) {
-                    continue; // the tap sees only padding on this row
-                }
-                if (s[1] == 1) {
-                    System.arraycopy(x, src + x0, col, dst + x0, x1 - x0);
-                } else if (split != null) {
-                    // input column dx + 2 xo: the even or odd half (by dx's parity) at floor(dx / 2) + xo
-                    int r = ch * h + iy;
-                    int base = (dx & 1) == 0 ? r * we : c * h * we + r * wodd;
-                    System.arraycopy(split, base + Math.floorDiv(dx, 2) + x0, col, dst + x0, x1 - x0);
-                } else {
-                    for (int xo = x0; xo < x1; xo++) {
-                        col[dst + xo] = x[src + xo * s[1]];
-                    }
-                }
+    }
+
+    /**
+     * One image on several threads by bands of output rows: each task lays out its band's patches and multiplies
+     * them on its own thread, in per-thread buffers, and copies its product to its rows of {@code out}. Split the
+     * other way (patch rows over the threads, then column panels), half the patch matrix crossed cores between the
+     * two steps: two_inputs' 16-channel stride-2 layer at batch 1 ran no faster on 2 threads than on 1.
+     */
+    private static void byRowBands(EnginePool pool, float[] x, int inOff, int c, int h, int w, int kw, int[] taps,
+                                   int oh, int ow, int[] s, int[] d, int py, int px, float[] wf, int m, int kSize,
+                                   Gemm.Epilogue epilogue, float[] out, int outOff) {
+        float[] split = splitColumns(x, inOff, c, h, w, s, taps.length);
+        // more bands than threads: chunks are claimed, so a worker that wakes late leaves fewer rows to the caller
+        int bands = Math.min(oh, 2 * pool.threads());
+        int per = ceilDiv(oh, bands);
+        pool.parallelFor(ceilDiv(oh, per), 1, q -> {
+            int y0 = q * per, y1 = Math.min(oh, y0 + per);
+            int cols = (y1 - y0) * ow;
+            float[] col = BAND_PATCHES.get(kSize * cols);
+            for (int row = 0; row < kSize; row++) {
+                patchRow(x, inOff, split, c, h, w, kw, taps, row, y0, y1, ow, s, d, py, px, col, row * cols);
+            }
+            float[] product = BAND_PRODUCT.get(m * cols);
+            Gemm.multiply(INLINE, m, cols, kSize, wf, 0, col, 0, product, 0, epilogue);
+            for (int oc = 0; oc < m; oc++) {
+                System.arraycopy(product, oc * cols, out, outOff + oc * oh * ow + y0 * ow, cols);
             }
         });
         Buffers.release(split);
     }
+
+    /**
+     * The most weights (output channels x patch rows) a layer may have to run {@link #byRowBands}: every band reads
+     * them all, which is cheap while they sit in a core's cache (256 KB) and not for ResNet's 512 x 4608 layers.
+     */
+    static final long BANDS_MAX_WEIGHTS = 1 << 16;
+
+    /** Per-thread patches and product of {@link #byRowBands}. */
+    private static final Scratch BAND_PATCHES = new Scratch();
+    private static final Scratch BAND_PRODUCT = new Scratch();
 
     /**
      * Output planes up to this many pixels take the channels-last depthwise path: 5x6 and 7x7 maps ran 1.7-2x faster
@@ -591,7 +665,7 @@ final class ConvKernels {
             }
         }
         int outOff = b * c * plane;
-        pool.parallelFor(oh, 1, y -> {
+        pool.parallelFor(oh, Gemm.splits(pool, (long) c * plane * taps) ? 1 : oh, y -> {
             float[] acc = ROW.get(c);
             int[] bases = new int[taps];
             for (int xo = 0; xo < ow; xo++) {
@@ -637,7 +711,8 @@ final class ConvKernels {
         int c = x.shape[1], h = x.shape[2], wd = x.shape[3];
         int kh = w.shape[2], kw = w.shape[3];
         float[] in = x.f;
-        pool.parallelFor(x.shape[0] * c, 4, bc -> {
+        long macs = (long) x.shape[0] * c * oh * ow * kh * kw;
+        pool.parallelFor(x.shape[0] * c, Gemm.splits(pool, macs) ? 4 : x.shape[0] * c, bc -> {
             int ch = bc % c;
             int inOff = bc * h * wd;
             int outOff = bc * oh * ow;

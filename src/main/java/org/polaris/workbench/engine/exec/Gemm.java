@@ -15,6 +15,21 @@ final class Gemm {
     private Gemm() {
     }
 
+    /**
+     * Multiply-adds a layer needs per thread before it is split over the pool. Below this, two threads ran a layer no
+     * faster than one, or slower, on this 2-core machine (its two virtual CPUs behave like the two hardware threads
+     * of one core: they share its caches and vector units), and the hand-offs and the caches' doubled working set
+     * cost more than they saved: per layer at batch 1 on 1 and 2 threads, 3 -> 16 channels on 40x56 (1.0M
+     * multiply-adds) 30 -> 40 us, 16 -> 16 stride 2 (1.3M) 49 -> 79 us, 32 -> 32 on 28x28 (7.2M) 87 -> 88 us, 64 -> 64
+     * on 28x28 (29M) 342 -> 264 us.
+     */
+    static final long SPLIT_MIN_MACS_PER_THREAD = 1L << 20;
+
+    /** Whether work of {@code macs} multiply-adds is split over {@code pool}'s threads. */
+    static boolean splits(EnginePool pool, long macs) {
+        return pool.threads() > 1 && macs >= SPLIT_MIN_MACS_PER_THREAD * pool.threads();
+    }
+
     static void reference(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff) {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
@@ -48,7 +63,7 @@ final class Gemm {
         long work = (long) m * n * k;
         int panels = (n + NB - 1) / NB;
         int tiles = (m + 7) / 8;
-        boolean small = work < 1 << 16;
+        boolean small = !splits(pool, work);
         if (panels >= pool.threads() || tiles < 2 * pool.threads()) {
             pool.parallelFor(panels, small ? panels : 1, p -> {
                 int j0 = p * NB;
@@ -80,10 +95,11 @@ final class Gemm {
      * both {@code n} apart, started and finished by {@code epilogue}: a stride-1 convolution over a zero-padded image,
      * tap t's rows being the image's channels shifted by the tap's offset (A_t at {@code t * m * k} in {@code a}). No
      * patch matrix is made. Column panels (and, when there are fewer than threads, their rows) are split over the
-     * pool, and every tap runs on a panel while it is in cache.
+     * pool, and every tap runs on a panel while it is in cache; each finished block goes to {@code sink} on the thread
+     * that computed it, while it is still in that thread's cache.
      */
     static void multiplyShifted(EnginePool pool, int m, int n, int cols, int k, float[] a, int[] bOffs, float[] b,
-                                float[] c, Epilogue epilogue) {
+                                float[] c, Epilogue epilogue, BlockSink sink) {
         int panels = (cols + NB - 1) / NB;
         // fewer panels than threads (14x14 and 7x7 maps are one panel): each panel's rows are split too, in whole
         // 8-row tiles
@@ -91,7 +107,7 @@ final class Gemm {
         int rowParts = panels >= pool.threads() ? 1 : Math.min(tiles, (2 * pool.threads() + panels - 1) / panels);
         int per = (tiles + rowParts - 1) / rowParts;
         long work = (long) m * cols * k * bOffs.length;
-        pool.parallelFor(panels * rowParts, work < 1 << 17 ? panels * rowParts : 1, task -> {
+        pool.parallelFor(panels * rowParts, splits(pool, work) ? 1 : panels * rowParts, task -> {
             int p = task / rowParts, q = task % rowParts;
             int j0 = p * NB;
             int j1 = Math.min(cols, j0 + NB);
@@ -104,7 +120,14 @@ final class Gemm {
                 KERNEL.rowsTaps(r0, r1, n, k, m, a, bOffs, b, c, j0, j1, kb, Math.min(k, kb + KB));
             }
             epilogue.finish(c, 0, n, r0, r1, j0, j1);
+            sink.finished(r0, r1, j0, j1);
         });
+    }
+
+    /** Receives each finished block C[r0..r1, j0..j1) of a product. */
+    @FunctionalInterface
+    interface BlockSink {
+        void finished(int r0, int r1, int j0, int j1);
     }
 
     /**

@@ -40,7 +40,9 @@ class ShiftedConvTest {
                 new Case(2, 8, 8, 24, 24, 3, 3, 2, new long[] {2, 2, 2, 2}, null),
                 new Case(1, 10, 7, 11, 14, 3, 1, 1, new long[] {1, 0, 1, 0}, null),
                 new Case(1, 8, 16, 16, 16, 3, 3, 1, null, "SAME_UPPER"),
-                new Case(1, 12, 33, 14, 14, 3, 3, 1, new long[] {0, 0, 0, 0}, null));
+                new Case(1, 12, 33, 14, 14, 3, 3, 1, new long[] {0, 0, 0, 0}, null),
+                // one column panel with enough work to split: its rows go to the two threads
+                new Case(1, 64, 64, 14, 14, 3, 3, 1, new long[] {1, 1, 1, 1}, null));
         Random r = new Random(11);
         for (Case k : cases) {
             long[] p = k.pads == null ? new long[] {1, 1, 1, 1} : k.pads; // SAME_UPPER pads a 3x3 kernel by 1

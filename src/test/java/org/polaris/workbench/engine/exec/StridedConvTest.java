@@ -10,8 +10,8 @@ import java.util.Random;
 /**
  * Convolutions on a patch matrix (strided and grouped layers): compared with ONNX Runtime over strides 2-4 (stride 2
  * through the split rows; one stride-1 case goes the tap-by-tap way), pads, auto_pad, dilations, groups and batches
- * (small maps folded into one product, large ones an image per thread), with a bias and a folded Relu (the GEMM's
- * epilogue), on one thread and two.
+ * (small maps folded into one product, large ones an image per thread, one image on two threads by bands of output
+ * rows), with a bias and a folded Relu (the GEMM's epilogue), on one thread and two.
  */
 class StridedConvTest {
 
@@ -30,7 +30,12 @@ class StridedConvTest {
                 new Case(2, 8, 12, 14, 15, 3, 3, 2, 1, 4, new long[] {1, 1, 1, 1}, null),
                 new Case(1, 3, 16, 31, 31, 3, 3, 2, 1, 1, null, "SAME_UPPER"),
                 new Case(4, 6, 10, 7, 9, 4, 4, 4, 1, 1, new long[] {0, 0, 0, 0}, null),
-                new Case(1, 64, 40, 20, 20, 3, 3, 2, 1, 1, new long[] {1, 1, 1, 1}, null));
+                new Case(1, 64, 40, 20, 20, 3, 3, 2, 1, 1, new long[] {1, 1, 1, 1}, null),
+                // one image on two threads by bands of output rows (layers with enough work to split): a band count
+                // that does not divide the 81 output rows with asymmetric pads, stride 3 with a dilated 5x5 kernel
+                new Case(1, 16, 32, 80, 112, 3, 3, 2, 1, 1, new long[] {1, 1, 1, 1}, null),
+                new Case(1, 3, 16, 162, 132, 3, 3, 2, 1, 1, new long[] {0, 1, 1, 0}, null),
+                new Case(1, 8, 24, 80, 77, 5, 5, 3, 2, 1, new long[] {2, 3, 1, 2}, null));
         Random r = new Random(11);
         for (Case k : cases) {
             List<Attribute> attrs = new ArrayList<>();
