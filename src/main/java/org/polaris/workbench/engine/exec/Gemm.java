@@ -17,11 +17,10 @@ final class Gemm {
 
     /**
      * Multiply-adds a layer needs per thread before it is split over the pool. Below this, two threads ran a layer no
-     * faster than one, or slower, on this 2-core machine (its two virtual CPUs behave like the two hardware threads
-     * of one core: they share its caches and vector units), and the hand-offs and the caches' doubled working set
-     * cost more than they saved: per layer at batch 1 on 1 and 2 threads, 3 -> 16 channels on 40x56 (1.0M
-     * multiply-adds) 30 -> 40 us, 16 -> 16 stride 2 (1.3M) 49 -> 79 us, 32 -> 32 on 28x28 (7.2M) 87 -> 88 us, 64 -> 64
-     * on 28x28 (29M) 342 -> 264 us.
+     * faster than one, or slower, on the 2-core test machine (a virtual machine: its two CPUs scale a large GEMM 1.8x
+     * but not a layer of tens of microseconds): per layer at batch 1 on 1 and 2 threads, 3 -> 16 channels on 40x56
+     * (1.0M multiply-adds) 30 -> 40 us, 16 -> 16 stride 2 (1.3M) 49 -> 79 us, 32 -> 32 on 28x28 (7.2M) 87 -> 88 us,
+     * 64 -> 64 on 28x28 (29M) 342 -> 264 us.
      */
     static final long SPLIT_MIN_MACS_PER_THREAD = 1L << 20;
 
