@@ -100,8 +100,10 @@ final class VectorMath implements FloatMath.Lanes {
     }
 
     /**
-     * Two float vectors of partial sums (each lane adds every 2W-th element), added in double at the end: the
-     * summation error grows with the count per lane, a 2W-th of the whole, so a 56x56 plane stays near 1e-7.
+     * Two float vectors of partial sums (each lane adds every 2W-th element), added up by the lane reduction at the
+     * end: the summation error grows with the count per lane, a 2W-th of the whole, so a 56x56 plane stays near 1e-7.
+     * (The lanes used to go out through a small array: once a model had run, HotSpot kept this method compiled with
+     * the vectors boxed, and EfficientNet-B0's squeeze-excitation pools took 250 instead of 18 us on a 672x14x14 map.)
      */
     @Override
     public double sum(float[] x, int from, int to) {
@@ -116,14 +118,7 @@ final class VectorMath implements FloatMath.Lanes {
             a = a.add(FloatVector.fromArray(S, x, k));
             b = b.add(FloatVector.fromArray(S, x, k + W));
         }
-        // the lanes through an array: lane(l) with a variable l is not intrinsified and cost more than a 7x7 plane's sum
-        float[] lanes = new float[2 * W];
-        a.intoArray(lanes, 0);
-        b.intoArray(lanes, W);
-        double s = 0;
-        for (float l : lanes) {
-            s += l;
-        }
+        double s = a.add(b).reduceLanes(VectorOperators.ADD);
         for (; k < to; k++) s += x[k];
         return s;
     }

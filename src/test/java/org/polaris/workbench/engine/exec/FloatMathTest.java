@@ -32,6 +32,26 @@ class FloatMathTest {
         TWO.close();
     }
 
+    @Test
+    void sumsAgreeWithDoubleSumsForEveryLengthAndOffset() {
+        // the lengths cross the SIMD sum's scalar cut-off (four vectors) and its two-vector steps with every tail
+        Random r = new Random(5);
+        float[] x = new float[700];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * 10);
+        for (int from : new int[] {0, 1, 7}) {
+            for (int len = 0; len <= 600; len++) {
+                double expected = 0;
+                double magnitude = 0;
+                for (int k = from; k < from + len; k++) {
+                    expected += x[k];
+                    magnitude += Math.abs(x[k]);
+                }
+                assertEquals(expected, FloatMath.LANES.sum(x, from, from + len), 1e-6 * magnitude + 1e-9,
+                        "sum of " + len + " from " + from);
+            }
+        }
+    }
+
     private static final List<int[][]> SHAPES = List.of(
             new int[][] {{2, 3, 4}, {2, 3, 4}},
             new int[][] {{1, 3, 4, 5}, {1, 3, 1, 1}},
