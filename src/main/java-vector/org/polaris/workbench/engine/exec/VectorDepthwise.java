@@ -42,9 +42,37 @@ final class VectorDepthwise implements ConvKernels.RowTaps {
     }
 
     @Override
-    public int pixel(float[] p, int[] bases, float[] wt, float[] bias, float[] acc, int c, int taps) {
-        int ch = 0;
-        for (; ch + W <= c; ch += W) {
+    public int pixel(float[] p, int[] bases, float[] wt, float[] bias, float[] acc, int c, int taps, int from,
+                     int to) {
+        int ch = from;
+        // four vectors of channels at a time: one sum per vector waited on its own last multiply-add at every tap
+        // (MobileNetV3-small's 576-channel 5x5 layer on a 5x6 map spent 70% of its 120 us here)
+        for (; ch + 4 * W <= to; ch += 4 * W) {
+            FloatVector a0, a1, a2, a3;
+            if (bias == null) {
+                a0 = FloatVector.zero(S);
+                a1 = a0;
+                a2 = a0;
+                a3 = a0;
+            } else {
+                a0 = FloatVector.fromArray(S, bias, ch);
+                a1 = FloatVector.fromArray(S, bias, ch + W);
+                a2 = FloatVector.fromArray(S, bias, ch + 2 * W);
+                a3 = FloatVector.fromArray(S, bias, ch + 3 * W);
+            }
+            for (int t = 0; t < taps; t++) {
+                int pb = bases[t] + ch, wb = t * c + ch;
+                a0 = FloatVector.fromArray(S, wt, wb).fma(FloatVector.fromArray(S, p, pb), a0);
+                a1 = FloatVector.fromArray(S, wt, wb + W).fma(FloatVector.fromArray(S, p, pb + W), a1);
+                a2 = FloatVector.fromArray(S, wt, wb + 2 * W).fma(FloatVector.fromArray(S, p, pb + 2 * W), a2);
+                a3 = FloatVector.fromArray(S, wt, wb + 3 * W).fma(FloatVector.fromArray(S, p, pb + 3 * W), a3);
+            }
+            a0.intoArray(acc, ch);
+            a1.intoArray(acc, ch + W);
+            a2.intoArray(acc, ch + 2 * W);
+            a3.intoArray(acc, ch + 3 * W);
+        }
+        for (; ch + W <= to; ch += W) {
             FloatVector a = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, ch);
             for (int t = 0; t < taps; t++) {
                 a = FloatVector.fromArray(S, wt, t * c + ch).fma(FloatVector.fromArray(S, p, bases[t] + ch), a);

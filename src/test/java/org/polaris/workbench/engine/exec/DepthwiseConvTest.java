@@ -30,8 +30,9 @@ class DepthwiseConvTest {
             for (int i = 0; i < cases.length; i++) {
                 int[] c = cases[i];
                 // 37 channels: two vectors and a scalar tail along the channels on the channels-last path (maps of
-                // at most 64 output pixels)
-                int ch = i % 2 == 0 ? 5 : 37, k = c[0], s = c[1], pad = c[2], h = c[3], w = c[4], dil = c[5];
+                // at most 64 output pixels); 101: a group of four vectors, two single ones and a tail (AVX-512)
+                int ch = i % 3 == 0 ? 5 : i % 3 == 1 ? 37 : 101;
+                int k = c[0], s = c[1], pad = c[2], h = c[3], w = c[4], dil = c[5];
                 float[] x = gaussian(r, 2 * ch * h * w);
                 float[] wt = gaussian(r, ch * k * k);
                 float[] bias = gaussian(r, ch);
