@@ -42,12 +42,11 @@ final class VectorDepthwise implements ConvKernels.RowTaps {
     }
 
     @Override
-    public int pixel(float[] p, int[] bases, float[] wt, float[] bias, float[] acc, int c, int taps, int from,
-                     int to) {
-        int ch = from;
+    public int pixel(float[] p, int[] bases, float[] wt, float[] bias, float[] acc, int c, int taps) {
+        int ch = 0;
         // four vectors of channels at a time: one sum per vector waited on its own last multiply-add at every tap
         // (MobileNetV3-small's 576-channel 5x5 layer on a 5x6 map spent 70% of its 120 us here)
-        for (; ch + 4 * W <= to; ch += 4 * W) {
+        for (; ch + 4 * W <= c; ch += 4 * W) {
             FloatVector a0, a1, a2, a3;
             if (bias == null) {
                 a0 = FloatVector.zero(S);
@@ -72,7 +71,7 @@ final class VectorDepthwise implements ConvKernels.RowTaps {
             a2.intoArray(acc, ch + 2 * W);
             a3.intoArray(acc, ch + 3 * W);
         }
-        for (; ch + W <= to; ch += W) {
+        for (; ch + W <= c; ch += W) {
             FloatVector a = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, ch);
             for (int t = 0; t < taps; t++) {
                 a = FloatVector.fromArray(S, wt, t * c + ch).fma(FloatVector.fromArray(S, p, bases[t] + ch), a);

@@ -145,15 +145,15 @@ final class ConvKernels {
             float[] out = Buffers.uninitialized(batch * m * plane); // every image's block is copied in
             Gemm.Epilogue epilogue = new Gemm.Epilogue(bf, 0, act);
             if (imagePerThread(batch, pool)) {
-                // a few images per task, each folded on its own thread: one product over the whole batch split its
+                // a few images per task, each folded on its own thread (one product over the whole batch split its
                 // patch rows and its column panels differently over the threads, so half the patch matrix crossed
-                // cores (two_inputs' 16-channel stride-2 layer at batch 8 ran 0.40 ms on 1 thread, 0.75 on 2)
-                // at least four of the GEMM's widest tiles of columns per product where the batch allows (two 5x6
-                // images were 60 columns: MobileNetV3-small's 576-channel pointwise layers at batch 8 ran 1.1x faster
-                // on 2 threads than on 1), at most a thread's share of the images
+                // cores: two_inputs' 16-channel stride-2 layer at batch 8 ran 0.40 ms on 1 thread, 0.75 on 2); at
+                // least four of the GEMM's widest tiles of columns per product where the batch allows (two 5x6 images
+                // were 60 columns: MobileNetV3-small's 576-channel pointwise layers at batch 8 ran 1.1x faster on 2
+                // threads than on 1), at most a thread's share of the images
                 int per = Math.min(ceilDiv(batch, pool.threads()),
                         Math.max(Math.max(1, batch / (2 * pool.threads())), ceilDiv(4 * Gemm.tileColumns(), plane)));
-                pool.parallelFor((batch + per - 1) / per, 1, q -> {
+                pool.parallelFor(ceilDiv(batch, per), 1, q -> {
                     int b0 = q * per, b1 = Math.min(batch, b0 + per);
                     int cols = (b1 - b0) * plane;
                     folded(INLINE, x.f, b0, b1, c, h, wd, kw, taps, oh, ow, strides, dil, gy[1], gx[1], pointwise,
@@ -574,7 +574,8 @@ final class ConvKernels {
                                    int oh, int ow, int[] s, int[] d, int py, int px, float[] wf, int m, int kSize,
                                    Gemm.Epilogue epilogue, float[] out, int outOff) {
         float[] split = splitColumns(x, inOff, c, h, w, s, taps.length);
-        // more bands than threads: chunks are claimed, so a worker that wakes late leaves fewer rows to the caller
+        // more bands than threads: a thread done with its own bands takes another's, so a worker that wakes late
+        // leaves the caller only part of its share
         int bands = Math.min(oh, 2 * pool.threads());
         int per = ceilDiv(oh, bands);
         pool.parallelFor(ceilDiv(oh, per), 1, q -> {
@@ -628,9 +629,8 @@ final class ConvKernels {
         if (imagePerThread(batch, pool)) {
             // an image per thread: split by rows, a 5x6 map gave each of two threads 3 and 2 rows per image, and the
             // layout copy ran on one (MobileNetV3-small's 576-channel layers gained nothing from a second thread)
-            pool.parallelFor(batch, 1, b -> {
-                channelsLastImage(INLINE, x, b, CHANNELS_LAST.get(size), wt, bias, act, out, oh, ow, hp, wp, kh, kw, s, d, py, px);
-            });
+            pool.parallelFor(batch, 1, b -> channelsLastImage(INLINE, x, b, CHANNELS_LAST.get(size), wt, bias, act, out,
+                    oh, ow, hp, wp, kh, kw, s, d, py, px));
             return;
         }
         float[] p = Buffers.uninitialized(size); // [row][column][channel], zero-padded
@@ -687,7 +687,7 @@ final class ConvKernels {
                         bases[ky * kw + kx] = (r * wp + xo * s[1] + kx * d[1]) * c;
                     }
                 }
-                for (int ch = TAPS.pixel(p, bases, wt, bias == null ? null : bias.f, acc, c, taps, 0, c); ch < c; ch++) {
+                for (int ch = TAPS.pixel(p, bases, wt, bias == null ? null : bias.f, acc, c, taps); ch < c; ch++) {
                     float sum = bias == null ? 0f : bias.f[ch];
                     for (int t = 0; t < taps; t++) sum += wt[t * c + ch] * p[bases[t] + ch];
                     acc[ch] = sum;
@@ -758,11 +758,10 @@ final class ConvKernels {
 
         /**
          * {@code acc[ch] = bias[ch] + sum over t < taps of wt[t * c + ch] * p[bases[t] + ch]} (no bias when null) for
-         * ch from {@code from} below {@code to}: returns the first channel it left to the caller's scalar loop.
+         * ch from 0 below c: returns the first channel it left to the caller's scalar loop.
          */
-        default int pixel(float[] p, int[] bases, float[] wt, float[] bias, float[] acc, int c, int taps, int from,
-                          int to) {
-            return from;
+        default int pixel(float[] p, int[] bases, float[] wt, float[] bias, float[] acc, int c, int taps) {
+            return 0;
         }
 
         /** The vector width the SIMD passes work in (1 for the scalar implementation). */
@@ -809,7 +808,6 @@ final class ConvKernels {
         int wq = cw + (kw - 1) * dx / sx;
         int planeSize = hq * wq;
         int flat = oh * wq;
-
         // the SIMD passes run over whole vectors: up to a vector of junk past the flat row, dropped with the rest
         int span = roundUp(flat, TAPS.lanes());
         // junk columns of the last row may read a row's width (and the vector tail) past the end

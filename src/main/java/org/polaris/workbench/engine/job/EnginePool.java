@@ -15,9 +15,9 @@ import java.util.function.IntConsumer;
  * for {@link #SPIN_NANOS} before parking, so the next node's loop reaches it without a thread wake-up; each thread
  * owns the same share of a loop on every call (its cache keeps that share's rows of the arrays), and a thread that is
  * done takes chunks from the back of the others' shares, so a worker that wakes late (a parked thread on an idle
- * virtual CPU took up to a millisecond) only finds that the caller did its share. One loop runs on the pool at a time; a loop started
- * while another runs (another session on the shared pool, or a loop nested in a loop's body) runs on its caller's
- * thread.
+ * virtual CPU took up to a millisecond) only finds that the caller did its share. One loop runs on the pool at a
+ * time; a loop started while another runs (another session on the shared pool, or a loop nested in a loop's body)
+ * runs on its caller's thread.
  */
 public final class EnginePool implements AutoCloseable {
 
@@ -64,10 +64,7 @@ public final class EnginePool implements AutoCloseable {
             return;
         }
         try {
-            // each thread owns a contiguous share of the chunks, the same share on every call, and takes chunks from
-            // the front of it; a thread whose share is done takes the last chunks of the others' (a worker that wakes
-            // late, as a parked thread on an idle virtual CPU can take a millisecond to, finds the caller did its
-            // share)
+            // shares as in the class comment: the caller's is part 0, worker i's part i
             Region region = new Region(body, n, parts, CHUNKS_PER_PART);
             for (int p = 1; p < parts; p++) {
                 workers[p - 1].give(region);
