@@ -8,9 +8,9 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * SIMD loops of the int8 path ({@link QLinearKernels.Lanes}): requantization (the same float arithmetic and
- * round-half-even-from-the-bits as the scalar loop, the ints narrowed to bytes in registers), codes to floats, and
- * the range of a code array. Each returns where it stopped; the scalar loop finishes. Loaded like {@link VectorGemm}.
+ * SIMD loops of the int8 path ({@link QLinearKernels.Lanes}): quantization and requantization (the same float
+ * arithmetic and round-half-even-from-the-bits as the scalar loop, the ints narrowed to bytes in registers), codes to
+ * floats, and the range of a code array. Each returns where it stopped; the scalar loop finishes. Loaded like {@link VectorGemm}.
  */
 final class VectorQuant implements QLinearKernels.Lanes {
 
@@ -29,6 +29,22 @@ final class VectorQuant implements QLinearKernels.Lanes {
         int i = from;
         for (; i + W <= to; i += W) {
             FloatVector v = FloatVector.fromArray(F, acc, i).add(bias).mul(scale).max(lo).min(hi).add(12582912f);
+            IntVector q = v.reinterpretAsInts().sub(0x4B400000 - z);
+            ((ByteVector) q.convertShape(VectorOperators.I2B, B, 0)).intoArray(out, i);
+        }
+        return i;
+    }
+
+    @Override
+    public int quantize(float[] x, int n, float scale, float lo, float hi, int z, byte[] out) {
+        if (I.length() != W || B.length() != W) {
+            return 0;
+        }
+        FloatVector nanSteps = FloatVector.broadcast(F, -z);
+        int i = 0;
+        for (; i + W <= n; i += W) {
+            FloatVector v = FloatVector.fromArray(F, x, i).div(scale);
+            v = v.blend(nanSteps, v.compare(VectorOperators.NE, v)).max(lo).min(hi).add(12582912f);
             IntVector q = v.reinterpretAsInts().sub(0x4B400000 - z);
             ((ByteVector) q.convertShape(VectorOperators.I2B, B, 0)).intoArray(out, i);
         }

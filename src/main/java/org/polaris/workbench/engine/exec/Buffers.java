@@ -6,15 +6,17 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Float buffers recycled across runs of one session: after the first run, kernels get their output arrays from
- * arrays freed by earlier nodes instead of allocating (and later collecting) new ones. The arena is bound to the
- * running thread by {@link EngineSession#run}; outside a run, {@link #floats} simply allocates.
+ * Float buffers, and the 8-bit code buffers of quantized models, recycled across runs of one session: after the first
+ * run, kernels get their output arrays from arrays freed by earlier nodes instead of allocating (and later
+ * collecting) new ones. The arena is bound to the running thread by {@link EngineSession#run}; outside a run,
+ * {@link #floats} and {@link #bytes} simply allocate.
  */
 final class Buffers {
 
     private static final ThreadLocal<Buffers> CURRENT = new ThreadLocal<>();
 
     private final Map<Integer, ArrayDeque<float[]>> free = new HashMap<>();
+    private final Map<Integer, ArrayDeque<byte[]>> freeBytes = new HashMap<>();
     private long reused;
     private long allocated;
 
@@ -34,6 +36,36 @@ final class Buffers {
             b.allocated++;
         }
         return new float[n];
+    }
+
+    /**
+     * An array of {@code n} bytes with arbitrary contents, for the int8/uint8 outputs of quantized kernels, which write
+     * every element (a 96 x 112 x 112 layer's codes are 1.2 MB: allocated afresh on every run, each such array cost a
+     * trip through the collector and page faults).
+     */
+    static byte[] bytes(int n) {
+        Buffers b = CURRENT.get();
+        if (b != null) {
+            ArrayDeque<byte[]> q = b.freeBytes.get(n);
+            byte[] a = q == null ? null : q.poll();
+            if (a != null) {
+                b.reused++;
+                return a;
+            }
+            b.allocated++;
+        }
+        return new byte[n];
+    }
+
+    /** Hands a byte array back for reuse; callers guarantee nothing else references it. */
+    static void release(byte[] a) {
+        Buffers b = CURRENT.get();
+        if (b != null && a != null) {
+            ArrayDeque<byte[]> q = b.freeBytes.computeIfAbsent(a.length, k -> new ArrayDeque<>());
+            if (q.size() < MAX_PER_SIZE) {
+                q.push(a);
+            }
+        }
     }
 
     /** A zeroed array of {@code n} floats. */
@@ -61,17 +93,26 @@ final class Buffers {
     }
 
     /** The session's constant arrays (weights), which kernels may derive cached forms from. */
-    private java.util.Set<float[]> constants = java.util.Set.of();
+    private java.util.Set<Object> constants = java.util.Set.of();
     private final Map<float[], Map<String, float[]>> derived = new java.util.IdentityHashMap<>();
 
-    void constants(java.util.Set<float[]> arrays) {
+    void constants(java.util.Set<Object> arrays) {
         this.constants = arrays;
     }
 
-    /** Whether {@code a} is one of the running session's constant arrays (a weight, not a computed value). */
-    static boolean isConstant(float[] a) {
+    /** Whether {@code a} (a float or byte array) is one of the running session's constant arrays (a weight). */
+    static boolean isConstant(Object a) {
         Buffers b = CURRENT.get();
         return b != null && b.constants.contains(a);
+    }
+
+    /**
+     * Whether a form derived from {@code a} may be cached by the array's identity: it is a constant, or no arena is
+     * bound (nothing is recycled outside a session's run). A computed array may come back refilled on the next run.
+     */
+    static boolean stable(Object a) {
+        Buffers b = CURRENT.get();
+        return b == null || b.constants.contains(a);
     }
 
     /**
@@ -88,7 +129,8 @@ final class Buffers {
 
     /** Arrays waiting for reuse, over all sizes. */
     long pooled() {
-        return free.values().stream().mapToLong(ArrayDeque::size).sum();
+        return free.values().stream().mapToLong(ArrayDeque::size).sum()
+                + freeBytes.values().stream().mapToLong(ArrayDeque::size).sum();
     }
 
     void bind() {

@@ -28,7 +28,8 @@ public final class EngineSession implements AutoCloseable {
     private final OnnxModel model;
     private final EnginePool pool;
     private final Buffers buffers = new Buffers();
-    private final java.util.Set<float[]> constantArrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    private final java.util.Set<Object> constantArrays =
+            java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private final int opset;
     private List<NodeTiming> lastProfile = List.of();
 
@@ -121,8 +122,8 @@ public final class EngineSession implements AutoCloseable {
             Value v = Value.of(t);
             slot(t.name());
             constants.add(v);
-            if (v.f != null) {
-                constantArrays.add(v.f);
+            if (recycled(v) != null) {
+                constantArrays.add(recycled(v));
             }
         }
         buffers.constants(constantArrays);
@@ -472,12 +473,12 @@ public final class EngineSession implements AutoCloseable {
     private Map<String, Tensor> runBound(Map<String, Tensor> feeds, boolean profile, TensorObserver observer) {
         // Intermediate float arrays are reference-counted (Reshape, Flatten and friends share their input's array)
         // and go back to the arena when the last value using them is dropped.
-        Map<float[], Integer> refs = new java.util.IdentityHashMap<>();
+        Map<Object, Integer> refs = new java.util.IdentityHashMap<>();
         Value[] slots = initialSlots.clone();
         // Feed arrays are counted like intermediates (a Flatten or Reshape of an input shares its array, which
         // must stay untouched while that view is alive) but never go to the arena: the caller made them, and
         // a size no kernel asks for would pile up there run after run.
-        java.util.Set<float[]> feedArrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        java.util.Set<Object> feedArrays = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (Map.Entry<String, Tensor> e : feeds.entrySet()) {
             Integer s = slotOf.get(e.getKey());
             if (s == null) {
@@ -486,9 +487,9 @@ public final class EngineSession implements AutoCloseable {
             // a feed may replace an initializer's value (older models list initializers as inputs too)
             Value v = Value.of(e.getValue());
             slots[s] = v;
-            if (v.f != null) {
-                refs.merge(v.f, 1, Integer::sum);
-                feedArrays.add(v.f);
+            if (recycled(v) != null) {
+                refs.merge(recycled(v), 1, Integer::sum);
+                feedArrays.add(recycled(v));
             }
         }
         for (ValueInfo in : inputs()) {
@@ -594,8 +595,8 @@ public final class EngineSession implements AutoCloseable {
                 int s = st.out()[k];
                 if (s >= 0) {
                     slots[s] = out[k];
-                    if (out[k] != null && out[k].f != null && !constantArrays.contains(out[k].f)) {
-                        refs.merge(out[k].f, 1, Integer::sum);
+                    if (out[k] != null && recycled(out[k]) != null && !constantArrays.contains(recycled(out[k]))) {
+                        refs.merge(recycled(out[k]), 1, Integer::sum);
                     }
                 }
             }
@@ -609,8 +610,9 @@ public final class EngineSession implements AutoCloseable {
                     }
                 }
             }
-            if (newCache != null && st.shapeOnly() && !onGpu && java.util.Arrays.stream(out).allMatch(v -> v == null || v.f == null)) {
-                newCache[i] = out.clone(); // integer shape values only: float arrays belong to the arena
+            if (newCache != null && st.shapeOnly() && !onGpu
+                    && java.util.Arrays.stream(out).allMatch(v -> v == null || recycled(v) == null)) {
+                newCache[i] = out.clone(); // integer shape values only: float and 8-bit code arrays belong to the arena
             }
             if (fused != null) {
                 // the unary node ran inside this one's kernel: account for it and move past it
@@ -628,10 +630,11 @@ public final class EngineSession implements AutoCloseable {
                 }
                 Value gone = slots[s];
                 slots[s] = null;
-                if (gone != null && gone.f != null && refs.containsKey(gone.f) && refs.merge(gone.f, -1, Integer::sum) == 0) {
-                    refs.remove(gone.f);
-                    if (!feedArrays.contains(gone.f)) {
-                        Buffers.release(gone.f);
+                Object array = gone == null ? null : recycled(gone);
+                if (array != null && refs.containsKey(array) && refs.merge(array, -1, Integer::sum) == 0) {
+                    refs.remove(array);
+                    if (!feedArrays.contains(array)) {
+                        release(array);
                     }
                 }
             }
@@ -657,7 +660,7 @@ public final class EngineSession implements AutoCloseable {
             }
         }
         // Outputs were copied into the result: their arrays can serve the next run.
-        refs.keySet().stream().filter(a -> !feedArrays.contains(a)).forEach(Buffers::release);
+        refs.keySet().stream().filter(a -> !feedArrays.contains(a)).forEach(EngineSession::release);
         if (onDevice != null) {
             for (GpuBackend.DevTensor t : onDevice) {
                 if (t != null) t.buf().close();
@@ -679,6 +682,27 @@ public final class EngineSession implements AutoCloseable {
             return t;
         }
         return org.polaris.workbench.engine.model.TensorEncoder.cast(t, declared);
+    }
+
+    /**
+     * The array of {@code v} the arena recycles once no value uses it: its floats, or its codes when it holds int8 or
+     * uint8 (bool arrays stay out: shape-only steps compare and select with them, and their outputs are cached).
+     */
+    private static Object recycled(Value v) {
+        if (v.f != null) {
+            return v.f;
+        }
+        boolean codes = v.type == org.polaris.workbench.engine.model.DataType.INT8
+                || v.type == org.polaris.workbench.engine.model.DataType.UINT8;
+        return codes ? v.b : null;
+    }
+
+    private static void release(Object array) {
+        if (array instanceof float[] f) {
+            Buffers.release(f);
+        } else {
+            Buffers.release((byte[]) array);
+        }
     }
 
     /** Buffers served from the arena and freshly allocated, over the session's life (for tests and profiles). */

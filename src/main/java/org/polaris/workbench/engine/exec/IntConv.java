@@ -116,6 +116,29 @@ final class IntConv {
             return null;
         }
         int n = x.size();
+        int maxW = MAX_WEIGHT.computeIfAbsent(w, IntConv::maxAbs);
+        long reach = (long) taps * Math.max(1, maxW) * (depthwise ? 1 : c);
+        // the widest shifted code the type allows; only where that could pass 2^24 are the actual codes scanned
+        int widest = unsigned ? Math.max(z, 255 - z) : Math.max(Math.abs(-128 - z), Math.abs(127 - z));
+        if (reach * Math.max(1, widest) > EXACT && reach * Math.max(1, widest(x, n, unsigned, z)) > EXACT) {
+            return null;
+        }
+        float[] xf = Buffers.uninitialized(n); // every element is written below
+        int done = QLinearKernels.LANES.codesToFloats(x.b, n, unsigned, z, xf);
+        if (unsigned) {
+            for (int i = done; i < n; i++) xf[i] = (x.b[i] & 0xff) - z;
+        } else {
+            for (int i = done; i < n; i++) xf[i] = x.b[i] - z;
+        }
+        float[] wf = FLOAT_WEIGHTS.computeIfAbsent(w, IntConv::toFloats);
+        Value y = ConvKernels.conv(pool, node, Value.floats(xShape, xf), Value.floats(wShape, wf), null);
+        Buffers.release(xf);
+        System.arraycopy(y.shape, 0, outShape, 0, 4);
+        return y.f;
+    }
+
+    /** The largest |code - z| over the first n codes of x. */
+    private static int widest(Value x, int n, boolean unsigned, int z) {
         int[] loHi = {Integer.MAX_VALUE, Integer.MIN_VALUE};
         int start = QLinearKernels.LANES.range(x.b, n, unsigned, loHi);
         int lo = loHi[0];
@@ -132,24 +155,7 @@ final class IntConv {
                 hi = Math.max(hi, x.b[i]);
             }
         }
-        int maxX = n == 0 ? 0 : Math.max(Math.abs(lo - z), Math.abs(hi - z));
-        int maxW = MAX_WEIGHT.computeIfAbsent(w, IntConv::maxAbs);
-        long perChannel = (long) taps * Math.max(1, maxX) * Math.max(1, maxW);
-        if (perChannel * (depthwise ? 1 : c) > EXACT) {
-            return null;
-        }
-        float[] xf = Buffers.uninitialized(n); // every element is written below
-        int done = QLinearKernels.LANES.codesToFloats(x.b, n, unsigned, z, xf);
-        if (unsigned) {
-            for (int i = done; i < n; i++) xf[i] = (x.b[i] & 0xff) - z;
-        } else {
-            for (int i = done; i < n; i++) xf[i] = x.b[i] - z;
-        }
-        float[] wf = FLOAT_WEIGHTS.computeIfAbsent(w, IntConv::toFloats);
-        Value y = ConvKernels.conv(pool, node, Value.floats(xShape, xf), Value.floats(wShape, wf), null);
-        Buffers.release(xf);
-        System.arraycopy(y.shape, 0, outShape, 0, 4);
-        return y.f;
+        return n == 0 ? 0 : Math.max(Math.abs(lo - z), Math.abs(hi - z));
     }
 
     /**

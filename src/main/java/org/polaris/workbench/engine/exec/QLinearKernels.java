@@ -23,6 +23,12 @@ final class QLinearKernels {
 
         int codesToFloats(byte[] codes, int n, boolean unsigned, int z, float[] out);
 
+        /**
+         * QuantizeLinear per tensor: {@code out[i] = round-half-even(clamp(x[i] / scale, lo, hi)) + z}, NaN to code 0
+         * ({@code -z} in steps, within the bounds).
+         */
+        int quantize(float[] x, int n, float scale, float lo, float hi, int z, byte[] out);
+
         /** Folds the smallest and largest code of {@code codes[0..i)} into {@code loHi}; returns i. */
         int range(byte[] codes, int n, boolean unsigned, int[] loHi);
     }
@@ -36,6 +42,11 @@ final class QLinearKernels {
 
         @Override
         public int codesToFloats(byte[] codes, int n, boolean unsigned, int z, float[] out) {
+            return 0;
+        }
+
+        @Override
+        public int quantize(float[] x, int n, float scale, float lo, float hi, int z, byte[] out) {
             return 0;
         }
 
@@ -94,7 +105,8 @@ final class QLinearKernels {
     private static final Map<Object, Object[]> WEIGHTS = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     private static int[] shiftedWeights(Value w, Value zp, int axisLen, int inner) {
-        if (w.b == null) {
+        // a computed weight's array may be recycled by the arena and refilled: cached by identity, it would go stale
+        if (w.b == null || !Buffers.stable(w.b) || (zp != null && zp.b != null && !Buffers.stable(zp.b))) {
             return shifted(w, zp, axisLen, inner);
         }
         Object zpKey = zp == null ? null : zp.b != null ? zp.b : zp;
@@ -118,7 +130,7 @@ final class QLinearKernels {
         int lo = t == DataType.INT8 ? -128 : 0;
         int hi = t == DataType.INT8 ? 127 : 255;
         float z = yZp == null ? 0 : (float) yZp.get(0);
-        byte[] out = new byte[steps.length];
+        byte[] out = Buffers.bytes(steps.length);
         float lo0 = lo - z;
         float hi0 = hi - z;
         int from = z == (int) z ? LANES.requantize(steps, 0, out.length, 0f, 1f, lo0, hi0, (int) z, out) : 0;
@@ -161,7 +173,7 @@ final class QLinearKernels {
         int z = yZp == null ? 0 : (int) yZp.get(0);
         float lo0 = lo - z;
         float hi0 = hi - z;
-        byte[] out = new byte[acc.length];
+        byte[] out = Buffers.bytes(acc.length);
         int plane = acc.length / (shape[0] * m);
         for (int b = 0; b < shape[0]; b++) {
             for (int oc = 0; oc < m; oc++) {
@@ -350,7 +362,11 @@ final class QLinearKernels {
             return y;
         }
         Value sum = ElementwiseKernels.binary(da, db, Double::sum);
-        return requantize(sum.f, sum.shape, in[7]);
+        Buffers.release(da.f);
+        Buffers.release(db.f);
+        Value y = requantize(sum.f, sum.shape, in[7]);
+        Buffers.release(sum.f);
+        return y;
     }
 
     /**

@@ -19,7 +19,7 @@ final class QuantKernels {
             int axis = scale.size() > 1 ? Attrs.axis(Attrs.i(n, "axis", 1), x.rank()) : -1;
             int lo = t == DataType.INT8 ? -128 : 0;
             int hi = t == DataType.INT8 ? 127 : 255;
-            byte[] out = new byte[x.size()];
+            byte[] out = Buffers.bytes(x.size()); // every code is written below
             if (axis < 0) {
                 quantizePerTensor(x.f, scale.f[0], zp == null ? 0 : (int) zp.get(0), lo, hi, out);
                 return new Value[] {Value.bytes(t, x.shape, out)};
@@ -60,7 +60,7 @@ final class QuantKernels {
     private static void quantizePerTensor(float[] x, float scale, int z, int lo, int hi, byte[] out) {
         float lo0 = lo - z;
         float hi0 = hi - z;
-        for (int k = 0; k < out.length; k++) {
+        for (int k = QLinearKernels.LANES.quantize(x, out.length, scale, lo0, hi0, z, out); k < out.length; k++) {
             float v = x[k] / scale;
             out[k] = v != v ? 0 : (byte) (QLinearKernels.roundedBits(Math.max(lo0, Math.min(hi0, v))) + z);
         }

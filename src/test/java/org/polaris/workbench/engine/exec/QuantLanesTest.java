@@ -8,7 +8,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The int8 path's SIMD loops against their scalar definitions, over lengths around the vector width and both code
- * signednesses: requantization (saturated, round half to even, zero point), codes to floats, and the code range.
+ * signednesses: quantization (NaN and infinities included) and requantization (saturated, round half to even, zero
+ * point), codes to floats, and the code range.
  * In the scalar-kernel run the lanes handle nothing and the same assertions hold for the scalar loops alone.
  */
 class QuantLanesTest {
@@ -33,6 +34,21 @@ class QuantLanesTest {
                 for (int i = 0; i < n; i++) {
                     int want = (int) Math.max(-128, Math.min(127, Math.rint((acc[i] + 7f) * 0.0137f) + z));
                     assertThat(got[i]).as("requantize n %d z %d at %d", n, z, i).isEqualTo((byte) want);
+                }
+                // quantize: x / scale in float, NaN to code 0, saturated, half to even (lanes, then the scalar loop)
+                float[] x = new float[n];
+                for (int i = 0; i < n; i++) {
+                    x[i] = i % 29 == 5 ? Float.NaN : i % 31 == 7 ? Float.NEGATIVE_INFINITY : (acc[i] + 0.5f) * 0.01f;
+                }
+                byte[] q = new byte[n];
+                int qStart = QLinearKernels.LANES.quantize(x, n, 0.37f, lo, hi, z, q);
+                for (int i = qStart; i < n; i++) {
+                    float v = x[i] / 0.37f;
+                    q[i] = v != v ? 0 : (byte) (QLinearKernels.roundedBits(Math.max(lo, Math.min(hi, v))) + z);
+                }
+                for (int i = 0; i < n; i++) {
+                    int want = Float.isNaN(x[i]) ? 0 : (int) Math.max(-128, Math.min(127, Math.rint(x[i] / 0.37f) + z));
+                    assertThat(q[i]).as("quantize n %d z %d at %d", n, z, i).isEqualTo((byte) want);
                 }
                 for (boolean unsigned : new boolean[] {true, false}) {
                     float[] f = new float[n];
