@@ -1,15 +1,19 @@
 package org.polaris.workbench.engine.exec;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * SIMD inner loops of the depthwise convolution: the 3x3 stride-1 one, where a vector of adjacent output pixels takes
  * its nine taps as three unaligned loads from each of three input rows, the kernel-row pass of the phase-plane
  * path (any kernel, stride and dilation), and the channels-last pass of small maps (a vector of channels takes all
- * of a pixel's taps in a register). Loaded like {@link VectorGemm}. (A vector split of rows into even and odd
- * columns, by lane shuffles, was tried for stride 2: on Java 17 the shuffles boxed in place and tripled MobileNetV2's
- * latency.)
+ * of a pixel's taps in a register), and the even/odd column split of stride-2 layers. Loaded like
+ * {@link VectorGemm}. (That split by lane shuffles boxed in place on Java 17 and tripled MobileNetV2's latency; it
+ * narrows 64-bit lanes instead.)
  */
 final class VectorDepthwise implements ConvKernels.RowTaps {
 
@@ -79,6 +83,48 @@ final class VectorDepthwise implements ConvKernels.RowTaps {
             a.intoArray(acc, ch);
         }
         return ch;
+    }
+
+    /** Ints of half S's width: the even (or odd) floats of one S vector, narrowed out of its 64-bit pairs. */
+    private static final VectorSpecies<Integer> HALF = S.vectorBitSize() >= 128
+            ? VectorSpecies.of(int.class, VectorShape.forBitSize(S.vectorBitSize() / 2)) : null;
+    /** Whether narrowing a pair of floats, read as a long, keeps the first float (little-endian lanes): checked once. */
+    private static final boolean SPLITS = HALF != null && splitsAsDefined();
+
+    private static boolean splitsAsDefined() {
+        float[] in = new float[2 * W];
+        for (int i = 0; i < in.length; i++) in[i] = i;
+        float[] even = new float[W];
+        float[] odd = new float[W];
+        int n = split(in, 0, even, 0, odd, 0, W);
+        for (int i = 0; i < n; i++) {
+            if (even[i] != 2 * i || odd[i] != 2 * i + 1) {
+                return false;
+            }
+        }
+        return n > 0;
+    }
+
+    @Override
+    public int deinterleave(float[] in, int off, float[] even, int evenOff, float[] odd, int oddOff, int n) {
+        return SPLITS ? split(in, off, even, evenOff, odd, oddOff, n) : 0;
+    }
+
+    /**
+     * Each vector of 2h floats read as h longs, each narrowed to its low int (the even float) and, shifted, to its
+     * high one (the odd float): no lane shuffles, which boxed on Java 17.
+     */
+    private static int split(float[] in, int off, float[] even, int evenOff, float[] odd, int oddOff, int n) {
+        int h = W / 2;
+        int i = 0;
+        for (; i + h <= n; i += h) {
+            LongVector pairs = FloatVector.fromArray(S, in, off + 2 * i).reinterpretAsLongs();
+            ((IntVector) pairs.convertShape(VectorOperators.L2I, HALF, 0)).reinterpretAsFloats()
+                    .intoArray(even, evenOff + i);
+            ((IntVector) pairs.lanewise(VectorOperators.LSHR, 32).convertShape(VectorOperators.L2I, HALF, 0))
+                    .reinterpretAsFloats().intoArray(odd, oddOff + i);
+        }
+        return i;
     }
 
     @Override

@@ -12,8 +12,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Depthwise convolution (the flat padded 3x3 stride-1 path, the phase-plane path for every other kernel, stride and
- * dilation, dense columns at stride 2, channels-last on maps of at most 64 pixels) against a plain loop, over map sizes below and above the vector
- * width, pads, strides and dilations; a folded activation against the unfused convolution followed by the op.
+ * dilation, its rows split into even and odd columns at stride 2, or all columns computed on the scalar kernels,
+ * channels-last on maps of at most 64 pixels) against a plain loop, over map sizes below and above the vector width,
+ * pads (of both parities, which decide the phase the even columns land in), strides and dilations; a folded
+ * activation against the unfused convolution followed by the op; the even/odd split against its definition.
  */
 class DepthwiseConvTest {
 
@@ -63,6 +65,37 @@ class DepthwiseConvTest {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    @Test
+    void deinterleaveSplitsEvenAndOddElements() {
+        Random r = new Random(5);
+        float[] in = gaussian(r, 300);
+        for (int n : new int[] {0, 1, 7, 8, 9, 16, 17, 31, 32, 33, 100, 149}) {
+            for (int off : new int[] {0, 1, 2}) {
+                float[] even = new float[n + 5];
+                float[] odd = new float[n + 9];
+                java.util.Arrays.fill(even, Float.NaN);
+                java.util.Arrays.fill(odd, Float.NaN);
+                int done = ConvKernels.TAPS.deinterleave(in, off, even, 3, odd, 7, n);
+                assertThat(done).as("n %d", n).isBetween(0, n);
+                for (int i = 0; i < done; i++) {
+                    assertThat(even[3 + i]).as("even n %d off %d at %d", n, off, i).isEqualTo(in[off + 2 * i]);
+                    assertThat(odd[7 + i]).as("odd n %d off %d at %d", n, off, i).isEqualTo(in[off + 2 * i + 1]);
+                }
+                // nothing written outside the count it returned
+                for (int i = 0; i < even.length; i++) {
+                    if (i < 3 || i >= 3 + done) assertThat(even[i]).as("even n %d at %d", n, i).isNaN();
+                }
+                for (int i = 0; i < odd.length; i++) {
+                    if (i < 7 || i >= 7 + done) assertThat(odd[i]).as("odd n %d at %d", n, i).isNaN();
+                }
+                if (ConvKernels.TAPS.lanes() > 1 && n >= ConvKernels.TAPS.lanes()) {
+                    // the vector split takes all but less than half a vector
+                    assertThat(n - done).as("left to the scalar loop, n %d", n).isLessThan(ConvKernels.TAPS.lanes() / 2);
                 }
             }
         }
