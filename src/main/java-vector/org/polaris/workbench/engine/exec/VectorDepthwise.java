@@ -11,9 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * SIMD inner loops of the depthwise convolution: the 3x3 stride-1 one, where a vector of adjacent output pixels takes
  * its nine taps as three unaligned loads from each of three input rows, the kernel-row pass of the phase-plane
  * path (any kernel, stride and dilation), and the channels-last pass of small maps (a vector of channels takes all
- * of a pixel's taps in a register), and the even/odd column split of stride-2 layers. Loaded like
- * {@link VectorGemm}. (That split by lane shuffles boxed in place on Java 17 and tripled MobileNetV2's latency; it
- * narrows 64-bit lanes instead.)
+ * of a pixel's taps in a register), and the even/odd column split of stride-2 layers (and MaxPool's 2x2 window, the
+ * maximum of each split pair). Loaded like {@link VectorGemm}. (That split by lane shuffles boxed in place on Java 17
+ * and tripled MobileNetV2's latency; it narrows 64-bit lanes instead.)
  */
 final class VectorDepthwise implements ConvKernels.RowTaps {
 
@@ -123,6 +123,24 @@ final class VectorDepthwise implements ConvKernels.RowTaps {
                     .intoArray(even, evenOff + i);
             ((IntVector) pairs.lanewise(VectorOperators.LSHR, 32).convertShape(VectorOperators.L2I, HALF, 0))
                     .reinterpretAsFloats().intoArray(odd, oddOff + i);
+        }
+        return i;
+    }
+
+    @Override
+    public int maxPairs(float[] x, int r0, int r1, float[] out, int o, int n) {
+        if (!SPLITS) {
+            return 0;
+        }
+        int h = W / 2;
+        int i = 0;
+        for (; i + h <= n; i += h) {
+            LongVector pairs = FloatVector.fromArray(S, x, r0 + 2 * i).max(FloatVector.fromArray(S, x, r1 + 2 * i))
+                    .reinterpretAsLongs();
+            FloatVector even = ((IntVector) pairs.convertShape(VectorOperators.L2I, HALF, 0)).reinterpretAsFloats();
+            FloatVector odd = ((IntVector) pairs.lanewise(VectorOperators.LSHR, 32).convertShape(VectorOperators.L2I,
+                    HALF, 0)).reinterpretAsFloats();
+            even.max(odd).intoArray(out, o + i);
         }
         return i;
     }

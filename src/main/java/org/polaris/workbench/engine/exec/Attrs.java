@@ -22,8 +22,14 @@ final class Attrs {
     }
 
     static int[] ints(Node n, String name, int[] dflt) {
-        return n.attribute(name).map(a -> java.util.Arrays.stream(a.asLongs()).mapToInt(Math::toIntExact).toArray())
-                .orElse(dflt);
+        var a = n.attribute(name);
+        if (a.isEmpty()) {
+            return dflt;
+        }
+        long[] v = a.get().asLongs();
+        int[] out = new int[v.length];
+        for (int i = 0; i < v.length; i++) out[i] = Math.toIntExact(v[i]);
+        return out;
     }
 
     static int axis(long axis, int rank) {

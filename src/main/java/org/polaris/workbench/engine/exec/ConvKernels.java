@@ -740,7 +740,8 @@ final class ConvKernels {
     }
 
     /**
-     * SIMD inner loops of the depthwise paths; each returns the first index it did not handle (scalar code finishes).
+     * SIMD inner loops of the depthwise paths (and of MaxPool's 2x2 window); each returns the first index it did not
+     * handle (scalar code finishes).
      * The scalar implementation handles none.
      */
     interface RowTaps {
@@ -770,6 +771,15 @@ final class ConvKernels {
          * the returned count (at most n): the even/odd column split of stride-2 layers, by lane narrowing.
          */
         default int deinterleave(float[] in, int off, float[] even, int evenOff, float[] odd, int oddOff, int n) {
+            return 0;
+        }
+
+        /**
+         * {@code out[o + i] = Math.max} of the 2x2 window at columns 2i and 2i + 1 of rows {@code r0} and {@code r1}
+         * of x, for i from 0 below the returned count (at most n): MaxPool's 2x2 stride-2 window, by the same
+         * narrowing as {@link #deinterleave}.
+         */
+        default int maxPairs(float[] x, int r0, int r1, float[] out, int o, int n) {
             return 0;
         }
 

@@ -13,8 +13,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * MaxPool (the padded-row path where every window meets the image, else the separable fast path inside the image and
- * the checked path at the borders) and the folded Relu against plain loops, over strides, pads, dilations and ceil
- * mode; NaN must propagate as in ONNX Runtime.
+ * the checked path at the borders; the 2x2 stride-2 window in vectors) and the folded Relu against plain loops, over
+ * strides, pads, dilations and ceil mode; NaN must propagate as in ONNX Runtime, and +0 wins over -0 as in Math.max.
  */
 class PoolingTest {
 
@@ -26,7 +26,10 @@ class PoolingTest {
                 {1, 1, 1, 1, 1, 1, 0, 0, 3, 3}, {4, 4, 4, 4, 1, 1, 0, 1, 6, 6},
                 // the padded-row path: windows that reach into the padding on every side (ShuffleNet's stem pool)
                 {3, 3, 2, 2, 1, 1, 1, 0, 64, 64}, {3, 3, 2, 2, 1, 1, 1, 1, 12, 13}, {2, 2, 2, 2, 1, 1, 1, 1, 7, 7},
-                {3, 3, 1, 1, 1, 1, 2, 0, 4, 5}};
+                {3, 3, 1, 1, 1, 1, 2, 0, 4, 5},
+                // the 2x2 stride-2 window in vectors, with a scalar tail or none (the Fashion CNN's 28x28 and 14x14)
+                {2, 2, 2, 2, 1, 1, 0, 0, 28, 28}, {2, 2, 2, 2, 1, 1, 0, 0, 14, 14}, {2, 2, 2, 2, 1, 1, 0, 0, 65, 67},
+                {2, 2, 2, 2, 1, 1, 0, 0, 4, 64}};
         Random r = new Random(3);
         try (EnginePool pool = new EnginePool(2)) {
             for (int[] c : cases) {
@@ -34,6 +37,11 @@ class PoolingTest {
                 float[] x = new float[2 * ch * h * w];
                 for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
                 x[r.nextInt(x.length)] = Float.NaN;
+                // signed zeros side by side: Math.max takes +0 over -0, in any order
+                for (int z = 0; z + 1 < x.length; z += 7) {
+                    x[z] = -0f;
+                    x[z + 1] = z % 2 == 0 ? 0f : -0f;
+                }
                 Node n = node(c);
                 Value y = NnKernels.pooling(pool, n, Value.floats(new int[] {2, ch, h, w}, x), true);
                 float[] ref = reference(x, 2 * ch, h, w, c, y.shape[2], y.shape[3]);
