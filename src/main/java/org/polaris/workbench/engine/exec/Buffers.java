@@ -93,11 +93,25 @@ final class Buffers {
     }
 
     /** The session's constant arrays (weights), which kernels may derive cached forms from. */
-    private java.util.Set<Object> constants = java.util.Set.of();
+    private final java.util.Set<Object> constants =
+            java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private final Map<float[], Map<String, float[]>> derived = new java.util.IdentityHashMap<>();
 
     void constants(java.util.Set<Object> arrays) {
-        this.constants = arrays;
+        constants.clear();
+        constants.addAll(arrays);
+    }
+
+    /**
+     * Counts {@code a}, a form a kernel made once from a session constant and keeps (an int8 layer's weights as
+     * floats), as a constant of the running session, so the forms {@link #derived} makes of it are kept too: an int8
+     * layer's tap-major or live-tap weights were otherwise made afresh on every run.
+     */
+    static void adoptConstant(float[] a) {
+        Buffers b = CURRENT.get();
+        if (b != null) {
+            b.constants.add(a);
+        }
     }
 
     /** Whether {@code a} (a float or byte array) is one of the running session's constant arrays (a weight). */

@@ -97,8 +97,10 @@ final class IntConv {
      * The float accumulators of a convolution that fits one exact chunk (every partial sum within 2^24, group 1 or
      * depthwise), straight from the input codes (zero point subtracted while converting) and the cached float
      * weights; null when it does not fit, for the chunked and int32 paths. The caller owns the (arena) array.
+     * {@code constantWeights}: w was made once from a session constant, so its float copy counts as one too.
      */
-    static float[] exactFloat(EnginePool pool, Node node, Value x, Value xZp, int[] w, int[] wShape, int[] outShape) {
+    static float[] exactFloat(EnginePool pool, Node node, Value x, Value xZp, int[] w, int[] wShape, int[] outShape,
+                              boolean constantWeights) {
         int[] xShape = x.shape;
         if (xShape.length != 4 || wShape.length != 4 || x.b == null) {
             return null;
@@ -131,6 +133,9 @@ final class IntConv {
             for (int i = done; i < n; i++) xf[i] = x.b[i] - z;
         }
         float[] wf = FLOAT_WEIGHTS.computeIfAbsent(w, IntConv::toFloats);
+        if (constantWeights) {
+            Buffers.adoptConstant(wf);
+        }
         Value y = ConvKernels.conv(pool, node, Value.floats(xShape, xf), Value.floats(wShape, wf), null);
         Buffers.release(xf);
         System.arraycopy(y.shape, 0, outShape, 0, 4);

@@ -104,9 +104,16 @@ final class QLinearKernels {
     /** Shifted weight codes by weight array (weights are initializers: shifted once, not on every run). */
     private static final Map<Object, Object[]> WEIGHTS = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
+    /**
+     * Whether a weight's shifted codes are cached: a computed weight's array may be recycled by the arena and refilled,
+     * so cached by identity it would go stale.
+     */
+    private static boolean cachedWeights(Value w, Value zp) {
+        return w.b != null && Buffers.stable(w.b) && (zp == null || zp.b == null || Buffers.stable(zp.b));
+    }
+
     private static int[] shiftedWeights(Value w, Value zp, int axisLen, int inner) {
-        // a computed weight's array may be recycled by the arena and refilled: cached by identity, it would go stale
-        if (w.b == null || !Buffers.stable(w.b) || (zp != null && zp.b != null && !Buffers.stable(zp.b))) {
+        if (!cachedWeights(w, zp)) {
             return shifted(w, zp, axisLen, inner);
         }
         Object zpKey = zp == null ? null : zp.b != null ? zp.b : zp;
@@ -210,7 +217,7 @@ final class QLinearKernels {
         float sx = in[1].f[0];
         float sy = in[6].f[0];
         // the common case: the whole layer is one exact float convolution; requantize its accumulators in place
-        float[] exact = IntConv.exactFloat(pool, n, x, in[2], ws, w.shape, shape);
+        float[] exact = IntConv.exactFloat(pool, n, x, in[2], ws, w.shape, shape, cachedWeights(w, in[5]));
         if (exact != null) {
             Value y = requantizeConv(n, exact, shape, m, in.length > 8 ? in[8] : null, sx, sw, sy, in[7]);
             Buffers.release(exact);
