@@ -26,16 +26,7 @@ final class Buffers {
      */
     static float[] uninitialized(int n) {
         Buffers b = CURRENT.get();
-        if (b != null) {
-            ArrayDeque<float[]> q = b.free.get(n);
-            float[] a = q == null ? null : q.poll();
-            if (a != null) {
-                b.reused++;
-                return a;
-            }
-            b.allocated++;
-        }
-        return new float[n];
+        return b == null ? new float[n] : b.take(b.free, n, float[]::new);
     }
 
     /**
@@ -45,26 +36,34 @@ final class Buffers {
      */
     static byte[] bytes(int n) {
         Buffers b = CURRENT.get();
-        if (b != null) {
-            ArrayDeque<byte[]> q = b.freeBytes.get(n);
-            byte[] a = q == null ? null : q.poll();
-            if (a != null) {
-                b.reused++;
-                return a;
-            }
-            b.allocated++;
+        return b == null ? new byte[n] : b.take(b.freeBytes, n, byte[]::new);
+    }
+
+    /** An array of length n from {@code pool}, or a new one, counted either way. */
+    private <A> A take(Map<Integer, ArrayDeque<A>> pool, int n, java.util.function.IntFunction<A> make) {
+        ArrayDeque<A> q = pool.get(n);
+        A a = q == null ? null : q.poll();
+        if (a != null) {
+            reused++;
+            return a;
         }
-        return new byte[n];
+        allocated++;
+        return make.apply(n);
+    }
+
+    /** Puts {@code a} (of {@code length}) in {@code pool}, up to {@link #MAX_PER_SIZE} arrays per size. */
+    private static <A> void give(Map<Integer, ArrayDeque<A>> pool, A a, int length) {
+        ArrayDeque<A> q = pool.computeIfAbsent(length, k -> new ArrayDeque<>());
+        if (q.size() < MAX_PER_SIZE) {
+            q.push(a);
+        }
     }
 
     /** Hands a byte array back for reuse; callers guarantee nothing else references it. */
     static void release(byte[] a) {
         Buffers b = CURRENT.get();
         if (b != null && a != null) {
-            ArrayDeque<byte[]> q = b.freeBytes.computeIfAbsent(a.length, k -> new ArrayDeque<>());
-            if (q.size() < MAX_PER_SIZE) {
-                q.push(a);
-            }
+            give(b.freeBytes, a, a.length);
         }
     }
 
@@ -85,10 +84,7 @@ final class Buffers {
     static void release(float[] a) {
         Buffers b = CURRENT.get();
         if (b != null && a != null) {
-            ArrayDeque<float[]> q = b.free.computeIfAbsent(a.length, k -> new ArrayDeque<>());
-            if (q.size() < MAX_PER_SIZE) {
-                q.push(a);
-            }
+            give(b.free, a, a.length);
         }
     }
 
