@@ -88,7 +88,7 @@ final class VectorDepthwise implements ConvKernels.RowTaps {
     /** Ints of half S's width: the even (or odd) floats of one S vector, narrowed out of its 64-bit pairs. */
     private static final VectorSpecies<Integer> HALF = S.vectorBitSize() >= 128
             ? VectorSpecies.of(int.class, VectorShape.forBitSize(S.vectorBitSize() / 2)) : null;
-    /** Whether narrowing a pair of floats, read as a long, keeps the first float (little-endian lanes): checked once. */
+    /** Whether narrowing a float pair, read as a long, keeps the first float (little-endian lanes): checked once. */
     private static final boolean SPLITS = HALF != null && splitsAsDefined();
 
     private static boolean splitsAsDefined() {

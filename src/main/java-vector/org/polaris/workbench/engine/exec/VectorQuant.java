@@ -10,7 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * SIMD loops of the int8 path ({@link QLinearKernels.Lanes}): quantization and requantization (the same float
  * arithmetic and round-half-even-from-the-bits as the scalar loop, the ints narrowed to bytes in registers), codes to
- * floats, and the range of a code array. Each returns where it stopped; the scalar loop finishes. Loaded like {@link VectorGemm}.
+ * floats, and the range of a code array. Each returns where it stopped; the scalar loop finishes. Loaded like
+ * {@link VectorGemm}.
  */
 final class VectorQuant implements QLinearKernels.Lanes {
 

@@ -903,26 +903,17 @@ final class ConvKernels {
     /**
      * Row {@code src} of the input (w columns, px columns of padding before it) into the two column phases of the
      * padded row at {@code dst} (phase 0) and {@code dst + planeSize} (phase 1), wq columns each: phase f's column
-     * c is padded column 2c + f, input column 2c + f - px.
+     * c is padded column 2c + f, input column 2c + f - px. Phase px % 2 holds the even input columns from its column
+     * px / 2 on, the other phase the odd ones from its column (px + 1) / 2 on.
      */
     private static void splitRow(float[] in, int src, int w, int px, float[] p, int dst, int planeSize, int wq) {
-        int[] c0 = new int[2];
-        int[] c1 = new int[2];
-        for (int f = 0; f < 2; f++) {
-            c0[f] = Math.max(0, ceilDiv(px - f, 2));
-            c1[f] = Math.min(wq, ceilDiv(w + px - f, 2));
-        }
-        // the phase whose first column is input column 0 takes the even input columns, the other the odd ones
-        int a = 2 * c0[0] - px == 0 ? 0 : 1;
-        int b = 1 - a;
-        int pairs = Math.min(c1[a] - c0[a], c1[b] - c0[b]);
-        int done = 2 * c0[a] + a - px == 0 && 2 * c0[b] + b - px == 1 && pairs > 0
-                ? TAPS.deinterleave(in, src, p, dst + a * planeSize + c0[a], p, dst + b * planeSize + c0[b], pairs)
-                : 0;
-        for (int f = 0; f < 2; f++) {
-            int to = dst + f * planeSize;
-            for (int c = c0[f] + done; c < c1[f]; c++) p[to + c] = in[src + 2 * c + f - px];
-        }
+        int even = px % 2, odd = 1 - even;
+        int e0 = px / 2, e1 = Math.min(wq, ceilDiv(w + px - even, 2));
+        int o0 = (px + 1) / 2, o1 = Math.min(wq, ceilDiv(w + px - odd, 2));
+        int eAt = dst + even * planeSize, oAt = dst + odd * planeSize;
+        int done = TAPS.deinterleave(in, src, p, eAt + e0, p, oAt + o0, Math.max(0, Math.min(e1 - e0, o1 - o0)));
+        for (int c = e0 + done; c < e1; c++) p[eAt + c] = in[src + 2 * c + even - px];
+        for (int c = o0 + done; c < o1; c++) p[oAt + c] = in[src + 2 * c + odd - px];
     }
 
     /** Per-thread scratch of the flat stride-1 path: the zero-padded input plane and the padded-width output. */

@@ -370,7 +370,8 @@ final class NnKernels {
                     // two pools took a fifth of its latency)
                     for (int xo = ConvKernels.TAPS.maxPairs(xf, r0, r1, out, o, ow); xo < ow; xo++) {
                         int i = 2 * xo;
-                        out[o + xo] = Math.max(Math.max(xf[r0 + i], xf[r0 + i + 1]), Math.max(xf[r1 + i], xf[r1 + i + 1]));
+                        out[o + xo] = Math.max(Math.max(xf[r0 + i], xf[r0 + i + 1]),
+                                Math.max(xf[r1 + i], xf[r1 + i + 1]));
                     }
                 }
             });

@@ -95,7 +95,8 @@ class DepthwiseConvTest {
                 }
                 if (ConvKernels.TAPS.lanes() > 1 && n >= ConvKernels.TAPS.lanes()) {
                     // the vector split takes all but less than half a vector
-                    assertThat(n - done).as("left to the scalar loop, n %d", n).isLessThan(ConvKernels.TAPS.lanes() / 2);
+                    assertThat(n - done).as("left to the scalar loop, n %d", n)
+                            .isLessThan(ConvKernels.TAPS.lanes() / 2);
                 }
             }
         }
